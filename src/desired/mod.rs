@@ -1,0 +1,94 @@
+//! The desired-state file: loading, validation and template expansion.
+//!
+//! Raw file types (`file`) are parsed from YAML, validated with every problem collected
+//! (`validate`), and expanded (`expand`) into the domain types below, which are all the rest
+//! of vapiform ever sees.
+
+mod diagnostic;
+mod expand;
+mod file;
+mod load;
+mod number;
+pub mod placeholder;
+mod validate;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+pub use diagnostic::{Diagnostic, Report};
+pub use file::schema;
+pub use load::{load, load_str};
+pub use number::normalize as normalize_number;
+
+/// A validated, expanded desired state: what the account should look like.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    /// What happens to numbers that no business lists and `ignore` does not name.
+    pub unassigned: Unassigned,
+    /// Delete labelled assistants that are no longer declared.
+    pub prune: bool,
+    /// Settings used to import a listed number that Vapi does not have yet.
+    pub import: Option<Import>,
+    /// Every managed assistant by key: shared ones (`assistants:`) and one per business whose
+    /// assistant is a `template` or a `spec` (keyed by the business key).
+    pub assistants: BTreeMap<String, ManagedAssistant>,
+    /// Businesses by key.
+    pub businesses: BTreeMap<String, Business>,
+    /// Numbers (E.164) never read into the plan and never touched.
+    pub ignore: BTreeSet<String>,
+}
+
+/// The policy for numbers that no business claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unassigned {
+    /// Leave them as they are.
+    Leave,
+    /// Clear their `assistantId` (and squad and workflow).
+    Unlink,
+    /// Route them to the shared managed assistant with this key.
+    Assistant(String),
+}
+
+/// The body fields sent with `POST /phone-number` to import a number, e.g. `provider` and
+/// `credentialId`. Always has a string `provider`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    /// The fields as written in the file.
+    pub body: Map<String, Value>,
+}
+
+/// An assistant vapiform creates, updates and labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedAssistant {
+    /// The stable key, stored in the assistant's `metadata.vapiform.key` label.
+    pub key: String,
+    /// The fully expanded body: template deep-merged with overrides, `${business.*}` and
+    /// `${vars.*}` substituted. Strings keep `${env.NAME}` references and `$${` escapes
+    /// (see [`placeholder::resolve_env`]). The label is not in here; the planner adds it.
+    pub body: Map<String, Value>,
+    /// An existing assistant id to take over when no assistant carries the label yet.
+    pub adopt: Option<String>,
+}
+
+/// A business that owns phone numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Business {
+    /// The stable key.
+    pub key: String,
+    /// The display name.
+    pub name: String,
+    /// The numbers it owns, normalised to E.164, in file order.
+    pub numbers: Vec<String>,
+    /// Where its numbers route.
+    pub route: Route,
+}
+
+/// The assistant a business's numbers route to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// A managed assistant by key: the business's own (`template`/`spec`) or a `shared` one.
+    Managed(String),
+    /// An existing assistant that vapiform routes to but never edits.
+    Existing(String),
+}

@@ -1,0 +1,40 @@
+//! The exit-code table shared by every command: the only place codes live.
+
+use std::process::ExitCode;
+
+/// What a command run amounted to, as the process exit status reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Valid; no changes; or everything applied and verified.
+    Success,
+    /// Bad input, missing key, authentication, network, or an API error before any write.
+    Error,
+    /// `plan --detailed-exitcode`: changes are pending.
+    ChangesPending,
+    /// `apply` ran but did not converge: a change failed or could not be verified.
+    NotConverged,
+    /// The saved plan is stale: something it touches changed since it was made.
+    StalePlan,
+    /// A safety rule refused the plan; nothing was written.
+    Refused,
+}
+
+impl Exit {
+    /// The numeric status for this outcome.
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::Error => 1,
+            Self::ChangesPending => 2,
+            Self::NotConverged => 3,
+            Self::StalePlan => 4,
+            Self::Refused => 5,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit.code())
+    }
+}

@@ -1,0 +1,3 @@
+//! The `vapiform` binary: everything lives in the library.
+
+fn main() {}
