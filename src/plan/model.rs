@@ -1,0 +1,431 @@
+//! The Plan: what would change, why, and what apply sends. Serialised as-is to the JSON plan
+//! file (`format_version` 1), which `show` and `apply --plan` read back.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// The version of the JSON plan format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything `plan` concluded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Always [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// How many changes of each action.
+    pub summary: Summary,
+    /// The changes in apply order: assistants, routing, unlinks, deletes.
+    pub changes: Vec<Change>,
+    /// What vapiform saw and deliberately leaves alone.
+    pub untouched: Untouched,
+    /// The mass-change rule, evaluated on these changes.
+    pub safety: Safety,
+    /// The `--target` addresses the plan was limited to; empty means everything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Address>,
+}
+
+impl Plan {
+    /// Whether applying would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// The object a change is about: `assistant/<key>` or `number/<E.164>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Address {
+    /// A managed assistant by key.
+    Assistant(String),
+    /// A phone number by E.164 (or, for a number without one, its SIP URI or id).
+    Number(String),
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Assistant(key) => write!(f, "assistant/{key}"),
+            Self::Number(number) => write!(f, "number/{number}"),
+        }
+    }
+}
+
+impl FromStr for Address {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('/') {
+            Some(("assistant", key)) if !key.is_empty() => Ok(Self::Assistant(key.to_owned())),
+            Some(("number", number)) if !number.is_empty() => Ok(Self::Number(number.to_owned())),
+            _ => Err(format!("{s:?} is not an address: expected assistant/<key> or number/<E.164>")),
+        }
+    }
+}
+
+impl Serialize for Address {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Address {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a change does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Create a managed assistant.
+    Create,
+    /// Label an existing assistant as managed, plus any field updates.
+    Adopt,
+    /// Import a listed number Vapi does not have yet.
+    Import,
+    /// Update owned fields of an assistant, or clear a number's squad or workflow.
+    Update,
+    /// Route an unrouted number.
+    Assign,
+    /// Route a number away from another assistant, squad or workflow.
+    Reassign,
+    /// Clear a number's routing.
+    Unlink,
+    /// Delete a labelled assistant that is no longer declared.
+    Delete,
+}
+
+impl Action {
+    /// Every action, in the order the summary line counts them.
+    pub const ALL: [Self; 8] = [
+        Self::Create,
+        Self::Adopt,
+        Self::Import,
+        Self::Update,
+        Self::Assign,
+        Self::Reassign,
+        Self::Unlink,
+        Self::Delete,
+    ];
+
+    /// The word for the action, as in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Adopt => "adopt",
+            Self::Import => "import",
+            Self::Update => "update",
+            Self::Assign => "assign",
+            Self::Reassign => "reassign",
+            Self::Unlink => "unlink",
+            Self::Delete => "delete",
+        }
+    }
+
+    /// Whether the action changes where calls to a number go (counted by the mass-change rule).
+    pub fn is_routing(self) -> bool {
+        matches!(self, Self::Assign | Self::Reassign | Self::Unlink)
+    }
+}
+
+/// The number of changes per action.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Assistants to create.
+    pub create: usize,
+    /// Assistants to adopt.
+    pub adopt: usize,
+    /// Numbers to import.
+    pub import: usize,
+    /// Assistants or numbers to update.
+    pub update: usize,
+    /// Numbers to assign.
+    pub assign: usize,
+    /// Numbers to reassign.
+    pub reassign: usize,
+    /// Numbers to unlink.
+    pub unlink: usize,
+    /// Assistants to delete.
+    pub delete: usize,
+}
+
+impl Summary {
+    /// Counts the changes.
+    pub fn of(changes: &[Change]) -> Self {
+        let mut summary = Self::default();
+        for change in changes {
+            *summary.count_mut(change.action) += 1;
+        }
+        summary
+    }
+
+    /// The count for one action.
+    pub fn count(&self, action: Action) -> usize {
+        match action {
+            Action::Create => self.create,
+            Action::Adopt => self.adopt,
+            Action::Import => self.import,
+            Action::Update => self.update,
+            Action::Assign => self.assign,
+            Action::Reassign => self.reassign,
+            Action::Unlink => self.unlink,
+            Action::Delete => self.delete,
+        }
+    }
+
+    fn count_mut(&mut self, action: Action) -> &mut usize {
+        match action {
+            Action::Create => &mut self.create,
+            Action::Adopt => &mut self.adopt,
+            Action::Import => &mut self.import,
+            Action::Update => &mut self.update,
+            Action::Assign => &mut self.assign,
+            Action::Reassign => &mut self.reassign,
+            Action::Unlink => &mut self.unlink,
+            Action::Delete => &mut self.delete,
+        }
+    }
+}
+
+/// One change to one object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The object.
+    pub address: Address,
+    /// What happens to it.
+    pub action: Action,
+    /// Why, in one line.
+    pub reason: String,
+    /// Field-level differences, for review. Sensitive values are masked.
+    pub fields: Vec<FieldChange>,
+    /// For numbers: where calls go now and where they will go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<Routing>,
+    /// What must still hold for the change to be applied.
+    pub precondition: Precondition,
+    /// The request apply sends. `${env.NAME}` references stay unresolved until sent.
+    pub write: Write,
+}
+
+/// One field that differs. `before`/`after` are absent when the field is missing on that side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// The field path, e.g. `model.messages[0].content`.
+    pub path: String,
+    /// The live value.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    pub before: Option<Value>,
+    /// The desired value.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    pub after: Option<Value>,
+}
+
+/// Keeps an explicit JSON `null` as `Some(Null)`; only a missing key is `None`.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+/// Where calls to a number go, before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routing {
+    /// Now.
+    pub from: Endpoint,
+    /// After apply.
+    pub to: Endpoint,
+}
+
+/// A routing destination, with the names a reviewer recognises.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Endpoint {
+    /// Not routed: no assistant, squad or workflow.
+    Nothing,
+    /// An assistant.
+    Assistant {
+        /// Its id, unless it is still to be created.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// Its address, when vapiform manages it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        address: Option<Address>,
+        /// Its name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The business it belongs to, when one does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        business: Option<String>,
+    },
+    /// A squad.
+    Squad {
+        /// Its id.
+        id: String,
+    },
+    /// A workflow.
+    Workflow {
+        /// Its id.
+        id: String,
+    },
+}
+
+/// What apply checks before writing, so it never acts on a world the plan did not see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "expect", rename_all = "snake_case")]
+pub enum Precondition {
+    /// No object with this label or number exists.
+    Absent {
+        /// The assistant label key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
+        /// The phone number.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<String>,
+    },
+    /// The object still exists and its compared fields are as planned.
+    Unchanged {
+        /// The object's id.
+        id: String,
+        /// Its `updatedAt` when planned.
+        updated_at: String,
+        /// sha256 of the canonical JSON of the compared fields, when planned.
+        sha256: String,
+    },
+}
+
+/// A request apply sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum Write {
+    /// `POST /assistant`.
+    CreateAssistant {
+        /// The body.
+        body: Map<String, Value>,
+    },
+    /// `PATCH /assistant/{id}` with whole owned subtrees.
+    UpdateAssistant {
+        /// The assistant.
+        id: String,
+        /// The body.
+        body: Map<String, Value>,
+    },
+    /// `DELETE /assistant/{id}`.
+    DeleteAssistant {
+        /// The assistant.
+        id: String,
+    },
+    /// `POST /phone-number`.
+    CreateNumber {
+        /// The body, without `assistantId`.
+        body: Map<String, Value>,
+        /// Where the number routes, set as `assistantId` once known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        route: Option<Target>,
+    },
+    /// `PATCH /phone-number/{id}`.
+    UpdateNumber {
+        /// The number.
+        id: String,
+        /// The body, without `assistantId` unless it is cleared.
+        body: Map<String, Value>,
+        /// Where the number routes, set as `assistantId` once known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        route: Option<Target>,
+    },
+}
+
+impl Write {
+    /// The top-level fields this request owns, which the precondition fingerprints.
+    pub fn compared_keys(&self) -> Vec<String> {
+        match self {
+            Self::CreateAssistant { body } | Self::UpdateAssistant { body, .. } => body.keys().cloned().collect(),
+            Self::DeleteAssistant { .. } => vec![super::live::METADATA.to_owned()],
+            Self::CreateNumber { body, route } | Self::UpdateNumber { body, route, .. } => {
+                let mut keys: Vec<String> = body.keys().cloned().collect();
+                if route.is_some() {
+                    keys.push("assistantId".to_owned());
+                }
+                keys
+            }
+        }
+    }
+}
+
+/// The assistant a number is routed to: known by id, or by the address of one being created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// An assistant that exists.
+    Id(String),
+    /// A managed assistant this plan creates.
+    Address(Address),
+}
+
+/// Objects vapiform saw and leaves alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Untouched {
+    /// Assistants without vapiform's label (including ones businesses route to by `id`).
+    pub unmanaged_assistants: Vec<AssistantRef>,
+    /// Labelled assistants no longer declared, kept because prune is off or a number still routes to them.
+    pub kept_assistants: Vec<KeptAssistant>,
+    /// Numbers no business lists, left as they are by `unassigned: leave`.
+    pub left_alone: Vec<NumberRef>,
+    /// Numbers named in `ignore`, never read into the plan.
+    pub ignored: Vec<String>,
+}
+
+/// An assistant by id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistantRef {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A labelled assistant that stays although no longer declared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptAssistant {
+    /// Its label key.
+    pub key: String,
+    /// Its id.
+    pub id: String,
+    /// Why it stays.
+    pub reason: String,
+}
+
+/// A number and where it routes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumberRef {
+    /// The number.
+    pub number: String,
+    /// Where its calls go.
+    pub routed_to: Endpoint,
+}
+
+/// The mass-change rule: more routing changes than `max(10, 25% of routed numbers)` is refused
+/// unless `--allow-mass-change`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Safety {
+    /// Assign, reassign and unlink changes in the plan.
+    pub routing_changes: usize,
+    /// Numbers currently routed to an assistant, squad or workflow.
+    pub routed_numbers: usize,
+    /// The most routing changes allowed without `--allow-mass-change`.
+    pub limit: usize,
+}
+
+impl Safety {
+    /// Evaluates the rule for a number of routing changes against the routed numbers.
+    pub fn evaluate(routing_changes: usize, routed_numbers: usize) -> Self {
+        Self { routing_changes, routed_numbers, limit: (routed_numbers / 4).max(10) }
+    }
+
+    /// Whether the rule refuses the plan.
+    pub fn is_mass_change(&self) -> bool {
+        self.routing_changes > self.limit
+    }
+}

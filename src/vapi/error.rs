@@ -1,0 +1,125 @@
+//! Client errors: each names the request and, for API errors, Vapi's own message.
+
+use reqwest::{Method, StatusCode};
+
+/// A failed request to the Vapi API.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The key was missing, wrong, or a public key.
+    #[error("{method} {path}: Vapi rejected the API key (401 Unauthorized): {message}")]
+    Unauthorized {
+        /// HTTP method.
+        method: Method,
+        /// Request path.
+        path: String,
+        /// Vapi's message.
+        message: String,
+    },
+    /// Vapi answered with a non-2xx status.
+    #[error("{method} {path}: {status}: {message}")]
+    Api {
+        /// HTTP method.
+        method: Method,
+        /// Request path.
+        path: String,
+        /// The status Vapi answered with.
+        status: StatusCode,
+        /// Vapi's message (an array of validation messages is joined with `; `).
+        message: String,
+    },
+    /// The request could not be completed: connection refused, reset or timed out.
+    #[error("{method} {path}: {detail}")]
+    Transport {
+        /// HTTP method.
+        method: Method,
+        /// Request path.
+        path: String,
+        /// What went wrong, without the URL.
+        detail: String,
+        /// Whether the request is known not to have reached the server.
+        not_sent: bool,
+    },
+    /// A 2xx response whose body was not what the API documents.
+    #[error("{method} {path}: unexpected response body: {detail}")]
+    Decode {
+        /// HTTP method.
+        method: Method,
+        /// Request path.
+        path: String,
+        /// The parse error.
+        detail: String,
+    },
+    /// A list could not be read completely, so nothing may be concluded from it.
+    #[error("GET {path}: cannot list completely: {detail}")]
+    Incomplete {
+        /// The collection path.
+        path: String,
+        /// Why.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// The HTTP status, when Vapi answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Unauthorized { .. } => Some(StatusCode::UNAUTHORIZED),
+            Self::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether a write may or may not have taken effect: a timeout, a dropped connection
+    /// after sending, or a server error. A create that fails this way must be looked up
+    /// before it is tried again.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => status.is_server_error() || *status == StatusCode::REQUEST_TIMEOUT,
+            Self::Transport { not_sent, .. } => !not_sent,
+            Self::Decode { .. } => true,
+            Self::Unauthorized { .. } | Self::Incomplete { .. } => false,
+        }
+    }
+
+    /// Whether the object was not found (404).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+}
+
+/// Turns a non-2xx body into one line: Vapi's `message` (string, or array joined with `; `),
+/// else the `error` field, else the raw body cut short.
+pub(crate) fn vapi_message(body: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let field = |name: &str| parsed.as_ref().and_then(|v| v.get(name)).cloned();
+    match field("message") {
+        Some(serde_json::Value::String(text)) => text,
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().map_or_else(|| item.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => match field("error") {
+            Some(serde_json::Value::String(text)) => text,
+            _ if body.trim().is_empty() => "(empty body)".to_owned(),
+            _ => body.chars().take(200).collect(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vapi_message;
+
+    #[test]
+    fn message_string_array_and_fallbacks() {
+        assert_eq!(vapi_message(r#"{"message":"Invalid Key","statusCode":401}"#), "Invalid Key");
+        assert_eq!(
+            vapi_message(r#"{"message":["property foo should not exist","name must be shorter than or equal to 40 characters"]}"#),
+            "property foo should not exist; name must be shorter than or equal to 40 characters"
+        );
+        assert_eq!(vapi_message(r#"{"error":"assistant_pinned"}"#), "assistant_pinned");
+        assert_eq!(vapi_message(""), "(empty body)");
+        assert_eq!(vapi_message("<html>bad gateway</html>"), "<html>bad gateway</html>");
+    }
+}

@@ -1,0 +1,141 @@
+//! Reading a whole collection with v1 list calls.
+//!
+//! A v1 list returns at most 1000 objects, newest first, with no cursor. vapiform pages with
+//! `createdAtLe=<createdAt of the last object>` and drops ids it has already seen, so objects
+//! that share a timestamp across a page boundary are neither lost nor repeated. When more
+//! than a page's worth share one `createdAt`, that instant is split by `updatedAt` ranges
+//! until every range fits in a page. A list that cannot be read completely is an error:
+//! nothing may be concluded from a partial collection.
+
+use std::collections::HashSet;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::client::Client;
+use super::error::Error;
+use super::wire::{Listed, Page};
+
+/// The largest page Vapi serves.
+pub(crate) const PAGE: usize = 1000;
+
+impl Client {
+    pub(crate) async fn list_all<T: DeserializeOwned + Listed>(&self, path: &str) -> Result<Vec<T>, Error> {
+        let mut seen = HashSet::new();
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut query = vec![("limit", PAGE.to_string())];
+            if let Some(at) = &cursor {
+                query.push(("createdAtLe", at.clone()));
+            }
+            let page = self.page::<T>(path, &query).await?;
+            let full = page.len() >= PAGE;
+            let last = page.last().map(|item| item.created_at().to_owned());
+            let fresh = keep_new(page, &mut seen, &mut all);
+            let Some(last) = last.filter(|_| full) else { break };
+            if fresh == 0 {
+                // A full page of objects created at one instant: split it by updatedAt.
+                self.list_instant(path, &last, &mut seen, &mut all).await?;
+                cursor = Some(before(&last, path)?);
+            } else {
+                cursor = Some(last);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Every object created exactly at `at`, by bisecting `updatedAt` until each range fits a page.
+    async fn list_instant<T: DeserializeOwned + Listed>(
+        &self,
+        path: &str,
+        at: &str,
+        seen: &mut HashSet<String>,
+        all: &mut Vec<T>,
+    ) -> Result<(), Error> {
+        let created = parse(at, path)?;
+        let mut ranges = vec![(created, OffsetDateTime::now_utc() + time::Duration::days(1))];
+        while let Some((low, high)) = ranges.pop() {
+            let query = [
+                ("limit", PAGE.to_string()),
+                ("createdAtGe", at.to_owned()),
+                ("createdAtLe", at.to_owned()),
+                ("updatedAtGe", format(low)),
+                ("updatedAtLt", format(high)),
+            ];
+            let page = self.page::<T>(path, &query).await?;
+            if page.len() < PAGE {
+                keep_new(page, seen, all);
+                continue;
+            }
+            let middle = low + (high - low) / 2;
+            if high - low <= time::Duration::milliseconds(1) || middle == low {
+                return Err(Error::Incomplete {
+                    path: path.to_owned(),
+                    detail: format!("more than {PAGE} objects share createdAt and updatedAt {}", format(low)),
+                });
+            }
+            ranges.push((low, middle));
+            ranges.push((middle, high));
+        }
+        Ok(())
+    }
+
+    async fn page<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<T>, Error> {
+        let page: Page<T> = self.send(Method::GET, path, query, None).await?;
+        Ok(page.into_items())
+    }
+}
+
+/// Appends the objects not seen before; returns how many there were.
+fn keep_new<T: Listed>(page: Vec<T>, seen: &mut HashSet<String>, all: &mut Vec<T>) -> usize {
+    let before = all.len();
+    for item in page {
+        if seen.insert(item.id().to_owned()) {
+            all.push(item);
+        }
+    }
+    all.len() - before
+}
+
+fn parse(at: &str, path: &str) -> Result<OffsetDateTime, Error> {
+    OffsetDateTime::parse(at, &Rfc3339).map_err(|e| Error::Incomplete {
+        path: path.to_owned(),
+        detail: format!("createdAt {at:?} is not an ISO 8601 time: {e}"),
+    })
+}
+
+/// The last millisecond before `at`, for the cursor past a tie that has been read.
+fn before(at: &str, path: &str) -> Result<String, Error> {
+    Ok(format(parse(at, path)? - time::Duration::milliseconds(1)))
+}
+
+/// ISO 8601 with milliseconds and `Z`, as Vapi writes times.
+fn format(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_at_millisecond_precision() {
+        let at = parse("2026-03-26T15:43:16.145Z", "/x").unwrap();
+        assert_eq!(format(at), "2026-03-26T15:43:16.145Z");
+        assert_eq!(before("2026-03-26T15:43:16.000Z", "/x").unwrap(), "2026-03-26T15:43:15.999Z");
+        assert!(parse("yesterday", "/x").is_err());
+    }
+}

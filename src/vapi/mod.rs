@@ -1,0 +1,18 @@
+//! The Vapi REST client: the one network port of vapiform.
+//!
+//! Every request goes through [`Client`], whose base URL is always injected. The client owns
+//! resilience (retries with backoff, one rate limiter, a concurrency bound), so callers see
+//! either a result or an [`Error`] that names the method, path, status and Vapi's message.
+
+mod client;
+mod credentials;
+mod error;
+mod limiter;
+mod list;
+mod retry;
+mod wire;
+
+pub use client::{Client, Settings};
+pub use credentials::{ApiKey, DEFAULT_BASE_URL};
+pub use error::Error;
+pub use wire::{Assistant, PhoneNumber};
