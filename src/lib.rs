@@ -2,7 +2,9 @@
 //! that owns a number, equal to one reviewed YAML file: `plan` shows what would change,
 //! `apply` makes the changes and proves each one by reading it back.
 
+pub mod apply;
 pub mod desired;
 pub mod exit;
 pub mod plan;
+pub mod render;
 pub mod vapi;

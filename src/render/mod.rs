@@ -1,0 +1,101 @@
+//! Views of a Plan and of an apply Report: text for terminals, markdown for pull-request
+//! comments, JSON for pipelines. Renderers present; they decide nothing.
+
+mod diff;
+mod markdown;
+mod text;
+
+pub use markdown::{DEFAULT_MAX_BYTES, plan as plan_markdown, report as report_markdown};
+pub use text::{outcome_line, plan as plan_text, report as report_text};
+
+use crate::plan::Endpoint;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// terraform-like text.
+    Text,
+    /// Markdown for a pull-request comment.
+    Markdown,
+    /// The JSON document (`format_version` 1).
+    Json,
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn json<T: serde::Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+/// A routing endpoint as a reviewer reads it: business first, then the assistant.
+pub(crate) fn endpoint(endpoint: &Endpoint) -> String {
+    match endpoint {
+        Endpoint::Nothing => "nothing (unrouted)".to_owned(),
+        Endpoint::Squad { id } => format!("squad {id}"),
+        Endpoint::Workflow { id } => format!("workflow {id}"),
+        Endpoint::Assistant { id, address, name, business } => {
+            let reference = match (address, id) {
+                (Some(address), Some(_)) => address.to_string(),
+                (Some(address), None) => format!("{address}, new"),
+                (None, Some(id)) => id.clone(),
+                (None, None) => "unknown".to_owned(),
+            };
+            let assistant = match name {
+                Some(name) => format!("assistant \"{name}\" ({reference})"),
+                None => format!("assistant {reference}"),
+            };
+            match business {
+                Some(business) => format!("{business}: {assistant}"),
+                None => assistant,
+            }
+        }
+    }
+}
+
+/// `Plan: 1 to create, 2 to update.` or `No changes.`
+pub(crate) fn summary_line(summary: &crate::plan::Summary) -> String {
+    let parts: Vec<String> = crate::plan::Action::ALL
+        .iter()
+        .filter(|action| summary.count(**action) > 0)
+        .map(|action| format!("{} to {}", summary.count(*action), action.as_str()))
+        .collect();
+    if parts.is_empty() { "No changes.".to_owned() } else { format!("Plan: {}.", parts.join(", ")) }
+}
+
+/// The marker of an action: `+` adds, `~` changes, `↻` moves, `-` removes.
+pub(crate) fn marker(action: crate::plan::Action) -> &'static str {
+    use crate::plan::Action;
+    match action {
+        Action::Create | Action::Import | Action::Assign => "+",
+        Action::Adopt | Action::Update => "~",
+        Action::Reassign => "↻",
+        Action::Unlink | Action::Delete => "-",
+    }
+}
+
+/// The safety verdict as one line, when the plan is refused.
+pub(crate) fn refusal(safety: &crate::plan::Safety) -> Option<String> {
+    safety.is_mass_change().then(|| {
+        format!(
+            "Refused by the mass-change rule: {} routing changes, more than the limit of {} (max(10, 25% of {} routed numbers)). Rerun with --allow-mass-change if this is intended.",
+            safety.routing_changes, safety.limit, safety.routed_numbers
+        )
+    })
+}
+
+/// `Apply: 3 applied, 1 failed.`
+pub(crate) fn totals_line(totals: &crate::apply::Totals) -> String {
+    let parts: Vec<String> = [
+        (totals.applied, "applied"),
+        (totals.failed, "failed"),
+        (totals.unverified, "unverified"),
+        (totals.skipped, "skipped"),
+        (totals.not_attempted, "not attempted"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, word)| format!("{n} {word}"))
+    .collect();
+    if parts.is_empty() { "Apply: nothing to do.".to_owned() } else { format!("Apply: {}.", parts.join(", ")) }
+}

@@ -1,0 +1,157 @@
+//! terraform-like text: the summary line first, then each change with its marker.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use super::diff::{Mark, field_lines};
+use super::{endpoint, marker, refusal, summary_line, totals_line};
+use crate::apply::{Outcome, Report, Status};
+use crate::plan::{Action, Change, Plan, Untouched};
+
+/// How many objects of each untouched kind the text lists by name.
+const LISTED: usize = 10;
+
+/// Styles, or none when colour is off.
+struct Palette {
+    color: bool,
+}
+
+impl Palette {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color { format!("{}{text}{}", style.render(), style.render_reset()) } else { text.to_owned() }
+    }
+
+    fn action(&self, action: Action, text: &str) -> String {
+        let color = match action {
+            Action::Create | Action::Import | Action::Assign => AnsiColor::Green,
+            Action::Adopt | Action::Update | Action::Reassign => AnsiColor::Yellow,
+            Action::Unlink | Action::Delete => AnsiColor::Red,
+        };
+        self.paint(Style::new().fg_color(Some(color.into())), text)
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint(Style::new().bold(), text)
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.paint(Style::new().dimmed(), text)
+    }
+
+    fn mark(&self, mark: Mark, text: &str) -> String {
+        match mark {
+            Mark::Add => self.paint(Style::new().fg_color(Some(AnsiColor::Green.into())), text),
+            Mark::Remove => self.paint(Style::new().fg_color(Some(AnsiColor::Red.into())), text),
+            Mark::Header => self.paint(Style::new().fg_color(Some(AnsiColor::Cyan.into())), text),
+            Mark::Same => text.to_owned(),
+        }
+    }
+}
+
+/// The plan as text.
+pub fn plan(plan: &Plan, color: bool) -> String {
+    let palette = Palette { color };
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", palette.bold(&summary_line(&plan.summary)));
+    if let Some(refusal) = refusal(&plan.safety) {
+        let _ = writeln!(out, "{}", palette.paint(Style::new().fg_color(Some(AnsiColor::Red.into())).bold(), &refusal));
+    }
+    if !plan.targets.is_empty() {
+        let targets: Vec<String> = plan.targets.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "{}", palette.dim(&format!("Limited to --target {}", targets.join(", "))));
+    }
+    for change in &plan.changes {
+        out.push('\n');
+        change_text(&mut out, change, &palette);
+    }
+    untouched(&mut out, &plan.untouched, &palette);
+    out
+}
+
+fn change_text(out: &mut String, change: &Change, palette: &Palette) {
+    let head = format!("{} {}", marker(change.action), change.address);
+    let _ = writeln!(out, "{} {}", palette.action(change.action, &head), palette.bold(change.action.as_str()));
+    if let Some(routing) = &change.routing {
+        let _ = writeln!(out, "    {} → {}", endpoint(&routing.from), endpoint(&routing.to));
+    }
+    let _ = writeln!(out, "    {}", palette.dim(&change.reason));
+    if change.routing.is_some() {
+        return;
+    }
+    for field in &change.fields {
+        for line in field_lines(field) {
+            let _ = writeln!(out, "      {}", palette.mark(line.mark, &line.unified()));
+        }
+    }
+}
+
+fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+    if !untouched.left_alone.is_empty() {
+        sections.push((
+            plural(untouched.left_alone.len(), "number left alone (unassigned: leave)", "numbers left alone (unassigned: leave)"),
+            untouched.left_alone.iter().map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to))).collect(),
+        ));
+    }
+    if !untouched.ignored.is_empty() {
+        sections.push((plural(untouched.ignored.len(), "ignored number", "ignored numbers"), untouched.ignored.clone()));
+    }
+    if !untouched.kept_assistants.is_empty() {
+        sections.push((
+            plural(untouched.kept_assistants.len(), "labelled assistant kept", "labelled assistants kept"),
+            untouched.kept_assistants.iter().map(|k| format!("{} ({}): {}", k.key, k.id, k.reason)).collect(),
+        ));
+    }
+    if !untouched.unmanaged_assistants.is_empty() {
+        sections.push((
+            plural(untouched.unmanaged_assistants.len(), "unmanaged assistant", "unmanaged assistants"),
+            untouched
+                .unmanaged_assistants
+                .iter()
+                .map(|a| a.name.as_ref().map_or_else(|| a.id.clone(), |name| format!("\"{name}\" ({})", a.id)))
+                .collect(),
+        ));
+    }
+    if sections.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", palette.bold("Not changed:"));
+    for (title, items) in sections {
+        let _ = writeln!(out, "  {title}");
+        for item in items.iter().take(LISTED) {
+            let _ = writeln!(out, "    {}", palette.dim(item));
+        }
+        if items.len() > LISTED {
+            let _ = writeln!(out, "    {}", palette.dim(&format!("… and {} more (see the JSON plan)", items.len() - LISTED)));
+        }
+    }
+}
+
+/// One line for a finished change, as apply prints it when not on a terminal.
+pub fn outcome_line(outcome: &Outcome, color: bool) -> String {
+    let palette = Palette { color };
+    let (symbol, color) = match outcome.status {
+        Status::Applied => ("✓", AnsiColor::Green),
+        Status::Failed => ("✗", AnsiColor::Red),
+        Status::Unverified => ("?", AnsiColor::Yellow),
+        Status::Skipped | Status::NotAttempted => ("-", AnsiColor::BrightBlack),
+    };
+    let status = palette.paint(Style::new().fg_color(Some(color.into())), &format!("{symbol} {}", outcome.status.as_str()));
+    let mut line = format!("{status} {} {}", outcome.address, outcome.action.as_str());
+    if let Some(detail) = &outcome.detail {
+        let _ = write!(line, ": {detail}");
+    }
+    line
+}
+
+/// The apply report as text: one line per change, then the totals.
+pub fn report(report: &Report, color: bool) -> String {
+    let mut out = String::new();
+    for outcome in &report.outcomes {
+        let _ = writeln!(out, "{}", outcome_line(outcome, color));
+    }
+    let _ = writeln!(out, "{}", Palette { color }.bold(&totals_line(&report.totals)));
+    out
+}
