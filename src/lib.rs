@@ -3,3 +3,4 @@
 //! `apply` makes the changes and proves each one by reading it back.
 
 pub mod exit;
+pub mod sim;
