@@ -387,7 +387,7 @@ fn write_atomically(path: &Path, value: &impl Serialize) -> std::io::Result<()> 
     let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
     let file = std::fs::File::create(&temporary)?;
     let mut writer = std::io::BufWriter::new(file);
-    serde_json::to_writer_pretty(&mut writer, value)?;
+    serde_json::to_writer(&mut writer, value)?;
     writer.write_all(b"\n")?;
     writer
         .into_inner()

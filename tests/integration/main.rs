@@ -1,1 +1,3 @@
+//! vapiform's integration tests: one binary, one module per area.
 
+mod sim;
