@@ -394,3 +394,166 @@ fn write_atomically(path: &Path, value: &impl Serialize) -> std::io::Result<()> 
         .map_err(std::io::IntoInnerError::into_error)?;
     std::fs::rename(&temporary, path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(id: &str, created: &str, name: &str) -> Object {
+        match json!({"id": id, "name": name, "createdAt": created, "updatedAt": created}) {
+            Value::Object(object) => object,
+            _ => unreachable!(),
+        }
+    }
+
+    fn names<'a>(versions: impl Iterator<Item = &'a Version>) -> Vec<&'a str> {
+        versions
+            .map(|v| v.object["name"].as_str().unwrap())
+            .collect()
+    }
+
+    fn collection(lag: Duration) -> Collection {
+        Collection::load(
+            vec![
+                object("b", "2026-01-02T00:00:00.000Z", "b"),
+                object("a", "2026-01-01T00:00:00.000Z", "a"),
+                object("c", "2026-01-02T00:00:00.000Z", "c"),
+            ],
+            "assistants",
+            lag,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn scans_newest_first_with_ties_by_id_and_inclusive_bounds() {
+        let now = std::time::Instant::now();
+        let all = collection(Duration::ZERO);
+        let everything = CreatedRange::default();
+        assert_eq!(
+            names(all.visible_in(everything, now, true)),
+            ["c", "b", "a"]
+        );
+        assert_eq!(
+            names(all.visible_in(everything, now, false)),
+            ["a", "b", "c"]
+        );
+        let jan2 = timestamp::parse("2026-01-02T00:00:00Z").unwrap();
+        let only_jan2 = CreatedRange {
+            from: Some(jan2),
+            to: Some(jan2),
+        };
+        assert_eq!(names(all.visible_in(only_jan2, now, true)), ["c", "b"]);
+        let before_jan2 = CreatedRange {
+            from: None,
+            to: Some(jan2 - 1),
+        };
+        assert_eq!(names(all.visible_in(before_jan2, now, true)), ["a"]);
+        let empty = CreatedRange {
+            from: Some(jan2 + 1),
+            to: Some(jan2),
+        };
+        assert_eq!(all.visible_in(empty, now, true).count(), 0);
+    }
+
+    #[test]
+    fn lagging_readers_see_the_previous_version_until_the_lag_passes() {
+        let lag = Duration::from_secs(10);
+        let start = std::time::Instant::now();
+        let later = start + lag;
+        let mut all = collection(lag);
+
+        all.insert(
+            Store::version(object("d", "2026-01-03T00:00:00.000Z", "d")),
+            start,
+        );
+        assert!(all.visible("d", start).is_none());
+        assert!(all.current("d").is_some(), "writes see the new object");
+        assert_eq!(
+            names(all.visible_in(CreatedRange::default(), start, true)),
+            ["c", "b", "a"]
+        );
+        assert_eq!(all.visible("d", later).unwrap().object["name"], "d");
+
+        all.replace(
+            Store::version(object("a", "2026-01-01T00:00:00.000Z", "a2")),
+            start,
+        );
+        assert_eq!(all.visible("a", start).unwrap().object["name"], "a");
+        assert_eq!(all.visible("a", later).unwrap().object["name"], "a2");
+
+        let removed = all.remove("b", start).unwrap();
+        assert_eq!(removed.object["name"], "b");
+        assert!(all.current("b").is_none());
+        assert_eq!(all.visible("b", start).unwrap().object["name"], "b");
+        assert!(all.visible("b", later).is_none());
+        assert!(
+            all.remove("b", start).is_none(),
+            "deleting twice finds nothing"
+        );
+
+        // A later write forgets the expired tombstone entirely.
+        all.insert(
+            Store::version(object("e", "2026-01-04T00:00:00.000Z", "e")),
+            later,
+        );
+        assert!(!all.entries.contains_key("b"));
+        assert_eq!(
+            names(all.visible_in(CreatedRange::default(), later, true)),
+            ["d", "c", "a2"]
+        );
+    }
+
+    #[test]
+    fn without_lag_writes_are_visible_at_once() {
+        let now = std::time::Instant::now();
+        let mut all = collection(Duration::ZERO);
+        all.replace(
+            Store::version(object("a", "2026-01-01T00:00:00.000Z", "a2")),
+            now,
+        );
+        assert_eq!(all.visible("a", now).unwrap().object["name"], "a2");
+        all.remove("c", now).unwrap();
+        assert!(all.visible("c", now).is_none());
+        assert_eq!(names(all.currents()), ["b", "a2"]);
+    }
+
+    #[test]
+    fn unusable_objects_are_named_when_loading() {
+        let load = |objects| Collection::load(objects, "assistants", Duration::ZERO).unwrap_err();
+        let mut no_id = object("x", "2026-01-01T00:00:00Z", "x");
+        no_id.remove("id");
+        assert_eq!(load(vec![no_id]), "assistants[0] has no string \"id\"");
+        assert_eq!(
+            load(vec![
+                object("x", "2026-01-01T00:00:00Z", "x"),
+                object("x", "2026-01-01T00:00:00Z", "y"),
+            ]),
+            "assistants[1]: duplicate id x"
+        );
+        assert_eq!(
+            load(vec![object("x", "soon", "x")]),
+            "assistants[0] (x): createdAt \"soon\" is not an ISO 8601 timestamp"
+        );
+    }
+
+    #[test]
+    fn large_accounts_load_quickly() {
+        let objects = |prefix: &str| {
+            (0..50_000)
+                .map(|i| object(&format!("{prefix}{i}"), "2026-01-01T00:00:00.123Z", "n"))
+                .collect::<Vec<_>>()
+        };
+        let account = Account {
+            phone_numbers: objects("p"),
+            assistants: objects("a"),
+        };
+        let started = std::time::Instant::now();
+        let store = Store::open(None, Some(account), 0, Duration::ZERO).unwrap();
+        let took = started.elapsed();
+        assert_eq!(store.assistants.currents().count(), 50_000);
+        // Generous even for an unoptimised build on a busy machine.
+        assert!(took < Duration::from_secs(5), "loading took {took:?}");
+    }
+}
