@@ -3,7 +3,24 @@
 //! 429s, read lag) so clients can be tested against the failures they will meet.
 //!
 //! The simulator keeps the whole account in memory behind one lock and, when given a state
-//! file, rewrites that file atomically after every successful write.
+//! file, rewrites that file atomically (temporary file, then rename) after every successful
+//! write, while still holding the lock, so the file always matches one point in time.
+//!
+//! Choices where the real API is undocumented:
+//! - A request is checked in this order: bearer token (401), rate limit (429 with
+//!   `Retry-After`), injected error (500), then the route itself; latency is added to every
+//!   answer, errors included. The `/__sim/*` routes skip all of it and are not counted.
+//! - 400 bodies always carry `message` as an array of strings; unknown query parameters are
+//!   refused like unknown body fields (`property X should not exist`).
+//! - Unknown ids (uuid or not) give 404 `{"message":"Not Found","error":"Not Found",...}`.
+//! - A phone number's `assistantId` must name an existing assistant, and a `number` (compared
+//!   by its digits) may exist only once; an assistant is "pinned" (409 on delete) while a
+//!   phone number routes to it.
+//! - Creates fill the documented defaults: `status: "active"`, `numberE164CheckEnabled: true`
+//!   (byo), `smsEnabled: true` (twilio), and a generated US `number` for a `vapi` number
+//!   created without a `sipUri`.
+//! - Lag applies to reads only (GET by id, both lists); writes and their validation always
+//!   see the latest version, as a real primary database would.
 
 mod faults;
 mod query;
@@ -24,7 +41,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// How to run a simulator.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// State file; created empty if missing; `None` keeps the account in memory only.
     pub state: Option<PathBuf>,
@@ -61,6 +78,32 @@ impl Default for Options {
             lag: Duration::ZERO,
             seed: 0,
         }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    /// Never shows the token, and summarises a seeded account instead of dumping it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("state", &self.state)
+            .field(
+                "account",
+                &self.account.as_ref().map(|account| {
+                    format!(
+                        "{} phone numbers, {} assistants",
+                        account.phone_numbers.len(),
+                        account.assistants.len()
+                    )
+                }),
+            )
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "(redacted)"))
+            .field("latency", &self.latency)
+            .field("error_rate", &self.error_rate)
+            .field("rate_limit", &self.rate_limit)
+            .field("lag", &self.lag)
+            .field("seed", &self.seed)
+            .finish()
     }
 }
 
@@ -179,10 +222,10 @@ impl Running {
 }
 
 /// Binds, loads the account, spawns the server task and returns at once.
-pub async fn start(options: Options) -> Result<Running, Error> {
+pub async fn start(mut options: Options) -> Result<Running, Error> {
     let store = store::Store::open(
         options.state.clone(),
-        options.account.clone(),
+        options.account.take(),
         options.seed,
         options.lag,
     )?;
@@ -216,4 +259,22 @@ pub async fn start(options: Options) -> Result<Running, Error> {
         stop,
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_debug_hides_the_token() {
+        let options = Options {
+            token: Some("sk-live-secret".into()),
+            account: Some(Account::default()),
+            ..Options::default()
+        };
+        let shown = format!("{options:?}");
+        assert!(!shown.contains("sk-live-secret"), "{shown}");
+        assert!(shown.contains("(redacted)"));
+        assert!(shown.contains("0 phone numbers, 0 assistants"));
+    }
 }

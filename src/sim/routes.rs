@@ -26,8 +26,7 @@ pub(crate) const ORG_ID: &str = "5e1f7a2c-9b4d-4c8e-a6f3-0d2b8c7e1a94";
 
 const INVALID_KEY: &str = "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.";
 
-/// Everything the handlers share.
-#[derive(Debug)]
+/// Everything the handlers share (deliberately not `Debug`: it holds the token).
 pub(crate) struct App {
     store: Mutex<Store>,
     faults: Mutex<Faults>,
