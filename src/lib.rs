@@ -7,4 +7,5 @@ pub mod desired;
 pub mod exit;
 pub mod plan;
 pub mod render;
+pub mod sim;
 pub mod vapi;

@@ -1,1 +1,3 @@
-//! Integration tests: the real binary against the simulator over HTTP.
+//! Integration tests: the real binary and client against the simulator over HTTP.
+
+mod sim;

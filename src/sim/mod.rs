@@ -1,0 +1,280 @@
+//! A local stand-in for the Vapi REST API: phone numbers and assistants, with the wire format,
+//! validation and quirks described in `vapi-api.md`, plus injectable faults (latency, 500s,
+//! 429s, read lag) so clients can be tested against the failures they will meet.
+//!
+//! The simulator keeps the whole account in memory behind one lock and, when given a state
+//! file, rewrites that file atomically (temporary file, then rename) after every successful
+//! write, while still holding the lock, so the file always matches one point in time.
+//!
+//! Choices where the real API is undocumented:
+//! - A request is checked in this order: bearer token (401), rate limit (429 with
+//!   `Retry-After`), injected error (500), then the route itself; latency is added to every
+//!   answer, errors included. The `/__sim/*` routes skip all of it and are not counted.
+//! - 400 bodies always carry `message` as an array of strings; unknown query parameters are
+//!   refused like unknown body fields (`property X should not exist`).
+//! - Unknown ids (uuid or not) give 404 `{"message":"Not Found","error":"Not Found",...}`.
+//! - A phone number's `assistantId` must name an existing assistant, and a `number` (compared
+//!   by its digits) may exist only once; an assistant is "pinned" (409 on delete) while a
+//!   phone number routes to it.
+//! - Creates fill the documented defaults: `status: "active"`, `numberE164CheckEnabled: true`
+//!   (byo), `smsEnabled: true` (twilio), and a generated US `number` for a `vapi` number
+//!   created without a `sipUri`.
+//! - Lag applies to reads only (GET by id, both lists); writes and their validation always
+//!   see the latest version, as a real primary database would.
+
+mod faults;
+mod query;
+mod routes;
+mod store;
+mod timestamp;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How to run a simulator.
+#[derive(Clone)]
+pub struct Options {
+    /// State file; created empty if missing; `None` keeps the account in memory only.
+    pub state: Option<PathBuf>,
+    /// A pre-built account used instead of reading the state file (which is still written on
+    /// every write when `state` is set).
+    pub account: Option<Account>,
+    /// Address to listen on, e.g. `127.0.0.1:0` for an ephemeral port.
+    pub listen: SocketAddr,
+    /// If set, only this bearer token is accepted; otherwise any non-empty token is.
+    pub token: Option<String>,
+    /// Delay added to every API response.
+    pub latency: Duration,
+    /// Share (0..=1) of API requests answered 500, decided before acting (nothing changes).
+    pub error_rate: f64,
+    /// Requests per second above which requests get 429 with `Retry-After`.
+    pub rate_limit: Option<f64>,
+    /// For this long after a write, reads of the object return its previous version (or 404,
+    /// and absence from lists, if the write created it).
+    pub lag: Duration,
+    /// Seed for all randomness: error injection, generated ids and generated numbers.
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            state: None,
+            account: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: None,
+            latency: Duration::ZERO,
+            error_rate: 0.0,
+            rate_limit: None,
+            lag: Duration::ZERO,
+            seed: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    /// Never shows the token, and summarises a seeded account instead of dumping it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("state", &self.state)
+            .field(
+                "account",
+                &self.account.as_ref().map(|account| {
+                    format!(
+                        "{} phone numbers, {} assistants",
+                        account.phone_numbers.len(),
+                        account.assistants.len()
+                    )
+                }),
+            )
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "(redacted)"))
+            .field("latency", &self.latency)
+            .field("error_rate", &self.error_rate)
+            .field("rate_limit", &self.rate_limit)
+            .field("lag", &self.lag)
+            .field("seed", &self.seed)
+            .finish()
+    }
+}
+
+/// The whole simulated account, in the state-file format: every element is a Vapi object
+/// exactly as the API returns it, so real list responses can seed it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Account {
+    /// Phone-number objects.
+    #[serde(default)]
+    pub phone_numbers: Vec<Map<String, Value>>,
+    /// Assistant objects.
+    #[serde(default)]
+    pub assistants: Vec<Map<String, Value>>,
+}
+
+/// Request counts since start (or since the last `POST /__sim/reset-stats`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Stats {
+    /// Every API request received, including those answered 401, 429 or 500.
+    pub total: u64,
+    /// Counts per route, keyed like `GET /phone-number` or `PATCH /assistant/{id}`.
+    pub by_route: BTreeMap<String, u64>,
+}
+
+/// Why a simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The listen address could not be bound.
+    #[error("could not listen on {addr}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The underlying failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state file exists but could not be read.
+    #[error("could not read state file {}", path.display())]
+    ReadState {
+        /// The state file.
+        path: PathBuf,
+        /// The underlying failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state file is not valid JSON in the state-file format.
+    #[error("state file {} is invalid at line {line}, column {column}: {message}", path.display())]
+    ParseState {
+        /// The state file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+        /// What is wrong there.
+        message: String,
+    },
+    /// The account parses but an object in it is unusable (no id, duplicate id, bad timestamp).
+    #[error("{origin}: {message}")]
+    InvalidAccount {
+        /// Where the account came from, e.g. `state file /tmp/s.json`.
+        origin: String,
+        /// What is wrong, naming the object.
+        message: String,
+    },
+    /// The state file could not be written.
+    #[error("could not write state file {}", path.display())]
+    WriteState {
+        /// The state file.
+        path: PathBuf,
+        /// The underlying failure.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A simulator serving in the background.
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    stats: Arc<Mutex<Stats>>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// The base URL, e.g. `http://127.0.0.1:41234`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Request counts so far.
+    pub fn stats(&self) -> Stats {
+        self.stats.lock().expect("stats lock").clone()
+    }
+
+    /// Stops accepting connections and waits for in-flight requests; state is already persisted.
+    pub async fn shutdown(self) {
+        // The server task may already have ended; then there is nobody to tell.
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+
+    /// Serves until ctrl-c, then shuts down gracefully.
+    pub async fn wait(self) {
+        // If the signal handler cannot be installed, serving forever would be unstoppable.
+        let _ = tokio::signal::ctrl_c().await;
+        self.shutdown().await;
+    }
+}
+
+/// Binds, loads the account, spawns the server task and returns at once.
+pub async fn start(mut options: Options) -> Result<Running, Error> {
+    let store = store::Store::open(
+        options.state.clone(),
+        options.account.take(),
+        options.seed,
+        options.lag,
+    )?;
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: options.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Bind {
+        addr: options.listen,
+        source,
+    })?;
+    let stats = Arc::new(Mutex::new(Stats::default()));
+    let app = routes::router(routes::App::new(&options, store, Arc::clone(&stats)));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "simulator server stopped");
+        }
+    });
+    tracing::info!(%addr, "vapi simulator listening");
+    Ok(Running {
+        addr,
+        stats,
+        stop,
+        task,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_debug_hides_the_token() {
+        let options = Options {
+            token: Some("sk-live-secret".into()),
+            account: Some(Account::default()),
+            ..Options::default()
+        };
+        let shown = format!("{options:?}");
+        assert!(!shown.contains("sk-live-secret"), "{shown}");
+        assert!(shown.contains("(redacted)"));
+        assert!(shown.contains("0 phone numbers, 0 assistants"));
+    }
+}

@@ -1,0 +1,525 @@
+//! The HTTP surface: the Vapi routes behind auth and fault injection, plus the unguarded
+//! `/__sim/*` routes for tests.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::faults::{Faults, Verdict};
+use super::query::{self, DateFilters};
+use super::store::{Collection, Object, Store, Version};
+use super::validate;
+use super::{Options, Stats, timestamp};
+
+/// The `orgId` of every object the simulator creates.
+pub(crate) const ORG_ID: &str = "5e1f7a2c-9b4d-4c8e-a6f3-0d2b8c7e1a94";
+
+const INVALID_KEY: &str = "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.";
+
+/// Everything the handlers share (deliberately not `Debug`: it holds the token).
+pub(crate) struct App {
+    store: Mutex<Store>,
+    faults: Mutex<Faults>,
+    stats: Arc<Mutex<Stats>>,
+    token: Option<String>,
+    latency: Duration,
+}
+
+impl App {
+    pub(crate) fn new(options: &Options, store: Store, stats: Arc<Mutex<Stats>>) -> Self {
+        Self {
+            store: Mutex::new(store),
+            faults: Mutex::new(Faults::new(
+                options.error_rate,
+                options.rate_limit,
+                options.seed,
+            )),
+            stats,
+            token: options.token.clone(),
+            latency: options.latency,
+        }
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panicking handler cannot leave the store half-changed in a way worth refusing to
+        // serve over: every change is one insert or replace.
+        self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn authorized(&self, request: &Request) -> bool {
+        let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+            return false;
+        };
+        let Ok(value) = value.to_str() else {
+            return false;
+        };
+        let Some((scheme, token)) = value.split_once(' ') else {
+            return false;
+        };
+        let token = token.trim();
+        scheme.eq_ignore_ascii_case("bearer")
+            && !token.is_empty()
+            && self
+                .token
+                .as_deref()
+                .is_none_or(|expected| expected == token)
+    }
+}
+
+type Shared = Arc<App>;
+
+/// The whole router: API routes behind [`guard`], then the simulator's own routes.
+pub(crate) fn router(app: App) -> Router {
+    let app = Arc::new(app);
+    let api = Router::new()
+        .route("/phone-number", post(create_phone).get(list_phones))
+        .route(
+            "/phone-number/{id}",
+            get(get_phone).patch(update_phone).delete(delete_phone),
+        )
+        .route("/v2/phone-number", get(page_phones))
+        .route("/assistant", post(create_assistant).get(list_assistants))
+        .route(
+            "/assistant/{id}",
+            get(get_assistant)
+                .patch(update_assistant)
+                .delete(delete_assistant),
+        )
+        .route_layer(middleware::from_fn_with_state(Arc::clone(&app), guard));
+    Router::new()
+        .merge(api)
+        .route("/__sim/stats", get(stats))
+        .route("/__sim/reset-stats", post(reset_stats))
+        .fallback(unknown_route)
+        .with_state(app)
+}
+
+/// Counts the request, then applies auth, rate limit and error injection, then latency.
+async fn guard(
+    State(app): State<Shared>,
+    matched: MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = format!("{} {}", request.method(), matched.as_str());
+    {
+        let mut stats = app.stats.lock().expect("stats lock");
+        stats.total += 1;
+        *stats.by_route.entry(route.clone()).or_default() += 1;
+    }
+    let response = if app.authorized(&request) {
+        let verdict = app
+            .faults
+            .lock()
+            .expect("faults lock")
+            .judge(Instant::now());
+        match verdict {
+            Verdict::Serve => next.run(request).await,
+            Verdict::RateLimited { retry_after_secs } => {
+                let mut response =
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded")
+                        .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
+            }
+            Verdict::Fail => json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"message": "Internal server error", "statusCode": 500}),
+            ),
+        }
+    } else {
+        ApiError::new(StatusCode::UNAUTHORIZED, INVALID_KEY).into_response()
+    };
+    if !app.latency.is_zero() {
+        tokio::time::sleep(app.latency).await;
+    }
+    tracing::debug!(%route, status = response.status().as_u16(), "simulated");
+    response
+}
+
+fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
+    let body = serde_json::to_vec(value).expect("JSON values serialize");
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// A NestJS-shaped error: `{message, error, statusCode}`.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    message: Value,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<Value>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(problems: Vec<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, problems)
+    }
+
+    fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not Found")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = Object::new();
+        body.insert("message".into(), self.message);
+        body.insert(
+            "error".into(),
+            json!(self.status.canonical_reason().unwrap_or("Error")),
+        );
+        body.insert("statusCode".into(), json!(self.status.as_u16()));
+        json_response(self.status, &body)
+    }
+}
+
+/// Handlers answer with a success response or a NestJS-shaped error.
+type Reply = Result<Response, ApiError>;
+
+/// Fails with 400 if any problems were found.
+fn ensure_valid(problems: Vec<String>) -> Result<(), ApiError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(problems))
+    }
+}
+
+/// The body as a JSON object; an empty body counts as `{}`, like Express's JSON parser.
+fn object_body(body: &Bytes) -> Result<Object, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Object::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "request body must be a JSON object",
+        )),
+        Err(why) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("request body is not valid JSON: {why}"),
+        )),
+    }
+}
+
+type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+fn query_pairs(query: RawQuery) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .map(|Query(pairs)| pairs)
+        .map_err(|why| ApiError::bad_request(vec![format!("query string is invalid: {why}")]))
+}
+
+/// Persists after a write; the change stays in memory even if the file cannot be written.
+fn persist(store: &Store) -> Result<(), ApiError> {
+    store.persist().map_err(|why| {
+        tracing::error!(error = %why, "simulator state not saved");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("simulator: {why}"),
+        )
+    })
+}
+
+/// The object under construction, with the server-set fields first.
+fn new_object(store: &mut Store) -> (Object, String) {
+    let mut object = Object::new();
+    let id = store.new_id();
+    object.insert("id".into(), json!(id));
+    object.insert("orgId".into(), json!(ORG_ID));
+    (object, id)
+}
+
+fn stamp(object: &mut Object, created: bool) {
+    let now = json!(timestamp::format(timestamp::now()));
+    if created {
+        object.insert("createdAt".into(), now.clone());
+    }
+    object.insert("updatedAt".into(), now);
+}
+
+/// Problems with what a phone-number body refers to: its assistant and its number.
+fn phone_references(store: &Store, body: &Object, id: Option<&str>) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(Value::String(assistant)) = body.get("assistantId")
+        && store.assistants.current(assistant).is_none()
+    {
+        problems.push(format!(
+            "assistantId must reference an existing assistant; {assistant} does not exist"
+        ));
+    }
+    if let Some(Value::String(number)) = body.get("number")
+        && let Some(other) = store.number_taken(number, id)
+    {
+        problems.push(format!(
+            "number {number} is already in use by phone number {other}"
+        ));
+    }
+    problems
+}
+
+async fn create_phone(State(app): State<Shared>, body: Bytes) -> Reply {
+    let body = object_body(&body)?;
+    let provider = validate::phone_create(&body).map_err(ApiError::bad_request)?;
+    let mut store = app.store();
+    ensure_valid(phone_references(&store, &body, None))?;
+    let (mut object, _) = new_object(&mut store);
+    object.insert("provider".into(), json!(provider));
+    if provider == "vapi" && !body.contains_key("sipUri") {
+        let area = body.get("numberDesiredAreaCode").and_then(Value::as_str);
+        object.insert("number".into(), json!(store.new_number(area)));
+    }
+    for (name, value) in body {
+        object.entry(name).or_insert(value);
+    }
+    match provider {
+        "byo-phone-number" => {
+            object
+                .entry("numberE164CheckEnabled")
+                .or_insert(json!(true));
+        }
+        "twilio" => {
+            object.entry("smsEnabled").or_insert(json!(true));
+        }
+        _ => {}
+    }
+    object.insert("status".into(), json!("active"));
+    stamp(&mut object, true);
+    store
+        .phone_numbers
+        .insert(Store::version(object.clone()), Instant::now());
+    persist(&store)?;
+    Ok(json_response(StatusCode::CREATED, &object))
+}
+
+async fn update_phone(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> Reply {
+    let body = object_body(&body)?;
+    let mut store = app.store();
+    let Some(current) = store.phone_numbers.current(&id) else {
+        return Err(ApiError::not_found());
+    };
+    let provider = current
+        .object
+        .get("provider")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut problems = validate::phone_update(&body, provider);
+    problems.extend(phone_references(&store, &body, Some(&id)));
+    ensure_valid(problems)?;
+    let mut object = current.object.clone();
+    object.extend(body);
+    stamp(&mut object, false);
+    store
+        .phone_numbers
+        .replace(Store::version(object.clone()), Instant::now());
+    persist(&store)?;
+    Ok(json_response(StatusCode::OK, &object))
+}
+
+async fn delete_phone(State(app): State<Shared>, Path(id): Path<String>) -> Reply {
+    let mut store = app.store();
+    let Some(removed) = store.phone_numbers.remove(&id, Instant::now()) else {
+        return Err(ApiError::not_found());
+    };
+    persist(&store)?;
+    Ok(json_response(StatusCode::OK, &removed.object))
+}
+
+async fn get_phone(State(app): State<Shared>, Path(id): Path<String>) -> Reply {
+    get_one(&app.store().phone_numbers, &id)
+}
+
+async fn get_assistant(State(app): State<Shared>, Path(id): Path<String>) -> Reply {
+    get_one(&app.store().assistants, &id)
+}
+
+fn get_one(collection: &Collection, id: &str) -> Reply {
+    match collection.visible(id, Instant::now()) {
+        Some(version) => Ok(json_response(StatusCode::OK, &version.object)),
+        None => Err(ApiError::not_found()),
+    }
+}
+
+async fn list_phones(State(app): State<Shared>, query: RawQuery) -> Reply {
+    list(&app.store().phone_numbers, &query_pairs(query)?)
+}
+
+async fn list_assistants(State(app): State<Shared>, query: RawQuery) -> Reply {
+    list(&app.store().assistants, &query_pairs(query)?)
+}
+
+/// A v1 list: a bare array, newest first (ties by id, descending).
+fn list(collection: &Collection, pairs: &[(String, String)]) -> Reply {
+    let query = query::list(pairs).map_err(ApiError::bad_request)?;
+    let objects: Vec<&Object> = matching(collection, &query.dates, Instant::now(), true)
+        .take(query.limit)
+        .map(|version| &version.object)
+        .collect();
+    Ok(json_response(StatusCode::OK, &objects))
+}
+
+fn matching<'a>(
+    collection: &'a Collection,
+    dates: &'a DateFilters,
+    now: Instant,
+    newest_first: bool,
+) -> impl Iterator<Item = &'a Version> + 'a {
+    collection
+        .visible_in(dates.created, now, newest_first)
+        .filter(|version| dates.updated_matches(version))
+}
+
+async fn page_phones(State(app): State<Shared>, query: RawQuery) -> Reply {
+    let query = query::page(&query_pairs(query)?).map_err(ApiError::bad_request)?;
+    let store = app.store();
+    let found: Vec<&Version> = matching(
+        &store.phone_numbers,
+        &query.dates,
+        Instant::now(),
+        query.newest_first,
+    )
+    .filter(|version| {
+        query
+            .search
+            .as_deref()
+            .is_none_or(|needle| query::search_matches(version, needle))
+    })
+    .collect();
+    let total = found.len();
+    let pages = if query.limit == 0 {
+        0
+    } else {
+        total.div_ceil(query.limit)
+    };
+    let results: Vec<&Object> = found
+        .iter()
+        .skip((query.page - 1).saturating_mul(query.limit))
+        .take(query.limit)
+        .map(|version| &version.object)
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "results": results,
+            "metadata": {
+                "itemsPerPage": query.limit,
+                "totalItems": total,
+                "currentPage": query.page,
+                "totalPages": pages,
+                "hasNextPage": query.page < pages,
+                "sortOrder": if query.newest_first { "DESC" } else { "ASC" },
+            },
+        }),
+    ))
+}
+
+async fn create_assistant(State(app): State<Shared>, body: Bytes) -> Reply {
+    let body = object_body(&body)?;
+    ensure_valid(validate::assistant(&body))?;
+    let mut store = app.store();
+    let (mut object, _) = new_object(&mut store);
+    object.extend(body);
+    stamp(&mut object, true);
+    store
+        .assistants
+        .insert(Store::version(object.clone()), Instant::now());
+    persist(&store)?;
+    Ok(json_response(StatusCode::CREATED, &object))
+}
+
+async fn update_assistant(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> Reply {
+    let body = object_body(&body)?;
+    ensure_valid(validate::assistant(&body))?;
+    let mut store = app.store();
+    let Some(current) = store.assistants.current(&id) else {
+        return Err(ApiError::not_found());
+    };
+    let mut object = current.object.clone();
+    object.extend(body);
+    stamp(&mut object, false);
+    store
+        .assistants
+        .replace(Store::version(object.clone()), Instant::now());
+    persist(&store)?;
+    Ok(json_response(StatusCode::OK, &object))
+}
+
+/// Deletes an assistant unless it is "pinned". The real API answers 409 `assistant_pinned`
+/// when another resource pins the assistant's version; the simulator has no versions, so it
+/// treats an assistant as pinned while any phone number's `assistantId` routes to it. That
+/// also keeps the simulated account free of numbers routed to deleted assistants.
+async fn delete_assistant(State(app): State<Shared>, Path(id): Path<String>) -> Reply {
+    let mut store = app.store();
+    if store.assistants.current(&id).is_none() {
+        return Err(ApiError::not_found());
+    }
+    let pinning: Vec<String> = store
+        .phone_numbers
+        .currents()
+        .filter(|number| number.object.get("assistantId").and_then(Value::as_str) == Some(&id))
+        .filter_map(|number| number.object.get("id").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect();
+    if !pinning.is_empty() {
+        return Ok(json_response(
+            StatusCode::CONFLICT,
+            &json!({
+                "error": "assistant_pinned",
+                "message": format!(
+                    "assistant {id} is pinned: phone number(s) {} route to it; unlink them first",
+                    pinning.join(", ")
+                ),
+            }),
+        ));
+    }
+    let removed = store
+        .assistants
+        .remove(&id, Instant::now())
+        .expect("checked to exist under the same lock");
+    persist(&store)?;
+    Ok(json_response(StatusCode::OK, &removed.object))
+}
+
+async fn stats(State(app): State<Shared>) -> Response {
+    let stats = app.stats.lock().expect("stats lock").clone();
+    json_response(StatusCode::OK, &stats)
+}
+
+async fn reset_stats(State(app): State<Shared>) -> Response {
+    let mut stats = app.stats.lock().expect("stats lock");
+    *stats = Stats::default();
+    json_response(StatusCode::OK, &*stats)
+}
+
+async fn unknown_route(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("Cannot {} {}", request.method(), request.uri().path()),
+    )
+}
