@@ -1,0 +1,430 @@
+//! Reading a desired-state file: the only module that touches YAML.
+//!
+//! The text is read twice. A positioned event scan (`saphyr-parser`) records the line and column
+//! of every key and value by path, and refuses alias bombs before anything is expanded; then
+//! `serde_yaml` builds the value that is checked and expanded. Problems found on the value are
+//! located through the recorded positions.
+
+use std::collections::HashMap;
+use std::path::Path as FsPath;
+
+use saphyr_parser::{Event, Parser, Span};
+use serde_json::Value;
+
+use super::diagnostic::{At, Diagnostic, Path, Problem, Report};
+use super::{Desired, expand, validate};
+
+/// How many nodes aliases may add to the document before it is refused as an alias bomb.
+const MAX_ALIAS_NODES: u64 = 100_000;
+
+/// A 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pos {
+    line: usize,
+    column: usize,
+}
+
+impl Pos {
+    const START: Pos = Pos { line: 1, column: 1 };
+
+    fn of(span: Span) -> Self {
+        Pos {
+            line: span.start.line().max(1),
+            column: span.start.col() + 1,
+        }
+    }
+}
+
+/// Where a node is: its key (for mapping entries) and its value.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    key: Option<Pos>,
+    value: Pos,
+}
+
+/// Positions of the nodes of the first document, by path.
+#[derive(Debug, Default)]
+struct Positions {
+    nodes: HashMap<Path, Place>,
+}
+
+impl Positions {
+    /// The position of a problem: its own node, or the nearest ancestor's key.
+    fn locate(&self, path: &Path, at: At) -> Pos {
+        let mut path = path.clone();
+        let mut at = at;
+        loop {
+            if let Some(place) = self.nodes.get(&path) {
+                return match at {
+                    At::Key => place.key.unwrap_or(place.value),
+                    At::Value => place.value,
+                };
+            }
+            match path.parent() {
+                Some(parent) => {
+                    path = parent;
+                    at = At::Key;
+                }
+                None => return Pos::START,
+            }
+        }
+    }
+}
+
+/// A container open during the scan.
+enum Frame {
+    Mapping {
+        /// `None` inside a complex key, where nothing is recorded.
+        path: Option<Path>,
+        /// The key read and waiting for its value (`Some(None)`: a non-scalar key).
+        pending: Option<(Option<String>, Pos)>,
+        anchor: usize,
+        start_nodes: u64,
+    },
+    Sequence {
+        path: Option<Path>,
+        next: usize,
+        anchor: usize,
+        start_nodes: u64,
+    },
+}
+
+/// Why the scan stopped.
+struct ScanFailure {
+    pos: Pos,
+    message: String,
+}
+
+/// Records the position of every node and counts what aliases would expand to.
+fn scan(source: &str) -> (Positions, Result<bool, ScanFailure>) {
+    let mut positions = Positions::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchor_sizes: HashMap<usize, u64> = HashMap::new();
+    let mut nodes: u64 = 0;
+    let mut alias_nodes: u64 = 0;
+    let mut documents = 0;
+    let mut has_content = false;
+    for event in Parser::new_from_str(source) {
+        let (event, span) = match event {
+            Ok(event) => event,
+            Err(err) => {
+                let marker = err.marker();
+                let failure = ScanFailure {
+                    pos: Pos {
+                        line: marker.line().max(1),
+                        column: marker.col() + 1,
+                    },
+                    message: format!("invalid YAML: {}", err.info()),
+                };
+                return (positions, Err(failure));
+            }
+        };
+        let pos = Pos::of(span);
+        let (anchor, opens) = match &event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return (
+                        positions,
+                        Err(ScanFailure {
+                            pos,
+                            message: "the file holds more than one YAML document; vapiform reads exactly one".to_owned(),
+                        }),
+                    );
+                }
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (anchor, start_nodes) = match stack.pop() {
+                    Some(
+                        Frame::Mapping {
+                            anchor,
+                            start_nodes,
+                            ..
+                        }
+                        | Frame::Sequence {
+                            anchor,
+                            start_nodes,
+                            ..
+                        },
+                    ) => (anchor, start_nodes),
+                    None => (0, nodes),
+                };
+                if anchor > 0 {
+                    anchor_sizes.insert(anchor, nodes.saturating_sub(start_nodes));
+                }
+                continue;
+            }
+            Event::Scalar(_, _, anchor, _) => (*anchor, false),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => (*anchor, true),
+            Event::Alias(id) => {
+                let size = anchor_sizes.get(id).copied().unwrap_or(1);
+                alias_nodes = alias_nodes.saturating_add(size);
+                nodes = nodes.saturating_add(size);
+                if alias_nodes > MAX_ALIAS_NODES {
+                    return (
+                        positions,
+                        Err(ScanFailure {
+                            pos,
+                            message: format!(
+                                "aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing what looks like an alias bomb"
+                            ),
+                        }),
+                    );
+                }
+                (0, false)
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {
+                continue;
+            }
+        };
+        has_content = true;
+        nodes = nodes.saturating_add(1);
+        if anchor > 0 && !opens {
+            anchor_sizes.insert(anchor, 1);
+        }
+
+        // Is this node a mapping key, or a value (of a mapping entry, a list item, the root)?
+        let mut node_path = None;
+        let mut key_pos = None;
+        let mut is_key = false;
+        match stack.last_mut() {
+            None => node_path = Some(Path::root()),
+            Some(Frame::Mapping { path, pending, .. }) => match pending.take() {
+                None => {
+                    is_key = true;
+                    let key = match &event {
+                        Event::Scalar(text, ..) => Some(text.to_string()),
+                        _ => None,
+                    };
+                    *pending = Some((key, pos));
+                }
+                Some((key, at)) => {
+                    key_pos = Some(at);
+                    node_path = path.as_ref().zip(key).map(|(p, k)| p.key(&k));
+                }
+            },
+            Some(Frame::Sequence { path, next, .. }) => {
+                node_path = path.as_ref().map(|p| p.index(*next));
+                *next += 1;
+            }
+        }
+        if let Some(path) = &node_path {
+            positions.nodes.entry(path.clone()).or_insert(Place {
+                key: key_pos,
+                value: pos,
+            });
+        }
+        if opens {
+            let path = if is_key { None } else { node_path };
+            let start_nodes = nodes - 1;
+            stack.push(match event {
+                Event::MappingStart(..) => Frame::Mapping {
+                    path,
+                    pending: None,
+                    anchor,
+                    start_nodes,
+                },
+                _ => Frame::Sequence {
+                    path,
+                    next: 0,
+                    anchor,
+                    start_nodes,
+                },
+            });
+        }
+    }
+    (positions, Ok(has_content))
+}
+
+/// The message of a `serde_yaml` error without its trailing location.
+fn yaml_message(err: &serde_yaml::Error) -> String {
+    let text = err.to_string();
+    match text.find(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// Converts the YAML value to JSON, reporting what JSON cannot hold.
+fn to_json(value: serde_yaml::Value, path: &Path, problems: &mut Vec<Problem>) -> Value {
+    use serde_yaml::Value as Yaml;
+    match value {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(flag) => Value::Bool(flag),
+        Yaml::Number(number) => {
+            if let Some(n) = number.as_i64() {
+                Value::from(n)
+            } else if let Some(n) = number.as_u64() {
+                Value::from(n)
+            } else if let Some(n) = number.as_f64().and_then(serde_json::Number::from_f64) {
+                Value::Number(n)
+            } else {
+                problems.push(Problem::value(
+                    path,
+                    format!("{number} is not a number JSON can hold; quote it if it is text"),
+                ));
+                Value::Null
+            }
+        }
+        Yaml::String(text) => Value::String(text),
+        Yaml::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| to_json(item, &path.index(i), problems))
+                .collect(),
+        ),
+        Yaml::Mapping(mapping) => {
+            let mut map = serde_json::Map::new();
+            for (key, item) in mapping {
+                let key = match key {
+                    Yaml::String(text) => text,
+                    Yaml::Number(number) => number.to_string(),
+                    Yaml::Bool(flag) => flag.to_string(),
+                    Yaml::Null => "null".to_owned(),
+                    _ => {
+                        problems.push(Problem::key(
+                            path,
+                            "mapping keys must be strings, not lists or mappings",
+                        ));
+                        continue;
+                    }
+                };
+                let item_path = path.key(&key);
+                let item = to_json(item, &item_path, problems);
+                if map.insert(key.clone(), item).is_some() {
+                    problems.push(Problem::key(
+                        &item_path,
+                        format!("duplicate key `{key}`"),
+                    ));
+                }
+            }
+            Value::Object(map)
+        }
+        Yaml::Tagged(tagged) => {
+            problems.push(Problem::value(
+                path,
+                format!("YAML tags such as `{}` are not supported", tagged.tag),
+            ));
+            Value::Null
+        }
+    }
+}
+
+fn report_one(file_name: &str, source: &str, pos: Pos, message: String) -> Report {
+    Report::new(
+        vec![Diagnostic {
+            file: file_name.to_owned(),
+            line: pos.line,
+            column: pos.column,
+            path: String::new(),
+            message,
+        }],
+        source.to_owned(),
+    )
+}
+
+/// Loads, validates and expands the desired-state file at `path`.
+pub fn load(path: &FsPath) -> Result<Desired, Report> {
+    let file_name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|err| {
+        report_one(
+            &file_name,
+            "",
+            Pos::START,
+            format!("cannot read {file_name}: {err}"),
+        )
+    })?;
+    load_bytes(&bytes, &file_name)
+}
+
+/// Loads raw bytes, which must be UTF-8.
+pub(crate) fn load_bytes(bytes: &[u8], file_name: &str) -> Result<Desired, Report> {
+    match std::str::from_utf8(bytes) {
+        Ok(source) => load_str(source, file_name),
+        Err(err) => {
+            let valid = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
+            let line = valid.matches('\n').count() + 1;
+            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let source = String::from_utf8_lossy(bytes).into_owned();
+            Err(report_one(
+                file_name,
+                &source,
+                Pos { line, column },
+                format!(
+                    "the file is not valid UTF-8 (bad byte at offset {})",
+                    err.valid_up_to()
+                ),
+            ))
+        }
+    }
+}
+
+/// Loads, validates and expands a desired-state document held in memory; `file_name` is only
+/// used in diagnostics.
+pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
+    let (positions, scanned) = scan(source);
+    let has_content = match scanned {
+        Ok(has_content) => has_content,
+        Err(failure) => {
+            // Prefer serde_yaml's wording when it rejects the text too, but never let it
+            // expand an alias bomb: only ask it when the scan stopped for a syntax error.
+            if !failure.message.starts_with("aliases expand") {
+                if let Err(err) = serde_yaml::from_str::<serde_yaml::Value>(source) {
+                    if let Some(location) = err.location() {
+                        let pos = Pos {
+                            line: location.line(),
+                            column: location.column(),
+                        };
+                        let message = format!("invalid YAML: {}", yaml_message(&err));
+                        return Err(report_one(file_name, source, pos, message));
+                    }
+                }
+            }
+            return Err(report_one(file_name, source, failure.pos, failure.message));
+        }
+    };
+    let mut problems = Vec::new();
+    let root = if has_content {
+        let mut yaml: serde_yaml::Value = serde_yaml::from_str(source).map_err(|err| {
+            let pos = err.location().map_or(Pos::START, |l| Pos {
+                line: l.line(),
+                column: l.column(),
+            });
+            report_one(
+                file_name,
+                source,
+                pos,
+                format!("invalid YAML: {}", yaml_message(&err)),
+            )
+        })?;
+        if let Err(err) = yaml.apply_merge() {
+            problems.push(Problem::value(&Path::root(), yaml_message(&err)));
+        }
+        to_json(yaml, &Path::root(), &mut problems)
+    } else {
+        Value::Null
+    };
+    let checked = validate::check(&root);
+    problems.extend(checked.problems);
+    let (desired, expand_problems) = expand::expand(&checked.file);
+    problems.extend(expand_problems);
+    if problems.is_empty() {
+        return Ok(desired);
+    }
+    let diagnostics = problems
+        .into_iter()
+        .map(|problem| {
+            let pos = positions.locate(&problem.path, problem.at);
+            Diagnostic {
+                file: file_name.to_owned(),
+                line: pos.line,
+                column: pos.column,
+                path: problem.path.to_string(),
+                message: problem.message,
+            }
+        })
+        .collect();
+    Err(Report::new(diagnostics, source.to_owned()))
+}
