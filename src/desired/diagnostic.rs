@@ -204,7 +204,10 @@ mod tests {
             Path::root().key("a").key("x.y z").to_string(),
             r#"a["x.y z"]"#
         );
-        assert_eq!(path.parent().unwrap().to_string(), "businesses.acme-plumbing.numbers");
+        assert_eq!(
+            path.parent().unwrap().to_string(),
+            "businesses.acme-plumbing.numbers"
+        );
     }
 
     #[test]

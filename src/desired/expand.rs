@@ -97,7 +97,10 @@ fn join(base: &Path, relative: &Path) -> Path {
 
 fn unknown_message(unfilled: &Unfilled) -> String {
     if unfilled.closed {
-        format!("unknown placeholder `${{{}}}`; {PLACEHOLDER_HELP}", unfilled.name)
+        format!(
+            "unknown placeholder `${{{}}}`; {PLACEHOLDER_HELP}",
+            unfilled.name
+        )
     } else {
         format!(
             "unterminated placeholder `${{{}`: missing `}}`; write `$${{` for a literal `${{`",
@@ -237,10 +240,7 @@ fn business_assistant(
                                 unfilled.name.trim_start_matches("vars.")
                             )
                         };
-                        problems.push(Problem::value(
-                            &join(&overrides_path, &string.at),
-                            message,
-                        ));
+                        problems.push(Problem::value(&join(&overrides_path, &string.at), message));
                     } else if !is_unknown(unfilled) {
                         // Unknown kinds were reported once at the template.
                         missing.insert(unfilled.name.clone());

@@ -294,10 +294,7 @@ fn to_json(value: serde_yaml::Value, path: &Path, problems: &mut Vec<Problem>) -
                 let item_path = path.key(&key);
                 let item = to_json(item, &item_path, problems);
                 if map.insert(key.clone(), item).is_some() {
-                    problems.push(Problem::key(
-                        &item_path,
-                        format!("duplicate key `{key}`"),
-                    ));
+                    problems.push(Problem::key(&item_path, format!("duplicate key `{key}`")));
                 }
             }
             Value::Object(map)
@@ -370,17 +367,16 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
         Err(failure) => {
             // Prefer serde_yaml's wording when it rejects the text too, but never let it
             // expand an alias bomb: only ask it when the scan stopped for a syntax error.
-            if !failure.message.starts_with("aliases expand") {
-                if let Err(err) = serde_yaml::from_str::<serde_yaml::Value>(source) {
-                    if let Some(location) = err.location() {
-                        let pos = Pos {
-                            line: location.line(),
-                            column: location.column(),
-                        };
-                        let message = format!("invalid YAML: {}", yaml_message(&err));
-                        return Err(report_one(file_name, source, pos, message));
-                    }
-                }
+            if !failure.message.starts_with("aliases expand")
+                && let Err(err) = serde_yaml::from_str::<serde_yaml::Value>(source)
+                && let Some(location) = err.location()
+            {
+                let pos = Pos {
+                    line: location.line(),
+                    column: location.column(),
+                };
+                let message = format!("invalid YAML: {}", yaml_message(&err));
+                return Err(report_one(file_name, source, pos, message));
             }
             return Err(report_one(file_name, source, failure.pos, failure.message));
         }

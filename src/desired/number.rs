@@ -69,8 +69,16 @@ mod tests {
     fn rejects_letters_and_bad_lengths() {
         assert!(normalize("+1415555CALL").unwrap_err().contains("`C`"));
         assert!(normalize("+1234567").unwrap_err().contains("7 digits"));
-        assert!(normalize("+1234567890123456").unwrap_err().contains("16 digits"));
-        assert!(normalize("+0123456789").unwrap_err().contains("never starts with 0"));
+        assert!(
+            normalize("+1234567890123456")
+                .unwrap_err()
+                .contains("16 digits")
+        );
+        assert!(
+            normalize("+0123456789")
+                .unwrap_err()
+                .contains("never starts with 0")
+        );
         assert!(normalize("").unwrap_err().contains("empty"));
         assert!(normalize("+").unwrap_err().contains("0 digits"));
     }

@@ -110,12 +110,12 @@ pub(crate) fn pieces(s: &str) -> Vec<Piece<'_>> {
     let mut rest = s;
     while let Some(at) = rest.find('$') {
         let after = &rest[at..];
-        if after.starts_with("$${") {
+        if let Some(escaped) = after.strip_prefix("$${") {
             if at > 0 {
                 out.push(Piece::Text(&rest[..at]));
             }
             out.push(Piece::Escape);
-            rest = &after[3..];
+            rest = escaped;
         } else if let Some(inner) = after.strip_prefix("${") {
             if at > 0 {
                 out.push(Piece::Text(&rest[..at]));
@@ -208,10 +208,7 @@ pub fn expand(s: &str, ctx: &Context) -> Result<String, Vec<String>> {
     }
 }
 
-fn resolve_str(
-    s: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, MissingEnv> {
+fn resolve_str(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, MissingEnv> {
     let mut out = String::with_capacity(s.len());
     for piece in pieces(s) {
         match piece {
@@ -266,10 +263,10 @@ fn collect_env(value: &Value, names: &mut BTreeSet<String>) {
     match value {
         Value::String(s) => {
             for piece in pieces(s) {
-                if let Piece::Placeholder { name, closed: true } = piece {
-                    if let Kind::Env(env) = kind(name) {
-                        names.insert(env.to_owned());
-                    }
+                if let Piece::Placeholder { name, closed: true } = piece
+                    && let Kind::Env(env) = kind(name)
+                {
+                    names.insert(env.to_owned());
                 }
             }
         }
@@ -328,7 +325,11 @@ mod tests {
         let vars = vars();
         let ctx = Context::business("acme", "Acme Plumbing", &vars);
         assert_eq!(
-            expand("${business.name} (${business.key}) open ${vars.hours}", &ctx).unwrap(),
+            expand(
+                "${business.name} (${business.key}) open ${vars.hours}",
+                &ctx
+            )
+            .unwrap(),
             "Acme Plumbing (acme) open 8am-6pm"
         );
     }
@@ -359,10 +360,7 @@ mod tests {
             expand("${business.name} ${vars.hours}", &Context::shared()).unwrap_err(),
             ["business.name", "vars.hours"]
         );
-        assert_eq!(
-            expand("${env.X}", &Context::shared()).unwrap(),
-            "${env.X}"
-        );
+        assert_eq!(expand("${env.X}", &Context::shared()).unwrap(), "${env.X}");
     }
 
     #[test]

@@ -163,10 +163,10 @@ impl Checker {
     }
 
     fn expect_id(&mut self, value: &Value, path: &Path, what: &str) {
-        if let Some(text) = self.expect_string(value, path, what) {
-            if text.trim().is_empty() {
-                self.push(Problem::value(path, format!("{what} must not be empty")));
-            }
+        if let Some(text) = self.expect_string(value, path, what)
+            && text.trim().is_empty()
+        {
+            self.push(Problem::value(path, format!("{what} must not be empty")));
         }
     }
 
@@ -239,9 +239,7 @@ impl Checker {
     fn unassigned(&mut self, value: &Value) -> Option<UnassignedSpec> {
         let path = Path::root().key("unassigned");
         match value {
-            Value::String(mode) if mode == "leave" || mode == "unlink" => {
-                self.parse(value, &path)
-            }
+            Value::String(mode) if mode == "leave" || mode == "unlink" => self.parse(value, &path),
             Value::Object(map) => {
                 self.unknown_fields(map, &path, &["assistant"]);
                 let key_path = path.key("assistant");
@@ -251,20 +249,19 @@ impl Checker {
                         "`unassigned` as a mapping needs `assistant: <shared assistant key>`",
                     )),
                     Some(key) => {
-                        if let Some(key) = self.expect_string(key, &key_path, "`assistant`") {
-                            if !self.shared.contains(key) {
-                                let known: Vec<&str> =
-                                    self.shared.iter().map(String::as_str).collect();
-                                let hint = closest(key, &known)
-                                    .map(|g| format!(", did you mean `{g}`?"))
-                                    .unwrap_or_default();
-                                self.push(Problem::value(
+                        if let Some(key) = self.expect_string(key, &key_path, "`assistant`")
+                            && !self.shared.contains(key)
+                        {
+                            let known: Vec<&str> = self.shared.iter().map(String::as_str).collect();
+                            let hint = closest(key, &known)
+                                .map(|g| format!(", did you mean `{g}`?"))
+                                .unwrap_or_default();
+                            self.push(Problem::value(
                                     &key_path,
                                     format!(
                                         "unknown shared assistant `{key}`: it is not declared under `assistants`{hint}"
                                     ),
                                 ));
-                            }
                         }
                     }
                 }
@@ -369,14 +366,19 @@ impl Checker {
         let map = self.expect_map(value, path, &format!("business `{key}`"))?;
         self.unknown_fields(map, path, BUSINESS_FIELDS);
         match map.get("name") {
-            None => self.push(Problem::value(path, format!("business `{key}` needs a `name`"))),
+            None => self.push(Problem::value(
+                path,
+                format!("business `{key}` needs a `name`"),
+            )),
             Some(name) => self.expect_id(name, &path.key("name"), "`name`"),
         }
         if let Some(numbers) = map.get("numbers") {
             for (number, number_path) in self.numbers(numbers, &path.key("numbers")) {
                 if let Some((owner, first)) = self.business_numbers.get(&number) {
                     let message = if owner == key {
-                        format!("number {number} is listed twice in business `{key}` (first at {first})")
+                        format!(
+                            "number {number} is listed twice in business `{key}` (first at {first})"
+                        )
                     } else {
                         format!(
                             "number {number} is already listed in business `{owner}` (at {first}); a number belongs to at most one business"
@@ -468,37 +470,35 @@ impl Checker {
             let field_path = path.key(key);
             match key.as_str() {
                 "template" => {
-                    if let Some(name) = self.expect_string(field, &field_path, "`template`") {
-                        if !self.templates.contains(name) {
-                            let known: Vec<&str> =
-                                self.templates.iter().map(String::as_str).collect();
-                            let hint = closest(name, &known)
-                                .map(|g| format!(", did you mean `{g}`?"))
-                                .unwrap_or_default();
-                            self.push(Problem::value(
+                    if let Some(name) = self.expect_string(field, &field_path, "`template`")
+                        && !self.templates.contains(name)
+                    {
+                        let known: Vec<&str> = self.templates.iter().map(String::as_str).collect();
+                        let hint = closest(name, &known)
+                            .map(|g| format!(", did you mean `{g}`?"))
+                            .unwrap_or_default();
+                        self.push(Problem::value(
                                 &field_path,
                                 format!(
                                     "unknown template `{name}`: it is not declared under `templates`{hint}"
                                 ),
                             ));
-                        }
                     }
                 }
                 "shared" => {
-                    if let Some(name) = self.expect_string(field, &field_path, "`shared`") {
-                        if !self.shared.contains(name) {
-                            let known: Vec<&str> =
-                                self.shared.iter().map(String::as_str).collect();
-                            let hint = closest(name, &known)
-                                .map(|g| format!(", did you mean `{g}`?"))
-                                .unwrap_or_default();
-                            self.push(Problem::value(
+                    if let Some(name) = self.expect_string(field, &field_path, "`shared`")
+                        && !self.shared.contains(name)
+                    {
+                        let known: Vec<&str> = self.shared.iter().map(String::as_str).collect();
+                        let hint = closest(name, &known)
+                            .map(|g| format!(", did you mean `{g}`?"))
+                            .unwrap_or_default();
+                        self.push(Problem::value(
                                 &field_path,
                                 format!(
                                     "unknown shared assistant `{name}`: it is not declared under `assistants`{hint}"
                                 ),
                             ));
-                        }
                     }
                 }
                 "id" => self.expect_id(field, &field_path, "`id`"),
@@ -687,7 +687,7 @@ mod tests {
             "ignore": {"numbers": ["+14155550199", "+1 415 555 0199"]},
             "businesses": {
                 "a": {"name": "A", "numbers": ["+14155550100", "+14155550199"], "assistant": {"shared": "shared"}},
-                "b": {"name": "B", "numbers": ["+1 (415) 555-0100", 14155550101_u64], "assistant": {"shared": "shared"}},
+                "b": {"name": "B", "numbers": ["+1 (415) 555-0100", 14_155_550_101_u64], "assistant": {"shared": "shared"}},
                 "shared": {"name": "S", "assistant": {"shared": "shared"}},
             }
         });
