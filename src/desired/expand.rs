@@ -249,20 +249,17 @@ fn business_assistant(
             }
             if !missing.is_empty() {
                 let names: Vec<String> = missing.iter().map(|n| format!("`${{{n}}}`")).collect();
-                let vars_path = if spec.vars.is_empty() {
-                    assistant_path.clone()
+                let message = format!(
+                    "template `{}` uses {} but business `{key}` does not define {} in `vars`",
+                    spec.template,
+                    names.join(", "),
+                    if missing.len() == 1 { "it" } else { "them" }
+                );
+                problems.push(if spec.vars.is_empty() {
+                    Problem::key(&assistant_path, message)
                 } else {
-                    assistant_path.key("vars")
-                };
-                problems.push(Problem::value(
-                    &vars_path,
-                    format!(
-                        "template `{}` uses {} but business `{key}` does not define {} in `vars`",
-                        spec.template,
-                        names.join(", "),
-                        if missing.len() == 1 { "it" } else { "them" }
-                    ),
-                ));
+                    Problem::value(&assistant_path.key("vars"), message)
+                });
             }
             (expanded, spec.adopt.clone())
         }

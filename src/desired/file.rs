@@ -211,3 +211,25 @@ pub fn schema() -> Value {
     let schema = generator.into_root_schema_for::<File>();
     schema.to_value()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::schema;
+
+    #[test]
+    fn schema_is_committed() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/vapiform.schema.json");
+        let generated = serde_json::to_string_pretty(&schema()).unwrap() + "\n";
+        if std::env::var_os("VAPIFORM_UPDATE_SCHEMA").is_some_and(|v| v == "1") {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, generated).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "schemas/vapiform.schema.json is out of date; run `VAPIFORM_UPDATE_SCHEMA=1 cargo test schema_is_committed`"
+        );
+    }
+}

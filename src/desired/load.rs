@@ -424,3 +424,378 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
         .collect();
     Err(Report::new(diagnostics, source.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::time::{Duration, Instant};
+
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::desired::{Business, Import, ManagedAssistant, Route, Unassigned};
+
+    const DESIGN_EXAMPLE: &str = r#"version: 1
+
+# Numbers in the account that no business lists and `ignore` does not name:
+#   leave (default) | unlink | {assistant: <shared assistant key>}
+unassigned: {assistant: not-in-service}
+
+prune: false
+
+import: {provider: telnyx, credentialId: 9a1e0c4e-5b7d-4f2a-8c3e-1d6f0b2a7e91}
+
+templates:
+  receptionist:
+    name: "${business.name}"
+    firstMessage: "Thanks for calling ${business.name}. How can I help?"
+    model:
+      provider: openai
+      model: gpt-4o-mini
+      messages:
+        - role: system
+          content: |
+            You answer the phone for ${business.name}.
+            Opening hours: ${vars.hours}.
+    voice: {provider: vapi, voiceId: Elliot}
+    server: {url: "https://hooks.example.com/vapi", headers: {x-token: "${env.HOOK_TOKEN}"}}
+
+assistants:
+  not-in-service:
+    name: Not in service
+    firstMessage: This number is not in service yet. Goodbye.
+
+businesses:
+  acme-plumbing:
+    name: Acme Plumbing
+    numbers: ["+14155550100", "+1 (415) 555-0101"]
+    assistant:
+      template: receptionist
+      vars: {hours: "8am-6pm"}
+      overrides: {firstMessage: "Acme Plumbing, what's leaking?"}
+      adopt: 2bec58d1-3f4a-4c2e-9b1d-7e8f6a5c4d30
+  bobs-bakery:
+    name: Bob's Bakery
+    numbers: ["+14155550102"]
+    assistant: {id: 7f3c1e2a-8b9d-4e6f-a1c2-3d4e5f6a7b8c}
+  carols-cafe:
+    name: Carol's Cafe
+    numbers: ["+14155550103"]
+    assistant: {spec: {name: Carol's Cafe, firstMessage: Hi!}}
+  dans-deli:
+    name: Dan's Deli
+    numbers: ["+14155550104"]
+    assistant: {shared: not-in-service}
+
+ignore:
+  numbers: ["+14155550199"]
+"#;
+
+    fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        match value {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("test bodies are objects"),
+        }
+    }
+
+    fn errors(source: &str) -> Report {
+        load_str(source, "vapiform.yaml").expect_err("the file should be refused")
+    }
+
+    #[test]
+    fn design_example_loads() {
+        let desired = load_str(DESIGN_EXAMPLE, "vapiform.yaml").unwrap();
+        let acme = ManagedAssistant {
+            key: "acme-plumbing".into(),
+            body: object(json!({
+                "name": "Acme Plumbing",
+                "firstMessage": "Acme Plumbing, what's leaking?",
+                "model": {
+                    "provider": "openai",
+                    "model": "gpt-4o-mini",
+                    "messages": [{
+                        "role": "system",
+                        "content": "You answer the phone for Acme Plumbing.\nOpening hours: 8am-6pm.\n",
+                    }],
+                },
+                "voice": {"provider": "vapi", "voiceId": "Elliot"},
+                "server": {
+                    "url": "https://hooks.example.com/vapi",
+                    "headers": {"x-token": "${env.HOOK_TOKEN}"},
+                },
+            })),
+            adopt: Some("2bec58d1-3f4a-4c2e-9b1d-7e8f6a5c4d30".into()),
+        };
+        let carol = ManagedAssistant {
+            key: "carols-cafe".into(),
+            body: object(json!({"name": "Carol's Cafe", "firstMessage": "Hi!"})),
+            adopt: None,
+        };
+        let not_in_service = ManagedAssistant {
+            key: "not-in-service".into(),
+            body: object(json!({
+                "name": "Not in service",
+                "firstMessage": "This number is not in service yet. Goodbye.",
+            })),
+            adopt: None,
+        };
+        let business = |key: &str, name: &str, numbers: &[&str], route: Route| Business {
+            key: key.into(),
+            name: name.into(),
+            numbers: numbers.iter().map(|n| (*n).to_owned()).collect(),
+            route,
+        };
+        let expected = Desired {
+            unassigned: Unassigned::Assistant("not-in-service".into()),
+            prune: false,
+            import: Some(Import {
+                body: object(json!({
+                    "provider": "telnyx",
+                    "credentialId": "9a1e0c4e-5b7d-4f2a-8c3e-1d6f0b2a7e91",
+                })),
+            }),
+            assistants: BTreeMap::from([
+                ("acme-plumbing".into(), acme),
+                ("carols-cafe".into(), carol),
+                ("not-in-service".into(), not_in_service),
+            ]),
+            businesses: BTreeMap::from([
+                (
+                    "acme-plumbing".into(),
+                    business(
+                        "acme-plumbing",
+                        "Acme Plumbing",
+                        &["+14155550100", "+14155550101"],
+                        Route::Managed("acme-plumbing".into()),
+                    ),
+                ),
+                (
+                    "bobs-bakery".into(),
+                    business(
+                        "bobs-bakery",
+                        "Bob's Bakery",
+                        &["+14155550102"],
+                        Route::Existing("7f3c1e2a-8b9d-4e6f-a1c2-3d4e5f6a7b8c".into()),
+                    ),
+                ),
+                (
+                    "carols-cafe".into(),
+                    business(
+                        "carols-cafe",
+                        "Carol's Cafe",
+                        &["+14155550103"],
+                        Route::Managed("carols-cafe".into()),
+                    ),
+                ),
+                (
+                    "dans-deli".into(),
+                    business(
+                        "dans-deli",
+                        "Dan's Deli",
+                        &["+14155550104"],
+                        Route::Managed("not-in-service".into()),
+                    ),
+                ),
+            ]),
+            ignore: BTreeSet::from(["+14155550199".to_owned()]),
+        };
+        assert_eq!(desired, expected);
+    }
+
+    #[test]
+    fn misspelled_field_is_named_with_its_line() {
+        let source = DESIGN_EXAMPLE.replace("    name: Bob's Bakery", "    nmae: Bob's Bakery");
+        let report = errors(&source);
+        let messages: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.column, d.path.as_str(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    40,
+                    3,
+                    "businesses.bobs-bakery",
+                    "business `bobs-bakery` needs a `name`"
+                ),
+                (
+                    41,
+                    5,
+                    "businesses.bobs-bakery.nmae",
+                    "unknown field `nmae`, did you mean `name`?"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let source = DESIGN_EXAMPLE
+            .replace("\"+14155550102\"", "\"415 555 0102\"")
+            .replace("template: receptionist", "template: receptionst")
+            .replace("\"+14155550104\"", "\"+1 415 555 0100\"");
+        let report = errors(&source);
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{} {}: {}", d.line, d.column, d.path, d.message))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "36:17 businesses.acme-plumbing.assistant.template: unknown template `receptionst`: it is not declared under `templates`, did you mean `receptionist`?",
+                "42:15 businesses.bobs-bakery.numbers[0]: phone number `415 555 0102` must start with `+` and the country code, like +14155550101",
+                "50:15 businesses.dans-deli.numbers[0]: number +14155550100 is already listed in business `acme-plumbing` (at businesses.acme-plumbing.numbers[0]); a number belongs to at most one business",
+            ]
+        );
+    }
+
+    #[test]
+    fn report_renders_location_path_line_and_caret() {
+        let source = "version: 1\nbusinesses:\n  acme:\n    name: Acme\n    numbers: [\"+1 415\"]\n    assistant: {id: a1}\n";
+        let rendered = errors(source).to_string();
+        assert_eq!(
+            rendered,
+            "error: phone number `+1 415` has 4 digits; E.164 numbers have 8 to 15\n  \
+             --> vapiform.yaml:5:15\n  \
+             at businesses.acme.numbers[0]\n  |\n\
+             5 |     numbers: [\"+1 415\"]\n  |               ^\n"
+        );
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_quickly() {
+        let mut bomb = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        for level in b'b'..=b'j' {
+            let previous = char::from(level - 1);
+            let refs = vec![format!("*{previous}"); 9].join(",");
+            bomb.push_str(&format!(
+                "{}: &{} [{refs}]\n",
+                char::from(level),
+                char::from(level)
+            ));
+        }
+        let started = Instant::now();
+        let report = errors(&bomb);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            report.diagnostics[0].message.contains("alias bomb"),
+            "{report}"
+        );
+
+        // Quadratic: one big anchor referenced many times.
+        let items = vec!["x"; 2000].join(",");
+        let refs = vec!["*a"; 2000].join(",");
+        let quadratic = format!("a: &a [{items}]\nb: [{refs}]\n");
+        let started = Instant::now();
+        let report = errors(&quadratic);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            report.diagnostics[0].message.contains("alias bomb"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn odd_inputs_are_reported_not_panicked() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b"# only a comment\n",
+            b"just a string",
+            b"- a\n- b\n",
+            b"version: 1\n---\nversion: 1\n",
+            b"\xff\xfe version: 1",
+            b"version: 1\nbusinesses: {a: [}\n",
+            b"version: !custom 1\n",
+            b"version: 1\n? [a, b]\n: c\n",
+            b"version: .nan\n",
+            b"version: 1\nversion: 1\n",
+        ];
+        for case in cases {
+            let report = load_bytes(case, "f.yaml").expect_err("should be refused");
+            assert!(!report.diagnostics.is_empty());
+            assert!(
+                report
+                    .diagnostics
+                    .iter()
+                    .all(|d| d.line >= 1 && d.column >= 1)
+            );
+            let _ = report.to_string();
+        }
+        let deep = "[".repeat(100_000);
+        assert!(load_str(&deep, "f.yaml").is_err());
+        let deep_map = "a:\n".repeat(5000);
+        assert!(load_str(&deep_map, "f.yaml").is_err());
+        let huge = format!(
+            "version: 1\ntemplates: {{t: {{name: \"{}\"}}}}\n",
+            "x".repeat(5_000_000)
+        );
+        assert!(load_str(&huge, "f.yaml").is_ok());
+    }
+
+    #[test]
+    fn missing_file_names_the_file() {
+        let report = load(FsPath::new("/nonexistent/vapiform.yaml")).unwrap_err();
+        assert!(
+            report
+                .to_string()
+                .contains("cannot read /nonexistent/vapiform.yaml")
+        );
+    }
+
+    fn mutate(source: &str, at: usize, insert: &str, delete: usize) -> String {
+        let chars: Vec<char> = source.chars().collect();
+        let at = at % (chars.len() + 1);
+        let end = (at + delete).min(chars.len());
+        let mut out: String = chars[..at].iter().collect();
+        out.push_str(insert);
+        out.extend(&chars[end..]);
+        out
+    }
+
+    fn assert_located(result: Result<Desired, Report>) {
+        if let Err(report) = result {
+            assert!(!report.diagnostics.is_empty());
+            for d in &report.diagnostics {
+                assert!(d.line >= 1 && d.column >= 1, "{d:?}");
+            }
+            let _ = report.to_string();
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            assert_located(load_bytes(&bytes, "f.yaml"));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "[ -~\n\t:{}\\[\\],&*!|>#'\"-]{0,200}") {
+            assert_located(load_str(&text, "f.yaml"));
+        }
+
+        #[test]
+        fn mutated_files_never_panic(
+            at in 0usize..2000,
+            insert in "[ -~\n\t]{0,12}",
+            delete in 0usize..20,
+        ) {
+            assert_located(load_str(&mutate(DESIGN_EXAMPLE, at, &insert, delete), "f.yaml"));
+        }
+    }
+}

@@ -244,7 +244,7 @@ impl Checker {
                 self.unknown_fields(map, &path, &["assistant"]);
                 let key_path = path.key("assistant");
                 match map.get("assistant") {
-                    None => self.push(Problem::value(
+                    None => self.push(Problem::key(
                         &path,
                         "`unassigned` as a mapping needs `assistant: <shared assistant key>`",
                     )),
@@ -289,7 +289,7 @@ impl Checker {
         let map = self.expect_map(value, &path, "`import`")?;
         let before = self.problems.len();
         match map.get("provider") {
-            None => self.push(Problem::value(
+            None => self.push(Problem::key(
                 &path,
                 "`import` needs a `provider`, e.g. `provider: twilio`",
             )),
@@ -366,7 +366,7 @@ impl Checker {
         let map = self.expect_map(value, path, &format!("business `{key}`"))?;
         self.unknown_fields(map, path, BUSINESS_FIELDS);
         match map.get("name") {
-            None => self.push(Problem::value(
+            None => self.push(Problem::key(
                 path,
                 format!("business `{key}` needs a `name`"),
             )),
@@ -398,7 +398,7 @@ impl Checker {
             }
         }
         match map.get("assistant") {
-            None => self.push(Problem::value(
+            None => self.push(Problem::key(
                 path,
                 format!(
                     "business `{key}` needs an `assistant`: one of `template`, `spec`, `id` or `shared`"
@@ -406,9 +406,12 @@ impl Checker {
             )),
             Some(assistant) => self.assistant(assistant, &path.key("assistant")),
         }
-        (self.problems.len() == before)
-            .then(|| self.parse(value, path))
-            .flatten()
+        if self.problems.len() == before {
+            self.parse(value, path)
+        } else {
+            // Still expand what can be read, so placeholder problems show up in the same run.
+            lenient_business(map)
+        }
     }
 
     fn assistant(&mut self, value: &Value, path: &Path) {
@@ -426,7 +429,7 @@ impl Checker {
             ["id"] => &["id"],
             ["shared"] => &["shared"],
             [] => {
-                self.push(Problem::value(
+                self.push(Problem::key(
                     path,
                     "`assistant` needs exactly one of `template`, `spec`, `id` or `shared`",
                 ));
@@ -528,6 +531,30 @@ impl Checker {
             }
         }
     }
+}
+
+/// The business with unknown fields and unreadable parts dropped, if what is left is usable.
+fn lenient_business(map: &Map<String, Value>) -> Option<BusinessSpec> {
+    let mut business = map.clone();
+    business.retain(|key, _| BUSINESS_FIELDS.contains(&key.as_str()));
+    if let Some(Value::Array(numbers)) = business.get_mut("numbers") {
+        numbers.retain(Value::is_string);
+    }
+    if let Some(Value::Object(assistant)) = business.get_mut("assistant") {
+        assistant.retain(|key, value| {
+            ASSISTANT_FIELDS.contains(&key.as_str())
+                && match key.as_str() {
+                    "adopt" | "id" => value.as_str().is_some_and(|s| !s.trim().is_empty()),
+                    _ => true,
+                }
+        });
+        if let Some(Value::Object(vars)) = assistant.get_mut("vars") {
+            vars.retain(|_, value| {
+                !matches!(value, Value::Null | Value::Array(_) | Value::Object(_))
+            });
+        }
+    }
+    serde_json::from_value(Value::Object(business)).ok()
 }
 
 fn describe(value: &Value) -> String {
@@ -696,8 +723,8 @@ mod tests {
             [
                 "ignore.numbers[1]: number +14155550199 is listed twice in `ignore` (first at ignore.numbers[0])",
                 "businesses.a.numbers[1]: number +14155550199 is listed in business `a` and in `ignore` (at ignore.numbers[0]); remove one",
-                "businesses.b.numbers[0]: number +14155550100 is already listed in business `a` (at businesses.a.numbers[0]); a number belongs to at most one business",
                 "businesses.b.numbers[1]: phone number 14155550101 must be a quoted string like \"+14155550101\"",
+                "businesses.b.numbers[0]: number +14155550100 is already listed in business `a` (at businesses.a.numbers[0]); a number belongs to at most one business",
                 "businesses.shared: key `shared` is used by both a business and a shared assistant; keys must be unique",
             ]
         );
