@@ -674,11 +674,8 @@ ignore:
         for level in b'b'..=b'j' {
             let previous = char::from(level - 1);
             let refs = vec![format!("*{previous}"); 9].join(",");
-            bomb.push_str(&format!(
-                "{}: &{} [{refs}]\n",
-                char::from(level),
-                char::from(level)
-            ));
+            let name = char::from(level);
+            bomb.push_str(&format!("{name}: &{name} [{refs}]\n"));
         }
         let started = Instant::now();
         let report = errors(&bomb);
@@ -744,6 +741,32 @@ ignore:
             "x".repeat(5_000_000)
         );
         assert!(load_str(&huge, "f.yaml").is_ok());
+    }
+
+    #[test]
+    fn multi_tenant_example_loads() {
+        let path =
+            FsPath::new(env!("CARGO_MANIFEST_DIR")).join("examples/multi-tenant/vapiform.yaml");
+        let desired = load(&path).unwrap_or_else(|report| panic!("{report}"));
+        assert_eq!(desired.businesses.len(), 8);
+        assert_eq!(desired.assistants.len(), 7);
+        let acme = &desired.assistants["acme-plumbing"].body;
+        assert_eq!(
+            acme["voice"],
+            json!({"provider": "vapi", "voiceId": "Rohan"})
+        );
+        assert_eq!(
+            acme["server"]["url"],
+            "https://hooks.example.com/vapi/acme-plumbing"
+        );
+        assert_eq!(acme["server"]["headers"]["x-token"], "${env.HOOK_TOKEN}");
+        let prompt = acme["model"]["messages"][0]["content"].as_str().unwrap();
+        assert!(prompt.contains("Service area: San Francisco."));
+        assert!(prompt.contains("look like $${ticket.id}"));
+        assert_eq!(
+            desired.businesses["eves-events"].numbers,
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -623,7 +623,8 @@ pub(crate) fn check(root: &Value) -> Checked {
             format!("`prune` must be true or false, found {}", type_name(other)),
         )),
     }
-    if let Some(value) = map.get("import") {
+    // `import: null` is what an empty `import:` reads as; the schema allows it too.
+    if let Some(value) = map.get("import").filter(|v| !v.is_null()) {
         file.import = checker.import(value);
     }
     if let Some(value) = map.get("templates") {
