@@ -5,7 +5,7 @@
 //! `serde_yaml` builds the value that is checked and expanded. Problems found on the value are
 //! located through the recorded positions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path as FsPath;
 
 use saphyr_parser::{Event, Parser, Span};
@@ -78,6 +78,8 @@ enum Frame {
         path: Option<Path>,
         /// The key read and waiting for its value (`Some(None)`: a non-scalar key).
         pending: Option<(Option<String>, Pos)>,
+        /// Scalar keys seen so far, to point at a duplicate where it is.
+        seen: HashSet<String>,
         anchor: usize,
         start_nodes: u64,
     },
@@ -190,13 +192,27 @@ fn scan(source: &str) -> (Positions, Result<bool, ScanFailure>) {
         let mut is_key = false;
         match stack.last_mut() {
             None => node_path = Some(Path::root()),
-            Some(Frame::Mapping { path, pending, .. }) => match pending.take() {
+            Some(Frame::Mapping {
+                path,
+                pending,
+                seen,
+                ..
+            }) => match pending.take() {
                 None => {
                     is_key = true;
                     let key = match &event {
                         Event::Scalar(text, ..) => Some(text.to_string()),
                         _ => None,
                     };
+                    if let Some(key) = &key
+                        && !seen.insert(key.clone())
+                    {
+                        let failure = ScanFailure {
+                            pos,
+                            message: format!("invalid YAML: duplicate key `{key}`"),
+                        };
+                        return (positions, Err(failure));
+                    }
                     *pending = Some((key, pos));
                 }
                 Some((key, at)) => {
@@ -222,6 +238,7 @@ fn scan(source: &str) -> (Positions, Result<bool, ScanFailure>) {
                 Event::MappingStart(..) => Frame::Mapping {
                     path,
                     pending: None,
+                    seen: HashSet::new(),
                     anchor,
                     start_nodes,
                 },
@@ -304,7 +321,8 @@ fn to_json(value: serde_yaml::Value, path: &Path, problems: &mut Vec<Problem>) -
                 path,
                 format!("YAML tags such as `{}` are not supported", tagged.tag),
             ));
-            Value::Null
+            // Check what is under the tag too, so one mistake is not reported twice.
+            to_json(tagged.value, path, problems)
         }
     }
 }
@@ -368,6 +386,7 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
             // Prefer serde_yaml's wording when it rejects the text too, but never let it
             // expand an alias bomb: only ask it when the scan stopped for a syntax error.
             if !failure.message.starts_with("aliases expand")
+                && !failure.message.starts_with("invalid YAML: duplicate key")
                 && let Err(err) = serde_yaml::from_str::<serde_yaml::Value>(source)
                 && let Some(location) = err.location()
             {
@@ -428,6 +447,7 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
+    use std::fmt::Write as _;
     use std::time::{Duration, Instant};
 
     use proptest::prelude::*;
@@ -675,7 +695,7 @@ ignore:
             let previous = char::from(level - 1);
             let refs = vec![format!("*{previous}"); 9].join(",");
             let name = char::from(level);
-            bomb.push_str(&format!("{name}: &{name} [{refs}]\n"));
+            writeln!(bomb, "{name}: &{name} [{refs}]").unwrap();
         }
         let started = Instant::now();
         let report = errors(&bomb);
@@ -721,6 +741,16 @@ ignore:
             b"version: .nan\n",
             b"version: 1\nversion: 1\n",
         ];
+        let duplicate = load_str("version: 1\nprune: true\nprune: false\n", "f.yaml").unwrap_err();
+        assert_eq!(
+            (
+                duplicate.diagnostics[0].line,
+                duplicate.diagnostics[0].message.as_str()
+            ),
+            (3, "invalid YAML: duplicate key `prune`")
+        );
+        let tagged = load_str("version: !custom 1\n", "f.yaml").unwrap_err();
+        assert_eq!(tagged.diagnostics.len(), 1, "{tagged}");
         for case in cases {
             let report = load_bytes(case, "f.yaml").expect_err("should be refused");
             assert!(!report.diagnostics.is_empty());
@@ -800,8 +830,6 @@ ignore:
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
-
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             assert_located(load_bytes(&bytes, "f.yaml"));
