@@ -1,0 +1,394 @@
+//! Expansion of checked raw types into the domain [`Desired`]: templates deep-merged with
+//! overrides, placeholders substituted, numbers normalised.
+//!
+//! Placeholder problems can only be seen while substituting, so they are collected here, each
+//! at the place a user has to edit: the template, the override, the spec, or the business.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use super::diagnostic::{Path, Problem};
+use super::file::{AssistantSpec, BusinessSpec, File, UnassignedMode, UnassignedSpec};
+use super::placeholder::{self, Context, Kind, Unfilled};
+use super::{Business, Desired, Import, ManagedAssistant, Route, Unassigned, number};
+
+/// Vapi's limit on an assistant name, in characters.
+const MAX_NAME_CHARS: usize = 40;
+
+const PLACEHOLDER_HELP: &str = "placeholders are `${business.key}`, `${business.name}`, `${vars.NAME}` and `${env.NAME}`; write `$${` for a literal `${`";
+
+/// Deep-merges `over` into `base`: objects merge key by key, anything else replaces.
+pub(crate) fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(base), Value::Object(over)) => {
+            for (key, value) in over {
+                match base.get_mut(key) {
+                    Some(slot) => merge(slot, value),
+                    None => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over.clone(),
+    }
+}
+
+/// A string whose placeholders could not all be filled.
+struct Unresolved {
+    /// Where the string is, relative to the body.
+    at: Path,
+    /// Whether the string came from `overrides` rather than the template.
+    from_override: bool,
+    /// What could not be filled.
+    unfilled: Vec<Unfilled>,
+}
+
+/// Substitutes placeholders in every string of `value` (keys untouched). `over` is the part of
+/// `overrides` at the same place, so each string knows whether it came from an override.
+fn substitute(
+    value: &Value,
+    over: Option<&Value>,
+    ctx: &Context,
+    at: &Path,
+    unresolved: &mut Vec<Unresolved>,
+) -> Value {
+    match value {
+        Value::String(text) => {
+            let (filled, unfilled) = placeholder::fill(text, ctx);
+            if !unfilled.is_empty() {
+                unresolved.push(Unresolved {
+                    at: at.clone(),
+                    from_override: over.is_some(),
+                    unfilled,
+                });
+            }
+            Value::String(filled)
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let over = over.and_then(Value::as_array).and_then(|o| o.get(i));
+                    substitute(item, over, ctx, &at.index(i), unresolved)
+                })
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, item)| {
+                    let over = over.and_then(Value::as_object).and_then(|o| o.get(key));
+                    let item = substitute(item, over, ctx, &at.key(key), unresolved);
+                    (key.clone(), item)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn join(base: &Path, relative: &Path) -> Path {
+    let mut path = base.clone();
+    path.0.extend(relative.0.iter().cloned());
+    path
+}
+
+fn unknown_message(unfilled: &Unfilled) -> String {
+    if unfilled.closed {
+        format!(
+            "unknown placeholder `${{{}}}`; {PLACEHOLDER_HELP}",
+            unfilled.name
+        )
+    } else {
+        format!(
+            "unterminated placeholder `${{{}`: missing `}}`; write `$${{` for a literal `${{`",
+            unfilled.name
+        )
+    }
+}
+
+fn is_unknown(unfilled: &Unfilled) -> bool {
+    !unfilled.closed || kind(&unfilled.name) == Kind::Unknown
+}
+
+fn kind(name: &str) -> Kind<'_> {
+    placeholder::kind(name)
+}
+
+/// Reports placeholders that are wrong in any context, once per template.
+fn check_template(name: &str, body: &Map<String, Value>, problems: &mut Vec<Problem>) {
+    let base = Path::root().key("templates").key(name);
+    // A context that fills every well-formed placeholder, so only unknown kinds remain.
+    let mut unresolved = Vec::new();
+    substitute(
+        &Value::Object(body.clone()),
+        None,
+        &Context::shared(),
+        &Path::root(),
+        &mut unresolved,
+    );
+    for string in unresolved {
+        for unfilled in string.unfilled.iter().filter(|u| is_unknown(u)) {
+            problems.push(Problem::value(
+                &join(&base, &string.at),
+                unknown_message(unfilled),
+            ));
+        }
+    }
+}
+
+fn check_name(body: &Map<String, Value>, path: &Path, problems: &mut Vec<Problem>) {
+    if let Some(Value::String(name)) = body.get("name") {
+        let chars = name.chars().count();
+        if chars > MAX_NAME_CHARS {
+            problems.push(Problem::key(
+                path,
+                format!(
+                    "assistant name \"{name}\" is {chars} characters after expansion; Vapi allows at most {MAX_NAME_CHARS}"
+                ),
+            ));
+        }
+    }
+}
+
+fn shared_assistant(
+    key: &str,
+    body: &Map<String, Value>,
+    problems: &mut Vec<Problem>,
+) -> ManagedAssistant {
+    let base = Path::root().key("assistants").key(key);
+    let mut unresolved = Vec::new();
+    let expanded = substitute(
+        &Value::Object(body.clone()),
+        None,
+        &Context::shared(),
+        &Path::root(),
+        &mut unresolved,
+    );
+    for string in unresolved {
+        for unfilled in &string.unfilled {
+            let message = if is_unknown(unfilled) {
+                unknown_message(unfilled)
+            } else {
+                format!(
+                    "`${{{}}}` cannot be used in shared assistant `{key}`: a shared assistant belongs to no business, so only `${{env.NAME}}` is available",
+                    unfilled.name
+                )
+            };
+            problems.push(Problem::value(&join(&base, &string.at), message));
+        }
+    }
+    let body = into_map(expanded);
+    check_name(&body, &base, problems);
+    ManagedAssistant {
+        key: key.to_owned(),
+        body,
+        adopt: None,
+    }
+}
+
+fn into_map(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Expands one business's own assistant (`template` or `spec`); `None` for `id` and `shared`.
+fn business_assistant(
+    key: &str,
+    business: &BusinessSpec,
+    templates: &BTreeMap<String, Map<String, Value>>,
+    problems: &mut Vec<Problem>,
+) -> Option<ManagedAssistant> {
+    let business_path = Path::root().key("businesses").key(key);
+    let assistant_path = business_path.key("assistant");
+    let mut unresolved = Vec::new();
+    let (expanded, adopt) = match &business.assistant {
+        AssistantSpec::Template(spec) => {
+            // An unknown template was reported by validation.
+            let template = templates.get(&spec.template)?;
+            let vars: BTreeMap<String, String> = spec
+                .vars
+                .iter()
+                .map(|(name, value)| (name.clone(), value.to_text()))
+                .collect();
+            let ctx = Context::business(key, &business.name, &vars);
+            let mut merged = Value::Object(template.clone());
+            let overrides = Value::Object(spec.overrides.clone());
+            merge(&mut merged, &overrides);
+            let expanded = substitute(
+                &merged,
+                Some(&overrides),
+                &ctx,
+                &Path::root(),
+                &mut unresolved,
+            );
+            let overrides_path = assistant_path.key("overrides");
+            let mut missing = BTreeSet::new();
+            for string in unresolved {
+                for unfilled in &string.unfilled {
+                    if string.from_override {
+                        let message = if is_unknown(unfilled) {
+                            unknown_message(unfilled)
+                        } else {
+                            format!(
+                                "`${{{}}}` is not defined: add `{}` to this business's `vars`",
+                                unfilled.name,
+                                unfilled.name.trim_start_matches("vars.")
+                            )
+                        };
+                        problems.push(Problem::value(&join(&overrides_path, &string.at), message));
+                    } else if !is_unknown(unfilled) {
+                        // Unknown kinds were reported once at the template.
+                        missing.insert(unfilled.name.clone());
+                    }
+                }
+            }
+            if !missing.is_empty() {
+                let names: Vec<String> = missing.iter().map(|n| format!("`${{{n}}}`")).collect();
+                let message = format!(
+                    "template `{}` uses {} but business `{key}` does not define {} in `vars`",
+                    spec.template,
+                    names.join(", "),
+                    if missing.len() == 1 { "it" } else { "them" }
+                );
+                problems.push(if spec.vars.is_empty() {
+                    Problem::key(&assistant_path, message)
+                } else {
+                    Problem::value(&assistant_path.key("vars"), message)
+                });
+            }
+            (expanded, spec.adopt.clone())
+        }
+        AssistantSpec::Spec(spec) => {
+            let vars = BTreeMap::new();
+            let ctx = Context::business(key, &business.name, &vars);
+            let expanded = substitute(
+                &Value::Object(spec.spec.clone()),
+                None,
+                &ctx,
+                &Path::root(),
+                &mut unresolved,
+            );
+            let spec_path = assistant_path.key("spec");
+            for string in unresolved {
+                for unfilled in &string.unfilled {
+                    let message = if is_unknown(unfilled) {
+                        unknown_message(unfilled)
+                    } else {
+                        format!(
+                            "`${{{}}}` cannot be used in a `spec`: only a `template` takes `vars`",
+                            unfilled.name
+                        )
+                    };
+                    problems.push(Problem::value(&join(&spec_path, &string.at), message));
+                }
+            }
+            (expanded, spec.adopt.clone())
+        }
+        AssistantSpec::Existing(_) | AssistantSpec::Shared(_) => return None,
+    };
+    let body = into_map(expanded);
+    check_name(&body, &business_path, problems);
+    Some(ManagedAssistant {
+        key: key.to_owned(),
+        body,
+        adopt,
+    })
+}
+
+/// Builds the domain [`Desired`] from checked raw types, with any placeholder or name problems.
+pub(crate) fn expand(file: &File) -> (Desired, Vec<Problem>) {
+    let mut problems = Vec::new();
+    for (name, body) in &file.templates {
+        check_template(name, body, &mut problems);
+    }
+    let mut assistants = BTreeMap::new();
+    for (key, body) in &file.assistants {
+        assistants.insert(key.clone(), shared_assistant(key, body, &mut problems));
+    }
+    let mut businesses = BTreeMap::new();
+    for (key, spec) in &file.businesses {
+        if let Some(assistant) = business_assistant(key, spec, &file.templates, &mut problems) {
+            assistants.insert(key.clone(), assistant);
+        }
+        let route = match &spec.assistant {
+            AssistantSpec::Template(_) | AssistantSpec::Spec(_) => Route::Managed(key.clone()),
+            AssistantSpec::Shared(shared) => Route::Managed(shared.shared.clone()),
+            AssistantSpec::Existing(existing) => Route::Existing(existing.id.clone()),
+        };
+        businesses.insert(
+            key.clone(),
+            Business {
+                key: key.clone(),
+                name: spec.name.clone(),
+                numbers: spec
+                    .numbers
+                    .iter()
+                    .filter_map(|n| number::normalize(n).ok())
+                    .collect(),
+                route,
+            },
+        );
+    }
+    let unassigned = match &file.unassigned {
+        UnassignedSpec::Mode(UnassignedMode::Leave) => Unassigned::Leave,
+        UnassignedSpec::Mode(UnassignedMode::Unlink) => Unassigned::Unlink,
+        UnassignedSpec::Assistant(a) => Unassigned::Assistant(a.assistant.clone()),
+    };
+    let import = file.import.as_ref().map(|spec| {
+        let mut body = Map::new();
+        body.insert("provider".to_owned(), Value::String(spec.provider.clone()));
+        body.extend(spec.rest.clone());
+        Import { body }
+    });
+    let desired = Desired {
+        unassigned,
+        prune: file.prune,
+        import,
+        assistants,
+        businesses,
+        ignore: file
+            .ignore
+            .numbers
+            .iter()
+            .filter_map(|n| number::normalize(n).ok())
+            .collect(),
+    };
+    (desired, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_recurses_into_objects_and_replaces_the_rest() {
+        let mut base = json!({
+            "model": {"provider": "openai", "messages": [{"role": "system"}], "temperature": 0.2},
+            "voice": {"provider": "vapi"},
+            "keep": 1,
+        });
+        merge(
+            &mut base,
+            &json!({
+                "model": {"messages": [], "temperature": null},
+                "voice": "none",
+                "new": {"a": 1},
+            }),
+        );
+        assert_eq!(
+            base,
+            json!({
+                "model": {"provider": "openai", "messages": [], "temperature": null},
+                "voice": "none",
+                "keep": 1,
+                "new": {"a": 1},
+            })
+        );
+    }
+}

@@ -1,0 +1,852 @@
+//! Reading a desired-state file: the only module that touches YAML.
+//!
+//! The text is read twice. A positioned event scan (`saphyr-parser`) records the line and column
+//! of every key and value by path, and refuses alias bombs before anything is expanded; then
+//! `serde_yaml` builds the value that is checked and expanded. Problems found on the value are
+//! located through the recorded positions.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path as FsPath;
+
+use saphyr_parser::{Event, Parser, Span};
+use serde_json::Value;
+
+use super::diagnostic::{At, Diagnostic, Path, Problem, Report};
+use super::{Desired, expand, validate};
+
+/// How many nodes aliases may add to the document before it is refused as an alias bomb.
+const MAX_ALIAS_NODES: u64 = 100_000;
+
+/// A 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pos {
+    line: usize,
+    column: usize,
+}
+
+impl Pos {
+    const START: Pos = Pos { line: 1, column: 1 };
+
+    fn of(span: Span) -> Self {
+        Pos {
+            line: span.start.line().max(1),
+            column: span.start.col() + 1,
+        }
+    }
+}
+
+/// Where a node is: its key (for mapping entries) and its value.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    key: Option<Pos>,
+    value: Pos,
+}
+
+/// Positions of the nodes of the first document, by path.
+#[derive(Debug, Default)]
+struct Positions {
+    nodes: HashMap<Path, Place>,
+}
+
+impl Positions {
+    /// The position of a problem: its own node, or the nearest ancestor's key.
+    fn locate(&self, path: &Path, at: At) -> Pos {
+        let mut path = path.clone();
+        let mut at = at;
+        loop {
+            if let Some(place) = self.nodes.get(&path) {
+                return match at {
+                    At::Key => place.key.unwrap_or(place.value),
+                    At::Value => place.value,
+                };
+            }
+            match path.parent() {
+                Some(parent) => {
+                    path = parent;
+                    at = At::Key;
+                }
+                None => return Pos::START,
+            }
+        }
+    }
+}
+
+/// A container open during the scan.
+enum Frame {
+    Mapping {
+        /// `None` inside a complex key, where nothing is recorded.
+        path: Option<Path>,
+        /// The key read and waiting for its value (`Some(None)`: a non-scalar key).
+        pending: Option<(Option<String>, Pos)>,
+        /// Scalar keys seen so far, to point at a duplicate where it is.
+        seen: HashSet<String>,
+        anchor: usize,
+        start_nodes: u64,
+    },
+    Sequence {
+        path: Option<Path>,
+        next: usize,
+        anchor: usize,
+        start_nodes: u64,
+    },
+}
+
+/// Why the scan stopped.
+struct ScanFailure {
+    pos: Pos,
+    message: String,
+}
+
+/// Records the position of every node and counts what aliases would expand to.
+fn scan(source: &str) -> (Positions, Result<bool, ScanFailure>) {
+    let mut positions = Positions::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchor_sizes: HashMap<usize, u64> = HashMap::new();
+    let mut nodes: u64 = 0;
+    let mut alias_nodes: u64 = 0;
+    let mut documents = 0;
+    let mut has_content = false;
+    for event in Parser::new_from_str(source) {
+        let (event, span) = match event {
+            Ok(event) => event,
+            Err(err) => {
+                let marker = err.marker();
+                let failure = ScanFailure {
+                    pos: Pos {
+                        line: marker.line().max(1),
+                        column: marker.col() + 1,
+                    },
+                    message: format!("invalid YAML: {}", err.info()),
+                };
+                return (positions, Err(failure));
+            }
+        };
+        let pos = Pos::of(span);
+        let (anchor, opens) = match &event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return (
+                        positions,
+                        Err(ScanFailure {
+                            pos,
+                            message: "the file holds more than one YAML document; vapiform reads exactly one".to_owned(),
+                        }),
+                    );
+                }
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (anchor, start_nodes) = match stack.pop() {
+                    Some(
+                        Frame::Mapping {
+                            anchor,
+                            start_nodes,
+                            ..
+                        }
+                        | Frame::Sequence {
+                            anchor,
+                            start_nodes,
+                            ..
+                        },
+                    ) => (anchor, start_nodes),
+                    None => (0, nodes),
+                };
+                if anchor > 0 {
+                    anchor_sizes.insert(anchor, nodes.saturating_sub(start_nodes));
+                }
+                continue;
+            }
+            Event::Scalar(_, _, anchor, _) => (*anchor, false),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => (*anchor, true),
+            Event::Alias(id) => {
+                let size = anchor_sizes.get(id).copied().unwrap_or(1);
+                alias_nodes = alias_nodes.saturating_add(size);
+                nodes = nodes.saturating_add(size);
+                if alias_nodes > MAX_ALIAS_NODES {
+                    return (
+                        positions,
+                        Err(ScanFailure {
+                            pos,
+                            message: format!(
+                                "aliases expand to more than {MAX_ALIAS_NODES} nodes; refusing what looks like an alias bomb"
+                            ),
+                        }),
+                    );
+                }
+                (0, false)
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {
+                continue;
+            }
+        };
+        has_content = true;
+        nodes = nodes.saturating_add(1);
+        if anchor > 0 && !opens {
+            anchor_sizes.insert(anchor, 1);
+        }
+
+        // Is this node a mapping key, or a value (of a mapping entry, a list item, the root)?
+        let mut node_path = None;
+        let mut key_pos = None;
+        let mut is_key = false;
+        match stack.last_mut() {
+            None => node_path = Some(Path::root()),
+            Some(Frame::Mapping {
+                path,
+                pending,
+                seen,
+                ..
+            }) => match pending.take() {
+                None => {
+                    is_key = true;
+                    let key = match &event {
+                        Event::Scalar(text, ..) => Some(text.to_string()),
+                        _ => None,
+                    };
+                    if let Some(key) = &key
+                        && !seen.insert(key.clone())
+                    {
+                        let failure = ScanFailure {
+                            pos,
+                            message: format!("invalid YAML: duplicate key `{key}`"),
+                        };
+                        return (positions, Err(failure));
+                    }
+                    *pending = Some((key, pos));
+                }
+                Some((key, at)) => {
+                    key_pos = Some(at);
+                    node_path = path.as_ref().zip(key).map(|(p, k)| p.key(&k));
+                }
+            },
+            Some(Frame::Sequence { path, next, .. }) => {
+                node_path = path.as_ref().map(|p| p.index(*next));
+                *next += 1;
+            }
+        }
+        if let Some(path) = &node_path {
+            positions.nodes.entry(path.clone()).or_insert(Place {
+                key: key_pos,
+                value: pos,
+            });
+        }
+        if opens {
+            let path = if is_key { None } else { node_path };
+            let start_nodes = nodes - 1;
+            stack.push(match event {
+                Event::MappingStart(..) => Frame::Mapping {
+                    path,
+                    pending: None,
+                    seen: HashSet::new(),
+                    anchor,
+                    start_nodes,
+                },
+                _ => Frame::Sequence {
+                    path,
+                    next: 0,
+                    anchor,
+                    start_nodes,
+                },
+            });
+        }
+    }
+    (positions, Ok(has_content))
+}
+
+/// The message of a `serde_yaml` error without its trailing location.
+fn yaml_message(err: &serde_yaml::Error) -> String {
+    let text = err.to_string();
+    match text.find(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// Converts the YAML value to JSON, reporting what JSON cannot hold.
+fn to_json(value: serde_yaml::Value, path: &Path, problems: &mut Vec<Problem>) -> Value {
+    use serde_yaml::Value as Yaml;
+    match value {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(flag) => Value::Bool(flag),
+        Yaml::Number(number) => {
+            if let Some(n) = number.as_i64() {
+                Value::from(n)
+            } else if let Some(n) = number.as_u64() {
+                Value::from(n)
+            } else if let Some(n) = number.as_f64().and_then(serde_json::Number::from_f64) {
+                Value::Number(n)
+            } else {
+                problems.push(Problem::value(
+                    path,
+                    format!("{number} is not a number JSON can hold; quote it if it is text"),
+                ));
+                Value::Null
+            }
+        }
+        Yaml::String(text) => Value::String(text),
+        Yaml::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| to_json(item, &path.index(i), problems))
+                .collect(),
+        ),
+        Yaml::Mapping(mapping) => {
+            let mut map = serde_json::Map::new();
+            for (key, item) in mapping {
+                let key = match key {
+                    Yaml::String(text) => text,
+                    Yaml::Number(number) => number.to_string(),
+                    Yaml::Bool(flag) => flag.to_string(),
+                    Yaml::Null => "null".to_owned(),
+                    _ => {
+                        problems.push(Problem::key(
+                            path,
+                            "mapping keys must be strings, not lists or mappings",
+                        ));
+                        continue;
+                    }
+                };
+                let item_path = path.key(&key);
+                let item = to_json(item, &item_path, problems);
+                if map.insert(key.clone(), item).is_some() {
+                    problems.push(Problem::key(&item_path, format!("duplicate key `{key}`")));
+                }
+            }
+            Value::Object(map)
+        }
+        Yaml::Tagged(tagged) => {
+            problems.push(Problem::value(
+                path,
+                format!("YAML tags such as `{}` are not supported", tagged.tag),
+            ));
+            // Check what is under the tag too, so one mistake is not reported twice.
+            to_json(tagged.value, path, problems)
+        }
+    }
+}
+
+fn report_one(file_name: &str, source: &str, pos: Pos, message: String) -> Report {
+    Report::new(
+        vec![Diagnostic {
+            file: file_name.to_owned(),
+            line: pos.line,
+            column: pos.column,
+            path: String::new(),
+            message,
+        }],
+        source.to_owned(),
+    )
+}
+
+/// Loads, validates and expands the desired-state file at `path`.
+pub fn load(path: &FsPath) -> Result<Desired, Report> {
+    let file_name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|err| {
+        report_one(
+            &file_name,
+            "",
+            Pos::START,
+            format!("cannot read {file_name}: {err}"),
+        )
+    })?;
+    load_bytes(&bytes, &file_name)
+}
+
+/// Loads raw bytes, which must be UTF-8.
+pub(crate) fn load_bytes(bytes: &[u8], file_name: &str) -> Result<Desired, Report> {
+    match std::str::from_utf8(bytes) {
+        Ok(source) => load_str(source, file_name),
+        Err(err) => {
+            let valid = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
+            let line = valid.matches('\n').count() + 1;
+            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let source = String::from_utf8_lossy(bytes).into_owned();
+            Err(report_one(
+                file_name,
+                &source,
+                Pos { line, column },
+                format!(
+                    "the file is not valid UTF-8 (bad byte at offset {})",
+                    err.valid_up_to()
+                ),
+            ))
+        }
+    }
+}
+
+/// Loads, validates and expands a desired-state document held in memory; `file_name` is only
+/// used in diagnostics.
+pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
+    let (positions, scanned) = scan(source);
+    let has_content = match scanned {
+        Ok(has_content) => has_content,
+        Err(failure) => {
+            // Prefer serde_yaml's wording when it rejects the text too, but never let it
+            // expand an alias bomb: only ask it when the scan stopped for a syntax error.
+            if !failure.message.starts_with("aliases expand")
+                && !failure.message.starts_with("invalid YAML: duplicate key")
+                && let Err(err) = serde_yaml::from_str::<serde_yaml::Value>(source)
+                && let Some(location) = err.location()
+            {
+                let pos = Pos {
+                    line: location.line(),
+                    column: location.column(),
+                };
+                let message = format!("invalid YAML: {}", yaml_message(&err));
+                return Err(report_one(file_name, source, pos, message));
+            }
+            return Err(report_one(file_name, source, failure.pos, failure.message));
+        }
+    };
+    let mut problems = Vec::new();
+    let root = if has_content {
+        let mut yaml: serde_yaml::Value = serde_yaml::from_str(source).map_err(|err| {
+            let pos = err.location().map_or(Pos::START, |l| Pos {
+                line: l.line(),
+                column: l.column(),
+            });
+            report_one(
+                file_name,
+                source,
+                pos,
+                format!("invalid YAML: {}", yaml_message(&err)),
+            )
+        })?;
+        if let Err(err) = yaml.apply_merge() {
+            problems.push(Problem::value(&Path::root(), yaml_message(&err)));
+        }
+        to_json(yaml, &Path::root(), &mut problems)
+    } else {
+        Value::Null
+    };
+    let checked = validate::check(&root);
+    problems.extend(checked.problems);
+    let (desired, expand_problems) = expand::expand(&checked.file);
+    problems.extend(expand_problems);
+    if problems.is_empty() {
+        return Ok(desired);
+    }
+    let diagnostics = problems
+        .into_iter()
+        .map(|problem| {
+            let pos = positions.locate(&problem.path, problem.at);
+            Diagnostic {
+                file: file_name.to_owned(),
+                line: pos.line,
+                column: pos.column,
+                path: problem.path.to_string(),
+                message: problem.message,
+            }
+        })
+        .collect();
+    Err(Report::new(diagnostics, source.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::fmt::Write as _;
+    use std::time::{Duration, Instant};
+
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+    use crate::desired::{Business, Import, ManagedAssistant, Route, Unassigned};
+
+    const DESIGN_EXAMPLE: &str = r#"version: 1
+
+# Numbers in the account that no business lists and `ignore` does not name:
+#   leave (default) | unlink | {assistant: <shared assistant key>}
+unassigned: {assistant: not-in-service}
+
+prune: false
+
+import: {provider: telnyx, credentialId: 9a1e0c4e-5b7d-4f2a-8c3e-1d6f0b2a7e91}
+
+templates:
+  receptionist:
+    name: "${business.name}"
+    firstMessage: "Thanks for calling ${business.name}. How can I help?"
+    model:
+      provider: openai
+      model: gpt-4o-mini
+      messages:
+        - role: system
+          content: |
+            You answer the phone for ${business.name}.
+            Opening hours: ${vars.hours}.
+    voice: {provider: vapi, voiceId: Elliot}
+    server: {url: "https://hooks.example.com/vapi", headers: {x-token: "${env.HOOK_TOKEN}"}}
+
+assistants:
+  not-in-service:
+    name: Not in service
+    firstMessage: This number is not in service yet. Goodbye.
+
+businesses:
+  acme-plumbing:
+    name: Acme Plumbing
+    numbers: ["+14155550100", "+1 (415) 555-0101"]
+    assistant:
+      template: receptionist
+      vars: {hours: "8am-6pm"}
+      overrides: {firstMessage: "Acme Plumbing, what's leaking?"}
+      adopt: 2bec58d1-3f4a-4c2e-9b1d-7e8f6a5c4d30
+  bobs-bakery:
+    name: Bob's Bakery
+    numbers: ["+14155550102"]
+    assistant: {id: 7f3c1e2a-8b9d-4e6f-a1c2-3d4e5f6a7b8c}
+  carols-cafe:
+    name: Carol's Cafe
+    numbers: ["+14155550103"]
+    assistant: {spec: {name: Carol's Cafe, firstMessage: Hi!}}
+  dans-deli:
+    name: Dan's Deli
+    numbers: ["+14155550104"]
+    assistant: {shared: not-in-service}
+
+ignore:
+  numbers: ["+14155550199"]
+"#;
+
+    fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        match value {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("test bodies are objects"),
+        }
+    }
+
+    fn errors(source: &str) -> Report {
+        load_str(source, "vapiform.yaml").expect_err("the file should be refused")
+    }
+
+    #[test]
+    fn design_example_loads() {
+        let desired = load_str(DESIGN_EXAMPLE, "vapiform.yaml").unwrap();
+        let acme = ManagedAssistant {
+            key: "acme-plumbing".into(),
+            body: object(json!({
+                "name": "Acme Plumbing",
+                "firstMessage": "Acme Plumbing, what's leaking?",
+                "model": {
+                    "provider": "openai",
+                    "model": "gpt-4o-mini",
+                    "messages": [{
+                        "role": "system",
+                        "content": "You answer the phone for Acme Plumbing.\nOpening hours: 8am-6pm.\n",
+                    }],
+                },
+                "voice": {"provider": "vapi", "voiceId": "Elliot"},
+                "server": {
+                    "url": "https://hooks.example.com/vapi",
+                    "headers": {"x-token": "${env.HOOK_TOKEN}"},
+                },
+            })),
+            adopt: Some("2bec58d1-3f4a-4c2e-9b1d-7e8f6a5c4d30".into()),
+        };
+        let carol = ManagedAssistant {
+            key: "carols-cafe".into(),
+            body: object(json!({"name": "Carol's Cafe", "firstMessage": "Hi!"})),
+            adopt: None,
+        };
+        let not_in_service = ManagedAssistant {
+            key: "not-in-service".into(),
+            body: object(json!({
+                "name": "Not in service",
+                "firstMessage": "This number is not in service yet. Goodbye.",
+            })),
+            adopt: None,
+        };
+        let business = |key: &str, name: &str, numbers: &[&str], route: Route| Business {
+            key: key.into(),
+            name: name.into(),
+            numbers: numbers.iter().map(|n| (*n).to_owned()).collect(),
+            route,
+        };
+        let expected = Desired {
+            unassigned: Unassigned::Assistant("not-in-service".into()),
+            prune: false,
+            import: Some(Import {
+                body: object(json!({
+                    "provider": "telnyx",
+                    "credentialId": "9a1e0c4e-5b7d-4f2a-8c3e-1d6f0b2a7e91",
+                })),
+            }),
+            assistants: BTreeMap::from([
+                ("acme-plumbing".into(), acme),
+                ("carols-cafe".into(), carol),
+                ("not-in-service".into(), not_in_service),
+            ]),
+            businesses: BTreeMap::from([
+                (
+                    "acme-plumbing".into(),
+                    business(
+                        "acme-plumbing",
+                        "Acme Plumbing",
+                        &["+14155550100", "+14155550101"],
+                        Route::Managed("acme-plumbing".into()),
+                    ),
+                ),
+                (
+                    "bobs-bakery".into(),
+                    business(
+                        "bobs-bakery",
+                        "Bob's Bakery",
+                        &["+14155550102"],
+                        Route::Existing("7f3c1e2a-8b9d-4e6f-a1c2-3d4e5f6a7b8c".into()),
+                    ),
+                ),
+                (
+                    "carols-cafe".into(),
+                    business(
+                        "carols-cafe",
+                        "Carol's Cafe",
+                        &["+14155550103"],
+                        Route::Managed("carols-cafe".into()),
+                    ),
+                ),
+                (
+                    "dans-deli".into(),
+                    business(
+                        "dans-deli",
+                        "Dan's Deli",
+                        &["+14155550104"],
+                        Route::Managed("not-in-service".into()),
+                    ),
+                ),
+            ]),
+            ignore: BTreeSet::from(["+14155550199".to_owned()]),
+        };
+        assert_eq!(desired, expected);
+    }
+
+    #[test]
+    fn misspelled_field_is_named_with_its_line() {
+        let source = DESIGN_EXAMPLE.replace("    name: Bob's Bakery", "    nmae: Bob's Bakery");
+        let report = errors(&source);
+        let messages: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.column, d.path.as_str(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    40,
+                    3,
+                    "businesses.bobs-bakery",
+                    "business `bobs-bakery` needs a `name`"
+                ),
+                (
+                    41,
+                    5,
+                    "businesses.bobs-bakery.nmae",
+                    "unknown field `nmae`, did you mean `name`?"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let source = DESIGN_EXAMPLE
+            .replace("\"+14155550102\"", "\"415 555 0102\"")
+            .replace("template: receptionist", "template: receptionst")
+            .replace("\"+14155550104\"", "\"+1 415 555 0100\"");
+        let report = errors(&source);
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{} {}: {}", d.line, d.column, d.path, d.message))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "36:17 businesses.acme-plumbing.assistant.template: unknown template `receptionst`: it is not declared under `templates`, did you mean `receptionist`?",
+                "42:15 businesses.bobs-bakery.numbers[0]: phone number `415 555 0102` must start with `+` and the country code, like +14155550101",
+                "50:15 businesses.dans-deli.numbers[0]: number +14155550100 is already listed in business `acme-plumbing` (at businesses.acme-plumbing.numbers[0]); a number belongs to at most one business",
+            ]
+        );
+    }
+
+    #[test]
+    fn report_renders_location_path_line_and_caret() {
+        let source = "version: 1\nbusinesses:\n  acme:\n    name: Acme\n    numbers: [\"+1 415\"]\n    assistant: {id: a1}\n";
+        let rendered = errors(source).to_string();
+        assert_eq!(
+            rendered,
+            "error: phone number `+1 415` has 4 digits; E.164 numbers have 8 to 15\n  \
+             --> vapiform.yaml:5:15\n  \
+             at businesses.acme.numbers[0]\n  |\n\
+             5 |     numbers: [\"+1 415\"]\n  |               ^\n"
+        );
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_quickly() {
+        let mut bomb = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        for level in b'b'..=b'j' {
+            let previous = char::from(level - 1);
+            let refs = vec![format!("*{previous}"); 9].join(",");
+            let name = char::from(level);
+            writeln!(bomb, "{name}: &{name} [{refs}]").unwrap();
+        }
+        let started = Instant::now();
+        let report = errors(&bomb);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            report.diagnostics[0].message.contains("alias bomb"),
+            "{report}"
+        );
+
+        // Quadratic: one big anchor referenced many times.
+        let items = vec!["x"; 2000].join(",");
+        let refs = vec!["*a"; 2000].join(",");
+        let quadratic = format!("a: &a [{items}]\nb: [{refs}]\n");
+        let started = Instant::now();
+        let report = errors(&quadratic);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            report.diagnostics[0].message.contains("alias bomb"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn odd_inputs_are_reported_not_panicked() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b"# only a comment\n",
+            b"just a string",
+            b"- a\n- b\n",
+            b"version: 1\n---\nversion: 1\n",
+            b"\xff\xfe version: 1",
+            b"version: 1\nbusinesses: {a: [}\n",
+            b"version: !custom 1\n",
+            b"version: 1\n? [a, b]\n: c\n",
+            b"version: .nan\n",
+            b"version: 1\nversion: 1\n",
+        ];
+        let duplicate = load_str("version: 1\nprune: true\nprune: false\n", "f.yaml").unwrap_err();
+        assert_eq!(
+            (
+                duplicate.diagnostics[0].line,
+                duplicate.diagnostics[0].message.as_str()
+            ),
+            (3, "invalid YAML: duplicate key `prune`")
+        );
+        let tagged = load_str("version: !custom 1\n", "f.yaml").unwrap_err();
+        assert_eq!(tagged.diagnostics.len(), 1, "{tagged}");
+        for case in cases {
+            let report = load_bytes(case, "f.yaml").expect_err("should be refused");
+            assert!(!report.diagnostics.is_empty());
+            assert!(
+                report
+                    .diagnostics
+                    .iter()
+                    .all(|d| d.line >= 1 && d.column >= 1)
+            );
+            let _ = report.to_string();
+        }
+        let deep = "[".repeat(100_000);
+        assert!(load_str(&deep, "f.yaml").is_err());
+        let deep_map = "a:\n".repeat(5000);
+        assert!(load_str(&deep_map, "f.yaml").is_err());
+        let huge = format!(
+            "version: 1\ntemplates: {{t: {{name: \"{}\"}}}}\n",
+            "x".repeat(5_000_000)
+        );
+        assert!(load_str(&huge, "f.yaml").is_ok());
+    }
+
+    #[test]
+    fn multi_tenant_example_loads() {
+        let path =
+            FsPath::new(env!("CARGO_MANIFEST_DIR")).join("examples/multi-tenant/vapiform.yaml");
+        let desired = load(&path).unwrap_or_else(|report| panic!("{report}"));
+        assert_eq!(desired.businesses.len(), 8);
+        assert_eq!(desired.assistants.len(), 7);
+        let acme = &desired.assistants["acme-plumbing"].body;
+        assert_eq!(
+            acme["voice"],
+            json!({"provider": "vapi", "voiceId": "Rohan"})
+        );
+        assert_eq!(
+            acme["server"]["url"],
+            "https://hooks.example.com/vapi/acme-plumbing"
+        );
+        assert_eq!(acme["server"]["headers"]["x-token"], "${env.HOOK_TOKEN}");
+        let prompt = acme["model"]["messages"][0]["content"].as_str().unwrap();
+        assert!(prompt.contains("Service area: San Francisco."));
+        assert!(prompt.contains("look like $${ticket.id}"));
+        assert_eq!(
+            desired.businesses["eves-events"].numbers,
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn missing_file_names_the_file() {
+        let report = load(FsPath::new("/nonexistent/vapiform.yaml")).unwrap_err();
+        assert!(
+            report
+                .to_string()
+                .contains("cannot read /nonexistent/vapiform.yaml")
+        );
+    }
+
+    fn mutate(source: &str, at: usize, insert: &str, delete: usize) -> String {
+        let chars: Vec<char> = source.chars().collect();
+        let at = at % (chars.len() + 1);
+        let end = (at + delete).min(chars.len());
+        let mut out: String = chars[..at].iter().collect();
+        out.push_str(insert);
+        out.extend(&chars[end..]);
+        out
+    }
+
+    fn assert_located(result: Result<Desired, Report>) {
+        if let Err(report) = result {
+            assert!(!report.diagnostics.is_empty());
+            for d in &report.diagnostics {
+                assert!(d.line >= 1 && d.column >= 1, "{d:?}");
+            }
+            let _ = report.to_string();
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            assert_located(load_bytes(&bytes, "f.yaml"));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "[ -~\n\t:{}\\[\\],&*!|>#'\"-]{0,200}") {
+            assert_located(load_str(&text, "f.yaml"));
+        }
+
+        #[test]
+        fn mutated_files_never_panic(
+            at in 0usize..2000,
+            insert in "[ -~\n\t]{0,12}",
+            delete in 0usize..20,
+        ) {
+            assert_located(load_str(&mutate(DESIGN_EXAMPLE, at, &insert, delete), "f.yaml"));
+        }
+    }
+}

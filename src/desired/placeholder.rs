@@ -1,0 +1,423 @@
+//! Placeholders in assistant bodies: `${business.key}`, `${business.name}`, `${vars.NAME}`,
+//! `${env.NAME}`, and the `$${` escape for a literal `${`.
+//!
+//! Expansion ([`expand`]) happens when the file is loaded and keeps `${env.NAME}` and `$${`
+//! verbatim, so an expanded body still tells an environment reference from literal text.
+//! Environment references are resolved ([`resolve_env`]) only when a request is sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+/// What `${business.*}` and `${vars.*}` expand to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// The business whose assistant is being expanded; `None` for a shared assistant.
+    pub business: Option<BusinessContext<'a>>,
+}
+
+/// The business a body is expanded for.
+#[derive(Debug, Clone, Copy)]
+pub struct BusinessContext<'a> {
+    /// The business key, for `${business.key}`.
+    pub key: &'a str,
+    /// The business display name, for `${business.name}`.
+    pub name: &'a str,
+    /// The business's `vars`, for `${vars.NAME}`.
+    pub vars: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Context<'a> {
+    /// A context with no business: only `${env.*}` is allowed.
+    pub fn shared() -> Self {
+        Context { business: None }
+    }
+
+    /// A context for one business.
+    pub fn business(key: &'a str, name: &'a str, vars: &'a BTreeMap<String, String>) -> Self {
+        Context {
+            business: Some(BusinessContext { key, name, vars }),
+        }
+    }
+}
+
+/// An environment variable that a body references but the environment does not define.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable {name} is not set")]
+pub struct MissingEnv {
+    /// The variable name.
+    pub name: String,
+}
+
+/// One piece of a string: literal text, an escape, or a placeholder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece<'s> {
+    /// Text copied as is.
+    Text(&'s str),
+    /// `$${`, a literal `${`.
+    Escape,
+    /// `${...}` with the text between the braces; `closed` is false when `}` is missing.
+    Placeholder { name: &'s str, closed: bool },
+}
+
+/// What a placeholder name refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind<'s> {
+    /// `${business.key}`
+    BusinessKey,
+    /// `${business.name}`
+    BusinessName,
+    /// `${vars.NAME}`
+    Var(&'s str),
+    /// `${env.NAME}`
+    Env(&'s str),
+    /// Anything else.
+    Unknown,
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn is_env_name(s: &str) -> bool {
+    is_identifier(s) && !s.contains('-')
+}
+
+/// Classifies the text between `${` and `}`.
+pub(crate) fn kind(name: &str) -> Kind<'_> {
+    match name {
+        "business.key" => Kind::BusinessKey,
+        "business.name" => Kind::BusinessName,
+        _ => {
+            if let Some(var) = name.strip_prefix("vars.").filter(|v| is_identifier(v)) {
+                Kind::Var(var)
+            } else if let Some(env) = name.strip_prefix("env.").filter(|v| is_env_name(v)) {
+                Kind::Env(env)
+            } else {
+                Kind::Unknown
+            }
+        }
+    }
+}
+
+/// Splits a string into literal text, escapes and placeholders.
+pub(crate) fn pieces(s: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(at) = rest.find('$') {
+        let after = &rest[at..];
+        if let Some(escaped) = after.strip_prefix("$${") {
+            if at > 0 {
+                out.push(Piece::Text(&rest[..at]));
+            }
+            out.push(Piece::Escape);
+            rest = escaped;
+        } else if let Some(inner) = after.strip_prefix("${") {
+            if at > 0 {
+                out.push(Piece::Text(&rest[..at]));
+            }
+            if let Some(end) = inner.find('}') {
+                out.push(Piece::Placeholder {
+                    name: &inner[..end],
+                    closed: true,
+                });
+                rest = &inner[end + 1..];
+            } else {
+                out.push(Piece::Placeholder {
+                    name: inner,
+                    closed: false,
+                });
+                rest = "";
+            }
+        } else {
+            out.push(Piece::Text(&rest[..=at]));
+            rest = &after[1..];
+        }
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    out
+}
+
+/// A placeholder that a context could not fill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unfilled {
+    /// The text between `${` and `}` (or the end of the string).
+    pub(crate) name: String,
+    /// False when the closing `}` is missing.
+    pub(crate) closed: bool,
+}
+
+/// Substitutes what `ctx` can fill and lists what it cannot.
+pub(crate) fn fill(s: &str, ctx: &Context) -> (String, Vec<Unfilled>) {
+    let mut out = String::with_capacity(s.len());
+    let mut unfilled = Vec::new();
+    for piece in pieces(s) {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Escape => out.push_str("$${"),
+            Piece::Placeholder { name, closed } => {
+                let value = match (closed, kind(name), ctx.business) {
+                    (true, Kind::BusinessKey, Some(b)) => Some(b.key),
+                    (true, Kind::BusinessName, Some(b)) => Some(b.name),
+                    (true, Kind::Var(var), Some(b)) => b.vars.get(var).map(String::as_str),
+                    _ => None,
+                };
+                match value {
+                    Some(value) => out.push_str(value),
+                    None if closed && matches!(kind(name), Kind::Env(_)) => {
+                        out.push_str("${");
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                    None => {
+                        out.push_str("${");
+                        out.push_str(name);
+                        if closed {
+                            out.push('}');
+                        }
+                        unfilled.push(Unfilled {
+                            name: name.to_owned(),
+                            closed,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    (out, unfilled)
+}
+
+/// Substitutes `${business.key}`, `${business.name}` and `${vars.NAME}`, keeping `${env.NAME}`
+/// and `$${` verbatim.
+///
+/// Returns the names (the text between the braces) of every placeholder that the context cannot
+/// fill: unknown kinds, a variable the business does not define, `${business.*}` or `${vars.*}`
+/// without a business, and an unterminated `${`.
+pub fn expand(s: &str, ctx: &Context) -> Result<String, Vec<String>> {
+    let (out, unfilled) = fill(s, ctx);
+    if unfilled.is_empty() {
+        Ok(out)
+    } else {
+        Err(unfilled.into_iter().map(|u| u.name).collect())
+    }
+}
+
+fn resolve_str(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, MissingEnv> {
+    let mut out = String::with_capacity(s.len());
+    for piece in pieces(s) {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Escape => out.push_str("${"),
+            Piece::Placeholder { name, closed } => match kind(name) {
+                Kind::Env(env) if closed => match lookup(env) {
+                    Some(value) => out.push_str(&value),
+                    None => {
+                        return Err(MissingEnv {
+                            name: env.to_owned(),
+                        });
+                    }
+                },
+                _ => {
+                    out.push_str("${");
+                    out.push_str(name);
+                    if closed {
+                        out.push('}');
+                    }
+                }
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves every `${env.NAME}` in the strings of `value` (object keys are left alone) and turns
+/// `$${` into `${`. This is what is sent to Vapi; it must never be printed or logged.
+pub fn resolve_env(
+    value: &Value,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Value, MissingEnv> {
+    Ok(match value {
+        Value::String(s) => Value::String(resolve_str(s, lookup)?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| resolve_env(item, lookup))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), resolve_env(v, lookup)?)))
+                .collect::<Result<_, MissingEnv>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+fn collect_env(value: &Value, names: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) => {
+            for piece in pieces(s) {
+                if let Piece::Placeholder { name, closed: true } = piece
+                    && let Kind::Env(env) = kind(name)
+                {
+                    names.insert(env.to_owned());
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_env(item, names)),
+        Value::Object(map) => map.values().for_each(|item| collect_env(item, names)),
+        _ => {}
+    }
+}
+
+/// The names of the environment variables referenced (`${env.NAME}`) anywhere in `value`.
+pub fn env_references(value: &Value) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    collect_env(value, &mut names);
+    names
+}
+
+/// Whether `s` contains an `${env.NAME}` reference (an escaped `$${env.NAME}` does not count).
+pub fn has_env_reference(s: &str) -> bool {
+    pieces(s).iter().any(|piece| {
+        matches!(piece, Piece::Placeholder { name, closed: true } if matches!(kind(name), Kind::Env(_)))
+    })
+}
+
+/// The text a user means, for display: `$${` becomes `${`; `${env.NAME}` references stay as
+/// text and are never resolved.
+pub fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for piece in pieces(s) {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Escape => out.push_str("${"),
+            Piece::Placeholder { name, closed } => {
+                out.push_str("${");
+                out.push_str(name);
+                if closed {
+                    out.push('}');
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn vars() -> BTreeMap<String, String> {
+        BTreeMap::from([("hours".to_owned(), "8am-6pm".to_owned())])
+    }
+
+    #[test]
+    fn expands_business_and_vars() {
+        let vars = vars();
+        let ctx = Context::business("acme", "Acme Plumbing", &vars);
+        assert_eq!(
+            expand(
+                "${business.name} (${business.key}) open ${vars.hours}",
+                &ctx
+            )
+            .unwrap(),
+            "Acme Plumbing (acme) open 8am-6pm"
+        );
+    }
+
+    #[test]
+    fn keeps_env_and_escapes_verbatim() {
+        let vars = vars();
+        let ctx = Context::business("acme", "Acme", &vars);
+        assert_eq!(
+            expand("t=${env.HOOK_TOKEN} lit=$${vars.hours} $x $", &ctx).unwrap(),
+            "t=${env.HOOK_TOKEN} lit=$${vars.hours} $x $"
+        );
+    }
+
+    #[test]
+    fn reports_every_unknown_placeholder() {
+        let vars = vars();
+        let ctx = Context::business("acme", "Acme", &vars);
+        assert_eq!(
+            expand("${vars.days} ${foo} ${business.phone} ${env.} ${open", &ctx).unwrap_err(),
+            ["vars.days", "foo", "business.phone", "env.", "open"]
+        );
+    }
+
+    #[test]
+    fn shared_context_has_no_business() {
+        assert_eq!(
+            expand("${business.name} ${vars.hours}", &Context::shared()).unwrap_err(),
+            ["business.name", "vars.hours"]
+        );
+        assert_eq!(expand("${env.X}", &Context::shared()).unwrap(), "${env.X}");
+    }
+
+    #[test]
+    fn resolves_env_in_strings_only() {
+        let body = json!({
+            "server": {"headers": {"x-token": "Bearer ${env.TOKEN}"}},
+            "${env.KEY}": ["$${env.TOKEN}", 3, null],
+        });
+        let lookup = |name: &str| (name == "TOKEN").then(|| "s3cr3t".to_owned());
+        assert_eq!(
+            resolve_env(&body, &lookup).unwrap(),
+            json!({
+                "server": {"headers": {"x-token": "Bearer s3cr3t"}},
+                "${env.KEY}": ["${env.TOKEN}", 3, null],
+            })
+        );
+    }
+
+    #[test]
+    fn missing_env_is_named() {
+        let err = resolve_env(&json!(["${env.NOPE}"]), &|_| None).unwrap_err();
+        assert_eq!(err.to_string(), "environment variable NOPE is not set");
+    }
+
+    #[test]
+    fn lists_env_references() {
+        let body = json!({"a": "${env.B} ${env.A}", "c": ["$${env.C}", {"d": "${env.A}"}]});
+        assert_eq!(
+            env_references(&body).into_iter().collect::<Vec<_>>(),
+            ["A", "B"]
+        );
+        assert!(has_env_reference("x ${env.A}"));
+        assert!(!has_env_reference("x $${env.A}"));
+    }
+
+    #[test]
+    fn unescape_only_touches_escapes() {
+        assert_eq!(unescape("$${x} ${env.A} $$ $"), "${x} ${env.A} $$ $");
+    }
+
+    proptest! {
+        #[test]
+        fn expand_never_panics(s in "\\PC*", t in "[$\\{\\}a-z.]{0,40}") {
+            let vars = vars();
+            let ctx = Context::business("k", "N", &vars);
+            let _ = expand(&s, &ctx);
+            let _ = expand(&t, &ctx);
+            let _ = expand(&t, &Context::shared());
+            let _ = unescape(&t);
+            let _ = resolve_env(&Value::String(t.clone()), &|_| Some(String::new()));
+        }
+
+        #[test]
+        fn text_without_dollar_is_unchanged(s in "[^$]*") {
+            let vars = vars();
+            prop_assert_eq!(expand(&s, &Context::business("k", "N", &vars)).unwrap(), s.clone());
+            prop_assert_eq!(unescape(&s), s);
+        }
+    }
+}
