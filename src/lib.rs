@@ -1,11 +1,88 @@
 //! vapiform keeps a Vapi account's phone-number routing, and the assistant of every business
 //! that owns a number, equal to one reviewed YAML file: `plan` shows what would change,
 //! `apply` makes the changes and proves each one by reading it back.
+//!
+//! Data flows one way: [`desired`] (load, validate, expand) and [`vapi`] (the live account)
+//! feed the pure [`plan`]ner; [`render`] presents a plan; [`apply`] executes it through the
+//! same client and verifies each write. [`sim`] is a local Vapi for `--sandbox` and tests.
 
 pub mod apply;
+mod cli;
+mod commands;
 pub mod desired;
 pub mod exit;
+pub mod export;
 pub mod plan;
 pub mod render;
 pub mod sim;
 pub mod vapi;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal as _, Write as _};
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, ColorChoice};
+use crate::exit::Exit;
+
+/// Runs vapiform with these arguments (the first is the program name) and returns the exit
+/// status. Never calls `process::exit`.
+pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { Exit::Error } else { Exit::Success };
+        }
+    };
+    init_logging(cli.global.verbose, cli.global.quiet);
+    let stdout = std::io::stdout();
+    let color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let mut console = commands::Console {
+        out: Box::new(stdout),
+        err: Box::new(std::io::stderr()),
+        color,
+        interactive: std::io::stdin().is_terminal(),
+        progress: std::io::stderr().is_terminal() && !cli.global.quiet,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            let _ = writeln!(console.err, "error: cannot start the async runtime: {error}");
+            return Exit::Error;
+        }
+    };
+    let outcome = runtime.block_on(commands::run(cli, &mut console));
+    let _ = console.out.flush();
+    match outcome {
+        Ok(exit) => exit,
+        Err(error) if is_broken_pipe(&error) => Exit::Success,
+        Err(error) => {
+            let _ = writeln!(console.err, "error: {error:#}");
+            Exit::Error
+        }
+    }
+}
+
+/// A reader that closed the pipe early (`vapiform plan | head`) is not an error.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Logs to stderr: warnings by default, `-v` info, `-vv` debug, `-vvv` trace, `-q` errors only.
+/// Only vapiform's own events are shown; the key is never part of any.
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::new(format!("warn,vapiform={level}"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}

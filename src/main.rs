@@ -1,3 +1,7 @@
 //! The `vapiform` binary: everything lives in the library.
 
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    vapiform::run(std::env::args_os()).into()
+}

@@ -92,3 +92,11 @@ pub enum Route {
     /// An existing assistant that vapiform routes to but never edits.
     Existing(String),
 }
+
+/// The first line of every file vapiform writes, so editors validate and complete it.
+pub const SCHEMA_COMMENT: &str = "# yaml-language-server: $schema=https://raw.githubusercontent.com/vapiform/vapiform/main/schemas/vapiform.schema.json\n";
+
+/// A desired-state document (as JSON) written as a YAML file with the schema comment.
+pub fn to_file(document: &Value) -> Result<String, serde_yaml::Error> {
+    Ok(format!("{SCHEMA_COMMENT}{}", serde_yaml::to_string(document)?))
+}

@@ -85,7 +85,7 @@ pub(crate) fn refusal(safety: &crate::plan::Safety) -> Option<String> {
 }
 
 /// `Apply: 3 applied, 1 failed.`
-pub(crate) fn totals_line(totals: &crate::apply::Totals) -> String {
+pub fn totals_line(totals: &crate::apply::Totals) -> String {
     let parts: Vec<String> = [
         (totals.applied, "applied"),
         (totals.failed, "failed"),

@@ -1,0 +1,210 @@
+//! The command line: clap derive only. Doc comments are the help text.
+
+// The doc comments here are `--help` text, where backticks would show as they are.
+#![allow(clippy::doc_markdown)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::plan::Address;
+
+/// Keep a Vapi account's phone-number routing and business assistants equal to one YAML file.
+///
+/// `plan` reads the account and shows what would change; `apply` makes the changes and
+/// verifies each one by reading it back. `--sandbox FILE` runs everything against a local
+/// simulated account instead of api.vapi.ai.
+#[derive(Debug, Parser)]
+#[command(name = "vapiform", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Vapi API base URL [env: VAPI_BASE_URL] [default: https://api.vapi.ai]
+    #[arg(long, global = true, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Run against a simulated account stored in FILE (created empty if missing) instead of
+    /// the network; apply writes the account back to FILE.
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "api_url")]
+    pub sandbox: Option<PathBuf>,
+    /// More log output on stderr (-v, -vv, -vvv). The API key is never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to use colour (auto: on a terminal, unless NO_COLOR is set).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// terraform-like text.
+    Text,
+    /// Markdown for a pull-request comment.
+    Markdown,
+    /// The JSON document (format_version 1).
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the desired-state file offline; report every problem with its location.
+    Validate(FileArg),
+    /// Show what apply would change, reading the account with list calls only.
+    Plan(PlanArgs),
+    /// Make the changes of a plan and verify each by reading it back.
+    Apply(ApplyArgs),
+    /// Render a saved plan exactly as plan printed it.
+    Show(ShowArgs),
+    /// Write the live account as a desired-state file that plans to no changes.
+    Export(ExportArgs),
+    /// Print the JSON Schema of the desired-state file.
+    Schema,
+    /// Serve a local simulated Vapi API (for tests, demos and SDKs).
+    Sim(SimArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The desired-state file.
+#[derive(Debug, Args)]
+pub struct FileArg {
+    /// The desired-state file.
+    #[arg(short, long, value_name = "FILE", default_value = "vapiform.yaml")]
+    pub file: PathBuf,
+}
+
+/// `vapiform plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    /// Also save the plan as JSON, for `show` and `apply --plan`.
+    #[arg(long, value_name = "PLAN.json")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when changes are pending (0 when there are none).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan only this address (assistant/<key> or number/<E.164>); repeatable.
+    #[arg(long, value_name = "ADDRESS")]
+    pub target: Vec<Address>,
+    /// Largest markdown output in bytes (GitHub comments hold 65536).
+    #[arg(long, value_name = "N", default_value_t = crate::render::DEFAULT_MAX_BYTES)]
+    pub max_bytes: usize,
+    /// Delete labelled assistants no longer declared, as if the file said `prune: true`.
+    #[arg(long)]
+    pub prune: bool,
+    /// Do not refuse a plan with more routing changes than the mass-change limit.
+    #[arg(long)]
+    pub allow_mass_change: bool,
+}
+
+/// `vapiform apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The desired-state file (plan and apply in one go).
+    #[arg(short, long, value_name = "FILE", conflicts_with = "plan")]
+    pub file: Option<PathBuf>,
+    /// Apply this saved plan exactly, after checking nothing it touches has changed.
+    #[arg(long, value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Output format of the plan and the report.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Requests per second.
+    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    pub rps: f64,
+    /// Delete labelled assistants no longer declared, as if the file said `prune: true`.
+    #[arg(long)]
+    pub prune: bool,
+    /// Do not refuse a plan with more routing changes than the mass-change limit.
+    #[arg(long)]
+    pub allow_mass_change: bool,
+    /// Seconds to keep reading a written object back before calling it unverified.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub verify_timeout: u64,
+}
+
+/// `vapiform show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `plan --out`.
+    pub plan: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Largest markdown output in bytes.
+    #[arg(long, value_name = "N", default_value_t = crate::render::DEFAULT_MAX_BYTES)]
+    pub max_bytes: usize,
+}
+
+/// `vapiform export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `vapiform sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// The account file ({"phoneNumbers": [...], "assistants": [...]}); in memory if omitted.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// Accept only this bearer token (any non-empty token otherwise).
+    #[arg(long, env = "VAPIFORM_SIM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Milliseconds added to every response.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of requests answered 500 (0 to 1), before acting.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Requests per second above which requests get 429 with Retry-After.
+    #[arg(long, value_name = "RPS")]
+    pub rate_limit: Option<f64>,
+    /// Milliseconds after a write during which reads still return the old object.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub lag_ms: u64,
+    /// Seed for injected faults.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+}

@@ -1,0 +1,21 @@
+//! `vapiform export`: the live account as a desired-state file.
+
+use std::io::Write as _;
+
+use super::Console;
+use super::account::{Account, Pace};
+use crate::cli::{ExportArgs, Global};
+use crate::exit::Exit;
+
+pub(super) async fn run(global: &Global, args: &ExportArgs, console: &mut Console) -> anyhow::Result<Exit> {
+    let account = Account::connect(global, &Pace::READ).await?;
+    let live = account.read().await;
+    account.close().await;
+    let document = crate::export::export(&live?);
+    let text = crate::desired::to_file(&document)?;
+    match &args.output {
+        Some(path) => super::write_atomically(path, &text)?,
+        None => console.out.write_all(text.as_bytes())?,
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,91 @@
+//! One module per subcommand, each with one `run` function, plus what they share: the
+//! console, the account connection, and atomic file writes.
+
+mod account;
+mod apply;
+mod completions;
+mod export;
+mod plan;
+mod schema;
+mod show;
+mod sim;
+mod validate;
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::cli::{Cli, Command, Format};
+use crate::desired::{self, Desired, placeholder};
+use crate::exit::Exit;
+use crate::plan::{Plan, Secrets};
+use crate::render;
+
+/// Where a command writes, and what kind of terminal it runs on.
+pub struct Console {
+    /// Standard output: plans, reports, files.
+    pub out: Box<dyn Write + Send>,
+    /// Standard error: problems and prompts.
+    pub err: Box<dyn Write + Send>,
+    /// Whether to colour text output.
+    pub color: bool,
+    /// Whether standard input is a terminal (so apply may ask for confirmation).
+    pub interactive: bool,
+    /// Whether standard error is a terminal (so apply may show a progress bar).
+    pub progress: bool,
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli, console: &mut Console) -> anyhow::Result<Exit> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Validate(args) => validate::run(&args, console),
+        Command::Plan(args) => plan::run(global, &args, console).await,
+        Command::Apply(args) => apply::run(global, &args, console).await,
+        Command::Show(args) => show::run(&args, console),
+        Command::Export(args) => export::run(global, &args, console).await,
+        Command::Schema => schema::run(console),
+        Command::Sim(args) => sim::run(&args, console).await,
+        Command::Completions { shell } => Ok(completions::run(shell, console)),
+    }
+}
+
+/// Loads the desired-state file; on problems prints every diagnostic and returns `None`.
+fn load(path: &Path, console: &mut Console) -> io::Result<Option<Desired>> {
+    match desired::load(path) {
+        Ok(desired) => Ok(Some(desired)),
+        Err(report) => {
+            write!(console.err, "{report}")?;
+            Ok(None)
+        }
+    }
+}
+
+/// The values of the `${env.NAME}` variables that are set. Missing ones are reported by the
+/// planner (or when the write is sent), naming the assistant that needs them.
+fn secrets<'a>(bodies: impl IntoIterator<Item = &'a serde_json::Map<String, serde_json::Value>>) -> Secrets {
+    bodies
+        .into_iter()
+        .flat_map(|body| placeholder::env_references(&serde_json::Value::Object(body.clone())))
+        .filter_map(|name| std::env::var(&name).ok().map(|value| (name, value)))
+        .collect()
+}
+
+/// A plan in the chosen format.
+fn render_plan(plan: &Plan, format: Format, color: bool, max_bytes: usize) -> String {
+    match format {
+        Format::Text => render::plan_text(plan, color),
+        Format::Markdown => render::plan_markdown(plan, max_bytes),
+        Format::Json => render::json(plan),
+    }
+}
+
+/// Writes a file whole or not at all: a temporary file beside it, then a rename.
+fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temp, contents).with_context(|| format!("cannot write {}", temp.display()))?;
+    std::fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,21 @@
+//! `vapiform validate`: offline checks of the desired-state file.
+
+use std::io::Write as _;
+
+use super::Console;
+use crate::cli::FileArg;
+use crate::exit::Exit;
+
+pub(super) fn run(args: &FileArg, console: &mut Console) -> anyhow::Result<Exit> {
+    let Some(desired) = super::load(&args.file, console)? else { return Ok(Exit::Error) };
+    let numbers: usize = desired.businesses.values().map(|b| b.numbers.len()).sum();
+    writeln!(
+        console.out,
+        "{} is valid: {} businesses, {} numbers, {} managed assistants.",
+        args.file.display(),
+        desired.businesses.len(),
+        numbers,
+        desired.assistants.len()
+    )?;
+    Ok(Exit::Success)
+}

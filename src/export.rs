@@ -1,0 +1,138 @@
+//! The live account as a desired-state document that plans to no changes.
+//!
+//! Every number routed to an assistant is listed under one business per assistant. An
+//! assistant carrying vapiform's label becomes that business's managed `spec` (key = label);
+//! any other becomes an `id` reference, so vapiform routes to it without editing it.
+//! Labelled assistants no number routes to become shared `assistants:`. Numbers routed to
+//! squads or workflows, or not routed, are left out: `unassigned: leave` keeps them as they are.
+//! The output is sorted, so exporting again gives a minimal diff.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Map, Value, json};
+
+use crate::plan::Live;
+use crate::plan::live::{self, LABEL, METADATA, number_key};
+use crate::vapi::Assistant;
+
+/// Fields the server computes or owns, never declared in a file.
+const SERVER_FIELDS: [&str; 7] = ["orgId", "analyticsMetadata", "isDeleted", "isServerUrlSecretSet", "workflowIds", "latestVersion", "id"];
+
+/// The desired-state document for `live`.
+pub fn export(live: &Live) -> Value {
+    let by_id: HashMap<&str, &Assistant> = live.assistants.iter().map(|a| (a.id.as_str(), a)).collect();
+    let mut numbers_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for number in &live.numbers {
+        if let Some(id) = number.assistant_id.as_deref()
+            && by_id.contains_key(id)
+            && number.number.is_some()
+        {
+            numbers_of.entry(id).or_default().insert(number_key(number));
+        }
+    }
+
+    // Keys: labelled assistants keep their label; others get a slug of their name, made
+    // unique in a stable order (name, then id).
+    let mut taken: BTreeSet<String> = live.assistants.iter().filter_map(|a| live::label(a).map(str::to_owned)).collect();
+    let mut unlabelled: Vec<&Assistant> = numbers_of.keys().map(|id| by_id[id]).filter(|a| live::label(a).is_none()).collect();
+    unlabelled.sort_by(|a, b| (a.name(), &a.id).cmp(&(b.name(), &b.id)));
+    let mut key_of: HashMap<&str, String> = HashMap::new();
+    for assistant in unlabelled {
+        let base = slug(assistant.name().unwrap_or("assistant"));
+        let mut key = base.clone();
+        let mut n = 2;
+        while taken.contains(&key) {
+            key = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.insert(key.clone());
+        key_of.insert(assistant.id.as_str(), key);
+    }
+
+    let mut businesses = BTreeMap::new();
+    let mut shared = BTreeMap::new();
+    for assistant in &live.assistants {
+        let label = live::label(assistant);
+        match (numbers_of.get(assistant.id.as_str()), label) {
+            (Some(numbers), Some(key)) => {
+                businesses.insert(key.to_owned(), business(assistant, numbers, &json!({ "spec": spec(assistant) })));
+            }
+            (Some(numbers), None) => {
+                let key = key_of[assistant.id.as_str()].clone();
+                businesses.insert(key, business(assistant, numbers, &json!({ "id": assistant.id })));
+            }
+            (None, Some(key)) => {
+                shared.insert(key.to_owned(), Value::Object(spec(assistant)));
+            }
+            (None, None) => {}
+        }
+    }
+
+    let mut file = Map::new();
+    file.insert("version".to_owned(), json!(1));
+    file.insert("unassigned".to_owned(), json!("leave"));
+    if !shared.is_empty() {
+        file.insert("assistants".to_owned(), Value::Object(shared.into_iter().collect()));
+    }
+    file.insert("businesses".to_owned(), Value::Object(businesses.into_iter().collect()));
+    Value::Object(file)
+}
+
+fn business(assistant: &Assistant, numbers: &BTreeSet<String>, route: &Value) -> Value {
+    let name = assistant.name().map_or_else(|| format!("Assistant {}", assistant.id), str::to_owned);
+    json!({ "name": name, "numbers": numbers, "assistant": route })
+}
+
+/// The assistant's declarable fields, with `${` escaped so nothing reads as a placeholder
+/// and the label left to the planner.
+fn spec(assistant: &Assistant) -> Map<String, Value> {
+    let mut body = assistant.fields.clone();
+    for field in SERVER_FIELDS {
+        body.remove(field);
+    }
+    if let Some(Value::Object(metadata)) = body.get_mut(METADATA) {
+        metadata.remove(LABEL);
+        if metadata.is_empty() {
+            body.remove(METADATA);
+        }
+    }
+    match escape(Value::Object(body)) {
+        Value::Object(body) => body,
+        _ => Map::new(),
+    }
+}
+
+fn escape(value: Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(text.replace("${", "$${")),
+        Value::Array(items) => Value::Array(items.into_iter().map(escape).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, escape(v))).collect()),
+        other => other,
+    }
+}
+
+/// A business key from a name: lowercase letters, digits and single dashes.
+fn slug(name: &str) -> String {
+    let mut key = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            key.push(c);
+        } else if !key.is_empty() && !key.ends_with('-') {
+            key.push('-');
+        }
+    }
+    let key = key.trim_end_matches('-').chars().take(40).collect::<String>().trim_end_matches('-').to_owned();
+    if key.is_empty() { "assistant".to_owned() } else { key }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs_are_valid_keys() {
+        assert_eq!(slug("Bob's Bakery (legacy)"), "bob-s-bakery-legacy");
+        assert_eq!(slug("  !!"), "assistant");
+        assert_eq!(slug("Café Olé"), "caf-ol");
+    }
+}
