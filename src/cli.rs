@@ -16,7 +16,12 @@ use crate::plan::Address;
 /// verifies each one by reading it back. `--sandbox FILE` runs everything against a local
 /// simulated account instead of api.vapi.ai.
 #[derive(Debug, Parser)]
-#[command(name = "vapiform", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "vapiform",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

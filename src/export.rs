@@ -16,11 +16,20 @@ use crate::plan::live::{self, LABEL, METADATA, number_key};
 use crate::vapi::Assistant;
 
 /// Fields the server computes or owns, never declared in a file.
-const SERVER_FIELDS: [&str; 7] = ["orgId", "analyticsMetadata", "isDeleted", "isServerUrlSecretSet", "workflowIds", "latestVersion", "id"];
+const SERVER_FIELDS: [&str; 7] = [
+    "orgId",
+    "analyticsMetadata",
+    "isDeleted",
+    "isServerUrlSecretSet",
+    "workflowIds",
+    "latestVersion",
+    "id",
+];
 
 /// The desired-state document for `live`.
 pub fn export(live: &Live) -> Value {
-    let by_id: HashMap<&str, &Assistant> = live.assistants.iter().map(|a| (a.id.as_str(), a)).collect();
+    let by_id: HashMap<&str, &Assistant> =
+        live.assistants.iter().map(|a| (a.id.as_str(), a)).collect();
     let mut numbers_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for number in &live.numbers {
         if let Some(id) = number.assistant_id.as_deref()
@@ -33,8 +42,16 @@ pub fn export(live: &Live) -> Value {
 
     // Keys: labelled assistants keep their label; others get a slug of their name, made
     // unique in a stable order (name, then id).
-    let mut taken: BTreeSet<String> = live.assistants.iter().filter_map(|a| live::label(a).map(str::to_owned)).collect();
-    let mut unlabelled: Vec<&Assistant> = numbers_of.keys().map(|id| by_id[id]).filter(|a| live::label(a).is_none()).collect();
+    let mut taken: BTreeSet<String> = live
+        .assistants
+        .iter()
+        .filter_map(|a| live::label(a).map(str::to_owned))
+        .collect();
+    let mut unlabelled: Vec<&Assistant> = numbers_of
+        .keys()
+        .map(|id| by_id[id])
+        .filter(|a| live::label(a).is_none())
+        .collect();
     unlabelled.sort_by(|a, b| (a.name(), &a.id).cmp(&(b.name(), &b.id)));
     let mut key_of: HashMap<&str, String> = HashMap::new();
     for assistant in unlabelled {
@@ -55,11 +72,17 @@ pub fn export(live: &Live) -> Value {
         let label = live::label(assistant);
         match (numbers_of.get(assistant.id.as_str()), label) {
             (Some(numbers), Some(key)) => {
-                businesses.insert(key.to_owned(), business(assistant, numbers, &json!({ "spec": spec(assistant) })));
+                businesses.insert(
+                    key.to_owned(),
+                    business(assistant, numbers, &json!({ "spec": spec(assistant) })),
+                );
             }
             (Some(numbers), None) => {
                 let key = key_of[assistant.id.as_str()].clone();
-                businesses.insert(key, business(assistant, numbers, &json!({ "id": assistant.id })));
+                businesses.insert(
+                    key,
+                    business(assistant, numbers, &json!({ "id": assistant.id })),
+                );
             }
             (None, Some(key)) => {
                 shared.insert(key.to_owned(), Value::Object(spec(assistant)));
@@ -72,14 +95,22 @@ pub fn export(live: &Live) -> Value {
     file.insert("version".to_owned(), json!(1));
     file.insert("unassigned".to_owned(), json!("leave"));
     if !shared.is_empty() {
-        file.insert("assistants".to_owned(), Value::Object(shared.into_iter().collect()));
+        file.insert(
+            "assistants".to_owned(),
+            Value::Object(shared.into_iter().collect()),
+        );
     }
-    file.insert("businesses".to_owned(), Value::Object(businesses.into_iter().collect()));
+    file.insert(
+        "businesses".to_owned(),
+        Value::Object(businesses.into_iter().collect()),
+    );
     Value::Object(file)
 }
 
 fn business(assistant: &Assistant, numbers: &BTreeSet<String>, route: &Value) -> Value {
-    let name = assistant.name().map_or_else(|| format!("Assistant {}", assistant.id), str::to_owned);
+    let name = assistant
+        .name()
+        .map_or_else(|| format!("Assistant {}", assistant.id), str::to_owned);
     json!({ "name": name, "numbers": numbers, "assistant": route })
 }
 
@@ -121,8 +152,18 @@ fn slug(name: &str) -> String {
             key.push('-');
         }
     }
-    let key = key.trim_end_matches('-').chars().take(40).collect::<String>().trim_end_matches('-').to_owned();
-    if key.is_empty() { "assistant".to_owned() } else { key }
+    let key = key
+        .trim_end_matches('-')
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned();
+    if key.is_empty() {
+        "assistant".to_owned()
+    } else {
+        key
+    }
 }
 
 #[cfg(test)]

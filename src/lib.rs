@@ -32,7 +32,11 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { Exit::Error } else { Exit::Success };
+            return if error.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Success
+            };
         }
     };
     init_logging(cli.global.verbose, cli.global.quiet);
@@ -40,7 +44,9 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
     let color = match cli.global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let mut console = commands::Console {
         out: Box::new(stdout),
@@ -49,10 +55,16 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
         interactive: std::io::stdin().is_terminal(),
         progress: std::io::stderr().is_terminal() && !cli.global.quiet,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
-            let _ = writeln!(console.err, "error: cannot start the async runtime: {error}");
+            let _ = writeln!(
+                console.err,
+                "error: cannot start the async runtime: {error}"
+            );
             return Exit::Error;
         }
     };
@@ -70,7 +82,11 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
 
 /// A reader that closed the pipe early (`vapiform plan | head`) is not an error.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Logs to stderr: warnings by default, `-v` info, `-vv` debug, `-vvv` trace, `-q` errors only.
@@ -84,5 +100,9 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, _) => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::new(format!("warn,vapiform={level}"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

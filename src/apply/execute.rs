@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use super::Options;
 use super::report::{Outcome, Status};
 use super::verify::{self, Verdict};
-use super::Options;
 use crate::desired::placeholder;
 use crate::plan::live::{self, number_key};
 use crate::plan::{Address, Change, Secrets, Target, Write};
@@ -25,7 +25,11 @@ pub(crate) struct Run<'a> {
 impl Run<'_> {
     /// Sends the change and reads it back. The flag says the API key was rejected, so apply
     /// should stop.
-    pub(crate) async fn change(&self, change: &Change, created: &HashMap<Address, String>) -> (Outcome, bool) {
+    pub(crate) async fn change(
+        &self,
+        change: &Change,
+        created: &HashMap<Address, String>,
+    ) -> (Outcome, bool) {
         let outcome = |status, id: Option<String>, detail: Option<String>| Outcome {
             address: change.address.clone(),
             action: change.action,
@@ -35,12 +39,21 @@ impl Run<'_> {
         };
         match self.send(change, created).await {
             Ok((id, Verdict::Verified)) => (outcome(Status::Applied, Some(id), None), false),
-            Ok((id, Verdict::Differs(detail))) => (outcome(Status::Unverified, Some(id), Some(detail)), false),
-            Err(failure) => (outcome(Status::Failed, None, Some(failure.detail)), failure.fatal),
+            Ok((id, Verdict::Differs(detail))) => {
+                (outcome(Status::Unverified, Some(id), Some(detail)), false)
+            }
+            Err(failure) => (
+                outcome(Status::Failed, None, Some(failure.detail)),
+                failure.fatal,
+            ),
         }
     }
 
-    async fn send(&self, change: &Change, created: &HashMap<Address, String>) -> Result<(String, Verdict), Failure> {
+    async fn send(
+        &self,
+        change: &Change,
+        created: &HashMap<Address, String>,
+    ) -> Result<(String, Verdict), Failure> {
         let timeout = self.options.verify_timeout;
         match &change.write {
             Write::CreateAssistant { body } => {
@@ -50,13 +63,18 @@ impl Run<'_> {
                     Address::Number(_) => "",
                 };
                 let id = self.create_assistant(&sent, key).await?;
-                let verdict = verify::until_equal(&sent, body, timeout, || self.read_assistant(&id)).await;
+                let verdict =
+                    verify::until_equal(&sent, body, timeout, || self.read_assistant(&id)).await;
                 Ok((id, verdict))
             }
             Write::UpdateAssistant { id, body } => {
                 let sent = self.resolve(body)?;
-                self.client.update_assistant(id, &sent).await.map_err(Failure::from)?;
-                let verdict = verify::until_equal(&sent, body, timeout, || self.read_assistant(id)).await;
+                self.client
+                    .update_assistant(id, &sent)
+                    .await
+                    .map_err(Failure::from)?;
+                let verdict =
+                    verify::until_equal(&sent, body, timeout, || self.read_assistant(id)).await;
                 Ok((id.clone(), verdict))
             }
             Write::DeleteAssistant { id } => {
@@ -70,14 +88,19 @@ impl Run<'_> {
             }
             Write::UpdateNumber { id, body, route } => {
                 let sent = Self::routed(self.resolve(body)?, route.as_ref(), created)?;
-                self.client.update_number(id, &sent).await.map_err(Failure::from)?;
-                let verdict = verify::until_equal(&sent, body, timeout, || self.read_number(id)).await;
+                self.client
+                    .update_number(id, &sent)
+                    .await
+                    .map_err(Failure::from)?;
+                let verdict =
+                    verify::until_equal(&sent, body, timeout, || self.read_number(id)).await;
                 Ok((id.clone(), verdict))
             }
             Write::CreateNumber { body, route } => {
                 let sent = Self::routed(self.resolve(body)?, route.as_ref(), created)?;
                 let id = self.create_number(&sent).await?;
-                let verdict = verify::until_equal(&sent, body, timeout, || self.read_number(&id)).await;
+                let verdict =
+                    verify::until_equal(&sent, body, timeout, || self.read_number(&id)).await;
                 Ok((id, verdict))
             }
         }
@@ -85,19 +108,33 @@ impl Run<'_> {
 
     /// The body with `${env.*}` values filled in, just before it is sent.
     fn resolve(&self, body: &Map<String, Value>) -> Result<Map<String, Value>, Failure> {
-        match placeholder::resolve_env(&Value::Object(body.clone()), &|name| self.secrets.get(name).cloned()) {
+        match placeholder::resolve_env(&Value::Object(body.clone()), &|name| {
+            self.secrets.get(name).cloned()
+        }) {
             Ok(Value::Object(resolved)) => Ok(resolved),
             Ok(_) => Ok(body.clone()),
-            Err(missing) => Err(Failure { detail: missing.to_string(), fatal: false }),
+            Err(missing) => Err(Failure {
+                detail: missing.to_string(),
+                fatal: false,
+            }),
         }
     }
 
     /// Sets `assistantId` from the route, resolving an assistant created earlier in this apply.
-    fn routed(mut body: Map<String, Value>, route: Option<&Target>, created: &HashMap<Address, String>) -> Result<Map<String, Value>, Failure> {
+    fn routed(
+        mut body: Map<String, Value>,
+        route: Option<&Target>,
+        created: &HashMap<Address, String>,
+    ) -> Result<Map<String, Value>, Failure> {
         let id = match route {
             None => return Ok(body),
             Some(Target::Id(id)) => id.clone(),
-            Some(Target::Address(address)) => created.get(address).cloned().ok_or_else(|| Failure { detail: format!("{address} was not created"), fatal: false })?,
+            Some(Target::Address(address)) => {
+                created.get(address).cloned().ok_or_else(|| Failure {
+                    detail: format!("{address} was not created"),
+                    fatal: false,
+                })?
+            }
         };
         body.insert("assistantId".to_owned(), Value::String(id));
         Ok(body)
@@ -105,8 +142,15 @@ impl Run<'_> {
 
     /// POSTs an assistant. After an ambiguous failure it looks for the label before trying
     /// again, so a create that did land is never repeated.
-    async fn create_assistant(&self, body: &Map<String, Value>, key: &str) -> Result<String, Failure> {
-        let mut last = Failure { detail: String::new(), fatal: false };
+    async fn create_assistant(
+        &self,
+        body: &Map<String, Value>,
+        key: &str,
+    ) -> Result<String, Failure> {
+        let mut last = Failure {
+            detail: String::new(),
+            fatal: false,
+        };
         for _ in 0..CREATE_ATTEMPTS {
             match self.client.create_assistant(body).await {
                 Ok(assistant) => return Ok(assistant.id),
@@ -126,14 +170,24 @@ impl Run<'_> {
 
     /// POSTs a number, looking it up by number after an ambiguous failure before trying again.
     async fn create_number(&self, body: &Map<String, Value>) -> Result<String, Failure> {
-        let number = body.get("number").and_then(Value::as_str).unwrap_or_default();
-        let mut last = Failure { detail: String::new(), fatal: false };
+        let number = body
+            .get("number")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let mut last = Failure {
+            detail: String::new(),
+            fatal: false,
+        };
         for _ in 0..CREATE_ATTEMPTS {
             match self.client.create_number(body).await {
                 Ok(created) => return Ok(created.id),
                 Err(error) if error.is_ambiguous() => {
                     tracing::info!(%error, number, "import failed ambiguously; looking the number up before retrying");
-                    let found = self.client.search_numbers(number.trim_start_matches('+')).await.map_err(Failure::from)?;
+                    let found = self
+                        .client
+                        .search_numbers(number.trim_start_matches('+'))
+                        .await
+                        .map_err(Failure::from)?;
                     if let Some(existing) = found.iter().find(|n| number_key(n) == number) {
                         return Ok(existing.id.clone());
                     }
@@ -162,6 +216,9 @@ struct Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Self { fatal: matches!(error, Error::Unauthorized { .. }), detail: error.to_string() }
+        Self {
+            fatal: matches!(error, Error::Unauthorized { .. }),
+            detail: error.to_string(),
+        }
     }
 }

@@ -27,7 +27,9 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { verify_timeout: Duration::from_secs(30) }
+        Self {
+            verify_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -40,18 +42,41 @@ pub trait Progress: Sync {
 }
 
 /// Applies `plan`. `secrets` holds the values of the `${env.*}` references its writes contain.
-pub async fn apply(plan: &Plan, client: &Client, secrets: &Secrets, options: &Options, progress: &dyn Progress) -> Report {
+pub async fn apply(
+    plan: &Plan,
+    client: &Client,
+    secrets: &Secrets,
+    options: &Options,
+    progress: &dyn Progress,
+) -> Report {
     progress.start(plan.changes.len());
-    let run = execute::Run { client, secrets, options };
+    let run = execute::Run {
+        client,
+        secrets,
+        options,
+    };
     let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
     let mut created: HashMap<Address, String> = HashMap::new();
     let mut stopped = false;
-    for phase in [Phase::Assistants, Phase::Routing, Phase::Unlinks, Phase::Deletes] {
-        let members: Vec<(usize, &Change)> = plan.changes.iter().enumerate().filter(|(_, c)| Phase::of(c) == phase).collect();
+    for phase in [
+        Phase::Assistants,
+        Phase::Routing,
+        Phase::Unlinks,
+        Phase::Deletes,
+    ] {
+        let members: Vec<(usize, &Change)> = plan
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| Phase::of(c) == phase)
+            .collect();
         let earlier_failed = outcomes.values().any(|o| o.status != Status::Applied);
         let results = join_all(members.iter().map(|(i, change)| {
             let blocked = if stopped {
-                Some((Status::NotAttempted, "apply stopped: the API key was rejected".to_owned()))
+                Some((
+                    Status::NotAttempted,
+                    "apply stopped: the API key was rejected".to_owned(),
+                ))
             } else {
                 blocker(change, phase, earlier_failed, &created)
             };
@@ -59,9 +84,16 @@ pub async fn apply(plan: &Plan, client: &Client, secrets: &Secrets, options: &Op
             let created = &created;
             async move {
                 let (outcome, fatal) = match blocked {
-                    Some((status, detail)) => {
-                        (Outcome { address: change.address.clone(), action: change.action, status, id: None, detail: Some(detail) }, false)
-                    }
+                    Some((status, detail)) => (
+                        Outcome {
+                            address: change.address.clone(),
+                            action: change.action,
+                            status,
+                            id: None,
+                            detail: Some(detail),
+                        },
+                        false,
+                    ),
                     None => run.change(change, created).await,
                 };
                 progress.finish(&outcome);
@@ -71,7 +103,8 @@ pub async fn apply(plan: &Plan, client: &Client, secrets: &Secrets, options: &Op
         .await;
         for (i, outcome, fatal) in results {
             if outcome.status == Status::Applied
-                && let (Write::CreateAssistant { .. }, Some(id)) = (&plan.changes[i].write, &outcome.id)
+                && let (Write::CreateAssistant { .. }, Some(id)) =
+                    (&plan.changes[i].write, &outcome.id)
             {
                 created.insert(outcome.address.clone(), id.clone());
             }
@@ -85,16 +118,27 @@ pub async fn apply(plan: &Plan, client: &Client, secrets: &Secrets, options: &Op
 }
 
 /// Why a change cannot be sent, if it cannot.
-fn blocker(change: &Change, phase: Phase, earlier_failed: bool, created: &HashMap<Address, String>) -> Option<(Status, String)> {
+fn blocker(
+    change: &Change,
+    phase: Phase,
+    earlier_failed: bool,
+    created: &HashMap<Address, String>,
+) -> Option<(Status, String)> {
     match &change.write {
-        Write::UpdateNumber { route: Some(Target::Address(needed)), .. } | Write::CreateNumber { route: Some(Target::Address(needed)), .. }
-            if !created.contains_key(needed) =>
-        {
+        Write::UpdateNumber {
+            route: Some(Target::Address(needed)),
+            ..
+        }
+        | Write::CreateNumber {
+            route: Some(Target::Address(needed)),
+            ..
+        } if !created.contains_key(needed) => {
             Some((Status::Skipped, format!("{needed} was not created")))
         }
-        _ if phase == Phase::Deletes && earlier_failed => {
-            Some((Status::Skipped, "an earlier change did not apply, so a number may still route to it".to_owned()))
-        }
+        _ if phase == Phase::Deletes && earlier_failed => Some((
+            Status::Skipped,
+            "an earlier change did not apply, so a number may still route to it".to_owned(),
+        )),
         _ => None,
     }
 }

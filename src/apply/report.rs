@@ -31,7 +31,11 @@ impl Report {
                 Status::NotAttempted => totals.not_attempted += 1,
             }
         }
-        Self { format_version: FORMAT_VERSION, outcomes, totals }
+        Self {
+            format_version: FORMAT_VERSION,
+            outcomes,
+            totals,
+        }
     }
 
     /// Whether every change was applied and verified.

@@ -20,7 +20,12 @@ pub(crate) enum Verdict {
 
 /// Polls `read` until the object holds `expected` (compared like the planner does), or until
 /// `timeout` has passed. `written` is the body as written in the plan, for masking.
-pub(crate) async fn until_equal<F, Fut>(expected: &Map<String, Value>, written: &Map<String, Value>, timeout: Duration, read: F) -> Verdict
+pub(crate) async fn until_equal<F, Fut>(
+    expected: &Map<String, Value>,
+    written: &Map<String, Value>,
+    timeout: Duration,
+    read: F,
+) -> Verdict
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<Map<String, Value>, Error>>,
@@ -67,14 +72,24 @@ where
 }
 
 /// `path: expected X, read back Y`, sensitive values masked.
-fn describe(path: &[Segment], expected: &Map<String, Value>, written: &Map<String, Value>, live: &Map<String, Value>) -> String {
+fn describe(
+    path: &[Segment],
+    expected: &Map<String, Value>,
+    written: &Map<String, Value>,
+    live: &Map<String, Value>,
+) -> String {
     let expected = Value::Object(expected.clone());
     let written = Value::Object(written.clone());
     let live = Value::Object(live.clone());
     let want = compare::value_at(&expected, path).unwrap_or(&Value::Null);
     let shown_want = compare::value_at(&written, path).unwrap_or(want);
     let want = sensitive::show(&mut path.to_vec(), shown_want, want, Some(shown_want));
-    let have = compare::value_at(&live, path)
-        .map_or_else(|| "(missing)".to_owned(), |have| sensitive::show(&mut path.to_vec(), have, have, Some(shown_want)).to_string());
-    format!("{}: expected {want}, read back {have}", compare::display(path))
+    let have = compare::value_at(&live, path).map_or_else(
+        || "(missing)".to_owned(),
+        |have| sensitive::show(&mut path.to_vec(), have, have, Some(shown_want)).to_string(),
+    );
+    format!(
+        "{}: expected {want}, read back {have}",
+        compare::display(path)
+    )
 }

@@ -16,7 +16,10 @@ pub(super) struct Pace {
 
 impl Pace {
     /// Reading: the list calls run one page after another per collection, so no rate limit.
-    pub(super) const READ: Self = Self { rps: 0.0, concurrency: 8 };
+    pub(super) const READ: Self = Self {
+        rps: 0.0,
+        concurrency: 8,
+    };
 }
 
 /// A connected account.
@@ -31,18 +34,31 @@ impl Account {
     pub(super) async fn connect(global: &Global, pace: &Pace) -> anyhow::Result<Self> {
         let key = ApiKey::from_env(|name| std::env::var(name).ok());
         let (base_url, key, sandbox) = if let Some(path) = &global.sandbox {
-            let running = sim::start(sim::Options { state: Some(path.clone()), ..sim::Options::default() })
-                .await
-                .with_context(|| format!("cannot start the sandbox on {}", path.display()))?;
-            (running.url(), key.unwrap_or_else(|| ApiKey::new("sandbox")), Some(running))
+            let running = sim::start(sim::Options {
+                state: Some(path.clone()),
+                ..sim::Options::default()
+            })
+            .await
+            .with_context(|| format!("cannot start the sandbox on {}", path.display()))?;
+            (
+                running.url(),
+                key.unwrap_or_else(|| ApiKey::new("sandbox")),
+                Some(running),
+            )
         } else {
             let Some(key) = key else {
-                bail!("no API key: set VAPI_API_KEY (or VAPI_PRIVATE_API_KEY, VAPI_TOKEN), or try --sandbox FILE");
+                bail!(
+                    "no API key: set VAPI_API_KEY (or VAPI_PRIVATE_API_KEY, VAPI_TOKEN), or try --sandbox FILE"
+                );
             };
             let base = global
                 .api_url
                 .clone()
-                .or_else(|| std::env::var("VAPI_BASE_URL").ok().filter(|v| !v.trim().is_empty()))
+                .or_else(|| {
+                    std::env::var("VAPI_BASE_URL")
+                        .ok()
+                        .filter(|v| !v.trim().is_empty())
+                })
                 .unwrap_or_else(|| vapi::DEFAULT_BASE_URL.to_owned());
             (base, key, None)
         };
@@ -56,10 +72,18 @@ impl Account {
 
     /// Reads every number and assistant with list calls.
     pub(super) async fn read(&self) -> anyhow::Result<Live> {
-        let (numbers, assistants) = tokio::try_join!(self.client.list_numbers(), self.client.list_assistants())
-            .context("cannot read the account")?;
-        tracing::info!(numbers = numbers.len(), assistants = assistants.len(), "read the account");
-        Ok(Live { numbers, assistants })
+        let (numbers, assistants) =
+            tokio::try_join!(self.client.list_numbers(), self.client.list_assistants())
+                .context("cannot read the account")?;
+        tracing::info!(
+            numbers = numbers.len(),
+            assistants = assistants.len(),
+            "read the account"
+        );
+        Ok(Live {
+            numbers,
+            assistants,
+        })
     }
 
     /// Stops the sandbox, if any; its file already holds every write.

@@ -11,34 +11,56 @@ use super::{Console, show};
 use crate::apply::{self, Outcome, Progress, Report};
 use crate::cli::{ApplyArgs, Format, Global};
 use crate::exit::Exit;
-use crate::plan::{self, Safety, Write};
+use crate::plan::{self, Safety};
 use crate::render;
 
-pub(super) async fn run(global: &Global, args: &ApplyArgs, console: &mut Console) -> anyhow::Result<Exit> {
-    let pace = Pace { rps: args.rps, concurrency: usize::from(args.concurrency) };
+pub(super) async fn run(
+    global: &Global,
+    args: &ApplyArgs,
+    console: &mut Console,
+) -> anyhow::Result<Exit> {
+    let pace = Pace {
+        rps: args.rps,
+        concurrency: usize::from(args.concurrency),
+    };
     let (plan, account) = if let Some(path) = &args.plan {
         let plan = show::read(path)?;
         let account = Account::connect(global, &pace).await?;
         let live = account.read().await?;
         let stale = plan::check_preconditions(&plan, &live);
         if !stale.is_empty() {
-            writeln!(console.err, "error: the saved plan is stale; nothing was written. Changed since it was made:")?;
+            writeln!(
+                console.err,
+                "error: the saved plan is stale; nothing was written. Changed since it was made:"
+            )?;
             for s in &stale {
                 writeln!(console.err, "  {}: {}", s.address, s.detail)?;
             }
-            writeln!(console.err, "Run `vapiform plan` again and review the new plan.")?;
+            writeln!(
+                console.err,
+                "Run `vapiform plan` again and review the new plan."
+            )?;
             account.close().await;
             return Ok(Exit::StalePlan);
         }
         // The safety rule again, against the account as it is now.
         let mut plan = plan;
-        let routed = live.numbers.iter().filter(|n| plan::live::is_routed(n)).count();
+        let routed = live
+            .numbers
+            .iter()
+            .filter(|n| plan::live::is_routed(n))
+            .count();
         plan.safety = Safety::evaluate(plan.safety.routing_changes, routed);
         (plan, account)
     } else {
         let file = args.file.clone().unwrap_or_else(|| "vapiform.yaml".into());
-        let options = plan::Options { prune: args.prune, targets: Vec::new() };
-        let Some(plan) = super::plan::make(global, &file, &options, console).await? else { return Ok(Exit::Error) };
+        let options = plan::Options {
+            prune: args.prune,
+            targets: Vec::new(),
+        };
+        let Some(plan) = super::plan::make(global, &file, &options, console).await? else {
+            return Ok(Exit::Error);
+        };
         (plan, Account::connect(global, &pace).await?)
     };
 
@@ -47,7 +69,10 @@ pub(super) async fn run(global: &Global, args: &ApplyArgs, console: &mut Console
         console.out.write_all(shown.as_bytes())?;
     }
     if plan.safety.is_mass_change() && !args.allow_mass_change {
-        writeln!(console.err, "error: refused by the mass-change rule; nothing was written")?;
+        writeln!(
+            console.err,
+            "error: refused by the mass-change rule; nothing was written"
+        )?;
         account.close().await;
         return Ok(Exit::Refused);
     }
@@ -60,11 +85,10 @@ pub(super) async fn run(global: &Global, args: &ApplyArgs, console: &mut Console
         return Ok(Exit::Error);
     }
 
-    let secrets = super::secrets(plan.changes.iter().filter_map(|c| match &c.write {
-        Write::CreateAssistant { body } | Write::UpdateAssistant { body, .. } => Some(body),
-        _ => None,
-    }));
-    let options = apply::Options { verify_timeout: Duration::from_secs(args.verify_timeout) };
+    let secrets = super::secrets(plan.changes.iter().filter_map(|c| c.write.body()));
+    let options = apply::Options {
+        verify_timeout: Duration::from_secs(args.verify_timeout),
+    };
     let report = {
         let progress = Reporter::new(console, args.format, plan.changes.len());
         let report = apply::apply(&plan, &account.client, &secrets, &options, &progress).await;
@@ -73,16 +97,26 @@ pub(super) async fn run(global: &Global, args: &ApplyArgs, console: &mut Console
     };
     account.close().await;
     print_report(&report, args.format, console)?;
-    Ok(if report.converged() { Exit::Success } else { Exit::NotConverged })
+    Ok(if report.converged() {
+        Exit::Success
+    } else {
+        Exit::NotConverged
+    })
 }
 
 /// Asks on a terminal; refuses when standard input is not one.
 fn confirm(console: &mut Console) -> anyhow::Result<bool> {
     if !console.interactive || !std::io::stdin().is_terminal() {
-        writeln!(console.err, "error: refusing to apply without --yes: standard input is not a terminal to confirm on")?;
+        writeln!(
+            console.err,
+            "error: refusing to apply without --yes: standard input is not a terminal to confirm on"
+        )?;
         return Ok(false);
     }
-    write!(console.err, "\nApply these changes? Only 'yes' is accepted: ")?;
+    write!(
+        console.err,
+        "\nApply these changes? Only 'yes' is accepted: "
+    )?;
     console.err.flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -118,12 +152,27 @@ impl<'a> Reporter<'a> {
         let color = console.color;
         if console.progress {
             let bar = ProgressBar::new(total as u64);
-            bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
-            Self { bar: Some(bar), lines: None, color }
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            Self {
+                bar: Some(bar),
+                lines: None,
+                color,
+            }
         } else if format == Format::Text {
-            Self { bar: None, lines: Some(Mutex::new(console.out.as_mut())), color }
+            Self {
+                bar: None,
+                lines: Some(Mutex::new(console.out.as_mut())),
+                color,
+            }
         } else {
-            Self { bar: None, lines: None, color }
+            Self {
+                bar: None,
+                lines: None,
+                color,
+            }
         }
     }
 

@@ -7,7 +7,11 @@ use super::account::{Account, Pace};
 use crate::cli::{ExportArgs, Global};
 use crate::exit::Exit;
 
-pub(super) async fn run(global: &Global, args: &ExportArgs, console: &mut Console) -> anyhow::Result<Exit> {
+pub(super) async fn run(
+    global: &Global,
+    args: &ExportArgs,
+    console: &mut Console,
+) -> anyhow::Result<Exit> {
     let account = Account::connect(global, &Pace::READ).await?;
     let live = account.read().await;
     account.close().await;

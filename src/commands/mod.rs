@@ -64,7 +64,9 @@ fn load(path: &Path, console: &mut Console) -> io::Result<Option<Desired>> {
 
 /// The values of the `${env.NAME}` variables that are set. Missing ones are reported by the
 /// planner (or when the write is sent), naming the assistant that needs them.
-fn secrets<'a>(bodies: impl IntoIterator<Item = &'a serde_json::Map<String, serde_json::Value>>) -> Secrets {
+fn secrets<'a>(
+    bodies: impl IntoIterator<Item = &'a serde_json::Map<String, serde_json::Value>>,
+) -> Secrets {
     bodies
         .into_iter()
         .flat_map(|body| placeholder::env_references(&serde_json::Value::Object(body.clone())))
@@ -83,8 +85,14 @@ fn render_plan(plan: &Plan, format: Format, color: bool, max_bytes: usize) -> St
 
 /// Writes a file whole or not at all: a temporary file beside it, then a rename.
 fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&temp, contents).with_context(|| format!("cannot write {}", temp.display()))?;
     std::fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))

@@ -2,15 +2,24 @@
 
 use std::io::Write as _;
 
-use super::account::{Account, Pace};
 use super::Console;
+use super::account::{Account, Pace};
 use crate::cli::{Global, PlanArgs};
 use crate::exit::Exit;
 use crate::plan::{self, Options, Plan};
 
-pub(super) async fn run(global: &Global, args: &PlanArgs, console: &mut Console) -> anyhow::Result<Exit> {
-    let options = Options { prune: args.prune, targets: args.target.clone() };
-    let Some(plan) = make(global, &args.file.file, &options, console).await? else { return Ok(Exit::Error) };
+pub(super) async fn run(
+    global: &Global,
+    args: &PlanArgs,
+    console: &mut Console,
+) -> anyhow::Result<Exit> {
+    let options = Options {
+        prune: args.prune,
+        targets: args.target.clone(),
+    };
+    let Some(plan) = make(global, &args.file.file, &options, console).await? else {
+        return Ok(Exit::Error);
+    };
     if let Some(out) = &args.out {
         super::write_atomically(out, &crate::render::json(&plan))?;
     }
@@ -19,12 +28,23 @@ pub(super) async fn run(global: &Global, args: &PlanArgs, console: &mut Console)
     if plan.safety.is_mass_change() && !args.allow_mass_change {
         return Ok(Exit::Refused);
     }
-    Ok(if args.detailed_exitcode && !plan.is_empty() { Exit::ChangesPending } else { Exit::Success })
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        Exit::ChangesPending
+    } else {
+        Exit::Success
+    })
 }
 
 /// Loads the file, reads the account and plans; `None` when the file has problems (printed).
-pub(super) async fn make(global: &Global, file: &std::path::Path, options: &Options, console: &mut Console) -> anyhow::Result<Option<Plan>> {
-    let Some(desired) = super::load(file, console)? else { return Ok(None) };
+pub(super) async fn make(
+    global: &Global,
+    file: &std::path::Path,
+    options: &Options,
+    console: &mut Console,
+) -> anyhow::Result<Option<Plan>> {
+    let Some(desired) = super::load(file, console)? else {
+        return Ok(None);
+    };
     let account = Account::connect(global, &Pace::READ).await?;
     let live = account.read().await;
     account.close().await;

@@ -6,6 +6,8 @@ use super::Console;
 use crate::exit::Exit;
 
 pub(super) fn run(console: &mut Console) -> anyhow::Result<Exit> {
-    console.out.write_all(crate::render::json(&crate::desired::schema()).as_bytes())?;
+    console
+        .out
+        .write_all(crate::render::json(&crate::desired::schema()).as_bytes())?;
     Ok(Exit::Success)
 }

@@ -19,13 +19,18 @@ pub(super) fn run(args: &ShowArgs, console: &mut Console) -> anyhow::Result<Exit
 
 /// Reads a plan saved by `plan --out`.
 pub(super) fn read(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the plan {}", path.display()))?;
     let version = serde_json::from_str::<serde_json::Value>(&text)
         .with_context(|| format!("{} is not a JSON plan", path.display()))?
         .get("format_version")
         .and_then(serde_json::Value::as_u64);
     if version != Some(u64::from(FORMAT_VERSION)) {
-        bail!("{}: format_version {version:?} is not {FORMAT_VERSION}; was it written by `vapiform plan --out`?", path.display());
+        bail!(
+            "{}: format_version {version:?} is not {FORMAT_VERSION}; was it written by `vapiform plan --out`?",
+            path.display()
+        );
     }
-    serde_json::from_str(&text).with_context(|| format!("{} is not a valid vapiform plan", path.display()))
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid vapiform plan", path.display()))
 }

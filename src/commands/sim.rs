@@ -12,7 +12,10 @@ use crate::sim;
 
 pub(super) async fn run(args: &SimArgs, console: &mut Console) -> anyhow::Result<Exit> {
     if !(0.0..=1.0).contains(&args.error_rate) {
-        anyhow::bail!("--error-rate must be between 0 and 1, not {}", args.error_rate);
+        anyhow::bail!(
+            "--error-rate must be between 0 and 1, not {}",
+            args.error_rate
+        );
     }
     let options = sim::Options {
         state: args.state.clone(),
@@ -25,7 +28,9 @@ pub(super) async fn run(args: &SimArgs, console: &mut Console) -> anyhow::Result
         seed: args.seed,
         ..sim::Options::default()
     };
-    let running = sim::start(options).await.context("cannot start the simulator")?;
+    let running = sim::start(options)
+        .await
+        .context("cannot start the simulator")?;
     writeln!(console.out, "vapiform sim listening on {}", running.url())?;
     console.out.flush()?;
     running.wait().await;

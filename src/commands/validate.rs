@@ -7,7 +7,9 @@ use crate::cli::FileArg;
 use crate::exit::Exit;
 
 pub(super) fn run(args: &FileArg, console: &mut Console) -> anyhow::Result<Exit> {
-    let Some(desired) = super::load(&args.file, console)? else { return Ok(Exit::Error) };
+    let Some(desired) = super::load(&args.file, console)? else {
+        return Ok(Exit::Error);
+    };
     let numbers: usize = desired.businesses.values().map(|b| b.numbers.len()).sum();
     writeln!(
         console.out,

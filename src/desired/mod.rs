@@ -98,5 +98,8 @@ pub const SCHEMA_COMMENT: &str = "# yaml-language-server: $schema=https://raw.gi
 
 /// A desired-state document (as JSON) written as a YAML file with the schema comment.
 pub fn to_file(document: &Value) -> Result<String, serde_yaml::Error> {
-    Ok(format!("{SCHEMA_COMMENT}{}", serde_yaml::to_string(document)?))
+    Ok(format!(
+        "{SCHEMA_COMMENT}{}",
+        serde_yaml::to_string(document)?
+    ))
 }

@@ -18,12 +18,24 @@ pub(crate) struct Planned {
     pub ids: BTreeMap<String, Option<String>>,
 }
 
-pub(crate) fn plan(desired: &Desired, index: &Index<'_>, secrets: &Secrets, problems: &mut Vec<String>) -> Planned {
-    let mut planned = Planned { changes: Vec::new(), ids: BTreeMap::new() };
+pub(crate) fn plan(
+    desired: &Desired,
+    index: &Index<'_>,
+    secrets: &Secrets,
+    problems: &mut Vec<String>,
+) -> Planned {
+    let mut planned = Planned {
+        changes: Vec::new(),
+        ids: BTreeMap::new(),
+    };
     for (key, managed) in &desired.assistants {
         let address = Address::Assistant(key.clone());
-        let Some(body) = labelled_body(managed, &address, problems) else { continue };
-        let resolved = match placeholder::resolve_env(&Value::Object(body.clone()), &|name| secrets.get(name).cloned()) {
+        let Some(body) = labelled_body(managed, &address, problems) else {
+            continue;
+        };
+        let resolved = match placeholder::resolve_env(&Value::Object(body.clone()), &|name| {
+            secrets.get(name).cloned()
+        }) {
             Ok(Value::Object(resolved)) => resolved,
             Ok(_) => continue,
             Err(missing) => {
@@ -31,7 +43,10 @@ pub(crate) fn plan(desired: &Desired, index: &Index<'_>, secrets: &Secrets, prob
                 continue;
             }
         };
-        let labelled = index.by_label.get(key.as_str()).map_or(&[][..], Vec::as_slice);
+        let labelled = index
+            .by_label
+            .get(key.as_str())
+            .map_or(&[][..], Vec::as_slice);
         let (live, action) = match (labelled, &managed.adopt) {
             ([], None) => {
                 planned.ids.insert(key.clone(), None);
@@ -70,7 +85,11 @@ pub(crate) fn plan(desired: &Desired, index: &Index<'_>, secrets: &Secrets, prob
 }
 
 /// The body with the label merged into the declared metadata.
-fn labelled_body(managed: &ManagedAssistant, address: &Address, problems: &mut Vec<String>) -> Option<Map<String, Value>> {
+fn labelled_body(
+    managed: &ManagedAssistant,
+    address: &Address,
+    problems: &mut Vec<String>,
+) -> Option<Map<String, Value>> {
     let mut body = managed.body.clone();
     let mut metadata = match body.remove(METADATA) {
         None | Some(Value::Null) => Map::new(),
@@ -86,17 +105,8 @@ fn labelled_body(managed: &ManagedAssistant, address: &Address, problems: &mut V
 }
 
 fn create(address: Address, body: &Map<String, Value>, resolved: &Map<String, Value>) -> Change {
-    let fields = body
-        .iter()
-        .map(|(key, value)| {
-            let path = vec![compare::Segment::Key(key.clone())];
-            FieldChange {
-                path: key.clone(),
-                before: None,
-                after: Some(sensitive::show(&mut path.clone(), value, &resolved[key], Some(value))),
-            }
-        })
-        .collect();
+    let empty = Map::new();
+    let fields = created_fields(body, resolved, &empty);
     let label = match &address {
         Address::Assistant(key) => Some(key.clone()),
         Address::Number(_) => None,
@@ -107,7 +117,10 @@ fn create(address: Address, body: &Map<String, Value>, resolved: &Map<String, Va
         action: Action::Create,
         fields,
         routing: None,
-        precondition: Precondition::Absent { label, number: None },
+        precondition: Precondition::Absent {
+            label,
+            number: None,
+        },
         write: Write::CreateAssistant { body: body.clone() },
     }
 }
@@ -125,13 +138,20 @@ fn update(
     }
     let mut sent = Map::new();
     for path in &differences {
-        let Some(compare::Segment::Key(key)) = path.first() else { continue };
+        let Some(compare::Segment::Key(key)) = path.first() else {
+            continue;
+        };
         if sent.contains_key(key) {
             continue;
         }
         let value = if key == METADATA {
             // PATCH replaces metadata wholesale: keep the keys the file does not declare.
-            let mut merged = live.fields.get(METADATA).and_then(Value::as_object).cloned().unwrap_or_default();
+            let mut merged = live
+                .fields
+                .get(METADATA)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
             merged.extend(body[METADATA].as_object().cloned().unwrap_or_default());
             Value::Object(merged)
         } else {
@@ -139,8 +159,19 @@ fn update(
         };
         sent.insert(key.clone(), value);
     }
-    let fields = differences.iter().map(|path| field_change(path, body, resolved, &live.fields)).collect();
-    let write = Write::UpdateAssistant { id: live.id.clone(), body: sent };
+    let (body_value, resolved_value, live_value) = (
+        Value::Object(body.clone()),
+        Value::Object(resolved.clone()),
+        Value::Object(live.fields.clone()),
+    );
+    let fields = differences
+        .iter()
+        .flat_map(|path| field_changes(path, &body_value, &resolved_value, &live_value))
+        .collect();
+    let write = Write::UpdateAssistant {
+        id: live.id.clone(),
+        body: sent,
+    };
     let reason = match action {
         Action::Adopt => format!("adopt: assistant {} has no label yet", live.id),
         _ => match differences.len() {
@@ -163,18 +194,60 @@ fn update(
     })
 }
 
-/// A field difference as a reviewer sees it, sensitive values masked.
-fn field_change(path: &Path, body: &Map<String, Value>, resolved: &Map<String, Value>, live: &Map<String, Value>) -> FieldChange {
+/// Field differences as a reviewer sees them, sensitive values masked. A subtree missing on
+/// the live side is shown leaf by leaf.
+fn field_changes(path: &Path, body: &Value, resolved: &Value, live: &Value) -> Vec<FieldChange> {
+    let desired = compare::value_at(body, path);
+    let before = compare::value_at(live, path);
+    let mut paths = Vec::new();
+    match (desired, before) {
+        (Some(value @ (Value::Object(_) | Value::Array(_))), None) => {
+            compare::leaves(value, &mut path.clone(), &mut paths)
+        }
+        _ => paths.push(path.clone()),
+    }
+    paths
+        .iter()
+        .map(|path| field_change(path, body, resolved, live))
+        .collect()
+}
+
+/// One field difference, sensitive values masked.
+pub(crate) fn field_change(
+    path: &Path,
+    body: &Value,
+    resolved: &Value,
+    live: &Value,
+) -> FieldChange {
+    let desired = compare::value_at(body, path);
+    let before = compare::value_at(live, path)
+        .map(|value| sensitive::show(&mut path.clone(), value, value, desired));
+    let after = desired.map(|value| {
+        let actual = compare::value_at(resolved, path).unwrap_or(value);
+        sensitive::show(&mut path.clone(), value, actual, Some(value))
+    });
+    FieldChange {
+        path: compare::display(path),
+        before,
+        after,
+    }
+}
+
+/// Every leaf of a body that is created, as field changes from nothing.
+pub(crate) fn created_fields(
+    body: &Map<String, Value>,
+    resolved: &Map<String, Value>,
+    live: &Map<String, Value>,
+) -> Vec<FieldChange> {
     let body = Value::Object(body.clone());
     let resolved = Value::Object(resolved.clone());
     let live = Value::Object(live.clone());
-    let desired = compare::value_at(&body, path);
-    let before = compare::value_at(&live, path).map(|value| sensitive::show(&mut path.clone(), value, value, desired));
-    let after = desired.map(|value| {
-        let actual = compare::value_at(&resolved, path).unwrap_or(value);
-        sensitive::show(&mut path.clone(), value, actual, Some(value))
-    });
-    FieldChange { path: compare::display(path), before, after }
+    let mut paths = Vec::new();
+    compare::leaves(&body, &mut Vec::new(), &mut paths);
+    paths
+        .iter()
+        .map(|path| field_change(path, &body, &resolved, &live))
+        .collect()
 }
 
 /// Labelled assistants no longer declared: deleted when prune is on and no number will route
@@ -192,13 +265,19 @@ pub(crate) fn prune(
             continue;
         }
         for assistant in assistants {
-            let keep = |reason: &str| KeptAssistant { key: (*key).to_owned(), id: assistant.id.clone(), reason: reason.to_owned() };
+            let keep = |reason: &str| KeptAssistant {
+                key: (*key).to_owned(),
+                id: assistant.id.clone(),
+                reason: reason.to_owned(),
+            };
             if !prune {
                 kept.push(keep("no longer declared; prune is off"));
             } else if still_routed.contains(assistant.id.as_str()) {
                 kept.push(keep("no longer declared, but a number still routes to it"));
             } else {
-                let write = Write::DeleteAssistant { id: assistant.id.clone() };
+                let write = Write::DeleteAssistant {
+                    id: assistant.id.clone(),
+                };
                 deletes.push(Change {
                     address: Address::Assistant((*key).to_owned()),
                     action: Action::Delete,

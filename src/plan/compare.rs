@@ -48,11 +48,38 @@ pub fn value_at<'a>(value: &'a Value, path: &[Segment]) -> Option<&'a Value> {
     })
 }
 
+/// The leaf fields of a value at `path`: scalars, empty containers and arrays of scalars,
+/// so a created object reads field by field.
+pub fn leaves(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (key, inner) in map {
+                path.push(Segment::Key(key.clone()));
+                leaves(inner, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
+            for (index, inner) in items.iter().enumerate() {
+                path.push(Segment::Index(index));
+                leaves(inner, path, out);
+                path.pop();
+            }
+        }
+        _ => out.push(path.clone()),
+    }
+}
+
 /// The paths where `live` does not hold what `desired` declares, deepest first point of difference.
 pub fn differences(desired: &Map<String, Value>, live: &Map<String, Value>) -> Vec<Path> {
     let mut found = Vec::new();
     for (key, want) in desired {
-        walk(want, live.get(key), &mut vec![Segment::Key(key.clone())], &mut found);
+        walk(
+            want,
+            live.get(key),
+            &mut vec![Segment::Key(key.clone())],
+            &mut found,
+        );
     }
     found
 }
@@ -142,17 +169,28 @@ mod tests {
     use serde_json::json;
 
     fn map(value: Value) -> Map<String, Value> {
-        let Value::Object(map) = value else { panic!("not an object") };
+        let Value::Object(map) = value else {
+            panic!("not an object")
+        };
         map
     }
 
     fn paths(desired: Value, live: Value) -> Vec<String> {
-        differences(&map(desired), &map(live)).iter().map(|p| display(p)).collect()
+        differences(&map(desired), &map(live))
+            .iter()
+            .map(|p| display(p))
+            .collect()
     }
 
     #[test]
     fn live_only_keys_are_tolerated_and_null_matches_absent() {
-        assert!(paths(json!({"model": {"model": "gpt-4o"}, "x": null}), json!({"model": {"model": "gpt-4o", "temperature": 1}})).is_empty());
+        assert!(
+            paths(
+                json!({"model": {"model": "gpt-4o"}, "x": null}),
+                json!({"model": {"model": "gpt-4o", "temperature": 1}})
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -164,9 +202,21 @@ mod tests {
             ),
             ["model.messages[0].content"]
         );
-        assert_eq!(paths(json!({"endCallPhrases": ["bye"]}), json!({"endCallPhrases": ["bye", "ciao"]})), ["endCallPhrases"]);
+        assert_eq!(
+            paths(
+                json!({"endCallPhrases": ["bye"]}),
+                json!({"endCallPhrases": ["bye", "ciao"]})
+            ),
+            ["endCallPhrases"]
+        );
         assert_eq!(paths(json!({"name": "A"}), json!({})), ["name"]);
-        assert_eq!(paths(json!({"voicemailMessage": null}), json!({"voicemailMessage": "hi"})), ["voicemailMessage"]);
+        assert_eq!(
+            paths(
+                json!({"voicemailMessage": null}),
+                json!({"voicemailMessage": "hi"})
+            ),
+            ["voicemailMessage"]
+        );
     }
 
     #[test]
@@ -181,13 +231,33 @@ mod tests {
         let b = map(json!({"model": {"a": 2, "b": 1}, "name": "A", "other": 2}));
         let keys = ["name".to_owned(), "model".to_owned()];
         assert_eq!(fingerprint(&a, &keys), fingerprint(&b, &keys));
-        assert_ne!(fingerprint(&a, &keys), fingerprint(&map(json!({"name": "B"})), &keys));
+        assert_ne!(
+            fingerprint(&a, &keys),
+            fingerprint(&map(json!({"name": "B"})), &keys)
+        );
     }
 
     #[test]
     fn value_at_follows_keys_and_indices() {
         let v = json!({"a": [{"b": 3}]});
-        assert_eq!(value_at(&v, &[Segment::Key("a".into()), Segment::Index(0), Segment::Key("b".into())]), Some(&json!(3)));
-        assert_eq!(display(&[Segment::Key("a".into()), Segment::Index(0), Segment::Key("b".into())]), "a[0].b");
+        assert_eq!(
+            value_at(
+                &v,
+                &[
+                    Segment::Key("a".into()),
+                    Segment::Index(0),
+                    Segment::Key("b".into())
+                ]
+            ),
+            Some(&json!(3))
+        );
+        assert_eq!(
+            display(&[
+                Segment::Key("a".into()),
+                Segment::Index(0),
+                Segment::Key("b".into())
+            ]),
+            "a[0].b"
+        );
     }
 }

@@ -23,7 +23,12 @@ pub struct Live {
 
 /// The label key an assistant carries, if any.
 pub fn label(assistant: &Assistant) -> Option<&str> {
-    assistant.fields.get(METADATA)?.get(LABEL)?.get("key")?.as_str()
+    assistant
+        .fields
+        .get(METADATA)?
+        .get(LABEL)?
+        .get("key")?
+        .as_str()
 }
 
 /// The label as a metadata value.
@@ -65,6 +70,10 @@ impl<'a> Index<'a> {
         for number in &live.numbers {
             numbers.entry(number_key(number)).or_default().push(number);
         }
-        Self { by_id: live.assistants.iter().map(|a| (a.id.as_str(), a)).collect(), by_label, numbers }
+        Self {
+            by_id: live.assistants.iter().map(|a| (a.id.as_str(), a)).collect(),
+            by_label,
+            numbers,
+        }
     }
 }

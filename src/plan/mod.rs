@@ -38,7 +38,12 @@ pub struct PlanError {
 }
 
 /// Works out the changes that make `live` equal to `desired`.
-pub fn plan(desired: &Desired, live: &Live, secrets: &Secrets, options: &Options) -> Result<Plan, PlanError> {
+pub fn plan(
+    desired: &Desired,
+    live: &Live,
+    secrets: &Secrets,
+    options: &Options,
+) -> Result<Plan, PlanError> {
     let index = live::Index::new(live);
     let mut problems = Vec::new();
     let managed = assistants::plan(desired, &index, secrets, &mut problems);
@@ -48,17 +53,32 @@ pub fn plan(desired: &Desired, live: &Live, secrets: &Secrets, options: &Options
         return Err(PlanError { problems });
     }
 
-    let mut changes = select(managed.changes.into_iter().chain(numbers.changes).collect(), &options.targets);
+    let mut changes = select(
+        managed.changes.into_iter().chain(numbers.changes).collect(),
+        &options.targets,
+    );
     let still_routed = still_routed(live, &changes);
-    let (deletes, kept) = assistants::prune(desired, &index, desired.prune || options.prune, &still_routed);
+    let (deletes, kept) = assistants::prune(
+        desired,
+        &index,
+        desired.prune || options.prune,
+        &still_routed,
+    );
     changes.extend(select(deletes, &options.targets));
-    changes.sort_by(|a, b| phase(a).cmp(&phase(b)).then_with(|| a.address.cmp(&b.address)));
+    changes.sort_by(|a, b| {
+        phase(a)
+            .cmp(&phase(b))
+            .then_with(|| a.address.cmp(&b.address))
+    });
 
     let mut unmanaged: Vec<AssistantRef> = live
         .assistants
         .iter()
         .filter(|a| live::label(a).is_none())
-        .map(|a| AssistantRef { id: a.id.clone(), name: a.name().map(str::to_owned) })
+        .map(|a| AssistantRef {
+            id: a.id.clone(),
+            name: a.name().map(str::to_owned),
+        })
         .collect();
     unmanaged.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
 
@@ -100,14 +120,22 @@ fn select(changes: Vec<Change>, targets: &[Address]) -> Vec<Change> {
         .iter()
         .filter(|c| wanted.contains(&c.address))
         .filter_map(|c| match &c.write {
-            Write::UpdateNumber { route: Some(Target::Address(a)), .. } | Write::CreateNumber { route: Some(Target::Address(a)), .. } => {
-                Some(a.clone())
+            Write::UpdateNumber {
+                route: Some(Target::Address(a)),
+                ..
             }
+            | Write::CreateNumber {
+                route: Some(Target::Address(a)),
+                ..
+            } => Some(a.clone()),
             _ => None,
         })
         .collect();
     wanted.extend(needed.iter());
-    changes.into_iter().filter(|c| wanted.contains(&c.address)).collect()
+    changes
+        .into_iter()
+        .filter(|c| wanted.contains(&c.address))
+        .collect()
 }
 
 /// Ids of assistants some number will still route to once `changes` are applied.
@@ -126,7 +154,14 @@ fn still_routed<'a>(live: &'a Live, changes: &'a [Change]) -> HashSet<&'a str> {
         .filter_map(|n| n.assistant_id.as_deref())
         .collect();
     routed.extend(changes.iter().filter_map(|c| match &c.write {
-        Write::UpdateNumber { route: Some(Target::Id(id)), .. } | Write::CreateNumber { route: Some(Target::Id(id)), .. } => Some(id.as_str()),
+        Write::UpdateNumber {
+            route: Some(Target::Id(id)),
+            ..
+        }
+        | Write::CreateNumber {
+            route: Some(Target::Id(id)),
+            ..
+        } => Some(id.as_str()),
         _ => None,
     }));
     routed

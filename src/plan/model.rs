@@ -60,7 +60,9 @@ impl FromStr for Address {
         match s.split_once('/') {
             Some(("assistant", key)) if !key.is_empty() => Ok(Self::Assistant(key.to_owned())),
             Some(("number", number)) if !number.is_empty() => Ok(Self::Number(number.to_owned())),
-            _ => Err(format!("{s:?} is not an address: expected assistant/<key> or number/<E.164>")),
+            _ => Err(format!(
+                "{s:?} is not an address: expected assistant/<key> or number/<E.164>"
+            )),
         }
     }
 }
@@ -73,7 +75,9 @@ impl Serialize for Address {
 
 impl<'de> Deserialize<'de> for Address {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -217,10 +221,18 @@ pub struct FieldChange {
     /// The field path, e.g. `model.messages[0].content`.
     pub path: String,
     /// The live value.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub before: Option<Value>,
     /// The desired value.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub after: Option<Value>,
 }
 
@@ -337,10 +349,23 @@ pub enum Write {
 }
 
 impl Write {
+    /// The request body, for writes that have one.
+    pub fn body(&self) -> Option<&Map<String, Value>> {
+        match self {
+            Self::CreateAssistant { body }
+            | Self::UpdateAssistant { body, .. }
+            | Self::CreateNumber { body, .. }
+            | Self::UpdateNumber { body, .. } => Some(body),
+            Self::DeleteAssistant { .. } => None,
+        }
+    }
+
     /// The top-level fields this request owns, which the precondition fingerprints.
     pub fn compared_keys(&self) -> Vec<String> {
         match self {
-            Self::CreateAssistant { body } | Self::UpdateAssistant { body, .. } => body.keys().cloned().collect(),
+            Self::CreateAssistant { body } | Self::UpdateAssistant { body, .. } => {
+                body.keys().cloned().collect()
+            }
             Self::DeleteAssistant { .. } => vec![super::live::METADATA.to_owned()],
             Self::CreateNumber { body, route } | Self::UpdateNumber { body, route, .. } => {
                 let mut keys: Vec<String> = body.keys().cloned().collect();
@@ -421,7 +446,11 @@ pub struct Safety {
 impl Safety {
     /// Evaluates the rule for a number of routing changes against the routed numbers.
     pub fn evaluate(routing_changes: usize, routed_numbers: usize) -> Self {
-        Self { routing_changes, routed_numbers, limit: (routed_numbers / 4).max(10) }
+        Self {
+            routing_changes,
+            routed_numbers,
+            limit: (routed_numbers / 4).max(10),
+        }
     }
 
     /// Whether the rule refuses the plan.

@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 
 use super::compare;
 use super::live::{self, Index};
-use super::model::{Action, Address, Change, Endpoint, FieldChange, NumberRef, Precondition, Routing, Target, Write};
+use super::model::{
+    Action, Address, Change, Endpoint, FieldChange, NumberRef, Precondition, Routing, Target, Write,
+};
 use crate::desired::{Business, Desired, Route, Unassigned, placeholder};
 use crate::vapi::PhoneNumber;
 
@@ -19,7 +21,11 @@ pub(crate) struct Planned {
 
 /// Where a number should go.
 enum Goal {
-    Route { target: Target, to: Endpoint, reason: String },
+    Route {
+        target: Target,
+        to: Endpoint,
+        reason: String,
+    },
     Unlink,
     Leave,
 }
@@ -34,7 +40,11 @@ pub(crate) struct Names<'a> {
 }
 
 impl<'a> Names<'a> {
-    pub(crate) fn new(desired: &'a Desired, index: &'a Index<'a>, ids: &'a BTreeMap<String, Option<String>>) -> Self {
+    pub(crate) fn new(
+        desired: &'a Desired,
+        index: &'a Index<'a>,
+        ids: &'a BTreeMap<String, Option<String>>,
+    ) -> Self {
         let mut business_of_key = HashMap::new();
         let mut business_of_id = HashMap::new();
         let mut shared: HashMap<&str, usize> = HashMap::new();
@@ -51,7 +61,13 @@ impl<'a> Names<'a> {
         }
         // An assistant several businesses share belongs to none of them.
         business_of_key.retain(|key, _| shared.get(key) == Some(&1));
-        Self { desired, index, ids, business_of_key, business_of_id }
+        Self {
+            desired,
+            index,
+            ids,
+            business_of_key,
+            business_of_id,
+        }
     }
 
     /// The endpoint a live number routes to now.
@@ -65,7 +81,9 @@ impl<'a> Names<'a> {
                 .map(|name| (*name).to_owned());
             Endpoint::Assistant {
                 id: Some(id.clone()),
-                address: key.filter(|key| self.desired.assistants.contains_key(*key)).map(|key| Address::Assistant(key.to_owned())),
+                address: key
+                    .filter(|key| self.desired.assistants.contains_key(*key))
+                    .map(|key| Address::Assistant(key.to_owned())),
                 name: assistant.and_then(|a| a.name()).map(str::to_owned),
                 business,
             }
@@ -83,23 +101,41 @@ impl<'a> Names<'a> {
         match route {
             Route::Managed(key) => {
                 let id = self.ids.get(key).cloned().flatten();
-                let name = self.desired.assistants.get(key).and_then(|a| a.body.get("name")).and_then(Value::as_str);
+                let name = self
+                    .desired
+                    .assistants
+                    .get(key)
+                    .and_then(|a| a.body.get("name"))
+                    .and_then(Value::as_str);
                 let endpoint = Endpoint::Assistant {
                     id: id.clone(),
                     address: Some(Address::Assistant(key.clone())),
                     name: name.map(placeholder::unescape),
-                    business: self.business_of_key.get(key.as_str()).map(|name| (*name).to_owned()),
+                    business: self
+                        .business_of_key
+                        .get(key.as_str())
+                        .map(|name| (*name).to_owned()),
                 };
-                let target = id.map_or_else(|| Target::Address(Address::Assistant(key.clone())), Target::Id);
+                let target = id.map_or_else(
+                    || Target::Address(Address::Assistant(key.clone())),
+                    Target::Id,
+                );
                 Ok((target, endpoint))
             }
             Route::Existing(id) => {
-                let assistant = self.index.by_id.get(id.as_str()).ok_or_else(|| format!("no assistant with id {id} in the account"))?;
+                let assistant = self
+                    .index
+                    .by_id
+                    .get(id.as_str())
+                    .ok_or_else(|| format!("no assistant with id {id} in the account"))?;
                 let endpoint = Endpoint::Assistant {
                     id: Some(id.clone()),
                     address: None,
                     name: assistant.name().map(str::to_owned),
-                    business: self.business_of_id.get(id.as_str()).map(|name| (*name).to_owned()),
+                    business: self
+                        .business_of_id
+                        .get(id.as_str())
+                        .map(|name| (*name).to_owned()),
                 };
                 Ok((Target::Id(id.clone()), endpoint))
             }
@@ -107,10 +143,21 @@ impl<'a> Names<'a> {
     }
 }
 
-pub(crate) fn plan(desired: &Desired, index: &Index<'_>, names: &Names<'_>, problems: &mut Vec<String>) -> Planned {
-    let mut planned = Planned { changes: Vec::new(), left_alone: Vec::new() };
-    let owners: HashMap<&str, &Business> =
-        desired.businesses.values().flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), b))).collect();
+pub(crate) fn plan(
+    desired: &Desired,
+    index: &Index<'_>,
+    names: &Names<'_>,
+    problems: &mut Vec<String>,
+) -> Planned {
+    let mut planned = Planned {
+        changes: Vec::new(),
+        left_alone: Vec::new(),
+    };
+    let owners: HashMap<&str, &Business> = desired
+        .businesses
+        .values()
+        .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), b)))
+        .collect();
 
     for (key, numbers) in &index.numbers {
         if desired.ignore.contains(key) {
@@ -119,12 +166,20 @@ pub(crate) fn plan(desired: &Desired, index: &Index<'_>, names: &Names<'_>, prob
         let address = Address::Number(key.clone());
         let [number] = numbers.as_slice() else {
             let ids: Vec<&str> = numbers.iter().map(|n| n.id.as_str()).collect();
-            problems.push(format!("{address}: {} phone numbers in the account have this number ({})", numbers.len(), ids.join(", ")));
+            problems.push(format!(
+                "{address}: {} phone numbers in the account have this number ({})",
+                numbers.len(),
+                ids.join(", ")
+            ));
             continue;
         };
         let goal = match owners.get(key.as_str()) {
             Some(business) => match names.route(&business.route) {
-                Ok((target, to)) => Goal::Route { target, to, reason: format!("listed under {}", business.key) },
+                Ok((target, to)) => Goal::Route {
+                    target,
+                    to,
+                    reason: format!("listed under {}", business.key),
+                },
                 Err(problem) => {
                     problems.push(format!("businesses.{}.assistant: {problem}", business.key));
                     continue;
@@ -133,8 +188,13 @@ pub(crate) fn plan(desired: &Desired, index: &Index<'_>, names: &Names<'_>, prob
             None => match &desired.unassigned {
                 Unassigned::Leave => Goal::Leave,
                 Unassigned::Unlink => Goal::Unlink,
-                Unassigned::Assistant(shared) => match names.route(&Route::Managed(shared.clone())) {
-                    Ok((target, to)) => Goal::Route { target, to, reason: format!("no business lists it; unassigned numbers go to {shared}") },
+                Unassigned::Assistant(shared) => match names.route(&Route::Managed(shared.clone()))
+                {
+                    Ok((target, to)) => Goal::Route {
+                        target,
+                        to,
+                        reason: format!("no business lists it; unassigned numbers go to {shared}"),
+                    },
                     Err(problem) => {
                         problems.push(format!("unassigned: {problem}"));
                         continue;
@@ -144,9 +204,14 @@ pub(crate) fn plan(desired: &Desired, index: &Index<'_>, names: &Names<'_>, prob
         };
         let from = names.current(number);
         match goal {
-            Goal::Leave => planned.left_alone.push(NumberRef { number: key.clone(), routed_to: from }),
+            Goal::Leave => planned.left_alone.push(NumberRef {
+                number: key.clone(),
+                routed_to: from,
+            }),
             Goal::Unlink => planned.changes.extend(unlink(address, number, from)),
-            Goal::Route { target, to, reason } => planned.changes.extend(route(address, number, from, target, to, reason)),
+            Goal::Route { target, to, reason } => planned
+                .changes
+                .extend(route(address, number, from, target, to, reason)),
         }
     }
 
@@ -163,8 +228,17 @@ pub(crate) fn plan(desired: &Desired, index: &Index<'_>, names: &Names<'_>, prob
                 ));
                 continue;
             };
-            let Ok((target, to)) = names.route(&business.route) else { continue };
-            planned.changes.push(import_change(address, number, &import.body, business, target, to));
+            let Ok((target, to)) = names.route(&business.route) else {
+                continue;
+            };
+            planned.changes.push(import_change(
+                address,
+                number,
+                &import.body,
+                business,
+                target,
+                to,
+            ));
         }
     }
     planned
@@ -173,11 +247,21 @@ pub(crate) fn plan(desired: &Desired, index: &Index<'_>, names: &Names<'_>, prob
 /// The body every number PATCH starts from: the stored provider, as the SDKs send it.
 fn base_body(number: &PhoneNumber) -> Map<String, Value> {
     let mut body = Map::new();
-    body.insert("provider".to_owned(), Value::String(number.provider.clone()));
+    body.insert(
+        "provider".to_owned(),
+        Value::String(number.provider.clone()),
+    );
     body
 }
 
-fn route(address: Address, number: &PhoneNumber, from: Endpoint, target: Target, to: Endpoint, reason: String) -> Option<Change> {
+fn route(
+    address: Address,
+    number: &PhoneNumber,
+    from: Endpoint,
+    target: Target,
+    to: Endpoint,
+    reason: String,
+) -> Option<Change> {
     let already = matches!(&target, Target::Id(id) if number.assistant_id.as_ref() == Some(id));
     let mut body = base_body(number);
     let mut fields = Vec::new();
@@ -186,12 +270,23 @@ fn route(address: Address, number: &PhoneNumber, from: Endpoint, target: Target,
             Target::Id(id) => Value::String(id.clone()),
             Target::Address(address) => Value::String(format!("({address}, created by this plan)")),
         };
-        fields.push(FieldChange { path: "assistantId".to_owned(), before: number.assistant_id.clone().map(Value::String), after: Some(after) });
+        fields.push(FieldChange {
+            path: "assistantId".to_owned(),
+            before: number.assistant_id.clone().map(Value::String),
+            after: Some(after),
+        });
     }
-    for (field, value) in [("squadId", &number.squad_id), ("workflowId", &number.workflow_id)] {
+    for (field, value) in [
+        ("squadId", &number.squad_id),
+        ("workflowId", &number.workflow_id),
+    ] {
         if let Some(value) = value {
             body.insert(field.to_owned(), Value::Null);
-            fields.push(FieldChange { path: field.to_owned(), before: Some(Value::String(value.clone())), after: Some(Value::Null) });
+            fields.push(FieldChange {
+                path: field.to_owned(),
+                before: Some(Value::String(value.clone())),
+                after: Some(Value::Null),
+            });
         }
     }
     if fields.is_empty() {
@@ -204,7 +299,16 @@ fn route(address: Address, number: &PhoneNumber, from: Endpoint, target: Target,
     } else {
         Action::Assign
     };
-    Some(number_change(address, action, reason, fields, Routing { from, to }, number, body, Some(target)))
+    Some(number_change(
+        address,
+        action,
+        reason,
+        fields,
+        Routing { from, to },
+        number,
+        body,
+        Some(target),
+    ))
 }
 
 fn unlink(address: Address, number: &PhoneNumber, from: Endpoint) -> Option<Change> {
@@ -213,14 +317,34 @@ fn unlink(address: Address, number: &PhoneNumber, from: Endpoint) -> Option<Chan
     }
     let mut body = base_body(number);
     let mut fields = Vec::new();
-    for (field, value) in [("assistantId", &number.assistant_id), ("squadId", &number.squad_id), ("workflowId", &number.workflow_id)] {
+    for (field, value) in [
+        ("assistantId", &number.assistant_id),
+        ("squadId", &number.squad_id),
+        ("workflowId", &number.workflow_id),
+    ] {
         if let Some(value) = value {
             body.insert(field.to_owned(), Value::Null);
-            fields.push(FieldChange { path: field.to_owned(), before: Some(Value::String(value.clone())), after: Some(Value::Null) });
+            fields.push(FieldChange {
+                path: field.to_owned(),
+                before: Some(Value::String(value.clone())),
+                after: Some(Value::Null),
+            });
         }
     }
     let reason = "no business lists it; unassigned numbers are unlinked".to_owned();
-    Some(number_change(address, Action::Unlink, reason, fields, Routing { from, to: Endpoint::Nothing }, number, body, None))
+    Some(number_change(
+        address,
+        Action::Unlink,
+        reason,
+        fields,
+        Routing {
+            from,
+            to: Endpoint::Nothing,
+        },
+        number,
+        body,
+        None,
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -234,7 +358,11 @@ fn number_change(
     body: Map<String, Value>,
     route: Option<Target>,
 ) -> Change {
-    let write = Write::UpdateNumber { id: number.id.clone(), body, route };
+    let write = Write::UpdateNumber {
+        id: number.id.clone(),
+        body,
+        route,
+    };
     Change {
         address,
         action,
@@ -250,23 +378,33 @@ fn number_change(
     }
 }
 
-fn import_change(address: Address, number: &str, import: &Map<String, Value>, business: &Business, target: Target, to: Endpoint) -> Change {
+fn import_change(
+    address: Address,
+    number: &str,
+    import: &Map<String, Value>,
+    business: &Business,
+    target: Target,
+    to: Endpoint,
+) -> Change {
     let mut body = import.clone();
     body.insert("number".to_owned(), Value::String(number.to_owned()));
-    let fields = body
-        .iter()
-        .map(|(key, value)| {
-            let path = vec![compare::Segment::Key(key.clone())];
-            FieldChange { path: key.clone(), before: None, after: Some(super::sensitive::show(&mut path.clone(), value, value, Some(value))) }
-        })
-        .collect();
+    let fields = super::assistants::created_fields(&body, &body, &Map::new());
     Change {
         reason: format!("listed under {} but not in the account", business.key),
         address,
         action: Action::Import,
         fields,
-        routing: Some(Routing { from: Endpoint::Nothing, to }),
-        precondition: Precondition::Absent { label: None, number: Some(number.to_owned()) },
-        write: Write::CreateNumber { body, route: Some(target) },
+        routing: Some(Routing {
+            from: Endpoint::Nothing,
+            to,
+        }),
+        precondition: Precondition::Absent {
+            label: None,
+            number: Some(number.to_owned()),
+        },
+        write: Write::CreateNumber {
+            body,
+            route: Some(target),
+        },
     }
 }

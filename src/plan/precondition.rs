@@ -21,30 +21,52 @@ pub fn check(plan: &Plan, live: &Live) -> Vec<Stale> {
     let numbers: HashMap<&str, _> = live.numbers.iter().map(|n| (n.id.as_str(), n)).collect();
     let mut stale = Vec::new();
     for change in &plan.changes {
-        let mut found = |detail: String| stale.push(Stale { address: change.address.clone(), detail });
+        let mut found = |detail: String| {
+            stale.push(Stale {
+                address: change.address.clone(),
+                detail,
+            })
+        };
         match &change.precondition {
             Precondition::Absent { label, number } => {
                 if let Some(key) = label
-                    && let Some(a) = live.assistants.iter().find(|a| live::label(a) == Some(key.as_str()))
+                    && let Some(a) = live
+                        .assistants
+                        .iter()
+                        .find(|a| live::label(a) == Some(key.as_str()))
                 {
                     found(format!("assistant {} now carries the label {key:?}", a.id));
                 }
                 if let Some(number) = number
                     && let Some(n) = live.numbers.iter().find(|n| &live::number_key(n) == number)
                 {
-                    found(format!("the number now exists in the account (id {})", n.id));
+                    found(format!(
+                        "the number now exists in the account (id {})",
+                        n.id
+                    ));
                 }
             }
-            Precondition::Unchanged { id, updated_at, sha256 } => {
+            Precondition::Unchanged {
+                id,
+                updated_at,
+                sha256,
+            } => {
                 let keys = change.write.compared_keys();
                 let current = match &change.address {
-                    Address::Assistant(_) => assistants.get(id.as_str()).map(|a| (a.fields.clone(), a.updated_at.clone())),
-                    Address::Number(_) => numbers.get(id.as_str()).map(|n| (n.to_object(), n.updated_at.clone())),
+                    Address::Assistant(_) => assistants
+                        .get(id.as_str())
+                        .map(|a| (a.fields.clone(), a.updated_at.clone())),
+                    Address::Number(_) => numbers
+                        .get(id.as_str())
+                        .map(|n| (n.to_object(), n.updated_at.clone())),
                 };
                 match current {
                     None => found(format!("{id} no longer exists")),
                     Some((fields, now)) if &compare::fingerprint(&fields, &keys) != sha256 => {
-                        found(format!("{} changed since the plan was made (updatedAt {updated_at} → {now})", keys.join(", ")));
+                        found(format!(
+                            "{} changed since the plan was made (updatedAt {updated_at} → {now})",
+                            keys.join(", ")
+                        ));
                     }
                     Some(_) => {}
                 }

@@ -8,7 +8,14 @@ use sha2::{Digest, Sha256};
 use super::compare::{Segment, canonical_string};
 use crate::desired::placeholder;
 
-const WORDS: [&str; 6] = ["secret", "token", "password", "apikey", "authorization", "credential"];
+const WORDS: [&str; 6] = [
+    "secret",
+    "token",
+    "password",
+    "apikey",
+    "authorization",
+    "credential",
+];
 
 /// Whether a field path is sensitive by name.
 pub fn is_sensitive_path(path: &[Segment]) -> bool {
@@ -19,8 +26,11 @@ pub fn is_sensitive_path(path: &[Segment]) -> bool {
             Segment::Index(_) => None,
         })
         .collect();
-    keys.iter().any(|key| WORDS.iter().any(|word| key.contains(word)))
-        || keys.windows(2).any(|pair| pair[0] == "server" && pair[1] == "headers")
+    keys.iter()
+        .any(|key| WORDS.iter().any(|word| key.contains(word)))
+        || keys
+            .windows(2)
+            .any(|pair| pair[0] == "server" && pair[1] == "headers")
 }
 
 /// The masked form of a value: `(sensitive) #1a2b3c4d`.
@@ -35,7 +45,12 @@ pub fn mask(actual: &Value) -> Value {
 /// `actual` the same value as sent or stored, used for the hash; `desired` the desired value
 /// as written at the same path, whose `${env.*}` references make the matching live value
 /// sensitive too.
-pub fn show(path: &mut Vec<Segment>, shown: &Value, actual: &Value, desired: Option<&Value>) -> Value {
+pub fn show(
+    path: &mut Vec<Segment>,
+    shown: &Value,
+    actual: &Value,
+    desired: Option<&Value>,
+) -> Value {
     let env_marked = matches!(desired, Some(Value::String(s)) if placeholder::has_env_reference(s));
     if env_marked || is_sensitive_path(path) {
         return mask(actual);
@@ -45,7 +60,12 @@ pub fn show(path: &mut Vec<Segment>, shown: &Value, actual: &Value, desired: Opt
             map.iter()
                 .map(|(key, value)| {
                     path.push(Segment::Key(key.clone()));
-                    let inner = show(path, value, actual.get(key).unwrap_or(value), desired.and_then(|d| d.get(key)));
+                    let inner = show(
+                        path,
+                        value,
+                        actual.get(key).unwrap_or(value),
+                        desired.and_then(|d| d.get(key)),
+                    );
                     path.pop();
                     (key.clone(), inner)
                 })
@@ -57,7 +77,12 @@ pub fn show(path: &mut Vec<Segment>, shown: &Value, actual: &Value, desired: Opt
                 .enumerate()
                 .map(|(index, value)| {
                     path.push(Segment::Index(index));
-                    let inner = show(path, value, actual.get(index).unwrap_or(value), desired.and_then(|d| d.get(index)));
+                    let inner = show(
+                        path,
+                        value,
+                        actual.get(index).unwrap_or(value),
+                        desired.and_then(|d| d.get(index)),
+                    );
                     path.pop();
                     inner
                 })
@@ -78,9 +103,16 @@ mod tests {
 
     #[test]
     fn sensitive_names_and_server_headers() {
-        assert!(is_sensitive_path(&[key("server"), key("headers"), key("x-anything")]));
+        assert!(is_sensitive_path(&[
+            key("server"),
+            key("headers"),
+            key("x-anything")
+        ]));
         assert!(is_sensitive_path(&[key("twilioAuthToken")]));
-        assert!(is_sensitive_path(&[key("credentialIds"), Segment::Index(0)]));
+        assert!(is_sensitive_path(&[
+            key("credentialIds"),
+            Segment::Index(0)
+        ]));
         assert!(!is_sensitive_path(&[key("server"), key("url")]));
         assert!(!is_sensitive_path(&[key("firstMessage")]));
     }
@@ -88,11 +120,23 @@ mod tests {
     #[test]
     fn env_references_mask_both_sides_with_a_hash_of_the_real_value() {
         let desired = json!("Bearer ${env.HOOK_TOKEN}");
-        let shown = show(&mut vec![key("note")], &desired, &json!("Bearer s3cr3t"), Some(&desired));
-        let Value::String(text) = &shown else { panic!("masked value is a string") };
+        let shown = show(
+            &mut vec![key("note")],
+            &desired,
+            &json!("Bearer s3cr3t"),
+            Some(&desired),
+        );
+        let Value::String(text) = &shown else {
+            panic!("masked value is a string")
+        };
         assert!(text.starts_with("(sensitive) #"));
         assert!(!text.contains("s3cr3t"));
-        let live = show(&mut vec![key("note")], &json!("Bearer old"), &json!("Bearer old"), Some(&desired));
+        let live = show(
+            &mut vec![key("note")],
+            &json!("Bearer old"),
+            &json!("Bearer old"),
+            Some(&desired),
+        );
         assert_ne!(live, shown, "different secrets show different hashes");
     }
 
@@ -101,6 +145,11 @@ mod tests {
         let value = json!({"url": "https://x", "headers": {"x-token": "abc"}});
         let shown = show(&mut vec![key("server")], &value, &value, None);
         assert_eq!(shown["url"], "https://x");
-        assert!(shown["headers"].as_str().unwrap().starts_with("(sensitive)"));
+        assert!(
+            shown["headers"]
+                .as_str()
+                .unwrap()
+                .starts_with("(sensitive)")
+        );
     }
 }

@@ -27,7 +27,10 @@ pub(crate) struct Line {
 
 impl Line {
     fn new(mark: Mark, text: impl Into<String>) -> Self {
-        Self { mark, text: text.into() }
+        Self {
+            mark,
+            text: text.into(),
+        }
     }
 
     /// The line with its diff marker, as in a unified diff.
@@ -41,55 +44,55 @@ impl Line {
     }
 }
 
-/// The lines of one field change: a unified line diff for multi-line strings (such as system
-/// prompts), the values before and after otherwise.
+/// The lines of one field change: a unified line diff under the path for multi-line strings
+/// (such as system prompts); `-path: before` and `+path: after` otherwise.
 pub(crate) fn field_lines(field: &FieldChange) -> Vec<Line> {
-    let mut lines = vec![Line::new(Mark::Header, field.path.clone())];
-    match (&field.before, &field.after) {
-        (Some(Value::String(before)), Some(Value::String(after))) if before.contains('\n') || after.contains('\n') => {
-            let diff = TextDiff::from_lines(before.as_str(), after.as_str());
-            for (i, group) in diff.grouped_ops(3).iter().enumerate() {
-                if i > 0 {
-                    lines.push(Line::new(Mark::Same, "..."));
-                }
-                for op in group {
-                    for change in diff.iter_changes(op) {
-                        let mark = match change.tag() {
-                            ChangeTag::Delete => Mark::Remove,
-                            ChangeTag::Insert => Mark::Add,
-                            ChangeTag::Equal => Mark::Same,
-                        };
-                        lines.push(Line::new(mark, change.value().trim_end_matches('\n')));
-                    }
-                }
-            }
+    let multi_line = |v: &Option<Value>| matches!(v, Some(Value::String(s)) if s.contains('\n'));
+    if !multi_line(&field.before) && !multi_line(&field.after) {
+        let mut lines = Vec::new();
+        if let Some(before) = &field.before {
+            lines.push(Line::new(
+                Mark::Remove,
+                format!("{}: {}", field.path, inline(before)),
+            ));
         }
-        (before, after) => {
-            if let Some(before) = before {
-                lines.extend(value_lines(before).into_iter().map(|text| Line::new(Mark::Remove, text)));
-            }
-            if let Some(after) = after {
-                lines.extend(value_lines(after).into_iter().map(|text| Line::new(Mark::Add, text)));
+        if let Some(after) = &field.after {
+            lines.push(Line::new(
+                Mark::Add,
+                format!("{}: {}", field.path, inline(after)),
+            ));
+        }
+        return lines;
+    }
+    let mut lines = vec![Line::new(Mark::Header, field.path.clone())];
+    let text = |v: &Option<Value>| match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => format!("{other}\n"),
+        None => String::new(),
+    };
+    let (before, after) = (text(&field.before), text(&field.after));
+    let diff = TextDiff::from_lines(before.as_str(), after.as_str());
+    for (i, group) in diff.grouped_ops(3).iter().enumerate() {
+        if i > 0 {
+            lines.push(Line::new(Mark::Same, "..."));
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let mark = match change.tag() {
+                    ChangeTag::Delete => Mark::Remove,
+                    ChangeTag::Insert => Mark::Add,
+                    ChangeTag::Equal => Mark::Same,
+                };
+                lines.push(Line::new(mark, change.value().trim_end_matches('\n')));
             }
         }
     }
     lines
 }
 
-/// A value as lines: a string's own lines, short JSON on one line, longer JSON pretty-printed.
-fn value_lines(value: &Value) -> Vec<String> {
-    match value {
-        Value::String(text) if text.contains('\n') => text.lines().map(str::to_owned).collect(),
-        Value::String(text) => vec![text.clone()],
-        other => {
-            let compact = other.to_string();
-            if compact.len() <= 80 {
-                vec![compact]
-            } else {
-                serde_json::to_string_pretty(other).unwrap_or(compact).lines().map(str::to_owned).collect()
-            }
-        }
-    }
+/// A single-line value: JSON, so strings are quoted and `null` is visible.
+fn inline(value: &Value) -> String {
+    value.to_string()
 }
 
 #[cfg(test)]
@@ -98,21 +101,48 @@ mod tests {
     use serde_json::json;
 
     fn field(before: Option<Value>, after: Option<Value>) -> FieldChange {
-        FieldChange { path: "model.messages[0].content".into(), before, after }
+        FieldChange {
+            path: "model.messages[0].content".into(),
+            before,
+            after,
+        }
     }
 
     #[test]
     fn multi_line_strings_show_a_line_diff() {
-        let lines = field_lines(&field(Some(json!("You answer.\nHours: 9-5.\n")), Some(json!("You answer.\nHours: 8-6.\n"))));
+        let lines = field_lines(&field(
+            Some(json!("You answer.\nHours: 9-5.\n")),
+            Some(json!("You answer.\nHours: 8-6.\n")),
+        ));
         let text: Vec<String> = lines.iter().map(Line::unified).collect();
-        assert_eq!(text, ["@@ model.messages[0].content @@", " You answer.", "-Hours: 9-5.", "+Hours: 8-6."]);
+        assert_eq!(
+            text,
+            [
+                "@@ model.messages[0].content @@",
+                " You answer.",
+                "-Hours: 9-5.",
+                "+Hours: 8-6."
+            ]
+        );
     }
 
     #[test]
     fn scalars_show_before_and_after() {
-        let text: Vec<String> = field_lines(&field(Some(json!("a")), None)).iter().map(Line::unified).collect();
-        assert_eq!(text, ["@@ model.messages[0].content @@", "-a"]);
-        let text: Vec<String> = field_lines(&field(None, Some(json!({"k": 1})))).iter().map(Line::unified).collect();
-        assert_eq!(text[1], "+{\"k\":1}");
+        let text: Vec<String> = field_lines(&field(Some(json!("a")), Some(json!(null))))
+            .iter()
+            .map(Line::unified)
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "-model.messages[0].content: \"a\"",
+                "+model.messages[0].content: null"
+            ]
+        );
+        let text: Vec<String> = field_lines(&field(None, Some(json!("Hi\nthere"))))
+            .iter()
+            .map(Line::unified)
+            .collect();
+        assert_eq!(text, ["@@ model.messages[0].content @@", "+Hi", "+there"]);
     }
 }

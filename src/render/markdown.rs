@@ -32,14 +32,21 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> String {
     let details: Vec<String> = plan.changes.iter().map(detail).collect();
 
     let budget = max_bytes.saturating_sub(FOOTER_RESERVE);
-    let mut size = head.len() + table_head.len() + rows.iter().map(String::len).sum::<usize>() + 1 + details.iter().map(String::len).sum::<usize>();
+    let mut size = head.len()
+        + table_head.len()
+        + rows.iter().map(String::len).sum::<usize>()
+        + 1
+        + details.iter().map(String::len).sum::<usize>();
     let mut kept_details = details.len();
     while size > budget && kept_details > 0 {
         kept_details -= 1;
         size -= details[kept_details].len();
     }
     // Rows are dropped other changes first, routing and deletes last, each from the end.
-    let mut drop_order: Vec<usize> = (0..rows.len()).rev().filter(|i| !vital(&plan.changes[*i])).collect();
+    let mut drop_order: Vec<usize> = (0..rows.len())
+        .rev()
+        .filter(|i| !vital(&plan.changes[*i]))
+        .collect();
     drop_order.extend((0..rows.len()).rev().filter(|i| vital(&plan.changes[*i])));
     let mut shown = vec![true; rows.len()];
     for i in drop_order {
@@ -51,7 +58,12 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> String {
     }
 
     let mut out = head;
-    let shown_rows: Vec<&String> = rows.iter().zip(&shown).filter(|(_, s)| **s).map(|(r, _)| r).collect();
+    let shown_rows: Vec<&String> = rows
+        .iter()
+        .zip(&shown)
+        .filter(|(_, s)| **s)
+        .map(|(r, _)| r)
+        .collect();
     if !shown_rows.is_empty() {
         out.push_str(table_head);
         for r in shown_rows {
@@ -92,7 +104,12 @@ fn vital(change: &Change) -> bool {
 fn row(change: &Change) -> String {
     let what = match &change.routing {
         Some(routing) => format!("{} → {}", endpoint(&routing.from), endpoint(&routing.to)),
-        None => change.fields.iter().map(|f| format!("`{}`", f.path)).collect::<Vec<_>>().join(", "),
+        None => change
+            .fields
+            .iter()
+            .map(|f| format!("`{}`", f.path))
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     format!(
         "| {} | `{}` | {} | {} | {} |\n",
@@ -108,7 +125,12 @@ fn detail(change: &Change) -> String {
     if change.fields.is_empty() {
         return String::new();
     }
-    let lines: Vec<String> = change.fields.iter().flat_map(field_lines).map(|line| line.unified()).collect();
+    let lines: Vec<String> = change
+        .fields
+        .iter()
+        .flat_map(field_lines)
+        .map(|line| line.unified())
+        .collect();
     let body = lines.join("\n");
     let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
     format!(
@@ -128,12 +150,17 @@ fn cell(text: &str) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The apply report as markdown: totals, then a table of outcomes.
 pub fn report(report: &Report) -> String {
-    let mut out = format!("### vapiform: {}\n\n| Address | Action | Status | Detail |\n|---|---|---|---|\n", totals_line(&report.totals));
+    let mut out = format!(
+        "### vapiform: {}\n\n| Address | Action | Status | Detail |\n|---|---|---|---|\n",
+        totals_line(&report.totals)
+    );
     for outcome in &report.outcomes {
         let _ = writeln!(
             out,

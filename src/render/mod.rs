@@ -23,7 +23,8 @@ pub enum Format {
 
 /// Pretty JSON with a trailing newline.
 pub fn json<T: serde::Serialize>(value: &T) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut text =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
 }
@@ -34,20 +35,28 @@ pub(crate) fn endpoint(endpoint: &Endpoint) -> String {
         Endpoint::Nothing => "nothing (unrouted)".to_owned(),
         Endpoint::Squad { id } => format!("squad {id}"),
         Endpoint::Workflow { id } => format!("workflow {id}"),
-        Endpoint::Assistant { id, address, name, business } => {
+        Endpoint::Assistant {
+            id,
+            address,
+            name,
+            business,
+        } => {
             let reference = match (address, id) {
                 (Some(address), Some(_)) => address.to_string(),
                 (Some(address), None) => format!("{address}, new"),
                 (None, Some(id)) => id.clone(),
                 (None, None) => "unknown".to_owned(),
             };
-            let assistant = match name {
-                Some(name) => format!("assistant \"{name}\" ({reference})"),
-                None => format!("assistant {reference}"),
-            };
-            match business {
-                Some(business) => format!("{business}: {assistant}"),
-                None => assistant,
+            match (business, name) {
+                (Some(business), Some(name)) if business == name => {
+                    format!("{business} ({reference})")
+                }
+                (Some(business), Some(name)) => {
+                    format!("{business}: assistant \"{name}\" ({reference})")
+                }
+                (Some(business), None) => format!("{business}: assistant {reference}"),
+                (None, Some(name)) => format!("assistant \"{name}\" ({reference})"),
+                (None, None) => format!("assistant {reference}"),
             }
         }
     }
@@ -60,7 +69,11 @@ pub(crate) fn summary_line(summary: &crate::plan::Summary) -> String {
         .filter(|action| summary.count(**action) > 0)
         .map(|action| format!("{} to {}", summary.count(*action), action.as_str()))
         .collect();
-    if parts.is_empty() { "No changes.".to_owned() } else { format!("Plan: {}.", parts.join(", ")) }
+    if parts.is_empty() {
+        "No changes.".to_owned()
+    } else {
+        format!("Plan: {}.", parts.join(", "))
+    }
 }
 
 /// The marker of an action: `+` adds, `~` changes, `↻` moves, `-` removes.
@@ -97,5 +110,9 @@ pub fn totals_line(totals: &crate::apply::Totals) -> String {
     .filter(|(n, _)| *n > 0)
     .map(|(n, word)| format!("{n} {word}"))
     .collect();
-    if parts.is_empty() { "Apply: nothing to do.".to_owned() } else { format!("Apply: {}.", parts.join(", ")) }
+    if parts.is_empty() {
+        "Apply: nothing to do.".to_owned()
+    } else {
+        format!("Apply: {}.", parts.join(", "))
+    }
 }

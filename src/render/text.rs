@@ -19,7 +19,11 @@ struct Palette {
 
 impl Palette {
     fn paint(&self, style: Style, text: &str) -> String {
-        if self.color { format!("{}{text}{}", style.render(), style.render_reset()) } else { text.to_owned() }
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_owned()
+        }
     }
 
     fn action(&self, action: Action, text: &str) -> String {
@@ -55,11 +59,22 @@ pub fn plan(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", palette.bold(&summary_line(&plan.summary)));
     if let Some(refusal) = refusal(&plan.safety) {
-        let _ = writeln!(out, "{}", palette.paint(Style::new().fg_color(Some(AnsiColor::Red.into())).bold(), &refusal));
+        let _ = writeln!(
+            out,
+            "{}",
+            palette.paint(
+                Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+                &refusal
+            )
+        );
     }
     if !plan.targets.is_empty() {
         let targets: Vec<String> = plan.targets.iter().map(ToString::to_string).collect();
-        let _ = writeln!(out, "{}", palette.dim(&format!("Limited to --target {}", targets.join(", "))));
+        let _ = writeln!(
+            out,
+            "{}",
+            palette.dim(&format!("Limited to --target {}", targets.join(", ")))
+        );
     }
     for change in &plan.changes {
         out.push('\n');
@@ -71,9 +86,19 @@ pub fn plan(plan: &Plan, color: bool) -> String {
 
 fn change_text(out: &mut String, change: &Change, palette: &Palette) {
     let head = format!("{} {}", marker(change.action), change.address);
-    let _ = writeln!(out, "{} {}", palette.action(change.action, &head), palette.bold(change.action.as_str()));
+    let _ = writeln!(
+        out,
+        "{} {}",
+        palette.action(change.action, &head),
+        palette.bold(change.action.as_str())
+    );
     if let Some(routing) = &change.routing {
-        let _ = writeln!(out, "    {} → {}", endpoint(&routing.from), endpoint(&routing.to));
+        let _ = writeln!(
+            out,
+            "    {} → {}",
+            endpoint(&routing.from),
+            endpoint(&routing.to)
+        );
     }
     let _ = writeln!(out, "    {}", palette.dim(&change.reason));
     if change.routing.is_some() {
@@ -81,36 +106,87 @@ fn change_text(out: &mut String, change: &Change, palette: &Palette) {
     }
     for field in &change.fields {
         for line in field_lines(field) {
-            let _ = writeln!(out, "      {}", palette.mark(line.mark, &line.unified()));
+            let text = match line.mark {
+                Mark::Header => format!("  {}:", line.text),
+                Mark::Add => format!("+ {}", line.text),
+                Mark::Remove => format!("- {}", line.text),
+                Mark::Same => format!("  {}", line.text),
+            };
+            let indent = if line.mark == Mark::Header || !field_is_block(field) {
+                "    "
+            } else {
+                "      "
+            };
+            let _ = writeln!(out, "{indent}{}", palette.mark(line.mark, &text));
         }
     }
 }
 
+/// Whether a field shows as a block of lines under its path.
+fn field_is_block(field: &crate::plan::FieldChange) -> bool {
+    [&field.before, &field.after]
+        .iter()
+        .any(|v| matches!(v, Some(serde_json::Value::String(s)) if s.contains('\n')))
+}
+
 fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
     let mut sections: Vec<(String, Vec<String>)> = Vec::new();
-    let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
     if !untouched.left_alone.is_empty() {
         sections.push((
-            plural(untouched.left_alone.len(), "number left alone (unassigned: leave)", "numbers left alone (unassigned: leave)"),
-            untouched.left_alone.iter().map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to))).collect(),
+            plural(
+                untouched.left_alone.len(),
+                "number left alone (unassigned: leave)",
+                "numbers left alone (unassigned: leave)",
+            ),
+            untouched
+                .left_alone
+                .iter()
+                .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
+                .collect(),
         ));
     }
     if !untouched.ignored.is_empty() {
-        sections.push((plural(untouched.ignored.len(), "ignored number", "ignored numbers"), untouched.ignored.clone()));
+        sections.push((
+            plural(untouched.ignored.len(), "ignored number", "ignored numbers"),
+            untouched.ignored.clone(),
+        ));
     }
     if !untouched.kept_assistants.is_empty() {
         sections.push((
-            plural(untouched.kept_assistants.len(), "labelled assistant kept", "labelled assistants kept"),
-            untouched.kept_assistants.iter().map(|k| format!("{} ({}): {}", k.key, k.id, k.reason)).collect(),
+            plural(
+                untouched.kept_assistants.len(),
+                "labelled assistant kept",
+                "labelled assistants kept",
+            ),
+            untouched
+                .kept_assistants
+                .iter()
+                .map(|k| format!("{} ({}): {}", k.key, k.id, k.reason))
+                .collect(),
         ));
     }
     if !untouched.unmanaged_assistants.is_empty() {
         sections.push((
-            plural(untouched.unmanaged_assistants.len(), "unmanaged assistant", "unmanaged assistants"),
+            plural(
+                untouched.unmanaged_assistants.len(),
+                "unmanaged assistant",
+                "unmanaged assistants",
+            ),
             untouched
                 .unmanaged_assistants
                 .iter()
-                .map(|a| a.name.as_ref().map_or_else(|| a.id.clone(), |name| format!("\"{name}\" ({})", a.id)))
+                .map(|a| {
+                    a.name
+                        .as_ref()
+                        .map_or_else(|| a.id.clone(), |name| format!("\"{name}\" ({})", a.id))
+                })
                 .collect(),
         ));
     }
@@ -124,7 +200,14 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
             let _ = writeln!(out, "    {}", palette.dim(item));
         }
         if items.len() > LISTED {
-            let _ = writeln!(out, "    {}", palette.dim(&format!("… and {} more (see the JSON plan)", items.len() - LISTED)));
+            let _ = writeln!(
+                out,
+                "    {}",
+                palette.dim(&format!(
+                    "… and {} more (see the JSON plan)",
+                    items.len() - LISTED
+                ))
+            );
         }
     }
 }
@@ -138,7 +221,10 @@ pub fn outcome_line(outcome: &Outcome, color: bool) -> String {
         Status::Unverified => ("?", AnsiColor::Yellow),
         Status::Skipped | Status::NotAttempted => ("-", AnsiColor::BrightBlack),
     };
-    let status = palette.paint(Style::new().fg_color(Some(color.into())), &format!("{symbol} {}", outcome.status.as_str()));
+    let status = palette.paint(
+        Style::new().fg_color(Some(color.into())),
+        &format!("{symbol} {}", outcome.status.as_str()),
+    );
     let mut line = format!("{status} {} {}", outcome.address, outcome.action.as_str());
     if let Some(detail) = &outcome.detail {
         let _ = write!(line, ": {detail}");
@@ -152,6 +238,10 @@ pub fn report(report: &Report, color: bool) -> String {
     for outcome in &report.outcomes {
         let _ = writeln!(out, "{}", outcome_line(outcome, color));
     }
-    let _ = writeln!(out, "{}", Palette { color }.bold(&totals_line(&report.totals)));
+    let _ = writeln!(
+        out,
+        "{}",
+        Palette { color }.bold(&totals_line(&report.totals))
+    );
     out
 }

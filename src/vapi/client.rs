@@ -60,7 +60,9 @@ impl Client {
     /// Builds a client; fails only if the key cannot be sent as a header.
     pub fn new(settings: &Settings) -> Result<Self, String> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", settings.key.expose()))
-            .map_err(|_| "the API key contains characters that cannot be sent in a header".to_owned())?;
+            .map_err(|_| {
+                "the API key contains characters that cannot be sent in a header".to_owned()
+            })?;
         auth.set_sensitive(true);
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
@@ -94,18 +96,22 @@ impl Client {
             results: Vec<PhoneNumber>,
         }
         let query = [("search", text.to_owned()), ("limit", "1000".to_owned())];
-        let page: Paginated = self.send(Method::GET, "/v2/phone-number", &query, None).await?;
+        let page: Paginated = self
+            .send(Method::GET, "/v2/phone-number", &query, None)
+            .await?;
         Ok(page.results)
     }
 
     /// One phone number.
     pub async fn get_number(&self, id: &str) -> Result<PhoneNumber, Error> {
-        self.send(Method::GET, &format!("/phone-number/{id}"), &[], None).await
+        self.send(Method::GET, &format!("/phone-number/{id}"), &[], None)
+            .await
     }
 
     /// One assistant.
     pub async fn get_assistant(&self, id: &str) -> Result<Assistant, Error> {
-        self.send(Method::GET, &format!("/assistant/{id}"), &[], None).await
+        self.send(Method::GET, &format!("/assistant/{id}"), &[], None)
+            .await
     }
 
     /// Creates an assistant. Never repeated after an ambiguous failure: see [`Error::is_ambiguous`].
@@ -114,23 +120,40 @@ impl Client {
     }
 
     /// Updates the top-level fields in `body`; each one replaces the stored value wholesale.
-    pub async fn update_assistant(&self, id: &str, body: &Map<String, Value>) -> Result<Assistant, Error> {
-        self.send(Method::PATCH, &format!("/assistant/{id}"), &[], Some(body)).await
+    pub async fn update_assistant(
+        &self,
+        id: &str,
+        body: &Map<String, Value>,
+    ) -> Result<Assistant, Error> {
+        self.send(Method::PATCH, &format!("/assistant/{id}"), &[], Some(body))
+            .await
     }
 
     /// Deletes an assistant.
     pub async fn delete_assistant(&self, id: &str) -> Result<Assistant, Error> {
-        self.send(Method::DELETE, &format!("/assistant/{id}"), &[], None).await
+        self.send(Method::DELETE, &format!("/assistant/{id}"), &[], None)
+            .await
     }
 
     /// Imports or buys a number. Never repeated after an ambiguous failure.
     pub async fn create_number(&self, body: &Map<String, Value>) -> Result<PhoneNumber, Error> {
-        self.send(Method::POST, "/phone-number", &[], Some(body)).await
+        self.send(Method::POST, "/phone-number", &[], Some(body))
+            .await
     }
 
     /// Updates a number; an explicit `null` clears a field such as `assistantId`.
-    pub async fn update_number(&self, id: &str, body: &Map<String, Value>) -> Result<PhoneNumber, Error> {
-        self.send(Method::PATCH, &format!("/phone-number/{id}"), &[], Some(body)).await
+    pub async fn update_number(
+        &self,
+        id: &str,
+        body: &Map<String, Value>,
+    ) -> Result<PhoneNumber, Error> {
+        self.send(
+            Method::PATCH,
+            &format!("/phone-number/{id}"),
+            &[],
+            Some(body),
+        )
+        .await
     }
 
     /// Sends one request through the rate limiter and concurrency bound, retrying what is
@@ -150,7 +173,8 @@ impl Client {
             let retry_after = match &outcome {
                 Ok((status, _, _)) if status.is_success() => None,
                 Ok((status, headers, _))
-                    if retry::retryable(*status) && (idempotent || *status == StatusCode::TOO_MANY_REQUESTS) =>
+                    if retry::retryable(*status)
+                        && (idempotent || *status == StatusCode::TOO_MANY_REQUESTS) =>
                 {
                     Some(retry::server_delay(headers, SystemTime::now()))
                 }
@@ -214,12 +238,25 @@ impl Client {
         let (status, _, text) = outcome?;
         let path = path.to_owned();
         if status == StatusCode::UNAUTHORIZED {
-            return Err(Error::Unauthorized { method, path, message: vapi_message(&text) });
+            return Err(Error::Unauthorized {
+                method,
+                path,
+                message: vapi_message(&text),
+            });
         }
         if !status.is_success() {
-            return Err(Error::Api { method, path, status, message: vapi_message(&text) });
+            return Err(Error::Api {
+                method,
+                path,
+                status,
+                message: vapi_message(&text),
+            });
         }
-        serde_json::from_str(&text).map_err(|e| Error::Decode { method, path, detail: e.to_string() })
+        serde_json::from_str(&text).map_err(|e| Error::Decode {
+            method,
+            path,
+            detail: e.to_string(),
+        })
     }
 }
 

@@ -74,7 +74,9 @@ impl Error {
     /// before it is tried again.
     pub fn is_ambiguous(&self) -> bool {
         match self {
-            Self::Api { status, .. } => status.is_server_error() || *status == StatusCode::REQUEST_TIMEOUT,
+            Self::Api { status, .. } => {
+                status.is_server_error() || *status == StatusCode::REQUEST_TIMEOUT
+            }
             Self::Transport { not_sent, .. } => !not_sent,
             Self::Decode { .. } => true,
             Self::Unauthorized { .. } | Self::Incomplete { .. } => false,
@@ -96,7 +98,10 @@ pub(crate) fn vapi_message(body: &str) -> String {
         Some(serde_json::Value::String(text)) => text,
         Some(serde_json::Value::Array(items)) => items
             .iter()
-            .map(|item| item.as_str().map_or_else(|| item.to_string(), str::to_owned))
+            .map(|item| {
+                item.as_str()
+                    .map_or_else(|| item.to_string(), str::to_owned)
+            })
             .collect::<Vec<_>>()
             .join("; "),
         _ => match field("error") {
@@ -113,13 +118,24 @@ mod tests {
 
     #[test]
     fn message_string_array_and_fallbacks() {
-        assert_eq!(vapi_message(r#"{"message":"Invalid Key","statusCode":401}"#), "Invalid Key");
         assert_eq!(
-            vapi_message(r#"{"message":["property foo should not exist","name must be shorter than or equal to 40 characters"]}"#),
+            vapi_message(r#"{"message":"Invalid Key","statusCode":401}"#),
+            "Invalid Key"
+        );
+        assert_eq!(
+            vapi_message(
+                r#"{"message":["property foo should not exist","name must be shorter than or equal to 40 characters"]}"#
+            ),
             "property foo should not exist; name must be shorter than or equal to 40 characters"
         );
-        assert_eq!(vapi_message(r#"{"error":"assistant_pinned"}"#), "assistant_pinned");
+        assert_eq!(
+            vapi_message(r#"{"error":"assistant_pinned"}"#),
+            "assistant_pinned"
+        );
         assert_eq!(vapi_message(""), "(empty body)");
-        assert_eq!(vapi_message("<html>bad gateway</html>"), "<html>bad gateway</html>");
+        assert_eq!(
+            vapi_message("<html>bad gateway</html>"),
+            "<html>bad gateway</html>"
+        );
     }
 }

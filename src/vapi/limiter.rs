@@ -15,8 +15,15 @@ pub(crate) struct RateLimiter {
 impl RateLimiter {
     /// A limiter for `rps` requests per second; zero or less means unlimited.
     pub(crate) fn new(rps: f64) -> Self {
-        let interval = if rps > 0.0 { Duration::from_secs_f64(1.0 / rps) } else { Duration::ZERO };
-        Self { interval, next: Mutex::new(None) }
+        let interval = if rps > 0.0 {
+            Duration::from_secs_f64(1.0 / rps)
+        } else {
+            Duration::ZERO
+        };
+        Self {
+            interval,
+            next: Mutex::new(None),
+        }
     }
 
     /// Waits for this request's slot.

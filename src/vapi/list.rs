@@ -22,7 +22,10 @@ use super::wire::{Listed, Page};
 pub(crate) const PAGE: usize = 1000;
 
 impl Client {
-    pub(crate) async fn list_all<T: DeserializeOwned + Listed>(&self, path: &str) -> Result<Vec<T>, Error> {
+    pub(crate) async fn list_all<T: DeserializeOwned + Listed>(
+        &self,
+        path: &str,
+    ) -> Result<Vec<T>, Error> {
         let mut seen = HashSet::new();
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
@@ -35,7 +38,9 @@ impl Client {
             let full = page.len() >= PAGE;
             let last = page.last().map(|item| item.created_at().to_owned());
             let fresh = keep_new(page, &mut seen, &mut all);
-            let Some(last) = last.filter(|_| full) else { break };
+            let Some(last) = last.filter(|_| full) else {
+                break;
+            };
             if fresh == 0 {
                 // A full page of objects created at one instant: split it by updatedAt.
                 self.list_instant(path, &last, &mut seen, &mut all).await?;
@@ -74,7 +79,10 @@ impl Client {
             if high - low <= time::Duration::milliseconds(1) || middle == low {
                 return Err(Error::Incomplete {
                     path: path.to_owned(),
-                    detail: format!("more than {PAGE} objects share createdAt and updatedAt {}", format(low)),
+                    detail: format!(
+                        "more than {PAGE} objects share createdAt and updatedAt {}",
+                        format(low)
+                    ),
                 });
             }
             ranges.push((low, middle));
@@ -83,7 +91,11 @@ impl Client {
         Ok(())
     }
 
-    async fn page<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<T>, Error> {
+    async fn page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<T>, Error> {
         let page: Page<T> = self.send(Method::GET, path, query, None).await?;
         Ok(page.into_items())
     }
@@ -135,7 +147,10 @@ mod tests {
     fn times_round_trip_at_millisecond_precision() {
         let at = parse("2026-03-26T15:43:16.145Z", "/x").unwrap();
         assert_eq!(format(at), "2026-03-26T15:43:16.145Z");
-        assert_eq!(before("2026-03-26T15:43:16.000Z", "/x").unwrap(), "2026-03-26T15:43:15.999Z");
+        assert_eq!(
+            before("2026-03-26T15:43:16.000Z", "/x").unwrap(),
+            "2026-03-26T15:43:15.999Z"
+        );
         assert!(parse("yesterday", "/x").is_err());
     }
 }

@@ -22,14 +22,21 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Self { base: Duration::from_millis(200), cap: Duration::from_secs(10), attempts: 8 }
+        Self {
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(10),
+            attempts: 8,
+        }
     }
 }
 
 impl Backoff {
     /// The delay before attempt `attempt + 1` (0-based): `base * 2^attempt`, capped, ±20 % jitter.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self.base.saturating_mul(2u32.saturating_pow(attempt.min(16))).min(self.cap);
+        let exp = self
+            .base
+            .saturating_mul(2u32.saturating_pow(attempt.min(16)))
+            .min(self.cap);
         let jitter = rand::rng().random_range(0.8..1.2);
         exp.mul_f64(jitter)
     }
@@ -37,22 +44,37 @@ impl Backoff {
 
 /// Whether a response status is worth retrying for an idempotent request.
 pub(crate) fn retryable(status: StatusCode) -> bool {
-    status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+    status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
 }
 
 /// The delay the server asked for: `Retry-After` (seconds or HTTP date), else
 /// `X-RateLimit-Reset` (epoch seconds), capped at a minute.
 pub(crate) fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     let delay = if let Some(value) = header("retry-after") {
         match value.parse::<f64>() {
-            Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Some(Duration::from_secs_f64(seconds)),
-            _ => httpdate::parse_http_date(value).ok().map(|at| at.duration_since(now).unwrap_or_default()),
+            Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+                Some(Duration::from_secs_f64(seconds))
+            }
+            _ => httpdate::parse_http_date(value)
+                .ok()
+                .map(|at| at.duration_since(now).unwrap_or_default()),
         }
     } else {
         header("x-ratelimit-reset")
             .and_then(|value| value.parse::<u64>().ok())
-            .map(|epoch| (SystemTime::UNIX_EPOCH + Duration::from_secs(epoch)).duration_since(now).unwrap_or_default())
+            .map(|epoch| {
+                (SystemTime::UNIX_EPOCH + Duration::from_secs(epoch))
+                    .duration_since(now)
+                    .unwrap_or_default()
+            })
     };
     delay.map(|d| d.min(MAX_DELAY))
 }
@@ -71,11 +93,23 @@ mod tests {
     #[test]
     fn retry_after_seconds_date_and_reset() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(server_delay(&headers("retry-after", "3"), now), Some(Duration::from_secs(3)));
+        assert_eq!(
+            server_delay(&headers("retry-after", "3"), now),
+            Some(Duration::from_secs(3))
+        );
         let date = httpdate::fmt_http_date(now + Duration::from_secs(5));
-        assert_eq!(server_delay(&headers("retry-after", &date), now), Some(Duration::from_secs(5)));
-        assert_eq!(server_delay(&headers("x-ratelimit-reset", "1700000002"), now), Some(Duration::from_secs(2)));
-        assert_eq!(server_delay(&headers("retry-after", "3600"), now), Some(MAX_DELAY));
+        assert_eq!(
+            server_delay(&headers("retry-after", &date), now),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            server_delay(&headers("x-ratelimit-reset", "1700000002"), now),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            server_delay(&headers("retry-after", "3600"), now),
+            Some(MAX_DELAY)
+        );
         assert_eq!(server_delay(&HeaderMap::new(), now), None);
     }
 

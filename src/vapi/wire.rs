@@ -119,7 +119,8 @@ mod tests {
     fn missing_and_null_assistant_id_mean_the_same() {
         let base = r#""id":"n1","provider":"telnyx","createdAt":"t","updatedAt":"t""#;
         let missing: PhoneNumber = serde_json::from_str(&format!("{{{base}}}")).unwrap();
-        let null: PhoneNumber = serde_json::from_str(&format!("{{{base},\"assistantId\":null}}")).unwrap();
+        let null: PhoneNumber =
+            serde_json::from_str(&format!("{{{base},\"assistantId\":null}}")).unwrap();
         assert_eq!(missing.assistant_id, None);
         assert_eq!(null.assistant_id, None);
     }
