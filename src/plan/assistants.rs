@@ -202,7 +202,7 @@ fn field_changes(path: &Path, body: &Value, resolved: &Value, live: &Value) -> V
     let mut paths = Vec::new();
     match (desired, before) {
         (Some(value @ (Value::Object(_) | Value::Array(_))), None) => {
-            compare::leaves(value, &mut path.clone(), &mut paths)
+            compare::leaves(value, &mut path.clone(), &mut paths);
         }
         _ => paths.push(path.clone()),
     }

@@ -25,7 +25,7 @@ pub fn check(plan: &Plan, live: &Live) -> Vec<Stale> {
             stale.push(Stale {
                 address: change.address.clone(),
                 detail,
-            })
+            });
         };
         match &change.precondition {
             Precondition::Absent { label, number } => {
