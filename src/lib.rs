@@ -39,14 +39,17 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
             };
         }
     };
-    init_logging(cli.global.verbose, cli.global.quiet);
+    let stderr_color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && no_color_unset(),
+    };
+    init_logging(cli.global.verbose, cli.global.quiet, stderr_color);
     let stdout = std::io::stdout();
     let color = match cli.global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => stdout.is_terminal() && no_color_unset(),
     };
     let mut console = commands::Console {
         out: Box::new(stdout),
@@ -80,6 +83,11 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
     }
 }
 
+/// Whether `NO_COLOR` leaves colour allowed.
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// A reader that closed the pipe early (`vapiform plan | head`) is not an error.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
@@ -91,7 +99,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 
 /// Logs to stderr: warnings by default, `-v` info, `-vv` debug, `-vvv` trace, `-q` errors only.
 /// Only vapiform's own events are shown; the key is never part of any.
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, color: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -103,6 +111,7 @@ fn init_logging(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .with_target(false)
         .try_init();
 }

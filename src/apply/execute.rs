@@ -13,7 +13,11 @@ use crate::plan::{Address, Change, Secrets, Target, Write};
 use crate::vapi::{Client, Error};
 
 /// How many times a create is sent when each failure was ambiguous and the lookup found nothing.
-const CREATE_ATTEMPTS: usize = 3;
+const CREATE_ATTEMPTS: u32 = 6;
+
+/// How far the server's clock may be behind ours: the lookup after an ambiguous create lists
+/// what was created since this long before the POST was sent.
+const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
 
 /// What every change of one apply shares.
 pub(crate) struct Run<'a> {
@@ -151,16 +155,22 @@ impl Run<'_> {
             detail: String::new(),
             fatal: false,
         };
-        for _ in 0..CREATE_ATTEMPTS {
+        for attempt in 0..CREATE_ATTEMPTS {
+            let sent = time::OffsetDateTime::now_utc();
             match self.client.create_assistant(body).await {
                 Ok(assistant) => return Ok(assistant.id),
                 Err(error) if error.is_ambiguous() => {
                     tracing::info!(%error, key, "create failed ambiguously; looking for the label before retrying");
-                    let found = self.client.list_assistants().await.map_err(Failure::from)?;
+                    let found = self
+                        .client
+                        .list_assistants_created_since(sent - CLOCK_SKEW)
+                        .await
+                        .map_err(Failure::from)?;
                     if let Some(existing) = found.iter().find(|a| live::label(a) == Some(key)) {
                         return Ok(existing.id.clone());
                     }
                     last = error.into();
+                    backoff(attempt).await;
                 }
                 Err(error) => return Err(error.into()),
             }
@@ -178,7 +188,7 @@ impl Run<'_> {
             detail: String::new(),
             fatal: false,
         };
-        for _ in 0..CREATE_ATTEMPTS {
+        for attempt in 0..CREATE_ATTEMPTS {
             match self.client.create_number(body).await {
                 Ok(created) => return Ok(created.id),
                 Err(error) if error.is_ambiguous() => {
@@ -192,6 +202,7 @@ impl Run<'_> {
                         return Ok(existing.id.clone());
                     }
                     last = error.into();
+                    backoff(attempt).await;
                 }
                 Err(error) => return Err(error.into()),
             }
@@ -221,4 +232,9 @@ impl From<Error> for Failure {
             detail: error.to_string(),
         }
     }
+}
+
+/// A pause before sending a create again: 100 ms doubling, at most 3.2 s.
+async fn backoff(attempt: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt.min(5))).await;
 }

@@ -50,13 +50,14 @@ pub(super) async fn run(
             .iter()
             .filter(|n| plan::live::is_routed(n))
             .count();
-        plan.safety = Safety::evaluate(plan.safety.routing_changes, routed);
+        plan.safety = Safety::evaluate(plan.safety.routing_changes, routed, args.allow_mass_change);
         (plan, account)
     } else {
         let file = args.file.clone().unwrap_or_else(|| "vapiform.yaml".into());
         let options = plan::Options {
             prune: args.prune,
             targets: Vec::new(),
+            allow_mass_change: args.allow_mass_change,
         };
         let Some(plan) = super::plan::make(global, &file, &options, console).await? else {
             return Ok(Exit::Error);
@@ -68,7 +69,7 @@ pub(super) async fn run(
     if args.format != Format::Json || plan.is_empty() {
         console.out.write_all(shown.as_bytes())?;
     }
-    if plan.safety.is_mass_change() && !args.allow_mass_change {
+    if plan.safety.refuses() {
         writeln!(
             console.err,
             "error: refused by the mass-change rule; nothing was written"

@@ -16,6 +16,7 @@ pub(super) async fn run(
     let options = Options {
         prune: args.prune,
         targets: args.target.clone(),
+        allow_mass_change: args.allow_mass_change,
     };
     let Some(plan) = make(global, &args.file.file, &options, console).await? else {
         return Ok(Exit::Error);
@@ -25,7 +26,7 @@ pub(super) async fn run(
     }
     let text = super::render_plan(&plan, args.format, console.color, args.max_bytes);
     console.out.write_all(text.as_bytes())?;
-    if plan.safety.is_mass_change() && !args.allow_mass_change {
+    if plan.safety.refuses() {
         return Ok(Exit::Refused);
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {

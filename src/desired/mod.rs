@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 pub use diagnostic::{Diagnostic, Report};
+pub(crate) use expand::merge;
 pub use file::schema;
 pub use load::{load, load_str};
 pub use number::normalize as normalize_number;

@@ -144,19 +144,10 @@ fn update(
         if sent.contains_key(key) {
             continue;
         }
-        let value = if key == METADATA {
-            // PATCH replaces metadata wholesale: keep the keys the file does not declare.
-            let mut merged = live
-                .fields
-                .get(METADATA)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
-            merged.extend(body[METADATA].as_object().cloned().unwrap_or_default());
-            Value::Object(merged)
-        } else {
-            body[key].clone()
-        };
+        // PATCH replaces a field wholesale, so send the desired subtree merged over the
+        // live one: keys the file does not declare (server defaults, other metadata) survive.
+        let mut value = live.fields.get(key).cloned().unwrap_or(Value::Null);
+        crate::desired::merge(&mut value, &body[key]);
         sent.insert(key.clone(), value);
     }
     let (body_value, resolved_value, live_value) = (

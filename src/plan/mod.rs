@@ -27,6 +27,8 @@ pub struct Options {
     pub prune: bool,
     /// `--target`: plan only these addresses (and the assistants they need created).
     pub targets: Vec<Address>,
+    /// `--allow-mass-change`: lift the mass-change rule.
+    pub allow_mass_change: bool,
 }
 
 /// Problems that stop planning: the file and the account disagree in a way no change can fix.
@@ -94,7 +96,7 @@ pub fn plan(
             left_alone: numbers.left_alone,
             ignored: desired.ignore.iter().cloned().collect(),
         },
-        safety: Safety::evaluate(routing_changes, routed_numbers),
+        safety: Safety::evaluate(routing_changes, routed_numbers, options.allow_mass_change),
         targets: options.targets.clone(),
     })
 }

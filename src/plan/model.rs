@@ -441,20 +441,29 @@ pub struct Safety {
     pub routed_numbers: usize,
     /// The most routing changes allowed without `--allow-mass-change`.
     pub limit: usize,
+    /// Whether `--allow-mass-change` lifts the rule.
+    #[serde(default)]
+    pub allowed: bool,
 }
 
 impl Safety {
     /// Evaluates the rule for a number of routing changes against the routed numbers.
-    pub fn evaluate(routing_changes: usize, routed_numbers: usize) -> Self {
+    pub fn evaluate(routing_changes: usize, routed_numbers: usize, allowed: bool) -> Self {
         Self {
             routing_changes,
             routed_numbers,
             limit: (routed_numbers / 4).max(10),
+            allowed,
         }
     }
 
-    /// Whether the rule refuses the plan.
+    /// Whether the plan has more routing changes than the limit.
     pub fn is_mass_change(&self) -> bool {
         self.routing_changes > self.limit
+    }
+
+    /// Whether the rule refuses the plan: a mass change not allowed by the user.
+    pub fn refuses(&self) -> bool {
+        self.is_mass_change() && !self.allowed
     }
 }

@@ -87,14 +87,23 @@ pub(crate) fn marker(action: crate::plan::Action) -> &'static str {
     }
 }
 
-/// The safety verdict as one line, when the plan is refused.
+/// The mass-change rule's verdict as one line, when the plan is a mass change.
 pub(crate) fn refusal(safety: &crate::plan::Safety) -> Option<String> {
-    safety.is_mass_change().then(|| {
-        format!(
-            "Refused by the mass-change rule: {} routing changes, more than the limit of {} (max(10, 25% of {} routed numbers)). Rerun with --allow-mass-change if this is intended.",
-            safety.routing_changes, safety.limit, safety.routed_numbers
-        )
-    })
+    let counts = format!(
+        "{} routing changes, more than the limit of {} (max(10, 25% of {} routed numbers))",
+        safety.routing_changes, safety.limit, safety.routed_numbers
+    );
+    if safety.refuses() {
+        Some(format!(
+            "Refused by the mass-change rule: {counts}. Rerun with --allow-mass-change if this is intended."
+        ))
+    } else if safety.is_mass_change() {
+        Some(format!(
+            "Mass change allowed by --allow-mass-change: {counts}."
+        ))
+    } else {
+        None
+    }
 }
 
 /// `Apply: 3 applied, 1 failed.`

@@ -269,11 +269,20 @@ impl Store {
         Ok(store)
     }
 
-    /// A new random (seeded) v4 uuid.
+    /// A new random (seeded) v4 uuid that no stored object has. The sequence repeats for
+    /// the same seed, so an account saved by one run and reopened by the next (`--sandbox`)
+    /// would otherwise be handed ids it already holds.
     pub(crate) fn new_id(&mut self) -> String {
-        uuid::Builder::from_random_bytes(self.rng.random())
-            .into_uuid()
-            .to_string()
+        loop {
+            let id = uuid::Builder::from_random_bytes(self.rng.random())
+                .into_uuid()
+                .to_string();
+            if !self.phone_numbers.entries.contains_key(&id)
+                && !self.assistants.entries.contains_key(&id)
+            {
+                return id;
+            }
+        }
     }
 
     /// A US number for a `vapi` provider number, in the given or a random area code.
@@ -536,6 +545,18 @@ mod tests {
             load(vec![object("x", "soon", "x")]),
             "assistants[0] (x): createdAt \"soon\" is not an ISO 8601 timestamp"
         );
+    }
+
+    #[test]
+    fn new_ids_never_repeat_a_stored_id() {
+        let mut first = Store::open(None, Some(Account::default()), 0, Duration::ZERO).unwrap();
+        let taken = first.new_id();
+        let account = Account {
+            phone_numbers: Vec::new(),
+            assistants: vec![object(&taken, "2026-01-01T00:00:00.000Z", "a")],
+        };
+        let mut second = Store::open(None, Some(account), 0, Duration::ZERO).unwrap();
+        assert_ne!(second.new_id(), taken, "same seed, but the id is taken");
     }
 
     #[test]

@@ -81,12 +81,21 @@ impl Client {
 
     /// Every phone number in the account, read with list calls.
     pub async fn list_numbers(&self) -> Result<Vec<PhoneNumber>, Error> {
-        self.list_all("/phone-number").await
+        self.list_all("/phone-number", &[]).await
     }
 
     /// Every assistant in the account, read with list calls.
     pub async fn list_assistants(&self) -> Result<Vec<Assistant>, Error> {
-        self.list_all("/assistant").await
+        self.list_all("/assistant", &[]).await
+    }
+
+    /// Assistants created at or after `since`: a cheap lookup after an ambiguous create.
+    pub async fn list_assistants_created_since(
+        &self,
+        since: time::OffsetDateTime,
+    ) -> Result<Vec<Assistant>, Error> {
+        let filter = [("createdAtGe", super::list::format(since))];
+        self.list_all("/assistant", &filter).await
     }
 
     /// Phone numbers whose name, number or SIP URI contains `text` (`/v2/phone-number` search).

@@ -22,15 +22,19 @@ use super::wire::{Listed, Page};
 pub(crate) const PAGE: usize = 1000;
 
 impl Client {
+    /// Every object of the collection at `path` that matches `filter` (extra query
+    /// parameters such as `createdAtGe`).
     pub(crate) async fn list_all<T: DeserializeOwned + Listed>(
         &self,
         path: &str,
+        filter: &[(&str, String)],
     ) -> Result<Vec<T>, Error> {
         let mut seen = HashSet::new();
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let mut query = vec![("limit", PAGE.to_string())];
+            query.extend(filter.iter().cloned());
             if let Some(at) = &cursor {
                 query.push(("createdAtLe", at.clone()));
             }
@@ -43,7 +47,8 @@ impl Client {
             };
             if fresh == 0 {
                 // A full page of objects created at one instant: split it by updatedAt.
-                self.list_instant(path, &last, &mut seen, &mut all).await?;
+                self.list_instant(path, &last, filter, &mut seen, &mut all)
+                    .await?;
                 cursor = Some(before(&last, path)?);
             } else {
                 cursor = Some(last);
@@ -57,19 +62,26 @@ impl Client {
         &self,
         path: &str,
         at: &str,
+        filter: &[(&str, String)],
         seen: &mut HashSet<String>,
         all: &mut Vec<T>,
     ) -> Result<(), Error> {
         let created = parse(at, path)?;
         let mut ranges = vec![(created, OffsetDateTime::now_utc() + time::Duration::days(1))];
         while let Some((low, high)) = ranges.pop() {
-            let query = [
+            let mut query = vec![
                 ("limit", PAGE.to_string()),
                 ("createdAtGe", at.to_owned()),
                 ("createdAtLe", at.to_owned()),
                 ("updatedAtGe", format(low)),
                 ("updatedAtLt", format(high)),
             ];
+            query.extend(
+                filter
+                    .iter()
+                    .filter(|(name, _)| !name.starts_with("createdAt"))
+                    .cloned(),
+            );
             let page = self.page::<T>(path, &query).await?;
             if page.len() < PAGE {
                 keep_new(page, seen, all);
@@ -125,7 +137,7 @@ fn before(at: &str, path: &str) -> Result<String, Error> {
 }
 
 /// ISO 8601 with milliseconds and `Z`, as Vapi writes times.
-fn format(at: OffsetDateTime) -> String {
+pub(crate) fn format(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",

@@ -1,3 +1,8 @@
 //! Integration tests: the real binary and client against the simulator over HTTP.
 
+mod apply;
+mod cli;
+mod client;
+mod plan;
 mod sim;
+mod support;

@@ -1,0 +1,306 @@
+//! `apply` through the binary. Every test ends with a plan that must be empty.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use vapiform::sim::{self, Account, Options};
+
+use crate::support::{Workspace, id_of, labelled, route_of};
+
+/// Asserts a second plan finds nothing to do.
+#[track_caller]
+fn assert_converged(workspace: &Workspace) {
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--detailed-exitcode"])
+        .run()
+        .code(0);
+    assert!(run.stdout.starts_with("No changes."), "{}", run.stdout);
+}
+
+#[test]
+fn quickstart_end_to_end() {
+    let workspace = Workspace::quickstart();
+    let run = workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    assert!(run.stdout.contains("Apply: 6 applied."), "{}", run.stdout);
+    for line in [
+        "✓ applied number/+14155550101 reassign",
+        "✓ applied assistant/carols-cafe create",
+    ] {
+        assert!(run.stdout.contains(line), "{}", run.stdout);
+    }
+    let account = workspace.account();
+    assert_eq!(
+        labelled(&account),
+        ["acme-plumbing", "carols-cafe", "not-in-service"]
+    );
+    assert_eq!(
+        route_of(&account, "+14155550101"),
+        id_of(&account, "acme-plumbing")
+    );
+    assert_eq!(
+        route_of(&account, "+14155550103"),
+        id_of(&account, "not-in-service")
+    );
+    assert_eq!(
+        route_of(&account, "+14155550104"),
+        id_of(&account, "carols-cafe")
+    );
+    assert_eq!(
+        route_of(&account, "+14155550102"),
+        Some("7f3c1e2a-5b6d-4c8e-9f01-23456789abcd")
+    );
+    // Metadata keys the file does not declare survive the label being written.
+    let acme = account["assistants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["metadata"]["vapiform"]["key"] == "acme-plumbing")
+        .unwrap();
+    assert_eq!(acme["metadata"]["signupId"], "su_0192");
+    // So do fields inside an owned object: PATCH replaces `model` wholesale, so vapiform sends
+    // the declared subtree merged over the live one.
+    assert_eq!(acme["model"]["temperature"], 1);
+    assert!(
+        acme["model"]["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("8am-6pm")
+    );
+    assert_converged(&workspace);
+}
+
+#[test]
+fn apply_of_a_saved_plan_and_json_report() {
+    let workspace = Workspace::quickstart();
+    workspace
+        .sandbox()
+        .args(["plan", "--out", "plan.json"])
+        .run()
+        .code(0);
+    let run = workspace
+        .sandbox()
+        .args(["apply", "--plan", "plan.json", "--yes", "--format", "json"])
+        .run()
+        .code(0);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    assert_eq!(report["totals"]["applied"], 6);
+    assert!(
+        report["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["status"] == "applied")
+    );
+    assert_converged(&workspace);
+}
+
+#[test]
+fn a_stale_saved_plan_is_refused_and_nothing_is_written() {
+    let workspace = Workspace::quickstart();
+    workspace
+        .sandbox()
+        .args(["plan", "--out", "plan.json"])
+        .run()
+        .code(0);
+    // Someone re-routes Acme's second line by hand after the plan was made.
+    let mut account = workspace.account();
+    for number in account["phoneNumbers"].as_array_mut().unwrap() {
+        if number["number"] == "+14155550101" {
+            number["assistantId"] = json!("7f3c1e2a-5b6d-4c8e-9f01-23456789abcd");
+            number["updatedAt"] = json!("2026-11-20T10:00:00.000Z");
+        }
+    }
+    workspace.write("account.json", &serde_json::to_string(&account).unwrap());
+    let before = workspace.read("account.json");
+    let run = workspace
+        .sandbox()
+        .args(["apply", "--plan", "plan.json", "--yes"])
+        .run()
+        .code(4);
+    assert!(
+        run.stderr.contains("number/+14155550101") && run.stderr.contains("assistantId"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(workspace.read("account.json"), before, "nothing written");
+    // A fresh plan applies and converges.
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    assert_converged(&workspace);
+}
+
+#[test]
+fn apply_without_yes_refuses_when_stdin_is_not_a_terminal() {
+    let workspace = Workspace::quickstart();
+    let before = workspace.read("account.json");
+    let run = workspace.sandbox().args(["apply"]).run().code(1);
+    assert!(
+        run.stderr.contains("refusing to apply without --yes"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(workspace.read("account.json"), before);
+}
+
+#[test]
+fn a_failed_change_exits_3_skips_its_dependants_and_converges_once_fixed() {
+    let workspace = Workspace::quickstart();
+    let good = workspace.read("vapiform.yaml");
+    // The simulator, like Vapi, rejects an unknown voice provider: Carol's assistant fails.
+    let bad = good.replace("      vars: {hours: \"7am-3pm\"}", "      vars: {hours: \"7am-3pm\"}\n      overrides: {voice: {provider: no-such-voice, voiceId: x}}");
+    workspace.write("vapiform.yaml", &bad);
+    let run = workspace.sandbox().args(["apply", "--yes"]).run().code(3);
+    assert!(
+        run.stdout
+            .contains("✗ failed assistant/carols-cafe create: POST /assistant: 400 Bad Request"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "- skipped number/+14155550104 assign: assistant/carols-cafe was not created"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Apply: 4 applied, 1 failed, 1 skipped."),
+        "{}",
+        run.stdout
+    );
+    workspace.write("vapiform.yaml", &good);
+    let run = workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    assert!(
+        run.stdout.contains("Apply: 2 applied."),
+        "only what was left: {}",
+        run.stdout
+    );
+    assert_converged(&workspace);
+}
+
+#[test]
+fn unlink_policy_and_prune() {
+    let workspace = Workspace::quickstart();
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    // Carol leaves: her business goes, unassigned numbers are now unlinked, and prune is on.
+    let file = workspace.read("vapiform.yaml").replace(
+        "unassigned: {assistant: not-in-service}",
+        "unassigned: unlink\nprune: true",
+    );
+    let carol = file.find("  carols-cafe:").unwrap();
+    workspace.write("vapiform.yaml", &file[..carol]);
+    let run = workspace.sandbox().args(["plan"]).run().code(0);
+    // not-in-service is still declared (and still shared), so only Carol's assistant goes.
+    assert!(
+        run.stdout.starts_with("Plan: 2 to unlink, 1 to delete."),
+        "{}",
+        run.stdout
+    );
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    let account = workspace.account();
+    assert_eq!(labelled(&account), ["acme-plumbing", "not-in-service"]);
+    assert_eq!(route_of(&account, "+14155550103"), None);
+    assert_eq!(route_of(&account, "+14155550104"), None);
+    assert_converged(&workspace);
+}
+
+#[test]
+fn listed_numbers_vapi_lacks_are_imported() {
+    let workspace = Workspace::quickstart();
+    let file = workspace
+        .read("vapiform.yaml")
+        .replace("numbers: [\"+14155550104\"]", "numbers: [\"+14155550104\", \"+14155550105\"]")
+        .replace("version: 1\n", "version: 1\nimport: {provider: telnyx, credentialId: 9a1e0c4e-2b3d-4e5f-8a9b-0c1d2e3f4a5b}\n");
+    workspace.write("vapiform.yaml", &file);
+    let run = workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    assert!(
+        run.stdout.contains("✓ applied number/+14155550105 import"),
+        "{}",
+        run.stdout
+    );
+    let account = workspace.account();
+    assert_eq!(
+        route_of(&account, "+14155550105"),
+        id_of(&account, "carols-cafe")
+    );
+    assert_converged(&workspace);
+}
+
+/// `n` businesses with a managed assistant each, numbers unrouted: `2n` writes to apply.
+fn generated(n: usize) -> (Account, String) {
+    let mut numbers = Vec::new();
+    let mut file = String::from(
+        "version: 1\ntemplates:\n  t:\n    name: \"${business.name}\"\n    firstMessage: \"Hi from ${business.name}\"\nbusinesses:\n",
+    );
+    for i in 0..n {
+        let number = format!("+1628555{i:04}");
+        // Ten objects share each creation millisecond, so listing must handle ties.
+        let at = format!("2026-01-01T00:00:{:02}.{:03}Z", i / 10_000, (i / 10) % 1000);
+        numbers.push(
+            json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "orgId": "o", "provider": "telnyx", "number": number,
+                   "credentialId": "c", "createdAt": at, "updatedAt": at})
+            .as_object()
+            .unwrap()
+            .clone(),
+        );
+        let _ = writeln!(
+            file,
+            "  b{i:04}:\n    name: Business {i}\n    numbers: [\"{number}\"]\n    assistant: {{template: t}}"
+        );
+    }
+    (
+        Account {
+            phone_numbers: numbers,
+            assistants: Vec::new(),
+        },
+        file,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_converges_under_errors_rate_limits_and_read_lag() {
+    let (account, file) = generated(150);
+    let options = Options {
+        account: Some(account),
+        error_rate: 0.1,
+        rate_limit: Some(200.0),
+        lag: Duration::from_millis(500),
+        seed: 7,
+        ..Options::default()
+    };
+    let running = sim::start(options).await.unwrap();
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", &file);
+    let url = running.url();
+    let args = [
+        "--api-url",
+        url.as_str(),
+        "apply",
+        "--yes",
+        "--allow-mass-change",
+        "--rps",
+        "400",
+        "--concurrency",
+        "16",
+    ];
+    let run = workspace.vapiform().args(args).run_async().await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("Apply: 300 applied."), "{}", run.stdout);
+    let stats = running.stats();
+    assert!(stats.total > 300, "faults forced retries: {stats:?}");
+    // No duplicates: a second assistant with a business's label makes planning fail
+    // ("2 assistants carry this label"), and every number must route to its own.
+    let plan = workspace
+        .vapiform()
+        .args(["--api-url", &url, "plan", "--detailed-exitcode"])
+        .run_async()
+        .await;
+    assert_eq!(
+        plan.code, 0,
+        "second plan empty:\n{}\n{}",
+        plan.stdout, plan.stderr
+    );
+    running.shutdown().await;
+}

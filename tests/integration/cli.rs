@@ -1,0 +1,164 @@
+//! The command line itself: validate, schema, completions, help, and input errors.
+
+use crate::support::{Workspace, example};
+use std::fmt::Write as _;
+
+#[test]
+fn validate_accepts_every_example() {
+    let workspace = Workspace::new();
+    for file in ["quickstart/vapiform.yaml", "multi-tenant/vapiform.yaml"] {
+        let run = workspace
+            .vapiform()
+            .args(["validate", "-f"])
+            .arg_path(&example(file))
+            .run()
+            .code(0);
+        assert!(run.stdout.contains("is valid"), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn validate_names_a_misspelled_field_and_its_line() {
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", "version: 1\nbusinesses:\n  acme:\n    nmae: Acme\n    numbers: [\"+14155550100\"]\n    assistant: {id: a1}\n");
+    let run = workspace.vapiform().args(["validate"]).run().code(1);
+    assert!(run.stderr.contains("nmae"), "{}", run.stderr);
+    assert!(run.stderr.contains("vapiform.yaml:4:5"), "{}", run.stderr);
+}
+
+#[test]
+fn validate_reports_every_problem_in_one_run() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "vapiform.yaml",
+        r#"version: 1
+businesses:
+  acme:
+    name: Acme
+    numbers: ["+1415555", "+14155550100"]
+    assistant: {template: nope}
+  bob:
+    name: Bob
+    numbers: ["+1 415 555 0100"]
+    assistant: {id: a1}
+"#,
+    );
+    let run = workspace
+        .vapiform()
+        .args(["validate", "-f", "vapiform.yaml"])
+        .run()
+        .code(1);
+    for expected in ["businesses.acme.numbers[0]", "nope", "+14155550100"] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?} in:\n{}",
+            run.stderr
+        );
+    }
+    assert!(run.stderr.matches("error:").count() >= 3, "{}", run.stderr);
+}
+
+#[test]
+fn validate_refuses_an_alias_bomb_fast() {
+    let workspace = Workspace::new();
+    let mut bomb = String::from("a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+    for level in 1..10 {
+        let prev = char::from(b'a' + level - 1);
+        let name = char::from(b'a' + level);
+        let _ = writeln!(
+            bomb,
+            "{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]"
+        );
+    }
+    workspace.write("vapiform.yaml", &bomb);
+    let started = std::time::Instant::now();
+    workspace.vapiform().args(["validate"]).run().code(1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn schema_matches_the_committed_file() {
+    let run = Workspace::new().vapiform().args(["schema"]).run().code(0);
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schemas/vapiform.schema.json"
+    ))
+    .unwrap();
+    assert_eq!(run.stdout, committed);
+}
+
+#[test]
+fn completions_and_help() {
+    let workspace = Workspace::new();
+    let run = workspace
+        .vapiform()
+        .args(["completions", "bash"])
+        .run()
+        .code(0);
+    assert!(run.stdout.contains("vapiform") && run.stdout.contains("--sandbox"));
+    let run = workspace.vapiform().args(["--help"]).run().code(0);
+    for command in [
+        "validate",
+        "plan",
+        "apply",
+        "show",
+        "export",
+        "schema",
+        "sim",
+        "completions",
+    ] {
+        assert!(
+            run.stdout.contains(command),
+            "help lacks {command}:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn bad_arguments_exit_1_not_2() {
+    // 2 means "changes pending"; a usage error must not look like it.
+    Workspace::new()
+        .vapiform()
+        .args(["plan", "--no-such-flag"])
+        .run()
+        .code(1);
+    Workspace::new()
+        .vapiform()
+        .args(["plan", "--target", "nonsense"])
+        .run()
+        .code(1);
+}
+
+#[test]
+fn a_missing_key_is_a_clear_error() {
+    let workspace = Workspace::quickstart();
+    let run = workspace
+        .vapiform()
+        .env_remove("VAPI_API_KEY")
+        .args(["plan"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("no API key") && run.stderr.contains("VAPI_API_KEY"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unreachable_api_is_a_clear_error() {
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", "version: 1\n");
+    // Nothing listens on port 9 of loopback: a network error names what failed.
+    let run = workspace
+        .vapiform()
+        .args(["--api-url", "http://127.0.0.1:9", "plan"])
+        .run()
+        .code(1);
+    assert!(run.stderr.contains("GET /"), "{}", run.stderr);
+}

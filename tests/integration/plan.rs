@@ -1,0 +1,328 @@
+//! `plan` and `show` through the binary, against the sandbox and an in-process simulator.
+
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use vapiform::sim::{self, Account, Options};
+
+use crate::support::{KEY, Workspace};
+
+#[test]
+fn quickstart_plan_tells_the_story() {
+    let workspace = Workspace::quickstart();
+    let before = workspace.read("account.json");
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--detailed-exitcode"])
+        .run()
+        .code(2);
+    insta::assert_snapshot!("quickstart_text", run.stdout);
+    assert_eq!(
+        workspace.read("account.json"),
+        before,
+        "plan writes nothing"
+    );
+}
+
+#[test]
+fn quickstart_plan_as_markdown_and_json() {
+    let workspace = Workspace::quickstart();
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--format", "markdown"])
+        .run()
+        .code(0);
+    insta::assert_snapshot!("quickstart_markdown", run.stdout);
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--format", "json"])
+        .run()
+        .code(0);
+    let plan: Value = serde_json::from_str(&run.stdout).expect("JSON plan");
+    assert_eq!(plan["format_version"], 1);
+    insta::assert_json_snapshot!("quickstart_json", plan);
+}
+
+#[test]
+fn show_renders_a_saved_plan_exactly_as_plan_printed_it() {
+    let workspace = Workspace::quickstart();
+    for format in ["text", "markdown", "json"] {
+        let printed = workspace
+            .sandbox()
+            .args(["plan", "--out", "plan.json", "--format", format])
+            .run()
+            .code(0);
+        let shown = workspace
+            .vapiform()
+            .args(["show", "plan.json", "--format", format])
+            .run()
+            .code(0);
+        assert_eq!(printed.stdout, shown.stdout, "format {format}");
+    }
+    let saved: Value = serde_json::from_str(&workspace.read("plan.json")).unwrap();
+    assert_eq!(saved["summary"]["reassign"], 2);
+}
+
+#[test]
+fn plans_are_deterministic() {
+    let workspace = Workspace::quickstart();
+    let first = workspace
+        .sandbox()
+        .args(["plan", "--format", "json"])
+        .run()
+        .code(0);
+    let second = workspace
+        .sandbox()
+        .args(["plan", "--format", "json"])
+        .run()
+        .code(0);
+    assert_eq!(first.stdout, second.stdout);
+}
+
+#[test]
+fn target_plans_a_subset_with_what_it_needs() {
+    let workspace = Workspace::quickstart();
+    let run = workspace
+        .sandbox()
+        .args([
+            "plan",
+            "--format",
+            "json",
+            "--target",
+            "number/+14155550104",
+        ])
+        .run()
+        .code(0);
+    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    let addresses: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    // Carol's number needs Carol's new assistant; nothing else is planned.
+    assert_eq!(addresses, ["assistant/carols-cafe", "number/+14155550104"]);
+}
+
+#[test]
+fn a_missing_env_variable_is_an_error_at_plan_time_naming_the_assistant() {
+    let workspace = Workspace::quickstart();
+    let file = workspace.read("vapiform.yaml").replace(
+        "Take the caller's name",
+        "Token ${env.HOOK_SECRET}. Take the caller's name",
+    );
+    workspace.write("vapiform.yaml", &file);
+    workspace.vapiform().args(["validate"]).run().code(0);
+    let run = workspace.sandbox().args(["plan"]).run().code(1);
+    assert!(
+        run.stderr.contains("HOOK_SECRET") && run.stderr.contains("assistant/acme-plumbing"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn env_values_never_appear_in_plans_and_changes_show_as_sensitive() {
+    let secret = "s3cr3t-hook-value-91c2";
+    let workspace = Workspace::quickstart();
+    let file = workspace.read("vapiform.yaml").replace(
+        "    voice: {provider: vapi, voiceId: Elliot}\n\nassistants:",
+        "    voice: {provider: vapi, voiceId: Elliot}\n    server: {url: \"https://hooks.example.com\", headers: {x-token: \"${env.HOOK_TOKEN}\"}}\n\nassistants:",
+    );
+    workspace.write("vapiform.yaml", &file);
+    for format in ["text", "markdown", "json"] {
+        let run = workspace
+            .sandbox()
+            .env("HOOK_TOKEN", secret)
+            .args(["-vvv", "plan", "--out", "plan.json", "--format", format])
+            .run()
+            .code(0);
+        assert!(
+            run.stdout.contains("(sensitive) #"),
+            "{format}:\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{format} leaked the secret"
+        );
+        assert!(!workspace.read("plan.json").contains(secret));
+    }
+    assert!(
+        workspace.read("plan.json").contains("${env.HOOK_TOKEN}"),
+        "the plan keeps the reference"
+    );
+}
+
+/// An account of `n` unrouted telnyx numbers, and a file that gives each its own business.
+fn many_businesses(n: usize) -> (Account, String) {
+    let mut numbers = Vec::new();
+    let mut file = String::from("version: 1\nbusinesses:\n");
+    for i in 0..n {
+        let number = format!("+1415600{i:04}");
+        // Seven numbers share each creation millisecond, as a bulk import leaves them.
+        let at = format!("2026-01-01T00:00:00.{:03}Z", i / 7);
+        numbers.push(
+            json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "orgId": "o", "provider": "telnyx", "number": number,
+                   "credentialId": "c", "createdAt": at, "updatedAt": at})
+            .as_object()
+            .unwrap()
+            .clone(),
+        );
+        let _ = write!(
+            file,
+            "  b{i:04}:\n    name: Business {i}\n    numbers: [\"{number}\"]\n    assistant:\n      spec:\n        name: Business {i}\n        firstMessage: |\n          Hello from business {i}.\n          We are open 9 to 5.\n"
+        );
+    }
+    (
+        Account {
+            phone_numbers: numbers,
+            assistants: Vec::new(),
+        },
+        file,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_reads_with_list_calls_only_and_never_writes() {
+    let (account, file) = many_businesses(1200);
+    let running = sim::start(Options {
+        account: Some(account),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", &file);
+    let run = workspace
+        .vapiform()
+        .args(["--api-url", &running.url(), "plan", "--allow-mass-change"])
+        .run_async()
+        .await
+        .code(0);
+    assert!(
+        run.stdout
+            .starts_with("Plan: 1200 to create, 1200 to assign."),
+        "{}",
+        &run.stdout[..200.min(run.stdout.len())]
+    );
+    let stats = running.stats();
+    let routes: Vec<&str> = stats.by_route.keys().map(String::as_str).collect();
+    assert_eq!(
+        routes,
+        ["GET /assistant", "GET /phone-number"],
+        "only list calls"
+    );
+    // 1,200 numbers take two pages of 1,000; no assistants take one page.
+    assert_eq!(stats.by_route["GET /phone-number"], 2);
+    assert_eq!(stats.by_route["GET /assistant"], 1);
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mass_change_rule_refuses_with_exit_5() {
+    let (account, file) = many_businesses(11);
+    let running = sim::start(Options {
+        account: Some(account),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", &file);
+    let url = running.url();
+    let run = workspace
+        .vapiform()
+        .args(["--api-url", &url, "plan"])
+        .run_async()
+        .await
+        .code(5);
+    assert!(
+        run.stdout
+            .contains("mass-change rule: 11 routing changes, more than the limit of 10"),
+        "{}",
+        run.stdout
+    );
+    workspace
+        .vapiform()
+        .args(["--api-url", &url, "plan", "--allow-mass-change"])
+        .run_async()
+        .await
+        .code(0);
+    let run = workspace
+        .vapiform()
+        .args(["--api-url", &url, "apply", "--yes"])
+        .run_async()
+        .await
+        .code(5);
+    assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
+    let routes: Vec<String> = running.stats().by_route.into_keys().collect();
+    assert!(
+        routes.iter().all(|r| r.starts_with("GET ")),
+        "no writes: {routes:?}"
+    );
+    running.shutdown().await;
+}
+
+#[test]
+fn markdown_fits_the_byte_limit_and_says_what_it_left_out() {
+    let (account, file) = many_businesses(300);
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", &file);
+    workspace.write("account.json", &serde_json::to_string(&account).unwrap());
+    for max in [60_000usize, 8_000, 300] {
+        let run = workspace
+            .sandbox()
+            .args([
+                "plan",
+                "--allow-mass-change",
+                "--format",
+                "markdown",
+                "--max-bytes",
+                &max.to_string(),
+            ])
+            .run()
+            .code(0);
+        assert!(run.stdout.len() <= max, "{} > {max}", run.stdout.len());
+        assert!(
+            run.stdout
+                .starts_with("### vapiform: Plan: 300 to create, 300 to assign."),
+            "{}",
+            run.stdout
+        );
+        if max == 8_000 {
+            assert!(
+                run.stdout.contains("changes left out of this comment"),
+                "{}",
+                run.stdout
+            );
+            // Routing rows are kept before the others.
+            assert!(run.stdout.contains("| + | `number/"), "{}", run.stdout);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_key_says_so_plainly() {
+    let running = sim::start(Options {
+        token: Some("the-right-key".into()),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", "version: 1\n");
+    let run = workspace
+        .vapiform()
+        .args(["--api-url", &running.url(), "plan"])
+        .run_async()
+        .await
+        .code(1);
+    assert!(
+        run.stderr
+            .contains("Vapi rejected the API key (401 Unauthorized)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(KEY));
+    running.shutdown().await;
+}

@@ -1,0 +1,194 @@
+//! A small builder for running the real `vapiform` binary in a scratch directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+/// The key every test passes; tests assert it never shows up in output.
+pub const KEY: &str = "test-key-4f1d9c0e7b2a";
+
+/// A scratch directory with files, where vapiform runs.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// The quickstart file and a copy of its account, as `vapiform.yaml` and `account.json`.
+    pub fn quickstart() -> Self {
+        let workspace = Self::new();
+        workspace.write(
+            "vapiform.yaml",
+            &std::fs::read_to_string(example("quickstart/vapiform.yaml")).unwrap(),
+        );
+        workspace.write(
+            "account.json",
+            &std::fs::read_to_string(example("quickstart/account.json")).unwrap(),
+        );
+        workspace
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, contents).expect("write test file");
+        path
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).expect("read test file")
+    }
+
+    /// The sandbox account as JSON.
+    pub fn account(&self) -> Value {
+        serde_json::from_str(&self.read("account.json")).expect("account is JSON")
+    }
+
+    /// `vapiform` run in this directory with a test key and no other Vapi settings.
+    pub fn vapiform(&self) -> Cmd {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vapiform"));
+        command.current_dir(self.dir.path()).stdin(Stdio::null());
+        for name in [
+            "VAPI_API_KEY",
+            "VAPI_PRIVATE_API_KEY",
+            "VAPI_TOKEN",
+            "VAPI_BASE_URL",
+            "NO_COLOR",
+            "RUST_LOG",
+        ] {
+            command.env_remove(name);
+        }
+        command.env("VAPI_API_KEY", KEY);
+        Cmd { command }
+    }
+
+    /// `vapiform --sandbox account.json ...`.
+    pub fn sandbox(&self) -> Cmd {
+        self.vapiform().args(["--sandbox", "account.json"])
+    }
+}
+
+/// A path under `examples/`.
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+}
+
+/// A command being built.
+pub struct Cmd {
+    command: Command,
+}
+
+impl Cmd {
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, args: I) -> Self {
+        self.command.args(args);
+        self
+    }
+
+    pub fn arg_path(mut self, path: &Path) -> Self {
+        self.command.arg(path);
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.command.env(name, value);
+        self
+    }
+
+    pub fn env_remove(mut self, name: &str) -> Self {
+        self.command.env_remove(name);
+        self
+    }
+
+    /// Runs to completion.
+    pub fn run(mut self) -> Run {
+        let output = self.command.output().expect("vapiform runs");
+        let run = Run {
+            code: output.status.code().expect("exited normally"),
+            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        };
+        assert!(
+            !run.stderr.contains("panicked"),
+            "vapiform panicked:\n{}",
+            run.stderr
+        );
+        assert!(
+            !run.stdout.contains(KEY) && !run.stderr.contains(KEY),
+            "the API key leaked:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        run
+    }
+
+    /// Runs on a blocking thread, for tests that serve a simulator on the async runtime.
+    pub async fn run_async(self) -> Run {
+        tokio::task::spawn_blocking(move || self.run())
+            .await
+            .expect("runner thread")
+    }
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn code(self, expected: i32) -> Self {
+        assert_eq!(
+            self.code, expected,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Labelled assistants in an account, by label key.
+pub fn labelled(account: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = account["assistants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["metadata"]["vapiform"]["key"].as_str().map(str::to_owned))
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The assistant a number routes to, by number.
+pub fn route_of<'a>(account: &'a Value, number: &str) -> Option<&'a str> {
+    account["phoneNumbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["number"] == number)
+        .and_then(|n| n["assistantId"].as_str())
+}
+
+/// The id of the assistant carrying a label.
+pub fn id_of<'a>(account: &'a Value, key: &str) -> Option<&'a str> {
+    account["assistants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["metadata"]["vapiform"]["key"] == key)
+        .and_then(|a| a["id"].as_str())
+}
