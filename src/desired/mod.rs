@@ -94,8 +94,9 @@ pub enum Route {
     Existing(String),
 }
 
-/// The first line of every file vapiform writes, so editors validate and complete it.
-pub const SCHEMA_COMMENT: &str = "# yaml-language-server: $schema=https://raw.githubusercontent.com/vapiform/vapiform/main/schemas/vapiform.schema.json\n";
+/// The first line of every file vapiform writes, so editors validate and complete it
+/// (`vapiform schema > vapiform.schema.json` puts the schema beside the file).
+pub const SCHEMA_COMMENT: &str = "# yaml-language-server: $schema=vapiform.schema.json\n";
 
 /// A desired-state document (as JSON) written as a YAML file with the schema comment.
 pub fn to_file(document: &Value) -> Result<String, serde_yaml::Error> {

@@ -7,6 +7,8 @@ pub mod live;
 mod model;
 mod numbers;
 mod precondition;
+#[cfg(test)]
+mod proptests;
 pub mod sensitive;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};

@@ -3,6 +3,7 @@
 mod apply;
 mod cli;
 mod client;
+mod export;
 mod plan;
 mod sim;
 mod support;

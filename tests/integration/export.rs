@@ -1,0 +1,121 @@
+//! `export`: the live account as a file that plans to no changes, stable across runs.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::support::Workspace;
+
+/// Exports to `exported.yaml` and asserts planning it changes nothing.
+#[track_caller]
+fn export_plans_empty(workspace: &Workspace) -> String {
+    workspace
+        .sandbox()
+        .args(["export", "-o", "exported.yaml"])
+        .run()
+        .code(0);
+    workspace
+        .vapiform()
+        .args(["validate", "-f", "exported.yaml"])
+        .run()
+        .code(0);
+    let run = workspace
+        .sandbox()
+        .args(["plan", "-f", "exported.yaml", "--detailed-exitcode"])
+        .run()
+        .code(0);
+    assert!(run.stdout.starts_with("No changes."), "{}", run.stdout);
+    workspace.read("exported.yaml")
+}
+
+#[test]
+fn quickstart_exports_to_an_empty_plan_before_and_after_apply() {
+    let workspace = Workspace::quickstart();
+    let first = export_plans_empty(&workspace);
+    assert_eq!(
+        export_plans_empty(&workspace),
+        first,
+        "re-export is byte-identical"
+    );
+    let stdout = workspace.sandbox().args(["export"]).run().code(0).stdout;
+    assert_eq!(stdout, first, "stdout and -o agree");
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    let after = export_plans_empty(&workspace);
+    assert!(
+        after.contains("carols-cafe:") && after.contains("not-in-service:"),
+        "{after}"
+    );
+}
+
+/// An account a signup script grew: 300 numbers and 260 assistants, some labelled, some
+/// sharing a name, some with `${` in a prompt; numbers on squads, unrouted, or routed.
+fn grown_account() -> Value {
+    let stamp = |i: usize| {
+        format!(
+            "2026-05-01T00:{:02}:{:02}.{:03}Z",
+            i / 6000,
+            (i / 100) % 60,
+            i % 1000
+        )
+    };
+    let mut assistants = Vec::new();
+    for i in 0..260 {
+        let mut assistant = json!({
+            "id": format!("10000000-0000-4000-8000-{i:012}"), "orgId": "o",
+            "name": if i % 50 == 2 { "Front desk".to_owned() } else { format!("Shop {i}") },
+            "firstMessage": format!("Hello from shop {i}, ask about ${{price}}"),
+            "model": {"provider": "openai", "model": "gpt-4o-mini", "messages": [{"role": "system", "content": format!("You are shop {i}.\nBe brief.\n")}]},
+            "createdAt": stamp(i), "updatedAt": stamp(i),
+        });
+        if i % 3 == 0 {
+            assistant["metadata"] =
+                json!({"vapiform": {"key": format!("shop-{i}")}, "plan": "pro"});
+        }
+        assistants.push(assistant);
+    }
+    let mut numbers = Vec::new();
+    for i in 0..300 {
+        let mut number = json!({
+            "id": format!("20000000-0000-4000-8000-{i:012}"), "orgId": "o", "provider": "telnyx", "credentialId": "c",
+            "number": format!("+1212555{i:04}"), "createdAt": stamp(i), "updatedAt": stamp(i),
+        });
+        match i % 10 {
+            0 => number["squadId"] = json!("squad-1"),
+            1 => {}
+            _ => number["assistantId"] = json!(format!("10000000-0000-4000-8000-{:012}", i % 240)),
+        }
+        numbers.push(number);
+    }
+    json!({"phoneNumbers": numbers, "assistants": assistants})
+}
+
+#[test]
+fn a_grown_account_exports_to_an_empty_plan() {
+    let workspace = Workspace::new();
+    workspace.write("account.json", &grown_account().to_string());
+    let exported = export_plans_empty(&workspace);
+    assert!(
+        exported.contains("$${price}"),
+        "placeholders in live text are escaped"
+    );
+    assert!(
+        exported.contains("front-desk:") && exported.contains("front-desk-2:"),
+        "duplicate names get unique keys"
+    );
+    assert_eq!(
+        export_plans_empty(&workspace),
+        exported,
+        "re-export is byte-identical"
+    );
+
+    // Change the account through vapiform, and the export follows.
+    let mut file = exported.clone();
+    let _ = writeln!(
+        file,
+        "  new-shop:\n    name: New Shop\n    numbers: [\"+12125550001\"]\n    assistant: {{spec: {{name: New Shop}}}}"
+    );
+    workspace.write("vapiform.yaml", &file);
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    let after = export_plans_empty(&workspace);
+    assert!(after.contains("new-shop:"), "{after}");
+}
