@@ -6,13 +6,19 @@
 //! Labelled assistants no number routes to become shared `assistants:`. Numbers routed to
 //! squads or workflows, or not routed, are left out: `unassigned: leave` keeps them as they are.
 //! The output is sorted, so exporting again gives a minimal diff.
+//!
+//! Secrets stay out of the file: a sensitive string (`server.headers`, or a field named like
+//! a token, secret, password, key or credential) is written as an `${env.NAME}` reference,
+//! and [`Export::secrets`] names the variables to set (never their values).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
 use crate::plan::Live;
+use crate::plan::compare::{self, Segment};
 use crate::plan::live::{self, LABEL, METADATA, number_key};
+use crate::plan::sensitive;
 use crate::vapi::Assistant;
 
 /// Fields the server computes or owns, never declared in a file.
@@ -26,8 +32,18 @@ const SERVER_FIELDS: [&str; 7] = [
     "id",
 ];
 
+/// An exported account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    /// The desired-state document.
+    pub document: Value,
+    /// Environment variables the document references in place of secret values, sorted.
+    pub secrets: Vec<String>,
+}
+
 /// The desired-state document for `live`.
-pub fn export(live: &Live) -> Value {
+pub fn export(live: &Live) -> Export {
+    let mut secrets = BTreeSet::new();
     let by_id: HashMap<&str, &Assistant> =
         live.assistants.iter().map(|a| (a.id.as_str(), a)).collect();
     let mut numbers_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
@@ -74,7 +90,11 @@ pub fn export(live: &Live) -> Value {
             (Some(numbers), Some(key)) => {
                 businesses.insert(
                     key.to_owned(),
-                    business(assistant, numbers, &json!({ "spec": spec(assistant) })),
+                    business(
+                        assistant,
+                        numbers,
+                        &json!({ "spec": spec(assistant, key, &mut secrets) }),
+                    ),
                 );
             }
             (Some(numbers), None) => {
@@ -85,7 +105,10 @@ pub fn export(live: &Live) -> Value {
                 );
             }
             (None, Some(key)) => {
-                shared.insert(key.to_owned(), Value::Object(spec(assistant)));
+                shared.insert(
+                    key.to_owned(),
+                    Value::Object(spec(assistant, key, &mut secrets)),
+                );
             }
             (None, None) => {}
         }
@@ -104,7 +127,10 @@ pub fn export(live: &Live) -> Value {
         "businesses".to_owned(),
         Value::Object(businesses.into_iter().collect()),
     );
-    Value::Object(file)
+    Export {
+        document: Value::Object(file),
+        secrets: secrets.into_iter().collect(),
+    }
 }
 
 fn business(assistant: &Assistant, numbers: &BTreeSet<String>, route: &Value) -> Value {
@@ -116,7 +142,7 @@ fn business(assistant: &Assistant, numbers: &BTreeSet<String>, route: &Value) ->
 
 /// The assistant's declarable fields, with `${` escaped so nothing reads as a placeholder
 /// and the label left to the planner.
-fn spec(assistant: &Assistant) -> Map<String, Value> {
+fn spec(assistant: &Assistant, key: &str, secrets: &mut BTreeSet<String>) -> Map<String, Value> {
     let mut body = assistant.fields.clone();
     for field in SERVER_FIELDS {
         body.remove(field);
@@ -127,19 +153,70 @@ fn spec(assistant: &Assistant) -> Map<String, Value> {
             body.remove(METADATA);
         }
     }
-    match escape(Value::Object(body)) {
+    match escape(Value::Object(body), &mut Vec::new(), key, secrets) {
         Value::Object(body) => body,
         _ => Map::new(),
     }
 }
 
-fn escape(value: Value) -> Value {
+/// Escapes `${` in text and replaces sensitive strings with `${env.NAME}` references.
+fn escape(
+    value: Value,
+    path: &mut Vec<Segment>,
+    key: &str,
+    secrets: &mut BTreeSet<String>,
+) -> Value {
     match value {
+        Value::String(_) if sensitive::is_sensitive_path(path) => {
+            let name = secret_name(key, path);
+            let reference = format!("${{env.{name}}}");
+            secrets.insert(name);
+            Value::String(reference)
+        }
         Value::String(text) => Value::String(text.replace("${", "$${")),
-        Value::Array(items) => Value::Array(items.into_iter().map(escape).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, escape(v))).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    path.push(Segment::Index(index));
+                    let item = escape(item, path, key, secrets);
+                    path.pop();
+                    item
+                })
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(name, item)| {
+                    path.push(Segment::Key(name.clone()));
+                    let item = escape(item, path, key, secrets);
+                    path.pop();
+                    (name, item)
+                })
+                .collect(),
+        ),
         other => other,
     }
+}
+
+/// `VAPIFORM_<KEY>_<PATH>`: upper case, every other character an underscore.
+fn secret_name(key: &str, path: &[Segment]) -> String {
+    let mut name = format!("VAPIFORM_{key}_{}", compare::display(path));
+    name = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while name.contains("__") {
+        name = name.replace("__", "_");
+    }
+    name.trim_end_matches('_').to_owned()
 }
 
 /// A business key from a name: lowercase letters, digits and single dashes.
@@ -169,6 +246,20 @@ fn slug(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::slug;
+
+    #[test]
+    fn secret_names_are_variable_names() {
+        use super::{Segment, secret_name};
+        let path = [
+            Segment::Key("server".into()),
+            Segment::Key("headers".into()),
+            Segment::Key("x-token".into()),
+        ];
+        assert_eq!(
+            secret_name("acme-plumbing", &path),
+            "VAPIFORM_ACME_PLUMBING_SERVER_HEADERS_X_TOKEN"
+        );
+    }
 
     #[test]
     fn slugs_are_valid_keys() {

@@ -15,8 +15,16 @@ pub(super) async fn run(
     let account = Account::connect(global, &Pace::READ).await?;
     let live = account.read().await;
     account.close().await;
-    let document = crate::export::export(&live?);
-    let text = crate::desired::to_file(&document)?;
+    let export = crate::export::export(&live?);
+    let text = crate::desired::to_file(&export.document)?;
+    if !export.secrets.is_empty() {
+        writeln!(
+            console.err,
+            "note: {} secret values were written as ${{env.NAME}} references, not their values; set these variables before `vapiform plan`:\n  {}",
+            export.secrets.len(),
+            export.secrets.join("\n  ")
+        )?;
+    }
     match &args.output {
         Some(path) => super::write_atomically(path, &text)?,
         None => console.out.write_all(text.as_bytes())?,

@@ -13,6 +13,6 @@ mod retry;
 mod wire;
 
 pub use client::{Client, Settings};
-pub use credentials::{ApiKey, DEFAULT_BASE_URL};
+pub use credentials::{ApiKey, DEFAULT_BASE_URL, KEY_VARIABLES};
 pub use error::Error;
 pub use wire::{Assistant, PhoneNumber};

@@ -304,3 +304,71 @@ async fn apply_converges_under_errors_rate_limits_and_read_lag() {
     );
     running.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_killed_midway_converges_when_run_again() {
+    let (account, file) = generated(120);
+    let options = Options {
+        account: Some(account),
+        latency: Duration::from_millis(20),
+        ..Options::default()
+    };
+    let running = sim::start(options).await.unwrap();
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", &file);
+    let url = running.url();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vapiform"))
+        .current_dir(workspace.path("."))
+        .env("VAPI_API_KEY", "k")
+        .args([
+            "--api-url",
+            &url,
+            "apply",
+            "--yes",
+            "--allow-mass-change",
+            "--rps",
+            "50",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // 240 writes and their 240 read-backs at 50 per second take about 10 s; the creates are
+    // sent first, so stop it about halfway through them.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let written = running
+        .stats()
+        .by_route
+        .get("POST /assistant")
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        written > 0 && written < 120,
+        "killed midway: {written} assistants created"
+    );
+
+    let args = [
+        "--api-url",
+        url.as_str(),
+        "apply",
+        "--yes",
+        "--allow-mass-change",
+        "--rps",
+        "200",
+    ];
+    let run = workspace.vapiform().args(args).run_async().await.code(0);
+    assert!(
+        !run.stdout.contains("create assistant/b0000"),
+        "what the first run did is not redone"
+    );
+    // No duplicates: a second labelled assistant for a business makes planning fail.
+    let plan = workspace
+        .vapiform()
+        .args(["--api-url", &url, "plan", "--detailed-exitcode"])
+        .run_async()
+        .await;
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    running.shutdown().await;
+}

@@ -5,5 +5,6 @@ mod cli;
 mod client;
 mod export;
 mod plan;
+mod secrets;
 mod sim;
 mod support;
