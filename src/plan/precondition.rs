@@ -17,8 +17,8 @@ pub struct Stale {
 
 /// Every change of `plan` whose object changed since the plan was made.
 pub fn check(plan: &Plan, live: &Live) -> Vec<Stale> {
-    let assistants: HashMap<&str, _> = live.assistants.iter().map(|a| (a.id.as_str(), a)).collect();
     let numbers: HashMap<&str, _> = live.numbers.iter().map(|n| (n.id.as_str(), n)).collect();
+    let index = live::Index::new(live);
     let mut stale = Vec::new();
     for change in &plan.changes {
         let mut found = |detail: String| {
@@ -30,15 +30,15 @@ pub fn check(plan: &Plan, live: &Live) -> Vec<Stale> {
         match &change.precondition {
             Precondition::Absent { label, number } => {
                 if let Some(key) = label
-                    && let Some(a) = live
-                        .assistants
-                        .iter()
-                        .find(|a| live::label(a) == Some(key.as_str()))
+                    && let Some(a) = index
+                        .by_label
+                        .get(key.as_str())
+                        .and_then(|found| found.first())
                 {
                     found(format!("assistant {} now carries the label {key:?}", a.id));
                 }
                 if let Some(number) = number
-                    && let Some(n) = live.numbers.iter().find(|n| &live::number_key(n) == number)
+                    && let Some(n) = index.numbers.get(number).and_then(|found| found.first())
                 {
                     found(format!(
                         "the number now exists in the account (id {})",
