@@ -53,7 +53,8 @@ pub fn check(plan: &Plan, live: &Live) -> Vec<Stale> {
             } => {
                 let keys = change.write.compared_keys();
                 let current = match &change.address {
-                    Address::Assistant(_) => assistants
+                    Address::Assistant(_) => index
+                        .by_id
                         .get(id.as_str())
                         .map(|a| (a.fields.clone(), a.updated_at.clone())),
                     Address::Number(_) => numbers
