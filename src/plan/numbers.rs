@@ -276,19 +276,14 @@ fn route(
             after: Some(after),
         });
     }
-    for (field, value) in [
-        ("squadId", &number.squad_id),
-        ("workflowId", &number.workflow_id),
-    ] {
-        if let Some(value) = value {
-            body.insert(field.to_owned(), Value::Null);
-            fields.push(FieldChange {
-                path: field.to_owned(),
-                before: Some(Value::String(value.clone())),
-                after: Some(Value::Null),
-            });
-        }
-    }
+    clear(
+        [
+            ("squadId", &number.squad_id),
+            ("workflowId", &number.workflow_id),
+        ],
+        &mut body,
+        &mut fields,
+    );
     if fields.is_empty() {
         return None;
     }
@@ -311,17 +306,13 @@ fn route(
     ))
 }
 
-fn unlink(address: Address, number: &PhoneNumber, from: Endpoint) -> Option<Change> {
-    if !live::is_routed(number) {
-        return None;
-    }
-    let mut body = base_body(number);
-    let mut fields = Vec::new();
-    for (field, value) in [
-        ("assistantId", &number.assistant_id),
-        ("squadId", &number.squad_id),
-        ("workflowId", &number.workflow_id),
-    ] {
+/// Sends `null` for each routing field that is set, and shows it as cleared.
+fn clear<const N: usize>(
+    set: [(&str, &Option<String>); N],
+    body: &mut Map<String, Value>,
+    fields: &mut Vec<FieldChange>,
+) {
+    for (field, value) in set {
         if let Some(value) = value {
             body.insert(field.to_owned(), Value::Null);
             fields.push(FieldChange {
@@ -331,6 +322,23 @@ fn unlink(address: Address, number: &PhoneNumber, from: Endpoint) -> Option<Chan
             });
         }
     }
+}
+
+fn unlink(address: Address, number: &PhoneNumber, from: Endpoint) -> Option<Change> {
+    if !live::is_routed(number) {
+        return None;
+    }
+    let mut body = base_body(number);
+    let mut fields = Vec::new();
+    clear(
+        [
+            ("assistantId", &number.assistant_id),
+            ("squadId", &number.squad_id),
+            ("workflowId", &number.workflow_id),
+        ],
+        &mut body,
+        &mut fields,
+    );
     let reason = "no business lists it; unassigned numbers are unlinked".to_owned();
     Some(number_change(
         address,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use vapiform::sim::{self, Account, Options};
 
-use crate::support::{Workspace, id_of, labelled, route_of};
+use crate::support::{Workspace, id_of, labelled, route_of, telnyx_number};
 
 /// Asserts a second plan finds nothing to do.
 #[track_caller]
@@ -238,13 +238,7 @@ fn generated(n: usize) -> (Account, String) {
         let number = format!("+1628555{i:04}");
         // Ten objects share each creation millisecond, so listing must handle ties.
         let at = format!("2026-01-01T00:00:{:02}.{:03}Z", i / 10_000, (i / 10) % 1000);
-        numbers.push(
-            json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "orgId": "o", "provider": "telnyx", "number": number,
-                   "credentialId": "c", "createdAt": at, "updatedAt": at})
-            .as_object()
-            .unwrap()
-            .clone(),
-        );
+        numbers.push(telnyx_number(i, &number, &at));
         let _ = writeln!(
             file,
             "  b{i:04}:\n    name: Business {i}\n    numbers: [\"{number}\"]\n    assistant: {{template: t}}"

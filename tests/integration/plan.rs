@@ -1,10 +1,10 @@
 //! `plan` and `show` through the binary, against the sandbox and an in-process simulator.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write as _;
 use vapiform::sim::{self, Account, Options};
 
-use crate::support::{KEY, Workspace};
+use crate::support::{KEY, Workspace, telnyx_number};
 
 #[test]
 fn quickstart_plan_tells_the_story() {
@@ -161,13 +161,7 @@ fn many_businesses(n: usize) -> (Account, String) {
         let number = format!("+1415600{i:04}");
         // Seven numbers share each creation millisecond, as a bulk import leaves them.
         let at = format!("2026-01-01T00:00:00.{:03}Z", i / 7);
-        numbers.push(
-            json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "orgId": "o", "provider": "telnyx", "number": number,
-                   "credentialId": "c", "createdAt": at, "updatedAt": at})
-            .as_object()
-            .unwrap()
-            .clone(),
-        );
+        numbers.push(telnyx_number(i, &number, &at));
         let _ = write!(
             file,
             "  b{i:04}:\n    name: Business {i}\n    numbers: [\"{number}\"]\n    assistant:\n      spec:\n        name: Business {i}\n        firstMessage: |\n          Hello from business {i}.\n          We are open 9 to 5.\n"

@@ -192,3 +192,14 @@ pub fn id_of<'a>(account: &'a Value, key: &str) -> Option<&'a str> {
         .find(|a| a["metadata"]["vapiform"]["key"] == key)
         .and_then(|a| a["id"].as_str())
 }
+
+/// A telnyx number as Vapi returns it, numbered `i`, created (and last updated) at `at`.
+pub fn telnyx_number(i: usize, number: &str, at: &str) -> serde_json::Map<String, Value> {
+    let id = format!("00000000-0000-4000-8000-{i:012}");
+    let value = serde_json::json!({"id": id, "orgId": "o", "provider": "telnyx", "number": number,
+                                   "credentialId": "c", "createdAt": at, "updatedAt": at});
+    let Value::Object(map) = value else {
+        unreachable!()
+    };
+    map
+}
