@@ -302,9 +302,14 @@ async fn apply_converges_under_errors_rate_limits_and_read_lag() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_killed_midway_converges_when_run_again() {
     let (account, file) = generated(120);
+    // The same faults as above, and the process killed partway through.
     let options = Options {
         account: Some(account),
         latency: Duration::from_millis(20),
+        error_rate: 0.1,
+        rate_limit: Some(200.0),
+        lag: Duration::from_millis(500),
+        seed: 11,
         ..Options::default()
     };
     let running = sim::start(options).await.unwrap();
@@ -342,6 +347,10 @@ async fn an_apply_killed_midway_converges_when_run_again() {
         written > 0 && written < 120,
         "killed midway: {written} assistants created"
     );
+    // A re-run reads the account with list calls; within the API's read lag the first run's
+    // last creates are not listed yet, so a re-run inside that window would create them again
+    // (and the next plan would then refuse, naming both ids). Re-run once reads are current.
+    tokio::time::sleep(Duration::from_millis(600)).await;
 
     let args = [
         "--api-url",
