@@ -97,8 +97,9 @@ struct ScanFailure {
     message: String,
 }
 
-/// Records the position of every node and counts what aliases would expand to.
-fn scan(source: &str) -> (Positions, Result<bool, ScanFailure>) {
+/// Counts what aliases would expand to and, when `record` is set, records the position of
+/// every node (only needed to locate problems, and large: one path per node).
+fn scan(source: &str, record: bool) -> (Positions, Result<bool, ScanFailure>) {
     let mut positions = Positions::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchor_sizes: HashMap<usize, u64> = HashMap::new();
@@ -225,7 +226,7 @@ fn scan(source: &str) -> (Positions, Result<bool, ScanFailure>) {
                 *next += 1;
             }
         }
-        if let Some(path) = &node_path {
+        if record && let Some(path) = &node_path {
             positions.nodes.entry(path.clone()).or_insert(Place {
                 key: key_pos,
                 value: pos,
@@ -379,7 +380,7 @@ pub(crate) fn load_bytes(bytes: &[u8], file_name: &str) -> Result<Desired, Repor
 /// Loads, validates and expands a desired-state document held in memory; `file_name` is only
 /// used in diagnostics.
 pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
-    let (positions, scanned) = scan(source);
+    let (_, scanned) = scan(source, false);
     let has_content = match scanned {
         Ok(has_content) => has_content,
         Err(failure) => {
@@ -428,6 +429,8 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
     if problems.is_empty() {
         return Ok(desired);
     }
+    // Positions are recorded in a second scan, only now that there are problems to locate.
+    let (positions, _) = scan(source, true);
     let diagnostics = problems
         .into_iter()
         .map(|problem| {
