@@ -35,8 +35,6 @@ impl Default for Options {
 
 /// Told about each change as it ends, so the command can show progress.
 pub trait Progress: Sync {
-    /// Apply is about to start `total` changes.
-    fn start(&self, total: usize);
     /// One change ended.
     fn finish(&self, outcome: &Outcome);
 }
@@ -49,7 +47,6 @@ pub async fn apply(
     options: &Options,
     progress: &dyn Progress,
 ) -> Report {
-    progress.start(plan.changes.len());
     let run = execute::Run {
         client,
         secrets,

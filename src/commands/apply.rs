@@ -1,6 +1,6 @@
 //! `vapiform apply`: plan (or load a saved plan), confirm, apply, verify, report.
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::io::{BufRead as _, Write as _};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -81,12 +81,21 @@ pub(super) async fn run(
         account.close().await;
         return Ok(Exit::Success);
     }
+    let (secrets, missing) = super::secrets(plan.changes.iter().filter_map(|c| c.write.body()));
+    if !missing.is_empty() {
+        writeln!(
+            console.err,
+            "error: the plan needs environment variables that are not set: {}; nothing was written",
+            missing.join(", ")
+        )?;
+        account.close().await;
+        return Ok(Exit::Error);
+    }
     if !args.yes && !confirm(console)? {
         account.close().await;
         return Ok(Exit::Error);
     }
 
-    let secrets = super::secrets(plan.changes.iter().filter_map(|c| c.write.body()));
     let options = apply::Options {
         verify_timeout: Duration::from_secs(args.verify_timeout),
     };
@@ -107,7 +116,7 @@ pub(super) async fn run(
 
 /// Asks on a terminal; refuses when standard input is not one.
 fn confirm(console: &mut Console) -> anyhow::Result<bool> {
-    if !console.interactive || !std::io::stdin().is_terminal() {
+    if !console.interactive {
         writeln!(
             console.err,
             "error: refusing to apply without --yes: standard input is not a terminal to confirm on"
@@ -185,8 +194,6 @@ impl<'a> Reporter<'a> {
 }
 
 impl Progress for Reporter<'_> {
-    fn start(&self, _total: usize) {}
-
     fn finish(&self, outcome: &Outcome) {
         if let Some(bar) = &self.bar {
             bar.inc(1);

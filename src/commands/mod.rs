@@ -62,16 +62,26 @@ fn load(path: &Path, console: &mut Console) -> io::Result<Option<Desired>> {
     }
 }
 
-/// The values of the `${env.NAME}` variables that are set. Missing ones are reported by the
-/// planner (or when the write is sent), naming the assistant that needs them.
+/// The values of the `${env.NAME}` variables the bodies reference that are set, and the
+/// names of those that are not.
 fn secrets<'a>(
     bodies: impl IntoIterator<Item = &'a serde_json::Map<String, serde_json::Value>>,
-) -> Secrets {
-    bodies
+) -> (Secrets, Vec<String>) {
+    let names: std::collections::BTreeSet<String> = bodies
         .into_iter()
         .flat_map(|body| placeholder::env_references(&serde_json::Value::Object(body.clone())))
-        .filter_map(|name| std::env::var(&name).ok().map(|value| (name, value)))
-        .collect()
+        .collect();
+    let mut secrets = Secrets::new();
+    let mut missing = Vec::new();
+    for name in names {
+        match std::env::var(&name) {
+            Ok(value) => {
+                secrets.insert(name, value);
+            }
+            Err(_) => missing.push(name),
+        }
+    }
+    (secrets, missing)
 }
 
 /// A plan in the chosen format.

@@ -49,6 +49,7 @@ pub(super) async fn make(
     let account = Account::connect(global, &Pace::READ).await?;
     let live = account.read().await;
     account.close().await;
-    let secrets = super::secrets(desired.assistants.values().map(|a| &a.body));
+    // Unset variables are reported by the planner, naming the assistant that needs them.
+    let (secrets, _) = super::secrets(desired.assistants.values().map(|a| &a.body));
     Ok(Some(plan::plan(&desired, &live?, &secrets, options)?))
 }

@@ -375,3 +375,31 @@ async fn an_apply_killed_midway_converges_when_run_again() {
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     running.shutdown().await;
 }
+
+#[test]
+fn a_saved_plan_needing_an_unset_variable_writes_nothing() {
+    let workspace = Workspace::quickstart();
+    let file = workspace.read("vapiform.yaml").replace(
+        "    voice: {provider: vapi, voiceId: Elliot}\n\nassistants:",
+        "    voice: {provider: vapi, voiceId: Elliot}\n    server: {url: \"https://hooks.example.com\", headers: {x-token: \"${env.HOOK_TOKEN}\"}}\n\nassistants:",
+    );
+    workspace.write("vapiform.yaml", &file);
+    workspace
+        .sandbox()
+        .env("HOOK_TOKEN", "t0k3n")
+        .args(["plan", "--out", "plan.json"])
+        .run()
+        .code(0);
+    let before = workspace.read("account.json");
+    let run = workspace
+        .sandbox()
+        .args(["apply", "--plan", "plan.json", "--yes"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("HOOK_TOKEN") && run.stderr.contains("nothing was written"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(workspace.read("account.json"), before);
+}
