@@ -75,6 +75,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// The problem with a reference to a `what` that `section` does not declare, if it is one.
+fn unknown_reference(
+    name: &str,
+    declared: &BTreeSet<String>,
+    what: &str,
+    section: &str,
+) -> Option<String> {
+    if declared.contains(name) {
+        return None;
+    }
+    let known: Vec<&str> = declared.iter().map(String::as_str).collect();
+    let hint = closest(name, &known)
+        .map(|g| format!(", did you mean `{g}`?"))
+        .unwrap_or_default();
+    Some(format!(
+        "unknown {what} `{name}`: it is not declared under `{section}`{hint}"
+    ))
+}
+
 /// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
 pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let lower = word.to_lowercase();
@@ -474,34 +493,18 @@ impl Checker {
             match key.as_str() {
                 "template" => {
                     if let Some(name) = self.expect_string(field, &field_path, "`template`")
-                        && !self.templates.contains(name)
+                        && let Some(problem) =
+                            unknown_reference(name, &self.templates, "template", "templates")
                     {
-                        let known: Vec<&str> = self.templates.iter().map(String::as_str).collect();
-                        let hint = closest(name, &known)
-                            .map(|g| format!(", did you mean `{g}`?"))
-                            .unwrap_or_default();
-                        self.push(Problem::value(
-                                &field_path,
-                                format!(
-                                    "unknown template `{name}`: it is not declared under `templates`{hint}"
-                                ),
-                            ));
+                        self.push(Problem::value(&field_path, problem));
                     }
                 }
                 "shared" => {
                     if let Some(name) = self.expect_string(field, &field_path, "`shared`")
-                        && !self.shared.contains(name)
+                        && let Some(problem) =
+                            unknown_reference(name, &self.shared, "shared assistant", "assistants")
                     {
-                        let known: Vec<&str> = self.shared.iter().map(String::as_str).collect();
-                        let hint = closest(name, &known)
-                            .map(|g| format!(", did you mean `{g}`?"))
-                            .unwrap_or_default();
-                        self.push(Problem::value(
-                                &field_path,
-                                format!(
-                                    "unknown shared assistant `{name}`: it is not declared under `assistants`{hint}"
-                                ),
-                            ));
+                        self.push(Problem::value(&field_path, problem));
                     }
                 }
                 "id" => self.expect_id(field, &field_path, "`id`"),

@@ -379,11 +379,7 @@ async fn an_apply_killed_midway_converges_when_run_again() {
 #[test]
 fn a_saved_plan_needing_an_unset_variable_writes_nothing() {
     let workspace = Workspace::quickstart();
-    let file = workspace.read("vapiform.yaml").replace(
-        "    voice: {provider: vapi, voiceId: Elliot}\n\nassistants:",
-        "    voice: {provider: vapi, voiceId: Elliot}\n    server: {url: \"https://hooks.example.com\", headers: {x-token: \"${env.HOOK_TOKEN}\"}}\n\nassistants:",
-    );
-    workspace.write("vapiform.yaml", &file);
+    workspace.add_hook_token();
     workspace
         .sandbox()
         .env("HOOK_TOKEN", "t0k3n")

@@ -124,11 +124,7 @@ fn a_missing_env_variable_is_an_error_at_plan_time_naming_the_assistant() {
 fn env_values_never_appear_in_plans_and_changes_show_as_sensitive() {
     let secret = "s3cr3t-hook-value-91c2";
     let workspace = Workspace::quickstart();
-    let file = workspace.read("vapiform.yaml").replace(
-        "    voice: {provider: vapi, voiceId: Elliot}\n\nassistants:",
-        "    voice: {provider: vapi, voiceId: Elliot}\n    server: {url: \"https://hooks.example.com\", headers: {x-token: \"${env.HOOK_TOKEN}\"}}\n\nassistants:",
-    );
-    workspace.write("vapiform.yaml", &file);
+    workspace.add_hook_token();
     for format in ["text", "markdown", "json"] {
         let run = workspace
             .sandbox()

@@ -24,11 +24,7 @@ fn clean(run: &Run, what: &str) {
 #[test]
 fn no_command_leaks_the_key_or_an_env_secret() {
     let workspace = Workspace::quickstart();
-    let file = workspace.read("vapiform.yaml").replace(
-        "    voice: {provider: vapi, voiceId: Elliot}\n\nassistants:",
-        "    voice: {provider: vapi, voiceId: Elliot}\n    server: {url: \"https://hooks.example.com\", headers: {x-token: \"${env.HOOK_TOKEN}\"}}\n\nassistants:",
-    );
-    workspace.write("vapiform.yaml", &file);
+    workspace.add_hook_token();
     let vapiform = || workspace.sandbox().env("HOOK_TOKEN", SECRET).args(["-vvv"]);
 
     clean(&vapiform().args(["validate"]).run().code(0), "validate");
@@ -94,10 +90,13 @@ fn no_command_leaks_the_key_or_an_env_secret() {
         "completions",
     );
     // Errors too: a rejected write names the request, not the key.
-    let broken = file.replace(
-        "voiceId: Elliot}\n    server",
-        "voiceId: Elliot}\n    voicemailMessage: {not: text}\n    server",
+    let broken = workspace.read("vapiform.yaml").replace(
+        "voice: {provider: vapi, voiceId: Elliot}\n    server",
+        "voice: {provider: no-such-voice, voiceId: x}\n    server",
     );
+    assert!(broken.contains("no-such-voice"), "the file was broken");
     workspace.write("vapiform.yaml", &broken);
-    clean(&vapiform().args(["apply", "--yes"]).run(), "failing apply");
+    let run = vapiform().args(["apply", "--yes"]).run().code(3);
+    assert!(run.stdout.contains("400 Bad Request"), "{}", run.stdout);
+    clean(&run, "failing apply");
 }

@@ -34,6 +34,19 @@ impl Workspace {
         workspace
     }
 
+    /// Gives the quickstart template a webhook whose header is the secret `${env.HOOK_TOKEN}`.
+    pub fn add_hook_token(&self) {
+        let file = self.read("vapiform.yaml").replace(
+            "    voice: {provider: vapi, voiceId: Elliot}\n\nassistants:",
+            "    voice: {provider: vapi, voiceId: Elliot}\n    server: {url: \"https://hooks.example.com\", headers: {x-token: \"${env.HOOK_TOKEN}\"}}\n\nassistants:",
+        );
+        assert!(
+            file.contains("HOOK_TOKEN"),
+            "the quickstart template changed"
+        );
+        self.write("vapiform.yaml", &file);
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
