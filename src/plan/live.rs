@@ -36,12 +36,17 @@ pub fn label_value(key: &str) -> Value {
     serde_json::json!({ "key": key })
 }
 
-/// The address key of a number: its E.164 form, else its SIP URI, else its id.
+/// The address key of a number: its E.164 form, else its SIP URI, else its id. A number
+/// stored without its `+` (as some carriers' imports leave it) is read as E.164 digits.
 pub fn number_key(number: &PhoneNumber) -> String {
     number
         .number
         .as_deref()
-        .and_then(|n| normalize_number(n).ok())
+        .and_then(|n| {
+            normalize_number(n)
+                .or_else(|_| normalize_number(&format!("+{n}")))
+                .ok()
+        })
         .or_else(|| number.sip_uri.clone())
         .unwrap_or_else(|| number.id.clone())
 }
@@ -75,5 +80,43 @@ impl<'a> Index<'a> {
             by_label,
             numbers,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(value: Option<&str>, sip: Option<&str>) -> PhoneNumber {
+        PhoneNumber {
+            id: "id-1".into(),
+            provider: "telnyx".into(),
+            number: value.map(str::to_owned),
+            name: None,
+            assistant_id: None,
+            squad_id: None,
+            workflow_id: None,
+            sip_uri: sip.map(str::to_owned),
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            other: serde_json::Map::new(),
+        }
+    }
+
+    #[test]
+    fn numbers_are_keyed_by_e164_with_or_without_the_plus() {
+        assert_eq!(
+            number_key(&number(Some("+1 (415) 555-0100"), None)),
+            "+14155550100"
+        );
+        assert_eq!(
+            number_key(&number(Some("14155550100"), None)),
+            "+14155550100"
+        );
+        assert_eq!(
+            number_key(&number(None, Some("sip:desk@example.sip.vapi.ai"))),
+            "sip:desk@example.sip.vapi.ai"
+        );
+        assert_eq!(number_key(&number(Some("desk"), None)), "id-1");
     }
 }
