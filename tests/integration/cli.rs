@@ -162,3 +162,24 @@ fn an_unreachable_api_is_a_clear_error() {
         .code(1);
     assert!(run.stderr.contains("GET /"), "{}", run.stderr);
 }
+
+#[test]
+fn help_texts_read_well() {
+    let workspace = Workspace::new();
+    for command in ["plan", "apply", "sim"] {
+        let run = workspace
+            .vapiform()
+            .env("COLUMNS", "100")
+            .args([command, "--help"])
+            .run()
+            .code(0);
+        insta::assert_snapshot!(format!("help_{command}"), run.stdout);
+    }
+    let run = workspace
+        .vapiform()
+        .env("COLUMNS", "100")
+        .args(["--help"])
+        .run()
+        .code(0);
+    insta::assert_snapshot!("help", run.stdout);
+}
