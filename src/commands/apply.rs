@@ -91,9 +91,16 @@ pub(super) async fn run(
         account.close().await;
         return Ok(Exit::Error);
     }
-    if !args.yes && !confirm(console)? {
-        account.close().await;
-        return Ok(Exit::Error);
+    if !args.yes {
+        if args.format == Format::Json && console.interactive {
+            // Standard output carries only the JSON report; show the plan being confirmed here.
+            let text = render::plan_text(&plan, console.color);
+            console.err.write_all(text.as_bytes())?;
+        }
+        if !confirm(console)? {
+            account.close().await;
+            return Ok(Exit::Error);
+        }
     }
 
     let options = apply::Options {
