@@ -832,15 +832,45 @@ ignore:
         }
     }
 
+    /// Loads within the time bound; an error must be located.
+    fn load_quickly(load: impl FnOnce() -> Result<Desired, Report>) {
+        let started = std::time::Instant::now();
+        let result = load();
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+        assert_located(result);
+    }
+
+    /// A hostile document: deep nesting, a huge string, and an alias fan-out.
+    fn hostile(depth: usize, size: usize, fanout: usize, levels: usize) -> String {
+        use std::fmt::Write as _;
+        let mut text = format!(
+            "version: 1\nnested: {}\nhuge: \"{}\"\n",
+            "[".repeat(depth),
+            "a".repeat(size)
+        );
+        text.push_str("l0: &l0 [x]\n");
+        for level in 1..levels {
+            let refs = vec![format!("*l{}", level - 1); fanout].join(",");
+            let _ = writeln!(text, "l{level}: &l{level} [{refs}]");
+        }
+        text
+    }
+
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            assert_located(load_bytes(&bytes, "f.yaml"));
+            load_quickly(|| load_bytes(&bytes, "f.yaml"));
         }
 
         #[test]
         fn arbitrary_text_never_panics(text in "[ -~\n\t:{}\\[\\],&*!|>#'\"-]{0,200}") {
-            assert_located(load_str(&text, "f.yaml"));
+            load_quickly(|| load_str(&text, "f.yaml"));
+        }
+
+        #[test]
+        fn truncated_files_never_panic(cut in 0usize..DESIGN_EXAMPLE.len()) {
+            load_quickly(|| load_bytes(&DESIGN_EXAMPLE.as_bytes()[..cut], "f.yaml"));
         }
 
         #[test]
@@ -849,7 +879,27 @@ ignore:
             insert in "[ -~\n\t]{0,12}",
             delete in 0usize..20,
         ) {
-            assert_located(load_str(&mutate(DESIGN_EXAMPLE, at, &insert, delete), "f.yaml"));
+            load_quickly(|| load_str(&mutate(DESIGN_EXAMPLE, at, &insert, delete), "f.yaml"));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn hostile_documents_are_refused_quickly(
+            depth in 0usize..5000,
+            size in 0usize..1_000_000,
+            fanout in 1usize..12,
+            levels in 1usize..12,
+        ) {
+            let text = hostile(depth, size, fanout, levels);
+            let started = std::time::Instant::now();
+            let result = load_str(&text, "f.yaml");
+            let took = started.elapsed();
+            prop_assert!(took < std::time::Duration::from_secs(2), "took {:?}", took);
+            prop_assert!(result.is_err(), "unknown top-level fields are an error");
+            assert_located(result);
         }
     }
 }
