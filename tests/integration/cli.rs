@@ -132,6 +132,16 @@ fn bad_arguments_exit_1_not_2() {
         .args(["plan", "--target", "nonsense"])
         .run()
         .code(1);
+    let run = Workspace::new()
+        .vapiform()
+        .args(["sim", "--error-rate", "2"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("--error-rate must be between 0 and 1"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -182,4 +192,56 @@ fn help_texts_read_well() {
         .run()
         .code(0);
     insta::assert_snapshot!("help", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_serves_an_account_file_that_plan_reads() {
+    use std::io::{BufRead as _, BufReader};
+    let workspace = Workspace::quickstart();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vapiform"))
+        .current_dir(workspace.path("."))
+        .args([
+            "sim",
+            "--state",
+            "account.json",
+            "--listen",
+            "127.0.0.1:0",
+            "--latency-ms",
+            "5",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sim starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("vapiform sim listening on ")
+        .expect("the URL is printed")
+        .to_owned();
+
+    let run = workspace
+        .vapiform()
+        .args(["--api-url", &url, "plan", "--detailed-exitcode"])
+        .run_async()
+        .await;
+    let stats: serde_json::Value = reqwest::get(format!("{url}/__sim/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let run = run.code(2);
+    assert!(
+        run.stdout
+            .starts_with("Plan: 2 to create, 1 to update, 1 to assign, 2 to reassign."),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(stats["by_route"]["GET /phone-number"], 1, "{stats}");
+    assert_eq!(stats["by_route"]["GET /assistant"], 1, "{stats}");
 }
