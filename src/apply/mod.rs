@@ -11,7 +11,9 @@ mod verify;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures::future::join_all;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::StreamExt as _;
 
 pub use report::{FORMAT_VERSION, Outcome, Report, Status, Totals};
 
@@ -23,12 +25,17 @@ use crate::vapi::Client;
 pub struct Options {
     /// How long to keep reading an object back before calling it unverified.
     pub verify_timeout: Duration,
+    /// Changes in progress at once (each one write, then its read-back). Bounding changes,
+    /// not only requests, lets each finish soon after it starts, so progress is steady and an
+    /// interrupted apply leaves verified work behind.
+    pub concurrency: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             verify_timeout: Duration::from_secs(30),
+            concurrency: 8,
         }
     }
 }
@@ -54,7 +61,7 @@ pub async fn apply(
     };
     let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
     let mut created: HashMap<Address, String> = HashMap::new();
-    let mut stopped = false;
+    let stopped = AtomicBool::new(false);
     for phase in [
         Phase::Assistants,
         Phase::Routing,
@@ -68,44 +75,47 @@ pub async fn apply(
             .filter(|(_, c)| Phase::of(c) == phase)
             .collect();
         let earlier_failed = outcomes.values().any(|o| o.status != Status::Applied);
-        let results = join_all(members.iter().map(|(i, change)| {
-            let blocked = if stopped {
-                Some((
-                    Status::NotAttempted,
-                    "apply stopped: the API key was rejected".to_owned(),
-                ))
-            } else {
-                blocker(change, phase, earlier_failed, &created)
-            };
-            let run = &run;
-            let created = &created;
-            async move {
-                let (outcome, fatal) = match blocked {
-                    Some((status, detail)) => (
+        let results: Vec<(usize, Outcome)> =
+            futures::stream::iter(members.iter().map(|(i, change)| {
+                let (run, created, stopped) = (&run, &created, &stopped);
+                async move {
+                    let blocked = if stopped.load(Ordering::Relaxed) {
+                        Some((
+                            Status::NotAttempted,
+                            "apply stopped: the API key was rejected".to_owned(),
+                        ))
+                    } else {
+                        blocker(change, phase, earlier_failed, created)
+                    };
+                    let outcome = if let Some((status, detail)) = blocked {
                         Outcome {
                             address: change.address.clone(),
                             action: change.action,
                             status,
                             id: None,
                             detail: Some(detail),
-                        },
-                        false,
-                    ),
-                    None => run.change(change, created).await,
-                };
-                progress.finish(&outcome);
-                (*i, outcome, fatal)
-            }
-        }))
-        .await;
-        for (i, outcome, fatal) in results {
+                        }
+                    } else {
+                        let (outcome, fatal) = run.change(change, created).await;
+                        if fatal {
+                            stopped.store(true, Ordering::Relaxed);
+                        }
+                        outcome
+                    };
+                    progress.finish(&outcome);
+                    (*i, outcome)
+                }
+            }))
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        for (i, outcome) in results {
             if outcome.status == Status::Applied
                 && let (Write::CreateAssistant { .. }, Some(id)) =
                     (&plan.changes[i].write, &outcome.id)
             {
                 created.insert(outcome.address.clone(), id.clone());
             }
-            stopped |= fatal;
             outcomes.insert(i, outcome);
         }
     }

@@ -105,6 +105,7 @@ pub(super) async fn run(
 
     let options = apply::Options {
         verify_timeout: Duration::from_secs(args.verify_timeout),
+        concurrency: usize::from(args.concurrency),
     };
     let report = {
         let progress = Reporter::new(console, args.format, plan.changes.len());

@@ -332,8 +332,7 @@ async fn an_apply_killed_midway_converges_when_run_again() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // 240 writes and their 240 read-backs at 50 per second take about 10 s; the creates are
-    // sent first, so stop it about halfway through them.
+    // 240 writes and their 240 read-backs at 50 per second take about 10 s: stop it early.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     child.kill().unwrap();
     child.wait().unwrap();
