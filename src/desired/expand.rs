@@ -109,6 +109,27 @@ fn unknown_message(unfilled: &Unfilled) -> String {
     }
 }
 
+/// Reports every placeholder left unfilled under `base`: an unknown kind by the shared
+/// message, a known one used where it cannot be by `misplaced`.
+fn report_unfilled(
+    unresolved: Vec<Unresolved>,
+    base: &Path,
+    problems: &mut Vec<Problem>,
+    misplaced: impl Fn(&Unfilled) -> String,
+) {
+    for string in unresolved {
+        for unfilled in &string.unfilled {
+            let message = if is_unknown(unfilled) {
+                unknown_message(unfilled)
+            } else {
+                misplaced(unfilled)
+            };
+            problems.push(Problem::value(&join(base, &string.at), message));
+        }
+    }
+}
+
+/// Whether the placeholder names no kind vapiform knows, as opposed to a known one misplaced.
 fn is_unknown(unfilled: &Unfilled) -> bool {
     !unfilled.closed || kind(&unfilled.name) == Kind::Unknown
 }
@@ -167,19 +188,12 @@ fn shared_assistant(
         &Path::root(),
         &mut unresolved,
     );
-    for string in unresolved {
-        for unfilled in &string.unfilled {
-            let message = if is_unknown(unfilled) {
-                unknown_message(unfilled)
-            } else {
-                format!(
-                    "`${{{}}}` cannot be used in shared assistant `{key}`: a shared assistant belongs to no business, so only `${{env.NAME}}` is available",
-                    unfilled.name
-                )
-            };
-            problems.push(Problem::value(&join(&base, &string.at), message));
-        }
-    }
+    report_unfilled(unresolved, &base, problems, |unfilled| {
+        format!(
+            "`${{{}}}` cannot be used in shared assistant `{key}`: a shared assistant belongs to no business, so only `${{env.NAME}}` is available",
+            unfilled.name
+        )
+    });
     let body = into_map(expanded);
     check_name(&body, &base, problems);
     ManagedAssistant {
@@ -274,19 +288,12 @@ fn business_assistant(
                 &mut unresolved,
             );
             let spec_path = assistant_path.key("spec");
-            for string in unresolved {
-                for unfilled in &string.unfilled {
-                    let message = if is_unknown(unfilled) {
-                        unknown_message(unfilled)
-                    } else {
-                        format!(
-                            "`${{{}}}` cannot be used in a `spec`: only a `template` takes `vars`",
-                            unfilled.name
-                        )
-                    };
-                    problems.push(Problem::value(&join(&spec_path, &string.at), message));
-                }
-            }
+            report_unfilled(unresolved, &spec_path, problems, |unfilled| {
+                format!(
+                    "`${{{}}}` cannot be used in a `spec`: only a `template` takes `vars`",
+                    unfilled.name
+                )
+            });
             (expanded, spec.adopt.clone())
         }
         AssistantSpec::Existing(_) | AssistantSpec::Shared(_) => return None,
