@@ -7,7 +7,7 @@ use super::live::{self, Live};
 use super::model::{Address, Plan, Precondition};
 
 /// A change whose precondition no longer holds.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stale {
     /// The change's object.
     pub address: Address,

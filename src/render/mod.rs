@@ -23,8 +23,8 @@ pub enum Format {
 
 /// Pretty JSON with a trailing newline.
 pub fn json<T: serde::Serialize>(value: &T) -> String {
-    let mut text =
-        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut text = serde_json::to_string_pretty(value)
+        .expect("plans, reports and schemas serialise: every map key is a string");
     text.push('\n');
     text
 }

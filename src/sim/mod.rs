@@ -196,11 +196,6 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// The address actually bound.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// Request counts so far.
     pub fn stats(&self) -> Stats {
         self.stats.lock().expect("stats lock").clone()

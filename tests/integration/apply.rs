@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vapiform::sim::{self, Account, Options};
+use vapiform::sim::{Account, Options};
 
-use crate::support::{Workspace, id_of, labelled, route_of, telnyx_number};
+use crate::support::{Workspace, id_of, labelled, route_of, serve, telnyx_number};
 
 /// Asserts a second plan finds nothing to do.
 #[track_caller]
@@ -264,9 +264,7 @@ async fn apply_converges_under_errors_rate_limits_and_read_lag() {
         seed: 7,
         ..Options::default()
     };
-    let running = sim::start(options).await.unwrap();
-    let workspace = Workspace::new();
-    workspace.write("vapiform.yaml", &file);
+    let (running, workspace) = serve(options, &file).await;
     let url = running.url();
     let args = [
         "--api-url",
@@ -312,9 +310,7 @@ async fn an_apply_killed_midway_converges_when_run_again() {
         seed: 11,
         ..Options::default()
     };
-    let running = sim::start(options).await.unwrap();
-    let workspace = Workspace::new();
-    workspace.write("vapiform.yaml", &file);
+    let (running, workspace) = serve(options, &file).await;
     let url = running.url();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vapiform"))
         .current_dir(workspace.path("."))

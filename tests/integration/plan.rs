@@ -4,7 +4,7 @@ use serde_json::Value;
 use std::fmt::Write as _;
 use vapiform::sim::{self, Account, Options};
 
-use crate::support::{KEY, Workspace, telnyx_number};
+use crate::support::{KEY, Workspace, serve, telnyx_number};
 
 #[test]
 fn quickstart_plan_tells_the_story() {
@@ -175,14 +175,11 @@ fn many_businesses(n: usize) -> (Account, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_reads_with_list_calls_only_and_never_writes() {
     let (account, file) = many_businesses(1200);
-    let running = sim::start(Options {
+    let options = Options {
         account: Some(account),
         ..Options::default()
-    })
-    .await
-    .unwrap();
-    let workspace = Workspace::new();
-    workspace.write("vapiform.yaml", &file);
+    };
+    let (running, workspace) = serve(options, &file).await;
     let run = workspace
         .vapiform()
         .args(["--api-url", &running.url(), "plan", "--allow-mass-change"])
@@ -211,14 +208,11 @@ async fn plan_reads_with_list_calls_only_and_never_writes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_mass_change_rule_refuses_with_exit_5() {
     let (account, file) = many_businesses(11);
-    let running = sim::start(Options {
+    let options = Options {
         account: Some(account),
         ..Options::default()
-    })
-    .await
-    .unwrap();
-    let workspace = Workspace::new();
-    workspace.write("vapiform.yaml", &file);
+    };
+    let (running, workspace) = serve(options, &file).await;
     let url = running.url();
     let run = workspace
         .vapiform()

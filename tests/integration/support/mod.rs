@@ -90,6 +90,19 @@ impl Workspace {
     }
 }
 
+/// A simulator started with `options`, and a workspace holding `file` as `vapiform.yaml`.
+pub async fn serve(
+    options: vapiform::sim::Options,
+    file: &str,
+) -> (vapiform::sim::Running, Workspace) {
+    let running = vapiform::sim::start(options)
+        .await
+        .expect("simulator starts");
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", file);
+    (running, workspace)
+}
+
 /// A path under `examples/`.
 pub fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
