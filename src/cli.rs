@@ -150,18 +150,34 @@ pub struct ApplyArgs {
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
-    /// Requests per second.
-    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    /// Most requests per second, across every request apply sends.
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = positive_rate)]
     pub rps: f64,
     /// Delete labelled assistants no longer declared, as if the file said `prune: true`.
-    #[arg(long)]
+    /// A saved plan already decided this, so not with --plan.
+    #[arg(long, conflicts_with = "plan")]
     pub prune: bool,
-    /// Do not refuse a plan with more routing changes than the mass-change limit.
-    #[arg(long)]
+    /// Do not refuse a plan with more routing changes than the mass-change limit. A saved plan
+    /// already decided this, so not with --plan.
+    #[arg(long, conflicts_with = "plan")]
     pub allow_mass_change: bool,
+    /// Write nothing unless the fresh plan's digest is D: apply exactly the plan a review
+    /// approved, or nothing (exit 4).
+    #[arg(long, value_name = "D", conflicts_with = "plan")]
+    pub expect_digest: Option<String>,
     /// Seconds to keep reading a written object back before calling it unverified.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub verify_timeout: u64,
+}
+
+/// A rate: a finite number above zero.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a rate: expected a number above 0, like 10 or 2.5"
+        )),
+    }
 }
 
 /// `vapiform show`.
@@ -204,7 +220,7 @@ pub struct SimArgs {
     #[arg(long, value_name = "P", default_value_t = 0.0)]
     pub error_rate: f64,
     /// Requests per second above which requests get 429 with Retry-After.
-    #[arg(long, value_name = "RPS")]
+    #[arg(long, value_name = "RPS", value_parser = positive_rate)]
     pub rate_limit: Option<f64>,
     /// Milliseconds after a write during which reads still return the old object.
     #[arg(long, value_name = "N", default_value_t = 0)]

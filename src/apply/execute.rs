@@ -34,13 +34,7 @@ impl Run<'_> {
         change: &Change,
         created: &HashMap<Address, String>,
     ) -> (Outcome, bool) {
-        let outcome = |status, id: Option<String>, detail: Option<String>| Outcome {
-            address: change.address.clone(),
-            action: change.action,
-            status,
-            id,
-            detail,
-        };
+        let outcome = |status, id, detail| Outcome::of(change, status, id, detail);
         match self.send(change, created).await {
             Ok((id, Verdict::Verified)) => (outcome(Status::Applied, Some(id), None), false),
             Ok((id, Verdict::Differs(detail))) => {
@@ -60,12 +54,8 @@ impl Run<'_> {
     ) -> Result<(String, Verdict), Failure> {
         let timeout = self.options.verify_timeout;
         match &change.write {
-            Write::CreateAssistant { body } => {
+            Write::CreateAssistant { key, body } => {
                 let sent = self.resolve(body)?;
-                let key = match &change.address {
-                    Address::Assistant(key) => key.as_str(),
-                    Address::Number(_) => "",
-                };
                 let id = self.create_assistant(&sent, key).await?;
                 let verdict =
                     verify::until_equal(&sent, body, timeout, || self.read_assistant(&id)).await;

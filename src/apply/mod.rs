@@ -2,22 +2,22 @@
 //!
 //! Apply makes no planning decisions: it sends each change's write in the plan's phase order
 //! (assistants, routing, unlinks, deletes), resolves the ids of assistants it creates for the
-//! numbers that route to them, and reports how each change ended.
+//! numbers that route to them, and reports how each change ended. Whether the plan may run at
+//! all (stale, refused) is decided before, by [`crate::plan::recheck`].
 
 mod execute;
 mod report;
 mod verify;
 
-use std::collections::HashMap;
-use std::time::Duration;
-
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use futures::StreamExt as _;
 
 pub use report::{FORMAT_VERSION, Outcome, Report, Status, Totals};
 
-use crate::plan::{Action, Address, Change, Plan, Secrets, Target, Write};
+use crate::plan::{Address, Change, Phase, Plan, Secrets, Target, Write};
 use crate::vapi::Client;
 
 /// How apply behaves.
@@ -46,9 +46,12 @@ pub trait Progress: Sync {
     fn finish(&self, outcome: &Outcome);
 }
 
-/// Applies `plan`. `secrets` holds the values of the `${env.*}` references its writes contain.
+/// Applies `plan` in its order, phase after phase. `applied` holds the changes a recheck found
+/// already in effect (by index, with their object's id): they are reported and not sent.
+/// `secrets` holds the values of the `${env.*}` references the writes contain.
 pub async fn apply(
     plan: &Plan,
+    applied: &BTreeMap<usize, String>,
     client: &Client,
     secrets: &Secrets,
     options: &Options,
@@ -59,56 +62,51 @@ pub async fn apply(
         secrets,
         options,
     };
-    let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
+    let mut outcomes: BTreeMap<usize, Outcome> = BTreeMap::new();
     let mut created: HashMap<Address, String> = HashMap::new();
+    for (&i, id) in applied {
+        let change = &plan.changes[i];
+        if matches!(change.write, Write::CreateAssistant { .. }) {
+            created.insert(change.address.clone(), id.clone());
+        }
+        let outcome = Outcome::of(change, Status::AlreadyApplied, Some(id.clone()), None);
+        progress.finish(&outcome);
+        outcomes.insert(i, outcome);
+    }
     let stopped = AtomicBool::new(false);
-    for phase in [
-        Phase::Assistants,
-        Phase::Routing,
-        Phase::Unlinks,
-        Phase::Deletes,
-    ] {
-        let members: Vec<(usize, &Change)> = plan
+    for phase in Phase::ALL {
+        let earlier_failed = outcomes.values().any(|o| !o.status.converged());
+        let members = plan
             .changes
             .iter()
             .enumerate()
-            .filter(|(_, c)| Phase::of(c) == phase)
-            .collect();
-        let earlier_failed = outcomes.values().any(|o| o.status != Status::Applied);
-        let results: Vec<(usize, Outcome)> =
-            futures::stream::iter(members.iter().map(|(i, change)| {
-                let (run, created, stopped) = (&run, &created, &stopped);
-                async move {
-                    let blocked = if stopped.load(Ordering::Relaxed) {
-                        Some((
-                            Status::NotAttempted,
-                            "apply stopped: the API key was rejected".to_owned(),
-                        ))
-                    } else {
-                        blocker(change, phase, earlier_failed, created)
-                    };
-                    let outcome = if let Some((status, detail)) = blocked {
-                        Outcome {
-                            address: change.address.clone(),
-                            action: change.action,
-                            status,
-                            id: None,
-                            detail: Some(detail),
-                        }
-                    } else {
-                        let (outcome, fatal) = run.change(change, created).await;
-                        if fatal {
-                            stopped.store(true, Ordering::Relaxed);
-                        }
-                        outcome
-                    };
-                    progress.finish(&outcome);
-                    (*i, outcome)
-                }
-            }))
-            .buffer_unordered(options.concurrency.max(1))
-            .collect()
-            .await;
+            .filter(|(i, c)| c.phase == phase && !applied.contains_key(i));
+        let results: Vec<(usize, Outcome)> = futures::stream::iter(members.map(|(i, change)| {
+            let (run, created, stopped) = (&run, &created, &stopped);
+            async move {
+                let outcome = if stopped.load(Ordering::Relaxed) {
+                    Outcome::of(
+                        change,
+                        Status::NotAttempted,
+                        None,
+                        Some("apply stopped: the API key was rejected".to_owned()),
+                    )
+                } else if let Some(reason) = blocker(change, earlier_failed, created) {
+                    Outcome::of(change, Status::Skipped, None, Some(reason))
+                } else {
+                    let (outcome, fatal) = run.change(change, created).await;
+                    if fatal {
+                        stopped.store(true, Ordering::Relaxed);
+                    }
+                    outcome
+                };
+                progress.finish(&outcome);
+                (i, outcome)
+            }
+        }))
+        .buffer_unordered(options.concurrency.max(1))
+        .collect()
+        .await;
         for (i, outcome) in results {
             if outcome.status == Status::Applied
                 && let (Write::CreateAssistant { .. }, Some(id)) =
@@ -119,53 +117,23 @@ pub async fn apply(
             outcomes.insert(i, outcome);
         }
     }
-    let mut ordered: Vec<(usize, Outcome)> = outcomes.into_iter().collect();
-    ordered.sort_by_key(|(i, _)| *i);
-    Report::new(ordered.into_iter().map(|(_, o)| o).collect())
+    Report::new(outcomes.into_values().collect())
 }
 
-/// Why a change cannot be sent, if it cannot.
+/// Why a change cannot be sent, if it cannot: the assistant it routes to was not created, or
+/// (for a delete) an earlier change did not apply, so a number may still route to it.
 fn blocker(
     change: &Change,
-    phase: Phase,
     earlier_failed: bool,
     created: &HashMap<Address, String>,
-) -> Option<(Status, String)> {
-    match &change.write {
-        Write::UpdateNumber {
-            route: Some(Target::Address(needed)),
-            ..
+) -> Option<String> {
+    match change.write.target() {
+        Some(Target::Address(needed)) if !created.contains_key(needed) => {
+            Some(format!("{needed} was not created"))
         }
-        | Write::CreateNumber {
-            route: Some(Target::Address(needed)),
-            ..
-        } if !created.contains_key(needed) => {
-            Some((Status::Skipped, format!("{needed} was not created")))
+        _ if change.phase == Phase::Deletes && earlier_failed => {
+            Some("an earlier change did not apply, so a number may still route to it".to_owned())
         }
-        _ if phase == Phase::Deletes && earlier_failed => Some((
-            Status::Skipped,
-            "an earlier change did not apply, so a number may still route to it".to_owned(),
-        )),
         _ => None,
-    }
-}
-
-/// The order apply works in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Assistants,
-    Routing,
-    Unlinks,
-    Deletes,
-}
-
-impl Phase {
-    fn of(change: &Change) -> Self {
-        match (&change.address, change.action) {
-            (_, Action::Delete) => Self::Deletes,
-            (_, Action::Unlink) => Self::Unlinks,
-            (Address::Assistant(_), _) => Self::Assistants,
-            (Address::Number(_), _) => Self::Routing,
-        }
     }
 }

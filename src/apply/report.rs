@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Action, Address};
+use crate::plan::{Action, Address, Change};
 
 /// The version of the JSON apply report.
 pub const FORMAT_VERSION: u32 = 1;
@@ -25,6 +25,7 @@ impl Report {
         for outcome in &outcomes {
             match outcome.status {
                 Status::Applied => totals.applied += 1,
+                Status::AlreadyApplied => totals.already_applied += 1,
                 Status::Failed => totals.failed += 1,
                 Status::Unverified => totals.unverified += 1,
                 Status::Skipped => totals.skipped += 1,
@@ -38,9 +39,9 @@ impl Report {
         }
     }
 
-    /// Whether every change was applied and verified.
+    /// Whether every change was applied and verified, or already in effect.
     pub fn converged(&self) -> bool {
-        self.outcomes.iter().all(|o| o.status == Status::Applied)
+        self.outcomes.iter().all(|o| o.status.converged())
     }
 }
 
@@ -61,12 +62,32 @@ pub struct Outcome {
     pub detail: Option<String>,
 }
 
+impl Outcome {
+    /// How `change` ended.
+    pub(crate) fn of(
+        change: &Change,
+        status: Status,
+        id: Option<String>,
+        detail: Option<String>,
+    ) -> Self {
+        Self {
+            address: change.address.clone(),
+            action: change.action,
+            status,
+            id,
+            detail,
+        }
+    }
+}
+
 /// The end state of one change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Written and read back equal.
     Applied,
+    /// Not sent: the object already held the change's end state (a re-run of a saved plan).
+    AlreadyApplied,
     /// The write failed.
     Failed,
     /// Written, but reading it back did not show the desired value in time.
@@ -82,6 +103,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Applied => "applied",
+            Self::AlreadyApplied => "already_applied",
             Self::Failed => "failed",
             Self::Unverified => "unverified",
             Self::Skipped => "skipped",
@@ -90,11 +112,20 @@ impl Status {
     }
 }
 
+impl Status {
+    /// Whether the change is in effect: applied and verified, or already applied.
+    pub fn converged(self) -> bool {
+        matches!(self, Self::Applied | Self::AlreadyApplied)
+    }
+}
+
 /// Counts per status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     /// Applied and verified.
     pub applied: usize,
+    /// Already in effect, not sent.
+    pub already_applied: usize,
     /// Failed.
     pub failed: usize,
     /// Unverified.

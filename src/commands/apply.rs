@@ -11,7 +11,7 @@ use super::{Console, show};
 use crate::apply::{self, Outcome, Progress, Report};
 use crate::cli::{ApplyArgs, Format, Global};
 use crate::exit::Exit;
-use crate::plan::{self, Safety};
+use crate::plan::{self, Live, Plan};
 use crate::render;
 
 pub(super) async fn run(
@@ -23,35 +23,18 @@ pub(super) async fn run(
         rps: args.rps,
         concurrency: usize::from(args.concurrency),
     };
-    let (plan, account) = if let Some(path) = &args.plan {
+    // One path for both sources: a plan, the account as read, then recheck and apply.
+    let (plan, live, account) = if let Some(path) = &args.plan {
         let plan = show::read(path)?;
         let account = Account::connect(global, &pace).await?;
-        let live = account.read().await?;
-        let stale = plan::check_preconditions(&plan, &live);
-        if !stale.is_empty() {
-            writeln!(
-                console.err,
-                "error: the saved plan is stale; nothing was written. Changed since it was made:"
-            )?;
-            for s in &stale {
-                writeln!(console.err, "  {}: {}", s.address, s.detail)?;
+        let live = match account.read().await {
+            Ok(live) => live,
+            Err(error) => {
+                account.close().await;
+                return Err(error);
             }
-            writeln!(
-                console.err,
-                "Run `vapiform plan` again and review the new plan."
-            )?;
-            account.close().await;
-            return Ok(Exit::StalePlan);
-        }
-        // The safety rule again, against the account as it is now.
-        let mut plan = plan;
-        let routed = live
-            .numbers
-            .iter()
-            .filter(|n| plan::live::is_routed(n))
-            .count();
-        plan.safety = Safety::evaluate(plan.safety.routing_changes, routed, args.allow_mass_change);
-        (plan, account)
+        };
+        (plan, live, account)
     } else {
         let file = args.file.clone().unwrap_or_else(|| "vapiform.yaml".into());
         let options = plan::Options {
@@ -59,27 +42,37 @@ pub(super) async fn run(
             targets: Vec::new(),
             allow_mass_change: args.allow_mass_change,
         };
-        let Some(plan) = super::plan::make(global, &file, &options, console).await? else {
+        let Some(planned) =
+            super::plan::make(global, &pace, &file, &options, args.format, console).await?
+        else {
             return Ok(Exit::Error);
         };
-        (plan, Account::connect(global, &pace).await?)
+        planned
     };
+    let exit = execute(&plan, &live, &account, args, console).await;
+    account.close().await;
+    exit
+}
 
-    let shown = super::render_plan(&plan, args.format, console.color, render::DEFAULT_MAX_BYTES);
-    if args.format != Format::Json || plan.is_empty() {
-        console.out.write_all(shown.as_bytes())?;
-    }
-    if plan.safety.refuses() {
+/// Checks the plan against the account as read, asks, applies and reports.
+async fn execute(
+    plan: &Plan,
+    live: &Live,
+    account: &Account,
+    args: &ApplyArgs,
+    console: &mut Console,
+) -> anyhow::Result<Exit> {
+    if let Some(expected) = &args.expect_digest
+        && expected != &plan.digest
+    {
+        let text = super::render_plan(plan, Format::Text, console.color, render::DEFAULT_MAX_BYTES);
+        console.err.write_all(text.as_bytes())?;
         writeln!(
             console.err,
-            "error: refused by the mass-change rule; nothing was written"
+            "error: the plan is now {}, not the expected {expected}: the file or the account changed since that plan was made (the plan above is the current one); nothing was written",
+            plan.digest
         )?;
-        account.close().await;
-        return Ok(Exit::Refused);
-    }
-    if plan.is_empty() {
-        account.close().await;
-        return Ok(Exit::Success);
+        return Ok(Exit::StalePlan);
     }
     let (secrets, missing) = super::secrets(plan.changes.iter().filter_map(|c| c.write.body()));
     if !missing.is_empty() {
@@ -88,17 +81,47 @@ pub(super) async fn run(
             "error: the plan needs environment variables that are not set: {}; nothing was written",
             missing.join(", ")
         )?;
-        account.close().await;
         return Ok(Exit::Error);
     }
-    if !args.yes {
+    let recheck = plan::recheck(plan, live, &secrets);
+    if !recheck.stale.is_empty() {
+        writeln!(
+            console.err,
+            "error: the saved plan is stale; nothing was written. Changed since it was made:"
+        )?;
+        for s in &recheck.stale {
+            writeln!(console.err, "  {}: {}", s.address, s.detail)?;
+        }
+        writeln!(
+            console.err,
+            "Run `vapiform plan` again and review the new plan."
+        )?;
+        return Ok(Exit::StalePlan);
+    }
+
+    let shown = super::render_plan(plan, args.format, console.color, render::DEFAULT_MAX_BYTES);
+    if args.format != Format::Json || plan.is_empty() {
+        console.out.write_all(shown.as_bytes())?;
+    }
+    if recheck.safety.refuses() {
+        writeln!(
+            console.err,
+            "error: refused by the mass-change rule ({} changes move callers, the limit is {}); nothing was written",
+            recheck.safety.routing_changes, recheck.safety.limit
+        )?;
+        return Ok(Exit::Refused);
+    }
+    if plan.is_empty() {
+        return Ok(Exit::Success);
+    }
+    let pending = plan.changes.len() - recheck.applied.len();
+    if pending > 0 && !args.yes {
         if args.format == Format::Json && console.interactive {
             // Standard output carries only the JSON report; show the plan being confirmed here.
-            let text = render::plan_text(&plan, console.color);
+            let text = render::plan_text(plan, console.color);
             console.err.write_all(text.as_bytes())?;
         }
         if !confirm(console)? {
-            account.close().await;
             return Ok(Exit::Error);
         }
     }
@@ -109,11 +132,18 @@ pub(super) async fn run(
     };
     let report = {
         let progress = Reporter::new(console, args.format, plan.changes.len());
-        let report = apply::apply(&plan, &account.client, &secrets, &options, &progress).await;
+        let report = apply::apply(
+            plan,
+            &recheck.applied,
+            &account.client,
+            &secrets,
+            &options,
+            &progress,
+        )
+        .await;
         progress.done();
         report
     };
-    account.close().await;
     print_report(&report, args.format, console)?;
     Ok(if report.converged() {
         Exit::Success

@@ -1,12 +1,13 @@
 //! `vapiform plan`: read the account, work out the changes, show them.
 
 use std::io::Write as _;
+use std::path::Path;
 
 use super::Console;
 use super::account::{Account, Pace};
-use crate::cli::{Global, PlanArgs};
+use crate::cli::{Format, Global, PlanArgs};
 use crate::exit::Exit;
-use crate::plan::{self, Options, Plan};
+use crate::plan::{self, Live, Options, Plan, Problem};
 
 pub(super) async fn run(
     global: &Global,
@@ -18,9 +19,19 @@ pub(super) async fn run(
         targets: args.target.clone(),
         allow_mass_change: args.allow_mass_change,
     };
-    let Some(plan) = make(global, &args.file.file, &options, console).await? else {
+    let Some((plan, _, account)) = make(
+        global,
+        &Pace::READ,
+        &args.file.file,
+        &options,
+        args.format,
+        console,
+    )
+    .await?
+    else {
         return Ok(Exit::Error);
     };
+    account.close().await;
     if let Some(out) = &args.out {
         super::write_atomically(out, &crate::render::json(&plan))?;
     }
@@ -36,20 +47,74 @@ pub(super) async fn run(
     })
 }
 
-/// Loads the file, reads the account and plans; `None` when the file has problems (printed).
+/// Loads the file, connects at `pace`, reads the account and plans; returns the plan, the
+/// account as read, and the connection. `None` when the file or the plan has problems, which
+/// are printed, all of them, each with its location.
 pub(super) async fn make(
     global: &Global,
-    file: &std::path::Path,
+    pace: &Pace,
+    file: &Path,
     options: &Options,
+    format: Format,
     console: &mut Console,
-) -> anyhow::Result<Option<Plan>> {
+) -> anyhow::Result<Option<(Plan, Live, Account)>> {
     let Some(desired) = super::load(file, console)? else {
         return Ok(None);
     };
-    let account = Account::connect(global, &Pace::READ).await?;
-    let live = account.read().await;
-    account.close().await;
+    let account = Account::connect(global, pace).await?;
+    let live = match account.read().await {
+        Ok(live) => live,
+        Err(error) => {
+            account.close().await;
+            return Err(error);
+        }
+    };
     // Unset variables are reported by the planner, naming the assistant that needs them.
     let (secrets, _) = super::secrets(desired.assistants.values().map(|a| &a.body));
-    Ok(Some(plan::plan(&desired, &live?, &secrets, options)?))
+    match plan::plan(&desired, &live, &secrets, options) {
+        Ok(plan) => Ok(Some((plan, live, account))),
+        Err(problems) => {
+            account.close().await;
+            print_problems(&problems.0, file, format, console)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Every planning problem: on stderr with its place in the file, and as a JSON `problems`
+/// document on stdout when JSON was asked for.
+fn print_problems(
+    problems: &[Problem],
+    file: &Path,
+    format: Format,
+    console: &mut Console,
+) -> anyhow::Result<()> {
+    if format == Format::Json {
+        let document = serde_json::json!({
+            "format_version": plan::FORMAT_VERSION,
+            "problems": problems,
+        });
+        console
+            .out
+            .write_all(crate::render::json(&document).as_bytes())?;
+    }
+    for problem in problems {
+        match &problem.address {
+            Some(address) => writeln!(console.err, "error: {address}: {}", problem.message)?,
+            None => writeln!(console.err, "error: {}", problem.message)?,
+        }
+        if let Some(path) = &problem.path {
+            writeln!(console.err, "  --> {} at {path}", file.display())?;
+        }
+        if let Some(also) = &problem.also {
+            writeln!(console.err, "  --> and {} at {also}", file.display())?;
+        }
+    }
+    writeln!(
+        console.err,
+        "{} problem{} stopped the plan; nothing was planned",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    )?;
+    Ok(())
 }

@@ -31,6 +31,13 @@ pub(super) fn read(path: &Path) -> anyhow::Result<Plan> {
             path.display()
         );
     }
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a valid vapiform plan", path.display()))
+    let plan: Plan = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid vapiform plan", path.display()))?;
+    if !plan.digest_matches() {
+        bail!(
+            "{}: the plan file was modified after it was written (its content no longer matches its digest); make a new plan with `vapiform plan --out`",
+            path.display()
+        );
+    }
+    Ok(plan)
 }

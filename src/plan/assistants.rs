@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::compare::{self, Path};
-use super::live::{self, Index, LABEL, METADATA};
+use super::live::{self, Index, LABEL, Live, METADATA};
 use super::model::{Action, Address, Change, FieldChange, KeptAssistant, Precondition, Write};
-use super::{Secrets, sensitive};
+use super::problem::Problem;
+use super::{Secrets, precondition, sensitive};
 use crate::desired::{Desired, ManagedAssistant, placeholder};
 use crate::vapi::Assistant;
 
@@ -22,7 +23,7 @@ pub(crate) fn plan(
     desired: &Desired,
     index: &Index<'_>,
     secrets: &Secrets,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) -> Planned {
     let mut planned = Planned {
         changes: Vec::new(),
@@ -30,7 +31,10 @@ pub(crate) fn plan(
     };
     for (key, managed) in &desired.assistants {
         let address = Address::Assistant(key.clone());
-        let Some(body) = labelled_body(managed, &address, problems) else {
+        let at = path_of(desired, key);
+        let problem = |message: String| Problem::at(at.clone(), message).address(address.clone());
+        let Some(body) = labelled_body(managed) else {
+            problems.push(problem("metadata must be a mapping".to_owned()));
             continue;
         };
         let resolved = match placeholder::resolve_env(&Value::Object(body.clone()), &|name| {
@@ -39,7 +43,7 @@ pub(crate) fn plan(
             Ok(Value::Object(resolved)) => resolved,
             Ok(_) => continue,
             Err(missing) => {
-                problems.push(format!("{address}: {missing}"));
+                problems.push(problem(missing.to_string()));
                 continue;
             }
         };
@@ -50,29 +54,36 @@ pub(crate) fn plan(
         let (live, action) = match (labelled, &managed.adopt) {
             ([], None) => {
                 planned.ids.insert(key.clone(), None);
-                planned.changes.push(create(address, &body, &resolved));
+                planned.changes.push(create(address, key, &body, &resolved));
                 continue;
             }
-            ([], Some(id)) => match index.by_id.get(id.as_str()) {
-                Some(live) if live::label(live).is_none() => (*live, Action::Adopt),
-                Some(live) => {
-                    let other = live::label(live).unwrap_or_default();
-                    problems.push(format!("{address}: cannot adopt assistant {id}: it already carries the label of {other:?}"));
+            ([], Some(id)) => {
+                let Some(live) = index.by_id.get(id.as_str()) else {
+                    problems.push(problem(format!(
+                        "cannot adopt assistant {id}: no assistant with that id in the account"
+                    )));
+                    continue;
+                };
+                if let Some(other) = live::label(live) {
+                    let mut refusal = problem(format!(
+                        "cannot adopt assistant {id}: it carries vapiform's label for `{other}`, and an assistant belongs to one key"
+                    ));
+                    if desired.assistants.contains_key(other) {
+                        refusal = refusal.also(path_of(desired, other));
+                    }
+                    problems.push(refusal);
                     continue;
                 }
-                None => {
-                    problems.push(format!("{address}: cannot adopt assistant {id}: no assistant with that id in the account"));
-                    continue;
-                }
-            },
+                (*live, Action::Adopt)
+            }
             ([live], _) => (*live, Action::Update),
             (many, _) => {
                 let ids: Vec<&str> = many.iter().map(|a| a.id.as_str()).collect();
-                problems.push(format!(
-                    "{address}: {} assistants carry this label ({}); delete or relabel all but one",
+                problems.push(problem(format!(
+                    "{} assistants carry the label of `{key}` ({}); delete or relabel all but one",
                     many.len(),
                     ids.join(", ")
-                ));
+                )));
                 continue;
             }
         };
@@ -84,45 +95,51 @@ pub(crate) fn plan(
     planned
 }
 
-/// The body with the label merged into the declared metadata.
-fn labelled_body(
-    managed: &ManagedAssistant,
-    address: &Address,
-    problems: &mut Vec<String>,
-) -> Option<Map<String, Value>> {
+/// Where a managed assistant is declared: a business's `assistant`, or a shared assistant.
+pub(crate) fn path_of(desired: &Desired, key: &str) -> String {
+    if desired.businesses.contains_key(key) {
+        format!("businesses.{key}.assistant")
+    } else {
+        format!("assistants.{key}")
+    }
+}
+
+/// The body with the label merged into the declared metadata; `None` when the declared
+/// metadata is not a mapping.
+fn labelled_body(managed: &ManagedAssistant) -> Option<Map<String, Value>> {
     let mut body = managed.body.clone();
     let mut metadata = match body.remove(METADATA) {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(metadata)) => metadata,
-        Some(_) => {
-            problems.push(format!("{address}: metadata must be an object"));
-            return None;
-        }
+        Some(_) => return None,
     };
     metadata.insert(LABEL.to_owned(), live::label_value(&managed.key));
     body.insert(METADATA.to_owned(), Value::Object(metadata));
     Some(body)
 }
 
-fn create(address: Address, body: &Map<String, Value>, resolved: &Map<String, Value>) -> Change {
-    let empty = Map::new();
-    let fields = created_fields(body, resolved, &empty);
-    let label = match &address {
-        Address::Assistant(key) => Some(key.clone()),
-        Address::Number(_) => None,
-    };
-    Change {
-        reason: "declared, and no assistant carries its label".to_owned(),
+fn create(
+    address: Address,
+    key: &str,
+    body: &Map<String, Value>,
+    resolved: &Map<String, Value>,
+) -> Change {
+    let fields = created_fields(body, resolved, &Map::new());
+    Change::new(
         address,
-        action: Action::Create,
+        Action::Create,
+        "declared, and no assistant carries its label".to_owned(),
         fields,
-        routing: None,
-        precondition: Precondition::Absent {
-            label,
+        None,
+        Precondition::Absent {
+            label: Some(key.to_owned()),
             number: None,
         },
-        write: Write::CreateAssistant { body: body.clone() },
-    }
+        Write::CreateAssistant {
+            key: key.to_owned(),
+            body: body.clone(),
+        },
+    )
 }
 
 fn update(
@@ -170,19 +187,22 @@ fn update(
             n => format!("{n} fields differ"),
         },
     };
-    Some(Change {
+    let precondition = precondition::unchanged(
+        &live.id,
+        &live.updated_at,
+        &live.fields,
+        body.keys().map(String::as_str),
+        Some(body),
+    );
+    Some(Change::new(
         address,
         action,
         reason,
         fields,
-        routing: None,
-        precondition: Precondition::Unchanged {
-            id: live.id.clone(),
-            updated_at: live.updated_at.clone(),
-            sha256: compare::fingerprint(&live.fields, &write.compared_keys()),
-        },
+        None,
+        precondition,
         write,
-    })
+    ))
 }
 
 /// Field differences as a reviewer sees them, sensitive values masked. A subtree missing on
@@ -245,6 +265,7 @@ pub(crate) fn created_fields(
 /// to them, kept (and listed) otherwise.
 pub(crate) fn prune(
     desired: &Desired,
+    live: &Live,
     index: &Index<'_>,
     prune: bool,
     still_routed: &HashSet<&str>,
@@ -266,22 +287,33 @@ pub(crate) fn prune(
             } else if still_routed.contains(assistant.id.as_str()) {
                 kept.push(keep("no longer declared, but a number still routes to it"));
             } else {
-                let write = Write::DeleteAssistant {
-                    id: assistant.id.clone(),
-                };
-                deletes.push(Change {
-                    address: Address::Assistant((*key).to_owned()),
-                    action: Action::Delete,
-                    reason: "no longer declared; prune is on and no number routes to it".to_owned(),
-                    fields: Vec::new(),
-                    routing: None,
-                    precondition: Precondition::Unchanged {
+                let mut precondition = precondition::unchanged(
+                    &assistant.id,
+                    &assistant.updated_at,
+                    &assistant.fields,
+                    [METADATA],
+                    None,
+                );
+                if let Precondition::Unchanged { routed_numbers, .. } = &mut precondition {
+                    *routed_numbers = Some(
+                        live.numbers
+                            .iter()
+                            .filter(|n| n.assistant_id.as_deref() == Some(assistant.id.as_str()))
+                            .map(|n| n.id.clone())
+                            .collect(),
+                    );
+                }
+                deletes.push(Change::new(
+                    Address::Assistant((*key).to_owned()),
+                    Action::Delete,
+                    "no longer declared; prune is on and no number will route to it".to_owned(),
+                    Vec::new(),
+                    None,
+                    precondition,
+                    Write::DeleteAssistant {
                         id: assistant.id.clone(),
-                        updated_at: assistant.updated_at.clone(),
-                        sha256: compare::fingerprint(&assistant.fields, &write.compared_keys()),
                     },
-                    write,
-                });
+                ));
             }
         }
     }

@@ -107,23 +107,10 @@ fn walk(desired: &Value, live: Option<&Value>, path: &mut Path, found: &mut Vec<
     }
 }
 
-/// sha256 (hex) of the canonical JSON of `{key: live value or null}` over `keys`: the
-/// fingerprint a precondition stores and apply checks.
-pub fn fingerprint(live: &Map<String, Value>, keys: &[String]) -> String {
-    let mut keys: Vec<&String> = keys.iter().collect();
-    keys.sort();
-    keys.dedup();
-    let mut text = String::from("{");
-    for (i, key) in keys.into_iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        canonical(&Value::String(key.clone()), &mut text);
-        text.push(':');
-        canonical(live.get(key).unwrap_or(&Value::Null), &mut text);
-    }
-    text.push('}');
-    hex::encode(Sha256::digest(text.as_bytes()))
+/// sha256 (hex) of the canonical JSON of a value: equal values give equal digests whatever
+/// their key order.
+pub fn sha256(value: &Value) -> String {
+    hex::encode(Sha256::digest(canonical_string(value).as_bytes()))
 }
 
 /// JSON with object keys sorted, no whitespace.
@@ -226,15 +213,11 @@ mod tests {
     }
 
     #[test]
-    fn fingerprint_ignores_key_order_and_other_fields() {
-        let a = map(json!({"name": "A", "model": {"b": 1, "a": 2}, "other": 1}));
-        let b = map(json!({"model": {"a": 2, "b": 1}, "name": "A", "other": 2}));
-        let keys = ["name".to_owned(), "model".to_owned()];
-        assert_eq!(fingerprint(&a, &keys), fingerprint(&b, &keys));
-        assert_ne!(
-            fingerprint(&a, &keys),
-            fingerprint(&map(json!({"name": "B"})), &keys)
-        );
+    fn sha256_ignores_key_order() {
+        let a = json!({"name": "A", "model": {"b": 1, "a": 2}});
+        let b = json!({"model": {"a": 2, "b": 1}, "name": "A"});
+        assert_eq!(sha256(&a), sha256(&b));
+        assert_ne!(sha256(&a), sha256(&json!({"name": "B"})));
     }
 
     #[test]

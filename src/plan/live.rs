@@ -61,6 +61,7 @@ pub(crate) struct Index<'a> {
     pub by_id: HashMap<&'a str, &'a Assistant>,
     pub by_label: BTreeMap<&'a str, Vec<&'a Assistant>>,
     pub numbers: BTreeMap<String, Vec<&'a PhoneNumber>>,
+    pub number_by_id: HashMap<&'a str, &'a PhoneNumber>,
 }
 
 impl<'a> Index<'a> {
@@ -79,6 +80,7 @@ impl<'a> Index<'a> {
             by_id: live.assistants.iter().map(|a| (a.id.as_str(), a)).collect(),
             by_label,
             numbers,
+            number_by_id: live.numbers.iter().map(|n| (n.id.as_str(), n)).collect(),
         }
     }
 }

@@ -7,20 +7,23 @@ pub mod live;
 mod model;
 mod numbers;
 mod precondition;
+mod problem;
 #[cfg(test)]
 mod proptests;
+mod recheck;
 pub mod sensitive;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 pub use live::Live;
 pub use model::*;
-pub use precondition::{Stale, check as check_preconditions};
+pub use problem::{Problem, Problems};
+pub use recheck::{Recheck, Stale, recheck};
 
 use crate::desired::Desired;
 
 /// Values of the `${env.NAME}` variables the file references, read by the caller.
-pub type Secrets = BTreeMap<String, String>;
+pub type Secrets = std::collections::BTreeMap<String, String>;
 
 /// Choices that come from the command line.
 #[derive(Debug, Clone, Default)]
@@ -33,28 +36,32 @@ pub struct Options {
     pub allow_mass_change: bool,
 }
 
-/// Problems that stop planning: the file and the account disagree in a way no change can fix.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot plan:\n  {}", problems.join("\n  "))]
-pub struct PlanError {
-    /// One line each.
-    pub problems: Vec<String>,
-}
-
-/// Works out the changes that make `live` equal to `desired`.
+/// Works out the changes that make `live` equal to `desired`, or every problem that stands in
+/// the way.
 pub fn plan(
     desired: &Desired,
     live: &Live,
     secrets: &Secrets,
     options: &Options,
-) -> Result<Plan, PlanError> {
+) -> Result<Plan, Problems> {
     let index = live::Index::new(live);
-    let mut problems = Vec::new();
+    let mut problems: Vec<Problem> = options
+        .targets
+        .iter()
+        .filter(|target| !names_something(target, desired, &index))
+        .map(|target| Problem {
+            path: None,
+            also: None,
+            business: None,
+            address: Some(target.clone()),
+            message: format!("--target {target} names nothing in the file or the account"),
+        })
+        .collect();
     let managed = assistants::plan(desired, &index, secrets, &mut problems);
     let names = numbers::Names::new(desired, &index, &managed.ids);
     let numbers = numbers::plan(desired, &index, &names, &mut problems);
     if !problems.is_empty() {
-        return Err(PlanError { problems });
+        return Err(Problems(problems));
     }
 
     let mut changes = select(
@@ -64,21 +71,27 @@ pub fn plan(
     let still_routed = still_routed(live, &changes);
     let (deletes, kept) = assistants::prune(
         desired,
+        live,
         &index,
         desired.prune || options.prune,
         &still_routed,
     );
     changes.extend(select(deletes, &options.targets));
-    changes.sort_by(|a, b| {
-        phase(a)
-            .cmp(&phase(b))
-            .then_with(|| a.address.cmp(&b.address))
-    });
+    changes.sort_by(|a, b| (a.phase, &a.address).cmp(&(b.phase, &b.address)));
 
+    // An assistant this plan adopts is no longer unmanaged, even before apply.
+    let adopted: HashSet<&str> = changes
+        .iter()
+        .filter(|c| c.action == Action::Adopt)
+        .filter_map(|c| match &c.write {
+            Write::UpdateAssistant { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut unmanaged: Vec<AssistantRef> = live
         .assistants
         .iter()
-        .filter(|a| live::label(a).is_none())
+        .filter(|a| live::label(a).is_none() && !adopted.contains(a.id.as_str()))
         .map(|a| AssistantRef {
             id: a.id.clone(),
             name: a.name().map(str::to_owned),
@@ -86,10 +99,11 @@ pub fn plan(
         .collect();
     unmanaged.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
 
-    let routing_changes = changes.iter().filter(|c| c.action.is_routing()).count();
+    let moves = changes.iter().filter(|c| c.action.moves_callers()).count();
     let routed_numbers = live.numbers.iter().filter(|n| live::is_routed(n)).count();
-    Ok(Plan {
+    let mut plan = Plan {
         format_version: FORMAT_VERSION,
+        digest: String::new(),
         summary: Summary::of(&changes),
         changes,
         untouched: Untouched {
@@ -98,19 +112,27 @@ pub fn plan(
             left_alone: numbers.left_alone,
             ignored: desired.ignore.iter().cloned().collect(),
         },
-        safety: Safety::evaluate(routing_changes, routed_numbers, options.allow_mass_change),
+        safety: Safety::evaluate(moves, routed_numbers, options.allow_mass_change),
         targets: options.targets.clone(),
-    })
+    };
+    plan.digest = plan.content_digest();
+    Ok(plan)
 }
 
-/// Apply order: assistants first, then routing, then unlinks, then deletes.
-fn phase(change: &Change) -> u8 {
-    match change.action {
-        Action::Create | Action::Adopt => 0,
-        Action::Update if matches!(change.address, Address::Assistant(_)) => 0,
-        Action::Import | Action::Update | Action::Assign | Action::Reassign => 1,
-        Action::Unlink => 2,
-        Action::Delete => 3,
+/// Whether a `--target` address names an object of the file or the account.
+fn names_something(target: &Address, desired: &Desired, index: &live::Index<'_>) -> bool {
+    match target {
+        Address::Assistant(key) => {
+            desired.assistants.contains_key(key) || index.by_label.contains_key(key.as_str())
+        }
+        Address::Number(number) => {
+            index.numbers.contains_key(number)
+                || desired.ignore.contains(number)
+                || desired
+                    .businesses
+                    .values()
+                    .any(|b| b.numbers.contains(number))
+        }
     }
 }
 
@@ -123,15 +145,8 @@ fn select(changes: Vec<Change>, targets: &[Address]) -> Vec<Change> {
     let needed: Vec<Address> = changes
         .iter()
         .filter(|c| wanted.contains(&c.address))
-        .filter_map(|c| match &c.write {
-            Write::UpdateNumber {
-                route: Some(Target::Address(a)),
-                ..
-            }
-            | Write::CreateNumber {
-                route: Some(Target::Address(a)),
-                ..
-            } => Some(a.clone()),
+        .filter_map(|c| match c.write.target() {
+            Some(Target::Address(a)) => Some(a.clone()),
             _ => None,
         })
         .collect();
@@ -157,15 +172,8 @@ fn still_routed<'a>(live: &'a Live, changes: &'a [Change]) -> HashSet<&'a str> {
         .filter(|n| !moved.contains(n.id.as_str()))
         .filter_map(|n| n.assistant_id.as_deref())
         .collect();
-    routed.extend(changes.iter().filter_map(|c| match &c.write {
-        Write::UpdateNumber {
-            route: Some(Target::Id(id)),
-            ..
-        }
-        | Write::CreateNumber {
-            route: Some(Target::Id(id)),
-            ..
-        } => Some(id.as_str()),
+    routed.extend(changes.iter().filter_map(|c| match c.write.target() {
+        Some(Target::Id(id)) => Some(id.as_str()),
         _ => None,
     }));
     routed

@@ -1,6 +1,7 @@
 //! The Plan: what would change, why, and what apply sends. Serialised as-is to the JSON plan
 //! file (`format_version` 1), which `show` and `apply --plan` read back.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -15,6 +16,9 @@ pub const FORMAT_VERSION: u32 = 1;
 pub struct Plan {
     /// Always [`FORMAT_VERSION`].
     pub format_version: u32,
+    /// sha256 over everything else in the plan (see [`Plan::content_digest`]): what apply
+    /// will do and what `show` displays, never when it was made.
+    pub digest: String,
     /// How many changes of each action.
     pub summary: Summary,
     /// The changes in apply order: assistants, routing, unlinks, deletes.
@@ -32,6 +36,21 @@ impl Plan {
     /// Whether applying would change nothing.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// The digest of the plan's content: sha256 of the canonical JSON of every field but
+    /// `digest` itself. Planning the same situation twice gives the same digest.
+    pub fn content_digest(&self) -> String {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.remove("digest");
+        }
+        super::compare::sha256(&value)
+    }
+
+    /// Whether the stored digest matches the content (false for a plan edited by hand).
+    pub fn digest_matches(&self) -> bool {
+        self.digest == self.content_digest()
     }
 }
 
@@ -130,9 +149,15 @@ impl Action {
         }
     }
 
-    /// Whether the action changes where calls to a number go (counted by the mass-change rule).
+    /// Whether the action routes a number (assign, reassign, unlink).
     pub fn is_routing(self) -> bool {
         matches!(self, Self::Assign | Self::Reassign | Self::Unlink)
+    }
+
+    /// Whether the action moves today's callers of a number elsewhere, which the mass-change
+    /// rule counts. Assigning a number that rings nobody moves no caller.
+    pub fn moves_callers(self) -> bool {
+        matches!(self, Self::Reassign | Self::Unlink)
     }
 }
 
@@ -195,6 +220,32 @@ impl Summary {
     }
 }
 
+/// When a change runs: apply works through the phases in this order, and every change of a
+/// phase after the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Create, adopt and update assistants, so routes have somewhere to go.
+    Assistants,
+    /// Import, assign, reassign and update numbers: a reassign is one write, so a number is
+    /// never briefly unrouted.
+    Routing,
+    /// Unlink numbers no business claims.
+    Unlinks,
+    /// Delete pruned assistants, once nothing routes to them.
+    Deletes,
+}
+
+impl Phase {
+    /// Every phase, in apply order.
+    pub const ALL: [Self; 4] = [
+        Self::Assistants,
+        Self::Routing,
+        Self::Unlinks,
+        Self::Deletes,
+    ];
+}
+
 /// One change to one object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
@@ -202,6 +253,8 @@ pub struct Change {
     pub address: Address,
     /// What happens to it.
     pub action: Action,
+    /// When apply runs it.
+    pub phase: Phase,
     /// Why, in one line.
     pub reason: String,
     /// Field-level differences, for review. Sensitive values are masked.
@@ -213,6 +266,36 @@ pub struct Change {
     pub precondition: Precondition,
     /// The request apply sends. `${env.NAME}` references stay unresolved until sent.
     pub write: Write,
+}
+
+impl Change {
+    /// A change, its phase following from what it does to what.
+    pub(crate) fn new(
+        address: Address,
+        action: Action,
+        reason: String,
+        fields: Vec<FieldChange>,
+        routing: Option<Routing>,
+        precondition: Precondition,
+        write: Write,
+    ) -> Self {
+        let phase = match (action, &address) {
+            (Action::Delete, _) => Phase::Deletes,
+            (Action::Unlink, _) => Phase::Unlinks,
+            (_, Address::Assistant(_)) => Phase::Assistants,
+            (_, Address::Number(_)) => Phase::Routing,
+        };
+        Self {
+            address,
+            action,
+            phase,
+            reason,
+            fields,
+            routing,
+            precondition,
+            write,
+        }
+    }
 }
 
 /// One field that differs. `before`/`after` are absent when the field is missing on that side.
@@ -296,14 +379,19 @@ pub enum Precondition {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         number: Option<String>,
     },
-    /// The object still exists and its compared fields are as planned.
+    /// The object still exists and every field the change read or will write is as planned.
     Unchanged {
         /// The object's id.
         id: String,
-        /// Its `updatedAt` when planned.
+        /// Its `updatedAt` when planned (shown when it changed; not compared).
         updated_at: String,
-        /// sha256 of the canonical JSON of the compared fields, when planned.
-        sha256: String,
+        /// Field name to the sha256 of its live value when planned, for every field the
+        /// change read or will write. Sensitive values are hashed as a fixed marker, so the
+        /// plan file holds no hash of a secret.
+        fields: BTreeMap<String, String>,
+        /// For a delete: the ids of the numbers routed to the assistant when planned.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        routed_numbers: Option<BTreeSet<String>>,
     },
 }
 
@@ -313,6 +401,8 @@ pub enum Precondition {
 pub enum Write {
     /// `POST /assistant`.
     CreateAssistant {
+        /// The key of the label the body carries.
+        key: String,
         /// The body.
         body: Map<String, Value>,
     },
@@ -352,7 +442,7 @@ impl Write {
     /// The request body, for writes that have one.
     pub fn body(&self) -> Option<&Map<String, Value>> {
         match self {
-            Self::CreateAssistant { body }
+            Self::CreateAssistant { body, .. }
             | Self::UpdateAssistant { body, .. }
             | Self::CreateNumber { body, .. }
             | Self::UpdateNumber { body, .. } => Some(body),
@@ -360,20 +450,11 @@ impl Write {
         }
     }
 
-    /// The top-level fields this request owns, which the precondition fingerprints.
-    pub fn compared_keys(&self) -> Vec<String> {
+    /// Where a number write routes the number, if it does.
+    pub fn target(&self) -> Option<&Target> {
         match self {
-            Self::CreateAssistant { body } | Self::UpdateAssistant { body, .. } => {
-                body.keys().cloned().collect()
-            }
-            Self::DeleteAssistant { .. } => vec![super::live::METADATA.to_owned()],
-            Self::CreateNumber { body, route } | Self::UpdateNumber { body, route, .. } => {
-                let mut keys: Vec<String> = body.keys().cloned().collect();
-                if route.is_some() {
-                    keys.push("assistantId".to_owned());
-                }
-                keys
-            }
+            Self::CreateNumber { route, .. } | Self::UpdateNumber { route, .. } => route.as_ref(),
+            _ => None,
         }
     }
 }
@@ -431,11 +512,11 @@ pub struct NumberRef {
     pub routed_to: Endpoint,
 }
 
-/// The mass-change rule: more routing changes than `max(10, 25% of routed numbers)` is refused
-/// unless `--allow-mass-change`.
+/// The mass-change rule: more changes to where today's calls go than `max(10, 25% of routed
+/// numbers)` is refused unless `--allow-mass-change`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Safety {
-    /// Assign, reassign and unlink changes in the plan.
+    /// Changes that move today's callers of a number: reassigns and unlinks.
     pub routing_changes: usize,
     /// Numbers currently routed to an assistant, squad or workflow.
     pub routed_numbers: usize,

@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::compare;
 use super::live::{self, Index};
 use super::model::{
     Action, Address, Change, Endpoint, FieldChange, NumberRef, Precondition, Routing, Target, Write,
 };
+use super::precondition;
+use super::problem::Problem;
 use crate::desired::{Business, Desired, Route, Unassigned, placeholder};
 use crate::vapi::PhoneNumber;
 
@@ -37,6 +38,8 @@ pub(crate) struct Names<'a> {
     ids: &'a BTreeMap<String, Option<String>>,
     business_of_key: HashMap<&'a str, &'a str>,
     business_of_id: HashMap<&'a str, &'a str>,
+    /// Assistant id to the key that adopts it.
+    adopted_by: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> Names<'a> {
@@ -61,12 +64,18 @@ impl<'a> Names<'a> {
         }
         // An assistant several businesses share belongs to none of them.
         business_of_key.retain(|key, _| shared.get(key) == Some(&1));
+        let adopted_by = desired
+            .assistants
+            .values()
+            .filter_map(|a| Some((a.adopt.as_deref()?, a.key.as_str())))
+            .collect();
         Self {
             desired,
             index,
             ids,
             business_of_key,
             business_of_id,
+            adopted_by,
         }
     }
 
@@ -96,8 +105,9 @@ impl<'a> Names<'a> {
         }
     }
 
-    /// The target and endpoint of a desired route, or a problem.
-    fn route(&self, route: &Route) -> Result<(Target, Endpoint), String> {
+    /// The target and endpoint of a desired route, or what is wrong with it (and the other
+    /// place in the file involved, if any).
+    fn route(&self, route: &Route) -> Result<(Target, Endpoint), (String, Option<String>)> {
         match route {
             Route::Managed(key) => {
                 let id = self.ids.get(key).cloned().flatten();
@@ -123,11 +133,28 @@ impl<'a> Names<'a> {
                 Ok((target, endpoint))
             }
             Route::Existing(id) => {
-                let assistant = self
-                    .index
-                    .by_id
-                    .get(id.as_str())
-                    .ok_or_else(|| format!("no assistant with id {id} in the account"))?;
+                let assistant =
+                    self.index.by_id.get(id.as_str()).ok_or_else(|| {
+                        (format!("no assistant with id {id} in the account"), None)
+                    })?;
+                if let Some(owner) = self.adopted_by.get(id.as_str()) {
+                    return Err((
+                        format!(
+                            "assistant {id} is adopted by `{owner}`, which manages it; an assistant belongs to one key"
+                        ),
+                        Some(super::assistants::path_of(self.desired, owner)),
+                    ));
+                }
+                if let Some(owner) = live::label(assistant)
+                    && self.desired.assistants.contains_key(owner)
+                {
+                    return Err((
+                        format!(
+                            "assistant {id} carries vapiform's label for `{owner}`, which manages it; an assistant belongs to one key, so route to `{owner}` some other way or give this business its own assistant"
+                        ),
+                        Some(super::assistants::path_of(self.desired, owner)),
+                    ));
+                }
                 let endpoint = Endpoint::Assistant {
                     id: Some(id.clone()),
                     address: None,
@@ -147,11 +174,39 @@ pub(crate) fn plan(
     desired: &Desired,
     index: &Index<'_>,
     names: &Names<'_>,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) -> Planned {
     let mut planned = Planned {
         changes: Vec::new(),
         left_alone: Vec::new(),
+    };
+    // Each business's route, checked once whether or not its numbers need it.
+    let mut routes: HashMap<&str, (Target, Endpoint)> = HashMap::new();
+    for business in desired.businesses.values() {
+        match names.route(&business.route) {
+            Ok(route) => {
+                routes.insert(business.key.as_str(), route);
+            }
+            Err((message, also)) => {
+                let mut problem =
+                    Problem::at(format!("businesses.{}.assistant", business.key), message)
+                        .business(&business.key);
+                if let Some(also) = also {
+                    problem = problem.also(also);
+                }
+                problems.push(problem);
+            }
+        }
+    }
+    let unassigned = match &desired.unassigned {
+        Unassigned::Assistant(shared) => match names.route(&Route::Managed(shared.clone())) {
+            Ok(route) => Some(route),
+            Err((message, _)) => {
+                problems.push(Problem::at("unassigned", message));
+                None
+            }
+        },
+        Unassigned::Leave | Unassigned::Unlink => None,
     };
     let owners: HashMap<&str, &Business> = desired
         .businesses
@@ -166,40 +221,34 @@ pub(crate) fn plan(
         let address = Address::Number(key.clone());
         let [number] = numbers.as_slice() else {
             let ids: Vec<&str> = numbers.iter().map(|n| n.id.as_str()).collect();
-            problems.push(format!(
-                "{address}: {} phone numbers in the account have this number ({})",
-                numbers.len(),
-                ids.join(", ")
+            problems.push(Problem::account(
+                address,
+                format!(
+                    "{} phone numbers in the account have this number ({}); delete all but one in Vapi, or list it under `ignore`",
+                    numbers.len(),
+                    ids.join(", ")
+                ),
             ));
             continue;
         };
         let goal = match owners.get(key.as_str()) {
-            Some(business) => match names.route(&business.route) {
-                Ok((target, to)) => Goal::Route {
-                    target,
-                    to,
+            Some(business) => match routes.get(business.key.as_str()) {
+                Some((target, to)) => Goal::Route {
+                    target: target.clone(),
+                    to: to.clone(),
                     reason: format!("listed under {}", business.key),
                 },
-                Err(problem) => {
-                    problems.push(format!("businesses.{}.assistant: {problem}", business.key));
-                    continue;
-                }
+                None => continue,
             },
-            None => match &desired.unassigned {
-                Unassigned::Leave => Goal::Leave,
-                Unassigned::Unlink => Goal::Unlink,
-                Unassigned::Assistant(shared) => match names.route(&Route::Managed(shared.clone()))
-                {
-                    Ok((target, to)) => Goal::Route {
-                        target,
-                        to,
-                        reason: format!("no business lists it; unassigned numbers go to {shared}"),
-                    },
-                    Err(problem) => {
-                        problems.push(format!("unassigned: {problem}"));
-                        continue;
-                    }
+            None => match (&desired.unassigned, &unassigned) {
+                (Unassigned::Leave, _) => Goal::Leave,
+                (Unassigned::Unlink, _) => Goal::Unlink,
+                (Unassigned::Assistant(shared), Some((target, to))) => Goal::Route {
+                    target: target.clone(),
+                    to: to.clone(),
+                    reason: format!("no business lists it; unassigned numbers go to {shared}"),
                 },
+                (Unassigned::Assistant(_), None) => continue,
             },
         };
         let from = names.current(number);
@@ -216,19 +265,27 @@ pub(crate) fn plan(
     }
 
     for business in desired.businesses.values() {
-        for number in &business.numbers {
+        for (position, number) in business.numbers.iter().enumerate() {
             if index.numbers.contains_key(number) {
                 continue;
             }
             let address = Address::Number(number.clone());
             let Some(import) = &desired.import else {
-                problems.push(format!(
-                    "{address}: listed under {} but not in the account; add `import:` settings to the file to import it",
-                    business.key
-                ));
+                problems.push(
+                    Problem::at(
+                        format!("businesses.{}.numbers[{position}]", business.key),
+                        format!(
+                            "{number} is listed under {} but is not in the account; add `import:` settings to the file to import it",
+                            business.key
+                        ),
+                    )
+                    .business(&business.key)
+                    .address(address),
+                );
                 continue;
             };
-            let Ok((target, to)) = names.route(&business.route) else {
+            // A business whose route is broken was reported above.
+            let Some((target, to)) = routes.get(business.key.as_str()) else {
                 continue;
             };
             planned.changes.push(import_change(
@@ -236,8 +293,8 @@ pub(crate) fn plan(
                 number,
                 &import.body,
                 business,
-                target,
-                to,
+                target.clone(),
+                to.clone(),
             ));
         }
     }
@@ -366,24 +423,28 @@ fn number_change(
     body: Map<String, Value>,
     route: Option<Target>,
 ) -> Change {
-    let write = Write::UpdateNumber {
-        id: number.id.clone(),
-        body,
-        route,
-    };
-    Change {
+    let precondition = precondition::unchanged(
+        &number.id,
+        &number.updated_at,
+        &number.to_object(),
+        body.keys()
+            .map(String::as_str)
+            .chain(precondition::ROUTING_FIELDS),
+        Some(&body),
+    );
+    Change::new(
         address,
         action,
         reason,
         fields,
-        routing: Some(routing),
-        precondition: Precondition::Unchanged {
+        Some(routing),
+        precondition,
+        Write::UpdateNumber {
             id: number.id.clone(),
-            updated_at: number.updated_at.clone(),
-            sha256: compare::fingerprint(&number.to_object(), &write.compared_keys()),
+            body,
+            route,
         },
-        write,
-    }
+    )
 }
 
 fn import_change(
@@ -397,22 +458,22 @@ fn import_change(
     let mut body = import.clone();
     body.insert("number".to_owned(), Value::String(number.to_owned()));
     let fields = super::assistants::created_fields(&body, &body, &Map::new());
-    Change {
-        reason: format!("listed under {} but not in the account", business.key),
+    Change::new(
         address,
-        action: Action::Import,
+        Action::Import,
+        format!("listed under {} but not in the account", business.key),
         fields,
-        routing: Some(Routing {
+        Some(Routing {
             from: Endpoint::Nothing,
             to,
         }),
-        precondition: Precondition::Absent {
+        Precondition::Absent {
             label: None,
             number: Some(number.to_owned()),
         },
-        write: Write::CreateNumber {
+        Write::CreateNumber {
             body,
             route: Some(target),
         },
-    }
+    )
 }

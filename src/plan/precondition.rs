@@ -1,78 +1,132 @@
-//! Checking a saved plan's preconditions against a fresh read of the account.
+//! Preconditions: the live fields a change read or will write, fingerprinted when the plan is
+//! made, so that a saved plan can tell whether the account moved since.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::compare;
-use super::live::{self, Live};
-use super::model::{Address, Plan, Precondition};
+use serde_json::{Map, Value};
 
-/// A change whose precondition no longer holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stale {
-    /// The change's object.
-    pub address: Address,
-    /// What changed.
-    pub detail: String,
+use super::compare::{self, Segment};
+use super::model::Precondition;
+use super::sensitive;
+use crate::desired::placeholder;
+
+/// The phone-number fields that decide what a caller reaches. Every number change watches all
+/// of them, whatever it writes: a squad set in the dashboard since the plan was made matters.
+pub const ROUTING_FIELDS: [&str; 5] = [
+    "assistantId",
+    "squadId",
+    "workflowId",
+    "hooks",
+    "fallbackDestination",
+];
+
+/// What a fingerprint hashes in place of a sensitive value.
+const MASKED: &str = "(sensitive)";
+
+/// An `Unchanged` precondition over `keys` of the live object. `desired` is the body the change
+/// writes, whose `${env.*}` references mark the live values at the same paths as secrets.
+pub(crate) fn unchanged<'k>(
+    id: &str,
+    updated_at: &str,
+    live: &Map<String, Value>,
+    keys: impl IntoIterator<Item = &'k str>,
+    desired: Option<&Map<String, Value>>,
+) -> Precondition {
+    Precondition::Unchanged {
+        id: id.to_owned(),
+        updated_at: updated_at.to_owned(),
+        fields: fingerprints(live, keys, desired),
+        routed_numbers: None,
+    }
 }
 
-/// Every change of `plan` whose object changed since the plan was made.
-pub fn check(plan: &Plan, live: &Live) -> Vec<Stale> {
-    let numbers: HashMap<&str, _> = live.numbers.iter().map(|n| (n.id.as_str(), n)).collect();
-    let index = live::Index::new(live);
-    let mut stale = Vec::new();
-    for change in &plan.changes {
-        let mut found = |detail: String| {
-            stale.push(Stale {
-                address: change.address.clone(),
-                detail,
-            });
-        };
-        match &change.precondition {
-            Precondition::Absent { label, number } => {
-                if let Some(key) = label
-                    && let Some(a) = index
-                        .by_label
-                        .get(key.as_str())
-                        .and_then(|found| found.first())
-                {
-                    found(format!("assistant {} now carries the label {key:?}", a.id));
-                }
-                if let Some(number) = number
-                    && let Some(n) = index.numbers.get(number).and_then(|found| found.first())
-                {
-                    found(format!(
-                        "the number now exists in the account (id {})",
-                        n.id
-                    ));
-                }
-            }
-            Precondition::Unchanged {
-                id,
-                updated_at,
-                sha256,
-            } => {
-                let keys = change.write.compared_keys();
-                let current = match &change.address {
-                    Address::Assistant(_) => index
-                        .by_id
-                        .get(id.as_str())
-                        .map(|a| (a.fields.clone(), a.updated_at.clone())),
-                    Address::Number(_) => numbers
-                        .get(id.as_str())
-                        .map(|n| (n.to_object(), n.updated_at.clone())),
-                };
-                match current {
-                    None => found(format!("{id} no longer exists")),
-                    Some((fields, now)) if &compare::fingerprint(&fields, &keys) != sha256 => {
-                        found(format!(
-                            "{} changed since the plan was made (updatedAt {updated_at} → {now})",
-                            keys.join(", ")
-                        ));
-                    }
-                    Some(_) => {}
-                }
-            }
-        }
+/// Field name to the sha256 of its live value (`null` when missing), with sensitive leaves
+/// replaced by a marker so no secret is hashed into a plan file.
+pub(crate) fn fingerprints<'k>(
+    live: &Map<String, Value>,
+    keys: impl IntoIterator<Item = &'k str>,
+    desired: Option<&Map<String, Value>>,
+) -> BTreeMap<String, String> {
+    keys.into_iter()
+        .collect::<BTreeSet<&str>>()
+        .into_iter()
+        .map(|key| {
+            let mut path = vec![Segment::Key(key.to_owned())];
+            let value = live.get(key).unwrap_or(&Value::Null);
+            let masked = mask(value, &mut path, desired.and_then(|d| d.get(key)));
+            (key.to_owned(), compare::sha256(&masked))
+        })
+        .collect()
+}
+
+fn mask(value: &Value, path: &mut Vec<Segment>, desired: Option<&Value>) -> Value {
+    let env = matches!(desired, Some(Value::String(s)) if placeholder::has_env_reference(s));
+    if env || sensitive::is_sensitive_path(path) {
+        return Value::String(MASKED.to_owned());
     }
-    stale
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, inner)| {
+                    path.push(Segment::Key(key.clone()));
+                    let masked = mask(inner, path, desired.and_then(|d| d.get(key)));
+                    path.pop();
+                    (key.clone(), masked)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(index, inner)| {
+                    path.push(Segment::Index(index));
+                    let masked = mask(inner, path, desired.and_then(|d| d.get(index)));
+                    path.pop();
+                    masked
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(value: Value) -> Map<String, Value> {
+        let Value::Object(map) = value else {
+            panic!("not an object")
+        };
+        map
+    }
+
+    #[test]
+    fn fingerprints_cover_each_key_and_ignore_other_fields() {
+        let a = map(json!({"name": "A", "model": {"b": 1, "a": 2}, "other": 1}));
+        let b = map(json!({"model": {"a": 2, "b": 1}, "name": "A", "other": 2}));
+        let keys = ["name", "model", "squadId"];
+        assert_eq!(fingerprints(&a, keys, None), fingerprints(&b, keys, None));
+        let c = map(json!({"name": "A", "model": {"b": 1, "a": 2}, "squadId": "s"}));
+        let (fa, fc) = (fingerprints(&a, keys, None), fingerprints(&c, keys, None));
+        assert_eq!(fa["name"], fc["name"]);
+        assert_ne!(fa["squadId"], fc["squadId"]);
+    }
+
+    #[test]
+    fn secrets_are_never_hashed() {
+        let live = |token: &str, hook: &str| {
+            map(
+                json!({"server": {"url": format!("https://x/?t={hook}"), "headers": {"x-token": token}}}),
+            )
+        };
+        let desired = map(json!({"server": {"url": "https://x/?t=${env.HOOK}"}}));
+        let one = fingerprints(&live("a", "b"), ["server"], Some(&desired));
+        let two = fingerprints(&live("c", "d"), ["server"], Some(&desired));
+        assert_eq!(one, two, "secret values must not change the fingerprint");
+        let other_url = map(json!({"server": {"url": "https://y/", "headers": {"x-token": "a"}}}));
+        assert_ne!(one, fingerprints(&other_url, ["server"], None));
+    }
 }

@@ -157,6 +157,23 @@ fn build(s: &Scenario) -> (Desired, Live) {
             },
         );
     }
+    // An assistant belongs to one key: one that a business routes to by id is not adopted.
+    let routed_by_id: BTreeSet<&str> = businesses
+        .values()
+        .filter_map(|b: &Business| match &b.route {
+            Route::Existing(id) => Some(id.as_str()),
+            Route::Managed(_) => None,
+        })
+        .collect();
+    for managed in assistants.values_mut() {
+        if managed
+            .adopt
+            .as_deref()
+            .is_some_and(|id| routed_by_id.contains(id))
+        {
+            managed.adopt = None;
+        }
+    }
     for (i, routing) in s.numbers.iter().enumerate() {
         let (assistant_id, squad_id) = match routing {
             None => (None, None),
@@ -219,7 +236,7 @@ fn apply(plan: &Plan, mut live: Live) -> Live {
             None => None,
         };
         match &change.write {
-            Write::CreateAssistant { body } => {
+            Write::CreateAssistant { body, .. } => {
                 let id = format!("new{n}");
                 created.insert(change.address.to_string(), id.clone());
                 live.assistants.push(assistant(id, body.clone()));

@@ -20,7 +20,11 @@ const FOOTER_RESERVE: usize = 240;
 
 /// The plan as markdown of at most `max_bytes` bytes (the summary line is always kept).
 pub fn plan(plan: &Plan, max_bytes: usize) -> String {
-    let mut head = format!("### vapiform: {}\n", summary_line(&plan.summary));
+    let mut head = format!(
+        "### vapiform: {}\n\n<sub>plan digest <code>{}</code></sub>\n",
+        summary_line(&plan.summary),
+        escape(&plan.digest)
+    );
     if let Some(refusal) = refusal(&plan.safety) {
         let _ = writeln!(head, "\n> **{refusal}**");
     }

@@ -90,7 +90,7 @@ pub(crate) fn marker(action: crate::plan::Action) -> &'static str {
 /// The mass-change rule's verdict as one line, when the plan is a mass change.
 pub(crate) fn refusal(safety: &crate::plan::Safety) -> Option<String> {
     let counts = format!(
-        "{} routing changes, more than the limit of {} (max(10, 25% of {} routed numbers))",
+        "{} changes to where today's calls go, more than the limit of {} (max(10, 25% of {} routed numbers))",
         safety.routing_changes, safety.limit, safety.routed_numbers
     );
     if safety.refuses() {
@@ -110,6 +110,7 @@ pub(crate) fn refusal(safety: &crate::plan::Safety) -> Option<String> {
 pub fn totals_line(totals: &crate::apply::Totals) -> String {
     let parts: Vec<String> = [
         (totals.applied, "applied"),
+        (totals.already_applied, "already applied"),
         (totals.failed, "failed"),
         (totals.unverified, "unverified"),
         (totals.skipped, "skipped"),

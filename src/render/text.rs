@@ -81,6 +81,11 @@ pub fn plan(plan: &Plan, color: bool) -> String {
         change_text(&mut out, change, &palette);
     }
     untouched(&mut out, &plan.untouched, &palette);
+    let _ = writeln!(
+        out,
+        "\n{}",
+        palette.dim(&format!("Plan digest: {}", plan.digest))
+    );
     out
 }
 
@@ -217,6 +222,7 @@ pub fn outcome_line(outcome: &Outcome, color: bool) -> String {
     let palette = Palette { color };
     let (symbol, color) = match outcome.status {
         Status::Applied => ("✓", AnsiColor::Green),
+        Status::AlreadyApplied => ("=", AnsiColor::Green),
         Status::Failed => ("✗", AnsiColor::Red),
         Status::Unverified => ("?", AnsiColor::Yellow),
         Status::Skipped | Status::NotAttempted => ("-", AnsiColor::BrightBlack),

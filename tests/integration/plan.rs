@@ -114,7 +114,9 @@ fn a_missing_env_variable_is_an_error_at_plan_time_naming_the_assistant() {
     workspace.vapiform().args(["validate"]).run().code(0);
     let run = workspace.sandbox().args(["plan"]).run().code(1);
     assert!(
-        run.stderr.contains("HOOK_SECRET") && run.stderr.contains("assistant/acme-plumbing"),
+        run.stderr.contains("HOOK_SECRET")
+            && run.stderr.contains("assistant/acme-plumbing")
+            && run.stderr.contains("businesses.acme-plumbing.assistant"),
         "{}",
         run.stderr
     );
@@ -149,15 +151,22 @@ fn env_values_never_appear_in_plans_and_changes_show_as_sensitive() {
     );
 }
 
-/// An account of `n` unrouted telnyx numbers, and a file that gives each its own business.
-fn many_businesses(n: usize) -> (Account, String) {
+/// An account of `n` telnyx numbers, unrouted or all routed to one legacy assistant, and a
+/// file that gives each its own business.
+fn many_businesses(n: usize, routed: bool) -> (Account, String) {
+    let legacy = serde_json::json!({"id": "1e6ac700-0000-4000-8000-000000000001", "orgId": "o",
+        "name": "Legacy", "createdAt": "2025-01-01T00:00:00.000Z", "updatedAt": "2025-01-01T00:00:00.000Z"});
     let mut numbers = Vec::new();
     let mut file = String::from("version: 1\nbusinesses:\n");
     for i in 0..n {
         let number = format!("+1415600{i:04}");
         // Seven numbers share each creation millisecond, as a bulk import leaves them.
         let at = format!("2026-01-01T00:00:00.{:03}Z", i / 7);
-        numbers.push(telnyx_number(i, &number, &at));
+        let mut object = telnyx_number(i, &number, &at);
+        if routed {
+            object.insert("assistantId".into(), legacy["id"].clone());
+        }
+        numbers.push(object);
         let _ = write!(
             file,
             "  b{i:04}:\n    name: Business {i}\n    numbers: [\"{number}\"]\n    assistant:\n      spec:\n        name: Business {i}\n        firstMessage: |\n          Hello from business {i}.\n          We are open 9 to 5.\n"
@@ -166,7 +175,11 @@ fn many_businesses(n: usize) -> (Account, String) {
     (
         Account {
             phone_numbers: numbers,
-            assistants: Vec::new(),
+            assistants: if routed {
+                vec![legacy.as_object().unwrap().clone()]
+            } else {
+                Vec::new()
+            },
         },
         file,
     )
@@ -174,7 +187,7 @@ fn many_businesses(n: usize) -> (Account, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_reads_with_list_calls_only_and_never_writes() {
-    let (account, file) = many_businesses(1200);
+    let (account, file) = many_businesses(1200, false);
     let options = Options {
         account: Some(account),
         ..Options::default()
@@ -207,7 +220,7 @@ async fn plan_reads_with_list_calls_only_and_never_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_mass_change_rule_refuses_with_exit_5() {
-    let (account, file) = many_businesses(11);
+    let (account, file) = many_businesses(11, true);
     let options = Options {
         account: Some(account),
         ..Options::default()
@@ -221,8 +234,9 @@ async fn the_mass_change_rule_refuses_with_exit_5() {
         .await
         .code(5);
     assert!(
-        run.stdout
-            .contains("mass-change rule: 11 routing changes, more than the limit of 10"),
+        run.stdout.contains(
+            "mass-change rule: 11 changes to where today's calls go, more than the limit of 10"
+        ),
         "{}",
         run.stdout
     );
@@ -249,7 +263,7 @@ async fn the_mass_change_rule_refuses_with_exit_5() {
 
 #[test]
 fn markdown_fits_the_byte_limit_and_says_what_it_left_out() {
-    let (account, file) = many_businesses(300);
+    let (account, file) = many_businesses(300, false);
     let workspace = Workspace::new();
     workspace.write("vapiform.yaml", &file);
     workspace.write("account.json", &serde_json::to_string(&account).unwrap());
