@@ -3,6 +3,7 @@
 mod apply;
 mod cli;
 mod client;
+mod contract;
 mod export;
 mod plan;
 mod secrets;
