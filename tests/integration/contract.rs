@@ -33,7 +33,7 @@ fn find<'a>(account: &'a mut Value, collection: &str, field: &str, value: &str) 
 }
 
 /// A legacy assistant nobody routes to, as the dashboard would have made it.
-fn spare_assistant(id: &str, name: &str, metadata: Value) -> Value {
+fn spare_assistant(id: &str, name: &str, metadata: &Value) -> Value {
     json!({"id": id, "orgId": "o", "name": name, "firstMessage": "Hello from the spare.",
            "metadata": metadata, "createdAt": "2026-01-05T10:00:00.000Z",
            "updatedAt": "2026-01-05T10:00:00.000Z"})
@@ -77,7 +77,7 @@ fn a_new_route_to_an_assistant_the_plan_deletes_makes_it_stale() {
             .push(spare_assistant(
                 old,
                 "Old Business",
-                json!({"vapiform": {"key": "old-business"}}),
+                &json!({"vapiform": {"key": "old-business"}}),
             ));
     });
     let plan = workspace
@@ -116,7 +116,7 @@ fn a_route_target_deleted_since_the_plan_makes_it_stale() {
         account["assistants"]
             .as_array_mut()
             .unwrap()
-            .push(spare_assistant(spare, "Spare", json!({})));
+            .push(spare_assistant(spare, "Spare", &json!({})));
     });
     let file = workspace.read("vapiform.yaml").replace(BOB, spare);
     workspace.write("vapiform.yaml", &file);
