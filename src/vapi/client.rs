@@ -179,6 +179,11 @@ impl Client {
         let mut attempt = 0;
         loop {
             let outcome = self.attempt(&method, path, query, body).await;
+            match &outcome {
+                Ok((StatusCode::TOO_MANY_REQUESTS, _, _)) => self.limiter.throttled().await,
+                Ok((status, _, _)) if status.is_success() => self.limiter.succeeded().await,
+                _ => {}
+            }
             let retry_after = match &outcome {
                 Ok((status, _, _)) if status.is_success() => None,
                 Ok((status, headers, _))
