@@ -17,6 +17,9 @@ pub enum Exit {
     StalePlan,
     /// A safety rule refused the plan; nothing was written.
     Refused,
+    /// Interrupted (SIGINT, SIGTERM): changes in flight finished and were read back, the rest
+    /// were not started; the report says which.
+    Interrupted,
 }
 
 impl Exit {
@@ -29,6 +32,7 @@ impl Exit {
             Self::NotConverged => 3,
             Self::StalePlan => 4,
             Self::Refused => 5,
+            Self::Interrupted => 130,
         }
     }
 }

@@ -1,15 +1,12 @@
-//! Sending one change's write, with lookup-before-retry for creates, then verifying it.
-
-use std::collections::HashMap;
+//! Sending one change's write. Creates are never repeated blindly: after an ambiguous failure
+//! the object is looked up (by label or number) before it is tried again.
 
 use serde_json::{Map, Value};
 
-use super::Options;
-use super::report::{Outcome, Status};
-use super::verify::{self, Verdict};
+use super::verify::{Kind, Written};
 use crate::desired::placeholder;
 use crate::plan::live::{self, number_key};
-use crate::plan::{Address, Change, Secrets, Target, Write};
+use crate::plan::{Secrets, Write};
 use crate::vapi::{Client, Error};
 
 /// How many times a create is sent when each failure was ambiguous and the lookup found nothing.
@@ -19,57 +16,62 @@ const CREATE_ATTEMPTS: u32 = 6;
 /// what was created since this long before the POST was sent.
 const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
 
-/// What every change of one apply shares.
-pub(crate) struct Run<'a> {
-    pub client: &'a Client,
-    pub secrets: &'a Secrets,
-    pub options: &'a Options,
+/// Why a write failed, and whether apply should stop (the key was rejected).
+pub(crate) struct Failure {
+    pub detail: String,
+    pub fatal: bool,
 }
 
-impl Run<'_> {
-    /// Sends the change and reads it back. The flag says the API key was rejected, so apply
-    /// should stop.
-    pub(crate) async fn change(
-        &self,
-        change: &Change,
-        created: &HashMap<Address, String>,
-    ) -> (Outcome, bool) {
-        let outcome = |status, id, detail| Outcome::of(change, status, id, detail);
-        match self.send(change, created).await {
-            Ok((id, Verdict::Verified)) => (outcome(Status::Applied, Some(id), None), false),
-            Ok((id, Verdict::Differs(detail))) => {
-                (outcome(Status::Unverified, Some(id), Some(detail)), false)
-            }
-            Err(failure) => (
-                outcome(Status::Failed, None, Some(failure.detail)),
-                failure.fatal,
-            ),
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self {
+            fatal: matches!(error, Error::Unauthorized { .. }),
+            detail: error.to_string(),
         }
     }
+}
 
-    async fn send(
+/// What every write of one apply shares.
+pub(crate) struct Sender<'a> {
+    pub client: &'a Client,
+    pub secrets: &'a Secrets,
+}
+
+impl Sender<'_> {
+    /// Sends `write`. `route` is the id of the assistant a number write routes to, resolved by
+    /// the scheduler; `adopt` the id of an assistant another apply created for this create's
+    /// key since the plan was made, which is updated instead of creating a duplicate.
+    pub(crate) async fn send(
         &self,
-        change: &Change,
-        created: &HashMap<Address, String>,
-    ) -> Result<(String, Verdict), Failure> {
-        let timeout = self.options.verify_timeout;
-        match &change.write {
+        write: &Write,
+        route: Option<&str>,
+        adopt: Option<&str>,
+    ) -> Result<Written, Failure> {
+        match write {
             Write::CreateAssistant { key, body } => {
                 let sent = self.resolve(body)?;
-                let id = self.create_assistant(&sent, key).await?;
-                let verdict =
-                    verify::until_equal(&sent, body, timeout, || self.read_assistant(&id)).await;
-                Ok((id, verdict))
+                let created = match adopt {
+                    Some(id) => self.client.update_assistant(id, &sent).await?,
+                    None => self.create_assistant(&sent, key).await?,
+                };
+                Ok(Written::new(
+                    Kind::Assistant,
+                    created.id,
+                    created.updated_at,
+                    sent,
+                    body,
+                ))
             }
             Write::UpdateAssistant { id, body } => {
                 let sent = self.resolve(body)?;
-                self.client
-                    .update_assistant(id, &sent)
-                    .await
-                    .map_err(Failure::from)?;
-                let verdict =
-                    verify::until_equal(&sent, body, timeout, || self.read_assistant(id)).await;
-                Ok((id.clone(), verdict))
+                let updated = self.client.update_assistant(id, &sent).await?;
+                Ok(Written::new(
+                    Kind::Assistant,
+                    updated.id,
+                    updated.updated_at,
+                    sent,
+                    body,
+                ))
             }
             Write::DeleteAssistant { id } => {
                 match self.client.delete_assistant(id).await {
@@ -77,25 +79,35 @@ impl Run<'_> {
                     Err(e) if e.is_not_found() => {}
                     Err(e) => return Err(e.into()),
                 }
-                let verdict = verify::until_gone(timeout, || self.client.get_assistant(id)).await;
-                Ok((id.clone(), verdict))
+                Ok(Written::new(
+                    Kind::Deleted,
+                    id.clone(),
+                    String::new(),
+                    Map::new(),
+                    &Map::new(),
+                ))
             }
-            Write::UpdateNumber { id, body, route } => {
-                let sent = Self::routed(self.resolve(body)?, route.as_ref(), created)?;
-                self.client
-                    .update_number(id, &sent)
-                    .await
-                    .map_err(Failure::from)?;
-                let verdict =
-                    verify::until_equal(&sent, body, timeout, || self.read_number(id)).await;
-                Ok((id.clone(), verdict))
+            Write::UpdateNumber { id, body, .. } => {
+                let sent = routed(self.resolve(body)?, route);
+                let updated = self.client.update_number(id, &sent).await?;
+                Ok(Written::new(
+                    Kind::Number,
+                    updated.id,
+                    updated.updated_at,
+                    sent,
+                    body,
+                ))
             }
-            Write::CreateNumber { body, route } => {
-                let sent = Self::routed(self.resolve(body)?, route.as_ref(), created)?;
-                let id = self.create_number(&sent).await?;
-                let verdict =
-                    verify::until_equal(&sent, body, timeout, || self.read_number(&id)).await;
-                Ok((id, verdict))
+            Write::CreateNumber { body, .. } => {
+                let sent = routed(self.resolve(body)?, route);
+                let created = self.create_number(&sent).await?;
+                Ok(Written::new(
+                    Kind::Number,
+                    created.id,
+                    created.updated_at,
+                    sent,
+                    body,
+                ))
             }
         }
     }
@@ -114,33 +126,13 @@ impl Run<'_> {
         }
     }
 
-    /// Sets `assistantId` from the route, resolving an assistant created earlier in this apply.
-    fn routed(
-        mut body: Map<String, Value>,
-        route: Option<&Target>,
-        created: &HashMap<Address, String>,
-    ) -> Result<Map<String, Value>, Failure> {
-        let id = match route {
-            None => return Ok(body),
-            Some(Target::Id(id)) => id.clone(),
-            Some(Target::Address(address)) => {
-                created.get(address).cloned().ok_or_else(|| Failure {
-                    detail: format!("{address} was not created"),
-                    fatal: false,
-                })?
-            }
-        };
-        body.insert("assistantId".to_owned(), Value::String(id));
-        Ok(body)
-    }
-
     /// POSTs an assistant. After an ambiguous failure it looks for the label before trying
     /// again, so a create that did land is never repeated.
     async fn create_assistant(
         &self,
         body: &Map<String, Value>,
         key: &str,
-    ) -> Result<String, Failure> {
+    ) -> Result<crate::vapi::Assistant, Failure> {
         let mut last = Failure {
             detail: String::new(),
             fatal: false,
@@ -148,16 +140,16 @@ impl Run<'_> {
         for attempt in 0..CREATE_ATTEMPTS {
             let sent = time::OffsetDateTime::now_utc();
             match self.client.create_assistant(body).await {
-                Ok(assistant) => return Ok(assistant.id),
+                Ok(assistant) => return Ok(assistant),
                 Err(error) if error.is_ambiguous() => {
                     tracing::info!(%error, key, "create failed ambiguously; looking for the label before retrying");
                     let found = self
                         .client
                         .list_assistants_created_since(sent - CLOCK_SKEW)
-                        .await
-                        .map_err(Failure::from)?;
-                    if let Some(existing) = found.iter().find(|a| live::label(a) == Some(key)) {
-                        return Ok(existing.id.clone());
+                        .await?;
+                    if let Some(existing) = found.into_iter().find(|a| live::label(a) == Some(key))
+                    {
+                        return Ok(existing);
                     }
                     last = error.into();
                     backoff(attempt).await;
@@ -169,7 +161,10 @@ impl Run<'_> {
     }
 
     /// POSTs a number, looking it up by number after an ambiguous failure before trying again.
-    async fn create_number(&self, body: &Map<String, Value>) -> Result<String, Failure> {
+    async fn create_number(
+        &self,
+        body: &Map<String, Value>,
+    ) -> Result<crate::vapi::PhoneNumber, Failure> {
         let number = body
             .get("number")
             .and_then(Value::as_str)
@@ -180,16 +175,15 @@ impl Run<'_> {
         };
         for attempt in 0..CREATE_ATTEMPTS {
             match self.client.create_number(body).await {
-                Ok(created) => return Ok(created.id),
+                Ok(created) => return Ok(created),
                 Err(error) if error.is_ambiguous() => {
                     tracing::info!(%error, number, "import failed ambiguously; looking the number up before retrying");
                     let found = self
                         .client
                         .search_numbers(number.trim_start_matches('+'))
-                        .await
-                        .map_err(Failure::from)?;
-                    if let Some(existing) = found.iter().find(|n| number_key(n) == number) {
-                        return Ok(existing.id.clone());
+                        .await?;
+                    if let Some(existing) = found.into_iter().find(|n| number_key(n) == number) {
+                        return Ok(existing);
                     }
                     last = error.into();
                     backoff(attempt).await;
@@ -199,29 +193,14 @@ impl Run<'_> {
         }
         Err(last)
     }
-
-    async fn read_assistant(&self, id: &str) -> Result<Map<String, Value>, Error> {
-        Ok(self.client.get_assistant(id).await?.fields)
-    }
-
-    async fn read_number(&self, id: &str) -> Result<Map<String, Value>, Error> {
-        Ok(self.client.get_number(id).await?.to_object())
-    }
 }
 
-/// Why a write failed, and whether apply should stop (the key was rejected).
-struct Failure {
-    detail: String,
-    fatal: bool,
-}
-
-impl From<Error> for Failure {
-    fn from(error: Error) -> Self {
-        Self {
-            fatal: matches!(error, Error::Unauthorized { .. }),
-            detail: error.to_string(),
-        }
+/// A number body with `assistantId` set to the assistant it routes to.
+fn routed(mut body: Map<String, Value>, route: Option<&str>) -> Map<String, Value> {
+    if let Some(id) = route {
+        body.insert("assistantId".to_owned(), Value::String(id.to_owned()));
     }
+    body
 }
 
 /// A pause before sending a create again: 100 ms doubling, at most 3.2 s.

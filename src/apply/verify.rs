@@ -1,73 +1,270 @@
-//! Read-after-write verification: poll the object until it holds what was written, with
-//! backoff, for a bounded time (Vapi may be eventually consistent).
+//! Read-after-write verification in batches: written objects are read back with list calls
+//! filtered on `updatedAtGe` (one call verifies a whole batch), by id only when a collection has
+//! just one or two objects waiting, and compared with the planner's comparator until they hold
+//! what was written or the verify timeout passes (Vapi may be eventually consistent).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::plan::compare::{self, Segment};
+use crate::plan::live;
 use crate::plan::sensitive;
-use crate::vapi::Error;
+use crate::vapi::{Client, Error};
 
-/// What reading back concluded.
-pub(crate) enum Verdict {
-    /// The object holds every written field.
-    Verified,
-    /// After the bounded wait it still differs; the detail names the field and both values.
-    Differs(String),
+/// What a written object is, for reading it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An assistant that must hold the written fields.
+    Assistant,
+    /// A phone number that must hold the written fields.
+    Number,
+    /// An assistant that must be gone.
+    Deleted,
 }
 
-/// Polls `read` until the object holds `expected` (compared like the planner does), or until
-/// `timeout` has passed. `written` is the body as written in the plan, for masking.
-pub(crate) async fn until_equal<F, Fut>(
-    expected: &Map<String, Value>,
-    written: &Map<String, Value>,
-    timeout: Duration,
-    read: F,
-) -> Verdict
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<Map<String, Value>, Error>>,
-{
-    let deadline = Instant::now() + timeout;
-    let mut delay = Duration::from_millis(50);
-    loop {
-        let detail = match read().await {
-            Ok(live) => match compare::differences(expected, &live).first() {
-                None => return Verdict::Verified,
-                Some(path) => describe(path, expected, written, &live),
-            },
-            Err(error) if error.is_not_found() => "not found when read back".to_owned(),
-            Err(error) => format!("could not read it back: {error}"),
-        };
-        if Instant::now() + delay > deadline {
-            return Verdict::Differs(detail);
+/// A write the server accepted, waiting to be read back.
+pub(crate) struct Written {
+    kind: Kind,
+    /// The object's id.
+    pub id: String,
+    /// The object's `updatedAt` in the write's response: the server's clock, so a list filtered
+    /// on it cannot miss the write whatever our own clock says.
+    since: String,
+    /// What was sent, secrets resolved: what the object must hold.
+    expected: Map<String, Value>,
+    /// What was sent, as the plan wrote it: for messages, so no secret is ever shown.
+    as_planned: Map<String, Value>,
+}
+
+impl Written {
+    pub(crate) fn new(
+        kind: Kind,
+        id: String,
+        since: String,
+        expected: Map<String, Value>,
+        written: &Map<String, Value>,
+    ) -> Self {
+        Self {
+            kind,
+            id,
+            since,
+            expected,
+            as_planned: written.clone(),
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
     }
 }
 
-/// Polls `read` until the object is gone (404), or until `timeout` has passed.
-pub(crate) async fn until_gone<F, Fut, T>(timeout: Duration, read: F) -> Verdict
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, Error>>,
-{
-    let deadline = Instant::now() + timeout;
-    let mut delay = Duration::from_millis(50);
+/// How a read-back ended, for the change at `index`.
+pub(crate) struct Verdict {
+    pub index: usize,
+    pub id: String,
+    /// `None` when verified; otherwise what still differs when time ran out.
+    pub differs: Option<String>,
+}
+
+/// What the verifier tells the scheduler.
+pub(crate) enum Event {
+    /// A change was verified, or not in time.
+    Verdict(Verdict),
+    /// A list showed an assistant carrying `label` that this apply did not write: another
+    /// apply created it.
+    Seen { label: String, id: String },
+}
+
+/// The first wait for more writes before reading back, and the longest.
+const FIRST_WINDOW: Duration = Duration::from_millis(250);
+const LONGEST_WINDOW: Duration = Duration::from_secs(2);
+
+/// At most this many objects of a collection waiting are read by id rather than listed.
+const BY_ID: usize = 2;
+
+struct Waiting {
+    index: usize,
+    written: Written,
+    deadline: Instant,
+    /// Why it does not verify yet.
+    detail: String,
+}
+
+/// Reads back every write sent on `writes` until verified or timed out, telling `events`.
+/// Ends when `writes` is closed and nothing is waiting.
+pub(crate) async fn run(
+    client: &Client,
+    timeout: Duration,
+    mut writes: mpsc::UnboundedReceiver<(usize, Written)>,
+    events: mpsc::UnboundedSender<Event>,
+) {
+    let mut waiting: Vec<Waiting> = Vec::new();
+    let mut open = true;
+    let mut window = FIRST_WINDOW;
     loop {
-        let detail = match read().await {
-            Err(error) if error.is_not_found() => return Verdict::Verified,
-            Err(error) => format!("could not read it back: {error}"),
-            Ok(_) => "still exists when read back".to_owned(),
-        };
-        if Instant::now() + delay > deadline {
-            return Verdict::Differs(detail);
+        if waiting.is_empty() {
+            window = FIRST_WINDOW;
+            match writes.recv().await {
+                Some(write) => waiting.push(waiting_for(write, timeout)),
+                None => return,
+            }
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
+        // Gather what else is written within the window, so one read covers many writes.
+        let until = Instant::now() + window;
+        while open {
+            match tokio::time::timeout_at(until, writes.recv()).await {
+                Ok(Some(write)) => waiting.push(waiting_for(write, timeout)),
+                Ok(None) => open = false,
+                Err(_) => break,
+            }
+        }
+        read_back(client, &mut waiting, &events).await;
+        let now = Instant::now();
+        waiting.retain_mut(|w| {
+            if w.deadline > now {
+                return true;
+            }
+            let _ = events.send(Event::Verdict(Verdict {
+                index: w.index,
+                id: w.written.id.clone(),
+                differs: Some(std::mem::take(&mut w.detail)),
+            }));
+            false
+        });
+        window = (window * 2).min(LONGEST_WINDOW);
+        if !open && waiting.is_empty() {
+            return;
+        }
+    }
+}
+
+fn waiting_for((index, written): (usize, Written), timeout: Duration) -> Waiting {
+    Waiting {
+        index,
+        written,
+        deadline: Instant::now() + timeout,
+        detail: "not read back yet".to_owned(),
+    }
+}
+
+/// One round: reads each collection that has objects waiting, and reports those that verify.
+async fn read_back(
+    client: &Client,
+    waiting: &mut Vec<Waiting>,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    for kind in [Kind::Assistant, Kind::Number, Kind::Deleted] {
+        let count = waiting.iter().filter(|w| w.written.kind == kind).count();
+        if count == 0 {
+            continue;
+        }
+        let listed = if kind == Kind::Deleted || count <= BY_ID {
+            None
+        } else {
+            match list(client, kind, waiting).await {
+                Ok(listed) => Some(listed),
+                Err(error) => {
+                    for w in waiting.iter_mut().filter(|w| w.written.kind == kind) {
+                        w.detail = format!("could not read it back: {error}");
+                    }
+                    continue;
+                }
+            }
+        };
+        if let (Some(listed), Kind::Assistant) = (&listed, kind) {
+            let ours: std::collections::HashSet<&str> =
+                waiting.iter().map(|w| w.written.id.as_str()).collect();
+            for (id, fields) in listed {
+                if let Some(label) = live::label_of(fields)
+                    && !ours.contains(id.as_str())
+                {
+                    let _ = events.send(Event::Seen {
+                        label: label.to_owned(),
+                        id: id.clone(),
+                    });
+                }
+            }
+        }
+        let mut verified = Vec::new();
+        for (position, w) in waiting.iter_mut().enumerate() {
+            if w.written.kind != kind {
+                continue;
+            }
+            let read = match &listed {
+                Some(listed) => Ok(listed.get(&w.written.id).cloned()),
+                None => get(client, &w.written).await,
+            };
+            match read {
+                Ok(found) => match check(&w.written, found.as_ref()) {
+                    None => verified.push(position),
+                    Some(detail) => w.detail = detail,
+                },
+                Err(error) => w.detail = format!("could not read it back: {error}"),
+            }
+        }
+        for position in verified.into_iter().rev() {
+            let w = waiting.swap_remove(position);
+            let _ = events.send(Event::Verdict(Verdict {
+                index: w.index,
+                id: w.written.id,
+                differs: None,
+            }));
+        }
+    }
+}
+
+/// The objects of a collection written since the earliest waiting write, by id.
+async fn list(
+    client: &Client,
+    kind: Kind,
+    waiting: &[Waiting],
+) -> Result<HashMap<String, Map<String, Value>>, Error> {
+    let since = waiting
+        .iter()
+        .filter(|w| w.written.kind == kind)
+        .map(|w| w.written.since.as_str())
+        .min()
+        .unwrap_or_default();
+    Ok(match kind {
+        Kind::Number => client
+            .list_numbers_updated_since(since)
+            .await?
+            .into_iter()
+            .map(|n| (n.id.clone(), n.to_object()))
+            .collect(),
+        Kind::Assistant | Kind::Deleted => client
+            .list_assistants_updated_since(since)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.fields))
+            .collect(),
+    })
+}
+
+/// One object by id; `None` when it does not exist.
+async fn get(client: &Client, written: &Written) -> Result<Option<Map<String, Value>>, Error> {
+    let read = match written.kind {
+        Kind::Number => client.get_number(&written.id).await.map(|n| n.to_object()),
+        Kind::Assistant | Kind::Deleted => {
+            client.get_assistant(&written.id).await.map(|a| a.fields)
+        }
+    };
+    match read {
+        Ok(object) => Ok(Some(object)),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// `None` when `found` is what the write should have left; otherwise what differs.
+fn check(written: &Written, found: Option<&Map<String, Value>>) -> Option<String> {
+    match (written.kind, found) {
+        (Kind::Deleted, None) => None,
+        (Kind::Deleted, Some(_)) => Some("still exists when read back".to_owned()),
+        (_, None) => Some("not found when read back".to_owned()),
+        (_, Some(live)) => compare::differences(&written.expected, live)
+            .first()
+            .map(|path| describe(path, &written.expected, &written.as_planned, live)),
     }
 }
 

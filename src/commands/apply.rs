@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::account::{Account, Pace};
 use super::{Console, show};
-use crate::apply::{self, Outcome, Progress, Report};
+use crate::apply::{self, Outcome, Progress, Report, Status};
 use crate::cli::{ApplyArgs, Format, Global};
 use crate::exit::Exit;
 use crate::plan::{self, Live, Plan};
@@ -130,26 +130,85 @@ async fn execute(
         verify_timeout: Duration::from_secs(args.verify_timeout),
         concurrency: usize::from(args.concurrency),
     };
-    let report = {
+    let interrupt = apply::Interrupt::default();
+    let mut signals = Signals::listen();
+    let (report, interrupted) = {
         let progress = Reporter::new(console, args.format, plan.changes.len());
-        let report = apply::apply(
+        let applying = apply::apply(
             plan,
             &recheck.applied,
             &account.client,
             &secrets,
             &options,
+            &interrupt,
             &progress,
-        )
-        .await;
+        );
+        tokio::pin!(applying);
+        let ended = tokio::select! {
+            report = &mut applying => (report, false),
+            () = signals.next() => {
+                interrupt.request();
+                progress.notice("interrupted: starting no new change; waiting for the writes in flight to finish and be read back (interrupt again to exit at once)");
+                tokio::select! {
+                    report = &mut applying => (report, true),
+                    () = signals.next() => (progress.known(plan), true),
+                }
+            }
+        };
         progress.done();
-        report
+        ended
     };
     print_report(&report, args.format, console)?;
+    if interrupted {
+        let left = report
+            .outcomes
+            .iter()
+            .filter(|o| !o.status.converged())
+            .count();
+        writeln!(
+            console.err,
+            "Interrupted: {left} of {} changes did not apply (see the report). Run `vapiform plan` to see what is left.",
+            report.outcomes.len()
+        )?;
+        return Ok(Exit::Interrupted);
+    }
     Ok(if report.converged() {
         Exit::Success
     } else {
         Exit::NotConverged
     })
+}
+
+/// SIGINT and SIGTERM (a cancelled CI job), listened to from before the first write.
+struct Signals {
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen() -> Self {
+        Self {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .ok(),
+        }
+    }
+
+    /// The next SIGINT or SIGTERM.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(terminate) = &mut self.terminate {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+        // Without a handler there is nothing to wait for but the apply itself.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// Asks on a terminal; refuses when standard input is not one.
@@ -188,40 +247,82 @@ fn print_report(report: &Report, format: Format, console: &mut Console) -> anyho
     Ok(())
 }
 
-/// Progress: a bar on a terminal, one line per change otherwise (text format only).
+/// Progress: a bar on a terminal, one line per change otherwise (text format only). It also
+/// keeps every outcome, so a second interrupt can still report what is known.
 struct Reporter<'a> {
     bar: Option<ProgressBar>,
     lines: Option<Mutex<&'a mut (dyn std::io::Write + Send)>>,
+    notices: Mutex<&'a mut (dyn std::io::Write + Send)>,
+    known: Mutex<Vec<Outcome>>,
     color: bool,
 }
 
 impl<'a> Reporter<'a> {
     fn new(console: &'a mut Console, format: Format, total: usize) -> Self {
         let color = console.color;
-        if console.progress {
+        let bar = console.progress.then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
                 ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            Self {
-                bar: Some(bar),
-                lines: None,
-                color,
-            }
-        } else if format == Format::Text {
-            Self {
-                bar: None,
-                lines: Some(Mutex::new(console.out.as_mut())),
-                color,
-            }
+            bar
+        });
+        let Console { out, err, .. } = console;
+        let (out, err): (
+            &mut (dyn std::io::Write + Send),
+            &mut (dyn std::io::Write + Send),
+        ) = (out.as_mut(), err.as_mut());
+        let lines = if bar.is_none() && format == Format::Text {
+            Some(Mutex::new(out))
         } else {
-            Self {
-                bar: None,
-                lines: None,
-                color,
+            None
+        };
+        Self {
+            bar,
+            lines,
+            notices: Mutex::new(err),
+            known: Mutex::new(Vec::new()),
+            color,
+        }
+    }
+
+    /// A line on standard error, above the progress bar if there is one.
+    fn notice(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => {
+                if let Ok(mut err) = self.notices.lock() {
+                    let _ = writeln!(err, "{text}");
+                }
             }
         }
+    }
+
+    /// The report of what is known when vapiform cannot wait any longer: every change that
+    /// ended as it ended, the others as not known to have applied.
+    fn known(&self, plan: &Plan) -> Report {
+        let known = self.known.lock().map(|k| k.clone()).unwrap_or_default();
+        let outcomes = plan
+            .changes
+            .iter()
+            .map(|change| {
+                known
+                    .iter()
+                    .find(|o| o.address == change.address && o.action == change.action)
+                    .cloned()
+                    .unwrap_or_else(|| Outcome {
+                        address: change.address.clone(),
+                        action: change.action,
+                        status: Status::Unverified,
+                        id: None,
+                        detail: Some(
+                            "vapiform exited on a second interrupt before this change ended; it may or may not have been written".to_owned(),
+                        ),
+                    })
+            })
+            .collect();
+        Report::new(outcomes)
     }
 
     fn done(&self) {
@@ -233,6 +334,9 @@ impl<'a> Reporter<'a> {
 
 impl Progress for Reporter<'_> {
     fn finish(&self, outcome: &Outcome) {
+        if let Ok(mut known) = self.known.lock() {
+            known.push(outcome.clone());
+        }
         if let Some(bar) = &self.bar {
             bar.inc(1);
             bar.set_message(outcome.address.to_string());

@@ -23,12 +23,12 @@ pub struct Live {
 
 /// The label key an assistant carries, if any.
 pub fn label(assistant: &Assistant) -> Option<&str> {
-    assistant
-        .fields
-        .get(METADATA)?
-        .get(LABEL)?
-        .get("key")?
-        .as_str()
+    label_of(&assistant.fields)
+}
+
+/// The label key in an assistant's fields, if any.
+pub fn label_of(fields: &serde_json::Map<String, Value>) -> Option<&str> {
+    fields.get(METADATA)?.get(LABEL)?.get("key")?.as_str()
 }
 
 /// The label as a metadata value.

@@ -98,6 +98,22 @@ impl Client {
         self.list_all("/assistant", &filter).await
     }
 
+    /// Assistants written (created or updated) at or after `since`, an ISO 8601 time as the
+    /// server writes them: how apply reads back many writes with a few list calls.
+    pub async fn list_assistants_updated_since(
+        &self,
+        since: &str,
+    ) -> Result<Vec<Assistant>, Error> {
+        self.list_all("/assistant", &[("updatedAtGe", since.to_owned())])
+            .await
+    }
+
+    /// Phone numbers written at or after `since` (see [`Self::list_assistants_updated_since`]).
+    pub async fn list_numbers_updated_since(&self, since: &str) -> Result<Vec<PhoneNumber>, Error> {
+        self.list_all("/phone-number", &[("updatedAtGe", since.to_owned())])
+            .await
+    }
+
     /// Phone numbers whose name, number or SIP URI contains `text` (`/v2/phone-number` search).
     pub async fn search_numbers(&self, text: &str) -> Result<Vec<PhoneNumber>, Error> {
         #[derive(serde::Deserialize)]

@@ -64,7 +64,11 @@ impl RateLimiter {
         }
         let mut state = self.state.lock().await;
         let rate = (state.rate / 2.0).max(self.ceiling * FLOOR_SHARE);
-        tracing::info!(from = state.rate, to = rate, "rate limited by the server; slowing down");
+        tracing::info!(
+            from = state.rate,
+            to = rate,
+            "rate limited by the server; slowing down"
+        );
         state.rate = rate;
     }
 
@@ -104,7 +108,10 @@ mod tests {
         for _ in 0..100 {
             limiter.succeeded().await;
         }
-        assert!((limiter.rate().await - 20.0).abs() < 1e-9, "never above --rps");
+        assert!(
+            (limiter.rate().await - 20.0).abs() < 1e-9,
+            "never above --rps"
+        );
         for _ in 0..20 {
             limiter.throttled().await;
         }

@@ -79,7 +79,10 @@ impl Client {
             query.extend(
                 filter
                     .iter()
-                    .filter(|(name, _)| !name.starts_with("createdAt"))
+                    // This range replaces the time filters; the result is a superset, never less.
+                    .filter(|(name, _)| {
+                        !name.starts_with("createdAt") && !name.starts_with("updatedAt")
+                    })
                     .cloned(),
             );
             let page = self.page::<T>(path, &query).await?;
