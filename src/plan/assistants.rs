@@ -77,15 +77,9 @@ pub(crate) fn plan(
                 (*live, Action::Adopt)
             }
             ([live], _) => (*live, Action::Update),
-            (many, _) => {
-                let ids: Vec<&str> = many.iter().map(|a| a.id.as_str()).collect();
-                problems.push(problem(format!(
-                    "{} assistants carry the label of `{key}` ({}); delete or relabel all but one",
-                    many.len(),
-                    ids.join(", ")
-                )));
-                continue;
-            }
+            // Two applies at once can each create the assistant; keep one, `prune` deletes
+            // the rest once their numbers are moved.
+            (many, _) => (keeper(many, index), Action::Update),
         };
         planned.ids.insert(key.clone(), Some(live.id.clone()));
         if let Some(change) = update(address, action, &body, &resolved, live) {
@@ -261,60 +255,104 @@ pub(crate) fn created_fields(
         .collect()
 }
 
-/// Labelled assistants no longer declared: deleted when prune is on and no number will route
-/// to them, kept (and listed) otherwise.
+/// Of several assistants carrying one label, the one to keep: the one most numbers route to,
+/// else the oldest.
+fn keeper<'a>(copies: &[&'a Assistant], index: &Index<'_>) -> &'a Assistant {
+    let routes = |a: &Assistant| index.routes.get(a.id.as_str()).copied().unwrap_or(0);
+    copies
+        .iter()
+        .copied()
+        .min_by(|a, b| {
+            routes(b)
+                .cmp(&routes(a))
+                .then_with(|| a.created_at.cmp(&b.created_at))
+                .then_with(|| a.id.cmp(&b.id))
+        })
+        .expect("several copies")
+}
+
+/// Labelled assistants to remove: copies of a declared assistant beyond the one kept (a
+/// repair, whatever `prune` says), and assistants no longer declared when prune is on. Each is
+/// deleted only when no number will route to it; the others are kept and listed.
 pub(crate) fn prune(
     desired: &Desired,
     live: &Live,
     index: &Index<'_>,
+    keepers: &BTreeMap<String, Option<String>>,
     prune: bool,
     still_routed: &HashSet<&str>,
 ) -> (Vec<Change>, Vec<KeptAssistant>) {
     let mut deletes = Vec::new();
     let mut kept = Vec::new();
     for (key, assistants) in &index.by_label {
-        if desired.assistants.contains_key(*key) {
-            continue;
-        }
+        let declared = desired.assistants.contains_key(*key);
+        let keeper = keepers.get(*key).cloned().flatten();
         for assistant in assistants {
-            let keep = |reason: &str| KeptAssistant {
+            if keeper.as_deref() == Some(assistant.id.as_str()) {
+                continue;
+            }
+            let keep = |reason: String| KeptAssistant {
                 key: (*key).to_owned(),
                 id: assistant.id.clone(),
-                reason: reason.to_owned(),
+                reason,
             };
-            if !prune {
-                kept.push(keep("no longer declared; prune is off"));
-            } else if still_routed.contains(assistant.id.as_str()) {
-                kept.push(keep("no longer declared, but a number still routes to it"));
+            let reason = if declared {
+                format!(
+                    "repair: {} assistants carry the label of `{key}`; {} is kept, this copy goes once no number routes to it",
+                    assistants.len(),
+                    keeper.as_deref().unwrap_or("another")
+                )
+            } else if prune {
+                "no longer declared; prune is on and no number will route to it".to_owned()
             } else {
-                let mut precondition = precondition::unchanged(
-                    &assistant.id,
-                    &assistant.updated_at,
-                    &assistant.fields,
-                    [METADATA],
-                    None,
-                );
-                if let Precondition::Unchanged { routed_numbers, .. } = &mut precondition {
-                    *routed_numbers = Some(
-                        live.numbers
-                            .iter()
-                            .filter(|n| n.assistant_id.as_deref() == Some(assistant.id.as_str()))
-                            .map(|n| n.id.clone())
-                            .collect(),
-                    );
-                }
-                deletes.push(Change::new(
-                    Address::Assistant((*key).to_owned()),
-                    Action::Delete,
-                    "no longer declared; prune is on and no number will route to it".to_owned(),
-                    Vec::new(),
-                    None,
-                    precondition,
-                    Write::DeleteAssistant {
-                        id: assistant.id.clone(),
-                    },
-                ));
+                kept.push(keep("no longer declared; prune is off".to_owned()));
+                continue;
+            };
+            if still_routed.contains(assistant.id.as_str()) {
+                kept.push(keep(if declared {
+                    format!(
+                        "a copy of `{key}`, but a number vapiform does not route still routes to it"
+                    )
+                } else {
+                    "no longer declared, but a number still routes to it".to_owned()
+                }));
+                continue;
             }
+            let mut precondition = precondition::unchanged(
+                &assistant.id,
+                &assistant.updated_at,
+                &assistant.fields,
+                [METADATA],
+                None,
+            );
+            if let Precondition::Unchanged { routed_numbers, .. } = &mut precondition {
+                *routed_numbers = Some(
+                    live.numbers
+                        .iter()
+                        .filter(|n| n.assistant_id.as_deref() == Some(assistant.id.as_str()))
+                        .map(|n| n.id.clone())
+                        .collect(),
+                );
+            }
+            let address = if assistants.len() > 1 {
+                Address::Duplicate {
+                    key: (*key).to_owned(),
+                    id: assistant.id.clone(),
+                }
+            } else {
+                Address::Assistant((*key).to_owned())
+            };
+            deletes.push(Change::new(
+                address,
+                Action::Delete,
+                reason,
+                Vec::new(),
+                None,
+                precondition,
+                Write::DeleteAssistant {
+                    id: assistant.id.clone(),
+                },
+            ));
         }
     }
     (deletes, kept)

@@ -62,6 +62,8 @@ pub(crate) struct Index<'a> {
     pub by_label: BTreeMap<&'a str, Vec<&'a Assistant>>,
     pub numbers: BTreeMap<String, Vec<&'a PhoneNumber>>,
     pub number_by_id: HashMap<&'a str, &'a PhoneNumber>,
+    /// How many numbers route to each assistant id.
+    pub routes: HashMap<&'a str, usize>,
 }
 
 impl<'a> Index<'a> {
@@ -81,6 +83,12 @@ impl<'a> Index<'a> {
             by_label,
             numbers,
             number_by_id: live.numbers.iter().map(|n| (n.id.as_str(), n)).collect(),
+            routes: live.numbers.iter().fold(HashMap::new(), |mut routes, n| {
+                if let Some(id) = n.assistant_id.as_deref() {
+                    *routes.entry(id).or_default() += 1;
+                }
+                routes
+            }),
         }
     }
 }

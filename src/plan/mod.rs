@@ -73,6 +73,7 @@ pub fn plan(
         desired,
         live,
         &index,
+        &managed.ids,
         desired.prune || options.prune,
         &still_routed,
     );
@@ -125,6 +126,7 @@ fn names_something(target: &Address, desired: &Desired, index: &live::Index<'_>)
         Address::Assistant(key) => {
             desired.assistants.contains_key(key) || index.by_label.contains_key(key.as_str())
         }
+        Address::Duplicate { id, .. } => index.by_id.contains_key(id.as_str()),
         Address::Number(number) => {
             index.numbers.contains_key(number)
                 || desired.ignore.contains(number)

@@ -54,11 +54,20 @@ impl Plan {
     }
 }
 
-/// The object a change is about: `assistant/<key>` or `number/<E.164>`.
+/// The object a change is about: `assistant/<key>` or `number/<E.164>`; one of several
+/// assistants that carry the same label (two applies at once made both) is
+/// `assistant/<key>@<id>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Address {
     /// A managed assistant by key.
     Assistant(String),
+    /// One copy of an assistant whose label several carry, by id.
+    Duplicate {
+        /// The label key.
+        key: String,
+        /// The copy's id.
+        id: String,
+    },
     /// A phone number by E.164 (or, for a number without one, its SIP URI or id).
     Number(String),
 }
@@ -67,6 +76,7 @@ impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Assistant(key) => write!(f, "assistant/{key}"),
+            Self::Duplicate { key, id } => write!(f, "assistant/{key}@{id}"),
             Self::Number(number) => write!(f, "number/{number}"),
         }
     }
@@ -77,7 +87,16 @@ impl FromStr for Address {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.split_once('/') {
-            Some(("assistant", key)) if !key.is_empty() => Ok(Self::Assistant(key.to_owned())),
+            Some(("assistant", rest)) => match rest.split_once('@') {
+                Some((key, id)) if !key.is_empty() && !id.is_empty() => Ok(Self::Duplicate {
+                    key: key.to_owned(),
+                    id: id.to_owned(),
+                }),
+                None if !rest.is_empty() => Ok(Self::Assistant(rest.to_owned())),
+                _ => Err(format!(
+                    "{s:?} is not an address: expected assistant/<key> or number/<E.164>"
+                )),
+            },
             Some(("number", number)) if !number.is_empty() => Ok(Self::Number(number.to_owned())),
             _ => Err(format!(
                 "{s:?} is not an address: expected assistant/<key> or number/<E.164>"
@@ -282,7 +301,7 @@ impl Change {
         let phase = match (action, &address) {
             (Action::Delete, _) => Phase::Deletes,
             (Action::Unlink, _) => Phase::Unlinks,
-            (_, Address::Assistant(_)) => Phase::Assistants,
+            (_, Address::Assistant(_) | Address::Duplicate { .. }) => Phase::Assistants,
             (_, Address::Number(_)) => Phase::Routing,
         };
         Self {

@@ -1,12 +1,11 @@
 //! `apply` through the binary. Every test ends with a plan that must be empty.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vapiform::sim::{Account, Options};
+use vapiform::sim::Options;
 
-use crate::support::{Workspace, id_of, labelled, route_of, serve, telnyx_number};
+use crate::support::{Workspace, id_of, labelled, onboarding, route_of, serve};
 
 /// Asserts a second plan finds nothing to do.
 #[track_caller]
@@ -229,33 +228,9 @@ fn listed_numbers_vapi_lacks_are_imported() {
 }
 
 /// `n` businesses with a managed assistant each, numbers unrouted: `2n` writes to apply.
-fn generated(n: usize) -> (Account, String) {
-    let mut numbers = Vec::new();
-    let mut file = String::from(
-        "version: 1\ntemplates:\n  t:\n    name: \"${business.name}\"\n    firstMessage: \"Hi from ${business.name}\"\nbusinesses:\n",
-    );
-    for i in 0..n {
-        let number = format!("+1628555{i:04}");
-        // Ten objects share each creation millisecond, so listing must handle ties.
-        let at = format!("2026-01-01T00:00:{:02}.{:03}Z", i / 10_000, (i / 10) % 1000);
-        numbers.push(telnyx_number(i, &number, &at));
-        let _ = writeln!(
-            file,
-            "  b{i:04}:\n    name: Business {i}\n    numbers: [\"{number}\"]\n    assistant: {{template: t}}"
-        );
-    }
-    (
-        Account {
-            phone_numbers: numbers,
-            assistants: Vec::new(),
-        },
-        file,
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_converges_under_errors_rate_limits_and_read_lag() {
-    let (account, file) = generated(150);
+    let (account, file) = onboarding(150);
     let options = Options {
         account: Some(account),
         error_rate: 0.1,
@@ -299,7 +274,7 @@ async fn apply_converges_under_errors_rate_limits_and_read_lag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_killed_midway_converges_when_run_again() {
-    let (account, file) = generated(120);
+    let (account, file) = onboarding(120);
     // The same faults as above, and the process killed partway through.
     let options = Options {
         account: Some(account),

@@ -5,6 +5,7 @@ mod cli;
 mod client;
 mod contract;
 mod export;
+mod hostile;
 mod plan;
 mod secrets;
 mod sim;

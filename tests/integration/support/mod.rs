@@ -103,6 +103,33 @@ pub async fn serve(
     (running, workspace)
 }
 
+/// An account of `n` unrouted telnyx numbers, and a file that gives each its own business
+/// with an assistant from one template: an onboarding of `n` businesses.
+pub fn onboarding(n: usize) -> (vapiform::sim::Account, String) {
+    use std::fmt::Write as _;
+    let mut numbers = Vec::new();
+    let mut file = String::from(
+        "version: 1\ntemplates:\n  t:\n    name: \"${business.name}\"\n    firstMessage: \"Hi from ${business.name}\"\nbusinesses:\n",
+    );
+    for i in 0..n {
+        let number = format!("+1628555{i:04}");
+        // Ten objects share each creation millisecond, so listing must handle ties.
+        let at = format!("2026-01-01T00:00:{:02}.{:03}Z", i / 10_000, (i / 10) % 1000);
+        numbers.push(telnyx_number(i, &number, &at));
+        let _ = writeln!(
+            file,
+            "  b{i:04}:\n    name: Business {i}\n    numbers: [\"{number}\"]\n    assistant: {{template: t}}"
+        );
+    }
+    (
+        vapiform::sim::Account {
+            phone_numbers: numbers,
+            assistants: Vec::new(),
+        },
+        file,
+    )
+}
+
 /// A path under `examples/`.
 pub fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -156,6 +183,15 @@ impl Cmd {
             run.stderr
         );
         run
+    }
+
+    /// Starts without waiting, with standard output and error captured.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("vapiform starts")
     }
 
     /// Runs on a blocking thread, for tests that serve a simulator on the async runtime.

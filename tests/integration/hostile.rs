@@ -1,0 +1,214 @@
+//! Hostile moments through the binary: an interrupt in the middle of an apply, and two applies
+//! of one file at the same time.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_json::Value;
+use vapiform::sim::Options;
+
+use crate::support::{KEY, Workspace, labelled, onboarding, serve};
+
+/// The JSON document a run printed.
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+/// Addresses of the changes of a JSON plan.
+fn planned(plan: &Value) -> BTreeSet<String> {
+    plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["address"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_apply_reports_every_write_and_the_next_plan_is_the_rest() {
+    let (account, file) = onboarding(100);
+    let options = Options {
+        account: Some(account),
+        rate_limit: Some(200.0),
+        ..Options::default()
+    };
+    let (running, workspace) = serve(options, &file).await;
+    let url = running.url();
+    // 200 changes at 20 writes a second take ten seconds; interrupt after one.
+    let child = workspace
+        .vapiform()
+        .args(["--api-url", &url, "apply", "--yes", "--format", "json"])
+        .args(["--rps", "20"])
+        .spawn();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    );
+    assert!(!stdout.contains(KEY) && !stderr.contains(KEY));
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let report = json(&stdout);
+    let outcomes = report["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 200, "every change is in the report");
+    let written = outcomes
+        .iter()
+        .filter(|o| o["status"] == "applied" || o["status"] == "unverified")
+        .count();
+    let counted = running.stats();
+    let writes: u64 = ["POST /assistant", "PATCH /phone-number/{id}"]
+        .iter()
+        .map(|route| counted.by_route.get(*route).copied().unwrap_or(0))
+        .sum();
+    assert!(
+        written > 0 && written < 200,
+        "interrupted midway: {written}"
+    );
+    assert_eq!(
+        written as u64, writes,
+        "every write the account received is reported as written"
+    );
+    let not_applied: BTreeSet<String> = outcomes
+        .iter()
+        .filter(|o| o["status"] != "applied")
+        .map(|o| o["address"].as_str().unwrap().to_owned())
+        .collect();
+    let next = workspace
+        .vapiform()
+        .args(["--api-url", &url, "plan", "--format", "json"])
+        .run_async()
+        .await
+        .code(0);
+    assert_eq!(planned(&json(&next.stdout)), not_applied);
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_applies_at_once_leave_nothing_the_next_apply_cannot_repair() {
+    let (account, file) = onboarding(100);
+    let options = Options {
+        account: Some(account),
+        ..Options::default()
+    };
+    let (running, workspace) = serve(options, &file).await;
+    let url = running.url();
+    let apply = || {
+        workspace
+            .vapiform()
+            .args(["--api-url", &url, "apply", "--yes", "--rps", "400"])
+            .args(["--verify-timeout", "2"])
+            .run_async()
+    };
+    let (first, second) = tokio::join!(apply(), apply());
+    for run in [&first, &second] {
+        assert!(
+            [0, 3].contains(&run.code),
+            "converged or said what did not: {}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    // Whatever the race left, one more plan shows a repair and one more apply makes it so.
+    workspace
+        .vapiform()
+        .args(["--api-url", &url, "apply", "--yes", "--rps", "400"])
+        .run_async()
+        .await
+        .code(0);
+    let last = workspace
+        .vapiform()
+        .args(["--api-url", &url, "plan", "--detailed-exitcode"])
+        .run_async()
+        .await
+        .code(0);
+    assert!(last.stdout.starts_with("No changes."), "{}", last.stdout);
+    let exported = workspace
+        .vapiform()
+        .args(["--api-url", &url, "export"])
+        .run_async()
+        .await
+        .code(0);
+    let account = account_of(&running).await;
+    let labels = labelled(&account);
+    assert_eq!(labels.len(), 100, "exactly one assistant per business");
+    assert_eq!(
+        labels.iter().collect::<BTreeSet<_>>().len(),
+        100,
+        "no label twice"
+    );
+    // Every number routes to its own business's assistant.
+    for number in account["phoneNumbers"].as_array().unwrap() {
+        let routed = number["assistantId"].as_str().unwrap();
+        let assistant = account["assistants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == routed)
+            .unwrap();
+        let digits = number["number"].as_str().unwrap();
+        let index: usize = digits[digits.len() - 4..].parse().unwrap();
+        assert_eq!(
+            assistant["metadata"]["vapiform"]["key"],
+            format!("b{index:04}"),
+            "{exported:?}"
+        );
+    }
+    running.shutdown().await;
+}
+
+/// The simulated account as the list calls show it.
+async fn account_of(running: &vapiform::sim::Running) -> Value {
+    let http = reqwest::Client::new();
+    let get = |path: &'static str| {
+        let request = http
+            .get(format!("{}{path}?limit=1000", running.url()))
+            .bearer_auth("test");
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    serde_json::json!({
+        "phoneNumbers": get("/phone-number").await,
+        "assistants": get("/assistant").await,
+    })
+}
+
+#[test]
+fn a_repair_is_planned_for_assistants_that_share_a_label() {
+    let workspace = Workspace::quickstart();
+    // A second copy of Acme's assistant, as a racing apply would leave it.
+    let mut account = workspace.account();
+    let mut copy = account["assistants"][0].clone();
+    copy["id"] = "a1c2e3f4-0000-4c7d-8e9f-0000000000aa".into();
+    copy["createdAt"] = "2026-11-29T10:00:00.000Z".into();
+    account["assistants"].as_array_mut().unwrap().push(copy);
+    workspace.write(
+        "account.json",
+        &serde_json::to_string_pretty(&account).unwrap(),
+    );
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--format", "json"])
+        .run()
+        .code(0);
+    let plan = json(&run.stdout);
+    assert!(
+        planned(&plan).contains("assistant/acme-plumbing@a1c2e3f4-0000-4c7d-8e9f-0000000000aa"),
+        "{}",
+        run.stdout
+    );
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    assert_eq!(
+        labelled(&workspace.account()),
+        ["acme-plumbing", "carols-cafe", "not-in-service"],
+        "the routed original is kept, the copy deleted"
+    );
+}
