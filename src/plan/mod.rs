@@ -5,6 +5,7 @@ mod assistants;
 pub mod compare;
 pub mod live;
 mod model;
+pub mod natural;
 mod numbers;
 mod precondition;
 mod problem;
@@ -98,7 +99,17 @@ pub fn plan(
             name: a.name().map(str::to_owned),
         })
         .collect();
-    unmanaged.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    unmanaged.sort_by(|a, b| {
+        natural::cmp(
+            a.name.as_deref().unwrap_or(""),
+            b.name.as_deref().unwrap_or(""),
+        )
+        .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut left_alone = numbers.left_alone;
+    left_alone.sort_by(|a, b| natural::cmp(&a.number, &b.number));
+    let mut kept = kept;
+    kept.sort_by(|a, b| natural::cmp(&a.key, &b.key).then_with(|| a.id.cmp(&b.id)));
 
     let moves = changes.iter().filter(|c| c.action.moves_callers()).count();
     let routed_numbers = live.numbers.iter().filter(|n| live::is_routed(n)).count();
@@ -110,7 +121,7 @@ pub fn plan(
         untouched: Untouched {
             unmanaged_assistants: unmanaged,
             kept_assistants: kept,
-            left_alone: numbers.left_alone,
+            left_alone,
             ignored: desired.ignore.iter().cloned().collect(),
         },
         safety: Safety::evaluate(moves, routed_numbers, options.allow_mass_change),

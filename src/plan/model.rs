@@ -57,7 +57,7 @@ impl Plan {
 /// The object a change is about: `assistant/<key>` or `number/<E.164>`; one of several
 /// assistants that carry the same label (two applies at once made both) is
 /// `assistant/<key>@<id>`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Address {
     /// A managed assistant by key.
     Assistant(String),
@@ -70,6 +70,33 @@ pub enum Address {
     },
     /// A phone number by E.164 (or, for a number without one, its SIP URI or id).
     Number(String),
+}
+
+impl Address {
+    /// The kind first (assistants before numbers), then the key or number.
+    fn parts(&self) -> (u8, &str, &str) {
+        match self {
+            Self::Assistant(key) => (0, key, ""),
+            Self::Duplicate { key, id } => (0, key, id),
+            Self::Number(number) => (1, number, ""),
+        }
+    }
+}
+
+/// Natural order: `assistant/b2` before `assistant/b10`.
+impl Ord for Address {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let (a, b) = (self.parts(), other.parts());
+        a.0.cmp(&b.0)
+            .then_with(|| super::natural::cmp(a.1, b.1))
+            .then_with(|| super::natural::cmp(a.2, b.2))
+    }
+}
+
+impl PartialOrd for Address {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl fmt::Display for Address {
@@ -372,6 +399,9 @@ pub enum Endpoint {
         /// The business it belongs to, when one does.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         business: Option<String>,
+        /// What a caller hears first: the assistant's `firstMessage`, when it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        greeting: Option<String>,
     },
     /// A squad.
     Squad {

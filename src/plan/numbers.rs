@@ -24,7 +24,7 @@ pub(crate) struct Planned {
 enum Goal {
     Route {
         target: Target,
-        to: Endpoint,
+        to: Box<Endpoint>,
         reason: String,
     },
     Unlink,
@@ -95,6 +95,7 @@ impl<'a> Names<'a> {
                     .map(|key| Address::Assistant(key.to_owned())),
                 name: assistant.and_then(|a| a.name()).map(str::to_owned),
                 business,
+                greeting: assistant.and_then(|a| greeting(&a.fields)),
             }
         } else if let Some(id) = &number.squad_id {
             Endpoint::Squad { id: id.clone() }
@@ -125,6 +126,11 @@ impl<'a> Names<'a> {
                         .business_of_key
                         .get(key.as_str())
                         .map(|name| (*name).to_owned()),
+                    greeting: self
+                        .desired
+                        .assistants
+                        .get(key)
+                        .and_then(|a| greeting(&a.body)),
                 };
                 let target = id.map_or_else(
                     || Target::Address(Address::Assistant(key.clone())),
@@ -163,11 +169,20 @@ impl<'a> Names<'a> {
                         .business_of_id
                         .get(id.as_str())
                         .map(|name| (*name).to_owned()),
+                    greeting: greeting(&assistant.fields),
                 };
                 Ok((Target::Id(id.clone()), endpoint))
             }
         }
     }
+}
+
+/// What a caller hears first from an assistant: its `firstMessage` as the body has it
+/// (`${env.*}` references and `$${` escapes shown as written).
+fn greeting(body: &Map<String, Value>) -> Option<String> {
+    body.get("firstMessage")
+        .and_then(Value::as_str)
+        .map(placeholder::unescape)
 }
 
 pub(crate) fn plan(
@@ -235,7 +250,7 @@ pub(crate) fn plan(
             Some(business) => match routes.get(business.key.as_str()) {
                 Some((target, to)) => Goal::Route {
                     target: target.clone(),
-                    to: to.clone(),
+                    to: Box::new(to.clone()),
                     reason: format!("listed under {}", business.key),
                 },
                 None => continue,
@@ -245,7 +260,7 @@ pub(crate) fn plan(
                 (Unassigned::Unlink, _) => Goal::Unlink,
                 (Unassigned::Assistant(shared), Some((target, to))) => Goal::Route {
                     target: target.clone(),
-                    to: to.clone(),
+                    to: Box::new(to.clone()),
                     reason: format!("no business lists it; unassigned numbers go to {shared}"),
                 },
                 (Unassigned::Assistant(_), None) => continue,
@@ -260,7 +275,7 @@ pub(crate) fn plan(
             Goal::Unlink => planned.changes.extend(unlink(address, number, from)),
             Goal::Route { target, to, reason } => planned
                 .changes
-                .extend(route(address, number, from, target, to, reason)),
+                .extend(route(address, number, from, target, *to, reason)),
         }
     }
 

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::diff::field_lines;
-use super::{endpoint, marker, refusal, summary_line, totals_line};
+use super::{endpoint, hears, marker, refusal, summary_line, totals_line};
 use crate::apply::Report;
 use crate::plan::{Action, Change, Plan};
 
@@ -107,20 +107,33 @@ fn vital(change: &Change) -> bool {
 
 fn row(change: &Change) -> String {
     let what = match &change.routing {
-        Some(routing) => format!("{} → {}", endpoint(&routing.from), endpoint(&routing.to)),
-        None => change
-            .fields
-            .iter()
-            .map(|f| format!("`{}`", f.path))
-            .collect::<Vec<_>>()
-            .join(", "),
+        Some(routing) => format!(
+            "{}<br>caller hears: {}",
+            cell(&format!(
+                "{} → {}",
+                endpoint(&routing.from),
+                endpoint(&routing.to)
+            )),
+            cell(&format!(
+                "{} → {}",
+                hears(&routing.from),
+                hears(&routing.to)
+            ))
+        ),
+        None => cell(
+            &change
+                .fields
+                .iter()
+                .map(|f| format!("`{}`", f.path))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
     };
     format!(
-        "| {} | `{}` | {} | {} | {} |\n",
+        "| {} | `{}` | {} | {what} | {} |\n",
         marker(change.action),
         change.address,
         change.action.as_str(),
-        cell(&what),
         cell(&change.reason)
     )
 }

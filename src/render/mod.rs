@@ -40,6 +40,7 @@ pub(crate) fn endpoint(endpoint: &Endpoint) -> String {
             address,
             name,
             business,
+            ..
         } => {
             let reference = match (address, id) {
                 (Some(address), Some(_)) => address.to_string(),
@@ -57,6 +58,32 @@ pub(crate) fn endpoint(endpoint: &Endpoint) -> String {
                 (Some(business), None) => format!("{business}: assistant {reference}"),
                 (None, Some(name)) => format!("assistant \"{name}\" ({reference})"),
                 (None, None) => format!("assistant {reference}"),
+            }
+        }
+    }
+}
+
+/// The longest greeting shown, in characters.
+const GREETING_CHARS: usize = 60;
+
+/// What a caller hears first at an endpoint, on one line: the assistant's first message
+/// (quoted, truncated), or that nobody answers.
+pub(crate) fn hears(endpoint: &Endpoint) -> String {
+    match endpoint {
+        Endpoint::Nothing => "not answered".to_owned(),
+        Endpoint::Squad { id } => format!("squad {id}"),
+        Endpoint::Workflow { id } => format!("workflow {id}"),
+        Endpoint::Assistant { greeting: None, .. } => "(no first message)".to_owned(),
+        Endpoint::Assistant {
+            greeting: Some(greeting),
+            ..
+        } => {
+            let line = greeting.split_whitespace().collect::<Vec<_>>().join(" ");
+            if line.chars().count() > GREETING_CHARS {
+                let cut: String = line.chars().take(GREETING_CHARS - 1).collect();
+                format!("\"{}…\"", cut.trim_end())
+            } else {
+                format!("\"{line}\"")
             }
         }
     }

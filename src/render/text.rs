@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use super::diff::{Mark, field_lines};
-use super::{endpoint, marker, refusal, summary_line, totals_line};
+use super::{endpoint, hears, marker, refusal, summary_line, totals_line};
 use crate::apply::{Outcome, Report, Status};
 use crate::plan::{Action, Change, Plan, Untouched};
 
@@ -103,6 +103,12 @@ fn change_text(out: &mut String, change: &Change, palette: &Palette) {
             "    {} → {}",
             endpoint(&routing.from),
             endpoint(&routing.to)
+        );
+        let _ = writeln!(
+            out,
+            "    caller hears: {} → {}",
+            hears(&routing.from),
+            hears(&routing.to)
         );
     }
     let _ = writeln!(out, "    {}", palette.dim(&change.reason));
