@@ -7,6 +7,7 @@
 //! same client and verifies each write. [`sim`] is a local Vapi for `--sandbox` and tests.
 
 pub mod apply;
+mod atomic;
 mod cli;
 mod commands;
 pub mod desired;

@@ -93,17 +93,8 @@ fn render_plan(plan: &Plan, format: Format, color: bool, max_bytes: usize) -> St
     }
 }
 
-/// Writes a file whole or not at all: a temporary file beside it, then a rename.
+/// Writes a file whole or not at all (see [`crate::atomic`]).
 fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temp, contents).with_context(|| format!("cannot write {}", temp.display()))?;
-    std::fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))
+    crate::atomic::write(path, |out| out.write_all(contents.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
