@@ -126,13 +126,6 @@ pub fn fingerprint(live: &Map<String, Value>, keys: &[String]) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// JSON with object keys sorted, no whitespace.
-pub(crate) fn canonical_string(value: &Value) -> String {
-    let mut text = String::new();
-    canonical(value, &mut text);
-    text
-}
-
 fn canonical(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {
