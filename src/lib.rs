@@ -78,7 +78,9 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
         Ok(exit) => exit,
         Err(error) if is_broken_pipe(&error) => Exit::Success,
         Err(error) => {
-            let _ = writeln!(console.err, "error: {error:#}");
+            // The chain can quote the account or the file (names, Vapi's messages).
+            let text = format!("{error:#}");
+            let _ = writeln!(console.err, "error: {}", render::escape::lines(&text));
             Exit::Error
         }
     }

@@ -34,7 +34,8 @@ pub(super) async fn run(
                 "error: the saved plan is stale; nothing was written. Changed since it was made:"
             )?;
             for s in &stale {
-                writeln!(console.err, "  {}: {}", s.address, s.detail)?;
+                let line = format!("{}: {}", s.address, s.detail);
+                writeln!(console.err, "  {}", render::escape::line(&line))?;
             }
             writeln!(
                 console.err,
@@ -65,7 +66,7 @@ pub(super) async fn run(
         (plan, Account::connect(global, &pace).await?)
     };
 
-    let shown = super::render_plan(&plan, args.format, console.color, render::DEFAULT_MAX_BYTES);
+    let shown = super::render_plan(&plan, args.format, console.color, render::DEFAULT_MAX_BYTES)?;
     if args.format != Format::Json || plan.is_empty() {
         console.out.write_all(shown.as_bytes())?;
     }
@@ -205,7 +206,7 @@ impl Progress for Reporter<'_> {
     fn finish(&self, outcome: &Outcome) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
-            bar.set_message(outcome.address.to_string());
+            bar.set_message(render::escape::line(&outcome.address.to_string()).into_owned());
         }
         if let Some(lines) = &self.lines
             && let Ok(mut out) = lines.lock()

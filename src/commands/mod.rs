@@ -56,7 +56,7 @@ fn load(path: &Path, console: &mut Console) -> io::Result<Option<Desired>> {
     match desired::load(path) {
         Ok(desired) => Ok(Some(desired)),
         Err(report) => {
-            write!(console.err, "{report}")?;
+            write!(console.err, "{}", render::escape::lines(&report.to_string()))?;
             Ok(None)
         }
     }
@@ -84,13 +84,18 @@ fn secrets<'a>(
     (secrets, missing)
 }
 
-/// A plan in the chosen format.
-fn render_plan(plan: &Plan, format: Format, color: bool, max_bytes: usize) -> String {
-    match format {
+/// A plan in the chosen format; markdown refuses a `--max-bytes` too small for its summary.
+fn render_plan(
+    plan: &Plan,
+    format: Format,
+    color: bool,
+    max_bytes: usize,
+) -> Result<String, render::TooSmall> {
+    Ok(match format {
         Format::Text => render::plan_text(plan, color),
-        Format::Markdown => render::plan_markdown(plan, max_bytes),
+        Format::Markdown => render::plan_markdown(plan, max_bytes)?,
         Format::Json => render::json(plan),
-    }
+    })
 }
 
 /// Writes a file whole or not at all (see [`crate::atomic`]).

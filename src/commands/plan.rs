@@ -21,10 +21,10 @@ pub(super) async fn run(
     let Some(plan) = make(global, &args.file.file, &options, console).await? else {
         return Ok(Exit::Error);
     };
+    let text = super::render_plan(&plan, args.format, console.color, args.max_bytes)?;
     if let Some(out) = &args.out {
         super::write_atomically(out, &crate::render::json(&plan))?;
     }
-    let text = super::render_plan(&plan, args.format, console.color, args.max_bytes);
     console.out.write_all(text.as_bytes())?;
     if plan.safety.refuses() {
         return Ok(Exit::Refused);

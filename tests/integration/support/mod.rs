@@ -229,3 +229,28 @@ pub fn telnyx_number(i: usize, number: &str, at: &str) -> serde_json::Map<String
     };
     map
 }
+
+/// A server on loopback that answers every request with the JSON that `answers` gives for
+/// its path (`[]` for any other path): an account holding objects the simulator would refuse
+/// to store. Returns its base URL; it serves until the test's runtime ends.
+pub async fn serve_json(answers: Vec<(&'static str, Value)>) -> String {
+    let answers = std::sync::Arc::new(answers);
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let answers = std::sync::Arc::clone(&answers);
+        async move {
+            let body = answers
+                .iter()
+                .find(|(path, _)| *path == uri.path())
+                .map_or_else(|| serde_json::json!([]), |(_, body)| body.clone());
+            axum::Json(body)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    url
+}
