@@ -8,3 +8,4 @@ mod plan;
 mod secrets;
 mod sim;
 mod support;
+mod untrusted;
