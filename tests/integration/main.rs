@@ -4,6 +4,7 @@ mod apply;
 mod cli;
 mod client;
 mod export;
+mod input;
 mod plan;
 mod secrets;
 mod sim;

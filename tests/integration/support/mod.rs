@@ -158,6 +158,45 @@ impl Cmd {
         run
     }
 
+    /// Runs to completion, which must come within `limit`: a run still going then is killed
+    /// and the test fails. For inputs that once made vapiform run for minutes or forever.
+    pub fn run_within(mut self, limit: std::time::Duration) -> Run {
+        let mut child = self
+            .command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("vapiform starts");
+        let started = std::time::Instant::now();
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut text);
+                }
+                String::from_utf8(text).expect("output is UTF-8")
+            })
+        };
+        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("vapiform still running after {limit:?}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        Run {
+            code: status.code().expect("exited normally"),
+            stdout: stdout.join().expect("stdout reader"),
+            stderr: stderr.join().expect("stderr reader"),
+        }
+    }
+
     /// Runs on a blocking thread, for tests that serve a simulator on the async runtime.
     pub async fn run_async(self) -> Run {
         tokio::task::spawn_blocking(move || self.run())
