@@ -285,11 +285,19 @@ impl Client {
                 message: vapi_message(&text),
             });
         }
-        serde_json::from_str(&text).map_err(|e| Error::Decode {
-            method,
-            path,
-            detail: e.to_string(),
-        })
+        let mut body = serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(&mut body)
+            .map_err(|error| {
+                let at = super::error::field(error.path());
+                let inner = error.into_inner();
+                at.map_or_else(|| inner.to_string(), |at| format!("at `{at}`: {inner}"))
+            })
+            .and_then(|value| body.end().map(|()| value).map_err(|e| e.to_string()))
+            .map_err(|detail| Error::Decode {
+                method,
+                path,
+                detail,
+            })
     }
 }
 

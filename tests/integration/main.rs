@@ -5,6 +5,7 @@ mod cli;
 mod client;
 mod export;
 mod input;
+mod live;
 mod plan;
 mod secrets;
 mod sim;
