@@ -4,6 +4,7 @@ mod apply;
 mod cli;
 mod client;
 mod export;
+mod files;
 mod input;
 mod live;
 mod plan;
