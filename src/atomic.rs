@@ -45,7 +45,9 @@ pub(crate) fn write(
     let temporary = builder.tempfile_in(directory)?;
     let mut writer = BufWriter::new(temporary);
     fill(&mut writer)?;
-    let temporary = writer.into_inner().map_err(io::IntoInnerError::into_error)?;
+    let temporary = writer
+        .into_inner()
+        .map_err(io::IntoInnerError::into_error)?;
     if let Some(permissions) = existing {
         temporary.as_file().set_permissions(permissions)?;
     }

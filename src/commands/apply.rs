@@ -34,8 +34,8 @@ pub(super) async fn run(
                 "error: the saved plan is stale; nothing was written. Changed since it was made:"
             )?;
             for s in &stale {
-                let line = format!("{}: {}", s.address, s.detail);
-                writeln!(console.err, "  {}", render::escape::line(&line))?;
+                let what = format!("{}: {}", s.address, s.detail);
+                writeln!(console.err, "  {}", render::escape::line(&what))?;
             }
             writeln!(
                 console.err,

@@ -56,7 +56,11 @@ fn load(path: &Path, console: &mut Console) -> io::Result<Option<Desired>> {
     match desired::load(path) {
         Ok(desired) => Ok(Some(desired)),
         Err(report) => {
-            write!(console.err, "{}", render::escape::lines(&report.to_string()))?;
+            write!(
+                console.err,
+                "{}",
+                render::escape::lines(&report.to_string())
+            )?;
             Ok(None)
         }
     }

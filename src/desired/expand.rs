@@ -323,12 +323,17 @@ fn check_import(rest: &Map<String, Value>, problems: &mut Vec<Problem>) {
         &Path::root(),
         &mut unresolved,
     );
-    report_unfilled(unresolved, &Path::root().key("import"), problems, |unfilled| {
-        format!(
-            "`${{{}}}` cannot be used in `import`: it belongs to no business, so only `${{env.NAME}}` is available",
-            unfilled.name
-        )
-    });
+    report_unfilled(
+        unresolved,
+        &Path::root().key("import"),
+        problems,
+        |unfilled| {
+            format!(
+                "`${{{}}}` cannot be used in `import`: it belongs to no business, so only `${{env.NAME}}` is available",
+                unfilled.name
+            )
+        },
+    );
 }
 
 /// Builds the domain [`Desired`] from checked raw types, with any placeholder or name problems.

@@ -823,7 +823,10 @@ ignore:
         assert!(load_str("\u{feff}version: 1\n", "f.yaml").is_ok());
         let report = load_bytes(b"\xef\xbb\xbfversion: \xff\n", "f.yaml").unwrap_err();
         assert_eq!(
-            (report.diagnostics[0].column, report.diagnostics[0].message.as_str()),
+            (
+                report.diagnostics[0].column,
+                report.diagnostics[0].message.as_str()
+            ),
             (10, "the file is not valid UTF-8 (bad byte at offset 12)")
         );
     }

@@ -451,9 +451,18 @@ mod tests {
 
     #[test]
     fn api_keys_are_never_placeholders() {
-        for name in ["VAPI_API_KEY", "VAPI_PRIVATE_API_KEY", "VAPI_TOKEN", "TELNYX_API_KEY", "vapi_api_key"] {
+        for name in [
+            "VAPI_API_KEY",
+            "VAPI_PRIVATE_API_KEY",
+            "VAPI_TOKEN",
+            "TELNYX_API_KEY",
+            "vapi_api_key",
+        ] {
             let text = format!("${{env.{name}}}");
-            assert_eq!(expand(&text, &Context::shared()).unwrap_err(), [format!("env.{name}")]);
+            assert_eq!(
+                expand(&text, &Context::shared()).unwrap_err(),
+                [format!("env.{name}")]
+            );
             let resolved = resolve_env(&Value::String(text.clone()), &|_| Some("sk-live".into()));
             assert_eq!(resolved.unwrap(), Value::String(text), "never resolved");
         }

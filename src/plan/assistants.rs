@@ -4,11 +4,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use super::Secrets;
 use super::compare::{self, Path};
 use super::live::{self, Index, LABEL, METADATA};
 use super::model::{Action, Address, Change, FieldChange, KeptAssistant, Precondition, Write};
 use super::sensitive::{self, Side};
-use super::Secrets;
 use crate::desired::{Desired, ManagedAssistant, placeholder};
 use crate::vapi::Assistant;
 
@@ -207,7 +207,12 @@ pub(crate) fn field_change(path: &Path, body: &Value, live: &Value) -> FieldChan
     let desired = compare::value_at(body, path);
     let live = compare::value_at(live, path);
     let before = live.map(|value| {
-        sensitive::show(&mut path.clone(), value, Side::Live(desired), desired.is_some())
+        sensitive::show(
+            &mut path.clone(),
+            value,
+            Side::Live(desired),
+            desired.is_some(),
+        )
     });
     let after = desired
         .map(|value| sensitive::show(&mut path.clone(), value, Side::Desired, live.is_some()));

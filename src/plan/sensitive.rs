@@ -171,7 +171,12 @@ mod tests {
         assert_eq!(shown, json!({"url": "https://x", "headers": HIDDEN}));
         let desired = json!({"url": "https://x?t=${env.T}"});
         let live = json!({"url": "https://x?t=abc", "timeoutSeconds": 20});
-        let shown = show(&mut vec![key("server")], &live, Side::Live(Some(&desired)), true);
+        let shown = show(
+            &mut vec![key("server")],
+            &live,
+            Side::Live(Some(&desired)),
+            true,
+        );
         assert_eq!(shown, json!({"url": CHANGED, "timeoutSeconds": 20}));
     }
 }

@@ -119,7 +119,12 @@ fn assemble(
         }
     }
     out.push('\n');
-    for (text, _) in details.iter().zip(shown).take(kept_details).filter(|(_, s)| **s) {
+    for (text, _) in details
+        .iter()
+        .zip(shown)
+        .take(kept_details)
+        .filter(|(_, s)| **s)
+    {
         out.push_str(text);
     }
     out

@@ -55,9 +55,7 @@ impl BaseUrl {
         match url.scheme() {
             "https" => Ok(Self(url)),
             "http" if is_loopback(&url) => Ok(Self(url)),
-            "http" => Err(UrlError::Insecure {
-                url: redact(&url),
-            }),
+            "http" => Err(UrlError::Insecure { url: redact(&url) }),
             _ => Err(UrlError::Scheme { url: redact(&url) }),
         }
     }
@@ -178,6 +176,9 @@ mod tests {
             "https://proxy.example/vapi/assistant/x?tenant=a"
         );
         let base = BaseUrl::parse("http://127.0.0.1:9").unwrap();
-        assert_eq!(base.join("/phone-number").as_str(), "http://127.0.0.1:9/phone-number");
+        assert_eq!(
+            base.join("/phone-number").as_str(),
+            "http://127.0.0.1:9/phone-number"
+        );
     }
 }

@@ -120,7 +120,10 @@ impl Client {
             .into_iter()
             .enumerate()
             .map(|(index, item)| {
-                let id = item.get("id").and_then(serde_json::Value::as_str).map(str::to_owned);
+                let id = item
+                    .get("id")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned);
                 serde_path_to_error::deserialize(item).map_err(|error| Error::Malformed {
                     path: path.to_owned(),
                     index,

@@ -14,7 +14,7 @@ mod retry;
 mod wire;
 
 pub use base_url::{BaseUrl, UrlError};
-pub use client::{Client, SetupError, Settings};
+pub use client::{Client, Settings, SetupError};
 pub use credentials::{
     API_KEY_VARIABLES, ApiKey, DEFAULT_BASE_URL, KEY_VARIABLES, TELNYX_KEY_VARIABLE,
 };

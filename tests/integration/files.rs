@@ -32,20 +32,33 @@ fn the_sandbox_state_file_keeps_its_mode_and_symlink_and_is_replaced_whole() {
     std::fs::rename(workspace.path("account.json"), &target).unwrap();
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
     symlink(&target, workspace.path("account.json")).unwrap();
-    let (_, inode) = mode_and_inode(&target);
+    // A reader that opened the file before keeps seeing the whole old account: the file is
+    // replaced, not rewritten in place.
+    let before = std::fs::read_to_string(&target).unwrap();
+    let mut reader = std::fs::File::open(&target).unwrap();
 
     workspace.sandbox().args(["apply", "--yes"]).run().code(0);
 
     let link = std::fs::symlink_metadata(workspace.path("account.json")).unwrap();
-    assert!(link.file_type().is_symlink(), "the link was replaced by a file");
-    let (mode, new_inode) = mode_and_inode(&target);
-    assert_eq!(mode, 0o600, "the state file's mode changed to {mode:o}");
-    assert_ne!(new_inode, inode, "written in place, not replaced whole");
     assert!(
-        std::fs::read_to_string(&target).unwrap().contains("not-in-service"),
+        link.file_type().is_symlink(),
+        "the link was replaced by a file"
+    );
+    let (mode, _) = mode_and_inode(&target);
+    assert_eq!(mode, 0o600, "the state file's mode changed to {mode:o}");
+    let mut seen = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut seen).unwrap();
+    assert_eq!(seen, before, "written in place, not replaced whole");
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("not-in-service"),
         "the target holds the applied account"
     );
-    assert_eq!(strays(store.path(), &["account.json"]), Vec::<String>::new());
+    assert_eq!(
+        strays(store.path(), &["account.json"]),
+        Vec::<String>::new()
+    );
     workspace
         .sandbox()
         .args(["plan", "--detailed-exitcode"])
@@ -87,7 +100,11 @@ fn plan_out_and_export_write_through_symlinks_keeping_the_mode() {
     );
     // A new file gets what any new file gets under the umask, not the owner-only mode of a
     // temporary file.
-    workspace.sandbox().args(["plan", "--out", "fresh.json"]).run().code(0);
+    workspace
+        .sandbox()
+        .args(["plan", "--out", "fresh.json"])
+        .run()
+        .code(0);
     std::fs::File::create(workspace.path("usual")).unwrap();
     assert_eq!(
         mode_and_inode(&workspace.path("fresh.json")).0,

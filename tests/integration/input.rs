@@ -25,7 +25,11 @@ fn a_byte_order_mark_is_accepted() {
 fn deep_nesting_is_refused_promptly_with_a_location() {
     let workspace = Workspace::new();
     let million = "[".repeat(1_000_000);
-    let balanced = format!("version: 1\ntemplates: {}{}\n", "[".repeat(100), "]".repeat(100));
+    let balanced = format!(
+        "version: 1\ntemplates: {}{}\n",
+        "[".repeat(100),
+        "]".repeat(100)
+    );
     let mut block = String::from("version: 1\ntemplates:\n");
     for level in 1..70 {
         block.push_str(&"  ".repeat(level));
@@ -43,12 +47,17 @@ fn deep_nesting_is_refused_promptly_with_a_location() {
             .run_within(PROMPTLY)
             .code(1);
         assert!(
-            run.stderr
-                .contains("error: mappings and lists nest deeper than 64 levels, the most vapiform reads"),
+            run.stderr.contains(
+                "error: mappings and lists nest deeper than 64 levels, the most vapiform reads"
+            ),
             "{name}: {}",
             &run.stderr[..run.stderr.len().min(400)]
         );
-        assert!(run.stderr.contains(&format!("--> {at}")), "{name}: {}", &run.stderr[..run.stderr.len().min(400)]);
+        assert!(
+            run.stderr.contains(&format!("--> {at}")),
+            "{name}: {}",
+            &run.stderr[..run.stderr.len().min(400)]
+        );
     }
 }
 
@@ -89,7 +98,8 @@ fn other_encodings_get_a_located_error() {
     std::fs::write(workspace.path("vapiform.yaml"), utf16).unwrap();
     let run = workspace.vapiform().args(["validate"]).run().code(1);
     assert!(
-        run.stderr.starts_with("error: the file is UTF-16; save it as UTF-8\n  --> vapiform.yaml:1:1\n"),
+        run.stderr
+            .starts_with("error: the file is UTF-16; save it as UTF-8\n  --> vapiform.yaml:1:1\n"),
         "{}",
         run.stderr
     );
@@ -106,7 +116,11 @@ fn business_names_and_vars_are_literal_text() {
             "vars: {hours: \"${env.HOOK} and $${x}\"}",
         )
         .replace("name: Carol's Cafe", "name: \"Carol's ${env.HOOK}\"");
-    assert_eq!(file.matches("${env.HOOK}").count(), 2, "the quickstart changed");
+    assert_eq!(
+        file.matches("${env.HOOK}").count(),
+        2,
+        "the quickstart changed"
+    );
     workspace.write("vapiform.yaml", &file);
     workspace
         .sandbox()
@@ -115,12 +129,18 @@ fn business_names_and_vars_are_literal_text() {
         .run()
         .code(0);
     let account = workspace.read("account.json");
-    assert!(!account.contains(secret), "a var or a name was expanded:\n{account}");
+    assert!(
+        !account.contains(secret),
+        "a var or a name was expanded:\n{account}"
+    );
     assert!(
         account.contains("Opening hours: ${env.HOOK} and $${x}."),
         "{account}"
     );
-    assert!(account.contains("\"name\":\"Carol's ${env.HOOK}\""), "{account}");
+    assert!(
+        account.contains("\"name\":\"Carol's ${env.HOOK}\""),
+        "{account}"
+    );
     workspace
         .sandbox()
         .env("HOOK", secret)

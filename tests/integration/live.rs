@@ -7,7 +7,7 @@ use crate::support::{Workspace, serve_json};
 
 const AT: &str = "2026-01-01T00:00:00.000Z";
 
-fn number(id: &str, number: Value, assistant: Value, created: &str) -> Value {
+fn number(id: &str, number: &Value, assistant: &Value, created: &str) -> Value {
     json!({"id": id, "orgId": "o", "provider": "telnyx", "number": number, "credentialId": "c",
            "assistantId": assistant, "createdAt": created, "updatedAt": created})
 }
@@ -17,8 +17,8 @@ fn a_malformed_number_is_named_by_place_id_and_field() {
     let workspace = Workspace::new();
     let account = json!({
         "phoneNumbers": [
-            number("00000000-0000-4000-8000-000000000001", json!("+14155550100"), Value::Null, AT),
-            number("00000000-0000-4000-8000-0000000000b2", json!(14_155_550_101_u64), Value::Null,
+            number("00000000-0000-4000-8000-000000000001", &json!("+14155550100"), &Value::Null, AT),
+            number("00000000-0000-4000-8000-0000000000b2", &json!(14_155_550_101_u64), &Value::Null,
                    "2026-01-02T00:00:00.000Z"),
         ],
         "assistants": [],
@@ -69,8 +69,8 @@ fn an_empty_assistant_id_is_unrouted() {
     let workspace = Workspace::new();
     let account = json!({
         "phoneNumbers": [
-            number("00000000-0000-4000-8000-000000000001", json!("+14155550100"), json!(""), AT),
-            number("00000000-0000-4000-8000-000000000002", json!("+14155550101"), json!(""), AT),
+            number("00000000-0000-4000-8000-000000000001", &json!("+14155550100"), &json!(""), AT),
+            number("00000000-0000-4000-8000-000000000002", &json!("+14155550101"), &json!(""), AT),
         ],
         "assistants": [],
     });
@@ -91,8 +91,9 @@ fn an_empty_assistant_id_is_unrouted() {
         run.stdout
     );
     assert!(
-        run.stdout
-            .contains("+ number/+14155550100 assign\n    nothing (unrouted) → Shop (assistant/shop, new)\n"),
+        run.stdout.contains(
+            "+ number/+14155550100 assign\n    nothing (unrouted) → Shop (assistant/shop, new)\n"
+        ),
         "{}",
         run.stdout
     );

@@ -190,7 +190,8 @@ fn env_fields_show_their_template_and_secrets_show_no_value() {
         .run()
         .code(0);
     assert!(
-        run.stdout.contains("    + server.headers.x-token: (sensitive)\n"),
+        run.stdout
+            .contains("    + server.headers.x-token: (sensitive)\n"),
         "{}",
         run.stdout
     );
@@ -379,18 +380,38 @@ fn a_markdown_budget_below_the_summary_is_an_error_and_output_ends_with_a_whole_
     let plan = |max: usize| {
         workspace
             .sandbox()
-            .args(["plan", "--allow-mass-change", "--format", "markdown", "--out", "plan.json"])
+            .args([
+                "plan",
+                "--allow-mass-change",
+                "--format",
+                "markdown",
+                "--out",
+                "plan.json",
+            ])
             .args(["--max-bytes", &max.to_string()])
             .run()
     };
     let run = plan(0).code(1);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
-    assert!(run.stderr.contains("--max-bytes 0 is too small for this plan"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--max-bytes 0 is too small for this plan"),
+        "{}",
+        run.stderr
+    );
     let least = minimum(&run.stderr);
     let full = plan(1_000_000).code(0).stdout.len();
     assert!(least < full, "{least} {full}");
     plan(least - 1).code(1);
-    for max in [least, least + 1, least + 97, least + 1000, full / 2, full - 1, full] {
+    for max in [
+        least,
+        least + 1,
+        least + 97,
+        least + 1000,
+        full / 2,
+        full - 1,
+        full,
+    ] {
         let run = plan(max).code(0);
         let out = &run.stdout;
         assert!(out.len() <= max, "{} > {max}", out.len());
@@ -398,7 +419,11 @@ fn a_markdown_budget_below_the_summary_is_an_error_and_output_ends_with_a_whole_
             out.starts_with("### vapiform: Plan: 40 to create, 40 to assign.\n"),
             "{out}"
         );
-        let ending = if max < full { "(`vapiform plan --out`)._\n" } else { "</details>\n" };
+        let ending = if max < full {
+            "(`vapiform plan --out`)._\n"
+        } else {
+            "</details>\n"
+        };
         assert!(out.ends_with(ending), "{max}: ends mid-line:\n{out}");
         // `show` renders the saved plan within the same budget.
         let shown = workspace

@@ -130,8 +130,19 @@ async fn the_key_is_never_sent_over_plain_http_to_another_host() {
     let workspace = Workspace::new();
     workspace.write("vapiform.yaml", "version: 1\n");
     for (how, run) in [
-        ("--api-url", workspace.vapiform().args(["-vv", "--api-url", &with_password, "plan"])),
-        ("VAPI_BASE_URL", workspace.vapiform().env("VAPI_BASE_URL", &with_password).args(["-vv", "export"])),
+        (
+            "--api-url",
+            workspace
+                .vapiform()
+                .args(["-vv", "--api-url", &with_password, "plan"]),
+        ),
+        (
+            "VAPI_BASE_URL",
+            workspace
+                .vapiform()
+                .env("VAPI_BASE_URL", &with_password)
+                .args(["-vv", "export"]),
+        ),
     ] {
         let run = run.run_async().await.code(1);
         assert!(
@@ -151,7 +162,8 @@ async fn the_key_is_never_sent_over_plain_http_to_another_host() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verbose_logs_redact_url_userinfo_and_secret_parameters() {
     let url = serve_json(Vec::new()).await;
-    let url = url.replacen("http://", "http://ops:hunter2@", 1) + "/?access_token=t0k3n-91&region=eu";
+    let url =
+        url.replacen("http://", "http://ops:hunter2@", 1) + "/?access_token=t0k3n-91&region=eu";
     let workspace = Workspace::new();
     workspace.write("vapiform.yaml", "version: 1\n");
     let run = workspace
@@ -167,7 +179,11 @@ async fn verbose_logs_redact_url_userinfo_and_secret_parameters() {
         run.stderr
     );
     for secret in ["hunter2", "ops:", "t0k3n-91"] {
-        assert!(!run.stderr.contains(secret), "{secret} logged: {}", run.stderr);
+        assert!(
+            !run.stderr.contains(secret),
+            "{secret} logged: {}",
+            run.stderr
+        );
     }
 }
 
@@ -184,7 +200,11 @@ fn api_key_variables_cannot_be_placeholders() {
             "firstMessage: This number is not in service. Goodbye.",
             "firstMessage: \"${env.TELNYX_API_KEY}\"",
         );
-    assert_eq!(file.matches("_API_KEY}").count(), 2, "the quickstart changed");
+    assert_eq!(
+        file.matches("_API_KEY}").count(),
+        2,
+        "the quickstart changed"
+    );
     workspace.write("vapiform.yaml", &file);
     let line = |needle: &str| {
         1 + file
@@ -194,7 +214,10 @@ fn api_key_variables_cannot_be_placeholders() {
     };
     let run = workspace.vapiform().args(["validate"]).run().code(1);
     for (variable, path) in [
-        ("VAPI_API_KEY", "templates.receptionist.model.messages[0].content"),
+        (
+            "VAPI_API_KEY",
+            "templates.receptionist.model.messages[0].content",
+        ),
         ("TELNYX_API_KEY", "assistants.not-in-service.firstMessage"),
     ] {
         assert!(
@@ -204,11 +227,26 @@ fn api_key_variables_cannot_be_placeholders() {
             "{}",
             run.stderr
         );
-        assert!(run.stderr.contains(&format!("at {path}\n")), "{}", run.stderr);
-        let at = format!("vapiform.yaml:{}:", line(if variable == "VAPI_API_KEY" { "You answer the phone for" } else { "TELNYX" }));
+        assert!(
+            run.stderr.contains(&format!("at {path}\n")),
+            "{}",
+            run.stderr
+        );
+        let at = format!(
+            "vapiform.yaml:{}:",
+            line(if variable == "VAPI_API_KEY" {
+                "You answer the phone for"
+            } else {
+                "TELNYX"
+            })
+        );
         assert!(run.stderr.contains(&at), "{at}: {}", run.stderr);
     }
     // Nothing is planned or sent, whatever the environment holds.
     let run = workspace.sandbox().args(["plan"]).run().code(1);
-    assert!(run.stdout.is_empty() && run.stderr.contains("VAPI_API_KEY"), "{}", run.stderr);
+    assert!(
+        run.stdout.is_empty() && run.stderr.contains("VAPI_API_KEY"),
+        "{}",
+        run.stderr
+    );
 }

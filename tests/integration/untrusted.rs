@@ -54,9 +54,21 @@ fn no_raw_controls(shown: &str) {
 #[test]
 fn text_shows_controls_and_bidi_as_escapes() {
     let workspace = hostile_workspace();
-    let coloured = workspace.sandbox().args(["plan", "--color", "always"]).run().code(0);
-    assert!(!coloured.stdout.contains("gnp.exe\u{1b}"), "{}", coloured.stdout);
-    assert!(coloured.stdout.contains("gnp.exe\\u{1b}"), "{}", coloured.stdout);
+    let coloured = workspace
+        .sandbox()
+        .args(["plan", "--color", "always"])
+        .run()
+        .code(0);
+    assert!(
+        !coloured.stdout.contains("gnp.exe\u{1b}"),
+        "{}",
+        coloured.stdout
+    );
+    assert!(
+        coloured.stdout.contains("gnp.exe\\u{1b}"),
+        "{}",
+        coloured.stdout
+    );
     let run = workspace.sandbox().args(["plan"]).run().code(0);
     no_raw_controls(&run.stdout);
     // Both the live assistant's name and the file's business name are in the routing line.
@@ -67,7 +79,11 @@ fn text_shows_controls_and_bidi_as_escapes() {
         .expect("a routing line");
     assert_eq!(routing.matches("Evil\\u{202e}").count(), 2, "{routing}");
     // The prompt diff escapes the hostile line too.
-    assert!(run.stdout.contains("- Evil\\u{202e}gnp.exe"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("- Evil\\u{202e}gnp.exe"),
+        "{}",
+        run.stdout
+    );
 
     // Problems quote the file and the account escaped as well.
     let file = workspace.read("vapiform.yaml")
@@ -110,7 +126,10 @@ fn markdown_cannot_ping_link_or_break_out() {
     }
     assert!(fence.is_none(), "a code block left open:\n{shown}");
     assert!(shown.contains("\n````diff\n"), "{shown}");
-    assert!(shown.contains("\n-Evil\\u{202e}gnp.exe"), "the diff shows the prompt:\n{shown}");
+    assert!(
+        shown.contains("\n-Evil\\u{202e}gnp.exe"),
+        "the diff shows the prompt:\n{shown}"
+    );
     assert!(!outside.contains("@org"), "pings a team:\n{outside}");
     assert!(outside.contains("@\u{200d}org/team"), "{outside}");
     assert!(!outside.contains("#1"), "links an issue:\n{outside}");
