@@ -19,6 +19,28 @@ fn a_byte_order_mark_is_accepted() {
     workspace.vapiform().args(["validate"]).run().code(0);
     let with_mark = workspace.sandbox().args(["plan"]).run().code(0);
     assert_eq!(with_mark.stdout, plain.stdout);
+
+    // With a document marker, and with a mistake that must be reported where it is.
+    workspace.write("marked.yaml", "\u{feff}---\nversion: 1\n");
+    workspace
+        .vapiform()
+        .args(["validate", "-f", "marked.yaml"])
+        .run()
+        .code(0);
+    let broken = file.replace("\"+14155550102\"", "\"415 555 0102\"");
+    assert_ne!(broken, file, "the quickstart changed");
+    workspace.write("vapiform.yaml", &format!("\u{feff}{broken}"));
+    let line = 1 + broken
+        .lines()
+        .position(|l| l.contains("415 555 0102"))
+        .unwrap();
+    let run = workspace.vapiform().args(["validate"]).run().code(1);
+    assert!(
+        run.stderr.starts_with("error: phone number `415 555 0102` must start with `+`")
+            && run.stderr.contains(&format!("--> vapiform.yaml:{line}:")),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
