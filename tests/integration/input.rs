@@ -36,7 +36,8 @@ fn a_byte_order_mark_is_accepted() {
         .unwrap();
     let run = workspace.vapiform().args(["validate"]).run().code(1);
     assert!(
-        run.stderr.starts_with("error: phone number `415 555 0102` must start with `+`")
+        run.stderr
+            .starts_with("error: phone number `415 555 0102` must start with `+`")
             && run.stderr.contains(&format!("--> vapiform.yaml:{line}:")),
         "{}",
         run.stderr
