@@ -7,6 +7,7 @@
 //! same client and verifies each write. [`sim`] is a local Vapi for `--sandbox` and tests.
 
 pub mod apply;
+mod atomic;
 mod cli;
 mod commands;
 pub mod desired;
@@ -77,7 +78,9 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
         Ok(exit) => exit,
         Err(error) if is_broken_pipe(&error) => Exit::Success,
         Err(error) => {
-            let _ = writeln!(console.err, "error: {error:#}");
+            // The chain can quote the account or the file (names, Vapi's messages).
+            let text = format!("{error:#}");
+            let _ = writeln!(console.err, "error: {}", render::escape::lines(&text));
             Exit::Error
         }
     }

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::plan::compare::{self, Segment};
 use crate::plan::live;
-use crate::plan::sensitive;
+use crate::plan::sensitive::{self, Side};
 use crate::vapi::{Client, Error};
 
 /// What a written object is, for reading it back.
@@ -280,10 +280,13 @@ fn describe(
     let live = Value::Object(live.clone());
     let want = compare::value_at(&expected, path).unwrap_or(&Value::Null);
     let shown_want = compare::value_at(&written, path).unwrap_or(want);
-    let want = sensitive::show(&mut path.to_vec(), shown_want, want, Some(shown_want));
+    let want = sensitive::show(&mut path.to_vec(), shown_want, Side::Desired, false);
     let have = compare::value_at(&live, path).map_or_else(
         || "(missing)".to_owned(),
-        |have| sensitive::show(&mut path.to_vec(), have, have, Some(shown_want)).to_string(),
+        |have| {
+            sensitive::show(&mut path.to_vec(), have, Side::Live(Some(shown_want)), true)
+                .to_string()
+        },
     );
     format!(
         "{}: expected {want}, read back {have}",

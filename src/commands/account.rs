@@ -62,11 +62,11 @@ impl Account {
                 .unwrap_or_else(|| vapi::DEFAULT_BASE_URL.to_owned());
             (base, key, None)
         };
-        tracing::info!(base_url, sandbox = sandbox.is_some(), "connecting");
         let mut settings = Settings::new(base_url, key);
         settings.rps = pace.rps;
         settings.concurrency = pace.concurrency;
-        let client = Client::new(&settings).map_err(anyhow::Error::msg)?;
+        let client = Client::new(&settings)?;
+        tracing::info!(base_url = %client.base_url(), sandbox = sandbox.is_some(), "connecting");
         Ok(Self { client, sandbox })
     }
 

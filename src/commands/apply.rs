@@ -65,7 +65,8 @@ async fn execute(
     if let Some(expected) = &args.expect_digest
         && expected != &plan.digest
     {
-        let text = super::render_plan(plan, Format::Text, console.color, render::DEFAULT_MAX_BYTES);
+        let text =
+            super::render_plan(plan, Format::Text, console.color, render::DEFAULT_MAX_BYTES)?;
         console.err.write_all(text.as_bytes())?;
         writeln!(
             console.err,
@@ -90,7 +91,8 @@ async fn execute(
             "error: the saved plan is stale; nothing was written. Changed since it was made:"
         )?;
         for s in &recheck.stale {
-            writeln!(console.err, "  {}: {}", s.address, s.detail)?;
+            let what = format!("{}: {}", s.address, s.detail);
+            writeln!(console.err, "  {}", render::escape::line(&what))?;
         }
         writeln!(
             console.err,
@@ -99,7 +101,7 @@ async fn execute(
         return Ok(Exit::StalePlan);
     }
 
-    let shown = super::render_plan(plan, args.format, console.color, render::DEFAULT_MAX_BYTES);
+    let shown = super::render_plan(plan, args.format, console.color, render::DEFAULT_MAX_BYTES)?;
     if args.format != Format::Json || plan.is_empty() {
         console.out.write_all(shown.as_bytes())?;
     }
@@ -339,7 +341,7 @@ impl Progress for Reporter<'_> {
         }
         if let Some(bar) = &self.bar {
             bar.inc(1);
-            bar.set_message(outcome.address.to_string());
+            bar.set_message(render::escape::line(&outcome.address.to_string()).into_owned());
         }
         if let Some(lines) = &self.lines
             && let Ok(mut out) = lines.lock()

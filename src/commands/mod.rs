@@ -56,7 +56,11 @@ fn load(path: &Path, console: &mut Console) -> io::Result<Option<Desired>> {
     match desired::load(path) {
         Ok(desired) => Ok(Some(desired)),
         Err(report) => {
-            write!(console.err, "{report}")?;
+            write!(
+                console.err,
+                "{}",
+                render::escape::lines(&report.to_string())
+            )?;
             Ok(None)
         }
     }
@@ -84,26 +88,22 @@ fn secrets<'a>(
     (secrets, missing)
 }
 
-/// A plan in the chosen format.
-fn render_plan(plan: &Plan, format: Format, color: bool, max_bytes: usize) -> String {
-    match format {
+/// A plan in the chosen format; markdown refuses a `--max-bytes` too small for its summary.
+fn render_plan(
+    plan: &Plan,
+    format: Format,
+    color: bool,
+    max_bytes: usize,
+) -> Result<String, render::TooSmall> {
+    Ok(match format {
         Format::Text => render::plan_text(plan, color),
-        Format::Markdown => render::plan_markdown(plan, max_bytes),
+        Format::Markdown => render::plan_markdown(plan, max_bytes)?,
         Format::Json => render::json(plan),
-    }
+    })
 }
 
-/// Writes a file whole or not at all: a temporary file beside it, then a rename.
+/// Writes a file whole or not at all (see [`crate::atomic`]).
 fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temp, contents).with_context(|| format!("cannot write {}", temp.display()))?;
-    std::fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))
+    crate::atomic::write(path, |out| out.write_all(contents.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -8,6 +8,7 @@ use super::account::{Account, Pace};
 use crate::cli::{Format, Global, PlanArgs};
 use crate::exit::Exit;
 use crate::plan::{self, Live, Options, Plan, Problem};
+use crate::render::escape;
 
 pub(super) async fn run(
     global: &Global,
@@ -32,10 +33,10 @@ pub(super) async fn run(
         return Ok(Exit::Error);
     };
     account.close().await;
+    let text = super::render_plan(&plan, args.format, console.color, args.max_bytes)?;
     if let Some(out) = &args.out {
         super::write_atomically(out, &crate::render::json(&plan))?;
     }
-    let text = super::render_plan(&plan, args.format, console.color, args.max_bytes);
     console.out.write_all(text.as_bytes())?;
     if plan.safety.refuses() {
         return Ok(Exit::Refused);
@@ -99,15 +100,17 @@ fn print_problems(
             .write_all(crate::render::json(&document).as_bytes())?;
     }
     for problem in problems {
-        match &problem.address {
-            Some(address) => writeln!(console.err, "error: {address}: {}", problem.message)?,
-            None => writeln!(console.err, "error: {}", problem.message)?,
-        }
+        let message = match &problem.address {
+            Some(address) => format!("{address}: {}", problem.message),
+            None => problem.message.clone(),
+        };
+        writeln!(console.err, "error: {}", escape::line(&message))?;
+        let file = escape::line(&file.display().to_string()).into_owned();
         if let Some(path) = &problem.path {
-            writeln!(console.err, "  --> {} at {path}", file.display())?;
+            writeln!(console.err, "  --> {file} at {}", escape::line(path))?;
         }
         if let Some(also) = &problem.also {
-            writeln!(console.err, "  --> and {} at {also}", file.display())?;
+            writeln!(console.err, "  --> and {file} at {}", escape::line(also))?;
         }
     }
     writeln!(

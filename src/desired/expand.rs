@@ -96,7 +96,11 @@ fn join(base: &Path, relative: &Path) -> Path {
 }
 
 fn unknown_message(unfilled: &Unfilled) -> String {
-    if unfilled.closed {
+    if let Kind::ApiKey(name) = kind(&unfilled.name) {
+        format!(
+            "`${{env.{name}}}` is an API key of vapiform's own and cannot be a placeholder: the file must not copy it into the account; give the value its own variable"
+        )
+    } else if unfilled.closed {
         format!(
             "unknown placeholder `${{{}}}`; {PLACEHOLDER_HELP}",
             unfilled.name
@@ -129,9 +133,10 @@ fn report_unfilled(
     }
 }
 
-/// Whether the placeholder names no kind vapiform knows, as opposed to a known one misplaced.
+/// Whether the placeholder is wrong wherever it is (no kind vapiform knows, or an API key),
+/// as opposed to a known one misplaced.
 fn is_unknown(unfilled: &Unfilled) -> bool {
-    !unfilled.closed || kind(&unfilled.name) == Kind::Unknown
+    !unfilled.closed || matches!(kind(&unfilled.name), Kind::Unknown | Kind::ApiKey(_))
 }
 
 fn kind(name: &str) -> Kind<'_> {
@@ -307,6 +312,30 @@ fn business_assistant(
     })
 }
 
+/// Reports placeholders in the `import` settings other than `${env.NAME}`, which is resolved
+/// when the import is sent.
+fn check_import(rest: &Map<String, Value>, problems: &mut Vec<Problem>) {
+    let mut unresolved = Vec::new();
+    substitute(
+        &Value::Object(rest.clone()),
+        None,
+        &Context::shared(),
+        &Path::root(),
+        &mut unresolved,
+    );
+    report_unfilled(
+        unresolved,
+        &Path::root().key("import"),
+        problems,
+        |unfilled| {
+            format!(
+                "`${{{}}}` cannot be used in `import`: it belongs to no business, so only `${{env.NAME}}` is available",
+                unfilled.name
+            )
+        },
+    );
+}
+
 /// Builds the domain [`Desired`] from checked raw types, with any placeholder or name problems.
 pub(crate) fn expand(file: &File) -> (Desired, Vec<Problem>) {
     let mut problems = Vec::new();
@@ -346,6 +375,9 @@ pub(crate) fn expand(file: &File) -> (Desired, Vec<Problem>) {
         UnassignedSpec::Mode(UnassignedMode::Unlink) => Unassigned::Unlink,
         UnassignedSpec::Assistant(a) => Unassigned::Assistant(a.assistant.clone()),
     };
+    if let Some(spec) = &file.import {
+        check_import(&spec.rest, &mut problems);
+    }
     let import = file.import.as_ref().map(|spec| {
         let mut body = Map::new();
         body.insert("provider".to_owned(), Value::String(spec.provider.clone()));

@@ -1,11 +1,18 @@
 //! Reading a desired-state file: the only module that touches YAML.
 //!
+//! Input is bounded before it is parsed: a file larger than `MAX_FILE_BYTES` (64 MiB) is refused
+//! after reading one byte more than the limit (so `-f /dev/zero` ends), nesting deeper than
+//! `MAX_DEPTH` (64) is refused as soon as the scan reaches it, and aliases may add at most
+//! `MAX_ALIAS_NODES` nodes. A leading UTF-8 byte order mark is skipped; other encodings are
+//! refused with the offset of the first bad byte.
+//!
 //! The text is read twice. A positioned event scan (`saphyr-parser`) records the line and column
 //! of every key and value by path, and refuses alias bombs before anything is expanded; then
 //! `serde_yaml` builds the value that is checked and expanded. Problems found on the value are
 //! located through the recorded positions.
 
 use std::collections::{HashMap, HashSet};
+use std::io::Read as _;
 use std::path::Path as FsPath;
 
 use saphyr_parser::{Event, Parser, Span};
@@ -16,6 +23,15 @@ use super::{Desired, expand, validate};
 
 /// How many nodes aliases may add to the document before it is refused as an alias bomb.
 const MAX_ALIAS_NODES: u64 = 100_000;
+
+/// The largest desired-state file read: 64 MiB, far above any real account's file.
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The deepest nesting of mappings and lists accepted. An assistant body needs a handful.
+const MAX_DEPTH: usize = 64;
+
+/// What editors on Windows write before UTF-8 text.
+const BYTE_ORDER_MARK: &[u8] = b"\xef\xbb\xbf";
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +113,11 @@ struct ScanFailure {
     message: String,
 }
 
+/// The problem of nesting beyond `MAX_DEPTH`.
+fn too_deep() -> String {
+    format!("mappings and lists nest deeper than {MAX_DEPTH} levels, the most vapiform reads")
+}
+
 /// Counts what aliases would expand to and, when `record` is set, records the position of
 /// every node (only needed to locate problems, and large: one path per node).
 fn scan(source: &str, record: bool) -> (Positions, Result<bool, ScanFailure>) {
@@ -117,7 +138,12 @@ fn scan(source: &str, record: bool) -> (Positions, Result<bool, ScanFailure>) {
                         line: marker.line().max(1),
                         column: marker.col() + 1,
                     },
-                    message: format!("invalid YAML: {}", err.info()),
+                    // The scanner stops flow collections nested too deep before any event.
+                    message: if err.info().contains("recursion limit") {
+                        too_deep()
+                    } else {
+                        format!("invalid YAML: {}", err.info())
+                    },
                 };
                 return (positions, Err(failure));
             }
@@ -233,6 +259,13 @@ fn scan(source: &str, record: bool) -> (Positions, Result<bool, ScanFailure>) {
             });
         }
         if opens {
+            if stack.len() >= MAX_DEPTH {
+                let failure = ScanFailure {
+                    pos,
+                    message: too_deep(),
+                };
+                return (positions, Err(failure));
+            }
             let path = if is_key { None } else { node_path };
             let start_nodes = nodes - 1;
             stack.push(match event {
@@ -344,19 +377,35 @@ fn report_one(file_name: &str, source: &str, pos: Pos, message: String) -> Repor
 /// Loads, validates and expands the desired-state file at `path`.
 pub fn load(path: &FsPath) -> Result<Desired, Report> {
     let file_name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|err| {
+    let cannot_read = |err: std::io::Error| {
         report_one(
             &file_name,
             "",
             Pos::START,
             format!("cannot read {file_name}: {err}"),
         )
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(cannot_read)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(report_one(
+            &file_name,
+            "",
+            Pos::START,
+            format!(
+                "the file is larger than {} MiB, the most vapiform reads",
+                MAX_FILE_BYTES / 1024 / 1024
+            ),
+        ));
+    }
     load_bytes(&bytes, &file_name)
 }
 
-/// Loads raw bytes, which must be UTF-8.
-pub(crate) fn load_bytes(bytes: &[u8], file_name: &str) -> Result<Desired, Report> {
+/// Loads raw bytes, which must be UTF-8 (after an optional byte order mark).
+pub(crate) fn load_bytes(file: &[u8], file_name: &str) -> Result<Desired, Report> {
+    let bytes = file.strip_prefix(BYTE_ORDER_MARK).unwrap_or(file);
     match std::str::from_utf8(bytes) {
         Ok(source) => load_str(source, file_name),
         Err(err) => {
@@ -368,10 +417,14 @@ pub(crate) fn load_bytes(bytes: &[u8], file_name: &str) -> Result<Desired, Repor
                 file_name,
                 &source,
                 Pos { line, column },
-                format!(
-                    "the file is not valid UTF-8 (bad byte at offset {})",
-                    err.valid_up_to()
-                ),
+                if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
+                    "the file is UTF-16; save it as UTF-8".to_owned()
+                } else {
+                    format!(
+                        "the file is not valid UTF-8 (bad byte at offset {})",
+                        file.len() - bytes.len() + err.valid_up_to()
+                    )
+                },
             ))
         }
     }
@@ -380,24 +433,11 @@ pub(crate) fn load_bytes(bytes: &[u8], file_name: &str) -> Result<Desired, Repor
 /// Loads, validates and expands a desired-state document held in memory; `file_name` is only
 /// used in diagnostics.
 pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let (_, scanned) = scan(source, false);
     let has_content = match scanned {
         Ok(has_content) => has_content,
         Err(failure) => {
-            // Prefer serde_yaml's wording when it rejects the text too, but never let it
-            // expand an alias bomb: only ask it when the scan stopped for a syntax error.
-            if !failure.message.starts_with("aliases expand")
-                && !failure.message.starts_with("invalid YAML: duplicate key")
-                && let Err(err) = serde_yaml::from_str::<serde_yaml::Value>(source)
-                && let Some(location) = err.location()
-            {
-                let pos = Pos {
-                    line: location.line(),
-                    column: location.column(),
-                };
-                let message = format!("invalid YAML: {}", yaml_message(&err));
-                return Err(report_one(file_name, source, pos, message));
-            }
             return Err(report_one(file_name, source, failure.pos, failure.message));
         }
     };
@@ -764,6 +804,31 @@ ignore:
             "x".repeat(5_000_000)
         );
         assert!(load_str(&huge, "f.yaml").is_ok());
+    }
+
+    #[test]
+    fn nesting_is_bounded_at_64_levels() {
+        let message = |levels: usize| {
+            let text = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+            errors(&text).diagnostics[0].message.clone()
+        };
+        assert!(!message(64).contains("nest deeper"), "{}", message(64));
+        assert!(message(65).contains("nest deeper than 64 levels"));
+        assert!(message(100_000).contains("nest deeper than 64 levels"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_offsets_count_it() {
+        assert!(load_bytes(b"\xef\xbb\xbfversion: 1\n", "f.yaml").is_ok());
+        assert!(load_str("\u{feff}version: 1\n", "f.yaml").is_ok());
+        let report = load_bytes(b"\xef\xbb\xbfversion: \xff\n", "f.yaml").unwrap_err();
+        assert_eq!(
+            (
+                report.diagnostics[0].column,
+                report.diagnostics[0].message.as_str()
+            ),
+            (10, "the file is not valid UTF-8 (bad byte at offset 12)")
+        );
     }
 
     #[test]

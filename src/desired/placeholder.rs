@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use crate::vapi::API_KEY_VARIABLES;
+
 /// What `${business.*}` and `${vars.*}` expand to.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context<'a> {
@@ -71,6 +73,9 @@ pub(crate) enum Kind<'s> {
     Var(&'s str),
     /// `${env.NAME}`
     Env(&'s str),
+    /// `${env.NAME}` naming one of vapiform's own API keys ([`API_KEY_VARIABLES`]): refused,
+    /// and never resolved.
+    ApiKey(&'s str),
     /// Anything else.
     Unknown,
 }
@@ -96,7 +101,15 @@ pub(crate) fn kind(name: &str) -> Kind<'_> {
             if let Some(var) = name.strip_prefix("vars.").filter(|v| is_identifier(v)) {
                 Kind::Var(var)
             } else if let Some(env) = name.strip_prefix("env.").filter(|v| is_env_name(v)) {
-                Kind::Env(env)
+                // Compared without case: on Windows `vapi_api_key` is the same variable.
+                if API_KEY_VARIABLES
+                    .iter()
+                    .any(|key| key.eq_ignore_ascii_case(env))
+                {
+                    Kind::ApiKey(env)
+                } else {
+                    Kind::Env(env)
+                }
             } else {
                 Kind::Unknown
             }
@@ -153,14 +166,45 @@ pub(crate) struct Unfilled {
     pub(crate) closed: bool,
 }
 
-/// Substitutes what `ctx` can fill and lists what it cannot.
+/// A string being expanded. Template text is copied as written: it is already in the
+/// placeholder syntax. A substituted value (a business name or key, a var) is literal text: a
+/// `${` in it is written `$${`, so it is neither a placeholder nor unescaped when sent.
+#[derive(Default)]
+struct Expanded {
+    text: String,
+    /// The text ends with a `$` of a literal value, which a `{` that follows would turn into `${`.
+    open_dollar: bool,
+}
+
+impl Expanded {
+    fn template(&mut self, text: &str) {
+        if self.open_dollar && text.starts_with('{') {
+            self.text.push('$');
+        }
+        // A literal `$` right before `${env.NAME}` cannot be written in the placeholder syntax
+        // (`$${` is the escape); such a value and placeholder read as one literal `${`.
+        self.text.push_str(text);
+        self.open_dollar = false;
+    }
+
+    fn literal(&mut self, value: &str) {
+        if self.open_dollar && value.starts_with('{') {
+            self.text.push('$');
+        }
+        self.text.push_str(&value.replace("${", "$${"));
+        self.open_dollar = value.ends_with('$');
+    }
+}
+
+/// Substitutes what `ctx` can fill and lists what it cannot. Substituted values are literal
+/// text: placeholders and escapes inside a business name or a var are not expanded again.
 pub(crate) fn fill(s: &str, ctx: &Context) -> (String, Vec<Unfilled>) {
-    let mut out = String::with_capacity(s.len());
+    let mut out = Expanded::default();
     let mut unfilled = Vec::new();
     for piece in pieces(s) {
         match piece {
-            Piece::Text(text) => out.push_str(text),
-            Piece::Escape => out.push_str("$${"),
+            Piece::Text(text) => out.template(text),
+            Piece::Escape => out.template("$${"),
             Piece::Placeholder { name, closed } => {
                 let value = match (closed, kind(name), ctx.business) {
                     (true, Kind::BusinessKey, Some(b)) => Some(b.key),
@@ -168,19 +212,14 @@ pub(crate) fn fill(s: &str, ctx: &Context) -> (String, Vec<Unfilled>) {
                     (true, Kind::Var(var), Some(b)) => b.vars.get(var).map(String::as_str),
                     _ => None,
                 };
+                let closing = if closed { "}" } else { "" };
                 match value {
-                    Some(value) => out.push_str(value),
+                    Some(value) => out.literal(value),
                     None if closed && matches!(kind(name), Kind::Env(_)) => {
-                        out.push_str("${");
-                        out.push_str(name);
-                        out.push('}');
+                        out.template(&format!("${{{name}}}"));
                     }
                     None => {
-                        out.push_str("${");
-                        out.push_str(name);
-                        if closed {
-                            out.push('}');
-                        }
+                        out.template(&format!("${{{name}{closing}"));
                         unfilled.push(Unfilled {
                             name: name.to_owned(),
                             closed,
@@ -190,7 +229,7 @@ pub(crate) fn fill(s: &str, ctx: &Context) -> (String, Vec<Unfilled>) {
             }
         }
     }
-    (out, unfilled)
+    (out.text, unfilled)
 }
 
 /// Substitutes `${business.key}`, `${business.name}` and `${vars.NAME}`, keeping `${env.NAME}`
@@ -397,6 +436,39 @@ mod tests {
     }
 
     #[test]
+    fn names_and_vars_are_literal_text() {
+        let vars = BTreeMap::from([
+            ("a".to_owned(), "${env.SECRET} $${x} ${vars.b}".to_owned()),
+            ("dollar".to_owned(), "5$".to_owned()),
+        ]);
+        let ctx = Context::business("acme", "Acme ${env.HOOK}", &vars);
+        let expanded = expand("${business.name}: ${vars.a} ${vars.dollar}{x}", &ctx).unwrap();
+        assert_eq!(
+            resolve_env(&Value::String(expanded), &|_| Some("LEAKED".to_owned())).unwrap(),
+            "Acme ${env.HOOK}: ${env.SECRET} $${x} ${vars.b} 5${x}"
+        );
+    }
+
+    #[test]
+    fn api_keys_are_never_placeholders() {
+        for name in [
+            "VAPI_API_KEY",
+            "VAPI_PRIVATE_API_KEY",
+            "VAPI_TOKEN",
+            "TELNYX_API_KEY",
+            "vapi_api_key",
+        ] {
+            let text = format!("${{env.{name}}}");
+            assert_eq!(
+                expand(&text, &Context::shared()).unwrap_err(),
+                [format!("env.{name}")]
+            );
+            let resolved = resolve_env(&Value::String(text.clone()), &|_| Some("sk-live".into()));
+            assert_eq!(resolved.unwrap(), Value::String(text), "never resolved");
+        }
+    }
+
+    #[test]
     fn unescape_only_touches_escapes() {
         assert_eq!(unescape("$${x} ${env.A} $$ $"), "${x} ${env.A} $$ $");
     }
@@ -411,6 +483,22 @@ mod tests {
             let _ = expand(&t, &Context::shared());
             let _ = unescape(&t);
             let _ = resolve_env(&Value::String(t.clone()), &|_| Some(String::new()));
+        }
+
+        #[test]
+        fn a_var_reads_back_exactly_as_written(value in "[${}a-z]{0,12}", after in "[${}a-z]{0,6}") {
+            let vars = BTreeMap::from([("v".to_owned(), value.clone())]);
+            let ctx = Context::business("k", "N", &vars);
+            // `after` is template text, so it is read in the placeholder syntax itself.
+            let Ok(tail) = expand(&after, &Context::shared()) else { return Ok(()) };
+            if tail.starts_with('$') && value.ends_with('$') {
+                return Ok(());
+            }
+            let expanded = expand(&format!("${{vars.v}}{after}"), &ctx).unwrap();
+            let lookup = |_: &str| Some("E".to_owned());
+            let read = resolve_env(&Value::String(expanded), &lookup).unwrap();
+            let tail = resolve_env(&Value::String(tail), &lookup).unwrap();
+            prop_assert_eq!(read, Value::String(format!("{value}{}", tail.as_str().unwrap())));
         }
 
         #[test]

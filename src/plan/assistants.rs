@@ -4,11 +4,13 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use super::Secrets;
 use super::compare::{self, Path};
 use super::live::{self, Index, LABEL, Live, METADATA};
 use super::model::{Action, Address, Change, FieldChange, KeptAssistant, Precondition, Write};
+use super::precondition;
 use super::problem::Problem;
-use super::{Secrets, precondition, sensitive};
+use super::sensitive::{self, Side};
 use crate::desired::{Desired, ManagedAssistant, placeholder};
 use crate::vapi::Assistant;
 
@@ -54,7 +56,7 @@ pub(crate) fn plan(
         let (live, action) = match (labelled, &managed.adopt) {
             ([], None) => {
                 planned.ids.insert(key.clone(), None);
-                planned.changes.push(create(address, key, &body, &resolved));
+                planned.changes.push(create(address, key, &body));
                 continue;
             }
             ([], Some(id)) => {
@@ -112,13 +114,8 @@ fn labelled_body(managed: &ManagedAssistant) -> Option<Map<String, Value>> {
     Some(body)
 }
 
-fn create(
-    address: Address,
-    key: &str,
-    body: &Map<String, Value>,
-    resolved: &Map<String, Value>,
-) -> Change {
-    let fields = created_fields(body, resolved, &Map::new());
+fn create(address: Address, key: &str, body: &Map<String, Value>) -> Change {
+    let fields = created_fields(body);
     Change::new(
         address,
         Action::Create,
@@ -161,14 +158,13 @@ fn update(
         crate::desired::merge(&mut value, &body[key]);
         sent.insert(key.clone(), value);
     }
-    let (body_value, resolved_value, live_value) = (
+    let (body_value, live_value) = (
         Value::Object(body.clone()),
-        Value::Object(resolved.clone()),
         Value::Object(live.fields.clone()),
     );
     let fields = differences
         .iter()
-        .flat_map(|path| field_changes(path, &body_value, &resolved_value, &live_value))
+        .flat_map(|path| field_changes(path, &body_value, &live_value))
         .collect();
     let write = Write::UpdateAssistant {
         id: live.id.clone(),
@@ -201,7 +197,7 @@ fn update(
 
 /// Field differences as a reviewer sees them, sensitive values masked. A subtree missing on
 /// the live side is shown leaf by leaf.
-fn field_changes(path: &Path, body: &Value, resolved: &Value, live: &Value) -> Vec<FieldChange> {
+fn field_changes(path: &Path, body: &Value, live: &Value) -> Vec<FieldChange> {
     let desired = compare::value_at(body, path);
     let before = compare::value_at(live, path);
     let mut paths = Vec::new();
@@ -213,24 +209,24 @@ fn field_changes(path: &Path, body: &Value, resolved: &Value, live: &Value) -> V
     }
     paths
         .iter()
-        .map(|path| field_change(path, body, resolved, live))
+        .map(|path| field_change(path, body, live))
         .collect()
 }
 
 /// One field difference, sensitive values masked.
-pub(crate) fn field_change(
-    path: &Path,
-    body: &Value,
-    resolved: &Value,
-    live: &Value,
-) -> FieldChange {
+pub(crate) fn field_change(path: &Path, body: &Value, live: &Value) -> FieldChange {
     let desired = compare::value_at(body, path);
-    let before = compare::value_at(live, path)
-        .map(|value| sensitive::show(&mut path.clone(), value, value, desired));
-    let after = desired.map(|value| {
-        let actual = compare::value_at(resolved, path).unwrap_or(value);
-        sensitive::show(&mut path.clone(), value, actual, Some(value))
+    let live = compare::value_at(live, path);
+    let before = live.map(|value| {
+        sensitive::show(
+            &mut path.clone(),
+            value,
+            Side::Live(desired),
+            desired.is_some(),
+        )
     });
+    let after = desired
+        .map(|value| sensitive::show(&mut path.clone(), value, Side::Desired, live.is_some()));
     FieldChange {
         path: compare::display(path),
         before,
@@ -239,19 +235,14 @@ pub(crate) fn field_change(
 }
 
 /// Every leaf of a body that is created, as field changes from nothing.
-pub(crate) fn created_fields(
-    body: &Map<String, Value>,
-    resolved: &Map<String, Value>,
-    live: &Map<String, Value>,
-) -> Vec<FieldChange> {
+pub(crate) fn created_fields(body: &Map<String, Value>) -> Vec<FieldChange> {
     let body = Value::Object(body.clone());
-    let resolved = Value::Object(resolved.clone());
-    let live = Value::Object(live.clone());
+    let nothing = Value::Object(Map::new());
     let mut paths = Vec::new();
     compare::leaves(&body, &mut Vec::new(), &mut paths);
     paths
         .iter()
-        .map(|path| field_change(path, &body, &resolved, &live))
+        .map(|path| field_change(path, &body, &nothing))
         .collect()
 }
 

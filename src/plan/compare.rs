@@ -110,14 +110,9 @@ fn walk(desired: &Value, live: Option<&Value>, path: &mut Path, found: &mut Vec<
 /// sha256 (hex) of the canonical JSON of a value: equal values give equal digests whatever
 /// their key order.
 pub fn sha256(value: &Value) -> String {
-    hex::encode(Sha256::digest(canonical_string(value).as_bytes()))
-}
-
-/// JSON with object keys sorted, no whitespace.
-pub(crate) fn canonical_string(value: &Value) -> String {
     let mut text = String::new();
     canonical(value, &mut text);
-    text
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 fn canonical(value: &Value, out: &mut String) {

@@ -1,11 +1,20 @@
-//! Masking of sensitive values in what a plan shows: `${env.*}` values, fields whose name says
-//! secret, token, password, apikey, authorization or credential, and `server.headers`.
-//! A masked value shows a short hash, so a reviewer still sees that it changed.
+//! What a plan shows of values that may be secret. No secret value is ever shown, hashed
+//! or otherwise.
+//!
+//! - A field holding `${env.NAME}` is shown on the desired side as its template text
+//!   (`https://hooks.example.com/x?t=${env.HOOK}`), so a reviewer sees the host and the
+//!   variable; its live side holds the resolved secret and is masked.
+//! - A field whose name contains secret, token, password, apikey, authorization or
+//!   credential (case-insensitive), and everything under `server.headers`, is masked on both
+//!   sides.
+//!
+//! A masked value reads `(sensitive, changed)` where the change has a value on the other side
+//! too, and `(sensitive)` where there is no change to express (a value only added, or one
+//! side of a verification message).
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::compare::{Segment, canonical_string};
+use super::compare::Segment;
 use crate::desired::placeholder;
 
 const WORDS: [&str; 6] = [
@@ -16,6 +25,21 @@ const WORDS: [&str; 6] = [
     "authorization",
     "credential",
 ];
+
+/// A masked value whose change is expressed: the other side has a value too.
+pub const CHANGED: &str = "(sensitive, changed)";
+/// A masked value with no change to express.
+pub const HIDDEN: &str = "(sensitive)";
+
+/// Which side of a change a value is on.
+#[derive(Debug, Clone, Copy)]
+pub enum Side<'a> {
+    /// The value as written in the file: `${env.NAME}` references unresolved.
+    Desired,
+    /// The value in the account, with the desired value at the same path (if any), whose
+    /// `${env.*}` references make the live value secret too.
+    Live(Option<&'a Value>),
+}
 
 /// Whether a field path is sensitive by name.
 pub fn is_sensitive_path(path: &[Segment]) -> bool {
@@ -33,41 +57,34 @@ pub fn is_sensitive_path(path: &[Segment]) -> bool {
             .any(|pair| pair[0] == "server" && pair[1] == "headers")
 }
 
-/// The masked form of a value: `(sensitive) #1a2b3c4d`.
-pub fn mask(actual: &Value) -> Value {
-    let digest = Sha256::digest(canonical_string(actual).as_bytes());
-    Value::String(format!("(sensitive) #{}", &hex::encode(digest)[..8]))
-}
-
-/// What a plan shows for a value at `path`.
-///
-/// `shown` is the value as written (for the desired side, with `${env.NAME}` references);
-/// `actual` the same value as sent or stored, used for the hash; `desired` the desired value
-/// as written at the same path, whose `${env.*}` references make the matching live value
-/// sensitive too.
-pub fn show(
-    path: &mut Vec<Segment>,
-    shown: &Value,
-    actual: &Value,
-    desired: Option<&Value>,
-) -> Value {
-    let env_marked = matches!(desired, Some(Value::String(s)) if placeholder::has_env_reference(s));
-    if env_marked || is_sensitive_path(path) {
-        return mask(actual);
+/// What a plan shows for `value` at `path` on `side`; `changed` says whether the other side
+/// of the change has a value, which a masked value reports.
+pub fn show(path: &mut Vec<Segment>, value: &Value, side: Side<'_>, changed: bool) -> Value {
+    let masked = || Value::String((if changed { CHANGED } else { HIDDEN }).to_owned());
+    if is_sensitive_path(path) {
+        return masked();
     }
-    match shown {
+    if let Side::Live(Some(Value::String(desired))) = side
+        && placeholder::has_env_reference(desired)
+    {
+        return masked();
+    }
+    let inner = |key: Option<&str>, index: Option<usize>| match side {
+        Side::Desired => Side::Desired,
+        Side::Live(desired) => Side::Live(desired.and_then(|d| match (key, index) {
+            (Some(key), _) => d.get(key),
+            (None, Some(index)) => d.get(index),
+            (None, None) => None,
+        })),
+    };
+    match value {
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(key, value)| {
+                .map(|(key, item)| {
                     path.push(Segment::Key(key.clone()));
-                    let inner = show(
-                        path,
-                        value,
-                        actual.get(key).unwrap_or(value),
-                        desired.and_then(|d| d.get(key)),
-                    );
+                    let shown = show(path, item, inner(Some(key), None), changed);
                     path.pop();
-                    (key.clone(), inner)
+                    (key.clone(), shown)
                 })
                 .collect(),
         ),
@@ -75,16 +92,11 @@ pub fn show(
             items
                 .iter()
                 .enumerate()
-                .map(|(index, value)| {
+                .map(|(index, item)| {
                     path.push(Segment::Index(index));
-                    let inner = show(
-                        path,
-                        value,
-                        actual.get(index).unwrap_or(value),
-                        desired.and_then(|d| d.get(index)),
-                    );
+                    let shown = show(path, item, inner(None, Some(index)), changed);
                     path.pop();
-                    inner
+                    shown
                 })
                 .collect(),
         ),
@@ -118,38 +130,53 @@ mod tests {
     }
 
     #[test]
-    fn env_references_mask_both_sides_with_a_hash_of_the_real_value() {
-        let desired = json!("Bearer ${env.HOOK_TOKEN}");
-        let shown = show(
-            &mut vec![key("note")],
-            &desired,
-            &json!("Bearer s3cr3t"),
-            Some(&desired),
+    fn env_fields_show_their_template_and_mask_the_live_side() {
+        let desired = json!("https://evil.example/x?t=${env.HOOK}");
+        let path = || vec![key("server"), key("url")];
+        assert_eq!(show(&mut path(), &desired, Side::Desired, true), desired);
+        assert_eq!(
+            show(
+                &mut path(),
+                &json!("https://hooks.example.com/x?t=s3cr3t"),
+                Side::Live(Some(&desired)),
+                true
+            ),
+            json!(CHANGED)
         );
-        let Value::String(text) = &shown else {
-            panic!("masked value is a string")
-        };
-        assert!(text.starts_with("(sensitive) #"));
-        assert!(!text.contains("s3cr3t"));
-        let live = show(
-            &mut vec![key("note")],
-            &json!("Bearer old"),
-            &json!("Bearer old"),
-            Some(&desired),
+        // A live value whose desired side is plain text is not secret.
+        assert_eq!(
+            show(
+                &mut path(),
+                &json!("https://hooks.example.com"),
+                Side::Live(Some(&json!("https://other.example"))),
+                true
+            ),
+            json!("https://hooks.example.com")
         );
-        assert_ne!(live, shown, "different secrets show different hashes");
+    }
+
+    #[test]
+    fn sensitive_names_are_masked_on_both_sides_without_a_hash() {
+        let path = || vec![key("server"), key("headers"), key("x-token")];
+        for side in [Side::Desired, Side::Live(None)] {
+            assert_eq!(show(&mut path(), &json!("abc"), side, true), json!(CHANGED));
+            assert_eq!(show(&mut path(), &json!("abc"), side, false), json!(HIDDEN));
+        }
     }
 
     #[test]
     fn objects_mask_only_sensitive_leaves() {
         let value = json!({"url": "https://x", "headers": {"x-token": "abc"}});
-        let shown = show(&mut vec![key("server")], &value, &value, None);
-        assert_eq!(shown["url"], "https://x");
-        assert!(
-            shown["headers"]
-                .as_str()
-                .unwrap()
-                .starts_with("(sensitive)")
+        let shown = show(&mut vec![key("server")], &value, Side::Desired, false);
+        assert_eq!(shown, json!({"url": "https://x", "headers": HIDDEN}));
+        let desired = json!({"url": "https://x?t=${env.T}"});
+        let live = json!({"url": "https://x?t=abc", "timeoutSeconds": 20});
+        let shown = show(
+            &mut vec![key("server")],
+            &live,
+            Side::Live(Some(&desired)),
+            true,
         );
+        assert_eq!(shown, json!({"url": CHANGED, "timeoutSeconds": 20}));
     }
 }

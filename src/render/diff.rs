@@ -4,6 +4,7 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use crate::plan::FieldChange;
+use crate::plan::sensitive;
 
 /// What a diff line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,9 +91,15 @@ pub(crate) fn field_lines(field: &FieldChange) -> Vec<Line> {
     lines
 }
 
-/// A single-line value: JSON, so strings are quoted and `null` is visible.
+/// A single-line value: JSON, so strings are quoted and `null` is visible; a masked secret
+/// is shown bare, `(sensitive)`, so it cannot be mistaken for a value.
 fn inline(value: &Value) -> String {
-    value.to_string()
+    match value {
+        Value::String(text) if text == sensitive::CHANGED || text == sensitive::HIDDEN => {
+            text.clone()
+        }
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]

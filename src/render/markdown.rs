@@ -3,11 +3,13 @@
 //!
 //! To fit the budget the summary line always stays; details are dropped first (from the
 //! last change back), then table rows (other rows before routing and delete rows), and a
-//! final line says what was left out.
+//! final line says what was left out. Every untrusted string is escaped (see
+//! [`super::escape`]).
 
 use std::fmt::Write as _;
 
 use super::diff::field_lines;
+use super::escape::{self, fence};
 use super::{endpoint, hears, marker, refusal, summary_line, totals_line};
 use crate::apply::Report;
 use crate::plan::{Action, Change, Plan};
@@ -15,32 +17,61 @@ use crate::plan::{Action, Change, Plan};
 /// GitHub's comment limit is 65536 bytes; stay well below it.
 pub const DEFAULT_MAX_BYTES: usize = 60_000;
 
-/// The largest the closing "left out" line can be.
-const FOOTER_RESERVE: usize = 240;
+/// `--max-bytes` leaves no room for what every comment keeps.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--max-bytes {max_bytes} is too small for this plan: its summary and the note on what was left out need {minimum} bytes; use --max-bytes {minimum} or more"
+)]
+pub struct TooSmall {
+    /// The budget asked for.
+    pub max_bytes: usize,
+    /// The least this plan's comment can be.
+    pub minimum: usize,
+}
 
-/// The plan as markdown of at most `max_bytes` bytes (the summary line is always kept).
-pub fn plan(plan: &Plan, max_bytes: usize) -> String {
-    let mut head = format!(
-        "### vapiform: {}\n\n<sub>plan digest <code>{}</code></sub>\n",
-        summary_line(&plan.summary),
-        escape(&plan.digest)
-    );
+/// The plan as markdown of at most `max_bytes` bytes, ending with a whole line. The summary
+/// line and the plan digest are always kept; a budget too small for them (and, when something
+/// must be left out, the note that says so) is refused.
+pub fn plan(plan: &Plan, max_bytes: usize) -> Result<String, TooSmall> {
+    let mut head = format!("### vapiform: {}\n", summary_line(&plan.summary));
+    if !plan.is_empty() {
+        let _ = writeln!(
+            head,
+            "\n<sub>plan digest <code>{}</code></sub>",
+            escape::markdown(&plan.digest)
+        );
+    }
     if let Some(refusal) = refusal(&plan.safety) {
         let _ = writeln!(head, "\n> **{refusal}**");
-    }
-    if plan.changes.is_empty() {
-        return head;
     }
     let table_head = "\n| | Address | Action | Change | Reason |\n|---|---|---|---|---|\n";
     let rows: Vec<String> = plan.changes.iter().map(row).collect();
     let details: Vec<String> = plan.changes.iter().map(detail).collect();
+    let all_shown = vec![true; rows.len()];
+    let whole = assemble(&head, table_head, &rows, &details, &all_shown, rows.len());
+    if whole.len() <= max_bytes {
+        return Ok(whole);
+    }
+    if plan.changes.is_empty() {
+        return Err(TooSmall {
+            max_bytes,
+            minimum: whole.len(),
+        });
+    }
 
-    let budget = max_bytes.saturating_sub(FOOTER_RESERVE);
-    let mut size = head.len()
-        + table_head.len()
-        + rows.iter().map(String::len).sum::<usize>()
-        + 1
-        + details.iter().map(String::len).sum::<usize>();
+    // Something is left out, and the closing note says what: keep room for its longest form.
+    let changes = plan.changes.len();
+    let note_room = |max_bytes: usize| note(changes, changes, changes, max_bytes).len();
+    // The note names the budget, so the least budget is the one that leaves room for itself.
+    let mut minimum = head.len() + 1;
+    while minimum < head.len() + 1 + note_room(minimum) {
+        minimum = head.len() + 1 + note_room(minimum);
+    }
+    if max_bytes < minimum {
+        return Err(TooSmall { max_bytes, minimum });
+    }
+    let budget = max_bytes - note_room(max_bytes);
+    let mut size = whole.len();
     let mut kept_details = details.len();
     while size > budget && kept_details > 0 {
         kept_details -= 1;
@@ -52,7 +83,7 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> String {
         .filter(|i| !vital(&plan.changes[*i]))
         .collect();
     drop_order.extend((0..rows.len()).rev().filter(|i| vital(&plan.changes[*i])));
-    let mut shown = vec![true; rows.len()];
+    let mut shown = all_shown;
     for i in drop_order {
         if size <= budget {
             break;
@@ -60,44 +91,57 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> String {
         shown[i] = false;
         size -= rows[i].len();
     }
+    let mut out = assemble(&head, table_head, &rows, &details, &shown, kept_details);
+    let rows_left_out = shown.iter().filter(|s| !**s).count();
+    let details_left_out = (0..details.len())
+        .filter(|&i| !details[i].is_empty() && (i >= kept_details || !shown[i]))
+        .count();
+    out.push_str(&note(
+        rows_left_out,
+        plan.changes.len(),
+        details_left_out,
+        max_bytes,
+    ));
+    debug_assert!(out.len() <= max_bytes, "{} > {max_bytes}", out.len());
+    Ok(out)
+}
 
-    let mut out = head;
-    let shown_rows: Vec<&String> = rows
-        .iter()
-        .zip(&shown)
-        .filter(|(_, s)| **s)
-        .map(|(r, _)| r)
-        .collect();
-    if !shown_rows.is_empty() {
+/// The head, the table of the shown rows, and the first `kept_details` details of shown rows.
+fn assemble(
+    head: &str,
+    table_head: &str,
+    rows: &[String],
+    details: &[String],
+    shown: &[bool],
+    kept_details: usize,
+) -> String {
+    let mut out = head.to_owned();
+    if rows.is_empty() {
+        return out;
+    }
+    if shown.iter().any(|s| *s) {
         out.push_str(table_head);
-        for r in shown_rows {
-            out.push_str(r);
+        for (row, _) in rows.iter().zip(shown).filter(|(_, s)| **s) {
+            out.push_str(row);
         }
     }
     out.push('\n');
-    for (i, text) in details.iter().enumerate().take(kept_details) {
-        if shown[i] {
-            out.push_str(text);
-        }
-    }
-    let rows_left_out = shown.iter().filter(|s| !**s).count();
-    let details_left_out = details.len() - kept_details;
-    if details_left_out > 0 {
-        let _ = writeln!(
-            out,
-            "\n_{rows_left_out} of {} changes left out of this comment, and the details of {details_left_out}, to fit {max_bytes} bytes. The full plan is in the JSON plan file (`vapiform plan --out`)._",
-            plan.changes.len()
-        );
-    }
-    if out.len() > max_bytes {
-        // Only the summary is guaranteed; cut at a character boundary.
-        let mut end = max_bytes;
-        while !out.is_char_boundary(end) {
-            end -= 1;
-        }
-        out.truncate(end);
+    for (text, _) in details
+        .iter()
+        .zip(shown)
+        .take(kept_details)
+        .filter(|(_, s)| **s)
+    {
+        out.push_str(text);
     }
     out
+}
+
+/// The closing line: what was left out, and where the rest is.
+fn note(rows_left_out: usize, changes: usize, details_left_out: usize, max_bytes: usize) -> String {
+    format!(
+        "\n_{rows_left_out} of {changes} changes left out of this comment, and the details of {details_left_out}, to fit {max_bytes} bytes. The full plan is in the JSON plan file (`vapiform plan --out`)._\n"
+    )
 }
 
 /// Routing changes and deletes are what a reviewer must not miss.
@@ -105,36 +149,39 @@ fn vital(change: &Change) -> bool {
     change.action.is_routing() || change.action == Action::Delete
 }
 
+/// Untrusted text as inline code.
+fn code(text: &str) -> String {
+    format!("<code>{}</code>", escape::markdown(text))
+}
+
 fn row(change: &Change) -> String {
     let what = match &change.routing {
         Some(routing) => format!(
             "{}<br>caller hears: {}",
-            cell(&format!(
+            escape::markdown(&format!(
                 "{} → {}",
                 endpoint(&routing.from),
                 endpoint(&routing.to)
             )),
-            cell(&format!(
+            escape::markdown(&format!(
                 "{} → {}",
                 hears(&routing.from),
                 hears(&routing.to)
             ))
         ),
-        None => cell(
-            &change
-                .fields
-                .iter()
-                .map(|f| format!("`{}`", f.path))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
+        None => change
+            .fields
+            .iter()
+            .map(|f| code(&f.path))
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     format!(
-        "| {} | `{}` | {} | {what} | {} |\n",
+        "| {} | {} | {} | {what} | {} |\n",
         marker(change.action),
-        change.address,
+        code(&change.address.to_string()),
         change.action.as_str(),
-        cell(&change.reason)
+        escape::markdown(&change.reason)
     )
 }
 
@@ -146,30 +193,15 @@ fn detail(change: &Change) -> String {
         .fields
         .iter()
         .flat_map(field_lines)
-        .map(|line| line.unified())
+        .map(|line| escape::line(&line.unified()).into_owned())
         .collect();
     let body = lines.join("\n");
-    let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
+    let fence = fence(&body);
     format!(
-        "<details><summary><code>{}</code> {}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>\n",
-        escape(&change.address.to_string()),
+        "<details><summary>{} {}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>\n",
+        code(&change.address.to_string()),
         change.action.as_str()
     )
-}
-
-fn longest_backtick_run(text: &str) -> usize {
-    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
-}
-
-/// Text safe inside a table cell.
-fn cell(text: &str) -> String {
-    escape(text).replace('|', "\\|").replace('\n', " ")
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// The apply report as markdown: totals, then a table of outcomes.
@@ -181,11 +213,11 @@ pub fn report(report: &Report) -> String {
     for outcome in &report.outcomes {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} |",
-            outcome.address,
+            "| {} | {} | {} | {} |",
+            code(&outcome.address.to_string()),
             outcome.action.as_str(),
             outcome.status.as_str(),
-            cell(outcome.detail.as_deref().unwrap_or(""))
+            escape::markdown(outcome.detail.as_deref().unwrap_or(""))
         );
     }
     out

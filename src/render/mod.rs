@@ -2,10 +2,11 @@
 //! comments, JSON for pipelines. Renderers present; they decide nothing.
 
 mod diff;
+pub(crate) mod escape;
 mod markdown;
 mod text;
 
-pub use markdown::{DEFAULT_MAX_BYTES, plan as plan_markdown, report as report_markdown};
+pub use markdown::{DEFAULT_MAX_BYTES, TooSmall, plan as plan_markdown, report as report_markdown};
 pub use text::{outcome_line, plan as plan_text, report as report_text};
 
 use crate::plan::Endpoint;

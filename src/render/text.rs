@@ -1,29 +1,37 @@
 //! terraform-like text: the summary line first, then each change with its marker.
+//!
+//! Every piece of text goes through [`Palette`], which escapes it (see [`super::escape`])
+//! before styling it, so nothing from the account or the file reaches the terminal raw.
 
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
 use super::diff::{Mark, field_lines};
-use super::{endpoint, hears, marker, refusal, summary_line, totals_line};
+use super::{endpoint, escape, hears, marker, refusal, summary_line, totals_line};
 use crate::apply::{Outcome, Report, Status};
 use crate::plan::{Action, Change, Plan, Untouched};
 
 /// How many objects of each untouched kind the text lists by name.
 const LISTED: usize = 10;
 
-/// Styles, or none when colour is off.
+/// Escapes text, then styles it (or not, when colour is off).
 struct Palette {
     color: bool,
 }
 
 impl Palette {
     fn paint(&self, style: Style, text: &str) -> String {
+        let text = escape::line(text);
         if self.color {
             format!("{}{text}{}", style.render(), style.render_reset())
         } else {
-            text.to_owned()
+            text.into_owned()
         }
+    }
+
+    fn plain(&self, text: &str) -> String {
+        self.paint(Style::new(), text)
     }
 
     fn action(&self, action: Action, text: &str) -> String {
@@ -48,7 +56,7 @@ impl Palette {
             Mark::Add => self.paint(Style::new().fg_color(Some(AnsiColor::Green.into())), text),
             Mark::Remove => self.paint(Style::new().fg_color(Some(AnsiColor::Red.into())), text),
             Mark::Header => self.paint(Style::new().fg_color(Some(AnsiColor::Cyan.into())), text),
-            Mark::Same => text.to_owned(),
+            Mark::Same => self.plain(text),
         }
     }
 }
@@ -81,11 +89,13 @@ pub fn plan(plan: &Plan, color: bool) -> String {
         change_text(&mut out, change, &palette);
     }
     untouched(&mut out, &plan.untouched, &palette);
-    let _ = writeln!(
-        out,
-        "\n{}",
-        palette.dim(&format!("Plan digest: {}", plan.digest))
-    );
+    if !plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            palette.dim(&format!("Plan digest: {}", plan.digest))
+        );
+    }
     out
 }
 
@@ -100,9 +110,12 @@ fn change_text(out: &mut String, change: &Change, palette: &Palette) {
     if let Some(routing) = &change.routing {
         let _ = writeln!(
             out,
-            "    {} → {}",
-            endpoint(&routing.from),
-            endpoint(&routing.to)
+            "    {}",
+            palette.plain(&format!(
+                "{} → {}",
+                endpoint(&routing.from),
+                endpoint(&routing.to)
+            ))
         );
         let _ = writeln!(
             out,
@@ -206,7 +219,7 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
     }
     let _ = writeln!(out, "\n{}", palette.bold("Not changed:"));
     for (title, items) in sections {
-        let _ = writeln!(out, "  {title}");
+        let _ = writeln!(out, "  {}", palette.plain(&title));
         for item in items.iter().take(LISTED) {
             let _ = writeln!(out, "    {}", palette.dim(item));
         }
@@ -237,11 +250,11 @@ pub fn outcome_line(outcome: &Outcome, color: bool) -> String {
         Style::new().fg_color(Some(color.into())),
         &format!("{symbol} {}", outcome.status.as_str()),
     );
-    let mut line = format!("{status} {} {}", outcome.address, outcome.action.as_str());
+    let mut rest = format!("{} {}", outcome.address, outcome.action.as_str());
     if let Some(detail) = &outcome.detail {
-        let _ = write!(line, ": {detail}");
+        let _ = write!(rest, ": {detail}");
     }
-    line
+    format!("{status} {}", palette.plain(&rest))
 }
 
 /// The apply report as text: one line per change, then the totals.

@@ -2,7 +2,6 @@
 //! with the read lag and the state file.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::io::Write as _;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -338,7 +337,11 @@ impl Store {
             phone_numbers: self.phone_numbers.currents().map(|v| &v.object).collect(),
             assistants: self.assistants.currents().map(|v| &v.object).collect(),
         };
-        write_atomically(path, &account).map_err(|source| Error::WriteState {
+        crate::atomic::write(path, |out| {
+            serde_json::to_writer(&mut *out, &account)?;
+            out.write_all(b"\n")
+        })
+        .map_err(|source| Error::WriteState {
             path: path.clone(),
             source,
         })
@@ -380,28 +383,6 @@ fn read(path: &Path) -> Result<Account, Error> {
         column: error.column(),
         message: error.to_string(),
     })
-}
-
-/// Writes to a temporary file beside `path` and renames it over `path`, so a reader never
-/// sees a half-written file.
-fn write_atomically(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().map_or_else(
-        || "state".into(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
-    let file = std::fs::File::create(&temporary)?;
-    let mut writer = std::io::BufWriter::new(file);
-    serde_json::to_writer(&mut writer, value)?;
-    writer.write_all(b"\n")?;
-    writer
-        .into_inner()
-        .map_err(std::io::IntoInnerError::into_error)?;
-    std::fs::rename(&temporary, path)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
+use super::base_url::{BaseUrl, UrlError};
 use super::credentials::ApiKey;
 use super::error::{Error, vapi_message};
 use super::limiter::RateLimiter;
@@ -17,7 +18,8 @@ use super::wire::{Assistant, PhoneNumber};
 /// How to reach Vapi and how hard to push it.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Base URL, e.g. `https://api.vapi.ai`; a path prefix is kept.
+    /// Base URL, e.g. `https://api.vapi.ai`; a path prefix is kept. Plain `http://` only to
+    /// a loopback address.
     pub base_url: String,
     /// The private API key.
     pub key: ApiKey,
@@ -45,11 +47,25 @@ impl Settings {
     }
 }
 
+/// Why a client could not be built. No request was made.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The base URL is refused (see [`BaseUrl::parse`]).
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// The key cannot be sent in a header.
+    #[error("the API key contains characters that cannot be sent in a header")]
+    Key,
+    /// The HTTP stack could not start.
+    #[error("cannot start the HTTP client: {0}")]
+    Http(String),
+}
+
 /// A Vapi API client. Cheap to share by reference across concurrent tasks.
 #[derive(Debug)]
 pub struct Client {
     http: reqwest::Client,
-    base: String,
+    base: BaseUrl,
     auth: HeaderValue,
     limiter: RateLimiter,
     permits: Semaphore,
@@ -57,26 +73,34 @@ pub struct Client {
 }
 
 impl Client {
-    /// Builds a client; fails only if the key cannot be sent as a header.
-    pub fn new(settings: &Settings) -> Result<Self, String> {
+    /// Builds a client. Refuses a base URL that would carry the key in clear text (plain
+    /// `http://` to anything but a loopback address) and a key that cannot be a header.
+    pub fn new(settings: &Settings) -> Result<Self, SetupError> {
+        let base = BaseUrl::parse(&settings.base_url)?;
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", settings.key.expose()))
-            .map_err(|_| {
-                "the API key contains characters that cannot be sent in a header".to_owned()
-            })?;
+            .map_err(|_| SetupError::Key)?;
         auth.set_sensitive(true);
+        // A redirect could lead the key somewhere else, or to plain http; Vapi never
+        // redirects, so a 3xx is reported as it is.
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("vapiform/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+            .map_err(|e| SetupError::Http(describe(&e)))?;
         Ok(Self {
             http,
-            base: settings.base_url.trim_end_matches('/').to_owned(),
+            base,
             auth,
             limiter: RateLimiter::new(settings.rps),
             permits: Semaphore::new(settings.concurrency.max(1)),
             backoff: settings.backoff,
         })
+    }
+
+    /// Where requests go, redacted when displayed.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base
     }
 
     /// Every phone number in the account, read with list calls.
@@ -240,7 +264,7 @@ impl Client {
         let started = Instant::now();
         let mut request = self
             .http
-            .request(method.clone(), format!("{}{path}", self.base))
+            .request(method.clone(), self.base.join(path))
             .header(AUTHORIZATION, self.auth.clone())
             .query(query);
         if let Some(body) = body {
@@ -282,11 +306,19 @@ impl Client {
                 message: vapi_message(&text),
             });
         }
-        serde_json::from_str(&text).map_err(|e| Error::Decode {
-            method,
-            path,
-            detail: e.to_string(),
-        })
+        let mut body = serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(&mut body)
+            .map_err(|error| {
+                let at = super::error::field(error.path());
+                let inner = error.into_inner();
+                at.map_or_else(|| inner.to_string(), |at| format!("at `{at}`: {inner}"))
+            })
+            .and_then(|value| body.end().map(|()| value).map_err(|e| e.to_string()))
+            .map_err(|detail| Error::Decode {
+                method,
+                path,
+                detail,
+            })
     }
 }
 

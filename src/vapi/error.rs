@@ -49,6 +49,25 @@ pub enum Error {
         /// The parse error.
         detail: String,
     },
+    /// An object in a list is not what the API documents (a field of the wrong type, no id).
+    /// Nothing may be concluded from the list; the object is named so it can be fixed.
+    #[error(
+        "GET {path}: object {index} of a page ({}) is malformed{}: {detail}",
+        id.as_deref().map_or_else(|| "no id".to_owned(), |id| format!("id {id}")),
+        field.as_deref().map_or_else(String::new, |field| format!(" at `{field}`"))
+    )]
+    Malformed {
+        /// The collection path.
+        path: String,
+        /// The object's place in the page, from 0.
+        index: usize,
+        /// Its `id`, when it has a string one.
+        id: Option<String>,
+        /// The field that is wrong, when it is not the object as a whole.
+        field: Option<String>,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// A list could not be read completely, so nothing may be concluded from it.
     #[error("GET {path}: cannot list completely: {detail}")]
     Incomplete {
@@ -79,7 +98,7 @@ impl Error {
             }
             Self::Transport { not_sent, .. } => !not_sent,
             Self::Decode { .. } => true,
-            Self::Unauthorized { .. } | Self::Incomplete { .. } => false,
+            Self::Unauthorized { .. } | Self::Incomplete { .. } | Self::Malformed { .. } => false,
         }
     }
 
@@ -87,6 +106,12 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(StatusCode::NOT_FOUND)
     }
+}
+
+/// The field a decoding error is at, as `model.messages[0]`; `None` for the object itself.
+pub(crate) fn field(path: &serde_path_to_error::Path) -> Option<String> {
+    let text = path.to_string();
+    (text != ".").then_some(text)
 }
 
 /// Turns a non-2xx body into one line: Vapi's `message` (string, or array joined with `; `),

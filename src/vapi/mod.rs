@@ -4,6 +4,7 @@
 //! resilience (retries with backoff, one rate limiter, a concurrency bound), so callers see
 //! either a result or an [`Error`] that names the method, path, status and Vapi's message.
 
+mod base_url;
 mod client;
 mod credentials;
 mod error;
@@ -12,7 +13,10 @@ mod list;
 mod retry;
 mod wire;
 
-pub use client::{Client, Settings};
-pub use credentials::{ApiKey, DEFAULT_BASE_URL, KEY_VARIABLES};
+pub use base_url::{BaseUrl, UrlError};
+pub use client::{Client, Settings, SetupError};
+pub use credentials::{
+    API_KEY_VARIABLES, ApiKey, DEFAULT_BASE_URL, KEY_VARIABLES, TELNYX_KEY_VARIABLE,
+};
 pub use error::Error;
 pub use wire::{Assistant, PhoneNumber};

