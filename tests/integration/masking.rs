@@ -201,7 +201,7 @@ fn sensitive_values_are_in_nothing_apply_prints() {
         workspace.write("vapiform.yaml", &file);
         save(&workspace, &account);
         let run = with_env(workspace.sandbox())
-            .args(["apply", "--yes", "--format", format])
+            .args(["apply", "--yes", "--rps", "1000", "--format", format])
             .run()
             .code(3);
         assert_run_clean(&run, &format!("apply --format {format}"));
@@ -236,6 +236,8 @@ async fn sensitive_values_are_not_in_unverified_messages() {
                 "--yes",
                 "--verify-timeout",
                 "0",
+                "--rps",
+                "1000",
             ])
             .args(["--format", format])
             .run_async()

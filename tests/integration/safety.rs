@@ -457,12 +457,16 @@ async fn a_reassign_is_one_patch_so_the_number_is_never_unrouted() {
 
 #[test]
 fn the_sandbox_file_is_replaced_whole_on_every_write() {
+    use std::io::Read as _;
     use std::os::unix::fs::MetadataExt as _;
     use std::sync::atomic::{AtomicBool, Ordering};
 
     let workspace = movers_workspace(64, 0, 48);
     let path = workspace.path("account.json");
-    let inode = std::fs::metadata(&path).unwrap().ino();
+    // Held open, the original file keeps its inode (no new file can reuse it) and shows
+    // whether anything wrote into it.
+    let before = std::fs::read(&path).unwrap();
+    let mut original = std::fs::File::open(&path).unwrap();
     let done = AtomicBool::new(false);
     let (reads, torn) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| {
@@ -487,9 +491,12 @@ fn the_sandbox_file_is_replaced_whole_on_every_write() {
     assert_eq!(torn, 0, "{torn} of {reads} reads saw a partly written file");
     assert_ne!(
         std::fs::metadata(&path).unwrap().ino(),
-        inode,
-        "the file was replaced by a rename, not rewritten in place"
+        original.metadata().unwrap().ino(),
+        "the file was replaced by a rename"
     );
+    let mut kept = Vec::new();
+    original.read_to_end(&mut kept).unwrap();
+    assert_eq!(kept, before, "the original file was never written into");
     let mut names: Vec<String> = std::fs::read_dir(workspace.path("."))
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
