@@ -371,7 +371,7 @@ async fn an_apply_killed_midway_converges_when_run_again() {
         .unwrap();
     // 80 writes and their read-backs at 50 per second take over 3 s: stop it once a few
     // assistants exist.
-    let created = || {
+    let posted = || {
         running
             .stats()
             .by_route
@@ -380,7 +380,7 @@ async fn an_apply_killed_midway_converges_when_run_again() {
             .unwrap_or(0)
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while created() < 10 && std::time::Instant::now() < deadline {
+    while posted() < 10 && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap();

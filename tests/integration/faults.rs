@@ -345,7 +345,7 @@ async fn the_sim_command_fails_writes_after_acting_when_asked() {
         .await
         .unwrap();
     let status = response.status();
-    let stats: Value = reqwest::get(format!("{url}/__sim/stats"))
+    let counted: Value = reqwest::get(format!("{url}/__sim/stats"))
         .await
         .unwrap()
         .json()
@@ -354,7 +354,7 @@ async fn the_sim_command_fails_writes_after_acting_when_asked() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(stats["injected"]["after_write_500"], 1, "{stats}");
+    assert_eq!(counted["injected"]["after_write_500"], 1, "{counted}");
     assert_eq!(
         objects(&workspace.account(), "assistants").len(),
         1,

@@ -4,6 +4,7 @@
 //! and failed messages. The plan file holds no value from the account or the environment; the
 //! file's own literal values appear only in the requests it will send.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -135,11 +136,12 @@ fn vault() -> (Account, String) {
     ]);
     let mut file = String::from("version: 1\nassistants:\n");
     for (key, field, _, new) in WORDS {
-        file.push_str(&format!("  {key}: {{name: {key}, {field}: {new}}}\n"));
+        let _ = writeln!(file, "  {key}: {{name: {key}, {field}: {new}}}");
     }
-    file.push_str(&format!(
-        "  w-headers: {{name: w-headers, server: {{url: \"https://hooks.example.com/a\", headers: {{x-plain: {NEW_HEADER}}}}}}}\n"
-    ));
+    let _ = writeln!(
+        file,
+        "  w-headers: {{name: w-headers, server: {{url: \"https://hooks.example.com/a\", headers: {{x-plain: {NEW_HEADER}}}}}}}"
+    );
     file.push_str("  w-env-top: {name: w-env-top, firstMessage: \"Hi ${env.GREETING_SECRET}\"}\n");
     file.push_str("  w-env-nested:\n    name: w-env-nested\n    model: {provider: openai, model: gpt-4o-mini, messages: [{role: system, content: \"Use ${env.PROMPT_SECRET} always\"}]}\n");
     // The simulator refuses this voice provider, so this change fails with Vapi's message.
