@@ -677,7 +677,7 @@ async fn over_the_rate_limit_requests_get_429_with_retry_after_and_change_nothin
     let list = loop {
         match api.get("/assistant").await {
             (StatusCode::TOO_MANY_REQUESTS, _) => {
-                tokio::time::sleep(Duration::from_millis(50)).await
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             (status, list) => {
                 assert_eq!(status, StatusCode::OK);
