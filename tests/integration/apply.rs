@@ -81,16 +81,7 @@ fn apply_of_a_saved_plan_and_json_report() {
         .code(0);
     let run = workspace
         .sandbox()
-        .args([
-            "apply",
-            "--plan",
-            "plan.json",
-            "--yes",
-            "--rps",
-            "1000",
-            "--format",
-            "json",
-        ])
+        .args(["apply", "--plan", "plan.json", "--yes", "--format", "json"])
         .run()
         .code(0);
     let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
@@ -135,11 +126,7 @@ fn a_stale_saved_plan_is_refused_and_nothing_is_written() {
     );
     assert_eq!(workspace.read("account.json"), before, "nothing written");
     // A fresh plan applies and converges.
-    workspace
-        .sandbox()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(0);
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
     assert_converged(&workspace);
 }
 
@@ -163,11 +150,7 @@ fn a_failed_change_exits_3_skips_its_dependants_and_converges_once_fixed() {
     // The simulator, like Vapi, rejects an unknown voice provider: Carol's assistant fails.
     let bad = good.replace("      vars: {hours: \"7am-3pm\"}", "      vars: {hours: \"7am-3pm\"}\n      overrides: {voice: {provider: no-such-voice, voiceId: x}}");
     workspace.write("vapiform.yaml", &bad);
-    let run = workspace
-        .sandbox()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(3);
+    let run = workspace.sandbox().args(["apply", "--yes"]).run().code(3);
     assert!(
         run.stdout
             .contains("✗ failed assistant/carols-cafe create: POST /assistant: 400 Bad Request"),
@@ -188,11 +171,7 @@ fn a_failed_change_exits_3_skips_its_dependants_and_converges_once_fixed() {
         run.stdout
     );
     workspace.write("vapiform.yaml", &good);
-    let run = workspace
-        .sandbox()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(0);
+    let run = workspace.sandbox().args(["apply", "--yes"]).run().code(0);
     assert!(
         run.stdout.contains("Apply: 2 applied."),
         "only what was left: {}",
@@ -204,11 +183,7 @@ fn a_failed_change_exits_3_skips_its_dependants_and_converges_once_fixed() {
 #[test]
 fn unlink_policy_and_prune() {
     let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(0);
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
     // Carol leaves: her business goes, unassigned numbers are now unlinked, and prune is on.
     let file = workspace.read("vapiform.yaml").replace(
         "unassigned: {assistant: not-in-service}",
@@ -223,11 +198,7 @@ fn unlink_policy_and_prune() {
         "{}",
         run.stdout
     );
-    workspace
-        .sandbox()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(0);
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
     let account = workspace.account();
     assert_eq!(labelled(&account), ["acme-plumbing", "not-in-service"]);
     assert_eq!(route_of(&account, "+14155550103"), None);
@@ -243,11 +214,7 @@ fn listed_numbers_vapi_lacks_are_imported() {
         .replace("numbers: [\"+14155550104\"]", "numbers: [\"+14155550104\", \"+14155550105\"]")
         .replace("version: 1\n", "version: 1\nimport: {provider: telnyx, credentialId: 9a1e0c4e-2b3d-4e5f-8a9b-0c1d2e3f4a5b}\n");
     workspace.write("vapiform.yaml", &file);
-    let run = workspace
-        .sandbox()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(0);
+    let run = workspace.sandbox().args(["apply", "--yes"]).run().code(0);
     assert!(
         run.stdout.contains("✓ applied number/+14155550105 import"),
         "{}",

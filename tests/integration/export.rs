@@ -39,11 +39,7 @@ fn quickstart_exports_to_an_empty_plan_before_and_after_apply() {
     );
     let stdout = workspace.sandbox().args(["export"]).run().code(0).stdout;
     assert_eq!(stdout, first, "stdout and -o agree");
-    workspace
-        .sandbox()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(0);
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
     let after = export_plans_empty(&workspace);
     assert!(
         after.contains("carols-cafe:") && after.contains("not-in-service:"),
@@ -119,11 +115,7 @@ fn a_grown_account_exports_to_an_empty_plan() {
         "  new-shop:\n    name: New Shop\n    numbers: [\"+12125550001\"]\n    assistant: {{spec: {{name: New Shop}}}}"
     );
     workspace.write("vapiform.yaml", &file);
-    workspace
-        .sandbox()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(0);
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
     let after = export_plans_empty(&workspace);
     assert!(after.contains("new-shop:"), "{after}");
 }

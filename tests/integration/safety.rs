@@ -1,6 +1,7 @@
 //! The safety rules through the binary: the mass-change rule, stale saved plans, what prune may
 //! delete, `ignore:`, `adopt:`, a reassign being one PATCH, and the sandbox file written whole.
-//! Each test names the promise it guards and fails when that promise breaks.
+//! Each test names the promise it guards and fails when that promise breaks. (A number changed
+//! behind a saved plan's back is `apply::a_stale_saved_plan_is_refused_and_nothing_is_written`.)
 
 use serde_json::{Value, json};
 use vapiform::sim::{Account, Options};

@@ -49,23 +49,11 @@ fn no_command_leaks_the_key_or_an_env_secret() {
         "the plan file keeps references only"
     );
     let run = vapiform()
-        .args([
-            "apply",
-            "--plan",
-            "plan.json",
-            "--yes",
-            "--rps",
-            "1000",
-            "--format",
-            "json",
-        ])
+        .args(["apply", "--plan", "plan.json", "--yes", "--format", "json"])
         .run()
         .code(0);
     clean(&run, "apply");
-    let run = vapiform()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(0);
+    let run = vapiform().args(["apply", "--yes"]).run().code(0);
     clean(&run, "second apply");
     // The secret reached the (simulated) account, where it belongs.
     assert!(workspace.read("account.json").contains(SECRET));
@@ -108,10 +96,7 @@ fn no_command_leaks_the_key_or_an_env_secret() {
     );
     assert!(broken.contains("no-such-voice"), "the file was broken");
     workspace.write("vapiform.yaml", &broken);
-    let run = vapiform()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(3);
+    let run = vapiform().args(["apply", "--yes"]).run().code(3);
     assert!(run.stdout.contains("400 Bad Request"), "{}", run.stdout);
     clean(&run, "failing apply");
 }
