@@ -72,6 +72,18 @@ pub enum Format {
     Json,
 }
 
+/// How the simulator fails a write after storing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AfterWrite {
+    /// Answer 500.
+    #[value(name = "500")]
+    Status500,
+    /// Close the connection without an answer.
+    Drop,
+    /// Answer nothing until the client gives up.
+    Hang,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -225,6 +237,19 @@ pub struct SimArgs {
     /// Milliseconds after a write during which reads still return the old object.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub lag_ms: u64,
+    /// Share of writes that are stored and then fail (0 to 1): the client cannot tell they
+    /// took effect.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub fail_after_write: f64,
+    /// How a write fails after acting: for each one the seeded coin picks among those given.
+    #[arg(
+        long,
+        value_name = "HOW",
+        value_enum,
+        value_delimiter = ',',
+        default_values_t = [AfterWrite::Status500, AfterWrite::Drop, AfterWrite::Hang]
+    )]
+    pub fail_after_write_as: Vec<AfterWrite>,
     /// Seed for injected faults.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,

@@ -1,12 +1,18 @@
-//! Properties of the planner over random desired states and accounts: applying a plan's
-//! writes to the account and planning again gives no changes, and planning is deterministic.
+//! Properties of the planner over random desired states and accounts: every write of a plan,
+//! applied in order to a model of the account, keeps the safety rules (ignored numbers are
+//! never written, only labelled or adopted assistants are edited, only labelled ones deleted
+//! and only when nothing routes to them, a number is written once and unrouted only by an
+//! unlink, so never in between phases); planning again afterwards gives no changes; and
+//! planning is deterministic.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use serde_json::{Map, Value, json};
 
-use super::{Live, Options, Plan, Secrets, Target, Write, plan};
+use super::live::{is_routed, label, number_key};
+use super::{Action, Live, Options, Plan, Secrets, Target, Write, plan};
 use crate::desired::{Business, Desired, Import, ManagedAssistant, Route, Unassigned};
 use crate::vapi::{Assistant, PhoneNumber};
 
@@ -226,8 +232,33 @@ fn build(s: &Scenario) -> (Desired, Live) {
     (desired, live)
 }
 
-/// What Vapi would do with the plan's writes, in order.
-fn apply(plan: &Plan, mut live: Live) -> Live {
+/// What Vapi would do with the plan's writes, in order, checking the safety rules at every
+/// write.
+fn apply(plan: &Plan, desired: &Desired, mut live: Live) -> Result<Live, TestCaseError> {
+    let ignored: HashSet<String> = live
+        .numbers
+        .iter()
+        .filter(|n| desired.ignore.contains(&number_key(n)))
+        .map(|n| n.id.clone())
+        .collect();
+    let untouched: Vec<PhoneNumber> = live
+        .numbers
+        .iter()
+        .filter(|n| ignored.contains(&n.id))
+        .cloned()
+        .collect();
+    let labelled: HashSet<String> = live
+        .assistants
+        .iter()
+        .filter(|a| label(a).is_some())
+        .map(|a| a.id.clone())
+        .collect();
+    let adopted: HashSet<&str> = desired
+        .assistants
+        .values()
+        .filter_map(|a| a.adopt.as_deref())
+        .collect();
+    let mut written: HashSet<String> = HashSet::new();
     let mut created: BTreeMap<String, String> = BTreeMap::new();
     for (n, change) in plan.changes.iter().enumerate() {
         let route = |target: &Option<Target>, created: &BTreeMap<String, String>| match target {
@@ -242,6 +273,10 @@ fn apply(plan: &Plan, mut live: Live) -> Live {
                 live.assistants.push(assistant(id, body.clone()));
             }
             Write::UpdateAssistant { id, body } => {
+                prop_assert!(
+                    labelled.contains(id) || adopted.contains(id.as_str()),
+                    "edited {id}, an assistant vapiform neither labelled nor adopts"
+                );
                 let target = live
                     .assistants
                     .iter_mut()
@@ -250,11 +285,15 @@ fn apply(plan: &Plan, mut live: Live) -> Live {
                 target.fields.extend(body.clone());
             }
             Write::DeleteAssistant { id } => {
-                assert!(
+                prop_assert!(
+                    labelled.contains(id),
+                    "deleted the unlabelled assistant {id}"
+                );
+                prop_assert!(
                     live.numbers
                         .iter()
                         .all(|n| n.assistant_id.as_ref() != Some(id)),
-                    "deleted an assistant a number routes to"
+                    "deleted {id}, which a number routes to"
                 );
                 live.assistants.retain(|a| &a.id != id);
             }
@@ -263,11 +302,14 @@ fn apply(plan: &Plan, mut live: Live) -> Live {
                 body,
                 route: target,
             } => {
+                prop_assert!(!ignored.contains(id), "wrote the ignored number {id}");
+                prop_assert!(written.insert(id.clone()), "wrote the number {id} twice");
                 let number = live
                     .numbers
                     .iter_mut()
                     .find(|n| &n.id == id)
                     .expect("updated number exists");
+                let was_routed = is_routed(number);
                 if let Some(assistant) = route(target, &created) {
                     number.assistant_id = Some(assistant);
                 }
@@ -280,6 +322,12 @@ fn apply(plan: &Plan, mut live: Live) -> Live {
                         *slot = None;
                     }
                 }
+                prop_assert!(
+                    !was_routed || is_routed(number) || change.action == Action::Unlink,
+                    "{} left {} unrouted",
+                    change.action.as_str(),
+                    change.address
+                );
             }
             Write::CreateNumber {
                 body,
@@ -299,18 +347,28 @@ fn apply(plan: &Plan, mut live: Live) -> Live {
             }),
         }
     }
-    live
+    let now: Vec<&PhoneNumber> = live
+        .numbers
+        .iter()
+        .filter(|n| ignored.contains(&n.id))
+        .collect();
+    prop_assert_eq!(
+        now,
+        untouched.iter().collect::<Vec<_>>(),
+        "ignored numbers changed"
+    );
+    Ok(live)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
-    fn applying_a_plan_converges(s in scenario()) {
+    fn applying_a_plan_keeps_the_safety_rules_and_converges(s in scenario()) {
         let (desired, live) = build(&s);
         let options = Options { allow_mass_change: true, ..Options::default() };
         let first = plan(&desired, &live, &Secrets::new(), &options).expect("a consistent scenario plans");
-        let after = apply(&first, live);
+        let after = apply(&first, &desired, live)?;
         let second = plan(&desired, &after, &Secrets::new(), &options).expect("plans again");
         prop_assert!(second.changes.is_empty(), "second plan not empty: {:#?}", second.changes);
     }

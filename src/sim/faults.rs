@@ -1,9 +1,28 @@
-//! Injected failures: a seeded coin for 500s and a token bucket for 429s.
+//! Injected failures: a seeded coin for 500s, a token bucket for 429s, and a second seeded
+//! coin for writes that act and then fail.
 
 use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
 use rand::{Rng as _, SeedableRng as _};
+use serde::{Deserialize, Serialize};
+
+/// How a write that was stored fails to tell the client so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterWrite {
+    /// Answered 500, as if the server failed after committing.
+    Status500,
+    /// The connection is closed without an answer.
+    Drop,
+    /// No answer until the client gives up (or the simulator stops).
+    Hang,
+}
+
+impl AfterWrite {
+    /// Every way, the default of [`super::Options::fail_after_write_as`].
+    pub const ALL: [Self; 3] = [Self::Status500, Self::Drop, Self::Hang];
+}
 
 /// What the fault injector decided for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +33,8 @@ pub(crate) enum Verdict {
     RateLimited { retry_after_secs: u64 },
     /// Answer 500 without acting.
     Fail,
+    /// Act, then fail this way (writes only).
+    FailAfterWrite(AfterWrite),
 }
 
 /// Fault state shared by all requests.
@@ -22,27 +43,36 @@ pub(crate) struct Faults {
     error_rate: f64,
     rng: SmallRng,
     bucket: Option<Bucket>,
+    fail_after_write: f64,
+    after_write: Vec<AfterWrite>,
 }
 
 impl Faults {
-    pub(crate) fn new(error_rate: f64, rate_limit: Option<f64>, seed: u64) -> Self {
-        let error_rate = if error_rate.is_nan() {
-            0.0
-        } else {
-            error_rate.clamp(0.0, 1.0)
-        };
+    pub(crate) fn new(options: &super::Options) -> Self {
+        let share = |p: f64| if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
+        let mut after_write = options.fail_after_write_as.clone();
+        after_write.sort_unstable();
+        after_write.dedup();
+        if after_write.is_empty() {
+            after_write = AfterWrite::ALL.to_vec();
+        }
         Self {
-            error_rate,
-            rng: SmallRng::seed_from_u64(seed),
-            bucket: rate_limit
+            error_rate: share(options.error_rate),
+            rng: SmallRng::seed_from_u64(options.seed),
+            bucket: options
+                .rate_limit
                 .filter(|rate| rate.is_finite() && *rate > 0.0)
                 .map(|rate| Bucket::new(rate, Instant::now())),
+            fail_after_write: share(options.fail_after_write),
+            after_write,
         }
     }
 
-    /// Decides the fate of a request arriving at `now`. A rate-limited request does not draw
-    /// from the error coin, so the 500 sequence depends only on the requests served.
-    pub(crate) fn judge(&mut self, now: Instant) -> Verdict {
+    /// Decides the fate of a request arriving at `now`. A rate-limited request draws no coin,
+    /// and only writes draw the after-write coin (after the error coin), so each sequence
+    /// depends only on the requests that reach it, and a seed without after-write failures
+    /// gives the same 500s as before they existed.
+    pub(crate) fn judge(&mut self, now: Instant, write: bool) -> Verdict {
         if let Some(bucket) = &mut self.bucket
             && let Err(wait) = bucket.take(now)
         {
@@ -52,6 +82,13 @@ impl Faults {
         }
         if self.error_rate > 0.0 && self.rng.random_bool(self.error_rate) {
             return Verdict::Fail;
+        }
+        if write && self.fail_after_write > 0.0 && self.rng.random_bool(self.fail_after_write) {
+            let how = match self.after_write.as_slice() {
+                [only] => *only,
+                ways => ways[self.rng.random_range(0..ways.len())],
+            };
+            return Verdict::FailAfterWrite(how);
         }
         Verdict::Serve
     }
@@ -99,23 +136,33 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::Options;
+
+    fn faults(error_rate: f64, rate_limit: Option<f64>, seed: u64) -> Faults {
+        Faults::new(&Options {
+            error_rate,
+            rate_limit,
+            seed,
+            ..Options::default()
+        })
+    }
 
     #[test]
     fn bucket_allows_a_burst_of_rate_then_limits() {
         let start = Instant::now();
-        let mut faults = Faults::new(0.0, Some(5.0), 0);
+        let mut faults = faults(0.0, Some(5.0), 0);
         for _ in 0..5 {
-            assert_eq!(faults.judge(start), Verdict::Serve);
+            assert_eq!(faults.judge(start, false), Verdict::Serve);
         }
         assert_eq!(
-            faults.judge(start),
+            faults.judge(start, false),
             Verdict::RateLimited {
                 retry_after_secs: 1
             }
         );
         // A fifth of a second later one token has come back.
         assert_eq!(
-            faults.judge(start + Duration::from_millis(210)),
+            faults.judge(start + Duration::from_millis(210), false),
             Verdict::Serve
         );
     }
@@ -123,10 +170,10 @@ mod tests {
     #[test]
     fn slow_rates_ask_for_longer_waits() {
         let start = Instant::now();
-        let mut faults = Faults::new(0.0, Some(0.25), 0);
-        assert_eq!(faults.judge(start), Verdict::Serve);
+        let mut faults = faults(0.0, Some(0.25), 0);
+        assert_eq!(faults.judge(start, false), Verdict::Serve);
         assert_eq!(
-            faults.judge(start),
+            faults.judge(start, false),
             Verdict::RateLimited {
                 retry_after_secs: 4
             }
@@ -137,8 +184,10 @@ mod tests {
     fn error_coin_is_deterministic_under_the_seed() {
         let now = Instant::now();
         let run = |seed| {
-            let mut faults = Faults::new(0.5, None, seed);
-            (0..64).map(|_| faults.judge(now)).collect::<Vec<_>>()
+            let mut faults = faults(0.5, None, seed);
+            (0..64)
+                .map(|_| faults.judge(now, false))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));
@@ -149,11 +198,58 @@ mod tests {
     #[test]
     fn error_rate_one_always_fails_and_zero_never() {
         let now = Instant::now();
-        let mut always = Faults::new(1.0, None, 3);
-        let mut never = Faults::new(0.0, None, 3);
+        let mut always = faults(1.0, None, 3);
+        let mut never = faults(0.0, None, 3);
         for _ in 0..100 {
-            assert_eq!(always.judge(now), Verdict::Fail);
-            assert_eq!(never.judge(now), Verdict::Serve);
+            assert_eq!(always.judge(now, false), Verdict::Fail);
+            assert_eq!(never.judge(now, false), Verdict::Serve);
+        }
+    }
+
+    #[test]
+    fn only_writes_fail_after_acting_in_the_ways_asked_for_deterministically() {
+        let now = Instant::now();
+        let run = |seed, ways: &[AfterWrite]| {
+            let mut faults = Faults::new(&Options {
+                fail_after_write: 0.5,
+                fail_after_write_as: ways.to_vec(),
+                seed,
+                ..Options::default()
+            });
+            (0..90)
+                .map(|i| faults.judge(now, i % 3 != 0))
+                .collect::<Vec<_>>()
+        };
+        let all = run(5, &AfterWrite::ALL);
+        assert_eq!(all, run(5, &AfterWrite::ALL));
+        assert_ne!(all, run(6, &AfterWrite::ALL));
+        for (i, verdict) in all.iter().enumerate() {
+            if i % 3 == 0 {
+                assert_eq!(*verdict, Verdict::Serve, "reads never fail after acting");
+            }
+        }
+        for way in AfterWrite::ALL {
+            let seen = all
+                .iter()
+                .filter(|v| **v == Verdict::FailAfterWrite(way))
+                .count();
+            assert!(seen > 0, "{way:?} never chosen");
+        }
+        let only_500 = run(5, &[AfterWrite::Status500]);
+        assert!(only_500.iter().all(|v| matches!(
+            v,
+            Verdict::Serve | Verdict::FailAfterWrite(AfterWrite::Status500)
+        )));
+        assert!(only_500.contains(&Verdict::FailAfterWrite(AfterWrite::Status500)));
+    }
+
+    #[test]
+    fn without_after_write_failures_the_error_sequence_is_unchanged() {
+        let now = Instant::now();
+        let mut plain = faults(0.3, None, 9);
+        let mut with_writes = faults(0.3, None, 9);
+        for i in 0..64 {
+            assert_eq!(plain.judge(now, false), with_writes.judge(now, i % 2 == 0));
         }
     }
 }

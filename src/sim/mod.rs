@@ -8,8 +8,9 @@
 //!
 //! Choices where the real API is undocumented:
 //! - A request is checked in this order: bearer token (401), rate limit (429 with
-//!   `Retry-After`), injected error (500), then the route itself; latency is added to every
-//!   answer, errors included. The `/__sim/*` routes skip all of it and are not counted.
+//!   `Retry-After`), injected error (500), then the route itself, then (for a write that
+//!   succeeded) the after-write failure; latency is added to every answer, errors included.
+//!   The `/__sim/*` routes skip all of it and are not counted.
 //! - 400 bodies always carry `message` as an array of strings; unknown query parameters are
 //!   refused like unknown body fields (`property X should not exist`).
 //! - Unknown ids (uuid or not) give 404 `{"message":"Not Found","error":"Not Found",...}`.
@@ -21,8 +22,12 @@
 //!   created without a `sipUri`.
 //! - Lag applies to reads only (GET by id, both lists); writes and their validation always
 //!   see the latest version, as a real primary database would.
+//! - A write chosen to fail after acting (`fail_after_write`) is stored (and persisted) first;
+//!   only a write that succeeded is turned into a failure. A hung write is released, with a
+//!   500, when the simulator shuts down.
 
 mod faults;
+mod meter;
 mod query;
 mod routes;
 mod store;
@@ -37,8 +42,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+pub use faults::AfterWrite;
 
 /// How to run a simulator.
 #[derive(Clone)]
@@ -61,6 +68,12 @@ pub struct Options {
     /// For this long after a write, reads of the object return its previous version (or 404,
     /// and absence from lists, if the write created it).
     pub lag: Duration,
+    /// Share (0..=1) of writes (POST, PATCH, DELETE) that are stored and then fail: answered
+    /// 500, the connection dropped, or no answer at all (see `fail_after_write_as`).
+    pub fail_after_write: f64,
+    /// The ways a write fails after acting; each time, the seeded coin picks one of these.
+    /// Empty means all of them.
+    pub fail_after_write_as: Vec<AfterWrite>,
     /// Seed for all randomness: error injection, generated ids and generated numbers.
     pub seed: u64,
 }
@@ -76,6 +89,8 @@ impl Default for Options {
             error_rate: 0.0,
             rate_limit: None,
             lag: Duration::ZERO,
+            fail_after_write: 0.0,
+            fail_after_write_as: AfterWrite::ALL.to_vec(),
             seed: 0,
         }
     }
@@ -102,6 +117,8 @@ impl std::fmt::Debug for Options {
             .field("error_rate", &self.error_rate)
             .field("rate_limit", &self.rate_limit)
             .field("lag", &self.lag)
+            .field("fail_after_write", &self.fail_after_write)
+            .field("fail_after_write_as", &self.fail_after_write_as)
             .field("seed", &self.seed)
             .finish()
     }
@@ -127,6 +144,31 @@ pub struct Stats {
     pub total: u64,
     /// Counts per route, keyed like `GET /phone-number` or `PATCH /assistant/{id}`.
     pub by_route: BTreeMap<String, u64>,
+    /// The most API requests being handled at once, from arrival until answered (latency
+    /// included): what a client's concurrency looks like from here.
+    #[serde(default)]
+    pub peak_in_flight: u64,
+    /// The most API requests that arrived within any one second: a client's rate as seen here.
+    #[serde(default)]
+    pub peak_per_second: u64,
+    /// The faults injected so far.
+    #[serde(default)]
+    pub injected: InjectedFaults,
+}
+
+/// Counts of injected faults, by kind.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InjectedFaults {
+    /// Requests answered 500 before acting (`error_rate`).
+    pub errors: u64,
+    /// Requests answered 429 (`rate_limit`).
+    pub rate_limited: u64,
+    /// Writes stored and then answered 500.
+    pub after_write_500: u64,
+    /// Writes stored and then left without an answer, the connection closed.
+    pub after_write_dropped: u64,
+    /// Writes stored and then left unanswered until the client gave up.
+    pub after_write_hung: u64,
 }
 
 /// Why a simulator could not start.
@@ -185,8 +227,8 @@ pub enum Error {
 #[derive(Debug)]
 pub struct Running {
     addr: SocketAddr,
-    stats: Arc<Mutex<Stats>>,
-    stop: oneshot::Sender<()>,
+    meter: Arc<Mutex<meter::Meter>>,
+    stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
@@ -198,13 +240,14 @@ impl Running {
 
     /// Request counts so far.
     pub fn stats(&self) -> Stats {
-        self.stats.lock().expect("stats lock").clone()
+        meter::lock(&self.meter).stats().clone()
     }
 
-    /// Stops accepting connections and waits for in-flight requests; state is already persisted.
+    /// Stops accepting connections, releases hung writes and waits for in-flight requests;
+    /// state is already persisted.
     pub async fn shutdown(self) {
         // The server task may already have ended; then there is nobody to tell.
-        let _ = self.stop.send(());
+        let _ = self.stop.send(true);
         let _ = self.task.await;
     }
 
@@ -234,13 +277,20 @@ pub async fn start(mut options: Options) -> Result<Running, Error> {
         addr: options.listen,
         source,
     })?;
-    let stats = Arc::new(Mutex::new(Stats::default()));
-    let app = routes::router(routes::App::new(&options, store, Arc::clone(&stats)));
-    let (stop, stopped) = oneshot::channel::<()>();
+    let meter = Arc::new(Mutex::new(meter::Meter::default()));
+    let (stop, stopping) = watch::channel(false);
+    let app = routes::router(routes::App::new(
+        &options,
+        store,
+        Arc::clone(&meter),
+        stopping.clone(),
+    ));
     let task = tokio::spawn(async move {
+        let mut stopping = stopping;
         let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
+            .with_graceful_shutdown(async move {
+                // A dropped sender also means stop.
+                let _ = stopping.wait_for(|stop| *stop).await;
             })
             .await;
         if let Err(error) = served {
@@ -250,7 +300,7 @@ pub async fn start(mut options: Options) -> Result<Running, Error> {
     tracing::info!(%addr, "vapi simulator listening");
     Ok(Running {
         addr,
-        stats,
+        meter,
         stop,
         task,
     })

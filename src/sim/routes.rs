@@ -5,21 +5,23 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{MatchedPath, Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::{Value, json};
+use tokio::sync::watch;
 
-use super::faults::{Faults, Verdict};
+use super::faults::{AfterWrite, Faults, Verdict};
+use super::meter::{self, Fault, Meter};
 use super::query::{self, DateFilters};
 use super::store::{Collection, Object, Store, Version};
 use super::validate;
-use super::{Options, Stats, timestamp};
+use super::{Options, timestamp};
 
 /// The `orgId` of every object the simulator creates.
 pub(crate) const ORG_ID: &str = "5e1f7a2c-9b4d-4c8e-a6f3-0d2b8c7e1a94";
@@ -30,23 +32,27 @@ const INVALID_KEY: &str = "Invalid Key. Hot tip, you may be using the private ke
 pub(crate) struct App {
     store: Mutex<Store>,
     faults: Mutex<Faults>,
-    stats: Arc<Mutex<Stats>>,
+    meter: Arc<Mutex<Meter>>,
     token: Option<String>,
     latency: Duration,
+    /// Becomes `true` when the simulator shuts down, which releases hung writes.
+    stopping: watch::Receiver<bool>,
 }
 
 impl App {
-    pub(crate) fn new(options: &Options, store: Store, stats: Arc<Mutex<Stats>>) -> Self {
+    pub(crate) fn new(
+        options: &Options,
+        store: Store,
+        meter: Arc<Mutex<Meter>>,
+        stopping: watch::Receiver<bool>,
+    ) -> Self {
         Self {
             store: Mutex::new(store),
-            faults: Mutex::new(Faults::new(
-                options.error_rate,
-                options.rate_limit,
-                options.seed,
-            )),
-            stats,
+            faults: Mutex::new(Faults::new(options)),
+            meter,
             token: options.token.clone(),
             latency: options.latency,
+            stopping,
         }
     }
 
@@ -114,20 +120,18 @@ async fn guard(
     next: Next,
 ) -> Response {
     let route = format!("{} {}", request.method(), matched.as_str());
-    {
-        let mut stats = app.stats.lock().expect("stats lock");
-        stats.total += 1;
-        *stats.by_route.entry(route.clone()).or_default() += 1;
-    }
+    let _in_flight = Meter::arrive(&app.meter, route.clone(), Instant::now());
     let response = if app.authorized(&request) {
+        let write = request.method() != Method::GET;
         let verdict = app
             .faults
             .lock()
             .expect("faults lock")
-            .judge(Instant::now());
+            .judge(Instant::now(), write);
         match verdict {
             Verdict::Serve => next.run(request).await,
             Verdict::RateLimited { retry_after_secs } => {
+                meter::lock(&app.meter).inject(Fault::RateLimited);
                 let mut response =
                     ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded")
                         .into_response();
@@ -136,10 +140,20 @@ async fn guard(
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 response
             }
-            Verdict::Fail => json_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &json!({"message": "Internal server error", "statusCode": 500}),
-            ),
+            Verdict::Fail => {
+                meter::lock(&app.meter).inject(Fault::Error);
+                internal_error()
+            }
+            Verdict::FailAfterWrite(how) => {
+                let response = next.run(request).await;
+                if response.status().is_success() {
+                    meter::lock(&app.meter).inject(Fault::AfterWrite(how));
+                    fail_after_acting(&app, how).await
+                } else {
+                    // Nothing was stored, so there is nothing to fail after.
+                    response
+                }
+            }
         }
     } else {
         ApiError::new(StatusCode::UNAUTHORIZED, INVALID_KEY).into_response()
@@ -149,6 +163,39 @@ async fn guard(
     }
     tracing::debug!(%route, status = response.status().as_u16(), "simulated");
     response
+}
+
+fn internal_error() -> Response {
+    json_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &json!({"message": "Internal server error", "statusCode": 500}),
+    )
+}
+
+/// The answer to a write that was stored but is to look failed.
+async fn fail_after_acting(app: &App, how: AfterWrite) -> Response {
+    match how {
+        AfterWrite::Status500 => internal_error(),
+        AfterWrite::Drop => dropped(),
+        AfterWrite::Hang => {
+            // Until shutdown; the client gives up long before. A closed channel also releases.
+            let mut stopping = app.stopping.clone();
+            let _ = stopping.wait_for(|stop| *stop).await;
+            internal_error()
+        }
+    }
+}
+
+/// A response whose body fails before its first byte: the server closes the connection
+/// without writing the status line, so the client sees the connection dropped.
+fn dropped() -> Response {
+    let failing = futures::stream::once(async {
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "simulated connection drop after the write was stored",
+        ))
+    });
+    Response::new(Body::from_stream(failing))
 }
 
 fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
@@ -507,14 +554,14 @@ async fn delete_assistant(State(app): State<Shared>, Path(id): Path<String>) -> 
 }
 
 async fn stats(State(app): State<Shared>) -> Response {
-    let stats = app.stats.lock().expect("stats lock").clone();
+    let stats = meter::lock(&app.meter).stats().clone();
     json_response(StatusCode::OK, &stats)
 }
 
 async fn reset_stats(State(app): State<Shared>) -> Response {
-    let mut stats = app.stats.lock().expect("stats lock");
-    *stats = Stats::default();
-    json_response(StatusCode::OK, &*stats)
+    let mut meter = meter::lock(&app.meter);
+    meter.reset();
+    json_response(StatusCode::OK, meter.stats())
 }
 
 async fn unknown_route(request: Request) -> ApiError {

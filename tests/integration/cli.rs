@@ -161,19 +161,6 @@ fn a_missing_key_is_a_clear_error() {
 }
 
 #[test]
-fn an_unreachable_api_is_a_clear_error() {
-    let workspace = Workspace::new();
-    workspace.write("vapiform.yaml", "version: 1\n");
-    // Nothing listens on port 9 of loopback: a network error names what failed.
-    let run = workspace
-        .vapiform()
-        .args(["--api-url", "http://127.0.0.1:9", "plan"])
-        .run()
-        .code(1);
-    assert!(run.stderr.contains("GET /"), "{}", run.stderr);
-}
-
-#[test]
 fn help_texts_read_well() {
     let workspace = Workspace::new();
     for command in ["plan", "apply", "sim"] {

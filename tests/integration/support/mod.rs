@@ -90,16 +90,18 @@ impl Workspace {
     }
 }
 
-/// A simulator started with `options`, and a workspace holding `file` as `vapiform.yaml`.
+/// A workspace holding `file` as `vapiform.yaml`, and a simulator started with `options` that
+/// saves the account to the workspace's `account.json` after every write.
 pub async fn serve(
-    options: vapiform::sim::Options,
+    mut options: vapiform::sim::Options,
     file: &str,
 ) -> (vapiform::sim::Running, Workspace) {
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", file);
+    options.state = Some(workspace.path("account.json"));
     let running = vapiform::sim::start(options)
         .await
         .expect("simulator starts");
-    let workspace = Workspace::new();
-    workspace.write("vapiform.yaml", file);
     (running, workspace)
 }
 
