@@ -4,6 +4,7 @@
 //! release workflow.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -353,8 +354,10 @@ async fn a_failed_plan_passes_exit_1_through_with_its_error_in_the_summary_and_t
     let fenced = summary
         .split_once("`````text\n")
         .and_then(|(_, rest)| rest.split_once("\n`````\n"))
-        .map(|(inside, _)| inside)
-        .unwrap_or_else(|| panic!("stderr in a five-backtick fence:\n{summary}"));
+        .map_or_else(
+            || panic!("stderr in a five-backtick fence:\n{summary}"),
+            |(inside, _)| inside,
+        );
     assert!(fenced.contains("broken.yaml:1:"), "{fenced}");
     assert!(fenced.contains("````"), "{fenced}");
     let calls = gh_calls(&workspace);
@@ -540,10 +543,7 @@ fn release(version_path: &str, linux_binary: &[u8]) -> HashMap<String, Vec<u8>> 
         ),
         (LINUX_ASSET, STAND_IN_BINARY.as_bytes()),
     ] {
-        sums.push_str(&format!(
-            "{}  {asset}\n",
-            hex::encode(Sha256::digest(bytes))
-        ));
+        writeln!(sums, "{}  {asset}", hex::encode(Sha256::digest(bytes))).unwrap();
     }
     HashMap::from([
         (
@@ -574,7 +574,7 @@ fn install(workspace: &Workspace, server: &str, ref_: &str) -> Step {
         )
 }
 
-/// The installed binary: the step's `path` output, whose folder went to GITHUB_PATH.
+/// The installed binary: the step's `path` output, whose folder went to `GITHUB_PATH`.
 fn installed(workspace: &Workspace) -> PathBuf {
     let path = PathBuf::from(&outputs(workspace)["path"]);
     assert_eq!(
