@@ -1,5 +1,6 @@
 //! Integration tests: the real binary and client against the simulator over HTTP.
 
+mod action;
 mod apply;
 mod cli;
 mod client;
