@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::{Live, Options, Plan, Secrets, Target, Write, plan};
-use crate::desired::{Business, Desired, Import, ManagedAssistant, Route, Unassigned};
+use crate::desired::{Business, Desired, Import, ManagedAssistant, Route, Source, Unassigned};
 use crate::vapi::{Assistant, PhoneNumber};
 
 const NUMBERS: usize = 8;
@@ -205,6 +205,7 @@ fn build(s: &Scenario) -> (Desired, Live) {
         assistants,
         businesses,
         ignore,
+        source: Source::new("vapiform.yaml", ""),
     };
     (desired, live)
 }
