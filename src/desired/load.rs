@@ -59,7 +59,12 @@ impl Positions {
             if let Some(place) = self.nodes.get(&path) {
                 return match at {
                     At::Key => place.key.unwrap_or(place.value),
-                    At::Value => place.value,
+                    // A value on a later line than its key is a block mapping or list: its
+                    // first entry would mislead, so point at the key.
+                    At::Value => match place.key {
+                        Some(key) if place.value.line > key.line => key,
+                        _ => place.value,
+                    },
                 };
             }
             match path.parent() {

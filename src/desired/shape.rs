@@ -21,7 +21,14 @@ pub(crate) fn deserialize(root: &Value, problems: &mut Vec<Problem>) -> Option<F
         return Some(file);
     }
     let Value::Object(sections) = root else {
-        problems.extend(check(root).err());
+        problems.extend(if root.is_null() {
+            Some(Problem::value(
+                &Path::root(),
+                "the file is empty; it must be a mapping that starts with `version: 1`",
+            ))
+        } else {
+            check(root).err()
+        });
         return None;
     };
     // `version` on its own, so that a missing or wrong one is reported once; the other parts

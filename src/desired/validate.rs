@@ -238,7 +238,7 @@ impl Checker<'_> {
                         )
                     };
                     self.problems.push(
-                        Problem::value(&other.path, message).related("its `adopt`", &owner.path),
+                        Problem::key(&other.path, message).related("its `adopt`", &owner.path),
                     );
                     if !other.adopted {
                         let message = format!(
@@ -246,7 +246,7 @@ impl Checker<'_> {
                             owner.business, other.business
                         );
                         self.problems.push(
-                            Problem::value(&owner.path, message).related("the `id`", &other.path),
+                            Problem::key(&owner.path, message).related("the `id`", &other.path),
                         );
                     }
                 }
