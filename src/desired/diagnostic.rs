@@ -300,6 +300,26 @@ mod tests {
     }
 
     #[test]
+    fn parses_paths_as_displayed() {
+        for path in [
+            Path::root(),
+            Path::root()
+                .key("businesses")
+                .key("acme")
+                .key("numbers")
+                .index(1),
+            Path::root().key("templates").key("x.y z").key("a\"]b"),
+            Path::root().key("ignore").key("numbers").index(0),
+        ] {
+            assert_eq!(Path::parse(&path.to_string()), path);
+        }
+        assert_eq!(
+            Path::parse("businesses.acme[oops"),
+            Path::root().key("businesses").key("acme")
+        );
+    }
+
+    #[test]
     fn renders_location_path_line_and_caret() {
         let source = "version: 1\nbusinesses:\n  acme:\n    nmae: Acme\n".to_owned();
         let report = Report::new(

@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::value::{MapAccessDeserializer, StrDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Unexpected, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// vapiform desired state: the phone numbers, businesses and assistants a Vapi account should
@@ -119,39 +119,26 @@ pub(crate) const KEY_PATTERN: &str = "^[a-z0-9][a-z0-9-]*$";
 pub(crate) const KEYED_SECTIONS: [&str; 3] = ["templates", "assistants", "businesses"];
 
 /// The file format version, which can only be 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "u64", into = "u8")]
 pub(crate) struct Version;
 
-impl<'de> Deserialize<'de> for Version {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct One;
-        impl Visitor<'_> for One {
-            type Value = Version;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("the number 1")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Version, E> {
-                if v == 1 {
-                    Ok(Version)
-                } else {
-                    Err(E::custom(format!(
-                        "unsupported version {v}; this vapiform reads version 1"
-                    )))
-                }
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Version, E> {
-                Err(E::custom(format!(
-                    "unsupported version {v}; this vapiform reads version 1"
-                )))
-            }
+impl TryFrom<u64> for Version {
+    type Error = String;
+    fn try_from(version: u64) -> Result<Self, String> {
+        if version == 1 {
+            Ok(Version)
+        } else {
+            Err(format!(
+                "unsupported version {version}; this vapiform reads version 1"
+            ))
         }
-        deserializer.deserialize_u64(One)
     }
 }
 
-impl Serialize for Version {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u8(1)
+impl From<Version> for u8 {
+    fn from(_: Version) -> u8 {
+        1
     }
 }
 
@@ -168,32 +155,19 @@ impl JsonSchema for Version {
 }
 
 /// Text that must not be empty or blank: names, ids, providers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub(crate) struct Text(pub(crate) String);
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(try_from = "String")]
+#[schemars(!try_from, inline)]
+pub(crate) struct Text(#[schemars(length(min = 1))] pub(crate) String);
 
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
+impl TryFrom<String> for Text {
+    type Error = &'static str;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
         if text.trim().is_empty() {
-            return Err(de::Error::invalid_value(
-                Unexpected::Str(&text),
-                &"a non-empty string",
-            ));
+            Err("this field must not be empty or blank")
+        } else {
+            Ok(Text(text))
         }
-        Ok(Text(text))
-    }
-}
-
-impl JsonSchema for Text {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        "Text".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "string", "minLength": 1})
     }
 }
 
@@ -253,75 +227,107 @@ pub(crate) struct UnassignedAssistant {
     pub(crate) assistant: String,
 }
 
-/// Which kind of Vapi object a body describes, for the fields Vapi sets itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyKind {
-    Assistant,
-    PhoneNumber,
-}
-
-impl BodyKind {
-    /// Fields Vapi sets and never accepts in a request.
-    fn read_only(self) -> &'static [&'static str] {
-        match self {
-            BodyKind::Assistant => &ASSISTANT_READ_ONLY,
-            BodyKind::PhoneNumber => &["id", "orgId", "createdAt", "updatedAt", "status"],
-        }
-    }
-
-    /// The JSON Schema of a body of this kind: any fields but the read-only ones, `metadata` a
-    /// mapping without vapiform's label.
-    fn schema(self, required: &[(&str, Value)]) -> Schema {
-        let mut properties: Map<String, Value> = self
-            .read_only()
-            .iter()
-            .map(|field| ((*field).to_owned(), Value::Bool(false)))
-            .collect();
-        if self == BodyKind::Assistant {
-            properties.insert(
-                "metadata".to_owned(),
-                serde_json::json!({"type": "object", "properties": {LABEL: false}}),
-            );
-        }
-        for (field, schema) in required {
-            properties.insert((*field).to_owned(), schema.clone());
-        }
-        let required: Vec<&str> = required.iter().map(|(field, _)| *field).collect();
-        let mut schema = json_schema!({
-            "type": "object",
-            "properties": properties,
-            "additionalProperties": true,
-        });
-        if !required.is_empty() {
-            schema.insert("required".to_owned(), serde_json::json!(required));
-        }
-        schema
-    }
-
-    /// Reads the value of `field`, refusing what Vapi sets and a malformed `metadata`.
-    fn field<'de, A: MapAccess<'de>>(self, map: &mut A, field: &str) -> Result<Value, A::Error> {
-        if self.read_only().contains(&field) {
-            let hint = if self == BodyKind::Assistant && field == "id" {
-                "; to take over an existing assistant, write `adopt: <id>` beside the business's `template` or `spec`"
-            } else {
-                ""
-            };
-            return map.next_value_seed(Refuse(format!(
-                "`{field}` is read-only: Vapi sets it, so it cannot be declared{hint}"
-            )));
-        }
-        if self == BodyKind::Assistant && field == "metadata" {
-            return map.next_value::<Metadata>().map(|m| Value::Object(m.0));
-        }
-        map.next_value()
-    }
-}
-
 /// The fields of an assistant that Vapi sets and a file cannot declare.
 pub(crate) const ASSISTANT_READ_ONLY: [&str; 4] = ["id", "orgId", "createdAt", "updatedAt"];
 
+/// The fields of a phone number that Vapi sets and a file cannot declare.
+const PHONE_NUMBER_READ_ONLY: [&str; 5] = ["id", "orgId", "createdAt", "updatedAt", "status"];
+
 /// The metadata key of vapiform's label on the assistants it manages.
 const LABEL: &str = "vapiform";
+
+/// A mapping of Vapi fields, each read as `field` says: most as any value, some refused, some
+/// with a shape of their own. Assistant and phone-number bodies are read by it.
+#[derive(Clone, Copy)]
+struct Body {
+    /// What the mapping is, for "expected ..." in a message.
+    expecting: &'static str,
+    /// How to read the field with this name.
+    field: fn(&str) -> Field,
+}
+
+/// How a [`Body`] reads one field.
+enum Field {
+    /// Any value.
+    Any,
+    /// Not allowed, for this reason; located at the field's value.
+    Refused(String),
+    /// Text that must not be empty.
+    Text,
+    /// A mapping read by its own rules.
+    Body(Body),
+}
+
+fn read_only(field: &str, hint: &str) -> Field {
+    Field::Refused(format!(
+        "`{field}` is read-only: Vapi sets it, so it cannot be declared{hint}"
+    ))
+}
+
+/// An assistant body: `metadata` must be a mapping, and what Vapi sets is refused.
+const ASSISTANT: Body = Body {
+    expecting: "an assistant body: a mapping of Vapi assistant fields",
+    field: |field| match field {
+        "metadata" => Field::Body(METADATA),
+        "id" => read_only(
+            field,
+            "; to take over an existing assistant, write `adopt: <id>` beside the business's `template` or `spec`",
+        ),
+        _ if ASSISTANT_READ_ONLY.contains(&field) => read_only(field, ""),
+        _ => Field::Any,
+    },
+};
+
+/// An assistant's `metadata`: vapiform's label is vapiform's to write.
+const METADATA: Body = Body {
+    expecting: "`metadata` as a mapping",
+    field: |field| {
+        if field == LABEL {
+            Field::Refused(format!(
+                "`metadata.{LABEL}` is vapiform's label on the assistants it manages; it cannot be declared"
+            ))
+        } else {
+            Field::Any
+        }
+    },
+};
+
+/// The body of a phone number to import: a `provider`, and nothing Vapi sets.
+const PHONE_NUMBER: Body = Body {
+    expecting: "`import` as a mapping of `POST /phone-number` fields with a `provider`",
+    field: |field| match field {
+        "provider" => Field::Text,
+        _ if PHONE_NUMBER_READ_ONLY.contains(&field) => read_only(field, ""),
+        _ => Field::Any,
+    },
+};
+
+impl<'de> DeserializeSeed<'de> for Body {
+    type Value = Map<String, Value>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Body {
+    type Value = Map<String, Value>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut body = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = match (self.field)(&key) {
+                Field::Any => map.next_value()?,
+                Field::Refused(message) => map.next_value_seed(Refuse(message))?,
+                Field::Text => Value::String(map.next_value::<Text>()?.0),
+                Field::Body(nested) => Value::Object(map.next_value_seed(nested)?),
+            };
+            body.insert(key, value);
+        }
+        Ok(body)
+    }
+}
 
 /// A seed that fails with its message, so the error is located at the value being read.
 struct Refuse(String);
@@ -333,34 +339,18 @@ impl<'de> DeserializeSeed<'de> for Refuse {
     }
 }
 
-/// An assistant's `metadata`: a mapping, without vapiform's own label.
-struct Metadata(Map<String, Value>);
-
-impl<'de> Deserialize<'de> for Metadata {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> Visitor<'de> for Fields {
-            type Value = Metadata;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("`metadata` as a mapping")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Metadata, A::Error> {
-                let mut fields = Map::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    let value = if key == LABEL {
-                        map.next_value_seed(Refuse(format!(
-                            "`metadata.{LABEL}` is vapiform's label on the assistants it manages; it cannot be declared"
-                        )))?
-                    } else {
-                        map.next_value()?
-                    };
-                    fields.insert(key, value);
-                }
-                Ok(Metadata(fields))
-            }
-        }
-        deserializer.deserialize_map(Fields)
-    }
+/// The JSON Schema of a body: any fields but the `refused` ones, and `fields` as given.
+fn body_schema(refused: &[&str], fields: Map<String, Value>) -> Map<String, Value> {
+    let mut properties: Map<String, Value> = refused
+        .iter()
+        .map(|field| ((*field).to_owned(), Value::Bool(false)))
+        .collect();
+    properties.extend(fields);
+    Map::from_iter([
+        ("type".to_owned(), "object".into()),
+        ("properties".to_owned(), Value::Object(properties)),
+        ("additionalProperties".to_owned(), true.into()),
+    ])
 }
 
 /// An assistant body: any Vapi assistant fields except those Vapi sets (`id`, `orgId`,
@@ -371,22 +361,7 @@ pub(crate) struct AssistantBody(pub(crate) Map<String, Value>);
 
 impl<'de> Deserialize<'de> for AssistantBody {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> Visitor<'de> for Fields {
-            type Value = AssistantBody;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an assistant body: a mapping of Vapi assistant fields")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AssistantBody, A::Error> {
-                let mut body = Map::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    let value = BodyKind::Assistant.field(&mut map, &key)?;
-                    body.insert(key, value);
-                }
-                Ok(AssistantBody(body))
-            }
-        }
-        deserializer.deserialize_map(Fields)
+        ASSISTANT.deserialize(deserializer).map(AssistantBody)
     }
 }
 
@@ -398,7 +373,9 @@ impl JsonSchema for AssistantBody {
         "AssistantBody".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        BodyKind::Assistant.schema(&[])
+        let metadata = serde_json::json!({"type": "object", "properties": {LABEL: false}});
+        let fields = Map::from_iter([("metadata".to_owned(), metadata)]);
+        Schema::from(body_schema(&ASSISTANT_READ_ONLY, fields))
     }
 }
 
@@ -411,31 +388,11 @@ pub(crate) struct ImportSpec(pub(crate) Map<String, Value>);
 
 impl<'de> Deserialize<'de> for ImportSpec {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> Visitor<'de> for Fields {
-            type Value = ImportSpec;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    "`import` as a mapping of `POST /phone-number` fields with a `provider`",
-                )
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ImportSpec, A::Error> {
-                let mut body = Map::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    let value = if key == "provider" {
-                        Value::String(map.next_value::<Text>()?.0)
-                    } else {
-                        BodyKind::PhoneNumber.field(&mut map, &key)?
-                    };
-                    body.insert(key, value);
-                }
-                if !body.contains_key("provider") {
-                    return Err(de::Error::missing_field("provider"));
-                }
-                Ok(ImportSpec(body))
-            }
+        let body = PHONE_NUMBER.deserialize(deserializer)?;
+        if !body.contains_key("provider") {
+            return Err(de::Error::missing_field("provider"));
         }
-        deserializer.deserialize_map(Fields)
+        Ok(ImportSpec(body))
     }
 }
 
@@ -449,12 +406,14 @@ impl JsonSchema for ImportSpec {
             "description".to_owned(),
             "The telephony provider, e.g. `telnyx`, `twilio`, `vonage`.".into(),
         );
-        let mut schema = BodyKind::PhoneNumber.schema(&[("provider", provider.to_value())]);
+        let fields = Map::from_iter([("provider".to_owned(), provider.to_value())]);
+        let mut schema = body_schema(&PHONE_NUMBER_READ_ONLY, fields);
+        schema.insert("required".to_owned(), serde_json::json!(["provider"]));
         schema.insert(
             "description".to_owned(),
             "Body fields for importing a number: any `POST /phone-number` fields.".into(),
         );
-        schema
+        Schema::from(schema)
     }
 }
 
@@ -497,9 +456,6 @@ impl<'de> Deserialize<'de> for NumberEntry {
                 Err(E::custom(format!(
                     "phone number {v} must be a quoted string like \"+{v}\""
                 )))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumberEntry, E> {
-                self.visit_u64(v.unsigned_abs())
             }
         }
         deserializer.deserialize_any(Entry)
@@ -625,8 +581,11 @@ fn is_empty_body(body: &AssistantBody) -> bool {
 }
 
 /// A value for `${vars.NAME}`: text, a number (substituted as written) or a boolean.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "a variable must be a string, a number or a boolean"
+)]
 pub(crate) enum VarValue {
     /// Text.
     Text(String),
@@ -644,36 +603,6 @@ impl VarValue {
             VarValue::Number(number) => number.to_string(),
             VarValue::Bool(flag) => flag.to_string(),
         }
-    }
-}
-
-impl<'de> Deserialize<'de> for VarValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Scalar;
-        impl Visitor<'_> for Scalar {
-            type Value = VarValue;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, number or boolean")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<VarValue, E> {
-                Ok(VarValue::Text(v.to_owned()))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<VarValue, E> {
-                Ok(VarValue::Bool(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<VarValue, E> {
-                Ok(VarValue::Number(v.into()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<VarValue, E> {
-                Ok(VarValue::Number(v.into()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<VarValue, E> {
-                serde_json::Number::from_f64(v)
-                    .map(VarValue::Number)
-                    .ok_or_else(|| E::invalid_value(Unexpected::Float(v), &self))
-            }
-        }
-        deserializer.deserialize_any(Scalar)
     }
 }
 

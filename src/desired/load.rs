@@ -520,6 +520,8 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
         return Err(source.report(problems));
     };
     problems.extend(validate::check(&root, &file));
+    // The document is not needed any more; free it before expanding, which is the peak.
+    drop(root);
     let (desired, expand_problems) = expand::expand(&file, source.clone());
     problems.extend(expand_problems);
     if problems.is_empty() {
@@ -707,6 +709,44 @@ ignore:
             source: Source::new("vapiform.yaml", DESIGN_EXAMPLE),
         };
         assert_eq!(desired, expected);
+    }
+
+    #[test]
+    fn a_problem_found_after_loading_is_shown_at_its_line() {
+        let desired = load_str(DESIGN_EXAMPLE, "vapiform.yaml").unwrap();
+        assert!(
+            desired.source.0.positions.get().is_none(),
+            "loading a valid file records no positions"
+        );
+        let at = |path: &str| {
+            let d = desired.diagnostic(path, "problem");
+            (d.line, d.column, d.path)
+        };
+        assert_eq!(
+            at("businesses.bobs-bakery.numbers[0]"),
+            (42, 15, "businesses.bobs-bakery.numbers[0]".to_owned())
+        );
+        assert_eq!(at("businesses.acme-plumbing.assistant").0, 35);
+        assert_eq!(at("businesses.acme-plumbing.assistant.adopt").0, 39);
+        assert_eq!(at("unassigned"), (5, 1, "unassigned".to_owned()));
+        // A path the file does not have is shown at its nearest ancestor.
+        assert_eq!(at("businesses.dans-deli.numbers[7]").0, 50);
+        assert_eq!(at("businesses.nobody").0, 31);
+        let report = desired.report(vec![
+            desired.diagnostic("businesses.dans-deli", "assistant `x` does not exist"),
+            desired.diagnostic("businesses.carols-cafe.numbers[0]", "not in the account"),
+        ]);
+        assert_eq!(
+            report.to_string(),
+            "error: not in the account\n  \
+             --> vapiform.yaml:46:15\n   |\n\
+             46 |     numbers: [\"+14155550103\"]\n   |               ^\n   |\n   \
+             = at businesses.carols-cafe.numbers[0]\n\n\
+             error: assistant `x` does not exist\n  \
+             --> vapiform.yaml:48:3\n   |\n\
+             48 |   dans-deli:\n   |   ^\n   |\n   \
+             = at businesses.dans-deli\n"
+        );
     }
 
     #[test]

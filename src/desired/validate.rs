@@ -314,6 +314,7 @@ mod tests {
                 "e": {"name": "E", "assistant": {"spec": {}, "adopt": 3}},
                 "f": {"name": "F", "assistant": {"tempalte": "t"}},
                 "g": {"name": "G", "assistant": {"id": "x", "adopt": "x"}},
+                "h": {"name": "H", "assistant": {"template": "t", "vars": {"v": [1]}}},
             }
         });
         assert_eq!(
@@ -322,10 +323,11 @@ mod tests {
                 "businesses.a.assistant: `assistant` needs exactly one of `template`, `spec`, `id` or `shared`",
                 "businesses.b.assistant: `assistant` has `id` and `shared`; use exactly one of `template`, `spec`, `id` or `shared`",
                 "businesses.c.assistant: `vars` is only allowed with `template`",
-                "businesses.d.assistant.id: invalid value: string \" \", expected a non-empty string",
+                "businesses.d.assistant.id: this field must not be empty or blank",
                 "businesses.e.assistant.adopt: invalid type: integer `3`, expected a string",
                 "businesses.f.assistant.tempalte: unknown field `tempalte`, did you mean `template`?",
                 "businesses.g.assistant: `adopt` is only allowed with `template` or `spec`",
+                "businesses.h.assistant.vars.v: a variable must be a string, a number or a boolean",
             ]
         );
     }
