@@ -240,7 +240,7 @@ pub(crate) struct Problem {
 /// and routed to by another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Related {
-    /// What is there, completing "{what} is at FILE:LINE:COLUMN", e.g. "the `adopt`".
+    /// What is there, completing "{what} is at `FILE:LINE:COLUMN`", e.g. "the `adopt`".
     pub(crate) what: String,
     /// Where.
     pub(crate) path: Path,

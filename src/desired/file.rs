@@ -499,61 +499,52 @@ impl Fields for AssistantFields {
 impl TryFrom<Mapping<AssistantFields>> for AssistantSpec {
     type Error = String;
 
-    fn try_from(Mapping(fields): Mapping<AssistantFields>) -> Result<Self, String> {
-        let AssistantFields {
-            template,
-            spec,
-            id,
-            shared,
-            vars,
-            overrides,
-            adopt,
-        } = fields;
+    fn try_from(Mapping(f): Mapping<AssistantFields>) -> Result<Self, String> {
+        const ONE_OF: &str = "exactly one of `template`, `spec`, `id` or `shared`";
         let forms: Vec<&str> = [
-            ("template", template.is_some()),
-            ("spec", spec.is_some()),
-            ("id", id.is_some()),
-            ("shared", shared.is_some()),
+            ("`template`", f.template.is_some()),
+            ("`spec`", f.spec.is_some()),
+            ("`id`", f.id.is_some()),
+            ("`shared`", f.shared.is_some()),
         ]
         .into_iter()
         .filter_map(|(form, present)| present.then_some(form))
         .collect();
-        const ONE_OF: &str = "exactly one of `template`, `spec`, `id` or `shared`";
-        if forms.is_empty() {
-            return Err(format!("`assistant` needs {ONE_OF}"));
-        }
         if forms.len() > 1 {
-            let named: Vec<String> = forms.iter().map(|form| format!("`{form}`")).collect();
             return Err(format!(
                 "`assistant` has {}; use {ONE_OF}",
-                named.join(" and ")
+                forms.join(" and ")
             ));
         }
-        let misplaced = |field: &str, with: &str| format!("`{field}` is only allowed with {with}");
-        if let Some(template) = template {
-            return Ok(AssistantSpec::Template(TemplateAssistant {
+        let managed = f.template.is_some() || f.spec.is_some();
+        for (field, present, allowed, with) in [
+            ("vars", f.vars.is_some(), f.template.is_some(), "`template`"),
+            (
+                "overrides",
+                f.overrides.is_some(),
+                f.template.is_some(),
+                "`template`",
+            ),
+            ("adopt", f.adopt.is_some(), managed, "`template` or `spec`"),
+        ] {
+            if present && !allowed && !forms.is_empty() {
+                return Err(format!("`{field}` is only allowed with {with}"));
+            }
+        }
+        Ok(match (f.template, f.spec, f.id, f.shared) {
+            (Some(template), ..) => AssistantSpec::Template(TemplateAssistant {
                 template,
-                vars: vars.unwrap_or_default(),
-                overrides: overrides.unwrap_or_default(),
-                adopt,
-            }));
-        }
-        if vars.is_some() {
-            return Err(misplaced("vars", "`template`"));
-        }
-        if overrides.is_some() {
-            return Err(misplaced("overrides", "`template`"));
-        }
-        if let Some(spec) = spec {
-            return Ok(AssistantSpec::Spec(SpecAssistant { spec, adopt }));
-        }
-        if adopt.is_some() {
-            return Err(misplaced("adopt", "`template` or `spec`"));
-        }
-        Ok(match (id, shared) {
-            (Some(id), _) => AssistantSpec::Existing(ExistingAssistant { id }),
-            (None, Some(shared)) => AssistantSpec::Shared(SharedAssistant { shared }),
-            (None, None) => unreachable!("one form is present"),
+                vars: f.vars.unwrap_or_default(),
+                overrides: f.overrides.unwrap_or_default(),
+                adopt: f.adopt,
+            }),
+            (_, Some(spec), ..) => AssistantSpec::Spec(SpecAssistant {
+                spec,
+                adopt: f.adopt,
+            }),
+            (.., Some(id), _) => AssistantSpec::Existing(ExistingAssistant { id }),
+            (.., Some(shared)) => AssistantSpec::Shared(SharedAssistant { shared }),
+            (None, None, None, None) => return Err(format!("`assistant` needs {ONE_OF}")),
         })
     }
 }
