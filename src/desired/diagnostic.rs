@@ -46,11 +46,11 @@ impl Report {
     }
 
     /// One diagnostic as a group: the message, the location, the line with a caret under the
-    /// column (when the text has that line), and the path.
-    fn group<'a>(&'a self, d: &'a Diagnostic) -> Group<'a> {
+    /// column (when the text has that line), and the path. `lines` are the source's lines.
+    fn group<'a>(&'a self, d: &'a Diagnostic, lines: &[&'a str]) -> Group<'a> {
         let title = Level::ERROR.primary_title(d.message.as_str());
         let line = (d.file == self.source.name())
-            .then(|| self.source.text().lines().nth(d.line.saturating_sub(1)))
+            .then(|| lines.get(d.line.wrapping_sub(1)).copied())
             .flatten();
         let group = match line {
             Some(text) => {
@@ -88,11 +88,12 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let renderer = Renderer::plain();
+        let lines: Vec<&str> = self.source.text().lines().collect();
         for (i, d) in self.diagnostics.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
-            writeln!(f, "{}", renderer.render(&[self.group(d)]))?;
+            writeln!(f, "{}", renderer.render(&[self.group(d, &lines)]))?;
         }
         Ok(())
     }

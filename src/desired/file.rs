@@ -4,7 +4,7 @@
 //! a body or an assistant with two forms is a deserialisation error, which `shape` locates by
 //! its path. The JSON Schema is derived from them and export serialises them, so the format is
 //! described once. What needs the whole file (references, duplicates, ownership) is checked in
-//! `validate`; nothing outside `desired/` sees these types.
+//! `validate`. Outside `desired/`, only export uses these types, to write a file.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -1,8 +1,10 @@
 //! The desired-state file: loading, validation and template expansion.
 //!
-//! Raw file types (`file`) are parsed from YAML, validated with every problem collected
-//! (`validate`), and expanded (`expand`) into the domain types below, which are all the rest
-//! of vapiform ever sees.
+//! The text is read as YAML (`load`), deserialised into the raw file types (`file`, the format
+//! itself) part by part so every broken part is reported (`shape`), checked for what needs the
+//! whole file (`validate`), and expanded (`expand`) into the domain types below, which are all
+//! the rest of vapiform sees (export builds the raw types to write a file). Every problem is
+//! located (`diagnostic`).
 
 mod diagnostic;
 mod expand;

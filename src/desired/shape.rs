@@ -6,13 +6,11 @@
 //! sections) deserialised on its own, with its path tracked; the parts without problems are
 //! then deserialised together, so the rest of the file is still checked and expanded.
 
-use serde::Deserialize as _;
-use serde_json::{Map, Value};
-use serde_path_to_error::Segment;
-
-use super::diagnostic::{Path, Problem};
+use super::diagnostic::{Path, Problem, Segment};
 use super::file::{File, KEYED_SECTIONS, Mapping};
 use super::validate::closest;
+use serde::Deserialize as _;
+use serde_json::{Map, Value};
 
 /// The raw file, with a problem pushed for every part that does not deserialise; `None` when
 /// nothing usable is left (the document is not a mapping).
@@ -102,9 +100,9 @@ fn problem(error: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
     let mut path = Path::root();
     for segment in error.path() {
         match segment {
-            Segment::Seq { index } => path = path.index(*index),
-            Segment::Map { key } => path = path.key(key),
-            Segment::Enum { .. } | Segment::Unknown => {}
+            serde_path_to_error::Segment::Seq { index } => path = path.index(*index),
+            serde_path_to_error::Segment::Map { key } => path = path.key(key),
+            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
         }
     }
     let message = error.inner().to_string();
@@ -121,7 +119,7 @@ fn problem(error: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
 /// "did you mean" for serde's "unknown field `x`, expected one of `a`, `b`", when one of the
 /// expected fields is close to the unknown one (the last key of `path`).
 fn suggestion(path: &Path, message: &str) -> Option<String> {
-    let Some(super::diagnostic::Segment::Key(field)) = path.0.last() else {
+    let Some(Segment::Key(field)) = path.0.last() else {
         return None;
     };
     let expected = message.strip_prefix(&format!("unknown field `{field}`"))?;
