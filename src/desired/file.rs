@@ -119,19 +119,18 @@ pub(crate) const KEY_PATTERN: &str = "^[a-z0-9][a-z0-9-]*$";
 pub(crate) const KEYED_SECTIONS: [&str; 3] = ["templates", "assistants", "businesses"];
 
 /// The file format version, which can only be 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(try_from = "u64", into = "u8")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "u8")]
 pub(crate) struct Version;
 
-impl TryFrom<u64> for Version {
-    type Error = String;
-    fn try_from(version: u64) -> Result<Self, String> {
-        if version == 1 {
-            Ok(Version)
-        } else {
-            Err(format!(
-                "unsupported version {version}; this vapiform reads version 1"
-            ))
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)?.as_i64() {
+            Some(1) => Ok(Version),
+            Some(other) => Err(de::Error::custom(format!(
+                "unsupported version {other}; this vapiform reads version 1"
+            ))),
+            None => Err(de::Error::custom("`version` must be the number 1")),
         }
     }
 }

@@ -31,10 +31,20 @@ pub(crate) fn deserialize(root: &Value, problems: &mut Vec<Problem>) -> Option<F
     };
     // `version` on its own, so that a missing or wrong one is reported once; the other parts
     // are checked beside a valid one.
-    let alone = sections
-        .get("version")
-        .map(|version| ("version".to_owned(), version.clone()));
-    let version = sound(Map::from_iter(alone), "version", problems);
+    let version = match sections.get("version") {
+        Some(version) => sound(
+            beside_version("version", version.clone()),
+            "version",
+            problems,
+        ),
+        None => {
+            problems.push(Problem::value(
+                &Path::root(),
+                "missing field `version`; add `version: 1` at the top of the file",
+            ));
+            None
+        }
+    };
     let mut kept = Map::from_iter([("version".to_owned(), version.unwrap_or(Value::from(1)))]);
     for (key, value) in sections.iter().filter(|(key, _)| *key != "version") {
         let entries = match value {

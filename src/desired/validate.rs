@@ -375,7 +375,7 @@ mod tests {
         assert_eq!(
             messages(&json!({"unassigned": {"assistant": "nope"}})),
             [
-                ": missing field `version`",
+                ": missing field `version`; add `version: 1` at the top of the file",
                 "unassigned.assistant: unknown shared assistant `nope`: it is not declared under `assistants`",
             ]
         );
