@@ -12,8 +12,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::de::value::{MapAccessDeserializer, StrDeserializer};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Unexpected, Visitor};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -171,8 +171,11 @@ impl TryFrom<String> for Text {
 }
 
 /// The policy for numbers that no business lists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "`unassigned` must be `leave`, `unlink` or `{assistant: <shared assistant key>}`"
+)]
 pub(crate) enum UnassignedSpec {
     /// `leave` or `unlink`.
     Mode(UnassignedMode),
@@ -183,28 +186,6 @@ pub(crate) enum UnassignedSpec {
 impl Default for UnassignedSpec {
     fn default() -> Self {
         UnassignedSpec::Mode(UnassignedMode::Leave)
-    }
-}
-
-impl<'de> Deserialize<'de> for UnassignedSpec {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Policy;
-        impl<'de> Visitor<'de> for Policy {
-            type Value = UnassignedSpec;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("`leave`, `unlink` or `{assistant: <key>}`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<UnassignedSpec, E> {
-                UnassignedMode::deserialize(StrDeserializer::<E>::new(v))
-                    .map(UnassignedSpec::Mode)
-                    .map_err(|_| E::invalid_value(Unexpected::Str(v), &self))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<UnassignedSpec, A::Error> {
-                UnassignedAssistant::deserialize(MapAccessDeserializer::new(map))
-                    .map(UnassignedSpec::Assistant)
-            }
-        }
-        deserializer.deserialize_any(Policy)
     }
 }
 
@@ -435,29 +416,22 @@ impl Fields for BusinessSpec {
 }
 
 /// One entry of a `numbers` list: a phone number as written, normalised by `validate`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(transparent)]
-#[schemars(inline)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(try_from = "Value")]
+#[schemars(!try_from, inline)]
 pub(crate) struct NumberEntry(pub(crate) String);
 
-impl<'de> Deserialize<'de> for NumberEntry {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entry;
-        impl Visitor<'_> for Entry {
-            type Value = NumberEntry;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a quoted phone number like \"+14155550100\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<NumberEntry, E> {
-                Ok(NumberEntry(v.to_owned()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumberEntry, E> {
-                Err(E::custom(format!(
-                    "phone number {v} must be a quoted string like \"+{v}\""
-                )))
-            }
+impl TryFrom<Value> for NumberEntry {
+    type Error = String;
+    fn try_from(value: Value) -> Result<Self, String> {
+        match value {
+            Value::String(number) => Ok(NumberEntry(number)),
+            // YAML reads an unquoted +14155550100 as a number.
+            Value::Number(n) => Err(format!(
+                "phone number {n} must be a quoted string like \"+{n}\""
+            )),
+            _ => Err("a phone number must be a quoted string like \"+14155550100\"".to_owned()),
         }
-        deserializer.deserialize_any(Entry)
     }
 }
 

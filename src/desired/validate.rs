@@ -368,7 +368,7 @@ mod tests {
                 "busineses: unknown field `busineses`, did you mean `businesses`?",
                 "import: missing field `provider`",
                 "prune: invalid type: string \"yes\", expected a boolean",
-                "unassigned: invalid value: string \"drop\", expected `leave`, `unlink` or `{assistant: <key>}`",
+                "unassigned: `unassigned` must be `leave`, `unlink` or `{assistant: <shared assistant key>}`",
                 "version: unsupported version 2; this vapiform reads version 1",
             ]
         );
