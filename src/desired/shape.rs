@@ -31,19 +31,18 @@ pub(crate) fn deserialize(root: &Value, problems: &mut Vec<Problem>) -> Option<F
     };
     // `version` on its own, so that a missing or wrong one is reported once; the other parts
     // are checked beside a valid one.
-    let version = match sections.get("version") {
-        Some(version) => sound(
+    let version = if let Some(version) = sections.get("version") {
+        sound(
             beside_version("version", version.clone()),
             "version",
             problems,
-        ),
-        None => {
-            problems.push(Problem::value(
-                &Path::root(),
-                "missing field `version`; add `version: 1` at the top of the file",
-            ));
-            None
-        }
+        )
+    } else {
+        problems.push(Problem::value(
+            &Path::root(),
+            "missing field `version`; add `version: 1` at the top of the file",
+        ));
+        None
     };
     let mut kept = Map::from_iter([("version".to_owned(), version.unwrap_or(Value::from(1)))]);
     for (key, value) in sections.iter().filter(|(key, _)| *key != "version") {
