@@ -13,36 +13,39 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
+use crate::desired::file::{
+    ASSISTANT_READ_ONLY, AssistantBody, AssistantSpec, BusinessSpec, ExistingAssistant, File,
+    IgnoreSpec, NumberEntry, SpecAssistant, Text, UnassignedMode, UnassignedSpec, Version,
+};
 use crate::plan::Live;
 use crate::plan::compare::{self, Segment};
 use crate::plan::live::{self, LABEL, METADATA, number_key};
 use crate::plan::sensitive;
 use crate::vapi::Assistant;
 
-/// Fields the server computes or owns, never declared in a file.
-const SERVER_FIELDS: [&str; 7] = [
-    "orgId",
+/// Fields the server computes besides the read-only ones, which it returns but a file never
+/// needs to declare.
+const COMPUTED_FIELDS: [&str; 5] = [
     "analyticsMetadata",
     "isDeleted",
     "isServerUrlSecretSet",
     "workflowIds",
     "latestVersion",
-    "id",
 ];
 
 /// An exported account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Export {
-    /// The desired-state document.
-    pub document: Value,
+    /// The desired-state file: YAML, starting with the schema comment.
+    pub text: String,
     /// Environment variables the document references in place of secret values, sorted.
     pub secrets: Vec<String>,
 }
 
-/// The desired-state document for `live`.
-pub fn export(live: &Live) -> Export {
+/// The desired-state file for `live`.
+pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
     let mut secrets = BTreeSet::new();
     let by_id: HashMap<&str, &Assistant> =
         live.assistants.iter().map(|a| (a.id.as_str(), a)).collect();
@@ -88,64 +91,62 @@ pub fn export(live: &Live) -> Export {
         let label = live::label(assistant);
         match (numbers_of.get(assistant.id.as_str()), label) {
             (Some(numbers), Some(key)) => {
-                businesses.insert(
-                    key.to_owned(),
-                    business(
-                        assistant,
-                        numbers,
-                        &json!({ "spec": spec(assistant, key, &mut secrets) }),
-                    ),
-                );
+                let spec = spec(assistant, key, &mut secrets);
+                let route = AssistantSpec::Spec(SpecAssistant { spec, adopt: None });
+                businesses.insert(key.to_owned(), business(assistant, numbers, route));
             }
             (Some(numbers), None) => {
                 let key = key_of[assistant.id.as_str()].clone();
-                businesses.insert(
-                    key,
-                    business(assistant, numbers, &json!({ "id": assistant.id })),
-                );
+                let route = AssistantSpec::Existing(ExistingAssistant {
+                    id: Text(assistant.id.clone()),
+                });
+                businesses.insert(key, business(assistant, numbers, route));
             }
             (None, Some(key)) => {
-                shared.insert(
-                    key.to_owned(),
-                    Value::Object(spec(assistant, key, &mut secrets)),
-                );
+                shared.insert(key.to_owned(), spec(assistant, key, &mut secrets));
             }
             (None, None) => {}
         }
     }
 
-    let mut file = Map::new();
-    file.insert("version".to_owned(), json!(1));
-    file.insert("unassigned".to_owned(), json!("leave"));
-    if !shared.is_empty() {
-        file.insert(
-            "assistants".to_owned(),
-            Value::Object(shared.into_iter().collect()),
-        );
-    }
-    file.insert(
-        "businesses".to_owned(),
-        Value::Object(businesses.into_iter().collect()),
-    );
-    Export {
-        document: Value::Object(file),
+    let file = File {
+        version: Version,
+        unassigned: UnassignedSpec::Mode(UnassignedMode::Leave),
+        prune: false,
+        import: None,
+        templates: BTreeMap::new(),
+        assistants: shared,
+        businesses,
+        ignore: IgnoreSpec::default(),
+    };
+    Ok(Export {
+        text: crate::desired::to_file(&file)?,
         secrets: secrets.into_iter().collect(),
-    }
+    })
 }
 
-fn business(assistant: &Assistant, numbers: &BTreeSet<String>, route: &Value) -> Value {
+fn business(
+    assistant: &Assistant,
+    numbers: &BTreeSet<String>,
+    route: AssistantSpec,
+) -> BusinessSpec {
     let name = assistant
         .name()
+        .filter(|name| !name.trim().is_empty())
         .map_or_else(|| format!("Assistant {}", assistant.id), str::to_owned);
-    json!({ "name": name, "numbers": numbers, "assistant": route })
+    BusinessSpec {
+        name: Text(name),
+        numbers: numbers.iter().cloned().map(NumberEntry).collect(),
+        assistant: route,
+    }
 }
 
 /// The assistant's declarable fields, with `${` escaped so nothing reads as a placeholder
 /// and the label left to the planner.
-fn spec(assistant: &Assistant, key: &str, secrets: &mut BTreeSet<String>) -> Map<String, Value> {
+fn spec(assistant: &Assistant, key: &str, secrets: &mut BTreeSet<String>) -> AssistantBody {
     let mut body = assistant.fields.clone();
-    for field in SERVER_FIELDS {
-        body.remove(field);
+    for field in ASSISTANT_READ_ONLY.iter().chain(&COMPUTED_FIELDS) {
+        body.remove(*field);
     }
     if let Some(Value::Object(metadata)) = body.get_mut(METADATA) {
         metadata.remove(LABEL);
@@ -154,8 +155,8 @@ fn spec(assistant: &Assistant, key: &str, secrets: &mut BTreeSet<String>) -> Map
         }
     }
     match escape(Value::Object(body), &mut Vec::new(), key, secrets) {
-        Value::Object(body) => body,
-        _ => Map::new(),
+        Value::Object(body) => AssistantBody(body),
+        _ => AssistantBody::default(),
     }
 }
 

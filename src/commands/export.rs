@@ -15,8 +15,7 @@ pub(super) async fn run(
     let account = Account::connect(global, &Pace::READ).await?;
     let live = account.read().await;
     account.close().await;
-    let export = crate::export::export(&live?);
-    let text = crate::desired::to_file(&export.document)?;
+    let export = crate::export::export(&live?)?;
     if !export.secrets.is_empty() {
         writeln!(
             console.err,
@@ -26,8 +25,8 @@ pub(super) async fn run(
         )?;
     }
     match &args.output {
-        Some(path) => super::write_atomically(path, &text)?,
-        None => console.out.write_all(text.as_bytes())?,
+        Some(path) => super::write_atomically(path, &export.text)?,
+        None => console.out.write_all(export.text.as_bytes())?,
     }
     Ok(Exit::Success)
 }

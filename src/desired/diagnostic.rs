@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+
+use super::Source;
+
 /// One problem in a desired-state file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -18,19 +22,19 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-/// Every problem found in a desired-state file, sorted by line, plus the source text so each
-/// one can be shown with its line.
+/// Every problem found in a desired-state file, sorted by position, plus the file's text so
+/// each one can be shown at its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     /// The problems, sorted by line and column; never empty.
     pub diagnostics: Vec<Diagnostic>,
-    /// The file's text (empty when it could not be read or decoded).
-    pub source: String,
+    /// The file the diagnostics are in.
+    source: Source,
 }
 
 impl Report {
     /// Builds a report, sorting the diagnostics by position and dropping exact duplicates.
-    pub fn new(mut diagnostics: Vec<Diagnostic>, source: String) -> Self {
+    pub fn new(mut diagnostics: Vec<Diagnostic>, source: Source) -> Self {
         diagnostics.sort_by(|a, b| {
             (a.line, a.column, &a.path, &a.message).cmp(&(b.line, b.column, &b.path, &b.message))
         });
@@ -40,39 +44,56 @@ impl Report {
             source,
         }
     }
+
+    /// One diagnostic as a group: the message, the location, the line with a caret under the
+    /// column (when the text has that line), and the path. `lines` are the source's lines.
+    fn group<'a>(&'a self, d: &'a Diagnostic, lines: &[&'a str]) -> Group<'a> {
+        let title = Level::ERROR.primary_title(d.message.as_str());
+        let line = (d.file == self.source.name())
+            .then(|| lines.get(d.line.wrapping_sub(1)).copied())
+            .flatten();
+        let group = match line {
+            Some(text) => {
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                let start = text
+                    .char_indices()
+                    .nth(d.column.saturating_sub(1))
+                    .map_or(text.len(), |(at, _)| at);
+                let end = text[start..]
+                    .chars()
+                    .next()
+                    .map_or(start, |c| start + c.len_utf8());
+                title.element(
+                    Snippet::source(text)
+                        .line_start(d.line)
+                        .path(d.file.as_str())
+                        .annotation(AnnotationKind::Primary.span(start..end)),
+                )
+            }
+            None => title.element(
+                Origin::path(d.file.as_str())
+                    .line(d.line)
+                    .char_column(d.column),
+            ),
+        };
+        if d.path.is_empty() {
+            group
+        } else {
+            let path = annotate_snippets::normalize_untrusted_str(&d.path);
+            group.element(Level::NOTE.no_name().message(format!("at {path}")))
+        }
+    }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self
-            .diagnostics
-            .iter()
-            .map(|d| d.line.to_string().len())
-            .max()
-            .unwrap_or(1);
-        let pad = " ".repeat(width);
-        let arrow = " ".repeat(width + 1);
+        let renderer = Renderer::plain();
+        let lines: Vec<&str> = self.source.text().lines().collect();
         for (i, d) in self.diagnostics.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
-            writeln!(f, "error: {}", d.message)?;
-            writeln!(f, "{arrow}--> {}:{}:{}", d.file, d.line, d.column)?;
-            if !d.path.is_empty() {
-                writeln!(f, "{arrow}at {}", d.path)?;
-            }
-            if let Some(text) = self.source.lines().nth(d.line.saturating_sub(1)) {
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                // Keep tabs so the caret lines up under the same column in a terminal.
-                let indent: String = text
-                    .chars()
-                    .take(d.column.saturating_sub(1))
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
-                    .collect();
-                writeln!(f, "{pad} |")?;
-                writeln!(f, "{:>width$} | {text}", d.line)?;
-                writeln!(f, "{pad} | {indent}^")?;
-            }
+            writeln!(f, "{}", renderer.render(&[self.group(d, &lines)]))?;
         }
         Ok(())
     }
@@ -113,11 +134,57 @@ impl Path {
         Path(segments)
     }
 
+    /// Reads a path written as [`Path`] displays it (`businesses.acme.numbers[0]`,
+    /// `templates["a b"]`). Text that is not a path reads as far as it can.
+    pub(crate) fn parse(text: &str) -> Self {
+        let mut path = Path::root();
+        let mut rest = text;
+        while !rest.is_empty() {
+            if let Some(inner) = rest.strip_prefix('[') {
+                let Some(end) = closing_bracket(inner) else {
+                    break;
+                };
+                let segment = &inner[..end];
+                rest = &inner[end + 1..];
+                if let Ok(index) = segment.parse() {
+                    path = path.index(index);
+                } else if let Ok(key) = serde_json::from_str::<String>(segment) {
+                    path = path.key(&key);
+                } else {
+                    break;
+                }
+            } else {
+                let rest_key = rest.strip_prefix('.').unwrap_or(rest);
+                let end = rest_key.find(['.', '[']).unwrap_or(rest_key.len());
+                path = path.key(&rest_key[..end]);
+                rest = &rest_key[end..];
+            }
+        }
+        path
+    }
+
     /// The path one step up, or `None` at the root.
     pub(crate) fn parent(&self) -> Option<Self> {
         let (_, rest) = self.0.split_last()?;
         Some(Path(rest.to_vec()))
     }
+}
+
+/// Where the `]` closing a path segment is in `text` (which follows the `[`), skipping a
+/// `]` inside a quoted key.
+fn closing_bracket(text: &str) -> Option<usize> {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (at, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ']' if !quoted => return Some(at),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn is_plain_key(key: &str) -> bool {
@@ -166,6 +233,18 @@ pub(crate) struct Problem {
     pub(crate) at: At,
     /// What is wrong.
     pub(crate) message: String,
+    /// Another place the problem involves, named in the message by its location once known.
+    pub(crate) related: Option<Related>,
+}
+
+/// The other place of a problem that involves two, e.g. an assistant adopted in one business
+/// and routed to by another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Related {
+    /// What is there, completing "{what} is at `FILE:LINE:COLUMN`", e.g. "the `adopt`".
+    pub(crate) what: String,
+    /// Where.
+    pub(crate) path: Path,
 }
 
 impl Problem {
@@ -175,15 +254,26 @@ impl Problem {
             path: path.clone(),
             at: At::Value,
             message: message.into(),
+            related: None,
         }
     }
 
     /// A problem with the key at `path`.
     pub(crate) fn key(path: &Path, message: impl Into<String>) -> Self {
         Problem {
-            path: path.clone(),
             at: At::Key,
-            message: message.into(),
+            ..Problem::value(path, message)
+        }
+    }
+
+    /// This problem, also naming `what` is at `path`.
+    pub(crate) fn related(self, what: impl Into<String>, path: &Path) -> Self {
+        Problem {
+            related: Some(Related {
+                what: what.into(),
+                path: path.clone(),
+            }),
+            ..self
         }
     }
 }
@@ -211,6 +301,26 @@ mod tests {
     }
 
     #[test]
+    fn parses_paths_as_displayed() {
+        for path in [
+            Path::root(),
+            Path::root()
+                .key("businesses")
+                .key("acme")
+                .key("numbers")
+                .index(1),
+            Path::root().key("templates").key("x.y z").key("a\"]b"),
+            Path::root().key("ignore").key("numbers").index(0),
+        ] {
+            assert_eq!(Path::parse(&path.to_string()), path);
+        }
+        assert_eq!(
+            Path::parse("businesses.acme[oops"),
+            Path::root().key("businesses").key("acme")
+        );
+    }
+
+    #[test]
     fn renders_location_path_line_and_caret() {
         let source = "version: 1\nbusinesses:\n  acme:\n    nmae: Acme\n".to_owned();
         let report = Report::new(
@@ -221,14 +331,14 @@ mod tests {
                 path: "businesses.acme.nmae".into(),
                 message: "unknown field `nmae`".into(),
             }],
-            source,
+            Source::new("vapiform.yaml", source),
         );
         assert_eq!(
             report.to_string(),
-            "error: unknown field `nmae`\n  \
-             --> vapiform.yaml:4:5\n  \
-             at businesses.acme.nmae\n  |\n\
-             4 |     nmae: Acme\n  |     ^\n"
+            "error: unknown field `nmae`\n \
+             --> vapiform.yaml:4:5\n  |\n\
+             4 |     nmae: Acme\n  |     ^\n  |\n  \
+             = at businesses.acme.nmae\n"
         );
     }
 }

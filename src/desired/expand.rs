@@ -9,9 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::diagnostic::{Path, Problem};
-use super::file::{AssistantSpec, BusinessSpec, File, UnassignedMode, UnassignedSpec};
+use super::file::{
+    AssistantBody, AssistantSpec, BusinessSpec, File, UnassignedMode, UnassignedSpec,
+};
 use super::placeholder::{self, Context, Kind, Unfilled};
-use super::{Business, Desired, Import, ManagedAssistant, Route, Unassigned, number};
+use super::{Business, Desired, Import, ManagedAssistant, Route, Source, Unassigned, number};
 
 /// Vapi's limit on an assistant name, in characters.
 const MAX_NAME_CHARS: usize = 40;
@@ -144,12 +146,12 @@ fn kind(name: &str) -> Kind<'_> {
 }
 
 /// Reports placeholders that are wrong in any context, once per template.
-fn check_template(name: &str, body: &Map<String, Value>, problems: &mut Vec<Problem>) {
+fn check_template(name: &str, body: &AssistantBody, problems: &mut Vec<Problem>) {
     let base = Path::root().key("templates").key(name);
     // A context that fills every well-formed placeholder, so only unknown kinds remain.
     let mut unresolved = Vec::new();
     substitute(
-        &Value::Object(body.clone()),
+        &Value::Object(body.0.clone()),
         None,
         &Context::shared(),
         &Path::root(),
@@ -181,13 +183,13 @@ fn check_name(body: &Map<String, Value>, path: &Path, problems: &mut Vec<Problem
 
 fn shared_assistant(
     key: &str,
-    body: &Map<String, Value>,
+    body: &AssistantBody,
     problems: &mut Vec<Problem>,
 ) -> ManagedAssistant {
     let base = Path::root().key("assistants").key(key);
     let mut unresolved = Vec::new();
     let expanded = substitute(
-        &Value::Object(body.clone()),
+        &Value::Object(body.0.clone()),
         None,
         &Context::shared(),
         &Path::root(),
@@ -219,7 +221,7 @@ fn into_map(value: Value) -> Map<String, Value> {
 fn business_assistant(
     key: &str,
     business: &BusinessSpec,
-    templates: &BTreeMap<String, Map<String, Value>>,
+    templates: &BTreeMap<String, AssistantBody>,
     problems: &mut Vec<Problem>,
 ) -> Option<ManagedAssistant> {
     let business_path = Path::root().key("businesses").key(key);
@@ -234,9 +236,9 @@ fn business_assistant(
                 .iter()
                 .map(|(name, value)| (name.clone(), value.to_text()))
                 .collect();
-            let ctx = Context::business(key, &business.name, &vars);
-            let mut merged = Value::Object(template.clone());
-            let overrides = Value::Object(spec.overrides.clone());
+            let ctx = Context::business(key, &business.name.0, &vars);
+            let mut merged = Value::Object(template.0.clone());
+            let overrides = Value::Object(spec.overrides.0.clone());
             merge(&mut merged, &overrides);
             let expanded = substitute(
                 &merged,
@@ -284,9 +286,9 @@ fn business_assistant(
         }
         AssistantSpec::Spec(spec) => {
             let vars = BTreeMap::new();
-            let ctx = Context::business(key, &business.name, &vars);
+            let ctx = Context::business(key, &business.name.0, &vars);
             let expanded = substitute(
-                &Value::Object(spec.spec.clone()),
+                &Value::Object(spec.spec.0.clone()),
                 None,
                 &ctx,
                 &Path::root(),
@@ -308,7 +310,7 @@ fn business_assistant(
     Some(ManagedAssistant {
         key: key.to_owned(),
         body,
-        adopt,
+        adopt: adopt.map(|id| id.0),
     })
 }
 
@@ -336,8 +338,9 @@ fn check_import(rest: &Map<String, Value>, problems: &mut Vec<Problem>) {
     );
 }
 
-/// Builds the domain [`Desired`] from checked raw types, with any placeholder or name problems.
-pub(crate) fn expand(file: &File) -> (Desired, Vec<Problem>) {
+/// Builds the domain [`Desired`] from checked raw types, with any placeholder or name problems;
+/// `source` is the file they were read from.
+pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
     let mut problems = Vec::new();
     for (name, body) in &file.templates {
         check_template(name, body, &mut problems);
@@ -354,17 +357,17 @@ pub(crate) fn expand(file: &File) -> (Desired, Vec<Problem>) {
         let route = match &spec.assistant {
             AssistantSpec::Template(_) | AssistantSpec::Spec(_) => Route::Managed(key.clone()),
             AssistantSpec::Shared(shared) => Route::Managed(shared.shared.clone()),
-            AssistantSpec::Existing(existing) => Route::Existing(existing.id.clone()),
+            AssistantSpec::Existing(existing) => Route::Existing(existing.id.0.clone()),
         };
         businesses.insert(
             key.clone(),
             Business {
                 key: key.clone(),
-                name: spec.name.clone(),
+                name: spec.name.0.clone(),
                 numbers: spec
                     .numbers
                     .iter()
-                    .filter_map(|n| number::normalize(n).ok())
+                    .filter_map(|n| number::normalize(&n.0).ok())
                     .collect(),
                 route,
             },
@@ -376,13 +379,10 @@ pub(crate) fn expand(file: &File) -> (Desired, Vec<Problem>) {
         UnassignedSpec::Assistant(a) => Unassigned::Assistant(a.assistant.clone()),
     };
     if let Some(spec) = &file.import {
-        check_import(&spec.rest, &mut problems);
+        check_import(&spec.0, &mut problems);
     }
-    let import = file.import.as_ref().map(|spec| {
-        let mut body = Map::new();
-        body.insert("provider".to_owned(), Value::String(spec.provider.clone()));
-        body.extend(spec.rest.clone());
-        Import { body }
+    let import = file.import.as_ref().map(|spec| Import {
+        body: spec.0.clone(),
     });
     let desired = Desired {
         unassigned,
@@ -394,8 +394,9 @@ pub(crate) fn expand(file: &File) -> (Desired, Vec<Problem>) {
             .ignore
             .numbers
             .iter()
-            .filter_map(|n| number::normalize(n).ok())
+            .filter_map(|n| number::normalize(&n.0).ok())
             .collect(),
+        source,
     };
     (desired, problems)
 }

@@ -1,60 +1,181 @@
-//! The raw desired-state file as written, with its JSON Schema.
+//! The desired-state file as written: these serde types are the format.
 //!
-//! These types mirror the YAML exactly and are never seen outside `desired/`: `validate` checks
-//! each part of the document and deserializes it into them, and `expand` turns them into the
-//! domain types.
+//! Deserialising them is the shape check: an unknown field, a wrong type, a read-only field in
+//! a body or an assistant with two forms is a deserialisation error, which `shape` locates by
+//! its path. The JSON Schema is derived from them and export serialises them, so the format is
+//! described once. What needs the whole file (references, duplicates, ownership) is checked in
+//! `validate`. Outside `desired/`, only export uses these types, to write a file.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 
-use schemars::JsonSchema;
-use serde::Deserialize;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// vapiform desired state: the phone numbers, businesses and assistants a Vapi account should
 /// have. Placeholders `${business.key}`, `${business.name}`, `${vars.NAME}` and `${env.NAME}` may
 /// appear in assistant bodies; `$${` is a literal `${`.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "vapiform desired state")]
 pub(crate) struct File {
     /// The file format version; always 1.
-    #[schemars(range(min = 1, max = 1))]
-    pub(crate) version: u32,
+    pub(crate) version: Version,
     /// What happens to numbers in the account that no business lists and `ignore` does not
     /// name: `leave` them (the default), `unlink` them, or route them to a shared assistant with
     /// `{assistant: <key>}`.
     #[serde(default)]
     pub(crate) unassigned: UnassignedSpec,
     /// Delete assistants that carry vapiform's label but are no longer declared.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) prune: bool,
     /// Body fields for `POST /phone-number`, used only to import a listed number that Vapi does
     /// not have yet, e.g. `{provider: telnyx, credentialId: ...}`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) import: Option<ImportSpec>,
     /// Assistant bodies (any Vapi assistant fields) that businesses instantiate with
     /// `assistant: {template: NAME}`. Strings may use `${business.key}`, `${business.name}`,
     /// `${vars.NAME}` and `${env.NAME}`.
-    #[serde(default)]
-    pub(crate) templates: BTreeMap<String, Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) templates: BTreeMap<String, AssistantBody>,
     /// Shared managed assistants, not tied to one business, by key. Strings may use only
     /// `${env.NAME}`.
-    #[serde(default)]
-    #[schemars(extend("propertyNames" = {"pattern": "^[a-z0-9][a-z0-9-]*$"}))]
-    pub(crate) assistants: BTreeMap<String, Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": KEY_PATTERN}))]
+    pub(crate) assistants: BTreeMap<String, AssistantBody>,
     /// Businesses by stable key (`[a-z0-9][a-z0-9-]*`, unique across businesses and
     /// assistants).
-    #[serde(default)]
-    #[schemars(extend("propertyNames" = {"pattern": "^[a-z0-9][a-z0-9-]*$"}))]
+    #[serde(default, deserialize_with = "mappings")]
+    #[schemars(extend("propertyNames" = {"pattern": KEY_PATTERN}))]
     pub(crate) businesses: BTreeMap<String, BusinessSpec>,
     /// Numbers vapiform never reads into the plan and never touches.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "mapping",
+        skip_serializing_if = "IgnoreSpec::is_empty"
+    )]
     pub(crate) ignore: IgnoreSpec,
 }
 
+impl Fields for File {
+    const EXPECTING: &str = "a mapping that starts with `version: 1`";
+}
+
+/// A struct of the format, read through [`Mapping`].
+pub(crate) trait Fields {
+    /// What it is, for "expected ..." in a message.
+    const EXPECTING: &str;
+}
+
+/// A struct read from a mapping only: serde's derived structs also accept a list of their
+/// fields in order, which is not part of the format. Every derived struct is read through it.
+pub(crate) struct Mapping<T>(pub(crate) T);
+
+impl<'de, T: Deserialize<'de> + Fields> Deserialize<'de> for Mapping<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Fields> Visitor<'de> for Entries<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(T::EXPECTING)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(Entries(PhantomData))
+            .map(Mapping)
+    }
+}
+
+fn mapping<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    Mapping::deserialize(deserializer).map(|mapping| mapping.0)
+}
+
+fn mappings<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
+    deserializer: D,
+) -> Result<BTreeMap<String, T>, D::Error> {
+    let entries = BTreeMap::<String, Mapping<T>>::deserialize(deserializer)?;
+    Ok(entries
+        .into_iter()
+        .map(|(key, entry)| (key, entry.0))
+        .collect())
+}
+
+/// The pattern of business and shared assistant keys (checked in `validate`, which names the
+/// section in its message).
+pub(crate) const KEY_PATTERN: &str = "^[a-z0-9][a-z0-9-]*$";
+
+/// The top-level sections that are maps of independent entries; a broken entry leaves out only
+/// itself, so `shape` checks each entry on its own.
+pub(crate) const KEYED_SECTIONS: [&str; 3] = ["templates", "assistants", "businesses"];
+
+/// The file format version, which can only be 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "u8")]
+pub(crate) struct Version;
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)?.as_i64() {
+            Some(1) => Ok(Version),
+            Some(other) => Err(de::Error::custom(format!(
+                "unsupported version {other}; this vapiform reads version 1"
+            ))),
+            None => Err(de::Error::custom("`version` must be the number 1")),
+        }
+    }
+}
+
+impl From<Version> for u8 {
+    fn from(_: Version) -> u8 {
+        1
+    }
+}
+
+impl JsonSchema for Version {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Version".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "integer", "const": 1})
+    }
+}
+
+/// Text that must not be empty or blank: names, ids, providers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(try_from = "String")]
+#[schemars(!try_from, inline)]
+pub(crate) struct Text(#[schemars(length(min = 1))] pub(crate) String);
+
+impl TryFrom<String> for Text {
+    type Error = &'static str;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        if text.trim().is_empty() {
+            Err("this field must not be empty or blank")
+        } else {
+            Ok(Text(text))
+        }
+    }
+}
+
 /// The policy for numbers that no business lists.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "`unassigned` must be `leave`, `unlink` or `{assistant: <shared assistant key>}`"
+)]
 pub(crate) enum UnassignedSpec {
     /// `leave` or `unlink`.
     Mode(UnassignedMode),
@@ -69,7 +190,7 @@ impl Default for UnassignedSpec {
 }
 
 /// `leave` or `unlink`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum UnassignedMode {
     /// Leave unassigned numbers as they are.
@@ -79,40 +200,246 @@ pub(crate) enum UnassignedMode {
 }
 
 /// Route unassigned numbers to a shared assistant.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UnassignedAssistant {
     /// The key of a shared assistant declared under `assistants`.
     pub(crate) assistant: String,
 }
 
-/// Body fields for importing a number; any `POST /phone-number` fields.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
-pub(crate) struct ImportSpec {
-    /// The telephony provider, e.g. `telnyx`, `twilio`, `vonage`.
-    pub(crate) provider: String,
-    /// Other fields, e.g. `credentialId`.
-    #[serde(flatten)]
-    pub(crate) rest: Map<String, Value>,
+/// The fields of an assistant that Vapi sets and a file cannot declare.
+pub(crate) const ASSISTANT_READ_ONLY: [&str; 4] = ["id", "orgId", "createdAt", "updatedAt"];
+
+/// The fields of a phone number that Vapi sets and a file cannot declare.
+const PHONE_NUMBER_READ_ONLY: [&str; 5] = ["id", "orgId", "createdAt", "updatedAt", "status"];
+
+/// The metadata key of vapiform's label on the assistants it manages.
+const LABEL: &str = "vapiform";
+
+/// A mapping of Vapi fields, each read as `field` says: most as any value, some refused, some
+/// with a shape of their own. Assistant and phone-number bodies are read by it.
+#[derive(Clone, Copy)]
+struct Body {
+    /// What the mapping is, for "expected ..." in a message.
+    expecting: &'static str,
+    /// How to read the field with this name.
+    field: fn(&str) -> Field,
+}
+
+/// How a [`Body`] reads one field.
+enum Field {
+    /// Any value.
+    Any,
+    /// Not allowed, for this reason; located at the field's value.
+    Refused(String),
+    /// Text that must not be empty.
+    Text,
+    /// A mapping read by its own rules.
+    Body(Body),
+}
+
+fn read_only(field: &str, hint: &str) -> Field {
+    Field::Refused(format!(
+        "`{field}` is read-only: Vapi sets it, so it cannot be declared{hint}"
+    ))
+}
+
+/// An assistant body: `metadata` must be a mapping, and what Vapi sets is refused.
+const ASSISTANT: Body = Body {
+    expecting: "an assistant body: a mapping of Vapi assistant fields",
+    field: |field| match field {
+        "metadata" => Field::Body(METADATA),
+        "id" => read_only(
+            field,
+            "; to take over an existing assistant, write `adopt: <id>` beside the business's `template` or `spec`",
+        ),
+        _ if ASSISTANT_READ_ONLY.contains(&field) => read_only(field, ""),
+        _ => Field::Any,
+    },
+};
+
+/// An assistant's `metadata`: vapiform's label is vapiform's to write.
+const METADATA: Body = Body {
+    expecting: "`metadata` as a mapping",
+    field: |field| {
+        if field == LABEL {
+            Field::Refused(format!(
+                "`metadata.{LABEL}` is vapiform's label on the assistants it manages; it cannot be declared"
+            ))
+        } else {
+            Field::Any
+        }
+    },
+};
+
+/// The body of a phone number to import: a `provider`, and nothing Vapi sets.
+const PHONE_NUMBER: Body = Body {
+    expecting: "`import` as a mapping of `POST /phone-number` fields with a `provider`",
+    field: |field| match field {
+        "provider" => Field::Text,
+        _ if PHONE_NUMBER_READ_ONLY.contains(&field) => read_only(field, ""),
+        _ => Field::Any,
+    },
+};
+
+impl<'de> DeserializeSeed<'de> for Body {
+    type Value = Map<String, Value>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Body {
+    type Value = Map<String, Value>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut body = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = match (self.field)(&key) {
+                Field::Any => map.next_value()?,
+                Field::Refused(message) => map.next_value_seed(Refuse(message))?,
+                Field::Text => Value::String(map.next_value::<Text>()?.0),
+                Field::Body(nested) => Value::Object(map.next_value_seed(nested)?),
+            };
+            body.insert(key, value);
+        }
+        Ok(body)
+    }
+}
+
+/// A seed that fails with its message, so the error is located at the value being read.
+struct Refuse(String);
+
+impl<'de> DeserializeSeed<'de> for Refuse {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<Value, D::Error> {
+        Err(de::Error::custom(self.0))
+    }
+}
+
+/// The JSON Schema of a body: any fields but the `refused` ones, and `fields` as given.
+fn body_schema(refused: &[&str], fields: Map<String, Value>) -> Map<String, Value> {
+    let mut properties: Map<String, Value> = refused
+        .iter()
+        .map(|field| ((*field).to_owned(), Value::Bool(false)))
+        .collect();
+    properties.extend(fields);
+    Map::from_iter([
+        ("type".to_owned(), "object".into()),
+        ("properties".to_owned(), Value::Object(properties)),
+        ("additionalProperties".to_owned(), true.into()),
+    ])
+}
+
+/// An assistant body: any Vapi assistant fields except those Vapi sets (`id`, `orgId`,
+/// `createdAt`, `updatedAt`); `metadata` must be a mapping and must not hold vapiform's label.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(crate) struct AssistantBody(pub(crate) Map<String, Value>);
+
+impl<'de> Deserialize<'de> for AssistantBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ASSISTANT.deserialize(deserializer).map(AssistantBody)
+    }
+}
+
+impl JsonSchema for AssistantBody {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "AssistantBody".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let metadata = serde_json::json!({"type": "object", "properties": {LABEL: false}});
+        let fields = Map::from_iter([("metadata".to_owned(), metadata)]);
+        Schema::from(body_schema(&ASSISTANT_READ_ONLY, fields))
+    }
+}
+
+/// Body fields for importing a number: any `POST /phone-number` fields, with a `provider`
+/// (e.g. `telnyx`, `twilio`, `vonage`) and without those Vapi sets (`id`, `orgId`, `status`,
+/// `createdAt`, `updatedAt`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(crate) struct ImportSpec(pub(crate) Map<String, Value>);
+
+impl<'de> Deserialize<'de> for ImportSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let body = PHONE_NUMBER.deserialize(deserializer)?;
+        if !body.contains_key("provider") {
+            return Err(de::Error::missing_field("provider"));
+        }
+        Ok(ImportSpec(body))
+    }
+}
+
+impl JsonSchema for ImportSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "ImportSpec".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut provider = generator.subschema_for::<Text>();
+        provider.insert(
+            "description".to_owned(),
+            "The telephony provider, e.g. `telnyx`, `twilio`, `vonage`.".into(),
+        );
+        let fields = Map::from_iter([("provider".to_owned(), provider.to_value())]);
+        let mut schema = body_schema(&PHONE_NUMBER_READ_ONLY, fields);
+        schema.insert("required".to_owned(), serde_json::json!(["provider"]));
+        schema.insert(
+            "description".to_owned(),
+            "Body fields for importing a number: any `POST /phone-number` fields.".into(),
+        );
+        Schema::from(schema)
+    }
 }
 
 /// A business that owns phone numbers.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BusinessSpec {
     /// Display name, available to templates as `${business.name}`.
-    pub(crate) name: String,
+    pub(crate) name: Text,
     /// Phone numbers in E.164 (`+14155550100`); spaces, dashes, dots and parentheses are
     /// ignored. Quote them: an unquoted `+1...` is read as a number.
     #[serde(default)]
-    pub(crate) numbers: Vec<String>,
+    pub(crate) numbers: Vec<NumberEntry>,
     /// Where the business's numbers route: exactly one of `template`, `spec`, `id` or `shared`.
     pub(crate) assistant: AssistantSpec,
 }
 
-/// The assistant a business's numbers route to.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
-#[serde(untagged)]
+impl Fields for BusinessSpec {
+    const EXPECTING: &str = "a business: a mapping with `name`, `numbers` and `assistant`";
+}
+
+/// One entry of a `numbers` list: a phone number as written, normalised by `validate`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(try_from = "Value")]
+#[schemars(!try_from, inline)]
+pub(crate) struct NumberEntry(pub(crate) String);
+
+impl TryFrom<Value> for NumberEntry {
+    type Error = String;
+    fn try_from(value: Value) -> Result<Self, String> {
+        match value {
+            Value::String(number) => Ok(NumberEntry(number)),
+            // YAML reads an unquoted +14155550100 as a number.
+            Value::Number(n) => Err(format!(
+                "phone number {n} must be a quoted string like \"+{n}\""
+            )),
+            _ => Err("a phone number must be a quoted string like \"+14155550100\"".to_owned()),
+        }
+    }
+}
+
+/// The assistant a business's numbers route to: exactly one of four forms, told apart by
+/// which of `template`, `spec`, `id` and `shared` is present.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged, try_from = "Mapping<AssistantFields>")]
+#[schemars(!try_from)]
 pub(crate) enum AssistantSpec {
     /// A managed assistant built from a template.
     Template(TemplateAssistant),
@@ -124,28 +451,105 @@ pub(crate) enum AssistantSpec {
     Shared(SharedAssistant),
 }
 
+/// Every field a business's `assistant` may have, as read; [`AssistantSpec`]'s conversion
+/// checks which go together, so each field's own problems are located at the field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssistantFields {
+    template: Option<String>,
+    spec: Option<AssistantBody>,
+    id: Option<Text>,
+    shared: Option<String>,
+    vars: Option<BTreeMap<String, VarValue>>,
+    overrides: Option<AssistantBody>,
+    adopt: Option<Text>,
+}
+
+impl Fields for AssistantFields {
+    const EXPECTING: &str = "`assistant` as a mapping";
+}
+
+impl TryFrom<Mapping<AssistantFields>> for AssistantSpec {
+    type Error = String;
+
+    fn try_from(Mapping(f): Mapping<AssistantFields>) -> Result<Self, String> {
+        const ONE_OF: &str = "exactly one of `template`, `spec`, `id` or `shared`";
+        let forms: Vec<&str> = [
+            ("`template`", f.template.is_some()),
+            ("`spec`", f.spec.is_some()),
+            ("`id`", f.id.is_some()),
+            ("`shared`", f.shared.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(form, present)| present.then_some(form))
+        .collect();
+        if forms.len() > 1 {
+            return Err(format!(
+                "`assistant` has {}; use {ONE_OF}",
+                forms.join(" and ")
+            ));
+        }
+        let managed = f.template.is_some() || f.spec.is_some();
+        for (field, present, allowed, with) in [
+            ("vars", f.vars.is_some(), f.template.is_some(), "`template`"),
+            (
+                "overrides",
+                f.overrides.is_some(),
+                f.template.is_some(),
+                "`template`",
+            ),
+            ("adopt", f.adopt.is_some(), managed, "`template` or `spec`"),
+        ] {
+            if present && !allowed && !forms.is_empty() {
+                return Err(format!("`{field}` is only allowed with {with}"));
+            }
+        }
+        Ok(match (f.template, f.spec, f.id, f.shared) {
+            (Some(template), ..) => AssistantSpec::Template(TemplateAssistant {
+                template,
+                vars: f.vars.unwrap_or_default(),
+                overrides: f.overrides.unwrap_or_default(),
+                adopt: f.adopt,
+            }),
+            (_, Some(spec), ..) => AssistantSpec::Spec(SpecAssistant {
+                spec,
+                adopt: f.adopt,
+            }),
+            (.., Some(id), _) => AssistantSpec::Existing(ExistingAssistant { id }),
+            (.., Some(shared)) => AssistantSpec::Shared(SharedAssistant { shared }),
+            (None, None, None, None) => return Err(format!("`assistant` needs {ONE_OF}")),
+        })
+    }
+}
+
 /// A managed assistant built from a template.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TemplateAssistant {
     /// The template name, a key of `templates`.
     pub(crate) template: String,
     /// Values for `${vars.NAME}` in the template.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) vars: BTreeMap<String, VarValue>,
     /// Fields deep-merged over the template: objects merge key by key, anything else (lists,
     /// strings, numbers, `null`) replaces.
-    #[serde(default)]
-    pub(crate) overrides: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "is_empty_body")]
+    pub(crate) overrides: AssistantBody,
     /// An existing assistant id to take over (label) instead of creating a new one.
-    #[serde(default)]
-    #[schemars(length(min = 1))]
-    pub(crate) adopt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) adopt: Option<Text>,
 }
 
-/// A value for `${vars.NAME}`.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
-#[serde(untagged)]
+fn is_empty_body(body: &AssistantBody) -> bool {
+    body.0.is_empty()
+}
+
+/// A value for `${vars.NAME}`: text, a number (substituted as written) or a boolean.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "a variable must be a string, a number or a boolean"
+)]
 pub(crate) enum VarValue {
     /// Text.
     Text(String),
@@ -167,28 +571,26 @@ impl VarValue {
 }
 
 /// A managed assistant whose body is written inline.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SpecAssistant {
     /// The assistant body: any Vapi assistant fields. Placeholders work as in templates.
-    pub(crate) spec: Map<String, Value>,
+    pub(crate) spec: AssistantBody,
     /// An existing assistant id to take over (label) instead of creating a new one.
-    #[serde(default)]
-    #[schemars(length(min = 1))]
-    pub(crate) adopt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) adopt: Option<Text>,
 }
 
 /// An existing assistant that vapiform routes to but never edits.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExistingAssistant {
     /// The assistant id.
-    #[schemars(length(min = 1))]
-    pub(crate) id: String,
+    pub(crate) id: Text,
 }
 
 /// A shared managed assistant.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SharedAssistant {
     /// The key of a shared assistant declared under `assistants`.
@@ -196,12 +598,22 @@ pub(crate) struct SharedAssistant {
 }
 
 /// Numbers vapiform leaves alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IgnoreSpec {
     /// Phone numbers in E.164; never read into the plan, never touched.
     #[serde(default)]
-    pub(crate) numbers: Vec<String>,
+    pub(crate) numbers: Vec<NumberEntry>,
+}
+
+impl Fields for IgnoreSpec {
+    const EXPECTING: &str = "`ignore` as a mapping with `numbers`";
+}
+
+impl IgnoreSpec {
+    fn is_empty(&self) -> bool {
+        self.numbers.is_empty()
+    }
 }
 
 /// The JSON Schema of the desired-state file, for editors (`yaml-language-server`) and the

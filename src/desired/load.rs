@@ -12,14 +12,16 @@
 //! located through the recorded positions.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::io::Read as _;
 use std::path::Path as FsPath;
+use std::sync::{Arc, OnceLock};
 
 use saphyr_parser::{Event, Parser, Span};
 use serde_json::Value;
 
 use super::diagnostic::{At, Diagnostic, Path, Problem, Report};
-use super::{Desired, expand, validate};
+use super::{Desired, expand, shape, validate};
 
 /// How many nodes aliases may add to the document before it is refused as an alias bomb.
 const MAX_ALIAS_NODES: u64 = 100_000;
@@ -56,6 +58,8 @@ impl Pos {
 struct Place {
     key: Option<Pos>,
     value: Pos,
+    /// Whether the value is a mapping or a list (as opposed to a scalar).
+    container: bool,
 }
 
 /// Positions of the nodes of the first document, by path.
@@ -73,7 +77,12 @@ impl Positions {
             if let Some(place) = self.nodes.get(&path) {
                 return match at {
                     At::Key => place.key.unwrap_or(place.value),
-                    At::Value => place.value,
+                    // A block mapping or list starts at its first entry, which would
+                    // mislead, so point at its key; a block scalar's text is the place.
+                    At::Value => match place.key {
+                        Some(key) if place.container && place.value.line > key.line => key,
+                        _ => place.value,
+                    },
                 };
             }
             match path.parent() {
@@ -84,6 +93,91 @@ impl Positions {
                 None => return Pos::START,
             }
         }
+    }
+}
+
+/// A desired-state file's name and text, kept with what was loaded from it so that a problem
+/// found later (while planning) is shown at its line like a validation problem.
+///
+/// Positions are found by scanning the text again, once, the first time a problem is located:
+/// loading a valid file never records them.
+#[derive(Clone)]
+pub struct Source(Arc<SourceText>);
+
+struct SourceText {
+    name: String,
+    text: Arc<str>,
+    positions: OnceLock<Positions>,
+}
+
+impl Source {
+    /// The text of the file named `name` (as the user gave it).
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        Source(Arc::new(SourceText {
+            name: name.into(),
+            text: text.into(),
+            positions: OnceLock::new(),
+        }))
+    }
+
+    /// The file name as the user gave it.
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The file's text.
+    pub fn text(&self) -> &str {
+        &self.0.text
+    }
+
+    /// The problem at its line and column.
+    pub(crate) fn diagnostic(&self, problem: Problem) -> Diagnostic {
+        let positions = self.0.positions.get_or_init(|| scan(self.text(), true).0);
+        let pos = positions.locate(&problem.path, problem.at);
+        let mut message = problem.message;
+        if let Some(related) = problem.related {
+            let other = positions.locate(&related.path, At::Key);
+            message = format!(
+                "{message}; {} is at {}:{}:{}",
+                related.what,
+                self.name(),
+                other.line,
+                other.column
+            );
+        }
+        Diagnostic {
+            file: self.name().to_owned(),
+            line: pos.line,
+            column: pos.column,
+            path: problem.path.to_string(),
+            message,
+        }
+    }
+
+    /// A report of `problems` in this file.
+    pub(crate) fn report(&self, problems: Vec<Problem>) -> Report {
+        let diagnostics = problems
+            .into_iter()
+            .map(|problem| self.diagnostic(problem))
+            .collect();
+        Report::new(diagnostics, self.clone())
+    }
+}
+
+impl PartialEq for Source {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name() && self.text() == other.text()
+    }
+}
+
+impl Eq for Source {}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source")
+            .field("name", &self.name())
+            .field("bytes", &self.text().len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -256,6 +350,7 @@ fn scan(source: &str, record: bool) -> (Positions, Result<bool, ScanFailure>) {
             positions.nodes.entry(path.clone()).or_insert(Place {
                 key: key_pos,
                 value: pos,
+                container: opens,
             });
         }
         if opens {
@@ -370,7 +465,7 @@ fn report_one(file_name: &str, source: &str, pos: Pos, message: String) -> Repor
             path: String::new(),
             message,
         }],
-        source.to_owned(),
+        Source::new(file_name, source),
     )
 }
 
@@ -462,29 +557,21 @@ pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
     } else {
         Value::Null
     };
-    let checked = validate::check(&root);
-    problems.extend(checked.problems);
-    let (desired, expand_problems) = expand::expand(&checked.file);
+    let file = shape::deserialize(&root, &mut problems);
+    let source = Source::new(file_name, source);
+    let Some(file) = file else {
+        return Err(source.report(problems));
+    };
+    problems.extend(validate::check(&root, &file));
+    // The document is not needed any more; free it before expanding, which is the peak.
+    drop(root);
+    let (desired, expand_problems) = expand::expand(&file, source.clone());
     problems.extend(expand_problems);
     if problems.is_empty() {
-        return Ok(desired);
+        Ok(desired)
+    } else {
+        Err(source.report(problems))
     }
-    // Positions are recorded in a second scan, only now that there are problems to locate.
-    let (positions, _) = scan(source, true);
-    let diagnostics = problems
-        .into_iter()
-        .map(|problem| {
-            let pos = positions.locate(&problem.path, problem.at);
-            Diagnostic {
-                file: file_name.to_owned(),
-                line: pos.line,
-                column: pos.column,
-                path: problem.path.to_string(),
-                message: problem.message,
-            }
-        })
-        .collect();
-    Err(Report::new(diagnostics, source.to_owned()))
 }
 
 #[cfg(test)]
@@ -662,8 +749,47 @@ ignore:
                 ),
             ]),
             ignore: BTreeSet::from(["+14155550199".to_owned()]),
+            source: Source::new("vapiform.yaml", DESIGN_EXAMPLE),
         };
         assert_eq!(desired, expected);
+    }
+
+    #[test]
+    fn a_problem_found_after_loading_is_shown_at_its_line() {
+        let desired = load_str(DESIGN_EXAMPLE, "vapiform.yaml").unwrap();
+        assert!(
+            desired.source.0.positions.get().is_none(),
+            "loading a valid file records no positions"
+        );
+        let at = |path: &str| {
+            let d = desired.diagnostic(path, "problem");
+            (d.line, d.column, d.path)
+        };
+        assert_eq!(
+            at("businesses.bobs-bakery.numbers[0]"),
+            (42, 15, "businesses.bobs-bakery.numbers[0]".to_owned())
+        );
+        assert_eq!(at("businesses.acme-plumbing.assistant").0, 35);
+        assert_eq!(at("businesses.acme-plumbing.assistant.adopt").0, 39);
+        assert_eq!(at("unassigned"), (5, 1, "unassigned".to_owned()));
+        // A path the file does not have is shown at its nearest ancestor.
+        assert_eq!(at("businesses.dans-deli.numbers[7]").0, 50);
+        assert_eq!(at("businesses.nobody").0, 31);
+        let report = desired.report(vec![
+            desired.diagnostic("businesses.dans-deli", "assistant `x` does not exist"),
+            desired.diagnostic("businesses.carols-cafe.numbers[0]", "not in the account"),
+        ]);
+        assert_eq!(
+            report.to_string(),
+            "error: not in the account\n  \
+             --> vapiform.yaml:46:15\n   |\n\
+             46 |     numbers: [\"+14155550103\"]\n   |               ^\n   |\n   \
+             = at businesses.carols-cafe.numbers[0]\n\n\
+             error: assistant `x` does not exist\n  \
+             --> vapiform.yaml:48:3\n   |\n\
+             48 |   dans-deli:\n   |   ^\n   |\n   \
+             = at businesses.dans-deli\n"
+        );
     }
 
     #[test]
@@ -677,20 +803,12 @@ ignore:
             .collect();
         assert_eq!(
             messages,
-            [
-                (
-                    40,
-                    3,
-                    "businesses.bobs-bakery",
-                    "business `bobs-bakery` needs a `name`"
-                ),
-                (
-                    41,
-                    5,
-                    "businesses.bobs-bakery.nmae",
-                    "unknown field `nmae`, did you mean `name`?"
-                ),
-            ]
+            [(
+                41,
+                5,
+                "businesses.bobs-bakery.nmae",
+                "unknown field `nmae`, did you mean `name`?"
+            )]
         );
     }
 
@@ -722,10 +840,10 @@ ignore:
         let rendered = errors(source).to_string();
         assert_eq!(
             rendered,
-            "error: phone number `+1 415` has 4 digits; E.164 numbers have 8 to 15\n  \
-             --> vapiform.yaml:5:15\n  \
-             at businesses.acme.numbers[0]\n  |\n\
-             5 |     numbers: [\"+1 415\"]\n  |               ^\n"
+            "error: phone number `+1 415` has 4 digits; E.164 numbers have 8 to 15\n \
+             --> vapiform.yaml:5:15\n  |\n\
+             5 |     numbers: [\"+1 415\"]\n  |               ^\n  |\n  \
+             = at businesses.acme.numbers[0]\n"
         );
     }
 

@@ -1,15 +1,18 @@
 //! The desired-state file: loading, validation and template expansion.
 //!
-//! Raw file types (`file`) are parsed from YAML, validated with every problem collected
-//! (`validate`), and expanded (`expand`) into the domain types below, which are all the rest
-//! of vapiform ever sees.
+//! The text is read as YAML (`load`), deserialised into the raw file types (`file`, the format
+//! itself) part by part so every broken part is reported (`shape`), checked for what needs the
+//! whole file (`validate`), and expanded (`expand`) into the domain types below, which are all
+//! the rest of vapiform sees (export builds the raw types to write a file). Every problem is
+//! located (`diagnostic`).
 
 mod diagnostic;
 mod expand;
-mod file;
+pub(crate) mod file;
 mod load;
 mod number;
 pub mod placeholder;
+mod shape;
 mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +22,7 @@ use serde_json::{Map, Value};
 pub use diagnostic::{Diagnostic, Report};
 pub(crate) use expand::merge;
 pub use file::schema;
-pub use load::{load, load_str};
+pub use load::{Source, load, load_str};
 pub use number::normalize as normalize_number;
 
 /// A validated, expanded desired state: what the account should look like.
@@ -38,6 +41,33 @@ pub struct Desired {
     pub businesses: BTreeMap<String, Business>,
     /// Numbers (E.164) never read into the plan and never touched.
     pub ignore: BTreeSet<String>,
+    /// The file this was loaded from, to show a problem found later at its line
+    /// ([`Desired::diagnostic`]).
+    pub source: Source,
+}
+
+impl Desired {
+    /// A problem at `path` in the file, located like a validation problem: `path` is written as
+    /// validation paths are (`businesses.acme`, `businesses.acme.assistant`,
+    /// `businesses.acme.numbers[0]`, `unassigned`). The caret goes under the key of a mapping
+    /// entry (the entry's line) and under the item of a list; a path the file does not have is
+    /// located at its nearest ancestor.
+    ///
+    /// A business's `numbers` keep every entry of the file's list in file order, so the number
+    /// at index `i` of [`Business::numbers`] is `businesses.KEY.numbers[i]`.
+    ///
+    /// The file is scanned for positions the first time this is called, never while loading.
+    pub fn diagnostic(&self, path: &str, message: impl Into<String>) -> Diagnostic {
+        let path = diagnostic::Path::parse(path);
+        self.source
+            .diagnostic(diagnostic::Problem::key(&path, message))
+    }
+
+    /// A report of `diagnostics` (made by [`Desired::diagnostic`]) that shows each one with its
+    /// line and a caret, like validation problems.
+    pub fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
+        Report::new(diagnostics, self.source.clone())
+    }
 }
 
 /// The policy for numbers that no business claims.
@@ -79,7 +109,8 @@ pub struct Business {
     pub key: String,
     /// The display name.
     pub name: String,
-    /// The numbers it owns, normalised to E.164, in file order.
+    /// The numbers it owns, normalised to E.164: one per entry of the file's list, in file
+    /// order.
     pub numbers: Vec<String>,
     /// Where its numbers route.
     pub route: Route,
@@ -98,10 +129,7 @@ pub enum Route {
 /// (`vapiform schema > vapiform.schema.json` puts the schema beside the file).
 pub const SCHEMA_COMMENT: &str = "# yaml-language-server: $schema=vapiform.schema.json\n";
 
-/// A desired-state document (as JSON) written as a YAML file with the schema comment.
-pub fn to_file(document: &Value) -> Result<String, serde_yaml::Error> {
-    Ok(format!(
-        "{SCHEMA_COMMENT}{}",
-        serde_yaml::to_string(document)?
-    ))
+/// A desired-state file's text: the schema comment, then the document as YAML.
+pub(crate) fn to_file(file: &file::File) -> Result<String, serde_yaml::Error> {
+    Ok(format!("{SCHEMA_COMMENT}{}", serde_yaml::to_string(file)?))
 }

@@ -1,62 +1,14 @@
-//! Structural and cross-reference checks of a parsed document, collecting every problem.
-//!
-//! Each part of the document (a section, a business) is checked by hand so that one bad part
-//! does not hide problems in the others, then deserialized into the raw [`File`] types. Parts
-//! with problems are left out of the returned [`File`]; their names are still remembered so that
-//! references to them do not produce a second, misleading problem.
+//! The rules that need the whole file: keys, references to templates and shared assistants,
+//! numbers (well formed, each listed once across businesses and `ignore`), and one owner per
+//! adopted assistant. The shape of each part is checked by deserialising it (`shape`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::diagnostic::{Path, Problem};
-use super::file::{BusinessSpec, File, IgnoreSpec, ImportSpec, UnassignedSpec};
+use super::file::{AssistantSpec, File, NumberEntry, UnassignedSpec};
 use super::number;
-
-const TOP_FIELDS: &[&str] = &[
-    "version",
-    "unassigned",
-    "prune",
-    "import",
-    "templates",
-    "assistants",
-    "businesses",
-    "ignore",
-];
-const BUSINESS_FIELDS: &[&str] = &["name", "numbers", "assistant"];
-const ASSISTANT_FORMS: &[&str] = &["template", "spec", "id", "shared"];
-const ASSISTANT_FIELDS: &[&str] = &[
-    "template",
-    "spec",
-    "id",
-    "shared",
-    "vars",
-    "overrides",
-    "adopt",
-];
-const IGNORE_FIELDS: &[&str] = &["numbers"];
-
-/// The result of checking a document.
-#[derive(Debug, Default)]
-pub(crate) struct Checked {
-    /// Every part that passed its checks.
-    pub(crate) file: File,
-    /// Every problem found.
-    pub(crate) problems: Vec<Problem>,
-}
-
-/// The YAML name of a value's type, for messages.
-pub(crate) fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
 
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -75,25 +27,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The problem with a reference to a `what` that `section` does not declare, if it is one.
-fn unknown_reference(
-    name: &str,
-    declared: &BTreeSet<String>,
-    what: &str,
-    section: &str,
-) -> Option<String> {
-    if declared.contains(name) {
-        return None;
-    }
-    let known: Vec<&str> = declared.iter().map(String::as_str).collect();
-    let hint = closest(name, &known)
-        .map(|g| format!(", did you mean `{g}`?"))
-        .unwrap_or_default();
-    Some(format!(
-        "unknown {what} `{name}`: it is not declared under `{section}`{hint}"
-    ))
-}
-
 /// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
 pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let lower = word.to_lowercase();
@@ -105,14 +38,6 @@ pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str>
         .map(|(_, c)| c)
 }
 
-fn list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn is_valid_key(key: &str) -> bool {
     let mut chars = key.chars();
     chars
@@ -121,279 +46,140 @@ fn is_valid_key(key: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// Collects problems while walking the document.
-struct Checker {
-    problems: Vec<Problem>,
-    /// Names under `templates`, including broken ones.
-    templates: BTreeSet<String>,
-    /// Keys under `assistants`, including broken ones.
-    shared: BTreeSet<String>,
-    /// Normalised number → where it is first listed in a business.
-    business_numbers: BTreeMap<String, (String, Path)>,
-    /// Normalised number → where it is listed in `ignore`.
-    ignored_numbers: BTreeMap<String, Path>,
+/// The keys of a section of the document as written, including entries that did not
+/// deserialise, so a reference to a broken one is not reported a second time.
+fn declared<'r>(root: &'r Value, section: &str) -> BTreeSet<&'r str> {
+    root.get(section)
+        .and_then(Value::as_object)
+        .map(|entries| entries.keys().map(String::as_str).collect())
+        .unwrap_or_default()
 }
 
-impl Checker {
-    fn push(&mut self, problem: Problem) {
-        self.problems.push(problem);
-    }
+/// Checks the rules that need the whole file. `root` is the document as written; `file` holds
+/// the parts of it that deserialised.
+pub(crate) fn check(root: &Value, file: &File) -> Vec<Problem> {
+    let mut checker = Checker {
+        problems: Vec::new(),
+        templates: declared(root, "templates"),
+        shared: declared(root, "assistants"),
+    };
+    checker.keys(&declared(root, "businesses"));
+    checker.references(file);
+    checker.numbers(file);
+    checker.owners(file);
+    checker.problems
+}
 
-    fn unknown_fields(&mut self, map: &Map<String, Value>, path: &Path, allowed: &[&str]) {
-        for key in map.keys() {
-            if allowed.contains(&key.as_str()) {
-                continue;
+/// Collects problems.
+struct Checker<'r> {
+    problems: Vec<Problem>,
+    /// Names under `templates`.
+    templates: BTreeSet<&'r str>,
+    /// Keys under `assistants`.
+    shared: BTreeSet<&'r str>,
+}
+
+impl Checker<'_> {
+    fn keys(&mut self, businesses: &BTreeSet<&str>) {
+        let shared = Path::root().key("assistants");
+        for key in self.shared.iter().filter(|key| !is_valid_key(key)) {
+            self.problems.push(Problem::key(
+                &shared.key(key),
+                format!("shared assistant key `{key}` must match [a-z0-9][a-z0-9-]*"),
+            ));
+        }
+        let path = Path::root().key("businesses");
+        for key in businesses {
+            if !is_valid_key(key) {
+                self.problems.push(Problem::key(
+                    &path.key(key),
+                    format!("business key `{key}` must match [a-z0-9][a-z0-9-]*"),
+                ));
             }
-            let message = match closest(key, allowed) {
-                Some(guess) => format!("unknown field `{key}`, did you mean `{guess}`?"),
-                None => format!("unknown field `{key}`, expected one of {}", list(allowed)),
-            };
-            self.push(Problem::key(&path.key(key), message));
-        }
-    }
-
-    fn expect_map<'v>(
-        &mut self,
-        value: &'v Value,
-        path: &Path,
-        what: &str,
-    ) -> Option<&'v Map<String, Value>> {
-        if let Value::Object(map) = value {
-            Some(map)
-        } else {
-            self.push(Problem::value(
-                path,
-                format!("{what} must be a mapping, found {}", type_name(value)),
-            ));
-            None
-        }
-    }
-
-    fn expect_string<'v>(&mut self, value: &'v Value, path: &Path, what: &str) -> Option<&'v str> {
-        if let Value::String(text) = value {
-            Some(text)
-        } else {
-            self.push(Problem::value(
-                path,
-                format!("{what} must be a string, found {}", type_name(value)),
-            ));
-            None
-        }
-    }
-
-    fn expect_id(&mut self, value: &Value, path: &Path, what: &str) {
-        if let Some(text) = self.expect_string(value, path, what)
-            && text.trim().is_empty()
-        {
-            self.push(Problem::value(path, format!("{what} must not be empty")));
-        }
-    }
-
-    /// Deserializes a part that passed its checks; a failure here means the hand-written checks
-    /// missed something, which is still reported rather than lost.
-    fn parse<T: DeserializeOwned>(&mut self, value: &Value, path: &Path) -> Option<T> {
-        match serde_json::from_value(value.clone()) {
-            Ok(parsed) => Some(parsed),
-            Err(err) => {
-                self.push(Problem::value(path, err.to_string()));
-                None
+            if self.shared.contains(key) {
+                self.problems.push(Problem::key(
+                    &path.key(key),
+                    format!(
+                        "key `{key}` is used by both a business and a shared assistant; keys must be unique"
+                    ),
+                ));
             }
         }
     }
 
-    /// Checks a list of numbers, returning the normalised ones with their paths.
-    fn numbers(&mut self, value: &Value, path: &Path) -> Vec<(String, Path)> {
-        let Value::Array(items) = value else {
-            self.push(Problem::value(
-                path,
-                format!(
-                    "`numbers` must be a list of quoted phone numbers, found {}",
-                    type_name(value)
+    /// A reference to a `what` that `section` does not declare.
+    fn reference(&mut self, path: &Path, name: &str, what: &str, section: &str) {
+        let declared = if section == "templates" {
+            &self.templates
+        } else {
+            &self.shared
+        };
+        if declared.contains(name) {
+            return;
+        }
+        let known: Vec<&str> = declared.iter().copied().collect();
+        let hint = closest(name, &known)
+            .map(|g| format!(", did you mean `{g}`?"))
+            .unwrap_or_default();
+        self.problems.push(Problem::value(
+            path,
+            format!("unknown {what} `{name}`: it is not declared under `{section}`{hint}"),
+        ));
+    }
+
+    fn references(&mut self, file: &File) {
+        if let UnassignedSpec::Assistant(policy) = &file.unassigned {
+            let path = Path::root().key("unassigned").key("assistant");
+            self.reference(&path, &policy.assistant, "shared assistant", "assistants");
+        }
+        for (key, business) in &file.businesses {
+            let path = Path::root().key("businesses").key(key).key("assistant");
+            match &business.assistant {
+                AssistantSpec::Template(t) => {
+                    self.reference(&path.key("template"), &t.template, "template", "templates");
+                }
+                AssistantSpec::Shared(s) => self.reference(
+                    &path.key("shared"),
+                    &s.shared,
+                    "shared assistant",
+                    "assistants",
                 ),
-            ));
-            return Vec::new();
-        };
-        let mut normalised = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let item_path = path.index(index);
-            match item {
-                Value::String(text) => match number::normalize(text) {
-                    Ok(e164) => normalised.push((e164, item_path)),
-                    Err(message) => self.push(Problem::value(&item_path, message)),
-                },
-                Value::Number(n) => self.push(Problem::value(
-                    &item_path,
-                    format!("phone number {n} must be a quoted string like \"+{n}\""),
-                )),
-                other => self.push(Problem::value(
-                    &item_path,
-                    format!(
-                        "a phone number must be a quoted string like \"+14155550100\", found {}",
-                        type_name(other)
-                    ),
-                )),
-            }
-        }
-        normalised
-    }
-
-    fn version(&mut self, root: &Map<String, Value>) {
-        match root.get("version") {
-            None => self.push(Problem::value(
-                &Path::root(),
-                "missing field `version`; add `version: 1` at the top of the file",
-            )),
-            Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
-            Some(Value::Number(n)) => self.push(Problem::value(
-                &Path::root().key("version"),
-                format!("unsupported version {n}; this vapiform reads version 1"),
-            )),
-            Some(other) => self.push(Problem::value(
-                &Path::root().key("version"),
-                format!("`version` must be the number 1, found {}", type_name(other)),
-            )),
-        }
-    }
-
-    fn unassigned(&mut self, value: &Value) -> Option<UnassignedSpec> {
-        let path = Path::root().key("unassigned");
-        match value {
-            Value::String(mode) if mode == "leave" || mode == "unlink" => self.parse(value, &path),
-            Value::Object(map) => {
-                self.unknown_fields(map, &path, &["assistant"]);
-                let key_path = path.key("assistant");
-                match map.get("assistant") {
-                    None => self.push(Problem::key(
-                        &path,
-                        "`unassigned` as a mapping needs `assistant: <shared assistant key>`",
-                    )),
-                    Some(key) => {
-                        if let Some(key) = self.expect_string(key, &key_path, "`assistant`")
-                            && !self.shared.contains(key)
-                        {
-                            let known: Vec<&str> = self.shared.iter().map(String::as_str).collect();
-                            let hint = closest(key, &known)
-                                .map(|g| format!(", did you mean `{g}`?"))
-                                .unwrap_or_default();
-                            self.push(Problem::value(
-                                    &key_path,
-                                    format!(
-                                        "unknown shared assistant `{key}`: it is not declared under `assistants`{hint}"
-                                    ),
-                                ));
-                        }
-                    }
-                }
-                if map.len() == 1 && map.get("assistant").is_some_and(Value::is_string) {
-                    self.parse(value, &path)
-                } else {
-                    None
-                }
-            }
-            other => {
-                self.push(Problem::value(
-                    &path,
-                    format!(
-                        "`unassigned` must be `leave`, `unlink` or `{{assistant: <key>}}`, found {}",
-                        describe(other)
-                    ),
-                ));
-                None
+                AssistantSpec::Spec(_) | AssistantSpec::Existing(_) => {}
             }
         }
     }
 
-    fn import(&mut self, value: &Value) -> Option<ImportSpec> {
-        let path = Path::root().key("import");
-        let map = self.expect_map(value, &path, "`import`")?;
-        let before = self.problems.len();
-        match map.get("provider") {
-            None => self.push(Problem::key(
-                &path,
-                "`import` needs a `provider`, e.g. `provider: twilio`",
-            )),
-            Some(provider) => self.expect_id(provider, &path.key("provider"), "`provider`"),
-        }
-        (self.problems.len() == before)
-            .then(|| self.parse(value, &path))
-            .flatten()
-    }
-
-    fn bodies(&mut self, value: &Value, section: &str) -> BTreeMap<String, Map<String, Value>> {
-        let path = Path::root().key(section);
-        let mut out = BTreeMap::new();
-        let Some(map) = self.expect_map(value, &path, &format!("`{section}`")) else {
-            return out;
-        };
-        for (key, body) in map {
-            let body_path = path.key(key);
-            if section == "assistants" && !is_valid_key(key) {
-                self.push(Problem::key(
-                    &body_path,
-                    format!("shared assistant key `{key}` must match [a-z0-9][a-z0-9-]*"),
-                ));
-            }
-            let what = if section == "assistants" {
-                format!("shared assistant `{key}`")
-            } else {
-                format!("template `{key}`")
-            };
-            if let Some(body) = self.expect_map(body, &body_path, &what) {
-                out.insert(key.clone(), body.clone());
+    /// The numbers of a list, normalised, with their paths; a malformed one is a problem.
+    fn normalised(&mut self, numbers: &[NumberEntry], path: &Path) -> Vec<(String, Path)> {
+        let mut out = Vec::with_capacity(numbers.len());
+        for (index, entry) in numbers.iter().enumerate() {
+            let path = path.index(index);
+            match number::normalize(&entry.0) {
+                Ok(e164) => out.push((e164, path)),
+                Err(message) => self.problems.push(Problem::value(&path, message)),
             }
         }
         out
     }
 
-    fn ignore(&mut self, value: &Value) -> Option<IgnoreSpec> {
-        let path = Path::root().key("ignore");
-        let map = self.expect_map(value, &path, "`ignore`")?;
-        let before = self.problems.len();
-        self.unknown_fields(map, &path, IGNORE_FIELDS);
-        if let Some(numbers) = map.get("numbers") {
-            for (number, number_path) in self.numbers(numbers, &path.key("numbers")) {
-                if let Some(first) = self.ignored_numbers.get(&number) {
-                    let message =
-                        format!("number {number} is listed twice in `ignore` (first at {first})");
-                    self.push(Problem::value(&number_path, message));
-                } else {
-                    self.ignored_numbers.insert(number, number_path);
-                }
+    /// Every number is listed once: in one business or in `ignore`.
+    fn numbers(&mut self, file: &File) {
+        let mut ignored: BTreeMap<String, Path> = BTreeMap::new();
+        let path = Path::root().key("ignore").key("numbers");
+        for (number, path) in self.normalised(&file.ignore.numbers, &path) {
+            if let Some(first) = ignored.get(&number) {
+                let message =
+                    format!("number {number} is listed twice in `ignore` (first at {first})");
+                self.problems.push(Problem::value(&path, message));
+            } else {
+                ignored.insert(number, path);
             }
         }
-        (self.problems.len() == before)
-            .then(|| self.parse(value, &path))
-            .flatten()
-    }
-
-    fn business(&mut self, key: &str, value: &Value, path: &Path) -> Option<BusinessSpec> {
-        let before = self.problems.len();
-        if !is_valid_key(key) {
-            self.push(Problem::key(
-                path,
-                format!("business key `{key}` must match [a-z0-9][a-z0-9-]*"),
-            ));
-        }
-        if self.shared.contains(key) {
-            self.push(Problem::key(
-                path,
-                format!(
-                    "key `{key}` is used by both a business and a shared assistant; keys must be unique"
-                ),
-            ));
-        }
-        let map = self.expect_map(value, path, &format!("business `{key}`"))?;
-        self.unknown_fields(map, path, BUSINESS_FIELDS);
-        match map.get("name") {
-            None => self.push(Problem::key(
-                path,
-                format!("business `{key}` needs a `name`"),
-            )),
-            Some(name) => self.expect_id(name, &path.key("name"), "`name`"),
-        }
-        if let Some(numbers) = map.get("numbers") {
-            for (number, number_path) in self.numbers(numbers, &path.key("numbers")) {
-                if let Some((owner, first)) = self.business_numbers.get(&number) {
+        let mut listed: BTreeMap<String, (&str, Path)> = BTreeMap::new();
+        for (key, business) in &file.businesses {
+            let path = Path::root().key("businesses").key(key).key("numbers");
+            for (number, path) in self.normalised(&business.numbers, &path) {
+                if let Some((owner, first)) = listed.get(&number) {
                     let message = if owner == key {
                         format!(
                             "number {number} is listed twice in business `{key}` (first at {first})"
@@ -403,276 +189,107 @@ impl Checker {
                             "number {number} is already listed in business `{owner}` (at {first}); a number belongs to at most one business"
                         )
                     };
-                    self.push(Problem::value(&number_path, message));
+                    self.problems.push(Problem::value(&path, message));
                     continue;
                 }
-                if let Some(ignored) = self.ignored_numbers.get(&number) {
+                if let Some(ignored) = ignored.get(&number) {
                     let message = format!(
                         "number {number} is listed in business `{key}` and in `ignore` (at {ignored}); remove one"
                     );
-                    self.push(Problem::value(&number_path, message));
+                    self.problems.push(Problem::value(&path, message));
                 }
-                self.business_numbers
-                    .insert(number, (key.to_owned(), number_path));
+                listed.insert(number, (key, path));
             }
-        }
-        match map.get("assistant") {
-            None => self.push(Problem::key(
-                path,
-                format!(
-                    "business `{key}` needs an `assistant`: one of `template`, `spec`, `id` or `shared`"
-                ),
-            )),
-            Some(assistant) => self.assistant(assistant, &path.key("assistant")),
-        }
-        if self.problems.len() == before {
-            self.parse(value, path)
-        } else {
-            // Still expand what can be read, so placeholder problems show up in the same run.
-            lenient_business(map)
         }
     }
 
-    fn assistant(&mut self, value: &Value, path: &Path) {
-        let Some(map) = self.expect_map(value, path, "`assistant`") else {
-            return;
-        };
-        let forms: Vec<&str> = ASSISTANT_FORMS
-            .iter()
-            .copied()
-            .filter(|form| map.contains_key(*form))
-            .collect();
-        let allowed: &[&str] = match forms.as_slice() {
-            ["template"] => &["template", "vars", "overrides", "adopt"],
-            ["spec"] => &["spec", "adopt"],
-            ["id"] => &["id"],
-            ["shared"] => &["shared"],
-            [] => {
-                self.push(Problem::key(
-                    path,
-                    "`assistant` needs exactly one of `template`, `spec`, `id` or `shared`",
-                ));
-                ASSISTANT_FIELDS
-            }
-            several => {
-                self.push(Problem::value(
-                    path,
-                    format!(
-                        "`assistant` has {}; use exactly one of `template`, `spec`, `id` or `shared`",
-                        list(several).replace(", ", " and ")
-                    ),
-                ));
-                ASSISTANT_FIELDS
-            }
-        };
-        for key in map.keys() {
-            if allowed.contains(&key.as_str()) {
-                continue;
-            }
-            let key_path = path.key(key);
-            if ASSISTANT_FIELDS.contains(&key.as_str()) {
-                let with = if key == "adopt" {
-                    "`template` or `spec`"
-                } else {
-                    "`template`"
-                };
-                self.push(Problem::key(
-                    &key_path,
-                    format!("`{key}` is only allowed with {with}"),
-                ));
-            } else {
-                let message = match closest(key, allowed) {
-                    Some(guess) => format!("unknown field `{key}`, did you mean `{guess}`?"),
-                    None => format!("unknown field `{key}`, expected one of {}", list(allowed)),
-                };
-                self.push(Problem::key(&key_path, message));
-            }
-        }
-        for (key, field) in map {
-            let field_path = path.key(key);
-            match key.as_str() {
-                "template" => {
-                    if let Some(name) = self.expect_string(field, &field_path, "`template`")
-                        && let Some(problem) =
-                            unknown_reference(name, &self.templates, "template", "templates")
-                    {
-                        self.push(Problem::value(&field_path, problem));
-                    }
-                }
-                "shared" => {
-                    if let Some(name) = self.expect_string(field, &field_path, "`shared`")
-                        && let Some(problem) =
-                            unknown_reference(name, &self.shared, "shared assistant", "assistants")
-                    {
-                        self.push(Problem::value(&field_path, problem));
-                    }
-                }
-                "id" => self.expect_id(field, &field_path, "`id`"),
-                "adopt" => self.expect_id(field, &field_path, "`adopt`"),
-                "spec" => {
-                    self.expect_map(field, &field_path, "`spec`");
-                }
-                "overrides" => {
-                    self.expect_map(field, &field_path, "`overrides`");
-                }
-                "vars" => {
-                    if let Some(vars) = self.expect_map(field, &field_path, "`vars`") {
-                        for (name, var) in vars {
-                            if matches!(var, Value::Null | Value::Array(_) | Value::Object(_)) {
-                                self.push(Problem::value(
-                                    &field_path.key(name),
-                                    format!(
-                                        "variable `{name}` must be a string, number or boolean, found {}",
-                                        type_name(var)
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-/// The business with unknown fields and unreadable parts dropped, if what is left is usable.
-fn lenient_business(map: &Map<String, Value>) -> Option<BusinessSpec> {
-    let mut business = map.clone();
-    business.retain(|key, _| BUSINESS_FIELDS.contains(&key.as_str()));
-    if let Some(Value::Array(numbers)) = business.get_mut("numbers") {
-        numbers.retain(Value::is_string);
-    }
-    if let Some(Value::Object(assistant)) = business.get_mut("assistant") {
-        assistant.retain(|key, value| {
-            ASSISTANT_FIELDS.contains(&key.as_str())
-                && match key.as_str() {
-                    "adopt" | "id" => value.as_str().is_some_and(|s| !s.trim().is_empty()),
-                    _ => true,
-                }
-        });
-        if let Some(Value::Object(vars)) = assistant.get_mut("vars") {
-            vars.retain(|_, value| {
-                !matches!(value, Value::Null | Value::Array(_) | Value::Object(_))
-            });
-        }
-    }
-    serde_json::from_value(Value::Object(business)).ok()
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::String(text) => format!("`{text}`"),
-        other => type_name(other).to_owned(),
-    }
-}
-
-/// Checks a whole document (already converted from YAML), collecting every problem.
-pub(crate) fn check(root: &Value) -> Checked {
-    let mut checker = Checker {
-        problems: Vec::new(),
-        templates: BTreeSet::new(),
-        shared: BTreeSet::new(),
-        business_numbers: BTreeMap::new(),
-        ignored_numbers: BTreeMap::new(),
-    };
-    let mut file = File::default();
-    let map = match root {
-        Value::Object(map) => map,
-        Value::Null => {
-            checker.push(Problem::value(
-                &Path::root(),
-                "the file is empty; it must be a mapping that starts with `version: 1`",
-            ));
-            return Checked {
-                file,
-                problems: checker.problems,
+    /// An assistant adopted by one business belongs to it: no other business may adopt it or
+    /// route to it by `id`. Several businesses routing to one unmanaged `id` is fine.
+    fn owners(&mut self, file: &File) {
+        let mut references: BTreeMap<&str, Vec<Reference>> = BTreeMap::new();
+        for (key, business) in &file.businesses {
+            let path = Path::root().key("businesses").key(key).key("assistant");
+            let (id, adopted) = match &business.assistant {
+                AssistantSpec::Template(t) => (t.adopt.as_ref(), true),
+                AssistantSpec::Spec(s) => (s.adopt.as_ref(), true),
+                AssistantSpec::Existing(e) => (Some(&e.id), false),
+                AssistantSpec::Shared(_) => (None, false),
             };
+            if let Some(id) = id {
+                references.entry(&id.0).or_default().push(Reference {
+                    business: key,
+                    adopted,
+                    path: path.key(if adopted { "adopt" } else { "id" }),
+                });
+            }
         }
-        other => {
-            checker.push(Problem::value(
-                &Path::root(),
-                format!(
-                    "the file must be a mapping that starts with `version: 1`, found {}",
-                    type_name(other)
-                ),
-            ));
-            return Checked {
-                file,
-                problems: checker.problems,
-            };
-        }
-    };
-    checker.unknown_fields(map, &Path::root(), TOP_FIELDS);
-    checker.version(map);
-    file.version = 1;
-
-    // Declared names first, so references can be checked wherever they appear.
-    if let Some(Value::Object(templates)) = map.get("templates") {
-        checker.templates = templates.keys().cloned().collect();
-    }
-    if let Some(Value::Object(shared)) = map.get("assistants") {
-        checker.shared = shared.keys().cloned().collect();
-    }
-
-    if let Some(value) = map.get("unassigned") {
-        file.unassigned = checker.unassigned(value).unwrap_or_default();
-    }
-    match map.get("prune") {
-        None => {}
-        Some(Value::Bool(prune)) => file.prune = *prune,
-        Some(other) => checker.push(Problem::value(
-            &Path::root().key("prune"),
-            format!("`prune` must be true or false, found {}", type_name(other)),
-        )),
-    }
-    // `import: null` is what an empty `import:` reads as; the schema allows it too.
-    if let Some(value) = map.get("import").filter(|v| !v.is_null()) {
-        file.import = checker.import(value);
-    }
-    if let Some(value) = map.get("templates") {
-        file.templates = checker.bodies(value, "templates");
-    }
-    if let Some(value) = map.get("assistants") {
-        file.assistants = checker.bodies(value, "assistants");
-    }
-    if let Some(value) = map.get("ignore") {
-        file.ignore = checker.ignore(value).unwrap_or_default();
-    }
-    if let Some(value) = map.get("businesses") {
-        let path = Path::root().key("businesses");
-        if let Some(businesses) = checker.expect_map(value, &path, "`businesses`") {
-            for (key, business) in businesses {
-                if let Some(spec) = checker.business(key, business, &path.key(key)) {
-                    file.businesses.insert(key.clone(), spec);
+        for (id, references) in references {
+            for owner in references.iter().filter(|r| r.adopted) {
+                for other in references.iter().filter(|r| r.business != owner.business) {
+                    let message = if other.adopted {
+                        format!(
+                            "assistant `{id}` is also adopted by business `{}`; an adopted assistant belongs to one business",
+                            owner.business
+                        )
+                    } else {
+                        format!(
+                            "assistant `{id}` is adopted by business `{}`, so business `{}` cannot route to it; an adopted assistant belongs to one business",
+                            owner.business, other.business
+                        )
+                    };
+                    self.problems.push(
+                        Problem::key(&other.path, message).related("its `adopt`", &owner.path),
+                    );
+                    if !other.adopted {
+                        let message = format!(
+                            "business `{}` adopts assistant `{id}`, which business `{}` also routes to; an adopted assistant belongs to one business",
+                            owner.business, other.business
+                        );
+                        self.problems.push(
+                            Problem::key(&owner.path, message).related("the `id`", &other.path),
+                        );
+                    }
                 }
             }
         }
     }
-    Checked {
-        file,
-        problems: checker.problems,
-    }
+}
+
+/// A business's reference to an existing assistant by id.
+struct Reference<'f> {
+    business: &'f str,
+    /// `adopt` (it owns the assistant) rather than `id` (it only routes to it).
+    adopted: bool,
+    path: Path,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desired::shape;
     use serde_json::json;
 
+    /// Every problem of a document (shape, then the whole-file rules), as `path: message`,
+    /// sorted.
     fn messages(doc: &Value) -> Vec<String> {
-        check(doc)
-            .problems
+        let mut problems = Vec::new();
+        if let Some(file) = shape::deserialize(doc, &mut problems) {
+            problems.extend(check(doc, &file));
+        }
+        let mut messages: Vec<String> = problems
             .into_iter()
             .map(|p| format!("{}: {}", p.path, p.message))
-            .collect()
+            .collect();
+        messages.sort();
+        messages
     }
 
     #[test]
     fn suggests_the_closest_field() {
-        assert_eq!(closest("busineses", TOP_FIELDS), Some("businesses"));
-        assert_eq!(closest("nmae", BUSINESS_FIELDS), Some("name"));
-        assert_eq!(closest("zzzzzz", BUSINESS_FIELDS), None);
+        let fields = ["name", "numbers", "assistant"];
+        assert_eq!(closest("nmae", &fields), Some("name"));
+        assert_eq!(closest("Numbres", &fields), Some("numbers"));
+        assert_eq!(closest("zzzzzz", &fields), None);
     }
 
     #[test]
@@ -693,8 +310,11 @@ mod tests {
                 "a": {"name": "A", "assistant": {}},
                 "b": {"name": "B", "assistant": {"id": "x", "shared": "y"}},
                 "c": {"name": "C", "assistant": {"spec": {}, "vars": {}}},
-                "d": {"name": "D", "assistant": {"id": ""}},
+                "d": {"name": "D", "assistant": {"id": " "}},
                 "e": {"name": "E", "assistant": {"spec": {}, "adopt": 3}},
+                "f": {"name": "F", "assistant": {"tempalte": "t"}},
+                "g": {"name": "G", "assistant": {"id": "x", "adopt": "x"}},
+                "h": {"name": "H", "assistant": {"template": "t", "vars": {"v": [1]}}},
             }
         });
         assert_eq!(
@@ -702,10 +322,12 @@ mod tests {
             [
                 "businesses.a.assistant: `assistant` needs exactly one of `template`, `spec`, `id` or `shared`",
                 "businesses.b.assistant: `assistant` has `id` and `shared`; use exactly one of `template`, `spec`, `id` or `shared`",
-                "businesses.b.assistant.shared: unknown shared assistant `y`: it is not declared under `assistants`",
-                "businesses.c.assistant.vars: `vars` is only allowed with `template`",
-                "businesses.d.assistant.id: `id` must not be empty",
-                "businesses.e.assistant.adopt: `adopt` must be a string, found a number",
+                "businesses.c.assistant: `vars` is only allowed with `template`",
+                "businesses.d.assistant.id: this field must not be empty or blank",
+                "businesses.e.assistant.adopt: invalid type: integer `3`, expected a string",
+                "businesses.f.assistant.tempalte: unknown field `tempalte`, did you mean `template`?",
+                "businesses.g.assistant: `adopt` is only allowed with `template` or `spec`",
+                "businesses.h.assistant.vars.v: a variable must be a string, a number or a boolean",
             ]
         );
     }
@@ -718,32 +340,36 @@ mod tests {
             "ignore": {"numbers": ["+14155550199", "+1 415 555 0199"]},
             "businesses": {
                 "a": {"name": "A", "numbers": ["+14155550100", "+14155550199"], "assistant": {"shared": "shared"}},
-                "b": {"name": "B", "numbers": ["+1 (415) 555-0100", 14_155_550_101_u64], "assistant": {"shared": "shared"}},
+                "b": {"name": "B", "numbers": ["+1 (415) 555-0100", "415", "+1 415 555 0100"], "assistant": {"shared": "shared"}},
+                "c": {"name": "C", "numbers": [14_155_550_101_u64], "assistant": {"shared": "shared"}},
                 "shared": {"name": "S", "assistant": {"shared": "shared"}},
             }
         });
         assert_eq!(
             messages(&doc),
             [
-                "ignore.numbers[1]: number +14155550199 is listed twice in `ignore` (first at ignore.numbers[0])",
                 "businesses.a.numbers[1]: number +14155550199 is listed in business `a` and in `ignore` (at ignore.numbers[0]); remove one",
-                "businesses.b.numbers[1]: phone number 14155550101 must be a quoted string like \"+14155550101\"",
                 "businesses.b.numbers[0]: number +14155550100 is already listed in business `a` (at businesses.a.numbers[0]); a number belongs to at most one business",
+                "businesses.b.numbers[1]: phone number `415` must start with `+` and the country code, like +14155550101",
+                "businesses.b.numbers[2]: number +14155550100 is already listed in business `a` (at businesses.a.numbers[0]); a number belongs to at most one business",
+                "businesses.c.numbers[0]: phone number 14155550101 must be a quoted string like \"+14155550101\"",
                 "businesses.shared: key `shared` is used by both a business and a shared assistant; keys must be unique",
+                "ignore.numbers[1]: number +14155550199 is listed twice in `ignore` (first at ignore.numbers[0])",
             ]
         );
     }
 
     #[test]
     fn checks_top_level() {
-        let doc = json!({"version": 2, "prune": "yes", "unassigned": "drop", "import": {"credentialId": "x"}});
+        let doc = json!({"version": 2, "prune": "yes", "unassigned": "drop", "import": {"credentialId": "x"}, "busineses": {}});
         assert_eq!(
             messages(&doc),
             [
+                "busineses: unknown field `busineses`, did you mean `businesses`?",
+                "import: missing field `provider`",
+                "prune: invalid type: string \"yes\", expected a boolean",
+                "unassigned: `unassigned` must be `leave`, `unlink` or `{assistant: <shared assistant key>}`",
                 "version: unsupported version 2; this vapiform reads version 1",
-                "unassigned: `unassigned` must be `leave`, `unlink` or `{assistant: <key>}`, found `drop`",
-                "prune: `prune` must be true or false, found a string",
-                "import: `import` needs a `provider`, e.g. `provider: twilio`",
             ]
         );
         assert_eq!(
@@ -752,6 +378,75 @@ mod tests {
                 ": missing field `version`; add `version: 1` at the top of the file",
                 "unassigned.assistant: unknown shared assistant `nope`: it is not declared under `assistants`",
             ]
+        );
+        assert_eq!(
+            messages(&json!(["version"])),
+            [": invalid type: sequence, expected a mapping that starts with `version: 1`"]
+        );
+    }
+
+    #[test]
+    fn refuses_what_vapi_sets_in_bodies() {
+        let doc = json!({
+            "version": 1,
+            "import": {"provider": "telnyx", "status": "active"},
+            "templates": {"t": {"name": "T", "createdAt": "2026-01-01"}, "u": {"metadata": {"vapiform": {"key": "x"}}}},
+            "assistants": {"s": {"orgId": "o"}, "m": {"metadata": "pro"}},
+            "businesses": {
+                "a": {"name": "A", "assistant": {"template": "t", "overrides": {"updatedAt": "x"}}},
+                "b": {"name": "B", "assistant": {"spec": {"id": "x"}}},
+            }
+        });
+        assert_eq!(
+            messages(&doc),
+            [
+                "assistants.m.metadata: invalid type: string \"pro\", expected `metadata` as a mapping",
+                "assistants.s.orgId: `orgId` is read-only: Vapi sets it, so it cannot be declared",
+                "businesses.a.assistant.overrides.updatedAt: `updatedAt` is read-only: Vapi sets it, so it cannot be declared",
+                "businesses.b.assistant.spec.id: `id` is read-only: Vapi sets it, so it cannot be declared; to take over an existing assistant, write `adopt: <id>` beside the business's `template` or `spec`",
+                "import.status: `status` is read-only: Vapi sets it, so it cannot be declared",
+                "templates.t.createdAt: `createdAt` is read-only: Vapi sets it, so it cannot be declared",
+                "templates.u.metadata.vapiform: `metadata.vapiform` is vapiform's label on the assistants it manages; it cannot be declared",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_adopted_assistant_has_one_owner() {
+        let doc = json!({
+            "version": 1,
+            "businesses": {
+                "one": {"name": "One", "assistant": {"id": "x"}},
+                "two": {"name": "Two", "assistant": {"spec": {"name": "Two"}, "adopt": "x"}},
+                "three": {"name": "Three", "assistant": {"spec": {}, "adopt": "y"}},
+                "four": {"name": "Four", "assistant": {"spec": {}, "adopt": "y"}},
+                "five": {"name": "Five", "assistant": {"id": "z"}},
+                "six": {"name": "Six", "assistant": {"id": "z"}},
+            }
+        });
+        let related = |doc: &Value| -> BTreeSet<String> {
+            let mut problems = Vec::new();
+            let file = shape::deserialize(doc, &mut problems).unwrap();
+            check(doc, &file)
+                .into_iter()
+                .map(|p| format!("{} -> {}", p.path, p.related.unwrap().path))
+                .collect()
+        };
+        assert_eq!(
+            related(&doc),
+            BTreeSet::from(
+                [
+                    "businesses.four.assistant.adopt -> businesses.three.assistant.adopt",
+                    "businesses.one.assistant.id -> businesses.two.assistant.adopt",
+                    "businesses.three.assistant.adopt -> businesses.four.assistant.adopt",
+                    "businesses.two.assistant.adopt -> businesses.one.assistant.id",
+                ]
+                .map(str::to_owned)
+            )
+        );
+        assert_eq!(
+            messages(&doc)[1],
+            "businesses.one.assistant.id: assistant `x` is adopted by business `two`, so business `one` cannot route to it; an adopted assistant belongs to one business"
         );
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::live::{is_routed, label, number_key};
 use super::{Action, Live, Options, Plan, Secrets, Target, Write, plan};
-use crate::desired::{Business, Desired, Import, ManagedAssistant, Route, Unassigned};
+use crate::desired::{Business, Desired, Import, ManagedAssistant, Route, Source, Unassigned};
 use crate::vapi::{Assistant, PhoneNumber};
 
 const NUMBERS: usize = 8;
@@ -228,6 +228,7 @@ fn build(s: &Scenario) -> (Desired, Live) {
         assistants,
         businesses,
         ignore,
+        source: Source::new("vapiform.yaml", ""),
     };
     (desired, live)
 }

@@ -59,6 +59,117 @@ businesses:
 }
 
 #[test]
+fn validate_refuses_fields_vapi_sets_and_a_malformed_metadata() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "vapiform.yaml",
+        r#"version: 1
+import: {provider: telnyx, status: active}
+templates:
+  receptionist:
+    name: "${business.name}"
+    orgId: 8c1e2f3a-org
+assistants:
+  closed:
+    name: Closed
+    metadata: pro
+businesses:
+  acme:
+    name: Acme
+    numbers: ["+14155550100"]
+    assistant:
+      spec:
+        name: Acme
+        createdAt: "2026-01-01T00:00:00Z"
+  bob:
+    name: Bob
+    numbers: ["+14155550101"]
+    assistant:
+      template: receptionist
+      overrides: {metadata: {vapiform: {key: carol}}}
+  carol:
+    name: Carol
+    numbers: ["+14155550102"]
+    assistant: {spec: {name: Carol, id: 7f3c1e2a, updatedAt: x}}
+"#,
+    );
+    let run = workspace.vapiform().args(["validate"]).run().code(1);
+    for expected in [
+        "vapiform.yaml:2:36",
+        "at import.status",
+        "`status` is read-only",
+        "vapiform.yaml:6:12",
+        "at templates.receptionist.orgId",
+        "vapiform.yaml:10:15",
+        "at assistants.closed.metadata",
+        "expected `metadata` as a mapping",
+        "vapiform.yaml:18:20",
+        "at businesses.acme.assistant.spec.createdAt",
+        "at businesses.bob.assistant.overrides.metadata.vapiform",
+        "`metadata.vapiform` is vapiform's label",
+        "at businesses.carol.assistant.spec.id",
+        "write `adopt: <id>`",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?} in:\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(run.stderr.matches("error:").count(), 6, "{}", run.stderr);
+}
+
+#[test]
+fn validate_refuses_an_adopted_assistant_referenced_by_another_business() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "vapiform.yaml",
+        r#"version: 1
+businesses:
+  one:
+    name: One
+    numbers: ["+14155550100"]
+    assistant: {id: asst-1}
+  two:
+    name: Two
+    numbers: ["+14155550101"]
+    assistant: {spec: {name: Two}, adopt: asst-1}
+  three:
+    name: Three
+    numbers: ["+14155550102"]
+    assistant: {id: legacy}
+  four:
+    name: Four
+    numbers: ["+14155550103"]
+    assistant: {id: legacy}
+"#,
+    );
+    let run = workspace.vapiform().args(["validate"]).run().code(1);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 2, "{}", run.stderr);
+    // Each location names the other.
+    assert!(
+        run.stderr.contains("--> vapiform.yaml:6:17")
+            && errors[0].contains("adopted by business `two`")
+            && errors[0].ends_with("its `adopt` is at vapiform.yaml:10:36"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--> vapiform.yaml:10:36")
+            && errors[1].contains("which business `one` also routes to")
+            && errors[1].ends_with("the `id` is at vapiform.yaml:6:17"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("legacy"), "{}", run.stderr);
+}
+
+#[test]
 fn validate_refuses_an_alias_bomb_fast() {
     let workspace = Workspace::new();
     let mut bomb = String::from("a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");

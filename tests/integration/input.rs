@@ -94,7 +94,7 @@ fn an_endless_file_is_refused_after_the_size_limit() {
         .code(1);
     assert_eq!(
         run.stderr,
-        "error: the file is larger than 64 MiB, the most vapiform reads\n  --> /dev/zero:1:1\n"
+        "error: the file is larger than 64 MiB, the most vapiform reads\n--> /dev/zero:1:1\n"
     );
 }
 
@@ -109,7 +109,7 @@ fn other_encodings_get_a_located_error() {
     let run = workspace.vapiform().args(["validate"]).run().code(1);
     assert!(
         run.stderr.starts_with(
-            "error: the file is not valid UTF-8 (bad byte at offset 28)\n  --> vapiform.yaml:3:6\n"
+            "error: the file is not valid UTF-8 (bad byte at offset 28)\n --> vapiform.yaml:3:6\n"
         ),
         "{}",
         run.stderr
@@ -122,7 +122,7 @@ fn other_encodings_get_a_located_error() {
     let run = workspace.vapiform().args(["validate"]).run().code(1);
     assert!(
         run.stderr
-            .starts_with("error: the file is UTF-16; save it as UTF-8\n  --> vapiform.yaml:1:1\n"),
+            .starts_with("error: the file is UTF-16; save it as UTF-8\n --> vapiform.yaml:1:1\n"),
         "{}",
         run.stderr
     );
