@@ -21,9 +21,9 @@ use crate::desired::file::{
 };
 use crate::plan::Live;
 use crate::plan::compare::{self, Segment};
-use crate::plan::live::{self, LABEL, METADATA, number_key};
+use crate::plan::live::Assistant;
+use crate::plan::live::{LABEL, METADATA};
 use crate::plan::sensitive;
-use crate::vapi::Assistant;
 
 /// Fields the server computes besides the read-only ones, which it returns but a file never
 /// needs to declare.
@@ -53,9 +53,9 @@ pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
     for number in &live.numbers {
         if let Some(id) = number.assistant_id.as_deref()
             && by_id.contains_key(id)
-            && number.number.is_some()
+            && number.key.starts_with('+')
         {
-            numbers_of.entry(id).or_default().insert(number_key(number));
+            numbers_of.entry(id).or_default().insert(number.key.clone());
         }
     }
 
@@ -64,12 +64,12 @@ pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
     let mut taken: BTreeSet<String> = live
         .assistants
         .iter()
-        .filter_map(|a| live::label(a).map(str::to_owned))
+        .filter_map(|a| a.label.as_deref().map(str::to_owned))
         .collect();
     let mut unlabelled: Vec<&Assistant> = numbers_of
         .keys()
         .map(|id| by_id[id])
-        .filter(|a| live::label(a).is_none())
+        .filter(|a| a.label.as_deref().is_none())
         .collect();
     unlabelled.sort_by(|a, b| (a.name(), &a.id).cmp(&(b.name(), &b.id)));
     let mut key_of: HashMap<&str, String> = HashMap::new();
@@ -88,7 +88,7 @@ pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
     let mut businesses = BTreeMap::new();
     let mut shared = BTreeMap::new();
     for assistant in &live.assistants {
-        let label = live::label(assistant);
+        let label = assistant.label.as_deref();
         match (numbers_of.get(assistant.id.as_str()), label) {
             (Some(numbers), Some(key)) => {
                 let spec = spec(assistant, key, &mut secrets);

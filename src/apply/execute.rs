@@ -147,7 +147,9 @@ impl Sender<'_> {
                         .client
                         .list_assistants_created_since(sent - CLOCK_SKEW)
                         .await?;
-                    if let Some(existing) = found.into_iter().find(|a| live::label(a) == Some(key))
+                    if let Some(existing) = found
+                        .into_iter()
+                        .find(|a| live::label_of(&a.fields) == Some(key))
                     {
                         return Ok(existing);
                     }

@@ -80,10 +80,7 @@ impl Account {
             assistants = assistants.len(),
             "read the account"
         );
-        Ok(Live {
-            numbers,
-            assistants,
-        })
+        Ok(Live::read(numbers, assistants))
     }
 
     /// Stops the sandbox, if any; its file already holds every write.

@@ -6,13 +6,12 @@ use serde_json::{Map, Value};
 
 use super::Secrets;
 use super::compare::{self, Path};
-use super::live::{self, Index, LABEL, Live, METADATA};
+use super::live::{self, Assistant, Index, LABEL, Live, METADATA};
 use super::model::{Action, Address, Change, FieldChange, KeptAssistant, Precondition, Write};
 use super::precondition;
 use super::problem::Problem;
 use super::sensitive::{self, Side};
 use crate::desired::{Desired, ManagedAssistant, placeholder};
-use crate::vapi::Assistant;
 
 /// The outcome for managed assistants: their changes, and the id each key resolves to
 /// (`None` while it is still to be created).
@@ -66,7 +65,7 @@ pub(crate) fn plan(
                     )));
                     continue;
                 };
-                if let Some(other) = live::label(live) {
+                if let Some(other) = live.label.as_deref() {
                     let mut refusal = problem(format!(
                         "cannot adopt assistant {id}: it carries vapiform's label for `{other}`, and an assistant belongs to one key"
                     ));

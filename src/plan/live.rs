@@ -1,11 +1,12 @@
-//! The live account as the planner reads it: every number and assistant, indexed.
+//! The live account as the planner sees it: every number and assistant, read once from the
+//! wire types, then indexed. Nothing after the read sees a wire type.
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::desired::normalize_number;
-use crate::vapi::{Assistant, PhoneNumber};
+use crate::vapi;
 
 /// The assistant field that carries vapiform's label.
 pub const METADATA: &str = "metadata";
@@ -16,18 +17,108 @@ pub const LABEL: &str = "vapiform";
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Live {
     /// Every phone number.
-    pub numbers: Vec<PhoneNumber>,
+    pub numbers: Vec<Number>,
     /// Every assistant.
     pub assistants: Vec<Assistant>,
 }
 
-/// The label key an assistant carries, if any.
-pub fn label(assistant: &Assistant) -> Option<&str> {
-    label_of(&assistant.fields)
+impl Live {
+    /// The account as the list calls returned it.
+    pub fn read(numbers: Vec<vapi::PhoneNumber>, assistants: Vec<vapi::Assistant>) -> Self {
+        Self {
+            numbers: numbers.into_iter().map(Number::from).collect(),
+            assistants: assistants.into_iter().map(Assistant::from).collect(),
+        }
+    }
+}
+
+/// A phone number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Number {
+    /// Vapi's id.
+    pub id: String,
+    /// How vapiform addresses it: its E.164 form, else its SIP URI, else its id.
+    pub key: String,
+    /// The provider it was imported from, sent back with every update.
+    pub provider: String,
+    /// The assistant calls go to.
+    pub assistant_id: Option<String>,
+    /// The squad calls go to.
+    pub squad_id: Option<String>,
+    /// The workflow calls go to.
+    pub workflow_id: Option<String>,
+    /// Every field as the API returned it (routing fields normalised), for the comparator.
+    pub fields: Map<String, Value>,
+    /// ISO 8601 creation time.
+    pub created_at: String,
+    /// ISO 8601 time of the last write.
+    pub updated_at: String,
+}
+
+impl Number {
+    /// Whether calls to the number go anywhere.
+    pub fn is_routed(&self) -> bool {
+        self.assistant_id.is_some() || self.squad_id.is_some() || self.workflow_id.is_some()
+    }
+
+    /// Its `name`, if it has one.
+    pub fn name(&self) -> Option<&str> {
+        self.fields.get("name").and_then(Value::as_str)
+    }
+}
+
+impl From<vapi::PhoneNumber> for Number {
+    fn from(number: vapi::PhoneNumber) -> Self {
+        Self {
+            key: number_key(&number),
+            fields: number.to_object(),
+            id: number.id,
+            provider: number.provider,
+            assistant_id: number.assistant_id,
+            squad_id: number.squad_id,
+            workflow_id: number.workflow_id,
+            created_at: number.created_at,
+            updated_at: number.updated_at,
+        }
+    }
+}
+
+/// An assistant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assistant {
+    /// Vapi's id.
+    pub id: String,
+    /// The key of vapiform's label, when it carries one.
+    pub label: Option<String>,
+    /// Every other field (`name`, `model`, `metadata`, ...), as returned.
+    pub fields: Map<String, Value>,
+    /// ISO 8601 creation time.
+    pub created_at: String,
+    /// ISO 8601 time of the last write.
+    pub updated_at: String,
+}
+
+impl Assistant {
+    /// Its `name`, if it is a string.
+    pub fn name(&self) -> Option<&str> {
+        self.fields.get("name").and_then(Value::as_str)
+    }
+}
+
+impl From<vapi::Assistant> for Assistant {
+    fn from(assistant: vapi::Assistant) -> Self {
+        Self {
+            label: label_of(&assistant.fields).map(str::to_owned),
+            id: assistant.id,
+            fields: assistant.fields,
+            created_at: assistant.created_at,
+            updated_at: assistant.updated_at,
+        }
+    }
 }
 
 /// The label key in an assistant's fields, if any.
-pub fn label_of(fields: &serde_json::Map<String, Value>) -> Option<&str> {
+pub fn label_of(fields: &Map<String, Value>) -> Option<&str> {
     fields.get(METADATA)?.get(LABEL)?.get("key")?.as_str()
 }
 
@@ -36,9 +127,10 @@ pub fn label_value(key: &str) -> Value {
     serde_json::json!({ "key": key })
 }
 
-/// The address key of a number: its E.164 form, else its SIP URI, else its id. A number
-/// stored without its `+` (as some carriers' imports leave it) is read as E.164 digits.
-pub fn number_key(number: &PhoneNumber) -> String {
+/// The address key of a number as the API returns it: its E.164 form, else its SIP URI, else
+/// its id. A number stored without its `+` (as some carriers' imports leave it) is read as
+/// E.164 digits.
+pub fn number_key(number: &vapi::PhoneNumber) -> String {
     number
         .number
         .as_deref()
@@ -51,17 +143,12 @@ pub fn number_key(number: &PhoneNumber) -> String {
         .unwrap_or_else(|| number.id.clone())
 }
 
-/// Whether calls to the number go anywhere.
-pub fn is_routed(number: &PhoneNumber) -> bool {
-    number.assistant_id.is_some() || number.squad_id.is_some() || number.workflow_id.is_some()
-}
-
 /// Lookups over [`Live`].
 pub(crate) struct Index<'a> {
     pub by_id: HashMap<&'a str, &'a Assistant>,
     pub by_label: BTreeMap<&'a str, Vec<&'a Assistant>>,
-    pub numbers: BTreeMap<String, Vec<&'a PhoneNumber>>,
-    pub number_by_id: HashMap<&'a str, &'a PhoneNumber>,
+    pub numbers: BTreeMap<&'a str, Vec<&'a Number>>,
+    pub number_by_id: HashMap<&'a str, &'a Number>,
     /// How many numbers route to each assistant id.
     pub routes: HashMap<&'a str, usize>,
 }
@@ -70,13 +157,13 @@ impl<'a> Index<'a> {
     pub(crate) fn new(live: &'a Live) -> Self {
         let mut by_label: BTreeMap<&str, Vec<&Assistant>> = BTreeMap::new();
         for assistant in &live.assistants {
-            if let Some(key) = label(assistant) {
+            if let Some(key) = assistant.label.as_deref() {
                 by_label.entry(key).or_default().push(assistant);
             }
         }
-        let mut numbers: BTreeMap<String, Vec<&PhoneNumber>> = BTreeMap::new();
+        let mut numbers: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
         for number in &live.numbers {
-            numbers.entry(number_key(number)).or_default().push(number);
+            numbers.entry(number.key.as_str()).or_default().push(number);
         }
         Self {
             by_id: live.assistants.iter().map(|a| (a.id.as_str(), a)).collect(),
@@ -97,8 +184,8 @@ impl<'a> Index<'a> {
 mod tests {
     use super::*;
 
-    fn number(value: Option<&str>, sip: Option<&str>) -> PhoneNumber {
-        PhoneNumber {
+    fn number(value: Option<&str>, sip: Option<&str>) -> vapi::PhoneNumber {
+        vapi::PhoneNumber {
             id: "id-1".into(),
             provider: "telnyx".into(),
             number: value.map(str::to_owned),

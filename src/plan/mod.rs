@@ -93,7 +93,7 @@ pub fn plan(
     let mut unmanaged: Vec<AssistantRef> = live
         .assistants
         .iter()
-        .filter(|a| live::label(a).is_none() && !adopted.contains(a.id.as_str()))
+        .filter(|a| a.label.as_deref().is_none() && !adopted.contains(a.id.as_str()))
         .map(|a| AssistantRef {
             id: a.id.clone(),
             name: a.name().map(str::to_owned),
@@ -112,7 +112,7 @@ pub fn plan(
     kept.sort_by(|a, b| natural::cmp(&a.key, &b.key).then_with(|| a.id.cmp(&b.id)));
 
     let moves = changes.iter().filter(|c| c.action.moves_callers()).count();
-    let routed_numbers = live.numbers.iter().filter(|n| live::is_routed(n)).count();
+    let routed_numbers = live.numbers.iter().filter(|n| n.is_routed()).count();
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         digest: String::new(),
@@ -139,7 +139,7 @@ fn names_something(target: &Address, desired: &Desired, index: &live::Index<'_>)
         }
         Address::Duplicate { id, .. } => index.by_id.contains_key(id.as_str()),
         Address::Number(number) => {
-            index.numbers.contains_key(number)
+            index.numbers.contains_key(number.as_str())
                 || desired.ignore.contains(number)
                 || desired
                     .businesses

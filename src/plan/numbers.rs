@@ -5,14 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::live::{self, Index};
+use super::live::Index;
+use super::live::Number as PhoneNumber;
 use super::model::{
     Action, Address, Change, Endpoint, FieldChange, NumberRef, Precondition, Routing, Target, Write,
 };
 use super::precondition;
 use super::problem::Problem;
 use crate::desired::{Business, Desired, Route, Unassigned, placeholder};
-use crate::vapi::PhoneNumber;
 
 /// Number changes and the numbers left alone.
 pub(crate) struct Planned {
@@ -83,7 +83,7 @@ impl<'a> Names<'a> {
     pub(crate) fn current(&self, number: &PhoneNumber) -> Endpoint {
         if let Some(id) = &number.assistant_id {
             let assistant = self.index.by_id.get(id.as_str());
-            let key = assistant.and_then(|a| live::label(a));
+            let key = assistant.and_then(|a| a.label.as_deref());
             let business = key
                 .and_then(|key| self.business_of_key.get(key))
                 .or_else(|| self.business_of_id.get(id.as_str()))
@@ -151,7 +151,7 @@ impl<'a> Names<'a> {
                         Some(super::assistants::path_of(self.desired, owner)),
                     ));
                 }
-                if let Some(owner) = live::label(assistant)
+                if let Some(owner) = assistant.label.as_deref()
                     && self.desired.assistants.contains_key(owner)
                 {
                     return Err((
@@ -229,11 +229,11 @@ pub(crate) fn plan(
         .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), b)))
         .collect();
 
-    for (key, numbers) in &index.numbers {
+    for (&key, numbers) in &index.numbers {
         if desired.ignore.contains(key) {
             continue;
         }
-        let address = Address::Number(key.clone());
+        let address = Address::Number(key.to_owned());
         let [number] = numbers.as_slice() else {
             let ids: Vec<&str> = numbers.iter().map(|n| n.id.as_str()).collect();
             problems.push(Problem::account(
@@ -246,7 +246,7 @@ pub(crate) fn plan(
             ));
             continue;
         };
-        let goal = match owners.get(key.as_str()) {
+        let goal = match owners.get(key) {
             Some(business) => match routes.get(business.key.as_str()) {
                 Some((target, to)) => Goal::Route {
                     target: target.clone(),
@@ -269,7 +269,7 @@ pub(crate) fn plan(
         let from = names.current(number);
         match goal {
             Goal::Leave => planned.left_alone.push(NumberRef {
-                number: key.clone(),
+                number: key.to_owned(),
                 routed_to: from,
             }),
             Goal::Unlink => planned.changes.extend(unlink(address, number, from)),
@@ -281,7 +281,7 @@ pub(crate) fn plan(
 
     for business in desired.businesses.values() {
         for (position, number) in business.numbers.iter().enumerate() {
-            if index.numbers.contains_key(number) {
+            if index.numbers.contains_key(number.as_str()) {
                 continue;
             }
             let address = Address::Number(number.clone());
@@ -361,7 +361,7 @@ fn route(
     }
     let action = if already {
         Action::Update
-    } else if live::is_routed(number) {
+    } else if number.is_routed() {
         Action::Reassign
     } else {
         Action::Assign
@@ -397,7 +397,7 @@ fn clear<const N: usize>(
 }
 
 fn unlink(address: Address, number: &PhoneNumber, from: Endpoint) -> Option<Change> {
-    if !live::is_routed(number) {
+    if !number.is_routed() {
         return None;
     }
     let mut body = base_body(number);
@@ -441,7 +441,7 @@ fn number_change(
     let precondition = precondition::unchanged(
         &number.id,
         &number.updated_at,
-        &number.to_object(),
+        &number.fields.clone(),
         body.keys()
             .map(String::as_str)
             .chain(precondition::ROUTING_FIELDS),

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::live::{self, Index, Live};
+use super::live::{Index, Live};
 use super::model::{Address, Plan, Precondition, Safety, Target, Write};
 use super::{Secrets, compare, precondition};
 use crate::desired::placeholder;
@@ -92,7 +92,7 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
                     Some([one])
                         if holds(
                             end_state(body, change.write.target(), target).as_ref(),
-                            &one.to_object(),
+                            &one.fields,
                             secrets,
                         ) =>
                     {
@@ -117,7 +117,7 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
                     Write::UpdateNumber { .. } => index
                         .number_by_id
                         .get(id.as_str())
-                        .map(|n| (n.to_object(), n.updated_at.as_str())),
+                        .map(|n| (n.fields.clone(), n.updated_at.as_str())),
                     _ => index
                         .by_id
                         .get(id.as_str())
@@ -162,7 +162,7 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
                         .iter()
                         .filter(|n| n.assistant_id.as_deref() == Some(id.as_str()))
                         .filter(|n| !planned.contains(&n.id))
-                        .map(live::number_key)
+                        .map(|n| n.key.clone())
                         .collect();
                     if !newly.is_empty() {
                         found(format!(
@@ -175,7 +175,7 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
             (_, Precondition::Absent { .. }) => {}
         }
     }
-    let routed_now = live.numbers.iter().filter(|n| live::is_routed(n)).count();
+    let routed_now = live.numbers.iter().filter(|n| n.is_routed()).count();
     Recheck {
         stale,
         applied,
