@@ -8,7 +8,7 @@
 //! Within that order it does not wait for a whole phase: a number is routed as soon as the
 //! assistant it routes to is verified, so an onboarding of many businesses answers its first
 //! calls within seconds. Writes run `concurrency` at a time; their read-backs are batched
-//! (see [`verify`]). On an interrupt no new change starts, and what was written is still read
+//! (see `verify`). On an interrupt no new change starts, and what was written is still read
 //! back before the report.
 
 mod execute;

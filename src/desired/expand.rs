@@ -13,7 +13,7 @@ use super::file::{
     AssistantBody, AssistantSpec, BusinessSpec, File, UnassignedMode, UnassignedSpec,
 };
 use super::placeholder::{self, Context, Kind, Unfilled};
-use super::{Business, Desired, Import, ManagedAssistant, Route, Source, Unassigned, number};
+use super::{Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Unassigned};
 
 /// Vapi's limit on an assistant name, in characters.
 const MAX_NAME_CHARS: usize = 40;
@@ -185,7 +185,7 @@ fn shared_assistant(
     key: &str,
     body: &AssistantBody,
     problems: &mut Vec<Problem>,
-) -> ManagedAssistant {
+) -> Map<String, Value> {
     let base = Path::root().key("assistants").key(key);
     let mut unresolved = Vec::new();
     let expanded = substitute(
@@ -203,11 +203,7 @@ fn shared_assistant(
     });
     let body = into_map(expanded);
     check_name(&body, &base, problems);
-    ManagedAssistant {
-        key: key.to_owned(),
-        body,
-        adopt: None,
-    }
+    body
 }
 
 fn into_map(value: Value) -> Map<String, Value> {
@@ -223,7 +219,7 @@ fn business_assistant(
     business: &BusinessSpec,
     templates: &BTreeMap<String, AssistantBody>,
     problems: &mut Vec<Problem>,
-) -> Option<ManagedAssistant> {
+) -> Option<(Map<String, Value>, Option<String>)> {
     let business_path = Path::root().key("businesses").key(key);
     let assistant_path = business_path.key("assistant");
     let mut unresolved = Vec::new();
@@ -307,10 +303,16 @@ fn business_assistant(
     };
     let body = into_map(expanded);
     check_name(&body, &business_path, problems);
-    Some(ManagedAssistant {
-        key: key.to_owned(),
-        body,
-        adopt: adopt.map(|id| id.0),
+    Some((body, adopt.map(|id| id.0)))
+}
+
+/// Where a business's numbers route; `None` for a shared key that is not a key (reported by
+/// validation).
+fn route(key: &str, spec: &BusinessSpec) -> Option<Route> {
+    Some(match &spec.assistant {
+        AssistantSpec::Template(_) | AssistantSpec::Spec(_) => Route::Managed(Key::parse(key)?),
+        AssistantSpec::Shared(shared) => Route::Managed(Key::parse(&shared.shared)?),
+        AssistantSpec::Existing(existing) => Route::Existing(existing.id.0.clone()),
     })
 }
 
@@ -345,29 +347,43 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
     for (name, body) in &file.templates {
         check_template(name, body, &mut problems);
     }
+    // A key that is not one was reported by validation, which then refuses the file; only its
+    // placeholder problems are still looked for.
     let mut assistants = BTreeMap::new();
     for (key, body) in &file.assistants {
-        assistants.insert(key.clone(), shared_assistant(key, body, &mut problems));
+        let body = shared_assistant(key, body, &mut problems);
+        if let Some(key) = Key::parse(key) {
+            let managed = ManagedAssistant {
+                key: key.clone(),
+                body,
+                adopt: None,
+            };
+            assistants.insert(key, managed);
+        }
     }
     let mut businesses = BTreeMap::new();
     for (key, spec) in &file.businesses {
-        if let Some(assistant) = business_assistant(key, spec, &file.templates, &mut problems) {
-            assistants.insert(key.clone(), assistant);
-        }
-        let route = match &spec.assistant {
-            AssistantSpec::Template(_) | AssistantSpec::Spec(_) => Route::Managed(key.clone()),
-            AssistantSpec::Shared(shared) => Route::Managed(shared.shared.clone()),
-            AssistantSpec::Existing(existing) => Route::Existing(existing.id.0.clone()),
+        let assistant = business_assistant(key, spec, &file.templates, &mut problems);
+        let (Some(key), Some(route)) = (Key::parse(key), route(key, spec)) else {
+            continue;
         };
+        if let Some((body, adopt)) = assistant {
+            let managed = ManagedAssistant {
+                key: key.clone(),
+                body,
+                adopt,
+            };
+            assistants.insert(key.clone(), managed);
+        }
         businesses.insert(
             key.clone(),
             Business {
-                key: key.clone(),
+                key,
                 name: spec.name.0.clone(),
                 numbers: spec
                     .numbers
                     .iter()
-                    .filter_map(|n| number::normalize(&n.0).ok())
+                    .filter_map(|n| E164::parse(&n.0).ok())
                     .collect(),
                 route,
             },
@@ -376,7 +392,10 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
     let unassigned = match &file.unassigned {
         UnassignedSpec::Mode(UnassignedMode::Leave) => Unassigned::Leave,
         UnassignedSpec::Mode(UnassignedMode::Unlink) => Unassigned::Unlink,
-        UnassignedSpec::Assistant(a) => Unassigned::Assistant(a.assistant.clone()),
+        UnassignedSpec::Assistant(a) => match Key::parse(&a.assistant) {
+            Some(key) => Unassigned::Assistant(key),
+            None => Unassigned::Leave,
+        },
     };
     if let Some(spec) = &file.import {
         check_import(&spec.0, &mut problems);
@@ -394,7 +413,7 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
             .ignore
             .numbers
             .iter()
-            .filter_map(|n| number::normalize(&n.0).ok())
+            .filter_map(|n| E164::parse(&n.0).ok())
             .collect(),
         source,
     };

@@ -693,7 +693,7 @@ ignore:
         let business = |key: &str, name: &str, numbers: &[&str], route: Route| Business {
             key: key.into(),
             name: name.into(),
-            numbers: numbers.iter().map(|n| (*n).to_owned()).collect(),
+            numbers: numbers.iter().map(|n| (*n).into()).collect(),
             route,
         };
         let expected = Desired {
@@ -748,7 +748,7 @@ ignore:
                     ),
                 ),
             ]),
-            ignore: BTreeSet::from(["+14155550199".to_owned()]),
+            ignore: BTreeSet::from(["+14155550199".into()]),
             source: Source::new("vapiform.yaml", DESIGN_EXAMPLE),
         };
         assert_eq!(desired, expected);

@@ -9,6 +9,7 @@
 mod diagnostic;
 mod expand;
 pub(crate) mod file;
+mod key;
 mod load;
 mod number;
 pub mod placeholder;
@@ -22,8 +23,9 @@ use serde_json::{Map, Value};
 pub use diagnostic::{Diagnostic, Report};
 pub(crate) use expand::merge;
 pub use file::schema;
+pub use key::Key;
 pub use load::{Source, load, load_str};
-pub use number::normalize as normalize_number;
+pub use number::{E164, normalize as normalize_number};
 
 /// A validated, expanded desired state: what the account should look like.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,11 +38,11 @@ pub struct Desired {
     pub import: Option<Import>,
     /// Every managed assistant by key: shared ones (`assistants:`) and one per business whose
     /// assistant is a `template` or a `spec` (keyed by the business key).
-    pub assistants: BTreeMap<String, ManagedAssistant>,
+    pub assistants: BTreeMap<Key, ManagedAssistant>,
     /// Businesses by key.
-    pub businesses: BTreeMap<String, Business>,
-    /// Numbers (E.164) never read into the plan and never touched.
-    pub ignore: BTreeSet<String>,
+    pub businesses: BTreeMap<Key, Business>,
+    /// Numbers never read into the plan and never touched.
+    pub ignore: BTreeSet<E164>,
     /// The file this was loaded from, to show a problem found later at its line
     /// ([`Desired::diagnostic`]).
     pub source: Source,
@@ -78,7 +80,7 @@ pub enum Unassigned {
     /// Clear their `assistantId` (and squad and workflow).
     Unlink,
     /// Route them to the shared managed assistant with this key.
-    Assistant(String),
+    Assistant(Key),
 }
 
 /// The body fields sent with `POST /phone-number` to import a number, e.g. `provider` and
@@ -93,7 +95,7 @@ pub struct Import {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManagedAssistant {
     /// The stable key, stored in the assistant's `metadata.vapiform.key` label.
-    pub key: String,
+    pub key: Key,
     /// The fully expanded body: template deep-merged with overrides, `${business.*}` and
     /// `${vars.*}` substituted. Strings keep `${env.NAME}` references and `$${` escapes
     /// (see [`placeholder::resolve_env`]). The label is not in here; the planner adds it.
@@ -106,12 +108,12 @@ pub struct ManagedAssistant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Business {
     /// The stable key.
-    pub key: String,
+    pub key: Key,
     /// The display name.
     pub name: String,
     /// The numbers it owns, normalised to E.164: one per entry of the file's list, in file
     /// order.
-    pub numbers: Vec<String>,
+    pub numbers: Vec<E164>,
     /// Where its numbers route.
     pub route: Route,
 }
@@ -120,7 +122,7 @@ pub struct Business {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// A managed assistant by key: the business's own (`template`/`spec`) or a `shared` one.
-    Managed(String),
+    Managed(Key),
     /// An existing assistant that vapiform routes to but never edits.
     Existing(String),
 }

@@ -1,5 +1,65 @@
 //! Phone numbers: normalisation to E.164.
 
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+
+/// A phone number in E.164 form (`+14155550101`), valid by construction.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct E164(String);
+
+impl E164 {
+    /// The number as written in a file, normalised (see [`normalize`]).
+    pub fn parse(input: &str) -> Result<Self, String> {
+        normalize(input).map(Self)
+    }
+
+    /// The number as text, with its `+`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Tests write numbers as literals; a literal that is no number is a broken test.
+#[cfg(test)]
+impl From<&str> for E164 {
+    fn from(text: &str) -> Self {
+        Self::parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
+    }
+}
+
+impl PartialEq<str> for E164 {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<String> for E164 {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl Deref for E164 {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for E164 {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for E164 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Normalises a phone number as written in the file to E.164 (`+14155550101`).
 ///
 /// Spaces, dashes, dots and parentheses are ignored; the number must start with `+` (or `00`,

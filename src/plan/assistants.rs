@@ -11,13 +11,13 @@ use super::model::{Action, Address, Change, FieldChange, KeptAssistant, Precondi
 use super::precondition;
 use super::problem::Problem;
 use super::sensitive::{self, Side};
-use crate::desired::{Desired, ManagedAssistant, placeholder};
+use crate::desired::{Desired, Key, ManagedAssistant, placeholder};
 
 /// The outcome for managed assistants: their changes, and the id each key resolves to
 /// (`None` while it is still to be created).
 pub(crate) struct Planned {
     pub changes: Vec<Change>,
-    pub ids: BTreeMap<String, Option<String>>,
+    pub ids: BTreeMap<Key, Option<String>>,
 }
 
 pub(crate) fn plan(
@@ -31,7 +31,7 @@ pub(crate) fn plan(
         ids: BTreeMap::new(),
     };
     for (key, managed) in &desired.assistants {
-        let address = Address::Assistant(key.clone());
+        let address = Address::Assistant(key.to_string());
         let at = path_of(desired, key);
         let problem = |message: String| Problem::at(at.clone(), message).address(address.clone());
         let Some(body) = labelled_body(managed) else {
@@ -268,7 +268,7 @@ pub(crate) fn prune(
     desired: &Desired,
     live: &Live,
     index: &Index<'_>,
-    keepers: &BTreeMap<String, Option<String>>,
+    keepers: &BTreeMap<Key, Option<String>>,
     prune: bool,
     still_routed: &HashSet<&str>,
 ) -> (Vec<Change>, Vec<KeptAssistant>) {

@@ -122,7 +122,7 @@ pub fn plan(
             unmanaged_assistants: unmanaged,
             kept_assistants: kept,
             left_alone,
-            ignored: desired.ignore.iter().cloned().collect(),
+            ignored: desired.ignore.iter().map(ToString::to_string).collect(),
         },
         safety: Safety::evaluate(moves, routed_numbers, options.allow_mass_change),
         targets: options.targets.clone(),
@@ -135,16 +135,17 @@ pub fn plan(
 fn names_something(target: &Address, desired: &Desired, index: &live::Index<'_>) -> bool {
     match target {
         Address::Assistant(key) => {
-            desired.assistants.contains_key(key) || index.by_label.contains_key(key.as_str())
+            desired.assistants.contains_key(key.as_str())
+                || index.by_label.contains_key(key.as_str())
         }
         Address::Duplicate { id, .. } => index.by_id.contains_key(id.as_str()),
         Address::Number(number) => {
             index.numbers.contains_key(number.as_str())
-                || desired.ignore.contains(number)
+                || desired.ignore.contains(number.as_str())
                 || desired
                     .businesses
                     .values()
-                    .any(|b| b.numbers.contains(number))
+                    .any(|b| b.numbers.iter().any(|n| n.as_str() == number))
         }
     }
 }

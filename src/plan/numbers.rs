@@ -12,7 +12,7 @@ use super::model::{
 };
 use super::precondition;
 use super::problem::Problem;
-use crate::desired::{Business, Desired, Route, Unassigned, placeholder};
+use crate::desired::{Business, Desired, Key, Route, Unassigned, placeholder};
 
 /// Number changes and the numbers left alone.
 pub(crate) struct Planned {
@@ -35,7 +35,7 @@ enum Goal {
 pub(crate) struct Names<'a> {
     desired: &'a Desired,
     index: &'a Index<'a>,
-    ids: &'a BTreeMap<String, Option<String>>,
+    ids: &'a BTreeMap<Key, Option<String>>,
     business_of_key: HashMap<&'a str, &'a str>,
     business_of_id: HashMap<&'a str, &'a str>,
     /// Assistant id to the key that adopts it.
@@ -46,7 +46,7 @@ impl<'a> Names<'a> {
     pub(crate) fn new(
         desired: &'a Desired,
         index: &'a Index<'a>,
-        ids: &'a BTreeMap<String, Option<String>>,
+        ids: &'a BTreeMap<Key, Option<String>>,
     ) -> Self {
         let mut business_of_key = HashMap::new();
         let mut business_of_id = HashMap::new();
@@ -111,7 +111,7 @@ impl<'a> Names<'a> {
     fn route(&self, route: &Route) -> Result<(Target, Endpoint), (String, Option<String>)> {
         match route {
             Route::Managed(key) => {
-                let id = self.ids.get(key).cloned().flatten();
+                let id = self.ids.get(key.as_str()).cloned().flatten();
                 let name = self
                     .desired
                     .assistants
@@ -120,7 +120,7 @@ impl<'a> Names<'a> {
                     .and_then(Value::as_str);
                 let endpoint = Endpoint::Assistant {
                     id: id.clone(),
-                    address: Some(Address::Assistant(key.clone())),
+                    address: Some(Address::Assistant(key.to_string())),
                     name: name.map(placeholder::unescape),
                     business: self
                         .business_of_key
@@ -133,7 +133,7 @@ impl<'a> Names<'a> {
                         .and_then(|a| greeting(&a.body)),
                 };
                 let target = id.map_or_else(
-                    || Target::Address(Address::Assistant(key.clone())),
+                    || Target::Address(Address::Assistant(key.to_string())),
                     Target::Id,
                 );
                 Ok((target, endpoint))
@@ -284,7 +284,7 @@ pub(crate) fn plan(
             if index.numbers.contains_key(number.as_str()) {
                 continue;
             }
-            let address = Address::Number(number.clone());
+            let address = Address::Number(number.to_string());
             let Some(import) = &desired.import else {
                 problems.push(
                     Problem::at(

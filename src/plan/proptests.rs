@@ -13,7 +13,9 @@ use serde_json::{Map, Value, json};
 
 use super::live::{label_of, number_key};
 use super::{Action, Live, Options, Plan, Secrets, Target, Write, plan};
-use crate::desired::{Business, Desired, Import, ManagedAssistant, Route, Source, Unassigned};
+use crate::desired::{
+    Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Unassigned,
+};
 use crate::vapi::{Assistant, PhoneNumber};
 
 const NUMBERS: usize = 8;
@@ -134,7 +136,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
     let mut businesses = BTreeMap::new();
     let mut assistants = BTreeMap::new();
     assistants.insert(
-        "shared".to_owned(),
+        "shared".into(),
         ManagedAssistant {
             key: "shared".into(),
             body: body("Shared", 0, "gpt-4o-mini"),
@@ -142,11 +144,11 @@ fn build(s: &Scenario) -> (Desired, Model) {
         },
     );
     for (i, (form, numbers)) in s.businesses.iter().enumerate() {
-        let key = format!("b{i}");
-        let numbers: Vec<String> = numbers
+        let key = Key::from(format!("b{i}").as_str());
+        let numbers: Vec<E164> = numbers
             .iter()
             .filter(|n| taken.insert(**n))
-            .map(|n| number(*n))
+            .map(|n| E164::from(number(*n).as_str()))
             .collect();
         let route = match form {
             Form::Own { greeting, adopt } => {
@@ -227,7 +229,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
         });
     }
     let ignore = if s.ignore_first && !taken.contains(&0) {
-        BTreeSet::from([number(0)])
+        BTreeSet::from([E164::from(number(0).as_str())])
     } else {
         BTreeSet::new()
     };
@@ -257,7 +259,7 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
     let ignored: HashSet<String> = live
         .numbers
         .iter()
-        .filter(|n| desired.ignore.contains(&number_key(n)))
+        .filter(|n| desired.ignore.contains(number_key(n).as_str()))
         .map(|n| n.id.clone())
         .collect();
     let untouched: Vec<PhoneNumber> = live

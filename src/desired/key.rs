@@ -1,0 +1,75 @@
+//! Keys of businesses and shared assistants: `[a-z0-9][a-z0-9-]*`, the stable names a label
+//! carries and an address ends with.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+
+/// A business or shared-assistant key, valid by construction.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(String);
+
+impl Key {
+    /// The key, if `text` is one: a lowercase letter or digit, then lowercase letters, digits
+    /// and dashes.
+    pub fn parse(text: &str) -> Option<Self> {
+        is_valid(text).then(|| Self(text.to_owned()))
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whether `text` is a valid key.
+pub(crate) fn is_valid(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Tests write keys as literals; a literal that is no key is a broken test.
+#[cfg(test)]
+impl From<&str> for Key {
+    fn from(text: &str) -> Self {
+        Self::parse(text).unwrap_or_else(|| panic!("{text:?} is not a key"))
+    }
+}
+
+impl Deref for Key {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_lowercase_letters_digits_and_dashes() {
+        assert!(Key::parse("acme-plumbing").is_some());
+        assert!(Key::parse("0day").is_some());
+        assert!(Key::parse("-acme").is_none());
+        assert!(Key::parse("Acme").is_none());
+        assert!(Key::parse("").is_none());
+        assert!(Key::parse("acme_plumbing").is_none());
+    }
+}
