@@ -13,6 +13,7 @@ mod commands;
 pub mod desired;
 pub mod exit;
 pub mod export;
+pub mod http;
 pub mod plan;
 pub mod render;
 pub mod sim;

@@ -32,7 +32,7 @@ impl Account {
     /// Connects to `--sandbox FILE`, or to `--api-url` / `VAPI_BASE_URL` / api.vapi.ai with
     /// the key from the environment.
     pub(super) async fn connect(global: &Global, pace: &Pace) -> anyhow::Result<Self> {
-        let key = ApiKey::from_env(|name| std::env::var(name).ok());
+        let key = ApiKey::from_env(&vapi::KEY_VARIABLES, |name| std::env::var(name).ok());
         let (base_url, key, sandbox) = if let Some(path) = &global.sandbox {
             let running = sim::start(sim::Options {
                 state: Some(path.clone()),
