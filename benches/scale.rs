@@ -153,6 +153,7 @@ impl Fleet {
         Account {
             phone_numbers,
             assistants,
+            ..Account::default()
         }
     }
 

@@ -17,6 +17,7 @@ pub mod http;
 pub mod plan;
 pub mod render;
 pub mod sim;
+pub mod telnyx;
 pub mod vapi;
 
 use std::ffi::OsString;

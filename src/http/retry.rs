@@ -54,6 +54,8 @@ pub(crate) fn retryable(status: StatusCode) -> bool {
 pub(crate) enum Reset {
     /// The Unix time (seconds) at which the limit resets, as the Vapi SDK reads it.
     EpochSeconds,
+    /// Seconds from now until the limit resets, as Telnyx sends it.
+    SecondsFromNow,
 }
 
 /// The delay the server asked for: `Retry-After` (seconds or HTTP date), else
@@ -81,6 +83,7 @@ pub(crate) fn server_delay(headers: &HeaderMap, reset: Reset, now: SystemTime) -
                 Reset::EpochSeconds => (SystemTime::UNIX_EPOCH + Duration::from_secs(value))
                     .duration_since(now)
                     .unwrap_or_default(),
+                Reset::SecondsFromNow => Duration::from_secs(value),
             })
     };
     delay.map(|d| d.min(MAX_DELAY))
@@ -119,6 +122,25 @@ mod tests {
             Some(MAX_DELAY)
         );
         assert_eq!(server_delay(&HeaderMap::new(), epoch, now), None);
+    }
+
+    #[test]
+    fn reset_in_seconds_from_now() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let seconds = Reset::SecondsFromNow;
+        assert_eq!(
+            server_delay(&headers("x-ratelimit-reset", "2"), seconds, now),
+            Some(Duration::from_secs(2))
+        );
+        // Read as an epoch, the same header would be long past: no wait at all.
+        assert_eq!(
+            server_delay(&headers("x-ratelimit-reset", "2"), Reset::EpochSeconds, now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            server_delay(&headers("x-ratelimit-reset", "1700000002"), seconds, now),
+            Some(MAX_DELAY)
+        );
     }
 
     #[test]

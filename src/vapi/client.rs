@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::{Map, Value};
 
 use super::dialect::VAPI;
-use super::wire::{Assistant, PhoneNumber};
+use super::wire::{Assistant, PhoneNumber, RouteTarget};
 use crate::http::{BaseUrl, Error, Settings, SetupError, Transport};
 
 /// A Vapi API client. Cheap to share by reference across concurrent tasks.
@@ -35,6 +35,16 @@ impl Client {
     /// Every assistant in the account, read with list calls.
     pub async fn list_assistants(&self) -> Result<Vec<Assistant>, Error> {
         self.list_all("/assistant", &[]).await
+    }
+
+    /// Every squad in the account (numbers route to them; vapiform never edits them).
+    pub async fn list_squads(&self) -> Result<Vec<RouteTarget>, Error> {
+        self.list_all("/squad", &[]).await
+    }
+
+    /// Every workflow in the account (numbers route to them; vapiform never edits them).
+    pub async fn list_workflows(&self) -> Result<Vec<RouteTarget>, Error> {
+        self.list_all("/workflow", &[]).await
     }
 
     /// Assistants created at or after `since`: a cheap lookup after an ambiguous create.

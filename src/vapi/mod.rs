@@ -14,5 +14,7 @@ mod wire;
 /// The shared request machinery's types, named here too because every Vapi caller needs them.
 pub use crate::http::{ApiKey, BaseUrl, Error, Settings, SetupError, UrlError};
 pub use client::Client;
-pub use credentials::{API_KEY_VARIABLES, DEFAULT_BASE_URL, KEY_VARIABLES, TELNYX_KEY_VARIABLE};
-pub use wire::{Assistant, PhoneNumber};
+pub use credentials::{
+    API_KEY_VARIABLES, BASE_URL_VARIABLE, DEFAULT_BASE_URL, KEY_VARIABLES, base_url, key,
+};
+pub use wire::{Assistant, PhoneNumber, RouteTarget};

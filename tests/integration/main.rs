@@ -13,4 +13,6 @@ mod plan;
 mod secrets;
 mod sim;
 mod support;
+mod targets;
+mod telnyx;
 mod untrusted;

@@ -125,6 +125,7 @@ fn seeded(numbers: &[(&str, &str, &str)], assistants: &[(&str, &str)]) -> Accoun
                 )
             })
             .collect(),
+        ..Account::default()
     }
 }
 
