@@ -451,3 +451,54 @@ async fn a_failing_page_fails_the_list_with_telnyxs_message() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_quickstart_sandbox_serves_both_sides_from_one_address() {
+    let text = std::fs::read_to_string(crate::support::example("quickstart/account.json")).unwrap();
+    let account: Account = serde_json::from_str(&text).unwrap();
+    let running = sim::start(Options {
+        account: Some(account),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let carrier: Vec<_> = client(&running.url())
+        .list_numbers(Some("vapi-pool"))
+        .await
+        .unwrap();
+    let mut vapi_settings = vapiform::vapi::Settings::new(running.url(), ApiKey::new("k"));
+    vapi_settings.rps = 0.0;
+    let vapi = vapiform::vapi::Client::new(&vapi_settings)
+        .unwrap()
+        .list_numbers()
+        .await
+        .unwrap();
+    let at_carrier = |status: Status| -> Vec<&str> {
+        let mut numbers: Vec<&str> = carrier
+            .iter()
+            .filter(|n| n.status == status)
+            .map(|n| n.phone_number.as_str())
+            .collect();
+        numbers.sort_unstable();
+        numbers
+    };
+    let in_vapi: HashSet<&str> = vapi.iter().filter_map(|n| n.number.as_deref()).collect();
+    let free: Vec<&str> = at_carrier(Status::Active)
+        .into_iter()
+        .filter(|n| !in_vapi.contains(n))
+        .collect();
+    assert_eq!(free, ["+14155550120", "+14155550121", "+14155550122"]);
+    assert_eq!(at_carrier(Status::PortPending), ["+14155550130"]);
+    let owned: HashSet<&str> = carrier.iter().map(|n| n.phone_number.as_str()).collect();
+    let released: Vec<&str> = in_vapi
+        .iter()
+        .copied()
+        .filter(|n| !owned.contains(n))
+        .collect();
+    assert_eq!(
+        released,
+        ["+14155550103"],
+        "Vapi still routes a number the carrier released"
+    );
+    running.shutdown().await;
+}
