@@ -155,6 +155,7 @@ impl Fleet {
         Account {
             phone_numbers,
             assistants,
+            ..Account::default()
         }
     }
 

@@ -35,9 +35,13 @@ pub struct Global {
     /// Vapi API base URL [env: VAPI_BASE_URL] [default: https://api.vapi.ai]
     #[arg(long, global = true, value_name = "URL")]
     pub api_url: Option<String>,
+    /// Telnyx API base URL, used only when the file declares a carrier [env: TELNYX_BASE_URL]
+    /// [default: https://api.telnyx.com]
+    #[arg(long, global = true, value_name = "URL")]
+    pub telnyx_url: Option<String>,
     /// Run against a simulated account stored in FILE (created empty if missing) instead of
-    /// the network; apply writes the account back to FILE.
-    #[arg(long, global = true, value_name = "FILE", conflicts_with = "api_url")]
+    /// the network, Vapi and the carrier alike; apply writes the account back to FILE.
+    #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["api_url", "telnyx_url"])]
     pub sandbox: Option<PathBuf>,
     /// More log output on stderr (-v, -vv, -vvv). The API key is never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
@@ -99,7 +103,7 @@ pub enum Command {
     Export(ExportArgs),
     /// Print the JSON Schema of the desired-state file.
     Schema,
-    /// Serve a local simulated Vapi API (for tests, demos and SDKs).
+    /// Serve a local simulated Vapi API and carrier inventory (for tests, demos and SDKs).
     Sim(SimArgs),
     /// Print shell completions.
     Completions {
@@ -216,22 +220,27 @@ pub struct ExportArgs {
 /// `vapiform sim`.
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// The account file ({"phoneNumbers": [...], "assistants": [...]}); in memory if omitted.
+    /// The account file ({"phoneNumbers": [...], "assistants": [...], "squads": [...],
+    /// "workflows": [...], "telnyxNumbers": [...]}); in memory if omitted.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
-    /// Accept only this bearer token (any non-empty token otherwise).
+    /// Accept only this bearer token on the Vapi routes (any non-empty token otherwise).
     #[arg(long, env = "VAPIFORM_SIM_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Accept only this bearer token on the Telnyx route (any non-empty token otherwise).
+    #[arg(long, env = "VAPIFORM_SIM_TELNYX_TOKEN", hide_env_values = true)]
+    pub telnyx_token: Option<String>,
     /// Milliseconds added to every response.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub latency_ms: u64,
     /// Share of requests answered 500 (0 to 1), before acting.
     #[arg(long, value_name = "P", default_value_t = 0.0)]
     pub error_rate: f64,
-    /// Requests per second above which requests get 429 with Retry-After.
+    /// Requests per second above which requests get 429 (Vapi with Retry-After, Telnyx with
+    /// x-ratelimit-reset; each API counted apart).
     #[arg(long, value_name = "RPS", value_parser = positive_rate)]
     pub rate_limit: Option<f64>,
     /// Milliseconds after a write during which reads still return the old object.

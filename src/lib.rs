@@ -13,9 +13,11 @@ mod commands;
 pub mod desired;
 pub mod exit;
 pub mod export;
+pub mod http;
 pub mod plan;
 pub mod render;
 pub mod sim;
+pub mod telnyx;
 pub mod vapi;
 
 use std::ffi::OsString;

@@ -32,7 +32,7 @@ impl Account {
     /// Connects to `--sandbox FILE`, or to `--api-url` / `VAPI_BASE_URL` / api.vapi.ai with
     /// the key from the environment.
     pub(super) async fn connect(global: &Global, pace: &Pace) -> anyhow::Result<Self> {
-        let key = ApiKey::from_env(|name| std::env::var(name).ok());
+        let key = vapi::key(|name| std::env::var(name).ok());
         let (base_url, key, sandbox) = if let Some(path) = &global.sandbox {
             let running = sim::start(sim::Options {
                 state: Some(path.clone()),
@@ -51,15 +51,7 @@ impl Account {
                     "no API key: set VAPI_API_KEY (or VAPI_PRIVATE_API_KEY, VAPI_TOKEN), or try --sandbox FILE"
                 );
             };
-            let base = global
-                .api_url
-                .clone()
-                .or_else(|| {
-                    std::env::var("VAPI_BASE_URL")
-                        .ok()
-                        .filter(|v| !v.trim().is_empty())
-                })
-                .unwrap_or_else(|| vapi::DEFAULT_BASE_URL.to_owned());
+            let base = vapi::base_url(global.api_url.as_deref(), |name| std::env::var(name).ok());
             (base, key, None)
         };
         let mut settings = Settings::new(base_url, key);

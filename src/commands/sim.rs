@@ -1,4 +1,4 @@
-//! `vapiform sim`: serve the simulated Vapi API until interrupted.
+//! `vapiform sim`: serve the simulated Vapi API and carrier inventory until interrupted.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -23,6 +23,7 @@ pub(super) async fn run(args: &SimArgs, console: &mut Console) -> anyhow::Result
         state: args.state.clone(),
         listen: args.listen,
         token: args.token.clone(),
+        telnyx_token: args.telnyx_token.clone(),
         latency: Duration::from_millis(args.latency_ms),
         error_rate: args.error_rate,
         rate_limit: args.rate_limit,

@@ -1,5 +1,6 @@
-//! Injected failures: a seeded coin for 500s, a token bucket for 429s, and a second seeded
-//! coin for writes that act and then fail.
+//! Injected failures: a seeded coin for 500s, a token bucket for 429s (one per API: Vapi and
+//! Telnyx limit their clients separately), and a second seeded coin for writes that act and
+//! then fail.
 
 use std::time::{Duration, Instant};
 
@@ -24,13 +25,23 @@ impl AfterWrite {
     pub const ALL: [Self; 3] = [Self::Status500, Self::Drop, Self::Hang];
 }
 
+/// Which API a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Surface {
+    /// The Vapi routes.
+    Vapi,
+    /// The Telnyx routes.
+    Telnyx,
+}
+
 /// What the fault injector decided for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// Serve the request.
     Serve,
-    /// Answer 429; retry after this many whole seconds (at least 1).
-    RateLimited { retry_after_secs: u64 },
+    /// Answer 429; retry after this many whole seconds (at least 1); `limit` is the rate in
+    /// whole requests per second (at least 1).
+    RateLimited { retry_after_secs: u64, limit: u64 },
     /// Answer 500 without acting.
     Fail,
     /// Act, then fail this way (writes only).
@@ -42,7 +53,8 @@ pub(crate) enum Verdict {
 pub(crate) struct Faults {
     error_rate: f64,
     rng: SmallRng,
-    bucket: Option<Bucket>,
+    vapi: Option<Bucket>,
+    telnyx: Option<Bucket>,
     fail_after_write: f64,
     after_write: Vec<AfterWrite>,
 }
@@ -56,28 +68,43 @@ impl Faults {
         if after_write.is_empty() {
             after_write = AfterWrite::ALL.to_vec();
         }
+        let bucket = || {
+            options
+                .rate_limit
+                .filter(|rate| rate.is_finite() && *rate > 0.0)
+                .map(|rate| Bucket::new(rate, Instant::now()))
+        };
         Self {
             error_rate: share(options.error_rate),
             rng: SmallRng::seed_from_u64(options.seed),
-            bucket: options
-                .rate_limit
-                .filter(|rate| rate.is_finite() && *rate > 0.0)
-                .map(|rate| Bucket::new(rate, Instant::now())),
+            vapi: bucket(),
+            telnyx: bucket(),
             fail_after_write: share(options.fail_after_write),
             after_write,
         }
     }
 
-    /// Decides the fate of a request arriving at `now`. A rate-limited request draws no coin,
-    /// and only writes draw the after-write coin (after the error coin), so each sequence
-    /// depends only on the requests that reach it, and a seed without after-write failures
-    /// gives the same 500s as before they existed.
-    pub(crate) fn judge(&mut self, now: Instant, write: bool) -> Verdict {
-        if let Some(bucket) = &mut self.bucket
+    /// Decides the fate of a request to `surface` arriving at `now`. A rate-limited request
+    /// draws no coin, and only writes draw the after-write coin (after the error coin), so
+    /// each sequence depends only on the requests that reach it, and a seed without
+    /// after-write failures gives the same 500s as before they existed.
+    pub(crate) fn judge(&mut self, surface: Surface, now: Instant, write: bool) -> Verdict {
+        let bucket = match surface {
+            Surface::Vapi => &mut self.vapi,
+            Surface::Telnyx => &mut self.telnyx,
+        };
+        if let Some(bucket) = bucket
             && let Err(wait) = bucket.take(now)
         {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a positive finite rate, rounded up; absurd rates saturate"
+            )]
+            let limit = bucket.rate.ceil() as u64;
             return Verdict::RateLimited {
                 retry_after_secs: whole_seconds_at_least_one(wait),
+                limit: limit.max(1),
             };
         }
         if self.error_rate > 0.0 && self.rng.random_bool(self.error_rate) {
@@ -152,17 +179,20 @@ mod tests {
         let start = Instant::now();
         let mut faults = faults(0.0, Some(5.0), 0);
         for _ in 0..5 {
-            assert_eq!(faults.judge(start, false), Verdict::Serve);
+            assert_eq!(faults.judge(Surface::Vapi, start, false), Verdict::Serve);
         }
         assert_eq!(
-            faults.judge(start, false),
+            faults.judge(Surface::Vapi, start, false),
             Verdict::RateLimited {
-                retry_after_secs: 1
+                retry_after_secs: 1,
+                limit: 5
             }
         );
+        // Telnyx has its own bucket.
+        assert_eq!(faults.judge(Surface::Telnyx, start, false), Verdict::Serve);
         // A fifth of a second later one token has come back.
         assert_eq!(
-            faults.judge(start + Duration::from_millis(210), false),
+            faults.judge(Surface::Vapi, start + Duration::from_millis(210), false),
             Verdict::Serve
         );
     }
@@ -171,11 +201,12 @@ mod tests {
     fn slow_rates_ask_for_longer_waits() {
         let start = Instant::now();
         let mut faults = faults(0.0, Some(0.25), 0);
-        assert_eq!(faults.judge(start, false), Verdict::Serve);
+        assert_eq!(faults.judge(Surface::Vapi, start, false), Verdict::Serve);
         assert_eq!(
-            faults.judge(start, false),
+            faults.judge(Surface::Vapi, start, false),
             Verdict::RateLimited {
-                retry_after_secs: 4
+                retry_after_secs: 4,
+                limit: 1
             }
         );
     }
@@ -186,7 +217,7 @@ mod tests {
         let run = |seed| {
             let mut faults = faults(0.5, None, seed);
             (0..64)
-                .map(|_| faults.judge(now, false))
+                .map(|_| faults.judge(Surface::Vapi, now, false))
                 .collect::<Vec<_>>()
         };
         assert_eq!(run(7), run(7));
@@ -201,8 +232,8 @@ mod tests {
         let mut always = faults(1.0, None, 3);
         let mut never = faults(0.0, None, 3);
         for _ in 0..100 {
-            assert_eq!(always.judge(now, false), Verdict::Fail);
-            assert_eq!(never.judge(now, false), Verdict::Serve);
+            assert_eq!(always.judge(Surface::Telnyx, now, false), Verdict::Fail);
+            assert_eq!(never.judge(Surface::Vapi, now, false), Verdict::Serve);
         }
     }
 
@@ -217,7 +248,7 @@ mod tests {
                 ..Options::default()
             });
             (0..90)
-                .map(|i| faults.judge(now, i % 3 != 0))
+                .map(|i| faults.judge(Surface::Vapi, now, i % 3 != 0))
                 .collect::<Vec<_>>()
         };
         let all = run(5, &AfterWrite::ALL);
@@ -249,7 +280,10 @@ mod tests {
         let mut plain = faults(0.3, None, 9);
         let mut with_writes = faults(0.3, None, 9);
         for i in 0..64 {
-            assert_eq!(plain.judge(now, false), with_writes.judge(now, i % 2 == 0));
+            assert_eq!(
+                plain.judge(Surface::Vapi, now, false),
+                with_writes.judge(Surface::Vapi, now, i % 2 == 0)
+            );
         }
     }
 }

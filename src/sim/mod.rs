@@ -1,6 +1,8 @@
-//! A local stand-in for the Vapi REST API: phone numbers and assistants, with the wire format,
-//! validation and quirks described in `vapi-api.md`, plus injectable faults (latency, 500s,
-//! 429s, read lag) so clients can be tested against the failures they will meet.
+//! A local stand-in for the Vapi REST API (phone numbers, assistants, and the squads and
+//! workflows numbers route to) and for the carrier's inventory (Telnyx's `GET
+//! /v2/phone_numbers`) on the same server, with the wire formats, validation and quirks
+//! described in `vapi-api.md`, plus injectable faults (latency, 500s, 429s, read lag) so
+//! clients can be tested against the failures they will meet.
 //!
 //! The simulator keeps the whole account in memory behind one lock and, when given a state
 //! file, rewrites that file atomically (temporary file, then rename) after every successful
@@ -11,12 +13,21 @@
 //!   `Retry-After`), injected error (500), then the route itself, then (for a write that
 //!   succeeded) the after-write failure; latency is added to every answer, errors included.
 //!   The `/__sim/*` routes skip all of it and are not counted.
+//! - The Telnyx route answers its failures in Telnyx's shape (`{"errors": [{code, title,
+//!   detail, source}]}`): 401 code 10009, 429 code 10011 with `x-ratelimit-limit`,
+//!   `x-ratelimit-remaining` and `x-ratelimit-reset` (seconds from now) and no `Retry-After`,
+//!   500 code 10007, 400 code 10015 naming the parameter. It has its own rate-limit bucket
+//!   and, optionally, its own token. Telnyx numbers are read-only and served in the state
+//!   file's order; unknown query parameters are refused.
+//! - Squads and workflows are read-only: `GET /squad` and `GET /workflow` list them like
+//!   the other v1 lists.
 //! - 400 bodies always carry `message` as an array of strings; unknown query parameters are
 //!   refused like unknown body fields (`property X should not exist`).
 //! - Unknown ids (uuid or not) give 404 `{"message":"Not Found","error":"Not Found",...}`.
-//! - A phone number's `assistantId` must name an existing assistant, and a `number` (compared
-//!   by its digits) may exist only once; an assistant is "pinned" (409 on delete) while a
-//!   phone number routes to it.
+//! - A phone number's `assistantId`, `squadId` and `workflowId` must name an existing
+//!   assistant, squad and workflow, and a `number` (compared by its digits) may exist only
+//!   once; an assistant is "pinned" (409 on delete) while a phone number routes to it.
+//!   `hooks` and `fallbackDestination` are checked as deep as the spec describes them.
 //! - Creates fill the documented defaults: `status: "active"`, `numberE164CheckEnabled: true`
 //!   (byo), `smsEnabled: true` (twilio), and a generated US `number` for a `vapi` number
 //!   created without a `sipUri`.
@@ -31,6 +42,7 @@ mod meter;
 mod query;
 mod routes;
 mod store;
+mod telnyx;
 mod timestamp;
 mod validate;
 
@@ -57,8 +69,12 @@ pub struct Options {
     pub account: Option<Account>,
     /// Address to listen on, e.g. `127.0.0.1:0` for an ephemeral port.
     pub listen: SocketAddr,
-    /// If set, only this bearer token is accepted; otherwise any non-empty token is.
+    /// If set, only this bearer token is accepted on the Vapi routes; otherwise any non-empty
+    /// token is.
     pub token: Option<String>,
+    /// If set, only this bearer token is accepted on the Telnyx route; otherwise any non-empty
+    /// token is.
+    pub telnyx_token: Option<String>,
     /// Delay added to every API response.
     pub latency: Duration,
     /// Share (0..=1) of API requests answered 500, decided before acting (nothing changes).
@@ -85,6 +101,7 @@ impl Default for Options {
             account: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             token: None,
+            telnyx_token: None,
             latency: Duration::ZERO,
             error_rate: 0.0,
             rate_limit: None,
@@ -97,7 +114,7 @@ impl Default for Options {
 }
 
 impl std::fmt::Debug for Options {
-    /// Never shows the token, and summarises a seeded account instead of dumping it.
+    /// Never shows the tokens, and summarises a seeded account instead of dumping it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Options")
             .field("state", &self.state)
@@ -105,14 +122,21 @@ impl std::fmt::Debug for Options {
                 "account",
                 &self.account.as_ref().map(|account| {
                     format!(
-                        "{} phone numbers, {} assistants",
+                        "{} phone numbers, {} assistants, {} squads, {} workflows, {} telnyx numbers",
                         account.phone_numbers.len(),
-                        account.assistants.len()
+                        account.assistants.len(),
+                        account.squads.len(),
+                        account.workflows.len(),
+                        account.telnyx_numbers.len()
                     )
                 }),
             )
             .field("listen", &self.listen)
             .field("token", &self.token.as_ref().map(|_| "(redacted)"))
+            .field(
+                "telnyx_token",
+                &self.telnyx_token.as_ref().map(|_| "(redacted)"),
+            )
             .field("latency", &self.latency)
             .field("error_rate", &self.error_rate)
             .field("rate_limit", &self.rate_limit)
@@ -124,25 +148,36 @@ impl std::fmt::Debug for Options {
     }
 }
 
-/// The whole simulated account, in the state-file format: every element is a Vapi object
-/// exactly as the API returns it, so real list responses can seed it.
+/// The whole simulated account, in the state-file format: every element is an object exactly
+/// as its API returns it, so real list responses can seed it. Every collection may be left out.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Account {
-    /// Phone-number objects.
+    /// Vapi phone-number objects.
     #[serde(default)]
     pub phone_numbers: Vec<Map<String, Value>>,
-    /// Assistant objects.
+    /// Vapi assistant objects.
     #[serde(default)]
     pub assistants: Vec<Map<String, Value>>,
+    /// Vapi squad objects (`id`, `name`, `createdAt`, `updatedAt`, ...), read-only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub squads: Vec<Map<String, Value>>,
+    /// Vapi workflow objects (`id`, `name`, `createdAt`, `updatedAt`, ...), read-only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workflows: Vec<Map<String, Value>>,
+    /// The carrier's numbers, Telnyx objects as `GET /v2/phone_numbers` returns them (`id`,
+    /// `phone_number`, `status`, `tags`, ...), read-only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub telnyx_numbers: Vec<Map<String, Value>>,
 }
 
 /// Request counts since start (or since the last `POST /__sim/reset-stats`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
-    /// Every API request received, including those answered 401, 429 or 500.
+    /// Every API request received (Vapi and Telnyx), including those answered 401, 429 or 500.
     pub total: u64,
-    /// Counts per route, keyed like `GET /phone-number` or `PATCH /assistant/{id}`.
+    /// Counts per route, keyed like `GET /phone-number`, `PATCH /assistant/{id}` or
+    /// `GET /v2/phone_numbers`.
     pub by_route: BTreeMap<String, u64>,
     /// The most API requests being handled at once, from arrival until answered (latency
     /// included): what a client's concurrency looks like from here.
@@ -233,7 +268,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// The base URL, e.g. `http://127.0.0.1:41234`, without a trailing slash.
+    /// The base URL, e.g. `http://127.0.0.1:41234`, without a trailing slash: of the Vapi
+    /// routes and of the Telnyx route alike, so both clients can be pointed at it.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -321,5 +357,10 @@ mod tests {
         assert!(!shown.contains("sk-live-secret"), "{shown}");
         assert!(shown.contains("(redacted)"));
         assert!(shown.contains("0 phone numbers, 0 assistants"));
+        let options = Options {
+            telnyx_token: Some("KEY0123-telnyx".into()),
+            ..Options::default()
+        };
+        assert!(!format!("{options:?}").contains("KEY0123-telnyx"));
     }
 }

@@ -1,5 +1,5 @@
-//! The HTTP surface: the Vapi routes behind auth and fault injection, plus the unguarded
-//! `/__sim/*` routes for tests.
+//! The HTTP surface: the Vapi routes and the Telnyx route, each behind auth and fault
+//! injection answered in its API's error shape, plus the unguarded `/__sim/*` routes for tests.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -16,10 +16,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::faults::{AfterWrite, Faults, Verdict};
+use super::faults::{AfterWrite, Faults, Surface, Verdict};
 use super::meter::{self, Fault, Meter};
 use super::query::{self, DateFilters};
 use super::store::{Collection, Object, Store, Version};
+use super::telnyx::{self, TelnyxError};
 use super::validate;
 use super::{Options, timestamp};
 
@@ -28,12 +29,13 @@ pub(crate) const ORG_ID: &str = "5e1f7a2c-9b4d-4c8e-a6f3-0d2b8c7e1a94";
 
 const INVALID_KEY: &str = "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.";
 
-/// Everything the handlers share (deliberately not `Debug`: it holds the token).
+/// Everything the handlers share (deliberately not `Debug`: it holds the tokens).
 pub(crate) struct App {
     store: Mutex<Store>,
     faults: Mutex<Faults>,
     meter: Arc<Mutex<Meter>>,
     token: Option<String>,
+    telnyx_token: Option<String>,
     latency: Duration,
     /// Becomes `true` when the simulator shuts down, which releases hung writes.
     stopping: watch::Receiver<bool>,
@@ -51,6 +53,7 @@ impl App {
             faults: Mutex::new(Faults::new(options)),
             meter,
             token: options.token.clone(),
+            telnyx_token: options.telnyx_token.clone(),
             latency: options.latency,
             stopping,
         }
@@ -64,7 +67,7 @@ impl App {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn authorized(&self, request: &Request) -> bool {
+    fn authorized(&self, request: &Request, surface: Surface) -> bool {
         let Some(value) = request.headers().get(header::AUTHORIZATION) else {
             return false;
         };
@@ -75,20 +78,28 @@ impl App {
             return false;
         };
         let token = token.trim();
+        let expected = match surface {
+            Surface::Vapi => &self.token,
+            Surface::Telnyx => &self.telnyx_token,
+        };
         scheme.eq_ignore_ascii_case("bearer")
             && !token.is_empty()
-            && self
-                .token
-                .as_deref()
-                .is_none_or(|expected| expected == token)
+            && expected.as_deref().is_none_or(|expected| expected == token)
     }
 }
 
 type Shared = Arc<App>;
 
-/// The whole router: API routes behind [`guard`], then the simulator's own routes.
+/// The whole router: Vapi routes behind [`vapi_guard`], the Telnyx route behind
+/// [`telnyx_guard`], then the simulator's own routes.
 pub(crate) fn router(app: App) -> Router {
     let app = Arc::new(app);
+    let carrier = Router::new()
+        .route("/v2/phone_numbers", get(list_telnyx_numbers))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&app),
+            telnyx_guard,
+        ));
     let api = Router::new()
         .route("/phone-number", post(create_phone).get(list_phones))
         .route(
@@ -103,34 +114,64 @@ pub(crate) fn router(app: App) -> Router {
                 .patch(update_assistant)
                 .delete(delete_assistant),
         )
-        .route_layer(middleware::from_fn_with_state(Arc::clone(&app), guard));
+        .route("/squad", get(list_squads))
+        .route("/workflow", get(list_workflows))
+        .route_layer(middleware::from_fn_with_state(Arc::clone(&app), vapi_guard));
     Router::new()
         .merge(api)
+        .merge(carrier)
         .route("/__sim/stats", get(stats))
         .route("/__sim/reset-stats", post(reset_stats))
         .fallback(unknown_route)
         .with_state(app)
 }
 
-/// Counts the request, then applies auth, rate limit and error injection, then latency.
-async fn guard(
+/// [`guard`] for the Vapi routes.
+async fn vapi_guard(
     State(app): State<Shared>,
     matched: MatchedPath,
     request: Request,
     next: Next,
 ) -> Response {
+    guard(&app, Surface::Vapi, &matched, request, next).await
+}
+
+/// [`guard`] for the Telnyx route.
+async fn telnyx_guard(
+    State(app): State<Shared>,
+    matched: MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    guard(&app, Surface::Telnyx, &matched, request, next).await
+}
+
+/// Counts the request, then applies auth, rate limit and error injection, answering each in
+/// the shape of the API the route belongs to, then latency.
+async fn guard(
+    app: &App,
+    surface: Surface,
+    matched: &MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
     let route = format!("{} {}", request.method(), matched.as_str());
     let _in_flight = Meter::arrive(&app.meter, route.clone(), Instant::now());
-    let response = if app.authorized(&request) {
+    let response = if app.authorized(&request, surface) {
         let write = request.method() != Method::GET;
         let verdict = app
             .faults
             .lock()
             .expect("faults lock")
-            .judge(Instant::now(), write);
-        match verdict {
-            Verdict::Serve => next.run(request).await,
-            Verdict::RateLimited { retry_after_secs } => {
+            .judge(surface, Instant::now(), write);
+        match (verdict, surface) {
+            (Verdict::Serve, _) => next.run(request).await,
+            (
+                Verdict::RateLimited {
+                    retry_after_secs, ..
+                },
+                Surface::Vapi,
+            ) => {
                 meter::lock(&app.meter).inject(Fault::RateLimited);
                 let mut response =
                     ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded")
@@ -140,15 +181,29 @@ async fn guard(
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 response
             }
-            Verdict::Fail => {
+            (
+                Verdict::RateLimited {
+                    retry_after_secs,
+                    limit,
+                },
+                Surface::Telnyx,
+            ) => {
+                meter::lock(&app.meter).inject(Fault::RateLimited);
+                TelnyxError::rate_limited(retry_after_secs, limit).into_response()
+            }
+            (Verdict::Fail, Surface::Vapi) => {
                 meter::lock(&app.meter).inject(Fault::Error);
                 internal_error()
             }
-            Verdict::FailAfterWrite(how) => {
+            (Verdict::Fail, Surface::Telnyx) => {
+                meter::lock(&app.meter).inject(Fault::Error);
+                TelnyxError::unexpected().into_response()
+            }
+            (Verdict::FailAfterWrite(how), _) => {
                 let response = next.run(request).await;
                 if response.status().is_success() {
                     meter::lock(&app.meter).inject(Fault::AfterWrite(how));
-                    fail_after_acting(&app, how).await
+                    fail_after_acting(app, how).await
                 } else {
                     // Nothing was stored, so there is nothing to fail after.
                     response
@@ -156,7 +211,10 @@ async fn guard(
             }
         }
     } else {
-        ApiError::new(StatusCode::UNAUTHORIZED, INVALID_KEY).into_response()
+        match surface {
+            Surface::Vapi => ApiError::new(StatusCode::UNAUTHORIZED, INVALID_KEY).into_response(),
+            Surface::Telnyx => TelnyxError::unauthorized().into_response(),
+        }
     };
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
@@ -198,7 +256,8 @@ fn dropped() -> Response {
     Response::new(Body::from_stream(failing))
 }
 
-fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
+/// A JSON answer with the charset Express adds.
+pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Response {
     let body = serde_json::to_vec(value).expect("JSON values serialize");
     (
         status,
@@ -311,15 +370,22 @@ fn stamp(object: &mut Object, created: bool) {
     object.insert("updatedAt".into(), now);
 }
 
-/// Problems with what a phone-number body refers to: its assistant and its number.
+/// Problems with what a phone-number body refers to: where it routes, and its number.
 fn phone_references(store: &Store, body: &Object, id: Option<&str>) -> Vec<String> {
     let mut problems = Vec::new();
-    if let Some(Value::String(assistant)) = body.get("assistantId")
-        && store.assistants.current(assistant).is_none()
-    {
-        problems.push(format!(
-            "assistantId must reference an existing assistant; {assistant} does not exist"
-        ));
+    let targets = [
+        ("assistantId", &store.assistants, "assistant"),
+        ("squadId", &store.squads, "squad"),
+        ("workflowId", &store.workflows, "workflow"),
+    ];
+    for (field, collection, kind) in targets {
+        if let Some(Value::String(target)) = body.get(field)
+            && collection.current(target).is_none()
+        {
+            problems.push(format!(
+                "{field} must reference an existing {kind}; {target} does not exist"
+            ));
+        }
     }
     if let Some(Value::String(number)) = body.get("number")
         && let Some(other) = store.number_taken(number, id)
@@ -419,6 +485,25 @@ async fn list_phones(State(app): State<Shared>, query: RawQuery) -> Reply {
 
 async fn list_assistants(State(app): State<Shared>, query: RawQuery) -> Reply {
     list(&app.store().assistants, &query_pairs(query)?)
+}
+
+async fn list_squads(State(app): State<Shared>, query: RawQuery) -> Reply {
+    list(&app.store().squads, &query_pairs(query)?)
+}
+
+async fn list_workflows(State(app): State<Shared>, query: RawQuery) -> Reply {
+    list(&app.store().workflows, &query_pairs(query)?)
+}
+
+async fn list_telnyx_numbers(
+    State(app): State<Shared>,
+    query: RawQuery,
+) -> Result<Response, TelnyxError> {
+    let pairs = query
+        .map(|Query(pairs)| pairs)
+        .map_err(|why| TelnyxError::invalid_query(&why.to_string()))?;
+    let page = telnyx::list(&app.store().telnyx_numbers, &pairs)?;
+    Ok(json_response(StatusCode::OK, &page))
 }
 
 /// A v1 list: a bare array, newest first (ties by id, descending).

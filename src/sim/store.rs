@@ -1,5 +1,5 @@
-//! The simulated account: two collections of JSON objects indexed by id and by creation time,
-//! with the read lag and the state file.
+//! The simulated account: collections of Vapi objects indexed by id and by creation time, with
+//! the read lag; the carrier's numbers as a plain list; and the state file.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ops::Bound;
@@ -136,6 +136,11 @@ impl Collection {
             .filter_map(|(_, id)| self.entries.get(id)?.current.as_ref())
     }
 
+    /// Every current object, newest first, as stored.
+    fn objects(&self) -> Vec<&Object> {
+        self.currents().map(|version| &version.object).collect()
+    }
+
     /// The versions readers see, created within `range`, newest first or oldest first.
     pub(crate) fn visible_in(
         &self,
@@ -230,6 +235,10 @@ impl Collection {
 pub(crate) struct Store {
     pub(crate) phone_numbers: Collection,
     pub(crate) assistants: Collection,
+    pub(crate) squads: Collection,
+    pub(crate) workflows: Collection,
+    /// Telnyx numbers, read-only, in the state file's order.
+    pub(crate) telnyx_numbers: Vec<Object>,
     path: Option<PathBuf>,
     rng: SmallRng,
 }
@@ -256,6 +265,9 @@ impl Store {
             phone_numbers: Collection::load(account.phone_numbers, "phoneNumbers", lag)
                 .map_err(invalid)?,
             assistants: Collection::load(account.assistants, "assistants", lag).map_err(invalid)?,
+            squads: Collection::load(account.squads, "squads", lag).map_err(invalid)?,
+            workflows: Collection::load(account.workflows, "workflows", lag).map_err(invalid)?,
+            telnyx_numbers: super::telnyx::load(account.telnyx_numbers).map_err(invalid)?,
             path,
             // Ids and numbers use their own stream so they do not shift the fault sequence.
             rng: SmallRng::seed_from_u64(seed ^ 0x05ee_d1d5_u64),
@@ -276,9 +288,15 @@ impl Store {
             let id = uuid::Builder::from_random_bytes(self.rng.random())
                 .into_uuid()
                 .to_string();
-            if !self.phone_numbers.entries.contains_key(&id)
-                && !self.assistants.entries.contains_key(&id)
-            {
+            let taken = [
+                &self.phone_numbers,
+                &self.assistants,
+                &self.squads,
+                &self.workflows,
+            ]
+            .iter()
+            .any(|collection| collection.entries.contains_key(&id));
+            if !taken {
                 return id;
             }
         }
@@ -334,8 +352,11 @@ impl Store {
             return Ok(());
         };
         let account = AccountRef {
-            phone_numbers: self.phone_numbers.currents().map(|v| &v.object).collect(),
-            assistants: self.assistants.currents().map(|v| &v.object).collect(),
+            phone_numbers: self.phone_numbers.objects(),
+            assistants: self.assistants.objects(),
+            squads: self.squads.objects(),
+            workflows: self.workflows.objects(),
+            telnyx_numbers: self.telnyx_numbers.iter().collect(),
         };
         crate::atomic::write(path, |out| {
             serde_json::to_writer(&mut *out, &account)?;
@@ -359,6 +380,12 @@ impl Store {
 struct AccountRef<'a> {
     phone_numbers: Vec<&'a Object>,
     assistants: Vec<&'a Object>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    squads: Vec<&'a Object>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    workflows: Vec<&'a Object>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    telnyx_numbers: Vec<&'a Object>,
 }
 
 fn read(path: &Path) -> Result<Account, Error> {
@@ -533,8 +560,8 @@ mod tests {
         let mut first = Store::open(None, Some(Account::default()), 0, Duration::ZERO).unwrap();
         let taken = first.new_id();
         let account = Account {
-            phone_numbers: Vec::new(),
             assistants: vec![object(&taken, "2026-01-01T00:00:00.000Z", "a")],
+            ..Account::default()
         };
         let mut second = Store::open(None, Some(account), 0, Duration::ZERO).unwrap();
         assert_ne!(second.new_id(), taken, "same seed, but the id is taken");
@@ -550,6 +577,7 @@ mod tests {
         let account = Account {
             phone_numbers: objects("p"),
             assistants: objects("a"),
+            ..Account::default()
         };
         let started = std::time::Instant::now();
         let store = Store::open(None, Some(account), 0, Duration::ZERO).unwrap();

@@ -75,10 +75,21 @@ const READ_ONLY: [&str; 4] = ["id", "orgId", "createdAt", "updatedAt"];
 /// The JSON type (and length bounds) a field must have.
 #[derive(Debug, Clone, Copy)]
 enum Kind {
-    Text { min: usize, max: usize },
+    Text {
+        min: usize,
+        max: usize,
+    },
     Bool,
     Object,
     Array,
+    /// A string, or an object (a transfer's `message`).
+    TextOrObject,
+    /// A list of strings.
+    Texts,
+    /// A phone number's hooks (see [`hooks`]).
+    Hooks,
+    /// A `TransferDestinationNumber` or `TransferDestinationSip` (see [`destination`]).
+    Destination,
 }
 
 const TEXT: Kind = Kind::Text {
@@ -96,8 +107,43 @@ const PHONE_COMMON: [Field; 7] = [
     ("squadId", TEXT, true),
     ("workflowId", TEXT, true),
     ("server", Kind::Object, true),
-    ("fallbackDestination", Kind::Object, true),
-    ("hooks", Kind::Array, false),
+    ("fallbackDestination", Kind::Destination, true),
+    ("hooks", Kind::Hooks, false),
+];
+
+/// The events a phone-number hook can be on.
+const HOOK_EVENTS: [&str; 2] = ["call.ringing", "call.ending"];
+
+/// The actions of a phone-number hook.
+const HOOK_ACTIONS: [&str; 2] = ["transfer", "say"];
+
+/// The ended reasons a `call.ending` hook may filter on: assistant-request failures.
+const ENDED_REASONS: [&str; 6] = [
+    "assistant-request-failed",
+    "assistant-request-returned-error",
+    "assistant-request-returned-unspeakable-error",
+    "assistant-request-returned-invalid-assistant",
+    "assistant-request-returned-no-assistant",
+    "assistant-request-returned-forwarding-phone-number",
+];
+
+/// The optional fields of a `TransferDestinationNumber` (`type` and `number` are checked apart).
+const NUMBER_DESTINATION: [Field; 6] = [
+    ("extension", TEXT, false),
+    ("callerId", TEXT, false),
+    ("message", Kind::TextOrObject, false),
+    ("transferPlan", Kind::Object, false),
+    ("numberE164CheckEnabled", Kind::Bool, false),
+    ("description", TEXT, false),
+];
+
+/// The optional fields of a `TransferDestinationSip` (`type` and `sipUri` are checked apart).
+const SIP_DESTINATION: [Field; 5] = [
+    ("callerId", TEXT, false),
+    ("sipHeaders", Kind::Object, false),
+    ("message", Kind::TextOrObject, false),
+    ("transferPlan", Kind::Object, false),
+    ("description", TEXT, false),
 ];
 
 /// The provider-specific fields of the create (`creating`) or update DTO.
@@ -183,18 +229,217 @@ pub(crate) fn phone_update(body: &Object, stored_provider: &str) -> Vec<String> 
 
 fn check_phone_fields(body: &Object, provider: &str, creating: bool, problems: &mut Vec<String>) {
     let specific = phone_fields(provider, creating);
-    for (name, value) in body {
-        if name == "provider" {
+    check_fields(
+        "",
+        body,
+        &[&PHONE_COMMON, specific],
+        &["provider"],
+        problems,
+    );
+}
+
+/// Checks every field of `object` but those in `skip` against the `fields` tables: an unknown
+/// one, or one of the wrong type, is a problem named under `prefix` (`""` or `hooks.0.`).
+fn check_fields(
+    prefix: &str,
+    object: &Object,
+    fields: &[&[Field]],
+    skip: &[&str],
+    problems: &mut Vec<String>,
+) {
+    for (name, value) in object {
+        if skip.contains(&name.as_str()) {
             continue;
         }
-        match PHONE_COMMON
+        match fields
             .iter()
-            .chain(specific)
+            .flat_map(|table| table.iter())
             .find(|(field, _, _)| field == name)
         {
-            Some((field, kind, nullable)) => check(field, value, *kind, *nullable, problems),
-            None => problems.push(format!("property {name} should not exist")),
+            Some((field, kind, nullable)) => {
+                check(
+                    &format!("{prefix}{field}"),
+                    value,
+                    *kind,
+                    *nullable,
+                    problems,
+                );
+            }
+            None => problems.push(format!("{prefix}property {name} should not exist")),
         }
+    }
+}
+
+/// Checks a phone number's `hooks` (`name` is where they are): each is `call.ringing` with
+/// `do` an array of actions and optional caller-prefix `filters`, or `call.ending` with `do`
+/// one action and optional ended-reason `filters`.
+fn hooks(name: &str, items: &[Value], problems: &mut Vec<String>) {
+    for (index, hook) in items.iter().enumerate() {
+        let at = format!("{name}.{index}");
+        let Value::Object(hook) = hook else {
+            problems.push(format!("{at} must be an object"));
+            continue;
+        };
+        let ringing = match hook.get("on").and_then(Value::as_str) {
+            Some("call.ringing") => true,
+            Some("call.ending") => false,
+            _ => {
+                problems.push(one_of(&format!("{at}.on"), &HOOK_EVENTS));
+                continue;
+            }
+        };
+        check_fields(
+            &format!("{at}."),
+            hook,
+            &[],
+            &["on", "do", "filters"],
+            problems,
+        );
+        match (hook.get("do"), ringing) {
+            (Some(Value::Array(actions)), true) => {
+                for (step, action) in actions.iter().enumerate() {
+                    hook_action(&format!("{at}.do.{step}"), action, problems);
+                }
+            }
+            (Some(action @ Value::Object(_)), false) => {
+                hook_action(&format!("{at}.do"), action, problems);
+            }
+            _ => {
+                if hook.get("do").is_none() {
+                    problems.push(format!("{at}.do should not be empty"));
+                }
+                let kind = if ringing { Kind::Array } else { Kind::Object };
+                problems.push(type_message(&format!("{at}.do"), kind));
+            }
+        }
+        match hook.get("filters") {
+            None => {}
+            Some(Value::Array(filters)) => {
+                for (index, filter) in filters.iter().enumerate() {
+                    let at = format!("{at}.filters.{index}");
+                    if ringing {
+                        hook_filter(
+                            &at,
+                            filter,
+                            ("startsWith", "number", "startsWith"),
+                            None,
+                            problems,
+                        );
+                    } else {
+                        hook_filter(
+                            &at,
+                            filter,
+                            ("oneOf", "call.endedReason", "oneOf"),
+                            Some(&ENDED_REASONS),
+                            problems,
+                        );
+                    }
+                }
+            }
+            Some(_) => problems.push(format!("{at}.filters must be an array")),
+        }
+    }
+}
+
+/// Checks one hook action: `{type: transfer, destination?}` or `{type: say, exact}`.
+fn hook_action(at: &str, action: &Value, problems: &mut Vec<String>) {
+    let Value::Object(action) = action else {
+        problems.push(format!("{at} must be an object"));
+        return;
+    };
+    match action.get("type").and_then(Value::as_str) {
+        Some("transfer") => {
+            const TRANSFER: [Field; 1] = [("destination", Kind::Destination, false)];
+            check_fields(&format!("{at}."), action, &[&TRANSFER], &["type"], problems);
+        }
+        Some("say") => {
+            check_fields(&format!("{at}."), action, &[], &["type", "exact"], problems);
+            require(action, &format!("{at}.exact"), TEXT, problems);
+        }
+        _ => problems.push(one_of(&format!("{at}.type"), &HOOK_ACTIONS)),
+    }
+}
+
+/// Checks one hook filter `{type, key, <list>: [...]}` whose `type` and `key` must be the
+/// given ones and whose list holds strings (of `allowed`, when given).
+fn hook_filter(
+    at: &str,
+    filter: &Value,
+    (kind, key, list): (&str, &str, &str),
+    allowed: Option<&[&str]>,
+    problems: &mut Vec<String>,
+) {
+    let Value::Object(filter) = filter else {
+        problems.push(format!("{at} must be an object"));
+        return;
+    };
+    check_fields(
+        &format!("{at}."),
+        filter,
+        &[],
+        &["type", "key", list],
+        problems,
+    );
+    for (field, wanted) in [("type", kind), ("key", key)] {
+        if filter.get(field).and_then(Value::as_str) != Some(wanted) {
+            problems.push(one_of(&format!("{at}.{field}"), &[wanted]));
+        }
+    }
+    let path = format!("{at}.{list}");
+    require(filter, &path, Kind::Texts, problems);
+    if let (Some(allowed), Some(Value::Array(items))) = (allowed, filter.get(list)) {
+        for item in items.iter().filter_map(Value::as_str) {
+            if !allowed.contains(&item) {
+                problems.push(format!("each value in {}", one_of(&path, allowed)));
+                break;
+            }
+        }
+    }
+}
+
+/// Checks a transfer destination (`at` is where it is): `{type: number, number (3 to 40
+/// characters), ...}` or `{type: sip, sipUri (sip: or sips:), ...}`.
+fn destination(at: &str, object: &Object, problems: &mut Vec<String>) {
+    let prefix = format!("{at}.");
+    match object.get("type").and_then(Value::as_str) {
+        Some("number") => {
+            check_fields(
+                &prefix,
+                object,
+                &[&NUMBER_DESTINATION],
+                &["type", "number"],
+                problems,
+            );
+            require(
+                object,
+                &format!("{at}.number"),
+                Kind::Text { min: 3, max: 40 },
+                problems,
+            );
+        }
+        Some("sip") => {
+            check_fields(
+                &prefix,
+                object,
+                &[&SIP_DESTINATION],
+                &["type", "sipUri"],
+                problems,
+            );
+            let path = format!("{at}.sipUri");
+            require(object, &path, TEXT, problems);
+            if let Some(Value::String(uri)) = object.get("sipUri") {
+                let lower = uri.to_ascii_lowercase();
+                let rest = lower
+                    .strip_prefix("sips:")
+                    .or_else(|| lower.strip_prefix("sip:"));
+                if rest.is_none_or(|rest| rest.trim().is_empty()) {
+                    problems.push(format!(
+                        "{path} must be a valid SIP URI (sip:user@host or sips:user@host)"
+                    ));
+                }
+            }
+        }
+        _ => problems.push(one_of(&format!("{at}.type"), &["number", "sip"])),
     }
 }
 
@@ -326,9 +571,24 @@ fn check(name: &str, value: &Value, kind: Kind, nullable: bool, problems: &mut V
             }
             true
         }
+        (Kind::Hooks, Value::Array(items)) => {
+            hooks(name, items, problems);
+            true
+        }
+        (Kind::Destination, Value::Object(object)) => {
+            destination(name, object, problems);
+            true
+        }
+        (Kind::Texts, Value::Array(items)) => {
+            if !items.iter().all(Value::is_string) {
+                problems.push(format!("each value in {name} must be a string"));
+            }
+            true
+        }
         (Kind::Bool, Value::Bool(_))
-        | (Kind::Object, Value::Object(_))
-        | (Kind::Array, Value::Array(_)) => true,
+        | (Kind::Object | Kind::TextOrObject, Value::Object(_))
+        | (Kind::Array, Value::Array(_))
+        | (Kind::TextOrObject, Value::String(_)) => true,
         _ => false,
     };
     if !fits {
@@ -340,8 +600,9 @@ fn type_message(name: &str, kind: Kind) -> String {
     match kind {
         Kind::Text { .. } => format!("{name} must be a string"),
         Kind::Bool => format!("{name} must be a boolean value"),
-        Kind::Object => format!("{name} must be an object"),
-        Kind::Array => format!("{name} must be an array"),
+        Kind::Object | Kind::Destination => format!("{name} must be an object"),
+        Kind::Array | Kind::Hooks | Kind::Texts => format!("{name} must be an array"),
+        Kind::TextOrObject => format!("{name} must be a string or an object"),
     }
 }
 
@@ -466,6 +727,90 @@ mod tests {
         assert_eq!(
             assistant(&object(json!({"voice": {"provider": "custom-voice"}}))),
             ["voice.server must be an object"]
+        );
+    }
+
+    #[test]
+    fn hooks_are_checked_as_deep_as_the_spec_goes() {
+        let good = object(json!({"hooks": [
+            {"on": "call.ringing", "do": [{"type": "say", "exact": "This number is not in service."}]},
+            {"on": "call.ringing", "filters": [{"type": "startsWith", "key": "number", "startsWith": ["1415"]}],
+             "do": [{"type": "transfer", "destination": {"type": "number", "number": "+14155550199"}}]},
+            {"on": "call.ending", "do": {"type": "transfer"},
+             "filters": [{"type": "oneOf", "key": "call.endedReason", "oneOf": ["assistant-request-failed"]}]},
+        ]}));
+        assert_eq!(phone_update(&good, "telnyx"), Vec::<String>::new());
+        let bad = object(json!({"hooks": [
+            {"on": "call.answered", "do": []},
+            {"on": "call.ringing", "do": {"type": "say", "exact": "x"}},
+            {"on": "call.ringing", "do": [{"type": "say"}, {"type": "dial"}, {"type": "say", "exact": "x", "voice": "y"}]},
+            {"on": "call.ending", "do": [{"type": "say", "exact": "x"}]},
+            {"on": "call.ringing", "do": [], "filters": [{"type": "contains", "key": "number", "startsWith": [1]}], "when": 1},
+            {"on": "call.ending", "do": {"type": "transfer", "destination": {"type": "number"}},
+             "filters": [{"type": "oneOf", "key": "call.endedReason", "oneOf": ["customer-ended-call"]}]},
+            "ring",
+        ]}));
+        assert_eq!(
+            phone_update(&bad, "telnyx"),
+            [
+                "hooks.0.on must be one of the following values: call.ringing, call.ending",
+                "hooks.1.do must be an array",
+                "hooks.2.do.0.exact should not be empty",
+                "hooks.2.do.0.exact must be a string",
+                "hooks.2.do.1.type must be one of the following values: transfer, say",
+                "hooks.2.do.2.property voice should not exist",
+                "hooks.3.do must be an object",
+                "hooks.4.property when should not exist",
+                "hooks.4.filters.0.type must be one of the following values: startsWith",
+                "each value in hooks.4.filters.0.startsWith must be a string",
+                "hooks.5.do.destination.number should not be empty",
+                "hooks.5.do.destination.number must be a string",
+                "each value in hooks.5.filters.0.oneOf must be one of the following values: assistant-request-failed, assistant-request-returned-error, assistant-request-returned-unspeakable-error, assistant-request-returned-invalid-assistant, assistant-request-returned-no-assistant, assistant-request-returned-forwarding-phone-number",
+                "hooks.6 must be an object",
+            ]
+        );
+    }
+
+    #[test]
+    fn fallback_destinations_are_a_number_or_a_sip_uri() {
+        for good in [
+            json!({"type": "number", "number": "+14155550199", "message": "Connecting you", "callerId": "+1"}),
+            json!({"type": "number", "number": "911", "numberE164CheckEnabled": false}),
+            json!({"type": "sip", "sipUri": "sip:front-desk@pbx.example.com", "sipHeaders": {"x": "1"}}),
+        ] {
+            let body = object(json!({ "fallbackDestination": good }));
+            assert_eq!(phone_update(&body, "vapi"), Vec::<String>::new(), "{good}");
+        }
+        let problems = |destination: Value| {
+            phone_update(
+                &object(json!({ "fallbackDestination": destination })),
+                "vapi",
+            )
+        };
+        assert_eq!(
+            problems(json!({"type": "number", "number": "12"})),
+            ["fallbackDestination.number must be longer than or equal to 3 characters"]
+        );
+        assert_eq!(
+            problems(json!({"type": "number", "number": "1".repeat(41), "sipUri": "sip:x"})),
+            [
+                "fallbackDestination.property sipUri should not exist",
+                "fallbackDestination.number must be shorter than or equal to 40 characters",
+            ]
+        );
+        assert_eq!(
+            problems(json!({"type": "sip", "sipUri": "https://pbx.example.com"})),
+            [
+                "fallbackDestination.sipUri must be a valid SIP URI (sip:user@host or sips:user@host)"
+            ]
+        );
+        assert_eq!(
+            problems(json!({"type": "assistant", "assistantName": "x"})),
+            ["fallbackDestination.type must be one of the following values: number, sip"]
+        );
+        assert_eq!(
+            problems(json!("+14155550199")),
+            ["fallbackDestination must be an object"]
         );
     }
 }

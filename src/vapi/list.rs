@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::client::Client;
-use super::error::Error;
 use super::wire::{Listed, page_items};
+use crate::http::{Error, decode_objects};
 
 /// The largest page Vapi serves.
 pub(crate) const PAGE: usize = 1000;
@@ -106,36 +106,19 @@ impl Client {
         Ok(())
     }
 
-    /// One page, each object read on its own so that a malformed one is named: its place in
-    /// the page, its id if it has one, and the field.
+    /// One page, each object read on its own so that a malformed one is named.
     async fn page<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Vec<T>, Error> {
-        let page: serde_json::Value = self.send(Method::GET, path, query, None).await?;
+        let page: serde_json::Value = self.transport.send(Method::GET, path, query, None).await?;
         let items = page_items(page).ok_or_else(|| Error::Decode {
             method: Method::GET,
             path: path.to_owned(),
             detail: "expected a list of objects".to_owned(),
         })?;
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(index, item)| {
-                let id = item
-                    .get("id")
-                    .and_then(serde_json::Value::as_str)
-                    .map(str::to_owned);
-                serde_path_to_error::deserialize(item).map_err(|error| Error::Malformed {
-                    path: path.to_owned(),
-                    index,
-                    id,
-                    field: super::error::field(error.path()),
-                    detail: error.into_inner().to_string(),
-                })
-            })
-            .collect()
+        decode_objects(path, items)
     }
 }
 

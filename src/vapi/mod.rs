@@ -1,22 +1,20 @@
-//! The Vapi REST client: the one network port of vapiform.
+//! The Vapi REST client: endpoints for phone numbers and assistants.
 //!
-//! Every request goes through [`Client`], whose base URL is always injected. The client owns
-//! resilience (retries with backoff, one rate limiter, a concurrency bound), so callers see
-//! either a result or an [`Error`] that names the method, path, status and Vapi's message.
+//! Every Vapi request goes through [`Client`], whose base URL is always injected. Resilience
+//! (retries with backoff, one rate limiter, a concurrency bound) is the shared
+//! [`crate::http`] machinery, so callers see either a result or an [`Error`] that names the
+//! method, path, status and Vapi's message.
 
-mod base_url;
 mod client;
 mod credentials;
-mod error;
-mod limiter;
+mod dialect;
 mod list;
-mod retry;
 mod wire;
 
-pub use base_url::{BaseUrl, UrlError};
-pub use client::{Client, Settings, SetupError};
+/// The shared request machinery's types, named here too because every Vapi caller needs them.
+pub use crate::http::{ApiKey, BaseUrl, Error, Settings, SetupError, UrlError};
+pub use client::Client;
 pub use credentials::{
-    API_KEY_VARIABLES, ApiKey, DEFAULT_BASE_URL, KEY_VARIABLES, TELNYX_KEY_VARIABLE,
+    API_KEY_VARIABLES, BASE_URL_VARIABLE, DEFAULT_BASE_URL, KEY_VARIABLES, base_url, key,
 };
-pub use error::Error;
-pub use wire::{Assistant, PhoneNumber};
+pub use wire::{Assistant, PhoneNumber, RouteTarget};

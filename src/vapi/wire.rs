@@ -88,6 +88,25 @@ impl Assistant {
     }
 }
 
+/// A squad or a workflow as `GET /squad` or `GET /workflow` returns it: something a number
+/// routes to (`squadId`, `workflowId`) that vapiform shows by name but never edits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteTarget {
+    /// Vapi's id.
+    pub id: String,
+    /// Its name, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// ISO 8601 creation time.
+    pub created_at: String,
+    /// ISO 8601 time of the last write.
+    pub updated_at: String,
+    /// Every other field (`members`, `nodes`, ...), as returned.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
 /// What the list pager needs of an object.
 pub(crate) trait Listed {
     fn id(&self) -> &str;
@@ -95,6 +114,15 @@ pub(crate) trait Listed {
 }
 
 impl Listed for PhoneNumber {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn created_at(&self) -> &str {
+        &self.created_at
+    }
+}
+
+impl Listed for RouteTarget {
     fn id(&self) -> &str {
         &self.id
     }

@@ -40,8 +40,8 @@ fn tied_assistants() -> Vec<Map<String, Value>> {
 #[tokio::test]
 async fn lists_read_every_object_once_across_ties_and_pages() {
     let account = Account {
-        phone_numbers: Vec::new(),
         assistants: tied_assistants(),
+        ..Account::default()
     };
     let running = sim::start(Options {
         account: Some(account),
@@ -90,8 +90,8 @@ async fn unlink_sends_null_and_reads_back_none() {
 #[tokio::test]
 async fn idempotent_requests_are_retried_through_429s_and_500s() {
     let account = Account {
-        phone_numbers: Vec::new(),
         assistants: tied_assistants()[..50].to_vec(),
+        ..Account::default()
     };
     let options = Options {
         account: Some(account),

@@ -19,5 +19,7 @@ mod safety;
 mod secrets;
 mod sim;
 mod support;
+mod targets;
+mod telnyx;
 mod untrusted;
 mod verify;

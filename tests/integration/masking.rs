@@ -150,6 +150,7 @@ fn vault() -> (Account, String) {
         Account {
             phone_numbers: Vec::new(),
             assistants,
+            ..Account::default()
         },
         file,
     )

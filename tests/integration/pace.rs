@@ -30,6 +30,7 @@ fn greetings(n: usize) -> (Account, String) {
         Account {
             phone_numbers: Vec::new(),
             assistants,
+            ..Account::default()
         },
         file,
     )

@@ -229,6 +229,7 @@ fn many_businesses(n: usize, routed: bool) -> (Account, String) {
             } else {
                 Vec::new()
             },
+            ..Account::default()
         },
         file,
     )

@@ -50,6 +50,7 @@ fn movers(routed: usize, unrouted: usize, moved: usize) -> (Account, String) {
         Account {
             phone_numbers,
             assistants,
+            ..Account::default()
         },
         file,
     )
@@ -199,6 +200,7 @@ fn stale_plan_detects_an_assistant_created_behind_its_back() {
         &Account {
             phone_numbers: vec![number(&uuid(2, 0), "+14155550100", None)],
             assistants: Vec::new(),
+            ..Account::default()
         },
     );
     workspace.write(
@@ -228,6 +230,7 @@ fn stale_plan_detects_a_number_imported_behind_its_back() {
         &Account {
             phone_numbers: Vec::new(),
             assistants: vec![fixtures::assistant(&target, &json!({"name": "Desk"}))],
+            ..Account::default()
         },
     );
     workspace.write(
@@ -260,6 +263,7 @@ fn stale_plan_detects_an_assistant_edited_behind_its_back() {
                 "acme",
                 &json!({"name": "Acme", "firstMessage": "A"}),
             )],
+            ..Account::default()
         },
     );
     workspace.write(
@@ -292,6 +296,7 @@ fn prune_candidates(prune: bool) -> Workspace {
                 fixtures::assistant(&legacy, &json!({"name": "Legacy"})),
                 labelled(&kept, "kept", &json!({"name": "Kept"})),
             ],
+            ..Account::default()
         },
     );
     workspace.write(
@@ -361,6 +366,7 @@ fn ignored_numbers_are_never_touched() {
                 number(&uuid(2, 1), "+14155550199", Some(&legacy)),
             ],
             assistants: vec![fixtures::assistant(&legacy, &json!({"name": "Legacy"}))],
+            ..Account::default()
         },
     );
     // Unassigned numbers are unlinked, except the ignored one.
@@ -401,6 +407,7 @@ fn adopt_labels_the_existing_assistant_and_keeps_its_id() {
                 &existing,
                 &json!({"name": "Acme", "firstMessage": "Old greeting", "metadata": {"signup": 7}}),
             )],
+            ..Account::default()
         },
     );
     workspace.write(

@@ -125,6 +125,7 @@ fn seeded(numbers: &[(&str, &str, &str)], assistants: &[(&str, &str)]) -> Accoun
                 )
             })
             .collect(),
+        ..Account::default()
     }
 }
 
@@ -728,6 +729,7 @@ async fn lagging_reads_show_the_previous_version_then_the_new_one() {
             account: Some(Account {
                 phone_numbers: Vec::new(),
                 assistants: vec![named("kept", "old"), named("doomed", "doomed")],
+                ..Account::default()
             }),
             ..Options::default()
         })

@@ -23,6 +23,7 @@ fn update_and_delete() -> (Account, String) {
             ),
             labelled(&uuid(1, 1), "gone", &json!({"name": "Gone"})),
         ],
+        ..Account::default()
     };
     let file = "version: 1\nprune: true\nassistants:\n  acme: {name: Acme, firstMessage: New}\n";
     (account, file.to_owned())

@@ -126,7 +126,7 @@ pub fn onboarding(n: usize) -> (vapiform::sim::Account, String) {
     (
         vapiform::sim::Account {
             phone_numbers: numbers,
-            assistants: Vec::new(),
+            ..vapiform::sim::Account::default()
         },
         file,
     )

@@ -49,9 +49,18 @@ pub(crate) fn retryable(status: StatusCode) -> bool {
         || status.is_server_error()
 }
 
+/// What an API's `X-RateLimit-Reset` header counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reset {
+    /// The Unix time (seconds) at which the limit resets, as the Vapi SDK reads it.
+    EpochSeconds,
+    /// Seconds from now until the limit resets, as Telnyx sends it.
+    SecondsFromNow,
+}
+
 /// The delay the server asked for: `Retry-After` (seconds or HTTP date), else
-/// `X-RateLimit-Reset` (epoch seconds), capped at a minute.
-pub(crate) fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+/// `X-RateLimit-Reset` read as `reset` says, capped at a minute.
+pub(crate) fn server_delay(headers: &HeaderMap, reset: Reset, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -70,10 +79,11 @@ pub(crate) fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Durat
     } else {
         header("x-ratelimit-reset")
             .and_then(|value| value.parse::<u64>().ok())
-            .map(|epoch| {
-                (SystemTime::UNIX_EPOCH + Duration::from_secs(epoch))
+            .map(|value| match reset {
+                Reset::EpochSeconds => (SystemTime::UNIX_EPOCH + Duration::from_secs(value))
                     .duration_since(now)
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                Reset::SecondsFromNow => Duration::from_secs(value),
             })
     };
     delay.map(|d| d.min(MAX_DELAY))
@@ -93,24 +103,44 @@ mod tests {
     #[test]
     fn retry_after_seconds_date_and_reset() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let epoch = Reset::EpochSeconds;
         assert_eq!(
-            server_delay(&headers("retry-after", "3"), now),
+            server_delay(&headers("retry-after", "3"), epoch, now),
             Some(Duration::from_secs(3))
         );
         let date = httpdate::fmt_http_date(now + Duration::from_secs(5));
         assert_eq!(
-            server_delay(&headers("retry-after", &date), now),
+            server_delay(&headers("retry-after", &date), epoch, now),
             Some(Duration::from_secs(5))
         );
         assert_eq!(
-            server_delay(&headers("x-ratelimit-reset", "1700000002"), now),
+            server_delay(&headers("x-ratelimit-reset", "1700000002"), epoch, now),
             Some(Duration::from_secs(2))
         );
         assert_eq!(
-            server_delay(&headers("retry-after", "3600"), now),
+            server_delay(&headers("retry-after", "3600"), epoch, now),
             Some(MAX_DELAY)
         );
-        assert_eq!(server_delay(&HeaderMap::new(), now), None);
+        assert_eq!(server_delay(&HeaderMap::new(), epoch, now), None);
+    }
+
+    #[test]
+    fn reset_in_seconds_from_now() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let seconds = Reset::SecondsFromNow;
+        assert_eq!(
+            server_delay(&headers("x-ratelimit-reset", "2"), seconds, now),
+            Some(Duration::from_secs(2))
+        );
+        // Read as an epoch, the same header would be long past: no wait at all.
+        assert_eq!(
+            server_delay(&headers("x-ratelimit-reset", "2"), Reset::EpochSeconds, now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            server_delay(&headers("x-ratelimit-reset", "1700000002"), seconds, now),
+            Some(MAX_DELAY)
+        );
     }
 
     #[test]

@@ -69,6 +69,19 @@ impl BaseUrl {
     }
 }
 
+/// The base URL to use: the command-line `flag`, else the environment `variable` when set and
+/// not blank, else `default`.
+pub fn configured_base_url(
+    flag: Option<&str>,
+    variable: &str,
+    default: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> String {
+    flag.map(str::to_owned)
+        .or_else(|| lookup(variable).filter(|value| !value.trim().is_empty()))
+        .unwrap_or_else(|| default.to_owned())
+}
+
 impl fmt::Display for BaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&redact(&self.0))

@@ -1,30 +1,32 @@
-//! Client errors: each names the request and, for API errors, Vapi's own message.
+//! Client errors: each names the request and, for API errors, the API's own message.
 
 use reqwest::{Method, StatusCode};
 
-/// A failed request to the Vapi API.
+/// A failed request to an API (Vapi's or the carrier's).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The key was missing, wrong, or a public key.
-    #[error("{method} {path}: Vapi rejected the API key (401 Unauthorized): {message}")]
+    /// The key was missing, wrong, or (for Vapi) a public key.
+    #[error("{method} {path}: {service} rejected the API key (401 Unauthorized): {message}")]
     Unauthorized {
+        /// The API, e.g. `Vapi`.
+        service: &'static str,
         /// HTTP method.
         method: Method,
         /// Request path.
         path: String,
-        /// Vapi's message.
+        /// The API's message.
         message: String,
     },
-    /// Vapi answered with a non-2xx status.
+    /// The API answered with a non-2xx status.
     #[error("{method} {path}: {status}: {message}")]
     Api {
         /// HTTP method.
         method: Method,
         /// Request path.
         path: String,
-        /// The status Vapi answered with.
+        /// The status the API answered with.
         status: StatusCode,
-        /// Vapi's message (an array of validation messages is joined with `; `).
+        /// The API's message (several messages are joined with `; `).
         message: String,
     },
     /// The request could not be completed: connection refused, reset or timed out.
@@ -79,7 +81,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The HTTP status, when Vapi answered.
+    /// The HTTP status, when the API answered.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Self::Unauthorized { .. } => Some(StatusCode::UNAUTHORIZED),
@@ -112,55 +114,4 @@ impl Error {
 pub(crate) fn field(path: &serde_path_to_error::Path) -> Option<String> {
     let text = path.to_string();
     (text != ".").then_some(text)
-}
-
-/// Turns a non-2xx body into one line: Vapi's `message` (string, or array joined with `; `),
-/// else the `error` field, else the raw body cut short.
-pub(crate) fn vapi_message(body: &str) -> String {
-    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let field = |name: &str| parsed.as_ref().and_then(|v| v.get(name)).cloned();
-    match field("message") {
-        Some(serde_json::Value::String(text)) => text,
-        Some(serde_json::Value::Array(items)) => items
-            .iter()
-            .map(|item| {
-                item.as_str()
-                    .map_or_else(|| item.to_string(), str::to_owned)
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => match field("error") {
-            Some(serde_json::Value::String(text)) => text,
-            _ if body.trim().is_empty() => "(empty body)".to_owned(),
-            _ => body.chars().take(200).collect(),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::vapi_message;
-
-    #[test]
-    fn message_string_array_and_fallbacks() {
-        assert_eq!(
-            vapi_message(r#"{"message":"Invalid Key","statusCode":401}"#),
-            "Invalid Key"
-        );
-        assert_eq!(
-            vapi_message(
-                r#"{"message":["property foo should not exist","name must be shorter than or equal to 40 characters"]}"#
-            ),
-            "property foo should not exist; name must be shorter than or equal to 40 characters"
-        );
-        assert_eq!(
-            vapi_message(r#"{"error":"assistant_pinned"}"#),
-            "assistant_pinned"
-        );
-        assert_eq!(vapi_message(""), "(empty body)");
-        assert_eq!(
-            vapi_message("<html>bad gateway</html>"),
-            "<html>bad gateway</html>"
-        );
-    }
 }

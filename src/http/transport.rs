@@ -1,0 +1,304 @@
+//! One resilient request path: rate limiter, concurrency bound, timeouts, retries, and the
+//! mapping of every answer to a value or a typed [`Error`]. Each API client holds one
+//! [`Transport`] and says, through its [`Dialect`], how its API words errors and rate limits.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
+
+use super::base_url::{BaseUrl, UrlError};
+use super::credentials::ApiKey;
+use super::error::{self, Error};
+use super::limiter::RateLimiter;
+use super::retry::{self, Backoff, Reset};
+
+/// How to reach an API and how hard to push it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base URL, e.g. `https://api.vapi.ai`; a path prefix is kept. Plain `http://` only to
+    /// a loopback address.
+    pub base_url: String,
+    /// The API key, sent as a bearer token.
+    pub key: ApiKey,
+    /// Requests per second across the whole client; 0 means unlimited.
+    pub rps: f64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Timeout of one attempt.
+    pub timeout: Duration,
+    /// Retry policy for idempotent requests.
+    pub backoff: Backoff,
+}
+
+impl Settings {
+    /// The defaults of `vapiform apply`: 10 requests per second, 8 in flight, 30 s per attempt.
+    pub fn new(base_url: impl Into<String>, key: ApiKey) -> Self {
+        Self {
+            base_url: base_url.into(),
+            key,
+            rps: 10.0,
+            concurrency: 8,
+            timeout: Duration::from_secs(30),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Why a client could not be built. No request was made.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The base URL is refused (see [`BaseUrl::parse`]).
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// The key cannot be sent in a header.
+    #[error("the {service} API key contains characters that cannot be sent in a header")]
+    Key {
+        /// The API the key is for.
+        service: &'static str,
+    },
+    /// The HTTP stack could not start.
+    #[error("cannot start the HTTP client: {0}")]
+    Http(String),
+}
+
+/// What differs between the APIs vapiform talks to.
+#[derive(Debug)]
+pub(crate) struct Dialect {
+    /// The API's name in messages, e.g. `Vapi`.
+    pub(crate) name: &'static str,
+    /// One line from a non-2xx body in the API's error shape; `None` when the body has
+    /// another shape (then the body itself, cut short, is the message).
+    pub(crate) message: fn(&Value) -> Option<String>,
+    /// What the API's `X-RateLimit-Reset` header counts.
+    pub(crate) reset: Reset,
+}
+
+/// A status, the headers and the body of one answer.
+type Answer = (StatusCode, HeaderMap, String);
+
+/// The request path of one API client. Cheap to share by reference across concurrent tasks.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    base: BaseUrl,
+    auth: HeaderValue,
+    limiter: RateLimiter,
+    permits: Semaphore,
+    backoff: Backoff,
+    dialect: &'static Dialect,
+}
+
+impl Transport {
+    /// Builds a transport. Refuses a base URL that would carry the key in clear text (plain
+    /// `http://` to anything but a loopback address) and a key that cannot be a header.
+    pub(crate) fn new(settings: &Settings, dialect: &'static Dialect) -> Result<Self, SetupError> {
+        let base = BaseUrl::parse(&settings.base_url)?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", settings.key.expose()))
+            .map_err(|_| SetupError::Key {
+                service: dialect.name,
+            })?;
+        auth.set_sensitive(true);
+        // A redirect could lead the key somewhere else, or to plain http; neither API
+        // redirects, so a 3xx is reported as it is.
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("vapiform/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SetupError::Http(describe(&e)))?;
+        Ok(Self {
+            http,
+            base,
+            auth,
+            limiter: RateLimiter::new(settings.rps),
+            permits: Semaphore::new(settings.concurrency.max(1)),
+            backoff: settings.backoff,
+            dialect,
+        })
+    }
+
+    /// Where requests go, redacted when displayed.
+    pub(crate) fn base_url(&self) -> &BaseUrl {
+        &self.base
+    }
+
+    /// Sends one request through the rate limiter and concurrency bound, retrying what is
+    /// safe to retry: GET, PATCH and DELETE on 408, 429, 5xx and transport errors; a POST
+    /// only when it certainly did not act (429, or the connection was never made).
+    pub(crate) async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Map<String, Value>>,
+    ) -> Result<T, Error> {
+        let idempotent = method != Method::POST;
+        let mut attempt = 0;
+        loop {
+            let outcome = self.attempt(&method, path, query, body).await;
+            match &outcome {
+                Ok((StatusCode::TOO_MANY_REQUESTS, _, _)) => self.limiter.throttled().await,
+                Ok((status, _, _)) if status.is_success() => self.limiter.succeeded().await,
+                _ => {}
+            }
+            let retry_after = match &outcome {
+                Ok((status, _, _)) if status.is_success() => None,
+                Ok((status, headers, _))
+                    if retry::retryable(*status)
+                        && (idempotent || *status == StatusCode::TOO_MANY_REQUESTS) =>
+                {
+                    Some(retry::server_delay(
+                        headers,
+                        self.dialect.reset,
+                        SystemTime::now(),
+                    ))
+                }
+                Err(Error::Transport { not_sent, .. }) if idempotent || *not_sent => Some(None),
+                _ => None,
+            };
+            attempt += 1;
+            match retry_after {
+                Some(server) if attempt < self.backoff.attempts => {
+                    let delay = server.unwrap_or_else(|| self.backoff.delay(attempt - 1));
+                    tracing::debug!(api = self.dialect.name, %method, path, attempt, delay_ms = delay.as_millis(), "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                _ => return self.finish(method, path, outcome),
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Map<String, Value>>,
+    ) -> Result<Answer, Error> {
+        let _permit = self.permits.acquire().await.map_err(|_| Error::Transport {
+            method: method.clone(),
+            path: path.to_owned(),
+            detail: "client is shutting down".to_owned(),
+            not_sent: true,
+        })?;
+        self.limiter.acquire().await;
+        let started = Instant::now();
+        let mut request = self
+            .http
+            .request(method.clone(), self.base.join(path))
+            .header(AUTHORIZATION, self.auth.clone())
+            .query(query);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let transport = |e: reqwest::Error| Error::Transport {
+            method: method.clone(),
+            path: path.to_owned(),
+            not_sent: e.is_connect(),
+            detail: describe(&e),
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.map_err(transport)?;
+        tracing::debug!(api = self.dialect.name, %method, path, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis(), "request");
+        Ok((status, headers, text))
+    }
+
+    fn finish<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        outcome: Result<Answer, Error>,
+    ) -> Result<T, Error> {
+        let (status, _, text) = outcome?;
+        let path = path.to_owned();
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(Error::Unauthorized {
+                service: self.dialect.name,
+                method,
+                path,
+                message: self.message(&text),
+            });
+        }
+        if !status.is_success() {
+            return Err(Error::Api {
+                method,
+                path,
+                status,
+                message: self.message(&text),
+            });
+        }
+        let mut body = serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(&mut body)
+            .map_err(|error| {
+                let at = error::field(error.path());
+                let inner = error.into_inner();
+                at.map_or_else(|| inner.to_string(), |at| format!("at `{at}`: {inner}"))
+            })
+            .and_then(|value| body.end().map(|()| value).map_err(|e| e.to_string()))
+            .map_err(|detail| Error::Decode {
+                method,
+                path,
+                detail,
+            })
+    }
+
+    /// A non-2xx body as one line: the API's own message, else the body cut short.
+    fn message(&self, body: &str) -> String {
+        serde_json::from_str(body)
+            .ok()
+            .and_then(|parsed| (self.dialect.message)(&parsed))
+            .unwrap_or_else(|| {
+                if body.trim().is_empty() {
+                    "(empty body)".to_owned()
+                } else {
+                    body.chars().take(200).collect()
+                }
+            })
+    }
+}
+
+/// A transport error's description and causes, without the URL.
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The objects of one page, each decoded on its own so that a malformed one is named: its
+/// place in the page, its `id` if it has a string one, and the field.
+pub(crate) fn decode_objects<T: DeserializeOwned>(
+    path: &str,
+    items: Vec<Value>,
+) -> Result<Vec<T>, Error> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let id = item.get("id").and_then(Value::as_str).map(str::to_owned);
+            serde_path_to_error::deserialize(item).map_err(|error| Error::Malformed {
+                path: path.to_owned(),
+                index,
+                id,
+                field: error::field(error.path()),
+                detail: error.into_inner().to_string(),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,176 @@
+//! The client: the carrier's phone numbers, read completely or not at all.
+
+use std::collections::HashMap;
+
+use futures::{StreamExt as _, TryStreamExt as _};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::dialect::TELNYX;
+use super::wire::PhoneNumber;
+use crate::http::{BaseUrl, Error, Settings, SetupError, Transport, decode_objects};
+
+/// The largest page Telnyx serves.
+pub const PAGE_SIZE: usize = 250;
+
+const NUMBERS: &str = "/v2/phone_numbers";
+
+/// A Telnyx API client. Cheap to share by reference across concurrent tasks.
+#[derive(Debug)]
+pub struct Client {
+    transport: Transport,
+    /// Pages read at once.
+    in_flight: usize,
+}
+
+/// One page of a Telnyx list.
+#[derive(Debug, Deserialize)]
+struct Page {
+    data: Vec<Value>,
+    meta: Meta,
+}
+
+/// What a page says about the whole list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+struct Meta {
+    page_number: usize,
+    page_size: usize,
+    total_pages: usize,
+    total_results: usize,
+}
+
+impl Client {
+    /// Builds a client. Refuses a base URL that would carry the key in clear text (plain
+    /// `http://` to anything but a loopback address) and a key that cannot be a header.
+    pub fn new(settings: &Settings) -> Result<Self, SetupError> {
+        Ok(Self {
+            transport: Transport::new(settings, &TELNYX)?,
+            in_flight: settings.concurrency.max(1),
+        })
+    }
+
+    /// Where requests go, redacted when displayed.
+    pub fn base_url(&self) -> &BaseUrl {
+        self.transport.base_url()
+    }
+
+    /// Every number on the account, or only those carrying `tag`: page 1, then the other
+    /// pages `meta.total_pages` announces, within the client's concurrency. A list that cannot
+    /// be shown to be complete is an error ([`Error::Incomplete`]): a page that disagrees with
+    /// the first about the totals, fewer or more numbers than `total_results`, or a number
+    /// listed twice. Nothing may be concluded from part of the carrier's inventory.
+    pub async fn list_numbers(&self, tag: Option<&str>) -> Result<Vec<PhoneNumber>, Error> {
+        let (first, mut numbers) = self.page(1, tag).await?;
+        let pages = first.total_pages;
+        let most = first.total_results.div_ceil(first.page_size.max(1)).max(1);
+        if pages > most {
+            return Err(incomplete(format!(
+                "page 1 announces {pages} pages for {} numbers at {} a page",
+                first.total_results, first.page_size
+            )));
+        }
+        // Pages are asked for a few at a time, in order, so a list that stops adding up is
+        // refused at the first page that shows it, whatever it announced.
+        let mut rest = futures::stream::iter(2..=pages)
+            .map(|number| self.page(number, tag))
+            .buffered(self.in_flight);
+        let mut previous = (1, numbers.len());
+        while let Some((meta, data)) = rest.try_next().await? {
+            if (meta.total_pages, meta.total_results) != (first.total_pages, first.total_results) {
+                return Err(incomplete(format!(
+                    "page {} counts {} numbers on {} pages, page 1 counted {} on {} (the list changed while it was read)",
+                    meta.page_number,
+                    meta.total_results,
+                    meta.total_pages,
+                    first.total_results,
+                    first.total_pages
+                )));
+            }
+            short(previous, first.page_size)?;
+            previous = (meta.page_number, data.len());
+            numbers.extend(data);
+        }
+        listed_once(&numbers)?;
+        if numbers.len() != first.total_results {
+            return Err(incomplete(format!(
+                "read {} numbers, but Telnyx counts {}",
+                numbers.len(),
+                first.total_results
+            )));
+        }
+        tracing::debug!(numbers = numbers.len(), pages, "read the carrier's numbers");
+        Ok(numbers)
+    }
+
+    /// Page `number` of the list, checked to be that page.
+    async fn page(
+        &self,
+        number: usize,
+        tag: Option<&str>,
+    ) -> Result<(Meta, Vec<PhoneNumber>), Error> {
+        let mut query = vec![
+            ("page[number]", number.to_string()),
+            ("page[size]", PAGE_SIZE.to_string()),
+        ];
+        if let Some(tag) = tag {
+            query.push(("filter[tag]", tag.to_owned()));
+        }
+        let page: Page = self
+            .transport
+            .send(Method::GET, NUMBERS, &query, None)
+            .await?;
+        if page.meta.page_number != number {
+            return Err(incomplete(format!(
+                "asked for page {number}, got page {}",
+                page.meta.page_number
+            )));
+        }
+        if page.data.len() > page.meta.page_size {
+            return Err(incomplete(format!(
+                "page {number} holds {} numbers, more than its size {}",
+                page.data.len(),
+                page.meta.page_size
+            )));
+        }
+        Ok((page.meta, decode_objects(NUMBERS, page.data)?))
+    }
+}
+
+/// Refuses a page short of `size` that is not the last: numbers are missing from it.
+fn short((page, read): (usize, usize), size: usize) -> Result<(), Error> {
+    if read == size {
+        return Ok(());
+    }
+    Err(incomplete(format!(
+        "page {page} holds {read} numbers, not {size}, yet it is not the last page"
+    )))
+}
+
+/// Refuses a list in which an id or a number appears twice.
+fn listed_once(numbers: &[PhoneNumber]) -> Result<(), Error> {
+    let mut ids = HashMap::new();
+    let mut phones = HashMap::new();
+    for number in numbers {
+        if let Some(first) = ids.insert(number.id.as_str(), number.phone_number.as_str()) {
+            return Err(incomplete(format!(
+                "id {} is listed twice ({first} and {}; the list changed while it was read)",
+                number.id, number.phone_number
+            )));
+        }
+        if let Some(first) = phones.insert(number.phone_number.as_str(), number.id.as_str()) {
+            return Err(incomplete(format!(
+                "number {} is listed twice (ids {first} and {})",
+                number.phone_number, number.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn incomplete(detail: String) -> Error {
+    Error::Incomplete {
+        path: NUMBERS.to_owned(),
+        detail,
+    }
+}
