@@ -102,7 +102,7 @@ pub enum Command {
     /// Write the live account as a desired-state file that plans to no changes.
     Export(ExportArgs),
     /// Print the JSON Schema of the desired-state file.
-    Schema,
+    Schema(SchemaArgs),
     /// Serve a local simulated Vapi API and carrier inventory (for tests, demos and SDKs).
     Sim(SimArgs),
     /// Print shell completions.
@@ -115,7 +115,9 @@ pub enum Command {
 /// The desired-state file.
 #[derive(Debug, Args)]
 pub struct FileArg {
-    /// The desired-state file.
+    /// The desired-state file, or a folder: DIR/vapiform.yaml plus every
+    /// DIR/businesses/**/*.yaml (also read when FILE is a vapiform.yaml with businesses/
+    /// beside it).
     #[arg(short, long, value_name = "FILE", default_value = "vapiform.yaml")]
     pub file: PathBuf,
 }
@@ -146,6 +148,14 @@ pub struct PlanArgs {
     /// Do not refuse a plan with more routing changes than the mass-change limit.
     #[arg(long)]
     pub allow_mass_change: bool,
+    /// Also plan this desired state (a file or folder, such as the target branch's) against
+    /// the same account, and label each change intent (only this file makes it) or drift (the
+    /// baseline makes it too).
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+    /// Show phone numbers as +1415•••0101 in text and markdown (the JSON plan keeps them whole).
+    #[arg(long)]
+    pub mask_numbers: bool,
 }
 
 /// `vapiform apply`.
@@ -207,6 +217,9 @@ pub struct ShowArgs {
     /// Largest markdown output in bytes.
     #[arg(long, value_name = "N", default_value_t = crate::render::DEFAULT_MAX_BYTES)]
     pub max_bytes: usize,
+    /// Show phone numbers as +1415•••0101 in text and markdown.
+    #[arg(long)]
+    pub mask_numbers: bool,
 }
 
 /// `vapiform export`.
@@ -215,6 +228,19 @@ pub struct ExportArgs {
     /// Write to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write a folder instead: DIR/vapiform.yaml and one DIR/businesses/<key>.yaml per
+    /// business. Business files no longer in the account are removed; a DIR/businesses that
+    /// holds anything else is refused.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    pub split: Option<PathBuf>,
+}
+
+/// `vapiform schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema of a business file (businesses/**/*.yaml of a folder) instead.
+    #[arg(long)]
+    pub businesses: bool,
 }
 
 /// `vapiform sim`.

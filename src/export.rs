@@ -19,6 +19,7 @@ use crate::desired::file::{
     ASSISTANT_READ_ONLY, AssistantBody, AssistantSpec, BusinessSpec, ExistingAssistant, File,
     IgnoreSpec, NumberEntry, SpecAssistant, Text, UnassignedMode, UnassignedSpec, Version,
 };
+use crate::desired::{Key, folder};
 use crate::plan::Live;
 use crate::plan::compare::{self, Segment};
 use crate::plan::live::Assistant;
@@ -46,6 +47,48 @@ pub struct Export {
 
 /// The desired-state file for `live`.
 pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
+    let (file, secrets) = document(live);
+    Ok(Export {
+        text: crate::desired::to_file(&file)?,
+        secrets,
+    })
+}
+
+/// An account exported as a folder (see [`crate::desired::folder`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    /// `vapiform.yaml`: everything but the businesses that have files of their own.
+    pub root: String,
+    /// Each business's file, `businesses/<key>.yaml`, by key.
+    pub businesses: BTreeMap<String, String>,
+    /// Environment variables the files reference in place of secret values, sorted.
+    pub secrets: Vec<String>,
+}
+
+/// The folder for `live`: one file per business. A business whose key is not a valid key
+/// (a label written outside vapiform) stays in the root file, where `validate` names it, so
+/// that no file name comes from the account unchecked.
+pub fn split(live: &Live) -> Result<Split, serde_yaml::Error> {
+    let (mut file, secrets) = document(live);
+    let mut businesses = BTreeMap::new();
+    for (key, business) in std::mem::take(&mut file.businesses) {
+        if Key::parse(&key).is_some() {
+            let text = folder::to_business_file(&key, business)?;
+            businesses.insert(key, text);
+        } else {
+            file.businesses.insert(key, business);
+        }
+    }
+    Ok(Split {
+        root: crate::desired::to_file(&file)?,
+        businesses,
+        secrets,
+    })
+}
+
+/// The account as a desired-state document, and the environment variables it references in
+/// place of secret values, sorted.
+fn document(live: &Live) -> (File, Vec<String>) {
     let mut secrets = BTreeSet::new();
     let by_id: HashMap<&str, &Assistant> =
         live.assistants.iter().map(|a| (a.id.as_str(), a)).collect();
@@ -119,10 +162,7 @@ pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
         businesses,
         ignore: IgnoreSpec::default(),
     };
-    Ok(Export {
-        text: crate::desired::to_file(&file)?,
-        secrets: secrets.into_iter().collect(),
-    })
+    (file, secrets.into_iter().collect())
 }
 
 fn business(

@@ -45,7 +45,7 @@ pub async fn run(cli: Cli, console: &mut Console) -> anyhow::Result<Exit> {
         Command::Apply(args) => apply::run(global, &args, console).await,
         Command::Show(args) => show::run(&args, console),
         Command::Export(args) => export::run(global, &args, console).await,
-        Command::Schema => schema::run(console),
+        Command::Schema(args) => schema::run(&args, console),
         Command::Sim(args) => sim::run(&args, console).await,
         Command::Completions { shell } => Ok(completions::run(shell, console)),
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::Console;
 use super::account::{Account, Pace};
 use crate::cli::{Format, Global, PlanArgs};
+use crate::desired::Desired;
 use crate::exit::Exit;
 use crate::plan::{self, Live, Options, Plan, Problem};
 use crate::render::escape;
@@ -76,17 +77,18 @@ pub(super) async fn make(
         Ok(plan) => Ok(Some((plan, live, account))),
         Err(problems) => {
             account.close().await;
-            print_problems(&problems.0, file, format, console)?;
+            print_problems(&problems.0, &desired, format, console)?;
             Ok(None)
         }
     }
 }
 
-/// Every planning problem: on stderr with its place in the file, and as a JSON `problems`
-/// document on stdout when JSON was asked for.
+/// Every planning problem: on stderr, each with its place in the file that holds it (line,
+/// column and a caret) when it has one, and as a JSON `problems` document on stdout when JSON
+/// was asked for.
 fn print_problems(
     problems: &[Problem],
-    file: &Path,
+    desired: &Desired,
     format: Format,
     console: &mut Console,
 ) -> anyhow::Result<()> {
@@ -99,19 +101,23 @@ fn print_problems(
             .out
             .write_all(crate::render::json(&document).as_bytes())?;
     }
+    let mut located = Vec::new();
     for problem in problems {
         let message = match &problem.address {
             Some(address) => format!("{address}: {}", problem.message),
             None => problem.message.clone(),
         };
-        writeln!(console.err, "error: {}", escape::line(&message))?;
-        let file = escape::line(&file.display().to_string()).into_owned();
-        if let Some(path) = &problem.path {
-            writeln!(console.err, "  --> {file} at {}", escape::line(path))?;
+        // Escaped here: the report would show a control character as a replacement mark.
+        let message = escape::line(&message).into_owned();
+        match (&problem.path, &problem.also) {
+            (Some(path), Some(also)) => located.push(desired.diagnostic_also(path, also, message)),
+            (Some(path), None) => located.push(desired.diagnostic(path, message)),
+            (None, _) => writeln!(console.err, "error: {message}")?,
         }
-        if let Some(also) = &problem.also {
-            writeln!(console.err, "  --> and {file} at {}", escape::line(also))?;
-        }
+    }
+    if !located.is_empty() {
+        let report = desired.report(located);
+        write!(console.err, "{}", escape::lines(&report.to_string()))?;
     }
     writeln!(
         console.err,

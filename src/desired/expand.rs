@@ -13,7 +13,7 @@ use super::file::{
     AssistantBody, AssistantSpec, BusinessSpec, File, UnassignedMode, UnassignedSpec,
 };
 use super::placeholder::{self, Context, Kind, Unfilled};
-use super::{Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Unassigned};
+use super::{Business, Desired, E164, Import, Key, ManagedAssistant, Route, Sources, Unassigned};
 
 /// Vapi's limit on an assistant name, in characters.
 const MAX_NAME_CHARS: usize = 40;
@@ -341,8 +341,8 @@ fn check_import(rest: &Map<String, Value>, problems: &mut Vec<Problem>) {
 }
 
 /// Builds the domain [`Desired`] from checked raw types, with any placeholder or name problems;
-/// `source` is the file they were read from.
-pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
+/// `sources` are the files they were read from.
+pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
     let mut problems = Vec::new();
     for (name, body) in &file.templates {
         check_template(name, body, &mut problems);
@@ -357,6 +357,7 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
                 key: key.clone(),
                 body,
                 adopt: None,
+                template: None,
             };
             assistants.insert(key, managed);
         }
@@ -368,10 +369,15 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
             continue;
         };
         if let Some((body, adopt)) = assistant {
+            let template = match &spec.assistant {
+                AssistantSpec::Template(t) => Some(t.template.clone()),
+                _ => None,
+            };
             let managed = ManagedAssistant {
                 key: key.clone(),
                 body,
                 adopt,
+                template,
             };
             assistants.insert(key.clone(), managed);
         }
@@ -415,7 +421,7 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
             .iter()
             .filter_map(|n| E164::parse(&n.0).ok())
             .collect(),
-        source,
+        sources,
     };
     (desired, problems)
 }

@@ -3,17 +3,20 @@
 //! The text is read as YAML (`load`), deserialised into the raw file types (`file`, the format
 //! itself) part by part so every broken part is reported (`shape`), checked for what needs the
 //! whole file (`validate`), and expanded (`expand`) into the domain types below, which are all
-//! the rest of vapiform sees (export builds the raw types to write a file). Every problem is
-//! located (`diagnostic`).
+//! the rest of vapiform sees (export builds the raw types to write a file). A desired state may
+//! also be a folder of files (`folder`). Every problem is located (`diagnostic`) in the file
+//! that holds it (`source`).
 
 mod diagnostic;
 mod expand;
 pub(crate) mod file;
+pub(crate) mod folder;
 mod key;
 mod load;
 mod number;
 pub mod placeholder;
 mod shape;
+mod source;
 mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,9 +26,11 @@ use serde_json::{Map, Value};
 pub use diagnostic::{Diagnostic, Report};
 pub(crate) use expand::merge;
 pub use file::schema;
+pub use folder::businesses_schema;
 pub use key::Key;
-pub use load::{Source, load, load_str};
+pub use load::{load, load_str};
 pub use number::{E164, normalize as normalize_number};
+pub use source::{Source, Sources};
 
 /// A validated, expanded desired state: what the account should look like.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,9 +48,9 @@ pub struct Desired {
     pub businesses: BTreeMap<Key, Business>,
     /// Numbers never read into the plan and never touched.
     pub ignore: BTreeSet<E164>,
-    /// The file this was loaded from, to show a problem found later at its line
-    /// ([`Desired::diagnostic`]).
-    pub source: Source,
+    /// The files this was loaded from, to show a problem found later at its line
+    /// ([`Desired::diagnostic`]): one file, or a folder's root file and business files.
+    pub sources: Sources,
 }
 
 impl Desired {
@@ -58,17 +63,33 @@ impl Desired {
     /// A business's `numbers` keep every entry of the file's list in file order, so the number
     /// at index `i` of [`Business::numbers`] is `businesses.KEY.numbers[i]`.
     ///
-    /// The file is scanned for positions the first time this is called, never while loading.
+    /// The problem is located in the file that holds `path`: a business's own file in a
+    /// folder, else the root file. That file is scanned for positions the first time a problem
+    /// in it is located, never while loading.
     pub fn diagnostic(&self, path: &str, message: impl Into<String>) -> Diagnostic {
         let path = diagnostic::Path::parse(path);
-        self.source
+        self.sources
             .diagnostic(diagnostic::Problem::key(&path, message))
+    }
+
+    /// As [`Desired::diagnostic`], for a problem that involves a second place, `also`, which
+    /// the message names by file, line and column.
+    pub fn diagnostic_also(
+        &self,
+        path: &str,
+        also: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let path = diagnostic::Path::parse(path);
+        let also = diagnostic::Path::parse(also);
+        let problem = diagnostic::Problem::key(&path, message).related(format!("`{also}`"), &also);
+        self.sources.diagnostic(problem)
     }
 
     /// A report of `diagnostics` (made by [`Desired::diagnostic`]) that shows each one with its
     /// line and a caret, like validation problems.
     pub fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
-        Report::new(diagnostics, self.source.clone())
+        Report::new(diagnostics, self.sources.files().to_vec())
     }
 }
 
@@ -102,6 +123,8 @@ pub struct ManagedAssistant {
     pub body: Map<String, Value>,
     /// An existing assistant id to take over when no assistant carries the label yet.
     pub adopt: Option<String>,
+    /// The template the body was built from, for a business's `template` assistant.
+    pub template: Option<String>,
 }
 
 /// A business that owns phone numbers.

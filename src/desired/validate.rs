@@ -171,24 +171,33 @@ impl Checker<'_> {
         for (key, business) in &file.businesses {
             let path = Path::root().key("businesses").key(key).key("numbers");
             for (number, path) in self.normalised(&business.numbers, &path) {
+                // The other listing may be in another file of a folder: it is named by its
+                // file, line and column.
                 if let Some((owner, first)) = listed.get(&number) {
-                    let message = if owner == key {
-                        format!(
-                            "number {number} is listed twice in business `{key}` (first at {first})"
+                    let problem = if owner == key {
+                        Problem::value(
+                            &path,
+                            format!("number {number} is listed twice in business `{key}`"),
                         )
                     } else {
-                        format!(
-                            "number {number} is already listed in business `{owner}` (at {first}); a number belongs to at most one business"
+                        Problem::value(
+                            &path,
+                            format!(
+                                "number {number} is already listed in business `{owner}`; a number belongs to at most one business"
+                            ),
                         )
                     };
-                    self.problems.push(Problem::value(&path, message));
+                    self.problems
+                        .push(problem.related("the first listing", first));
                     continue;
                 }
                 if let Some(ignored) = ignored.get(&number) {
                     let message = format!(
-                        "number {number} is listed in business `{key}` and in `ignore` (at {ignored}); remove one"
+                        "number {number} is listed in business `{key}` and in `ignore`; remove one"
                     );
-                    self.problems.push(Problem::value(&path, message));
+                    self.problems.push(
+                        Problem::value(&path, message).related("the `ignore` entry", ignored),
+                    );
                 }
                 listed.insert(number, (key, path));
             }
@@ -270,7 +279,13 @@ mod tests {
         }
         let mut messages: Vec<String> = problems
             .into_iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
+            .map(|p| match p.related {
+                Some(related) => format!(
+                    "{}: {}; {} is at {}",
+                    p.path, p.message, related.what, related.path
+                ),
+                None => format!("{}: {}", p.path, p.message),
+            })
             .collect();
         messages.sort();
         messages
@@ -330,10 +345,10 @@ mod tests {
         assert_eq!(
             messages(&doc),
             [
-                "businesses.a.numbers[1]: number +14155550199 is listed in business `a` and in `ignore` (at ignore.numbers[0]); remove one",
-                "businesses.b.numbers[0]: number +14155550100 is already listed in business `a` (at businesses.a.numbers[0]); a number belongs to at most one business",
+                "businesses.a.numbers[1]: number +14155550199 is listed in business `a` and in `ignore`; remove one; the `ignore` entry is at ignore.numbers[0]",
+                "businesses.b.numbers[0]: number +14155550100 is already listed in business `a`; a number belongs to at most one business; the first listing is at businesses.a.numbers[0]",
                 "businesses.b.numbers[1]: phone number `415` must start with `+` and the country code, like +14155550101",
-                "businesses.b.numbers[2]: number +14155550100 is already listed in business `a` (at businesses.a.numbers[0]); a number belongs to at most one business",
+                "businesses.b.numbers[2]: number +14155550100 is already listed in business `a`; a number belongs to at most one business; the first listing is at businesses.a.numbers[0]",
                 "businesses.c.numbers[0]: phone number 14155550101 must be a quoted string like \"+14155550101\"",
                 "businesses.shared: key `shared` is used by both a business and a shared assistant; keys must be unique",
                 "ignore.numbers[1]: number +14155550199 is listed twice in `ignore` (first at ignore.numbers[0])",
@@ -428,7 +443,7 @@ mod tests {
         );
         assert_eq!(
             messages(&doc)[1],
-            "businesses.one.assistant.id: assistant `x` is adopted by business `two`, so business `one` cannot route to it; an adopted assistant belongs to one business"
+            "businesses.one.assistant.id: assistant `x` is adopted by business `two`, so business `one` cannot route to it; an adopted assistant belongs to one business; its `adopt` is at businesses.two.assistant.adopt"
         );
     }
 }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::live::{label_of, number_key};
 use super::{Action, Live, Options, Plan, Secrets, Target, Write, plan};
 use crate::desired::{
-    Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Unassigned,
+    Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Sources, Unassigned,
 };
 use crate::vapi::{Assistant, PhoneNumber};
 
@@ -141,6 +141,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
             key: "shared".into(),
             body: body("Shared", 0, "gpt-4o-mini"),
             adopt: None,
+            template: None,
         },
     );
     for (i, (form, numbers)) in s.businesses.iter().enumerate() {
@@ -166,6 +167,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
                         key: key.clone(),
                         body: body(&format!("B{i}"), *greeting, "gpt-4o-mini"),
                         adopt,
+                        template: None,
                     },
                 );
                 Route::Managed(key.clone())
@@ -248,7 +250,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
         assistants,
         businesses,
         ignore,
-        source: Source::new("vapiform.yaml", ""),
+        sources: Sources::new(Source::new("vapiform.yaml", "")),
     };
     (desired, live)
 }

@@ -9,6 +9,7 @@ mod export;
 mod faults;
 mod files;
 mod fixtures;
+mod folder;
 mod hostile;
 mod input;
 mod live;
