@@ -89,15 +89,24 @@ fn secrets<'a>(
 }
 
 /// A plan in the chosen format; markdown refuses a `--max-bytes` too small for its summary.
+/// With `mask_numbers`, text and markdown show phone numbers masked; JSON keeps them whole.
 fn render_plan(
     plan: &Plan,
     format: Format,
     color: bool,
     max_bytes: usize,
+    mask_numbers: bool,
 ) -> Result<String, render::TooSmall> {
+    let masked;
+    let shown = if mask_numbers && format != Format::Json {
+        masked = render::mask::numbers(plan);
+        &masked
+    } else {
+        plan
+    };
     Ok(match format {
-        Format::Text => render::plan_text(plan, color),
-        Format::Markdown => render::plan_markdown(plan, max_bytes)?,
+        Format::Text => render::plan_text(shown, color),
+        Format::Markdown => render::plan_markdown(shown, max_bytes)?,
         Format::Json => render::json(plan),
     })
 }

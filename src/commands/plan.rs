@@ -2,6 +2,7 @@
 
 use std::io::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::Console;
 use super::account::{Account, Pace};
@@ -16,10 +17,20 @@ pub(super) async fn run(
     args: &PlanArgs,
     console: &mut Console,
 ) -> anyhow::Result<Exit> {
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let Some(baseline) = load_baseline(path, console)? else {
+                return Ok(Exit::Error);
+            };
+            Some(Arc::new(baseline))
+        }
+        None => None,
+    };
     let options = Options {
         prune: args.prune,
         targets: args.target.clone(),
         allow_mass_change: args.allow_mass_change,
+        baseline,
     };
     let Some((plan, _, account)) = make(
         global,
@@ -34,7 +45,13 @@ pub(super) async fn run(
         return Ok(Exit::Error);
     };
     account.close().await;
-    let text = super::render_plan(&plan, args.format, console.color, args.max_bytes)?;
+    let text = super::render_plan(
+        &plan,
+        args.format,
+        console.color,
+        args.max_bytes,
+        args.mask_numbers,
+    )?;
     if let Some(out) = &args.out {
         super::write_atomically(out, &crate::render::json(&plan))?;
     }
@@ -72,7 +89,8 @@ pub(super) async fn make(
         }
     };
     // Unset variables are reported by the planner, naming the assistant that needs them.
-    let (secrets, _) = super::secrets(desired.assistants.values().map(|a| &a.body));
+    let baseline = options.baseline.iter().flat_map(|b| b.assistants.values());
+    let (secrets, _) = super::secrets(desired.assistants.values().chain(baseline).map(|a| &a.body));
     match plan::plan(&desired, &live, &secrets, options) {
         Ok(plan) => Ok(Some((plan, live, account))),
         Err(problems) => {
@@ -81,6 +99,19 @@ pub(super) async fn make(
             Ok(None)
         }
     }
+}
+
+/// The baseline's desired state; `None` when it has problems, which are printed.
+fn load_baseline(path: &Path, console: &mut Console) -> anyhow::Result<Option<Desired>> {
+    let baseline = super::load(path, console)?;
+    if baseline.is_none() {
+        writeln!(
+            console.err,
+            "the baseline {} cannot be read; fix it or plan without --baseline",
+            escape::line(&path.display().to_string())
+        )?;
+    }
+    Ok(baseline)
 }
 
 /// Every planning problem: on stderr, each with its place in the file that holds it (line,

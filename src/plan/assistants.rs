@@ -230,6 +230,7 @@ pub(crate) fn field_change(path: &Path, body: &Value, live: &Value) -> FieldChan
         path: compare::display(path),
         before,
         after,
+        origin: None,
     }
 }
 

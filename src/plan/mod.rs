@@ -3,10 +3,12 @@
 
 mod assistants;
 pub mod compare;
+mod group;
 pub mod live;
 mod model;
 pub mod natural;
 mod numbers;
+mod origin;
 mod precondition;
 mod problem;
 #[cfg(test)]
@@ -15,6 +17,7 @@ mod recheck;
 pub mod sensitive;
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 pub use live::Live;
 pub use model::*;
@@ -35,6 +38,9 @@ pub struct Options {
     pub targets: Vec<Address>,
     /// `--allow-mass-change`: lift the mass-change rule.
     pub allow_mass_change: bool,
+    /// `--baseline`: a desired state planned against the same account, to label each change
+    /// intent or drift (see [`Origin`]).
+    pub baseline: Option<Arc<Desired>>,
 }
 
 /// Works out the changes that make `live` equal to `desired`, or every problem that stands in
@@ -58,28 +64,24 @@ pub fn plan(
             message: format!("--target {target} names nothing in the file or the account"),
         })
         .collect();
-    let managed = assistants::plan(desired, &index, secrets, &mut problems);
-    let names = numbers::Names::new(desired, &index, &managed.ids);
-    let numbers = numbers::plan(desired, &index, &names, &mut problems);
+    let Draft {
+        mut changes,
+        mut left_alone,
+        mut kept,
+    } = draft(desired, live, &index, secrets, options, &mut problems);
     if !problems.is_empty() {
         return Err(Problems(problems));
     }
-
-    let mut changes = select(
-        managed.changes.into_iter().chain(numbers.changes).collect(),
-        &options.targets,
-    );
-    let still_routed = still_routed(live, &changes);
-    let (deletes, kept) = assistants::prune(
-        desired,
-        live,
-        &index,
-        &managed.ids,
-        desired.prune || options.prune,
-        &still_routed,
-    );
-    changes.extend(select(deletes, &options.targets));
-    changes.sort_by(|a, b| (a.phase, &a.address).cmp(&(b.phase, &b.address)));
+    let mut baseline_problems = Vec::new();
+    if let Some(baseline) = &options.baseline {
+        // What stops the baseline from being planned does not stop the plan: the changes it
+        // could not plan count as intent, and the plan says why.
+        let mut found = Vec::new();
+        let planned = draft(baseline, live, &index, secrets, options, &mut found);
+        origin::label(&mut changes, &planned.changes);
+        baseline_problems = found.iter().map(Problem::describe).collect();
+    }
+    let groups = group::assign(&mut changes, desired);
 
     // An assistant this plan adopts is no longer unmanaged, even before apply.
     let adopted: HashSet<&str> = changes
@@ -106,9 +108,7 @@ pub fn plan(
         )
         .then_with(|| a.id.cmp(&b.id))
     });
-    let mut left_alone = numbers.left_alone;
     left_alone.sort_by(|a, b| natural::cmp(&a.number, &b.number));
-    let mut kept = kept;
     kept.sort_by(|a, b| natural::cmp(&a.key, &b.key).then_with(|| a.id.cmp(&b.id)));
 
     let moves = changes.iter().filter(|c| c.action.moves_callers()).count();
@@ -118,6 +118,8 @@ pub fn plan(
         digest: String::new(),
         summary: Summary::of(&changes),
         changes,
+        groups,
+        baseline_problems,
         untouched: Untouched {
             unmanaged_assistants: unmanaged,
             kept_assistants: kept,
@@ -129,6 +131,47 @@ pub fn plan(
     };
     plan.digest = plan.content_digest();
     Ok(plan)
+}
+
+/// The changes that make `live` equal to `desired`, in apply order, with the numbers left
+/// alone and the labelled assistants kept; every problem found on the way is pushed.
+struct Draft {
+    changes: Vec<Change>,
+    left_alone: Vec<NumberRef>,
+    kept: Vec<KeptAssistant>,
+}
+
+fn draft(
+    desired: &Desired,
+    live: &Live,
+    index: &live::Index<'_>,
+    secrets: &Secrets,
+    options: &Options,
+    problems: &mut Vec<Problem>,
+) -> Draft {
+    let managed = assistants::plan(desired, index, secrets, problems);
+    let names = numbers::Names::new(desired, index, &managed.ids);
+    let numbers = numbers::plan(desired, index, &names, problems);
+    let mut changes = select(
+        managed.changes.into_iter().chain(numbers.changes).collect(),
+        &options.targets,
+    );
+    let still_routed = still_routed(live, &changes);
+    let (deletes, kept) = assistants::prune(
+        desired,
+        live,
+        index,
+        &managed.ids,
+        desired.prune || options.prune,
+        &still_routed,
+    );
+    changes.extend(select(deletes, &options.targets));
+    changes.sort_by(|a, b| (a.phase, &a.address).cmp(&(b.phase, &b.address)));
+    Draft {
+        changes,
+        left_alone: numbers.left_alone,
+        kept,
+    }
 }
 
 /// Whether a `--target` address names an object of the file or the account.

@@ -23,6 +23,14 @@ pub struct Plan {
     pub summary: Summary,
     /// The changes in apply order: assistants, routing, unlinks, deletes.
     pub changes: Vec<Change>,
+    /// Assistant changes that are one change once each business's own name and key are read
+    /// back as placeholders, shown once (see [`Group`]); each member names its group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
+    /// With `--baseline`: what kept the baseline from being planned in full. The changes it
+    /// could not plan are labelled intent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub baseline_problems: Vec<String>,
     /// What vapiform saw and deliberately leaves alone.
     pub untouched: Untouched,
     /// The mass-change rule, evaluated on these changes.
@@ -39,11 +47,39 @@ impl Plan {
     }
 
     /// The digest of the plan's content: sha256 of the canonical JSON of every field but
-    /// `digest` itself. Planning the same situation twice gives the same digest.
+    /// `digest` itself and what only `--baseline` adds (the origin labels, their counts, the
+    /// baseline's problems), so a plan made with and without a baseline has the same digest
+    /// and `apply --expect-digest` takes either. Planning the same situation twice gives the
+    /// same digest.
     pub fn content_digest(&self) -> String {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         if let Value::Object(map) = &mut value {
             map.remove("digest");
+            map.remove("baseline_problems");
+            if let Some(Value::Object(summary)) = map.get_mut("summary") {
+                summary.remove("origin");
+            }
+            for change in map
+                .get_mut("changes")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                let Value::Object(change) = change else {
+                    continue;
+                };
+                change.remove("origin");
+                for field in change
+                    .get_mut("fields")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Value::Object(field) = field {
+                        field.remove("origin");
+                    }
+                }
+            }
         }
         super::compare::sha256(&value)
     }
@@ -226,14 +262,47 @@ pub struct Summary {
     pub unlink: usize,
     /// Assistants to delete.
     pub delete: usize,
+    /// With `--baseline`: how many changes are intent, drift and mixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origins>,
+}
+
+/// How many changes have each [`Origin`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origins {
+    /// Only the file plans them.
+    pub intent: usize,
+    /// The baseline plans them too.
+    pub drift: usize,
+    /// Some fields intent, some drift.
+    pub mixed: usize,
+}
+
+impl Origins {
+    /// The count for one origin.
+    pub fn count(&self, origin: Origin) -> usize {
+        match origin {
+            Origin::Intent => self.intent,
+            Origin::Drift => self.drift,
+            Origin::Mixed => self.mixed,
+        }
+    }
 }
 
 impl Summary {
-    /// Counts the changes.
+    /// Counts the changes, and their origins when they have them.
     pub fn of(changes: &[Change]) -> Self {
         let mut summary = Self::default();
         for change in changes {
             *summary.count_mut(change.action) += 1;
+            if let Some(origin) = change.origin {
+                let origins = summary.origin.get_or_insert_with(Origins::default);
+                *match origin {
+                    Origin::Intent => &mut origins.intent,
+                    Origin::Drift => &mut origins.drift,
+                    Origin::Mixed => &mut origins.mixed,
+                } += 1;
+            }
         }
         summary
     }
@@ -303,6 +372,12 @@ pub struct Change {
     pub phase: Phase,
     /// Why, in one line.
     pub reason: String,
+    /// With `--baseline`: whether the baseline plans this change too (see [`Origin`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// The id of the [`Group`] of changes it is shown with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Field-level differences, for review. Sensitive values are masked.
     pub fields: Vec<FieldChange>,
     /// For numbers: where calls go now and where they will go.
@@ -336,6 +411,8 @@ impl Change {
             action,
             phase,
             reason,
+            origin: None,
+            group: None,
             fields,
             routing,
             precondition,
@@ -363,6 +440,57 @@ pub struct FieldChange {
         deserialize_with = "present"
     )]
     pub after: Option<Value>,
+    /// With `--baseline`: `intent`, or `drift` when the baseline plans this same field change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// Whether a change is what the file under review asks for, or what planning the baseline
+/// (such as the target branch's file) against the same account would do as well: the account
+/// moved outside vapiform, or the baseline was never applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Only the file plans it.
+    Intent,
+    /// The baseline plans it too.
+    Drift,
+    /// A change whose fields are some intent, some drift.
+    Mixed,
+}
+
+impl Origin {
+    /// Every origin, in the order the summary counts them.
+    pub const ALL: [Self; 3] = [Self::Intent, Self::Drift, Self::Mixed];
+
+    /// The word for the origin, as in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Intent => "intent",
+            Self::Drift => "drift",
+            Self::Mixed => "mixed",
+        }
+    }
+}
+
+/// Assistant changes with the same action and the same field diffs once each business's own
+/// name and key are read back as `${business.name}` and `${business.key}`: one change to a
+/// template, made to many businesses. Every member is still a change of its own, naming the
+/// group by id; a group has at least two.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// Its id, which its members' `group` name.
+    pub id: String,
+    /// What every member does.
+    pub action: Action,
+    /// The template every member is built from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Every member's reason, read back likewise.
+    pub reason: String,
+    /// Every member's field changes, with its business's name and key read back; text that
+    /// reads as a placeholder is escaped as `$${`.
+    pub fields: Vec<FieldChange>,
 }
 
 /// Keeps an explicit JSON `null` as `Some(Null)`; only a missing key is `None`.

@@ -346,6 +346,7 @@ fn route(
             path: "assistantId".to_owned(),
             before: number.assistant_id.clone().map(Value::String),
             after: Some(after),
+            origin: None,
         });
     }
     clear(
@@ -391,6 +392,7 @@ fn clear<const N: usize>(
                 path: field.to_owned(),
                 before: Some(Value::String(value.clone())),
                 after: Some(Value::Null),
+                origin: None,
             });
         }
     }

@@ -2,14 +2,18 @@
 //! comments, JSON for pipelines. Renderers present; they decide nothing.
 
 mod diff;
+mod entries;
 pub(crate) mod escape;
 mod markdown;
+pub mod mask;
 mod text;
 
 pub use markdown::{DEFAULT_MAX_BYTES, TooSmall, plan as plan_markdown, report as report_markdown};
 pub use text::{outcome_line, plan as plan_text, report as report_text};
 
-use crate::plan::Endpoint;
+use std::fmt::Write as _;
+
+use crate::plan::{Endpoint, Origin};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +94,8 @@ pub(crate) fn hears(endpoint: &Endpoint) -> String {
     }
 }
 
-/// `Plan: 1 to create, 2 to update.` or `No changes.`
+/// `Plan: 1 to create, 2 to update.` or `No changes.`; with `--baseline`, the origins follow:
+/// `Plan: 2 to update. 1 intent, 1 drift.`
 pub(crate) fn summary_line(summary: &crate::plan::Summary) -> String {
     let parts: Vec<String> = crate::plan::Action::ALL
         .iter()
@@ -98,9 +103,47 @@ pub(crate) fn summary_line(summary: &crate::plan::Summary) -> String {
         .map(|action| format!("{} to {}", summary.count(*action), action.as_str()))
         .collect();
     if parts.is_empty() {
-        "No changes.".to_owned()
+        return "No changes.".to_owned();
+    }
+    let mut line = format!("Plan: {}.", parts.join(", "));
+    if let Some(origins) = &summary.origin {
+        let counts: Vec<String> = Origin::ALL
+            .iter()
+            .filter(|origin| origins.count(**origin) > 0)
+            .map(|origin| format!("{} {}", origins.count(*origin), origin.as_str()))
+            .collect();
+        let _ = write!(line, " {}.", counts.join(", "));
+    }
+    line
+}
+
+/// The warning over the drift section: what drift is, and what approving it does.
+pub(crate) fn drift_warning(drift: usize) -> String {
+    let (count, they) = if drift == 1 {
+        ("1 change is".to_owned(), "it")
     } else {
-        format!("Plan: {}.", parts.join(", "))
+        (format!("{drift} changes are"), "them")
+    };
+    format!(
+        "Drift: {count} planned from the baseline too, so not what this change asks for: the account was changed outside vapiform, or the baseline was never applied. Applying this plan sets {they} back to the file."
+    )
+}
+
+/// The note on a baseline that could not be planned in full, with each reason.
+pub(crate) fn baseline_note(problems: &[String]) -> Option<String> {
+    (!problems.is_empty()).then(|| {
+        format!(
+            "The baseline could not be planned in full, so the changes it could not plan are labelled intent: {}",
+            problems.join("; ")
+        )
+    })
+}
+
+/// How a group is headed: `2000 assistants from template receptionist`.
+pub(crate) fn group_title(count: usize, template: Option<&str>) -> String {
+    match template {
+        Some(template) => format!("{count} assistants from template {template}"),
+        None => format!("{count} assistants"),
     }
 }
 

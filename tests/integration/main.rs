@@ -16,6 +16,7 @@ mod live;
 mod masking;
 mod pace;
 mod plan;
+mod review;
 mod safety;
 mod secrets;
 mod sim;
