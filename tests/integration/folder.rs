@@ -97,6 +97,19 @@ fn a_folder_plans_like_the_same_content_in_one_file() {
 }
 
 #[test]
+fn the_folder_example_plans_like_the_quickstart() {
+    let workspace = Workspace::quickstart();
+    let one_file = workspace.sandbox().args(["plan"]).run().code(0);
+    let folder = workspace
+        .sandbox()
+        .args(["plan", "-f"])
+        .arg_path(&crate::support::example("folder"))
+        .run()
+        .code(0);
+    assert_eq!(folder.stdout, one_file.stdout);
+}
+
+#[test]
 fn a_number_or_key_claimed_in_two_files_names_both_places() {
     let workspace = quickstart_folder();
     workspace.write(

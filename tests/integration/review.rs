@@ -480,3 +480,39 @@ fn masked_numbers_are_absent_from_text_and_markdown() {
     let run = workspace.sandbox().args(["plan"]).run().code(0);
     assert!(run.stdout.contains("number/+14155550101"), "{}", run.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_is_read_once_with_a_baseline() {
+    let account: vapiform::sim::Account = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::example("quickstart/account.json")).unwrap(),
+    )
+    .unwrap();
+    let file =
+        std::fs::read_to_string(crate::support::example("quickstart/vapiform.yaml")).unwrap();
+    let options = vapiform::sim::Options {
+        account: Some(account),
+        ..vapiform::sim::Options::default()
+    };
+    let (running, workspace) = crate::support::serve(options, &file).await;
+    workspace.write("base.yaml", &file);
+    workspace
+        .vapiform()
+        .args([
+            "--api-url",
+            &running.url(),
+            "plan",
+            "--baseline",
+            "base.yaml",
+        ])
+        .run_async()
+        .await
+        .code(0);
+    let stats = running.stats();
+    let reads: Vec<(&str, u64)> = stats
+        .by_route
+        .iter()
+        .map(|(route, n)| (route.as_str(), *n))
+        .collect();
+    assert_eq!(reads, [("GET /assistant", 1), ("GET /phone-number", 1)]);
+    running.shutdown().await;
+}
