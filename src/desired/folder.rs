@@ -182,7 +182,7 @@ fn whole(source: &Source, message: &str) -> Diagnostic {
 fn read(
     path: &FsPath,
     budget: &mut u64,
-    mount: fn(&str, &str) -> Source,
+    mount: fn(&str, String) -> Source,
 ) -> Result<Source, Unreadable> {
     let name = path.display().to_string();
     let bytes = load::read(path, &name, *budget)?;
@@ -199,7 +199,7 @@ fn read(
         });
     }
     *budget -= size;
-    load::decode(&bytes, &name, mount)
+    load::decode(bytes, &name, mount)
 }
 
 /// The business files under a directory, and what could not be listed.

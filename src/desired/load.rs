@@ -414,17 +414,24 @@ pub(super) fn read(path: &FsPath, file_name: &str, limit: u64) -> Result<Vec<u8>
 }
 
 /// The text of a file's bytes, which must be UTF-8 (after an optional byte order mark), as a
-/// source `mount` makes of its name and text.
+/// source `mount` makes of its name and text. The bytes become the text without a copy.
 pub(super) fn decode(
-    file: &[u8],
+    mut file: Vec<u8>,
     file_name: &str,
-    mount: fn(&str, &str) -> Source,
+    mount: fn(&str, String) -> Source,
 ) -> Result<Source, Unreadable> {
-    let bytes = file.strip_prefix(BYTE_ORDER_MARK).unwrap_or(file);
-    match std::str::from_utf8(bytes) {
+    let skipped = if file.starts_with(BYTE_ORDER_MARK) {
+        file.drain(..BYTE_ORDER_MARK.len());
+        BYTE_ORDER_MARK.len()
+    } else {
+        0
+    };
+    match String::from_utf8(file) {
         Ok(text) => Ok(mount(file_name, text)),
         Err(err) => {
-            let valid = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
+            let bytes = err.as_bytes();
+            let valid_up_to = err.utf8_error().valid_up_to();
+            let valid = String::from_utf8_lossy(&bytes[..valid_up_to]);
             let line = valid.matches('\n').count() + 1;
             let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             let message = if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
@@ -432,13 +439,13 @@ pub(super) fn decode(
             } else {
                 format!(
                     "the file is not valid UTF-8 (bad byte at offset {})",
-                    file.len() - bytes.len() + err.valid_up_to()
+                    skipped + valid_up_to
                 )
             };
-            let text = String::from_utf8_lossy(bytes);
+            let text = String::from_utf8_lossy(bytes).into_owned();
             Err((
                 whole_file(file_name, Pos { line, column }, message),
-                mount(file_name, &text),
+                mount(file_name, text),
             ))
         }
     }
@@ -512,11 +519,16 @@ pub fn load(path: &FsPath) -> Result<Desired, Report> {
             MAX_FILE_BYTES,
         )));
     }
-    load_bytes(&bytes, &file_name)
+    load_owned(bytes, &file_name)
 }
 
 /// Loads raw bytes, which must be UTF-8 (after an optional byte order mark).
+#[cfg(test)]
 pub(crate) fn load_bytes(file: &[u8], file_name: &str) -> Result<Desired, Report> {
+    load_owned(file.to_vec(), file_name)
+}
+
+fn load_owned(file: Vec<u8>, file_name: &str) -> Result<Desired, Report> {
     let source = decode(file, file_name, |name, text| Source::new(name, text))
         .map_err(|(diagnostic, source)| Report::new(vec![diagnostic], vec![source]))?;
     load_source(source)
