@@ -84,10 +84,16 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> Result<String, TooSmall> {
     // Something is left out, and the closing note says what: keep room for its longest form.
     let changes = plan.changes.len();
     let note_room = |max_bytes: usize| note(changes, changes, max_bytes).len();
+    // With every row left out, each section leaves one blank line.
+    let kept = head.len()
+        + [Section::Asked, Section::Drift]
+            .iter()
+            .filter(|section| items.iter().any(|item| item.section == **section))
+            .count();
     // The note names the budget, so the least budget is the one that leaves room for itself.
-    let mut minimum = head.len() + 1;
-    while minimum < head.len() + 1 + note_room(minimum) {
-        minimum = head.len() + 1 + note_room(minimum);
+    let mut minimum = kept;
+    while minimum < kept + note_room(minimum) {
+        minimum = kept + note_room(minimum);
     }
     if max_bytes < minimum {
         return Err(TooSmall { max_bytes, minimum });

@@ -324,6 +324,27 @@ fn baseline_tells_drift_from_intent_in_every_format() {
         "{drift}"
     );
 
+    // With both sections, the least budget still holds the summary, the warning and the note.
+    let markdown_within = |max: usize| {
+        workspace
+            .sandbox()
+            .args(["plan", "--format", "markdown", "--baseline", "base.yaml"])
+            .args(["--max-bytes", &max.to_string()])
+            .run()
+    };
+    let refused = markdown_within(0).code(1);
+    let least: usize = refused
+        .stderr
+        .split_once("use --max-bytes ")
+        .and_then(|(_, rest)| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("{}", refused.stderr));
+    for max in [least, least + 1, least + 200] {
+        let out = markdown_within(max).code(0).stdout;
+        assert!(out.len() <= max, "{} > {max}:\n{out}", out.len());
+        assert!(out.contains("> ⚠️ **Drift: 2 changes"), "{out}");
+        assert!(out.ends_with("(`vapiform plan --out`)._\n"), "{out}");
+    }
+
     // The digest is the same with or without a baseline, and show renders the saved plan as
     // plan printed it.
     let without: Value = serde_json::from_str(
