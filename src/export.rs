@@ -5,7 +5,8 @@
 //! any other becomes an `id` reference, so vapiform routes to it without editing it.
 //! Labelled assistants no number routes to become shared `assistants:`. Numbers routed to
 //! squads or workflows, or not routed, are left out: `unassigned: leave` keeps them as they are.
-//! The output is sorted, so exporting again gives a minimal diff.
+//! The output is sorted, so exporting again gives a minimal diff. [`split`] writes the same
+//! document as a folder: the root file, and one file per business.
 //!
 //! Secrets stay out of the file: a sensitive string (`server.headers`, or a field named like
 //! a token, secret, password, key or credential) is written as an `${env.NAME}` reference,
@@ -54,7 +55,7 @@ pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
     })
 }
 
-/// An account exported as a folder (see [`crate::desired::folder`]).
+/// An account exported as a folder: `vapiform.yaml` and `businesses/<key>.yaml`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
     /// `vapiform.yaml`: everything but the businesses that have files of their own.

@@ -83,6 +83,12 @@ pub(crate) fn load(dir: &FsPath) -> Result<Desired, Report> {
     let businesses_dir = dir.join(BUSINESSES_DIR);
     if businesses_dir.is_dir() {
         walk.visit(&businesses_dir);
+    } else if businesses_dir.exists() {
+        let message = format!(
+            "{} must be a folder of business files",
+            businesses_dir.display()
+        );
+        walk.problem(&businesses_dir, message);
     }
     let mut businesses = Map::new();
     // The businesses of the root file come first: a file declaring one of them again is the

@@ -503,7 +503,7 @@ pub(super) fn finish(
 }
 
 /// Loads, validates and expands the desired state at `path`: a file, or a folder (see
-/// [`super::folder`]) when `path` is a directory or a `vapiform.yaml` with `businesses/`
+/// `folder`) when `path` is a directory or a `vapiform.yaml` with `businesses/`
 /// beside it.
 pub fn load(path: &FsPath) -> Result<Desired, Report> {
     if let Some(folder) = super::folder::root_of(path) {

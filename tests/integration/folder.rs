@@ -183,6 +183,24 @@ fn every_file_is_checked_and_each_problem_shown_in_its_file() {
 }
 
 #[test]
+fn businesses_must_be_a_folder() {
+    let workspace = quickstart_folder();
+    std::fs::remove_dir_all(workspace.path("fleet/businesses")).unwrap();
+    workspace.write("fleet/businesses", "acme-plumbing: {}\n");
+    let run = workspace
+        .vapiform()
+        .args(["validate", "-f", "fleet"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr
+            .contains("error: fleet/businesses must be a folder of business files"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_planning_problem_in_a_business_file_is_shown_at_its_line() {
     let workspace = quickstart_folder();
     workspace.write(
