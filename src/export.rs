@@ -118,6 +118,7 @@ pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
         assistants: shared,
         businesses,
         ignore: IgnoreSpec::default(),
+        carrier: None,
     };
     Ok(Export {
         text: crate::desired::to_file(&file)?,

@@ -12,7 +12,7 @@ pub(super) async fn run(
     args: &ExportArgs,
     console: &mut Console,
 ) -> anyhow::Result<Exit> {
-    let account = Account::connect(global, &Pace::READ).await?;
+    let account = Account::connect(global, &Pace::READ, None).await?;
     let live = account.read().await;
     account.close().await;
     let export = crate::export::export(&live?)?;

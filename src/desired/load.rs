@@ -749,6 +749,7 @@ ignore:
                 ),
             ]),
             ignore: BTreeSet::from(["+14155550199".into()]),
+            carrier: None,
             source: Source::new("vapiform.yaml", DESIGN_EXAMPLE),
         };
         assert_eq!(desired, expected);

@@ -43,6 +43,8 @@ pub struct Desired {
     pub businesses: BTreeMap<Key, Business>,
     /// Numbers never read into the plan and never touched.
     pub ignore: BTreeSet<E164>,
+    /// The carrier whose inventory is read beside Vapi's, when the file declares one.
+    pub carrier: Option<Carrier>,
     /// The file this was loaded from, to show a problem found later at its line
     /// ([`Desired::diagnostic`]).
     pub source: Source,
@@ -70,6 +72,13 @@ impl Desired {
     pub fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
         Report::new(diagnostics, self.source.clone())
     }
+}
+
+/// The carrier that sells the account's numbers (only Telnyx today).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carrier {
+    /// When set, only the carrier's numbers with this tag belong to the account.
+    pub tag: Option<String>,
 }
 
 /// The policy for numbers that no business claims.

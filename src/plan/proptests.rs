@@ -248,6 +248,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
         assistants,
         businesses,
         ignore,
+        carrier: None,
         source: Source::new("vapiform.yaml", ""),
     };
     (desired, live)

@@ -3,6 +3,7 @@
 
 mod diff;
 pub(crate) mod escape;
+pub mod inventory;
 mod markdown;
 mod text;
 

@@ -6,7 +6,11 @@ use std::fmt::Write as _;
 #[test]
 fn validate_accepts_every_example() {
     let workspace = Workspace::new();
-    for file in ["quickstart/vapiform.yaml", "multi-tenant/vapiform.yaml"] {
+    for file in [
+        "quickstart/vapiform.yaml",
+        "multi-tenant/vapiform.yaml",
+        "carrier/vapiform.yaml",
+    ] {
         let run = workspace
             .vapiform()
             .args(["validate", "-f"])
