@@ -24,6 +24,16 @@ pub(super) async fn run(
             export.secrets.join("\n  ")
         )?;
     }
+    if !export.left_out.is_empty() {
+        writeln!(
+            console.err,
+            "note: {} objects of the account are not expressed in the file (it says so too); vapiform leaves them as they are:",
+            export.left_out.len()
+        )?;
+        for line in &export.left_out {
+            writeln!(console.err, "  {}", crate::render::escape::line(line))?;
+        }
+    }
     match &args.output {
         Some(path) => super::write_atomically(path, &export.text)?,
         None => console.out.write_all(export.text.as_bytes())?,

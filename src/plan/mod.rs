@@ -1,7 +1,7 @@
 //! The pure planner: `plan(desired, live) -> Plan`. No I/O, no clock, no environment: the
 //! same input gives the same Plan, byte for byte.
 
-mod assistants;
+pub(crate) mod assistants;
 pub mod compare;
 pub mod inventory;
 pub mod live;
