@@ -24,7 +24,7 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio::sync::{Notify, mpsc};
 
-pub use report::{FORMAT_VERSION, Outcome, Report, Status, Totals};
+pub use report::{Outcome, Report, Status, Totals};
 
 use schedule::{Schedule, State};
 

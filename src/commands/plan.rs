@@ -7,6 +7,7 @@ use super::Console;
 use super::account::{Account, Pace};
 use crate::cli::{Format, Global, PlanArgs};
 use crate::exit::Exit;
+use crate::desired::Desired;
 use crate::plan::{self, Live, Options, Plan, Problem};
 use crate::render::escape;
 
@@ -76,17 +77,18 @@ pub(super) async fn make(
         Ok(plan) => Ok(Some((plan, live, account))),
         Err(problems) => {
             account.close().await;
-            print_problems(&problems.0, file, format, console)?;
+            print_problems(&problems.0, &desired, format, console)?;
             Ok(None)
         }
     }
 }
 
-/// Every planning problem: on stderr with its place in the file, and as a JSON `problems`
-/// document on stdout when JSON was asked for.
+/// Every planning problem: on stderr with its place in the file (line, column, the line and a
+/// caret, like a validation problem), and as a JSON `problems` document on stdout when JSON
+/// was asked for.
 fn print_problems(
     problems: &[Problem],
-    file: &Path,
+    desired: &Desired,
     format: Format,
     console: &mut Console,
 ) -> anyhow::Result<()> {
@@ -99,19 +101,31 @@ fn print_problems(
             .out
             .write_all(crate::render::json(&document).as_bytes())?;
     }
+    let mut diagnostics = Vec::new();
     for problem in problems {
         let message = match &problem.address {
             Some(address) => format!("{address}: {}", problem.message),
             None => problem.message.clone(),
         };
-        writeln!(console.err, "error: {}", escape::line(&message))?;
-        let file = escape::line(&file.display().to_string()).into_owned();
-        if let Some(path) = &problem.path {
-            writeln!(console.err, "  --> {file} at {}", escape::line(path))?;
+        match &problem.path {
+            Some(path) => {
+                diagnostics.push(desired.diagnostic(path, escape::line(&message)));
+                if let Some(also) = &problem.also {
+                    diagnostics.push(desired.diagnostic(
+                        also,
+                        format!("the other place the problem above involves, at {path}"),
+                    ));
+                }
+            }
+            None => writeln!(console.err, "error: {}", escape::line(&message))?,
         }
-        if let Some(also) = &problem.also {
-            writeln!(console.err, "  --> and {file} at {}", escape::line(also))?;
-        }
+    }
+    if !diagnostics.is_empty() {
+        write!(
+            console.err,
+            "{}",
+            escape::lines(&desired.report(diagnostics).to_string())
+        )?;
     }
     writeln!(
         console.err,

@@ -24,7 +24,7 @@ pub use diagnostic::{Diagnostic, Report};
 pub(crate) use expand::merge;
 pub use file::schema;
 pub use key::Key;
-pub use load::{Source, load, load_str};
+pub use load::{Source, load};
 pub use number::{E164, normalize as normalize_number};
 
 /// A validated, expanded desired state: what the account should look like.

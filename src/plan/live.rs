@@ -88,11 +88,6 @@ impl Number {
     pub fn is_routed(&self) -> bool {
         self.assistant_id.is_some() || self.squad_id.is_some() || self.workflow_id.is_some()
     }
-
-    /// Its `name`, if it has one.
-    pub fn name(&self) -> Option<&str> {
-        self.fields.get("name").and_then(Value::as_str)
-    }
 }
 
 impl From<vapi::PhoneNumber> for Number {

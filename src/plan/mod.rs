@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashSet};
 pub use live::Live;
 pub use model::*;
 pub use problem::{Problem, Problems};
-pub use recheck::{Recheck, Stale, recheck};
+pub use recheck::recheck;
 
 use crate::desired::Desired;
 

@@ -12,17 +12,6 @@ pub use text::{outcome_line, plan as plan_text, report as report_text};
 
 use crate::plan::Endpoint;
 
-/// An output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// terraform-like text.
-    Text,
-    /// Markdown for a pull-request comment.
-    Markdown,
-    /// The JSON document (`format_version` 1).
-    Json,
-}
-
 /// Pretty JSON with a trailing newline.
 pub fn json<T: serde::Serialize>(value: &T) -> String {
     let mut text = serde_json::to_string_pretty(value)
