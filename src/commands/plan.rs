@@ -6,8 +6,8 @@ use std::path::Path;
 use super::Console;
 use super::account::{Account, Pace};
 use crate::cli::{Format, Global, PlanArgs};
-use crate::exit::Exit;
 use crate::desired::Desired;
+use crate::exit::Exit;
 use crate::plan::{self, Live, Options, Plan, Problem};
 use crate::render::escape;
 

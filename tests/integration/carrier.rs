@@ -88,6 +88,14 @@ fn listed() -> Vec<usize> {
     LISTED.chain([205]).collect()
 }
 
+/// `vapiform` pointed at the simulator for both Vapi and the carrier, with a carrier key.
+fn against(workspace: &Workspace, running: &vapiform::sim::Running) -> crate::support::Cmd {
+    workspace
+        .vapiform()
+        .env("TELNYX_API_KEY", "telnyx-key-5d2e")
+        .args(["--api-url", &running.url(), "--telnyx-url", &running.url()])
+}
+
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
@@ -108,10 +116,7 @@ async fn the_plan_reports_the_free_pool_released_and_inactive_numbers() {
         ..Options::default()
     };
     let (running, workspace) = serve(options, &file(listed(), true)).await;
-    let run = workspace
-        .vapiform()
-        .env("TELNYX_API_KEY", "telnyx-key-5d2e")
-        .args(["--api-url", &running.url(), "--telnyx-url", &running.url()])
+    let run = against(&workspace, &running)
         .args(["plan", "--format", "json", "--allow-mass-change"])
         .run_async()
         .await
@@ -161,10 +166,7 @@ async fn numbers_free_lists_exactly_what_a_new_business_can_take() {
         ..Options::default()
     };
     let (running, workspace) = serve(options, &file(listed(), true)).await;
-    let run = workspace
-        .vapiform()
-        .env("TELNYX_API_KEY", "telnyx-key-5d2e")
-        .args(["--api-url", &running.url(), "--telnyx-url", &running.url()])
+    let run = against(&workspace, &running)
         .args(["numbers", "--free", "--format", "json"])
         .run_async()
         .await
@@ -187,10 +189,7 @@ async fn numbers_free_lists_exactly_what_a_new_business_can_take() {
         assert_eq!(row["state"], state, "{row}");
     }
     // Every number, with its state.
-    let all = workspace
-        .vapiform()
-        .env("TELNYX_API_KEY", "telnyx-key-5d2e")
-        .args(["--api-url", &running.url(), "--telnyx-url", &running.url()])
+    let all = against(&workspace, &running)
         .args(["numbers", "--format", "json"])
         .run_async()
         .await
@@ -230,11 +229,7 @@ async fn an_import_is_refused_unless_the_carrier_owns_the_number_and_it_is_activ
     };
     // 250 is port-pending; 777 the carrier does not own; 260 is free and active.
     let (running, workspace) = serve(options, &file([250, 777, 260], true)).await;
-    let url = running.url();
-    let run = workspace
-        .vapiform()
-        .env("TELNYX_API_KEY", "telnyx-key-5d2e")
-        .args(["--api-url", &url, "--telnyx-url", &url])
+    let run = against(&workspace, &running)
         .args(["apply", "--yes", "--allow-mass-change"])
         .run_async()
         .await
@@ -260,10 +255,7 @@ async fn an_import_is_refused_unless_the_carrier_owns_the_number_and_it_is_activ
     );
     // The free number alone imports.
     workspace.write("vapiform.yaml", &file([260], true));
-    workspace
-        .vapiform()
-        .env("TELNYX_API_KEY", "telnyx-key-5d2e")
-        .args(["--api-url", &url, "--telnyx-url", &url])
+    against(&workspace, &running)
         .args(["apply", "--yes", "--allow-mass-change"])
         .run_async()
         .await
@@ -305,10 +297,7 @@ async fn a_rate_limited_carrier_is_waited_for() {
         ..Options::default()
     };
     let (running, workspace) = serve(options, &file(listed(), true)).await;
-    let run = workspace
-        .vapiform()
-        .env("TELNYX_API_KEY", "telnyx-key-5d2e")
-        .args(["--api-url", &running.url(), "--telnyx-url", &running.url()])
+    let run = against(&workspace, &running)
         .args(["numbers", "--free", "--format", "json"])
         .run_async()
         .await
