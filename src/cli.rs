@@ -101,6 +101,9 @@ pub enum Command {
     Show(ShowArgs),
     /// Write the live account as a desired-state file that plans to no changes.
     Export(ExportArgs),
+    /// List every number across the carrier and Vapi, and where each stands (free, assigned,
+    /// unassigned, orphan, ignored). Reads with list calls only; writes nothing.
+    Numbers(NumbersArgs),
     /// Print the JSON Schema of the desired-state file.
     Schema(SchemaArgs),
     /// Serve a local simulated Vapi API and carrier inventory (for tests, demos and SDKs).
@@ -220,6 +223,29 @@ pub struct ShowArgs {
     /// Show phone numbers as +1415•••0101 in text and markdown.
     #[arg(long)]
     pub mask_numbers: bool,
+}
+
+/// `vapiform numbers`.
+#[derive(Debug, Args)]
+pub struct NumbersArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    /// Only the numbers a new business can take: unassigned in Vapi or in the carrier's pool,
+    /// active at the carrier when one is declared, not ignored; sorted by number.
+    #[arg(long)]
+    pub free: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// An output format for lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// An aligned table.
+    Text,
+    /// The JSON document (format_version 1).
+    Json,
 }
 
 /// `vapiform export`.

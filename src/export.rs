@@ -8,6 +8,11 @@
 //! The output is sorted, so exporting again gives a minimal diff. [`split`] writes the same
 //! document as a folder: the root file, and one file per business.
 //!
+//! Whatever the account holds, the file validates. What it cannot express is named, in the
+//! file and to the caller: a second copy of a labelled assistant (the planner keeps the same
+//! one, and shows the repair), a label that is not a key (routed to by id, unmanaged), a number
+//! the account has twice (listed under `ignore`).
+//!
 //! Secrets stay out of the file: a sensitive string (`server.headers`, or a field named like
 //! a token, secret, password, key or credential) is written as an `${env.NAME}` reference,
 //! and [`Export::secrets`] names the variables to set (never their values).
@@ -16,15 +21,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
+use crate::desired::Key;
 use crate::desired::file::{
     ASSISTANT_READ_ONLY, AssistantBody, AssistantSpec, BusinessSpec, ExistingAssistant, File,
     IgnoreSpec, NumberEntry, SpecAssistant, Text, UnassignedMode, UnassignedSpec, Version,
 };
-use crate::desired::{Key, folder};
+use crate::desired::folder;
 use crate::plan::Live;
+use crate::plan::assistants::keeper;
 use crate::plan::compare::{self, Segment};
-use crate::plan::live::Assistant;
-use crate::plan::live::{LABEL, METADATA};
+use crate::plan::live::{Assistant, Index, LABEL, METADATA};
 use crate::plan::sensitive;
 
 /// Fields the server computes besides the read-only ones, which it returns but a file never
@@ -40,37 +46,46 @@ const COMPUTED_FIELDS: [&str; 5] = [
 /// An exported account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Export {
-    /// The desired-state file: YAML, starting with the schema comment.
+    /// The desired-state file: YAML, starting with the schema comment (and a comment naming
+    /// what the file could not express).
     pub text: String,
     /// Environment variables the document references in place of secret values, sorted.
     pub secrets: Vec<String>,
+    /// What the file does not express, and why, one line each: the file still validates and
+    /// plans without touching them.
+    pub left_out: Vec<String>,
 }
 
-/// The desired-state file for `live`.
+/// The desired-state file for `live`. Whatever the account holds, the file validates; what
+/// it cannot express (a second copy of a labelled assistant, a label that is not a key, a
+/// number the account has twice) is named in [`Export::left_out`] and in the file.
 pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
-    let (file, secrets) = document(live);
+    let (file, secrets, left_out) = document(live);
     Ok(Export {
-        text: crate::desired::to_file(&file)?,
+        text: with_note(crate::desired::to_file(&file)?, &left_out),
         secrets,
+        left_out,
     })
 }
 
 /// An account exported as a folder: `vapiform.yaml` and `businesses/<key>.yaml`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
-    /// `vapiform.yaml`: everything but the businesses that have files of their own.
+    /// `vapiform.yaml`: everything but the businesses that have files of their own, and what
+    /// the files do not express, as in [`Export::text`].
     pub root: String,
     /// Each business's file, `businesses/<key>.yaml`, by key.
     pub businesses: BTreeMap<String, String>,
     /// Environment variables the files reference in place of secret values, sorted.
     pub secrets: Vec<String>,
+    /// What the files do not express, as in [`Export::left_out`].
+    pub left_out: Vec<String>,
 }
 
 /// The folder for `live`: one file per business. A business whose key is not a valid key
-/// (a label written outside vapiform) stays in the root file, where `validate` names it, so
-/// that no file name comes from the account unchecked.
+/// stays in the root file, so that no file name comes from the account unchecked.
 pub fn split(live: &Live) -> Result<Split, serde_yaml::Error> {
-    let (mut file, secrets) = document(live);
+    let (mut file, secrets, left_out) = document(live);
     let mut businesses = BTreeMap::new();
     for (key, business) in std::mem::take(&mut file.businesses) {
         if Key::parse(&key).is_some() {
@@ -81,39 +96,72 @@ pub fn split(live: &Live) -> Result<Split, serde_yaml::Error> {
         }
     }
     Ok(Split {
-        root: crate::desired::to_file(&file)?,
+        root: with_note(crate::desired::to_file(&file)?, &left_out),
         businesses,
         secrets,
+        left_out,
     })
 }
 
-/// The account as a desired-state document, and the environment variables it references in
-/// place of secret values, sorted.
-fn document(live: &Live) -> (File, Vec<String>) {
+/// The account as a desired-state document, the environment variables it references in
+/// place of secret values (sorted), and what it does not express.
+fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
+    let index = Index::new(live);
     let mut secrets = BTreeSet::new();
-    let by_id: HashMap<&str, &Assistant> =
-        live.assistants.iter().map(|a| (a.id.as_str(), a)).collect();
+    let mut left_out = Vec::new();
+
+    // A number the account has twice cannot be planned: it is ignored until one goes.
+    let mut ignore = IgnoreSpec::default();
+    for (number, copies) in &index.numbers {
+        if copies.len() > 1 && number.starts_with('+') {
+            let ids: Vec<&str> = copies.iter().map(|n| n.id.as_str()).collect();
+            left_out.push(format!(
+                "number {number} is in the account {} times ({}): listed under `ignore` until all but one are deleted",
+                copies.len(),
+                ids.join(", ")
+            ));
+            ignore.numbers.push(NumberEntry((*number).to_owned()));
+        }
+    }
     let mut numbers_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for number in &live.numbers {
         if let Some(id) = number.assistant_id.as_deref()
-            && by_id.contains_key(id)
+            && index.by_id.contains_key(id)
             && number.key.starts_with('+')
+            && index.numbers[number.key.as_str()].len() == 1
         {
             numbers_of.entry(id).or_default().insert(number.key.clone());
         }
     }
 
-    // Keys: labelled assistants keep their label; others get a slug of their name, made
+    // An assistant is exported under its label when the label is a key and it is the copy the
+    // planner keeps; the other copies are left as they are.
+    let mut managed: HashMap<&str, &str> = HashMap::new();
+    for (label, copies) in &index.by_label {
+        if Key::parse(label).is_none() {
+            continue;
+        }
+        let kept = keeper(copies, &index);
+        managed.insert(kept.id.as_str(), label);
+        for copy in copies.iter().filter(|c| c.id != kept.id) {
+            left_out.push(format!(
+                "assistant {} is another copy of `{label}` (two applies at once made both); vapiform keeps {} and `plan` repairs the rest",
+                copy.id, kept.id
+            ));
+        }
+    }
+
+    // Keys: managed assistants keep their label; others get a slug of their name, made
     // unique in a stable order (name, then id).
-    let mut taken: BTreeSet<String> = live
-        .assistants
-        .iter()
-        .filter_map(|a| a.label.as_deref().map(str::to_owned))
-        .collect();
+    let mut taken: BTreeSet<String> = managed.values().map(|key| (*key).to_owned()).collect();
     let mut unlabelled: Vec<&Assistant> = numbers_of
         .keys()
-        .map(|id| by_id[id])
-        .filter(|a| a.label.as_deref().is_none())
+        .map(|id| index.by_id[id])
+        .filter(|a| {
+            a.label
+                .as_deref()
+                .is_none_or(|label| Key::parse(label).is_none())
+        })
         .collect();
     unlabelled.sort_by(|a, b| (a.name(), &a.id).cmp(&(b.name(), &b.id)));
     let mut key_of: HashMap<&str, String> = HashMap::new();
@@ -132,7 +180,7 @@ fn document(live: &Live) -> (File, Vec<String>) {
     let mut businesses = BTreeMap::new();
     let mut shared = BTreeMap::new();
     for assistant in &live.assistants {
-        let label = assistant.label.as_deref();
+        let label = managed.get(assistant.id.as_str()).copied();
         match (numbers_of.get(assistant.id.as_str()), label) {
             (Some(numbers), Some(key)) => {
                 let spec = spec(assistant, key, &mut secrets);
@@ -140,7 +188,16 @@ fn document(live: &Live) -> (File, Vec<String>) {
                 businesses.insert(key.to_owned(), business(assistant, numbers, route));
             }
             (Some(numbers), None) => {
-                let key = key_of[assistant.id.as_str()].clone();
+                // Another copy of a managed assistant: left as it is, with its numbers.
+                let Some(key) = key_of.get(assistant.id.as_str()).cloned() else {
+                    continue;
+                };
+                if let Some(label) = &assistant.label {
+                    left_out.push(format!(
+                        "assistant {} carries the label {label:?}, which is not a key: business `{key}` routes to it by id and vapiform does not manage it",
+                        assistant.id
+                    ));
+                }
                 let route = AssistantSpec::Existing(ExistingAssistant {
                     id: Text(assistant.id.clone()),
                 });
@@ -149,7 +206,18 @@ fn document(live: &Live) -> (File, Vec<String>) {
             (None, Some(key)) => {
                 shared.insert(key.to_owned(), spec(assistant, key, &mut secrets));
             }
-            (None, None) => {}
+            (None, None) => {
+                if let Some(label) = assistant
+                    .label
+                    .as_deref()
+                    .filter(|label| Key::parse(label).is_none())
+                {
+                    left_out.push(format!(
+                        "assistant {} carries the label {label:?}, which is not a key, and no number routes to it: left as it is",
+                        assistant.id
+                    ));
+                }
+            }
         }
     }
 
@@ -161,9 +229,26 @@ fn document(live: &Live) -> (File, Vec<String>) {
         templates: BTreeMap::new(),
         assistants: shared,
         businesses,
-        ignore: IgnoreSpec::default(),
+        ignore,
+        carrier: None,
     };
-    (file, secrets.into_iter().collect())
+    (file, secrets.into_iter().collect(), left_out)
+}
+
+/// The file's text with what it does not express noted under its first line.
+fn with_note(mut text: String, left_out: &[String]) -> String {
+    if !left_out.is_empty() {
+        let mut note =
+            String::from("#\n# Not expressed in this file (vapiform leaves these as they are):\n");
+        for line in left_out {
+            note.push_str("#   - ");
+            note.push_str(&crate::render::escape::line(line));
+            note.push('\n');
+        }
+        let first = text.find('\n').map_or(text.len(), |i| i + 1);
+        text.insert_str(first, &note);
+    }
+    text
 }
 
 fn business(

@@ -4,9 +4,11 @@
 use anyhow::{Context as _, bail};
 
 use crate::cli::Global;
+use crate::desired::Carrier;
 use crate::plan::Live;
-use crate::sim;
+use crate::plan::live::CarrierNumber;
 use crate::vapi::{self, ApiKey, Client, Settings};
+use crate::{sim, telnyx};
 
 /// How hard the client may push the API.
 pub(super) struct Pace {
@@ -25,13 +27,21 @@ impl Pace {
 /// A connected account.
 pub(super) struct Account {
     pub client: Client,
+    /// The carrier's client and the tag its numbers carry, when the file declares a carrier.
+    carrier: Option<(telnyx::Client, Option<String>)>,
     sandbox: Option<sim::Running>,
 }
 
 impl Account {
     /// Connects to `--sandbox FILE`, or to `--api-url` / `VAPI_BASE_URL` / api.vapi.ai with
-    /// the key from the environment.
-    pub(super) async fn connect(global: &Global, pace: &Pace) -> anyhow::Result<Self> {
+    /// the key from the environment; and, when the file declares a `carrier`, to Telnyx
+    /// (`--telnyx-url` / `TELNYX_BASE_URL` / api.telnyx.com, key `TELNYX_API_KEY`), or the
+    /// sandbox's Telnyx.
+    pub(super) async fn connect(
+        global: &Global,
+        pace: &Pace,
+        carrier: Option<&Carrier>,
+    ) -> anyhow::Result<Self> {
         let key = vapi::key(|name| std::env::var(name).ok());
         let (base_url, key, sandbox) = if let Some(path) = &global.sandbox {
             let running = sim::start(sim::Options {
@@ -59,20 +69,65 @@ impl Account {
         settings.concurrency = pace.concurrency;
         let client = Client::new(&settings)?;
         tracing::info!(base_url = %client.base_url(), sandbox = sandbox.is_some(), "connecting");
-        Ok(Self { client, sandbox })
+        let carrier = if let Some(carrier) = carrier {
+            let env = |name: &str| std::env::var(name).ok();
+            let (base_url, key) = if let Some(running) = &sandbox {
+                (
+                    running.url(),
+                    telnyx::key(env).unwrap_or_else(|| ApiKey::new("sandbox")),
+                )
+            } else {
+                let Some(key) = telnyx::key(env) else {
+                    bail!(
+                        "the file declares a carrier, so vapiform reads its numbers: set TELNYX_API_KEY"
+                    );
+                };
+                (telnyx::base_url(global.telnyx_url.as_deref(), env), key)
+            };
+            let mut settings = telnyx::Settings::new(base_url, key);
+            settings.rps = pace.rps;
+            settings.concurrency = pace.concurrency;
+            let telnyx = telnyx::Client::new(&settings)?;
+            tracing::info!(base_url = %telnyx.base_url(), "reading the carrier");
+            Some((telnyx, carrier.tag.clone()))
+        } else {
+            None
+        };
+        Ok(Self {
+            client,
+            carrier,
+            sandbox,
+        })
     }
 
-    /// Reads every number and assistant with list calls.
+    /// Reads every number and assistant with list calls, and the carrier's numbers beside
+    /// them when a carrier is declared.
     pub(super) async fn read(&self) -> anyhow::Result<Live> {
-        let (numbers, assistants) =
+        let carrier = async {
+            match &self.carrier {
+                None => Ok(None),
+                Some((client, tag)) => client
+                    .list_numbers(tag.as_deref())
+                    .await
+                    .map(Some)
+                    .context("cannot read the carrier's numbers"),
+            }
+        };
+        let vapi = async {
             tokio::try_join!(self.client.list_numbers(), self.client.list_assistants())
-                .context("cannot read the account")?;
+                .context("cannot read the account")
+        };
+        let ((numbers, assistants), carrier) = tokio::try_join!(vapi, carrier)?;
         tracing::info!(
             numbers = numbers.len(),
             assistants = assistants.len(),
+            carrier = carrier.as_ref().map(Vec::len),
             "read the account"
         );
-        Ok(Live::read(numbers, assistants))
+        let mut live = Live::read(numbers, assistants);
+        live.carrier =
+            carrier.map(|numbers| numbers.into_iter().map(CarrierNumber::from).collect());
+        Ok(live)
     }
 
     /// Stops the sandbox, if any; its file already holds every write.

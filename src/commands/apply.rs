@@ -26,7 +26,7 @@ pub(super) async fn run(
     // One path for both sources: a plan, the account as read, then recheck and apply.
     let (plan, live, account) = if let Some(path) = &args.plan {
         let plan = show::read(path)?;
-        let account = Account::connect(global, &pace).await?;
+        let account = Account::connect(global, &pace, None).await?;
         let live = match account.read().await {
             Ok(live) => live,
             Err(error) => {

@@ -24,21 +24,22 @@ pub(super) async fn run(
         Some(dir) => Some(previous_export(dir)?),
         None => None,
     };
-    let account = Account::connect(global, &Pace::READ).await?;
+    let account = Account::connect(global, &Pace::READ, None).await?;
     let live = account.read().await;
     account.close().await;
     let live = live?;
-    let (secrets, written) = if let (Some(dir), Some(previous)) = (&args.split, previous) {
+    let (secrets, left_out, written) = if let (Some(dir), Some(previous)) = (&args.split, previous)
+    {
         let split = crate::export::split(&live)?;
         let written = write_split(dir, &split, &previous)?;
-        (split.secrets, Some(written))
+        (split.secrets, split.left_out, Some(written))
     } else {
         let export = crate::export::export(&live)?;
         match &args.output {
             Some(path) => super::write_atomically(path, &export.text)?,
             None => console.out.write_all(export.text.as_bytes())?,
         }
-        (export.secrets, None)
+        (export.secrets, export.left_out, None)
     };
     if !secrets.is_empty() {
         writeln!(
@@ -47,6 +48,16 @@ pub(super) async fn run(
             secrets.len(),
             secrets.join("\n  ")
         )?;
+    }
+    if !left_out.is_empty() {
+        writeln!(
+            console.err,
+            "note: {} objects of the account are not expressed in the file (it says so too); vapiform leaves them as they are:",
+            left_out.len()
+        )?;
+        for line in &left_out {
+            writeln!(console.err, "  {}", crate::render::escape::line(line))?;
+        }
     }
     if let Some(written) = written {
         writeln!(console.err, "{written}")?;

@@ -5,6 +5,7 @@ mod account;
 mod apply;
 mod completions;
 mod export;
+mod numbers;
 mod plan;
 mod schema;
 mod show;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli, console: &mut Console) -> anyhow::Result<Exit> {
         Command::Apply(args) => apply::run(global, &args, console).await,
         Command::Show(args) => show::run(&args, console),
         Command::Export(args) => export::run(global, &args, console).await,
+        Command::Numbers(args) => numbers::run(global, &args, console).await,
         Command::Schema(args) => schema::run(&args, console),
         Command::Sim(args) => sim::run(&args, console).await,
         Command::Completions { shell } => Ok(completions::run(shell, console)),

@@ -80,7 +80,7 @@ pub(super) async fn make(
     let Some(desired) = super::load(file, console)? else {
         return Ok(None);
     };
-    let account = Account::connect(global, pace).await?;
+    let account = Account::connect(global, pace, desired.carrier.as_ref()).await?;
     let live = match account.read().await {
         Ok(live) => live,
         Err(error) => {

@@ -13,7 +13,9 @@ use super::file::{
     AssistantBody, AssistantSpec, BusinessSpec, File, UnassignedMode, UnassignedSpec,
 };
 use super::placeholder::{self, Context, Kind, Unfilled};
-use super::{Business, Desired, E164, Import, Key, ManagedAssistant, Route, Sources, Unassigned};
+use super::{
+    Business, Carrier, Desired, E164, Import, Key, ManagedAssistant, Route, Sources, Unassigned,
+};
 
 /// Vapi's limit on an assistant name, in characters.
 const MAX_NAME_CHARS: usize = 40;
@@ -421,6 +423,9 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
             .iter()
             .filter_map(|n| E164::parse(&n.0).ok())
             .collect(),
+        carrier: file.carrier.as_ref().map(|spec| Carrier {
+            tag: spec.tag.clone(),
+        }),
         sources,
     };
     (desired, problems)

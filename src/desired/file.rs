@@ -60,6 +60,16 @@ pub(crate) struct File {
         skip_serializing_if = "IgnoreSpec::is_empty"
     )]
     pub(crate) ignore: IgnoreSpec,
+    /// Where the numbers are bought, whose inventory vapiform reads too: a listed number Vapi
+    /// lacks is imported only if the carrier owns it and it is active, and the plan reports
+    /// the numbers free at the carrier and those Vapi routes but the carrier no longer owns.
+    /// The key comes from `TELNYX_API_KEY` only.
+    #[serde(
+        default,
+        deserialize_with = "optional_mapping",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) carrier: Option<CarrierSpec>,
 }
 
 impl Fields for File {
@@ -98,6 +108,12 @@ fn mapping<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
     deserializer: D,
 ) -> Result<T, D::Error> {
     Mapping::deserialize(deserializer).map(|mapping| mapping.0)
+}
+
+fn optional_mapping<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    Option::<Mapping<T>>::deserialize(deserializer).map(|mapping| mapping.map(|m| m.0))
 }
 
 fn mappings<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
@@ -614,6 +630,30 @@ impl IgnoreSpec {
     fn is_empty(&self) -> bool {
         self.numbers.is_empty()
     }
+}
+
+/// The carrier that sells the account's numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CarrierSpec {
+    /// The carrier; only `telnyx` today.
+    pub(crate) provider: CarrierProvider,
+    /// When given, only the carrier's numbers carrying this tag belong to this account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub(crate) tag: Option<String>,
+}
+
+impl Fields for CarrierSpec {
+    const EXPECTING: &str = "`carrier` as a mapping like `{provider: telnyx, tag: vapi-pool}`";
+}
+
+/// The carriers vapiform reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum CarrierProvider {
+    /// Telnyx (`GET /v2/phone_numbers`).
+    Telnyx,
 }
 
 /// The JSON Schema of the desired-state file, for editors (`yaml-language-server`) and the

@@ -536,7 +536,8 @@ fn load_owned(file: Vec<u8>, file_name: &str) -> Result<Desired, Report> {
 
 /// Loads, validates and expands a desired-state document held in memory; `file_name` is only
 /// used in diagnostics.
-pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
+#[cfg(test)]
+pub(crate) fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     load_source(Source::new(file_name, source))
 }
@@ -726,6 +727,7 @@ ignore:
                 ),
             ]),
             ignore: BTreeSet::from(["+14155550199".into()]),
+            carrier: None,
             sources: Sources::new(Source::new("vapiform.yaml", DESIGN_EXAMPLE)),
         };
         assert_eq!(desired, expected);

@@ -28,7 +28,7 @@ pub(crate) use expand::merge;
 pub use file::schema;
 pub use folder::businesses_schema;
 pub use key::Key;
-pub use load::{load, load_str};
+pub use load::load;
 pub use number::{E164, normalize as normalize_number};
 pub use source::{Source, Sources};
 
@@ -48,6 +48,8 @@ pub struct Desired {
     pub businesses: BTreeMap<Key, Business>,
     /// Numbers never read into the plan and never touched.
     pub ignore: BTreeSet<E164>,
+    /// The carrier whose inventory is read beside Vapi's, when the file declares one.
+    pub carrier: Option<Carrier>,
     /// The files this was loaded from, to show a problem found later at its line
     /// ([`Desired::diagnostic`]): one file, or a folder's root file and business files.
     pub sources: Sources,
@@ -91,6 +93,13 @@ impl Desired {
     pub fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
         Report::new(diagnostics, self.sources.files().to_vec())
     }
+}
+
+/// The carrier that sells the account's numbers (only Telnyx today).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carrier {
+    /// When set, only the carrier's numbers with this tag belong to the account.
+    pub tag: Option<String>,
 }
 
 /// The policy for numbers that no business claims.

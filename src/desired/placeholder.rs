@@ -237,8 +237,9 @@ pub(crate) fn fill(s: &str, ctx: &Context) -> (String, Vec<Unfilled>) {
 ///
 /// Returns the names (the text between the braces) of every placeholder that the context cannot
 /// fill: unknown kinds, a variable the business does not define, `${business.*}` or `${vars.*}`
-/// without a business, and an unterminated `${`.
-pub fn expand(s: &str, ctx: &Context) -> Result<String, Vec<String>> {
+/// without a business, and an unterminated `${`. Tests read substitution through it.
+#[cfg(test)]
+fn expand(s: &str, ctx: &Context) -> Result<String, Vec<String>> {
     let (out, unfilled) = fill(s, ctx);
     if unfilled.is_empty() {
         Ok(out)

@@ -248,7 +248,7 @@ pub(crate) fn created_fields(body: &Map<String, Value>) -> Vec<FieldChange> {
 
 /// Of several assistants carrying one label, the one to keep: the one most numbers route to,
 /// else the oldest.
-fn keeper<'a>(copies: &[&'a Assistant], index: &Index<'_>) -> &'a Assistant {
+pub(crate) fn keeper<'a>(copies: &[&'a Assistant], index: &Index<'_>) -> &'a Assistant {
     let routes = |a: &Assistant| index.routes.get(a.id.as_str()).copied().unwrap_or(0);
     copies
         .iter()

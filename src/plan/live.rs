@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 
 use crate::desired::normalize_number;
-use crate::vapi;
+use crate::{telnyx, vapi};
 
 /// The assistant field that carries vapiform's label.
 pub const METADATA: &str = "metadata";
@@ -20,6 +20,33 @@ pub struct Live {
     pub numbers: Vec<Number>,
     /// Every assistant.
     pub assistants: Vec<Assistant>,
+    /// Every number the carrier lists for the account, when the file declares a carrier.
+    pub carrier: Option<Vec<CarrierNumber>>,
+}
+
+/// A number as the carrier lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierNumber {
+    /// The carrier's id.
+    pub id: String,
+    /// The number, normalised to E.164 when it is one.
+    pub number: String,
+    /// Its status at the carrier, in the carrier's hyphenated spelling (`port-pending`).
+    pub status: String,
+    /// Whether it is in service (status `active`): only then do calls arrive.
+    pub active: bool,
+}
+
+impl From<telnyx::PhoneNumber> for CarrierNumber {
+    fn from(number: telnyx::PhoneNumber) -> Self {
+        Self {
+            number: normalize_number(&number.phone_number)
+                .unwrap_or_else(|_| number.phone_number.clone()),
+            active: number.status == telnyx::Status::Active,
+            status: number.status.to_string(),
+            id: number.id,
+        }
+    }
 }
 
 impl Live {
@@ -28,6 +55,7 @@ impl Live {
         Self {
             numbers: numbers.into_iter().map(Number::from).collect(),
             assistants: assistants.into_iter().map(Assistant::from).collect(),
+            carrier: None,
         }
     }
 }
@@ -59,11 +87,6 @@ impl Number {
     /// Whether calls to the number go anywhere.
     pub fn is_routed(&self) -> bool {
         self.assistant_id.is_some() || self.squad_id.is_some() || self.workflow_id.is_some()
-    }
-
-    /// Its `name`, if it has one.
-    pub fn name(&self) -> Option<&str> {
-        self.fields.get("name").and_then(Value::as_str)
     }
 }
 
@@ -151,6 +174,8 @@ pub(crate) struct Index<'a> {
     pub number_by_id: HashMap<&'a str, &'a Number>,
     /// How many numbers route to each assistant id.
     pub routes: HashMap<&'a str, usize>,
+    /// The carrier's numbers by number, when a carrier was read.
+    pub carrier: Option<HashMap<&'a str, &'a CarrierNumber>>,
 }
 
 impl<'a> Index<'a> {
@@ -176,6 +201,10 @@ impl<'a> Index<'a> {
                 }
                 routes
             }),
+            carrier: live
+                .carrier
+                .as_ref()
+                .map(|numbers| numbers.iter().map(|n| (n.number.as_str(), n)).collect()),
         }
     }
 }

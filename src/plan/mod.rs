@@ -1,9 +1,10 @@
 //! The pure planner: `plan(desired, live) -> Plan`. No I/O, no clock, no environment: the
 //! same input gives the same Plan, byte for byte.
 
-mod assistants;
+pub(crate) mod assistants;
 pub mod compare;
 mod group;
+pub mod inventory;
 pub mod live;
 mod model;
 pub mod natural;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 pub use live::Live;
 pub use model::*;
 pub use problem::{Problem, Problems};
-pub use recheck::{Recheck, Stale, recheck};
+pub use recheck::recheck;
 
 use crate::desired::Desired;
 
@@ -125,6 +126,10 @@ pub fn plan(
             kept_assistants: kept,
             left_alone,
             ignored: desired.ignore.iter().map(ToString::to_string).collect(),
+            carrier: live
+                .carrier
+                .is_some()
+                .then(|| carrier_report(desired, live)),
         },
         safety: Safety::evaluate(moves, routed_numbers, options.allow_mass_change),
         targets: options.targets.clone(),
@@ -172,6 +177,29 @@ fn draft(
         left_alone: numbers.left_alone,
         kept,
     }
+}
+
+/// The carrier's free numbers, the numbers Vapi has that the carrier no longer owns, and the
+/// carrier's numbers that are not active.
+fn carrier_report(desired: &Desired, live: &Live) -> CarrierReport {
+    let mut report = CarrierReport::default();
+    for row in inventory::inventory(desired, live) {
+        if let Some(carrier) = row.carrier.as_ref().filter(|c| !c.active) {
+            report.inactive.push(CarrierStatus {
+                number: row.number.clone(),
+                status: carrier.status.clone(),
+            });
+        }
+        match row.state {
+            inventory::State::Pool if row.is_free(true) => report.free.push(row.number),
+            inventory::State::Orphan => report.orphans.push(NumberRef {
+                number: row.number,
+                routed_to: row.routed_to,
+            }),
+            _ => {}
+        }
+    }
+    report
 }
 
 /// Whether a `--target` address names an object of the file or the account.

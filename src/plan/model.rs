@@ -657,6 +657,30 @@ pub struct Untouched {
     pub left_alone: Vec<NumberRef>,
     /// Numbers named in `ignore`, never read into the plan.
     pub ignored: Vec<String>,
+    /// What the carrier's inventory says, when the file declares a carrier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<CarrierReport>,
+}
+
+/// The carrier's side of the account, as the plan reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarrierReport {
+    /// Numbers free at the carrier: owned and active there, in Vapi under no provider, listed
+    /// by no business, not ignored.
+    pub free: Vec<String>,
+    /// Numbers in Vapi that the carrier no longer owns: calls to them cannot arrive.
+    pub orphans: Vec<NumberRef>,
+    /// The carrier's numbers in any status but active.
+    pub inactive: Vec<CarrierStatus>,
+}
+
+/// A carrier number and its status there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarrierStatus {
+    /// The number.
+    pub number: String,
+    /// Its status at the carrier (`port-pending`, ...).
+    pub status: String,
 }
 
 /// An assistant by id and name.

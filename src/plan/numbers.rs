@@ -303,6 +303,17 @@ pub(crate) fn plan(
             let Some((target, to)) = routes.get(business.key.as_str()) else {
                 continue;
             };
+            if let Some(refusal) = carrier_refusal(desired, index, number) {
+                problems.push(
+                    Problem::at(
+                        format!("businesses.{}.numbers[{position}]", business.key),
+                        refusal,
+                    )
+                    .business(&business.key)
+                    .address(address),
+                );
+                continue;
+            }
             planned.changes.push(import_change(
                 address,
                 number,
@@ -314,6 +325,29 @@ pub(crate) fn plan(
         }
     }
     planned
+}
+
+/// Why a listed number Vapi lacks cannot be imported, when the file declares a carrier: the
+/// carrier must own it, and it must be active there.
+fn carrier_refusal(desired: &Desired, index: &Index<'_>, number: &str) -> Option<String> {
+    let carrier = index.carrier.as_ref()?;
+    match carrier.get(number) {
+        Some(owned) if owned.active => None,
+        Some(owned) => Some(format!(
+            "{number} is not in Vapi, and the carrier has it as {}, not active: it can be imported once the carrier activates it",
+            owned.status
+        )),
+        None => Some(
+            match desired.carrier.as_ref().and_then(|c| c.tag.as_deref()) {
+                Some(tag) => format!(
+                    "{number} is not in Vapi, and the carrier does not own it with the tag `{tag}`: buy it, tag it, or fix the number"
+                ),
+                None => format!(
+                    "{number} is not in Vapi, and the carrier does not own it: buy it, or fix the number"
+                ),
+            },
+        ),
+    }
 }
 
 /// The body every number PATCH starts from: the stored provider, as the SDKs send it.

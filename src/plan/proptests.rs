@@ -121,16 +121,16 @@ fn build(s: &Scenario) -> (Desired, Model) {
             body(&format!("Legacy {i}"), *greeting, "gpt-4o"),
         ));
     }
-    let mut seen = BTreeSet::new();
-    for (key, greeting) in &s.labelled {
-        if seen.insert(*key) {
-            let mut fields = body(&format!("B{key}"), *greeting, "gpt-4o-mini");
-            fields.insert(
-                "metadata".into(),
-                json!({"vapiform": {"key": format!("b{key}")}, "other": 1}),
-            );
-            live.assistants.push(assistant(format!("l{key}"), fields));
-        }
+    // Two entries with one key are two copies of a labelled assistant, as two applies at once
+    // leave them: the planner keeps one and repairs the rest.
+    for (copy, (key, greeting)) in s.labelled.iter().enumerate() {
+        let mut fields = body(&format!("B{key}"), *greeting, "gpt-4o-mini");
+        fields.insert(
+            "metadata".into(),
+            json!({"vapiform": {"key": format!("b{key}")}, "other": 1}),
+        );
+        live.assistants
+            .push(assistant(format!("l{key}-{copy}"), fields));
     }
     let mut taken = BTreeSet::new();
     let mut businesses = BTreeMap::new();
@@ -250,6 +250,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
         assistants,
         businesses,
         ignore,
+        carrier: None,
         sources: Sources::new(Source::new("vapiform.yaml", "")),
     };
     (desired, live)
@@ -391,6 +392,8 @@ proptest! {
         let (desired, live) = build(&s);
         let options = Options { allow_mass_change: true, ..Options::default() };
         let first = plan(&desired, &live.live(), &Secrets::new(), &options).expect("a consistent scenario plans");
+        let addresses: HashSet<String> = first.changes.iter().map(|c| c.address.to_string()).collect();
+        prop_assert_eq!(addresses.len(), first.changes.len(), "an address appears twice in the plan");
         let after = apply(&first, &desired, live)?;
         let second = plan(&desired, &after.live(), &Secrets::new(), &options).expect("plans again");
         prop_assert!(second.changes.is_empty(), "second plan not empty: {:#?}", second.changes);

@@ -4,6 +4,7 @@
 mod diff;
 mod entries;
 pub(crate) mod escape;
+pub mod inventory;
 mod markdown;
 pub mod mask;
 mod text;
@@ -14,17 +15,6 @@ pub use text::{outcome_line, plan as plan_text, report as report_text};
 use std::fmt::Write as _;
 
 use crate::plan::{Endpoint, Origin};
-
-/// An output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// terraform-like text.
-    Text,
-    /// Markdown for a pull-request comment.
-    Markdown,
-    /// The JSON document (`format_version` 1).
-    Json,
-}
 
 /// Pretty JSON with a trailing newline.
 pub fn json<T: serde::Serialize>(value: &T) -> String {

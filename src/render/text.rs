@@ -274,6 +274,46 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
                 .collect(),
         ));
     }
+    if let Some(carrier) = &untouched.carrier {
+        if !carrier.orphans.is_empty() {
+            sections.push((
+                plural(
+                    carrier.orphans.len(),
+                    "number in Vapi the carrier no longer owns (calls to it cannot arrive)",
+                    "numbers in Vapi the carrier no longer owns (calls to them cannot arrive)",
+                ),
+                carrier
+                    .orphans
+                    .iter()
+                    .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
+                    .collect(),
+            ));
+        }
+        if !carrier.free.is_empty() {
+            sections.push((
+                plural(
+                    carrier.free.len(),
+                    "number free at the carrier (active, not in Vapi, listed by no business)",
+                    "numbers free at the carrier (active, not in Vapi, listed by no business)",
+                ),
+                carrier.free.clone(),
+            ));
+        }
+        if !carrier.inactive.is_empty() {
+            sections.push((
+                plural(
+                    carrier.inactive.len(),
+                    "carrier number not active",
+                    "carrier numbers not active",
+                ),
+                carrier
+                    .inactive
+                    .iter()
+                    .map(|n| format!("{} ({})", n.number, n.status))
+                    .collect(),
+            ));
+        }
+    }
     if !untouched.ignored.is_empty() {
         sections.push((
             plural(untouched.ignored.len(), "ignored number", "ignored numbers"),

@@ -9,6 +9,7 @@ fn validate_accepts_every_example() {
     for file in [
         "quickstart/vapiform.yaml",
         "multi-tenant/vapiform.yaml",
+        "carrier/vapiform.yaml",
         "folder",
     ] {
         let run = workspace

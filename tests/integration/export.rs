@@ -119,3 +119,93 @@ fn a_grown_account_exports_to_an_empty_plan() {
     let after = export_plans_empty(&workspace);
     assert!(after.contains("new-shop:"), "{after}");
 }
+
+/// A messy account: two copies of one labelled assistant (both routed), a label that is not a
+/// key, one number present twice (under two providers), and a plain routed assistant.
+fn messy_account() -> Value {
+    let at = "2026-05-01T00:00:00.000Z";
+    let assistant = |id: &str, name: &str, label: Option<&str>, created: &str| {
+        let mut a = json!({"id": id, "orgId": "o", "name": name, "firstMessage": format!("Hi from {name}"),
+                           "createdAt": created, "updatedAt": created});
+        if let Some(label) = label {
+            a["metadata"] = json!({"vapiform": {"key": label}});
+        }
+        a
+    };
+    let number = |id: &str, number: &str, provider: &str, to: &str| {
+        json!({"id": id, "orgId": "o", "provider": provider, "credentialId": "c", "number": number,
+               "assistantId": to, "createdAt": at, "updatedAt": at})
+    };
+    json!({
+        "assistants": [
+            assistant("a-1", "Acme", Some("acme"), "2026-01-01T00:00:00.000Z"),
+            assistant("a-2", "Acme", Some("acme"), "2026-02-01T00:00:00.000Z"),
+            assistant("b-1", "Bob's", Some("Bob's Bakery"), at),
+            assistant("c-1", "Carol", None, at),
+        ],
+        "phoneNumbers": [
+            number("n-1", "+14155550100", "telnyx", "a-1"),
+            number("n-2", "+14155550101", "telnyx", "a-2"),
+            number("n-3", "+14155550102", "telnyx", "b-1"),
+            number("n-4", "+14155550103", "telnyx", "c-1"),
+            number("n-5", "+14155550103", "byo-phone-number", "c-1"),
+        ],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messy_account_exports_a_valid_file_that_names_what_it_leaves_out() {
+    let account = messy_account();
+    let url = crate::support::serve_json(vec![
+        ("/assistant", account["assistants"].clone()),
+        ("/phone-number", account["phoneNumbers"].clone()),
+    ])
+    .await;
+    let workspace = Workspace::new();
+    let run = workspace
+        .vapiform()
+        .args(["--api-url", &url, "export", "-o", "exported.yaml"])
+        .run_async()
+        .await
+        .code(0);
+    for named in ["a-2", "Bob's Bakery", "+14155550103"] {
+        assert!(run.stderr.contains(named), "{named}: {}", run.stderr);
+    }
+    let file = workspace.read("exported.yaml");
+    assert!(
+        file.contains("# Not expressed in this file") && file.contains("a-2"),
+        "{file}"
+    );
+    workspace
+        .vapiform()
+        .args(["validate", "-f", "exported.yaml"])
+        .run_async()
+        .await
+        .code(0);
+    let plan = workspace
+        .vapiform()
+        .args([
+            "--api-url",
+            &url,
+            "plan",
+            "-f",
+            "exported.yaml",
+            "--format",
+            "json",
+        ])
+        .run_async()
+        .await
+        .code(0);
+    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    // The kept copy (routed, oldest) is managed; the other copy still has a number, so it is
+    // kept too; nothing else changes.
+    assert_eq!(plan["changes"], json!([]), "{plan}");
+    let kept: Vec<&str> = plan["untouched"]["kept_assistants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert!(kept.contains(&"a-2"), "{plan}");
+    assert_eq!(plan["untouched"]["ignored"], json!(["+14155550103"]));
+}

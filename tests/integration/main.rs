@@ -2,6 +2,7 @@
 
 mod action;
 mod apply;
+mod carrier;
 mod cli;
 mod client;
 mod contract;
