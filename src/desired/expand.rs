@@ -20,10 +20,15 @@ const MAX_NAME_CHARS: usize = 40;
 
 const PLACEHOLDER_HELP: &str = "placeholders are `${business.key}`, `${business.name}`, `${vars.NAME}` and `${env.NAME}`; write `$${` for a literal `${`";
 
-/// Deep-merges `over` into `base`: objects merge key by key, anything else replaces.
+/// Deep-merges `over` into `base`: objects merge key by key, anything else replaces. An object
+/// whose `type` differs from the one it lands on (a transfer destination going from `number` to
+/// `sip`) replaces it too: the other keys belong to the other kind.
+///
+/// Overrides merge over templates, a number's settings over its business's, and a PATCH sends
+/// an owned field as the declared value merged over the live one, all by this one rule.
 pub(crate) fn merge(base: &mut Value, over: &Value) {
     match (base, over) {
-        (Value::Object(base), Value::Object(over)) => {
+        (Value::Object(base), Value::Object(over)) if same_kind(base, over) => {
             for (key, value) in over {
                 match base.get_mut(key) {
                     Some(slot) => merge(slot, value),
@@ -34,6 +39,14 @@ pub(crate) fn merge(base: &mut Value, over: &Value) {
             }
         }
         (base, over) => *base = over.clone(),
+    }
+}
+
+/// Whether two objects are of one kind: not both typed, with different `type`s.
+fn same_kind(base: &Map<String, Value>, over: &Map<String, Value>) -> bool {
+    match (base.get("type"), over.get("type")) {
+        (Some(base), Some(over)) => base == over,
+        _ => true,
     }
 }
 

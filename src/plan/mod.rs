@@ -4,6 +4,7 @@
 mod assistants;
 pub mod compare;
 pub mod live;
+mod managed;
 mod model;
 pub mod natural;
 mod numbers;

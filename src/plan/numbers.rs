@@ -472,7 +472,7 @@ fn import_change(
 ) -> Change {
     let mut body = import.clone();
     body.insert("number".to_owned(), Value::String(number.to_owned()));
-    let fields = super::assistants::created_fields(&body);
+    let fields = super::managed::created_fields(&body);
     Change::new(
         address,
         Action::Import,
