@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
+use crate::desired::NumberKey;
 use crate::desired::file::{
     ASSISTANT_READ_ONLY, AssistantBody, AssistantSpec, BusinessSpec, ExistingAssistant, File,
     IgnoreSpec, NumberEntry, SpecAssistant, Text, UnassignedMode, UnassignedSpec, Version,
@@ -53,7 +54,7 @@ pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
     for number in &live.numbers {
         if let Some(id) = number.assistant_id.as_deref()
             && by_id.contains_key(id)
-            && number.key.starts_with('+')
+            && NumberKey::parse(&number.key).is_ok()
         {
             numbers_of.entry(id).or_default().insert(number.key.clone());
         }

@@ -13,7 +13,9 @@ use super::file::{
     AssistantBody, AssistantSpec, BusinessSpec, File, UnassignedMode, UnassignedSpec,
 };
 use super::placeholder::{self, Context, Kind, Unfilled};
-use super::{Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Unassigned};
+use super::{
+    Business, Desired, Import, Key, ManagedAssistant, NumberKey, Route, Source, Unassigned,
+};
 
 /// Vapi's limit on an assistant name, in characters.
 const MAX_NAME_CHARS: usize = 40;
@@ -396,7 +398,7 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
                 numbers: spec
                     .numbers
                     .iter()
-                    .filter_map(|n| E164::parse(&n.0).ok())
+                    .filter_map(|n| NumberKey::parse(&n.0).ok())
                     .collect(),
                 route,
             },
@@ -426,7 +428,7 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
             .ignore
             .numbers
             .iter()
-            .filter_map(|n| E164::parse(&n.0).ok())
+            .filter_map(|n| NumberKey::parse(&n.0).ok())
             .collect(),
         source,
     };

@@ -404,7 +404,8 @@ pub(crate) struct BusinessSpec {
     /// Display name, available to templates as `${business.name}`.
     pub(crate) name: Text,
     /// Phone numbers in E.164 (`+14155550100`); spaces, dashes, dots and parentheses are
-    /// ignored. Quote them: an unquoted `+1...` is read as a number.
+    /// ignored. Quote them: an unquoted `+1...` is read as a number. A SIP-only number (one
+    /// with no E.164 form) is named by its SIP URI (`sip:desk@example.sip.vapi.ai`).
     #[serde(default)]
     pub(crate) numbers: Vec<NumberEntry>,
     /// Where the business's numbers route: exactly one of `template`, `spec`, `id` or `shared`.
@@ -601,7 +602,8 @@ pub(crate) struct SharedAssistant {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IgnoreSpec {
-    /// Phone numbers in E.164; never read into the plan, never touched.
+    /// Phone numbers in E.164, or SIP URIs of SIP-only numbers; never read into the plan,
+    /// never touched.
     #[serde(default)]
     pub(crate) numbers: Vec<NumberEntry>,
 }

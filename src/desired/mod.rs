@@ -25,7 +25,7 @@ pub(crate) use expand::merge;
 pub use file::schema;
 pub use key::Key;
 pub use load::{Source, load, load_str};
-pub use number::{E164, normalize as normalize_number};
+pub use number::{NumberKey, normalize as normalize_number};
 
 /// A validated, expanded desired state: what the account should look like.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +42,7 @@ pub struct Desired {
     /// Businesses by key.
     pub businesses: BTreeMap<Key, Business>,
     /// Numbers never read into the plan and never touched.
-    pub ignore: BTreeSet<E164>,
+    pub ignore: BTreeSet<NumberKey>,
     /// The file this was loaded from, to show a problem found later at its line
     /// ([`Desired::diagnostic`]).
     pub source: Source,
@@ -111,9 +111,9 @@ pub struct Business {
     pub key: Key,
     /// The display name.
     pub name: String,
-    /// The numbers it owns, normalised to E.164: one per entry of the file's list, in file
-    /// order.
-    pub numbers: Vec<E164>,
+    /// The numbers it owns, normalised (E.164, or a SIP-only number's SIP URI): one per entry
+    /// of the file's list, in file order.
+    pub numbers: Vec<NumberKey>,
     /// Where its numbers route.
     pub route: Route,
 }

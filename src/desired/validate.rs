@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::NumberKey;
 use super::diagnostic::{Path, Problem};
 use super::file::{AssistantSpec, File, NumberEntry, UnassignedSpec};
-use super::number;
 
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -146,8 +146,8 @@ impl Checker<'_> {
         let mut out = Vec::with_capacity(numbers.len());
         for (index, entry) in numbers.iter().enumerate() {
             let path = path.index(index);
-            match number::normalize(&entry.0) {
-                Ok(e164) => out.push((e164, path)),
+            match NumberKey::parse(&entry.0) {
+                Ok(key) => out.push((key.to_string(), path)),
                 Err(message) => self.problems.push(Problem::value(&path, message)),
             }
         }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use crate::desired::normalize_number;
+use crate::desired::{NumberKey, normalize_number};
 use crate::vapi;
 
 /// The assistant field that carries vapiform's label.
@@ -127,8 +127,8 @@ pub fn label_value(key: &str) -> Value {
     serde_json::json!({ "key": key })
 }
 
-/// The address key of a number as the API returns it: its E.164 form, else its SIP URI, else
-/// its id. A number stored without its `+` (as some carriers' imports leave it) is read as
+/// The address key of a number as the API returns it: its E.164 form, else its SIP URI (in
+/// lower case, as a file names it), else its id. A number stored without its `+` (as some carriers' imports leave it) is read as
 /// E.164 digits.
 pub fn number_key(number: &vapi::PhoneNumber) -> String {
     number
@@ -139,7 +139,10 @@ pub fn number_key(number: &vapi::PhoneNumber) -> String {
                 .or_else(|_| normalize_number(&format!("+{n}")))
                 .ok()
         })
-        .or_else(|| number.sip_uri.clone())
+        .or_else(|| {
+            let uri = NumberKey::parse(number.sip_uri.as_deref()?).ok()?;
+            uri.is_sip().then(|| uri.to_string())
+        })
         .unwrap_or_else(|| number.id.clone())
 }
 
@@ -211,7 +214,7 @@ mod tests {
             "+14155550100"
         );
         assert_eq!(
-            number_key(&number(None, Some("sip:desk@example.sip.vapi.ai"))),
+            number_key(&number(None, Some("sip:Desk@example.sip.vapi.ai"))),
             "sip:desk@example.sip.vapi.ai"
         );
         assert_eq!(number_key(&number(Some("desk"), None)), "id-1");

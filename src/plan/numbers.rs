@@ -285,6 +285,20 @@ pub(crate) fn plan(
                 continue;
             }
             let address = Address::Number(number.to_string());
+            if number.is_sip() {
+                problems.push(
+                    Problem::at(
+                        format!("businesses.{}.numbers[{position}]", business.key),
+                        format!(
+                            "{number} is listed under {} but is not in the account; a SIP number cannot be imported, so create it in Vapi first",
+                            business.key
+                        ),
+                    )
+                    .business(&business.key)
+                    .address(address),
+                );
+                continue;
+            }
             let Some(import) = &desired.import else {
                 problems.push(
                     Problem::at(

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::live::{label_of, number_key};
 use super::{Action, Live, Options, Plan, Secrets, Target, Write, plan};
 use crate::desired::{
-    Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Unassigned,
+    Business, Desired, Import, Key, ManagedAssistant, NumberKey, Route, Source, Unassigned,
 };
 use crate::vapi::{Assistant, PhoneNumber};
 
@@ -145,10 +145,10 @@ fn build(s: &Scenario) -> (Desired, Model) {
     );
     for (i, (form, numbers)) in s.businesses.iter().enumerate() {
         let key = Key::from(format!("b{i}").as_str());
-        let numbers: Vec<E164> = numbers
+        let numbers: Vec<NumberKey> = numbers
             .iter()
             .filter(|n| taken.insert(**n))
-            .map(|n| E164::from(number(*n).as_str()))
+            .map(|n| NumberKey::from(number(*n).as_str()))
             .collect();
         let route = match form {
             Form::Own { greeting, adopt } => {
@@ -229,7 +229,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
         });
     }
     let ignore = if s.ignore_first && !taken.contains(&0) {
-        BTreeSet::from([E164::from(number(0).as_str())])
+        BTreeSet::from([NumberKey::from(number(0).as_str())])
     } else {
         BTreeSet::new()
     };
