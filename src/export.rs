@@ -3,9 +3,12 @@
 //! Every number routed to an assistant is listed under one business per assistant. An
 //! assistant carrying vapiform's label becomes that business's managed `spec` (key = label);
 //! any other becomes an `id` reference, so vapiform routes to it without editing it.
-//! Labelled assistants no number routes to become shared `assistants:`. Numbers routed to
-//! squads or workflows, or not routed, are left out: `unassigned: leave` keeps them as they are.
-//! The output is sorted, so exporting again gives a minimal diff.
+//! Labelled assistants no number routes to become shared `assistants:`. Numbers routed to a
+//! squad or workflow are listed under one business per squad or workflow, named after it.
+//! Numbers not routed are left out: `unassigned: leave` keeps them as they are. Each listed
+//! number carries its phone settings (`name`, `fallbackDestination`, `server`, `hooks`), so
+//! they are owned from then on; a number is named by its E.164 form, or a SIP-only number by
+//! its SIP URI. The output is sorted, so exporting again gives a minimal diff.
 //!
 //! Secrets stay out of the file: a sensitive string (`server.headers`, or a field named like
 //! a token, secret, password, key or credential) is written as an `${env.NAME}` reference,
@@ -13,16 +16,17 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::desired::NumberKey;
 use crate::desired::file::{
     ASSISTANT_READ_ONLY, AssistantBody, AssistantSpec, BusinessSpec, ExistingAssistant, File,
-    IgnoreSpec, NumberEntry, SpecAssistant, Text, UnassignedMode, UnassignedSpec, Version,
+    IgnoreSpec, NumberEntry, RouteSpec, SETTINGS, SpecAssistant, Text, UnassignedMode,
+    UnassignedSpec, Version,
 };
+use crate::desired::{NumberKey, say};
 use crate::plan::Live;
 use crate::plan::compare::{self, Segment};
-use crate::plan::live::Assistant;
+use crate::plan::live::{Assistant, Number};
 use crate::plan::live::{LABEL, METADATA};
 use crate::plan::sensitive;
 
@@ -50,63 +54,99 @@ pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
     let mut secrets = BTreeSet::new();
     let by_id: HashMap<&str, &Assistant> =
         live.assistants.iter().map(|a| (a.id.as_str(), a)).collect();
-    let mut numbers_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    // The numbers routed to each assistant, squad and workflow, that a file can name.
+    let mut numbers_of: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
+    let mut squads: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
+    let mut workflows: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
     for number in &live.numbers {
-        if let Some(id) = number.assistant_id.as_deref()
-            && by_id.contains_key(id)
-            && NumberKey::parse(&number.key).is_ok()
-        {
-            numbers_of.entry(id).or_default().insert(number.key.clone());
+        if NumberKey::parse(&number.key).is_err() {
+            continue;
         }
+        let group = match (&number.assistant_id, &number.squad_id, &number.workflow_id) {
+            (Some(id), ..) if by_id.contains_key(id.as_str()) => numbers_of.entry(id),
+            // A route to a squad or workflow the account does not have is left out, as
+            // `unassigned: leave` keeps it, since no file can route to it.
+            (None, Some(id), _) if live.squads.contains_key(id) => squads.entry(id),
+            (None, None, Some(id)) if live.workflows.contains_key(id) => workflows.entry(id),
+            _ => continue,
+        };
+        group.or_default().push(number);
     }
 
-    // Keys: labelled assistants keep their label; others get a slug of their name, made
-    // unique in a stable order (name, then id).
-    let mut taken: BTreeSet<String> = live
-        .assistants
-        .iter()
-        .filter_map(|a| a.label.as_deref().map(str::to_owned))
-        .collect();
+    // Keys: labelled assistants keep their label; others, squads and workflows get a slug of
+    // their name, made unique in a stable order (assistants, squads, workflows; each by name,
+    // then id).
+    let mut keys = Keys {
+        taken: live
+            .assistants
+            .iter()
+            .filter_map(|a| a.label.as_deref().map(str::to_owned))
+            .collect(),
+    };
     let mut unlabelled: Vec<&Assistant> = numbers_of
         .keys()
         .map(|id| by_id[id])
         .filter(|a| a.label.as_deref().is_none())
         .collect();
     unlabelled.sort_by(|a, b| (a.name(), &a.id).cmp(&(b.name(), &b.id)));
-    let mut key_of: HashMap<&str, String> = HashMap::new();
-    for assistant in unlabelled {
-        let base = slug(assistant.name().unwrap_or("assistant"));
-        let mut key = base.clone();
-        let mut n = 2;
-        while taken.contains(&key) {
-            key = format!("{base}-{n}");
-            n += 1;
-        }
-        taken.insert(key.clone());
-        key_of.insert(assistant.id.as_str(), key);
-    }
+    let key_of: HashMap<&str, String> = unlabelled
+        .into_iter()
+        .map(|a| (a.id.as_str(), keys.fresh(a.name().unwrap_or("assistant"))))
+        .collect();
 
     let mut businesses = BTreeMap::new();
     let mut shared = BTreeMap::new();
     for assistant in &live.assistants {
         let label = assistant.label.as_deref();
+        let name = || {
+            assistant
+                .name()
+                .filter(|name| !name.trim().is_empty())
+                .map_or_else(|| format!("Assistant {}", assistant.id), str::to_owned)
+        };
         match (numbers_of.get(assistant.id.as_str()), label) {
             (Some(numbers), Some(key)) => {
                 let spec = spec(assistant, key, &mut secrets);
-                let route = AssistantSpec::Spec(SpecAssistant { spec, adopt: None });
-                businesses.insert(key.to_owned(), business(assistant, numbers, route));
+                let route =
+                    RouteSpec::Assistant(AssistantSpec::Spec(SpecAssistant { spec, adopt: None }));
+                let business = business(key, name(), numbers, route, &mut secrets);
+                businesses.insert(key.to_owned(), business);
             }
             (Some(numbers), None) => {
                 let key = key_of[assistant.id.as_str()].clone();
-                let route = AssistantSpec::Existing(ExistingAssistant {
+                let route = RouteSpec::Assistant(AssistantSpec::Existing(ExistingAssistant {
                     id: Text(assistant.id.clone()),
-                });
-                businesses.insert(key, business(assistant, numbers, route));
+                }));
+                let business = business(&key, name(), numbers, route, &mut secrets);
+                businesses.insert(key, business);
             }
             (None, Some(key)) => {
                 shared.insert(key.to_owned(), spec(assistant, key, &mut secrets));
             }
             (None, None) => {}
+        }
+    }
+    for (kind, groups, names) in [
+        ("squad", &squads, &live.squads),
+        ("workflow", &workflows, &live.workflows),
+    ] {
+        let mut targets: Vec<(&str, Option<&str>)> = groups
+            .keys()
+            .map(|id| (*id, names.get(*id).and_then(|name| name.as_deref())))
+            .collect();
+        targets.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+        for (id, name) in targets {
+            let name = name
+                .filter(|name| !name.trim().is_empty())
+                .map_or_else(|| format!("{kind} {id}"), str::to_owned);
+            let key = keys.fresh(&name);
+            let route = if kind == "squad" {
+                RouteSpec::Squad(Text(id.to_owned()))
+            } else {
+                RouteSpec::Workflow(Text(id.to_owned()))
+            };
+            let business = business(&key, name, &groups[id], route, &mut secrets);
+            businesses.insert(key, business);
         }
     }
 
@@ -126,20 +166,80 @@ pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
     })
 }
 
+/// The business keys given out so far.
+struct Keys {
+    taken: BTreeSet<String>,
+}
+
+impl Keys {
+    /// A key from a name, unique among those given out.
+    fn fresh(&mut self, name: &str) -> String {
+        let base = slug(name);
+        let mut key = base.clone();
+        let mut n = 2;
+        while self.taken.contains(&key) {
+            key = format!("{base}-{n}");
+            n += 1;
+        }
+        self.taken.insert(key.clone());
+        key
+    }
+}
+
+/// A business `key` named `name` whose `numbers` route as `route`, each with its phone
+/// settings.
 fn business(
-    assistant: &Assistant,
-    numbers: &BTreeSet<String>,
-    route: AssistantSpec,
+    key: &str,
+    name: String,
+    numbers: &[&Number],
+    route: RouteSpec,
+    secrets: &mut BTreeSet<String>,
 ) -> BusinessSpec {
-    let name = assistant
-        .name()
-        .filter(|name| !name.trim().is_empty())
-        .map_or_else(|| format!("Assistant {}", assistant.id), str::to_owned);
+    let mut numbers = numbers.to_vec();
+    numbers.sort_by(|a, b| a.key.cmp(&b.key));
+    let entries = numbers
+        .into_iter()
+        .map(|number| {
+            let owner = format!("{key}_{}", number.key);
+            NumberEntry {
+                number: number.key.clone(),
+                phone: settings(number, &owner, secrets),
+            }
+        })
+        .collect();
     BusinessSpec {
         name: Text(name),
-        numbers: numbers.iter().cloned().map(NumberEntry).collect(),
-        assistant: route,
+        phone: None,
+        numbers: entries,
+        route,
     }
+}
+
+/// A number's phone settings as a file declares them: the ones it has, `${` escaped, secrets
+/// as `${env.NAME}` references named after `owner`. A say hook is left out: a file cannot
+/// declare one, and the plan removes it from a routed number.
+fn settings(number: &Number, owner: &str, secrets: &mut BTreeSet<String>) -> Map<String, Value> {
+    let mut settings = Map::new();
+    for field in SETTINGS {
+        let value = match number.fields.get(field) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(hooks)) if field == "hooks" => {
+                let kept: Vec<Value> = hooks
+                    .iter()
+                    .filter(|hook| say::text_of(hook).is_none())
+                    .cloned()
+                    .collect();
+                if kept.is_empty() {
+                    continue;
+                }
+                Value::Array(kept)
+            }
+            Some(value) => value.clone(),
+        };
+        let mut path = vec![Segment::Key(field.to_owned())];
+        settings.insert(field.to_owned(), escape(value, &mut path, owner, secrets));
+    }
+    settings
 }
 
 /// The assistant's declarable fields, with `${` escaped so nothing reads as a placeholder

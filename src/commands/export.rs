@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use super::Console;
-use super::account::{Account, Pace};
+use super::account::{Account, Pace, RouteKinds};
 use crate::cli::{ExportArgs, Global};
 use crate::exit::Exit;
 
@@ -13,7 +13,7 @@ pub(super) async fn run(
     console: &mut Console,
 ) -> anyhow::Result<Exit> {
     let account = Account::connect(global, &Pace::READ).await?;
-    let live = account.read().await;
+    let live = account.read(Some(RouteKinds::default())).await;
     account.close().await;
     let export = crate::export::export(&live?)?;
     if !export.secrets.is_empty() {

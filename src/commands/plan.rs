@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use super::Console;
-use super::account::{Account, Pace};
+use super::account::{Account, Pace, RouteKinds};
 use crate::cli::{Format, Global, PlanArgs};
 use crate::exit::Exit;
 use crate::plan::{self, Live, Options, Plan, Problem};
@@ -63,7 +63,7 @@ pub(super) async fn make(
         return Ok(None);
     };
     let account = Account::connect(global, pace).await?;
-    let live = match account.read().await {
+    let live = match account.read(Some(RouteKinds::declared_in(&desired))).await {
         Ok(live) => live,
         Err(error) => {
             account.close().await;
@@ -71,7 +71,7 @@ pub(super) async fn make(
         }
     };
     // Unset variables are reported by the planner, naming the assistant that needs them.
-    let (secrets, _) = super::secrets(desired.assistants.values().map(|a| &a.body));
+    let (secrets, _) = super::secrets(desired.bodies());
     match plan::plan(&desired, &live, &secrets, options) {
         Ok(plan) => Ok(Some((plan, live, account))),
         Err(problems) => {

@@ -695,9 +695,11 @@ ignore:
             name: name.into(),
             numbers: numbers.iter().map(|n| (*n).into()).collect(),
             route,
+            settings: BTreeMap::new(),
         };
         let expected = Desired {
             unassigned: Unassigned::Assistant("not-in-service".into()),
+            unassigned_phone: serde_json::Map::new(),
             prune: false,
             import: Some(Import {
                 body: object(json!({

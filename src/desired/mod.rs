@@ -13,6 +13,7 @@ mod key;
 mod load;
 mod number;
 pub mod placeholder;
+pub(crate) mod say;
 mod shape;
 mod validate;
 
@@ -32,6 +33,9 @@ pub use number::{NumberKey, normalize as normalize_number};
 pub struct Desired {
     /// What happens to numbers that no business lists and `ignore` does not name.
     pub unassigned: Unassigned,
+    /// Phone settings (`name`, `fallbackDestination`, `server`, `hooks`) the unassigned policy
+    /// writes on those numbers, expanded like a business's; empty under `leave`.
+    pub unassigned_phone: Map<String, Value>,
     /// Delete labelled assistants that are no longer declared.
     pub prune: bool,
     /// Settings used to import a listed number that Vapi does not have yet.
@@ -65,6 +69,16 @@ impl Desired {
             .diagnostic(diagnostic::Problem::key(&path, message))
     }
 
+    /// Every body the planner compares with the account, and whose `${env.NAME}` references
+    /// it must resolve to do so: managed assistants and phone settings.
+    pub fn bodies(&self) -> impl Iterator<Item = &Map<String, Value>> {
+        self.assistants
+            .values()
+            .map(|assistant| &assistant.body)
+            .chain(self.businesses.values().flat_map(|b| b.settings.values()))
+            .chain(std::iter::once(&self.unassigned_phone))
+    }
+
     /// A report of `diagnostics` (made by [`Desired::diagnostic`]) that shows each one with its
     /// line and a caret, like validation problems.
     pub fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
@@ -81,6 +95,9 @@ pub enum Unassigned {
     Unlink,
     /// Route them to the shared managed assistant with this key.
     Assistant(Key),
+    /// Unroute them and give them the hook that says this text when they ring (see
+    /// [`say`]); `${env.NAME}` references and `$${` escapes are kept as in bodies.
+    Say(String),
 }
 
 /// The body fields sent with `POST /phone-number` to import a number, e.g. `provider` and
@@ -116,15 +133,23 @@ pub struct Business {
     pub numbers: Vec<NumberKey>,
     /// Where its numbers route.
     pub route: Route,
+    /// The phone settings of each of its numbers that has some: the business's `phone` with
+    /// the number's own settings deep-merged over it, expanded (`${env.NAME}` references and
+    /// `$${` escapes kept as in bodies).
+    pub settings: BTreeMap<NumberKey, Map<String, Value>>,
 }
 
-/// The assistant a business's numbers route to.
+/// Where a business's numbers route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// A managed assistant by key: the business's own (`template`/`spec`) or a `shared` one.
     Managed(Key),
     /// An existing assistant that vapiform routes to but never edits.
     Existing(String),
+    /// An existing squad, by id, that vapiform routes to but never edits.
+    Squad(String),
+    /// An existing workflow, by id, that vapiform routes to but never edits.
+    Workflow(String),
 }
 
 /// The first line of every file vapiform writes, so editors validate and complete it

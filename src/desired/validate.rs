@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use super::NumberKey;
 use super::diagnostic::{Path, Problem};
-use super::file::{AssistantSpec, File, NumberEntry, UnassignedSpec};
+use super::file::{
+    AssistantSpec, File, RouteSpec, UnassignedAction, UnassignedPolicy, UnassignedSpec,
+};
 
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -120,13 +122,20 @@ impl Checker<'_> {
     }
 
     fn references(&mut self, file: &File) {
-        if let UnassignedSpec::Assistant(policy) = &file.unassigned {
+        if let UnassignedSpec::Policy(UnassignedPolicy {
+            action: UnassignedAction::Assistant(shared),
+            ..
+        }) = &file.unassigned
+        {
             let path = Path::root().key("unassigned").key("assistant");
-            self.reference(&path, &policy.assistant, "shared assistant", "assistants");
+            self.reference(&path, shared, "shared assistant", "assistants");
         }
         for (key, business) in &file.businesses {
             let path = Path::root().key("businesses").key(key).key("assistant");
-            match &business.assistant {
+            let RouteSpec::Assistant(assistant) = &business.route else {
+                continue;
+            };
+            match assistant {
                 AssistantSpec::Template(t) => {
                     self.reference(&path.key("template"), &t.template, "template", "templates");
                 }
@@ -141,12 +150,21 @@ impl Checker<'_> {
         }
     }
 
-    /// The numbers of a list, normalised, with their paths; a malformed one is a problem.
-    fn normalised(&mut self, numbers: &[NumberEntry], path: &Path) -> Vec<(String, Path)> {
-        let mut out = Vec::with_capacity(numbers.len());
-        for (index, entry) in numbers.iter().enumerate() {
-            let path = path.index(index);
-            match NumberKey::parse(&entry.0) {
+    /// The numbers of a list (each as written, and whether it is at `number` inside its
+    /// entry), normalised, with their paths; a malformed one is a problem.
+    fn normalised<'n>(
+        &mut self,
+        numbers: impl Iterator<Item = (&'n str, bool)>,
+        path: &Path,
+    ) -> Vec<(String, Path)> {
+        let mut out = Vec::new();
+        for (index, (number, in_mapping)) in numbers.enumerate() {
+            let path = if in_mapping {
+                path.index(index).key("number")
+            } else {
+                path.index(index)
+            };
+            match NumberKey::parse(number) {
                 Ok(key) => out.push((key.to_string(), path)),
                 Err(message) => self.problems.push(Problem::value(&path, message)),
             }
@@ -158,7 +176,8 @@ impl Checker<'_> {
     fn numbers(&mut self, file: &File) {
         let mut ignored: BTreeMap<String, Path> = BTreeMap::new();
         let path = Path::root().key("ignore").key("numbers");
-        for (number, path) in self.normalised(&file.ignore.numbers, &path) {
+        let ignore = file.ignore.numbers.iter().map(|n| (n.0.as_str(), false));
+        for (number, path) in self.normalised(ignore, &path) {
             if let Some(first) = ignored.get(&number) {
                 let message =
                     format!("number {number} is listed twice in `ignore` (first at {first})");
@@ -170,7 +189,9 @@ impl Checker<'_> {
         let mut listed: BTreeMap<String, (&str, Path)> = BTreeMap::new();
         for (key, business) in &file.businesses {
             let path = Path::root().key("businesses").key(key).key("numbers");
-            for (number, path) in self.normalised(&business.numbers, &path) {
+            let entries = business.numbers.iter();
+            let numbers = entries.map(|entry| (entry.number.as_str(), entry.is_mapping()));
+            for (number, path) in self.normalised(numbers, &path) {
                 if let Some((owner, first)) = listed.get(&number) {
                     let message = if owner == key {
                         format!(
@@ -201,7 +222,10 @@ impl Checker<'_> {
         let mut references: BTreeMap<&str, Vec<Reference>> = BTreeMap::new();
         for (key, business) in &file.businesses {
             let path = Path::root().key("businesses").key(key).key("assistant");
-            let (id, adopted) = match &business.assistant {
+            let RouteSpec::Assistant(assistant) = &business.route else {
+                continue;
+            };
+            let (id, adopted) = match assistant {
                 AssistantSpec::Template(t) => (t.adopt.as_ref(), true),
                 AssistantSpec::Spec(s) => (s.adopt.as_ref(), true),
                 AssistantSpec::Existing(e) => (Some(&e.id), false),
@@ -350,7 +374,7 @@ mod tests {
                 "busineses: unknown field `busineses`, did you mean `businesses`?",
                 "import: missing field `provider`",
                 "prune: invalid type: string \"yes\", expected a boolean",
-                "unassigned: `unassigned` must be `leave`, `unlink` or `{assistant: <shared assistant key>}`",
+                "unassigned: `unassigned` must be `leave`, `unlink`, `{assistant: <shared assistant key>}`, `{say: TEXT}` or `{unlink: true}`",
                 "version: unsupported version 2; this vapiform reads version 1",
             ]
         );

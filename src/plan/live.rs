@@ -20,7 +20,15 @@ pub struct Live {
     pub numbers: Vec<Number>,
     /// Every assistant.
     pub assistants: Vec<Assistant>,
+    /// Squads by id, with their names: read (one list call) only when the file routes to a
+    /// squad or a number does, and empty otherwise.
+    pub squads: RouteTargets,
+    /// Workflows by id, with their names: read like squads.
+    pub workflows: RouteTargets,
 }
+
+/// Squads or workflows by id, with their names (when they have one).
+pub type RouteTargets = BTreeMap<String, Option<String>>;
 
 impl Live {
     /// The account as the list calls returned it.
@@ -28,7 +36,16 @@ impl Live {
         Self {
             numbers: numbers.into_iter().map(Number::from).collect(),
             assistants: assistants.into_iter().map(Assistant::from).collect(),
+            ..Self::default()
         }
+    }
+
+    /// Squads or workflows as `GET /squad` or `GET /workflow` returned them.
+    pub fn route_targets(targets: Vec<vapi::RouteTarget>) -> RouteTargets {
+        targets
+            .into_iter()
+            .map(|target| (target.id, target.name))
+            .collect()
     }
 }
 

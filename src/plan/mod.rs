@@ -60,8 +60,8 @@ pub fn plan(
         })
         .collect();
     let managed = assistants::plan(desired, &index, secrets, &mut problems);
-    let names = numbers::Names::new(desired, &index, &managed.ids);
-    let numbers = numbers::plan(desired, &index, &names, &mut problems);
+    let names = numbers::Names::new(desired, &index, live, &managed.ids);
+    let numbers = numbers::plan(desired, &index, &names, secrets, &mut problems);
     if !problems.is_empty() {
         return Err(Problems(problems));
     }

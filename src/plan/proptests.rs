@@ -180,6 +180,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
                 name: format!("Business {i}"),
                 numbers,
                 route,
+                settings: BTreeMap::new(),
             },
         );
     }
@@ -188,7 +189,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
         .values()
         .filter_map(|b: &Business| match &b.route {
             Route::Existing(id) => Some(id.as_str()),
-            Route::Managed(_) => None,
+            Route::Managed(_) | Route::Squad(_) | Route::Workflow(_) => None,
         })
         .collect();
     for managed in assistants.values_mut() {
@@ -243,6 +244,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
     };
     let desired = Desired {
         unassigned,
+        unassigned_phone: Map::new(),
         prune: s.prune,
         import: Some(Import { body: import }),
         assistants,

@@ -125,10 +125,15 @@ fn change_text(out: &mut String, change: &Change, palette: &Palette) {
         );
     }
     let _ = writeln!(out, "    {}", palette.dim(&change.reason));
-    if change.routing.is_some() {
-        return;
-    }
-    for field in &change.fields {
+    // The routing line already tells the field each endpoint routes by.
+    let told = |path: &str| {
+        change.routing.as_ref().is_some_and(|routing| {
+            [&routing.from, &routing.to]
+                .iter()
+                .any(|endpoint| endpoint.field() == Some(path))
+        })
+    };
+    for field in change.fields.iter().filter(|field| !told(&field.path)) {
         for line in field_lines(field) {
             let text = match line.mark {
                 Mark::Header => format!("  {}:", line.text),

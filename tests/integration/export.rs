@@ -86,7 +86,11 @@ fn grown_account() -> Value {
         }
         numbers.push(number);
     }
-    json!({"phoneNumbers": numbers, "assistants": assistants})
+    let squads = [
+        json!({"id": "squad-1", "orgId": "o", "name": "Night shift", "members": [],
+                         "createdAt": stamp(0), "updatedAt": stamp(0)}),
+    ];
+    json!({"phoneNumbers": numbers, "assistants": assistants, "squads": squads})
 }
 
 #[test]
@@ -101,6 +105,11 @@ fn a_grown_account_exports_to_an_empty_plan() {
     assert!(
         exported.contains("front-desk:") && exported.contains("front-desk-2:"),
         "duplicate names get unique keys"
+    );
+    assert!(
+        exported.contains("night-shift:\n    name: Night shift")
+            && exported.contains("squad: squad-1"),
+        "numbers on a squad are a business routed to it"
     );
     assert_eq!(
         export_plans_empty(&workspace),
