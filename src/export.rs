@@ -20,8 +20,8 @@ use serde_json::{Map, Value};
 
 use crate::desired::file::{
     ASSISTANT_READ_ONLY, AssistantBody, AssistantSpec, BusinessSpec, ExistingAssistant, File,
-    IgnoreSpec, NumberEntry, RouteSpec, SETTINGS, SpecAssistant, Text, UnassignedMode,
-    UnassignedSpec, Version,
+    IgnoreSpec, NumberEntry, PhoneSettings, RouteSpec, SETTINGS, SpecAssistant, Text,
+    UnassignedMode, UnassignedSpec, Version,
 };
 use crate::desired::{NumberKey, say};
 use crate::plan::Live;
@@ -187,7 +187,8 @@ impl Keys {
 }
 
 /// A business `key` named `name` whose `numbers` route as `route`, each with its phone
-/// settings.
+/// settings: a setting every one of several numbers has alike is the business's `phone`, the
+/// others each number's own.
 fn business(
     key: &str,
     name: String,
@@ -197,28 +198,40 @@ fn business(
 ) -> BusinessSpec {
     let mut numbers = numbers.to_vec();
     numbers.sort_by(|a, b| a.key.cmp(&b.key));
-    let entries = numbers
-        .into_iter()
-        .map(|number| {
-            let owner = format!("{key}_{}", number.key);
-            NumberEntry {
-                number: number.key.clone(),
-                phone: settings(number, &owner, secrets),
+    let mut own: Vec<Map<String, Value>> = numbers.iter().map(|n| settings(n)).collect();
+    let mut phone = Map::new();
+    if let [first, rest @ ..] = own.as_slice()
+        && !rest.is_empty()
+    {
+        for (field, value) in first {
+            if rest.iter().all(|other| other.get(field) == Some(value)) {
+                phone.insert(field.clone(), value.clone());
             }
+        }
+    }
+    for settings in &mut own {
+        settings.retain(|field, _| !phone.contains_key(field));
+    }
+    let entries = numbers
+        .iter()
+        .zip(own)
+        .map(|(number, settings)| NumberEntry {
+            number: number.key.clone(),
+            phone: escaped(settings, &format!("{key}_{}", number.key), secrets),
         })
         .collect();
     BusinessSpec {
         name: Text(name),
-        phone: None,
+        phone: (!phone.is_empty())
+            .then(|| PhoneSettings(escaped(phone, &format!("{key}_phone"), secrets))),
         numbers: entries,
         route,
     }
 }
 
-/// A number's phone settings as a file declares them: the ones it has, `${` escaped, secrets
-/// as `${env.NAME}` references named after `owner`. A say hook is left out: a file cannot
+/// A number's phone settings as the account has them. A say hook is left out: a file cannot
 /// declare one, and the plan removes it from a routed number.
-fn settings(number: &Number, owner: &str, secrets: &mut BTreeSet<String>) -> Map<String, Value> {
+fn settings(number: &Number) -> Map<String, Value> {
     let mut settings = Map::new();
     for field in SETTINGS {
         let value = match number.fields.get(field) {
@@ -236,10 +249,22 @@ fn settings(number: &Number, owner: &str, secrets: &mut BTreeSet<String>) -> Map
             }
             Some(value) => value.clone(),
         };
-        let mut path = vec![Segment::Key(field.to_owned())];
-        settings.insert(field.to_owned(), escape(value, &mut path, owner, secrets));
+        settings.insert(field.to_owned(), value);
     }
     settings
+}
+
+/// Settings as a file declares them: `${` escaped, secrets as `${env.NAME}` references named
+/// after `owner`.
+fn escaped(
+    settings: Map<String, Value>,
+    owner: &str,
+    secrets: &mut BTreeSet<String>,
+) -> Map<String, Value> {
+    match escape(Value::Object(settings), &mut Vec::new(), owner, secrets) {
+        Value::Object(settings) => settings,
+        _ => Map::new(),
+    }
 }
 
 /// The assistant's declarable fields, with `${` escaped so nothing reads as a placeholder
