@@ -333,7 +333,58 @@ mod tests {
                 "businesses.e.assistant.adopt: invalid type: integer `3`, expected a string",
                 "businesses.f.assistant.tempalte: unknown field `tempalte`, did you mean `template`?",
                 "businesses.g.assistant: `adopt` is only allowed with `template` or `spec`",
+                // Once the bad var is taken out, the rest of the business is checked too.
+                "businesses.h.assistant.template: unknown template `t`: it is not declared under `templates`",
                 "businesses.h.assistant.vars.v: a variable must be a string, a number or a boolean",
+            ]
+        );
+    }
+
+    #[test]
+    fn reports_every_mistake_in_routes_and_phone_settings() {
+        let doc = json!({
+            "version": 1,
+            "unassigned": {"say": "Closed", "phone": {"name": 3, "squadId": "s"}},
+            "businesses": {
+                "a": {
+                    "name": "A",
+                    "phone": {
+                        "assistantId": "x", "twilioAuthToken": "t", "nmae": "n", "status": "active",
+                        "fallbackDestination": {"type": "sip"},
+                        "server": {"url": 1},
+                        "hooks": [
+                            {"on": "call.ringing", "do": [{"type": "say", "exact": "Closed"}]},
+                            {"on": "call.ringing", "do": {"type": "say", "exact": "x"}},
+                            {"on": "call.ending", "do": {"type": "dial"}},
+                            {"on": "call.ringing", "filters": [{"type": "startsWith", "key": "number", "startsWith": ["1"]}], "do": [{"type": "say", "exact": "Hi"}]},
+                        ],
+                    },
+                    "numbers": ["+14155550100", {"number": "+14155550101", "number2": 1}, {"name": "x"}, {"number": "+1415555010"}],
+                    "squad": "s",
+                },
+                "b": {"name": "B", "squad": "s", "workflow": "w"},
+                "c": {"name": "C", "phone": {"hooks": null}, "workflow": " "},
+            }
+        });
+        assert_eq!(
+            messages(&doc),
+            [
+                "businesses.a.numbers[1].number2: unknown field `number2`, did you mean `number`?",
+                "businesses.a.numbers[2]: missing field `number`",
+                "businesses.a.phone.assistantId: `assistantId` is routing, which a business's `assistant`, `squad` or `workflow` decides (and `unassigned` for the rest); it cannot be a phone setting",
+                "businesses.a.phone.fallbackDestination: a destination of this type needs `sipUri`: `{type: number, number: \"+1...\"}` or `{type: sip, sipUri: \"sip:...\"}`",
+                "businesses.a.phone.hooks[0]: a `call.ringing` hook that only says a text is the hook `unassigned: {say: TEXT}` writes on numbers no business lists, and removes from every number it routes; it cannot be declared here",
+                "businesses.a.phone.hooks[1]: a `call.ringing` hook needs `do`: a list of actions",
+                "businesses.a.phone.hooks[2]: a hook action is `{type: say, exact: TEXT}` or `{type: transfer, destination: ...}`",
+                "businesses.a.phone.nmae: unknown field `nmae`, did you mean `name`?",
+                "businesses.a.phone.server: `server.url` must be text, like \"https://hooks.example.com/vapi\"",
+                "businesses.a.phone.status: `status` is read-only: Vapi sets it, so it cannot be declared",
+                "businesses.a.phone.twilioAuthToken: `twilioAuthToken` belongs to the number's provider account, which vapiform does not manage; phone settings are `name`, `fallbackDestination`, `server` and `hooks`",
+                "businesses.b: the business has `squad` and `workflow`; its numbers route to exactly one of `assistant`, `squad` or `workflow`",
+                "businesses.c.phone.hooks: `hooks` cannot be `null`: write `hooks: []` to remove every hook",
+                "businesses.c.workflow: this field must not be empty or blank",
+                "unassigned.phone.name: `name` must be text (at most 40 characters), or `null` to clear it",
+                "unassigned.phone.squadId: `squadId` is routing, which a business's `assistant`, `squad` or `workflow` decides (and `unassigned` for the rest); it cannot be a phone setting",
             ]
         );
     }
