@@ -8,7 +8,7 @@ use crate::support::Workspace;
 
 /// Exports to `exported.yaml` and asserts planning it changes nothing.
 #[track_caller]
-fn export_plans_empty(workspace: &Workspace) -> String {
+pub(crate) fn export_plans_empty(workspace: &Workspace) -> String {
     workspace
         .sandbox()
         .args(["export", "-o", "exported.yaml"])

@@ -15,6 +15,7 @@ mod live;
 mod masking;
 mod pace;
 mod plan;
+mod routing;
 mod safety;
 mod secrets;
 mod sim;
