@@ -733,7 +733,7 @@ pub(crate) struct TemplateAssistant {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) vars: BTreeMap<String, VarValue>,
     /// Fields deep-merged over the template: objects merge key by key, anything else (lists,
-    /// strings, numbers, `null`) replaces.
+    /// strings, numbers, `null`) replaces, and so does an object whose `type` differs.
     #[serde(default, skip_serializing_if = "is_empty_body")]
     pub(crate) overrides: AssistantBody,
     /// An existing assistant id to take over (label) instead of creating a new one.

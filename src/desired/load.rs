@@ -956,7 +956,7 @@ ignore:
         let path =
             FsPath::new(env!("CARGO_MANIFEST_DIR")).join("examples/multi-tenant/vapiform.yaml");
         let desired = load(&path).unwrap_or_else(|report| panic!("{report}"));
-        assert_eq!(desired.businesses.len(), 8);
+        assert_eq!(desired.businesses.len(), 10);
         assert_eq!(desired.assistants.len(), 7);
         let acme = &desired.assistants["acme-plumbing"].body;
         assert_eq!(
