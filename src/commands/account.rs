@@ -4,7 +4,7 @@
 use anyhow::{Context as _, bail};
 
 use crate::cli::Global;
-use crate::desired::Carrier;
+use crate::desired::{Carrier, Desired, Route};
 use crate::plan::Live;
 use crate::plan::live::CarrierNumber;
 use crate::vapi::{self, ApiKey, Client, Settings};
@@ -22,6 +22,45 @@ impl Pace {
         rps: 0.0,
         concurrency: 8,
     };
+}
+
+/// What `list` returns when `wanted`; otherwise it is never sent (a future does nothing until
+/// awaited).
+async fn read_if<T>(
+    wanted: bool,
+    list: impl Future<Output = Result<T, vapi::Error>>,
+) -> Result<Option<T>, vapi::Error> {
+    if wanted {
+        list.await.map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Which kinds of route target beyond assistants something routes to.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct RouteKinds {
+    pub squads: bool,
+    pub workflows: bool,
+}
+
+impl RouteKinds {
+    /// What the file's businesses route to.
+    pub(super) fn declared_in(desired: &Desired) -> Self {
+        let routes = || desired.businesses.values().map(|b| &b.route);
+        Self {
+            squads: routes().any(|route| matches!(route, Route::Squad(_))),
+            workflows: routes().any(|route| matches!(route, Route::Workflow(_))),
+        }
+    }
+
+    /// What the account's numbers route to.
+    fn routed_in(live: &Live) -> Self {
+        Self {
+            squads: live.numbers.iter().any(|n| n.squad_id.is_some()),
+            workflows: live.numbers.iter().any(|n| n.workflow_id.is_some()),
+        }
+    }
 }
 
 /// A connected account.
@@ -100,9 +139,11 @@ impl Account {
         })
     }
 
-    /// Reads every number and assistant with list calls, and the carrier's numbers beside
-    /// them when a carrier is declared.
-    pub(super) async fn read(&self) -> anyhow::Result<Live> {
+    /// Reads every number and assistant with list calls, the carrier's numbers beside them
+    /// when a carrier is declared, and the squads and workflows that will be shown by name:
+    /// none when `names` is `None`; otherwise those `names` asks for (what the file routes
+    /// to) and those the account's numbers route to, one list call each.
+    pub(super) async fn read(&self, names: Option<RouteKinds>) -> anyhow::Result<Live> {
         let carrier = async {
             match &self.carrier {
                 None => Ok(None),
@@ -127,6 +168,24 @@ impl Account {
         let mut live = Live::read(numbers, assistants);
         live.carrier =
             carrier.map(|numbers| numbers.into_iter().map(CarrierNumber::from).collect());
+        let Some(wanted) = names else {
+            return Ok(live);
+        };
+        let routed = RouteKinds::routed_in(&live);
+        let (squads, workflows) = tokio::try_join!(
+            read_if(wanted.squads || routed.squads, self.client.list_squads()),
+            read_if(
+                wanted.workflows || routed.workflows,
+                self.client.list_workflows()
+            ),
+        )
+        .context("cannot read the account's squads and workflows")?;
+        if let Some(squads) = squads {
+            live.squads = Live::route_targets(squads);
+        }
+        if let Some(workflows) = workflows {
+            live.workflows = Live::route_targets(workflows);
+        }
         Ok(live)
     }
 

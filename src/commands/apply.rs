@@ -27,7 +27,8 @@ pub(super) async fn run(
     let (plan, live, account) = if let Some(path) = &args.plan {
         let plan = show::read(path)?;
         let account = Account::connect(global, &pace, None).await?;
-        let live = match account.read().await {
+        // A saved plan already names what it routes to.
+        let live = match account.read(None).await {
             Ok(live) => live,
             Err(error) => {
                 account.close().await;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use super::Console;
-use super::account::{Account, Pace};
+use super::account::{Account, Pace, RouteKinds};
 use crate::cli::{ExportArgs, Global};
 use crate::desired::folder::{BUSINESSES_DIR, ROOT_FILE};
 use crate::exit::Exit;
@@ -25,7 +25,7 @@ pub(super) async fn run(
         None => None,
     };
     let account = Account::connect(global, &Pace::READ, None).await?;
-    let live = account.read().await;
+    let live = account.read(Some(RouteKinds::default())).await;
     account.close().await;
     let live = live?;
     let (secrets, left_out, written) = if let (Some(dir), Some(previous)) = (&args.split, previous)

@@ -17,7 +17,7 @@ pub(super) async fn run(
         return Ok(Exit::Error);
     };
     let account = Account::connect(global, &Pace::READ, desired.carrier.as_ref()).await?;
-    let live = account.read().await;
+    let live = account.read(None).await;
     account.close().await;
     let mut rows = inventory::inventory(&desired, &live?);
     if args.free {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::Console;
-use super::account::{Account, Pace};
+use super::account::{Account, Pace, RouteKinds};
 use crate::cli::{Format, Global, PlanArgs};
 use crate::desired::Desired;
 use crate::exit::Exit;
@@ -81,7 +81,7 @@ pub(super) async fn make(
         return Ok(None);
     };
     let account = Account::connect(global, pace, desired.carrier.as_ref()).await?;
-    let live = match account.read().await {
+    let live = match account.read(Some(RouteKinds::declared_in(&desired))).await {
         Ok(live) => live,
         Err(error) => {
             account.close().await;
@@ -89,8 +89,8 @@ pub(super) async fn make(
         }
     };
     // Unset variables are reported by the planner, naming the assistant that needs them.
-    let baseline = options.baseline.iter().flat_map(|b| b.assistants.values());
-    let (secrets, _) = super::secrets(desired.assistants.values().chain(baseline).map(|a| &a.body));
+    let baseline = options.baseline.iter().flat_map(|b| b.bodies());
+    let (secrets, _) = super::secrets(desired.bodies().chain(baseline));
     match plan::plan(&desired, &live, &secrets, options) {
         Ok(plan) => Ok(Some((plan, live, account))),
         Err(problems) => {

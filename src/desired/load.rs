@@ -673,9 +673,11 @@ ignore:
             name: name.into(),
             numbers: numbers.iter().map(|n| (*n).into()).collect(),
             route,
+            settings: BTreeMap::new(),
         };
         let expected = Desired {
             unassigned: Unassigned::Assistant("not-in-service".into()),
+            unassigned_phone: serde_json::Map::new(),
             prune: false,
             import: Some(Import {
                 body: object(json!({
@@ -933,7 +935,7 @@ ignore:
         let path =
             FsPath::new(env!("CARGO_MANIFEST_DIR")).join("examples/multi-tenant/vapiform.yaml");
         let desired = load(&path).unwrap_or_else(|report| panic!("{report}"));
-        assert_eq!(desired.businesses.len(), 8);
+        assert_eq!(desired.businesses.len(), 10);
         assert_eq!(desired.assistants.len(), 7);
         let acme = &desired.assistants["acme-plumbing"].body;
         assert_eq!(

@@ -15,6 +15,7 @@ mod key;
 mod load;
 mod number;
 pub mod placeholder;
+pub(crate) mod say;
 mod shape;
 mod source;
 mod validate;
@@ -29,7 +30,7 @@ pub use file::schema;
 pub use folder::businesses_schema;
 pub use key::Key;
 pub use load::load;
-pub use number::{E164, normalize as normalize_number};
+pub use number::{NumberKey, normalize as normalize_number};
 pub use source::{Source, Sources};
 
 /// A validated, expanded desired state: what the account should look like.
@@ -37,6 +38,9 @@ pub use source::{Source, Sources};
 pub struct Desired {
     /// What happens to numbers that no business lists and `ignore` does not name.
     pub unassigned: Unassigned,
+    /// Phone settings (`name`, `fallbackDestination`, `server`, `hooks`) the unassigned policy
+    /// writes on those numbers, expanded like a business's; empty under `leave`.
+    pub unassigned_phone: Map<String, Value>,
     /// Delete labelled assistants that are no longer declared.
     pub prune: bool,
     /// Settings used to import a listed number that Vapi does not have yet.
@@ -47,7 +51,7 @@ pub struct Desired {
     /// Businesses by key.
     pub businesses: BTreeMap<Key, Business>,
     /// Numbers never read into the plan and never touched.
-    pub ignore: BTreeSet<E164>,
+    pub ignore: BTreeSet<NumberKey>,
     /// The carrier whose inventory is read beside Vapi's, when the file declares one.
     pub carrier: Option<Carrier>,
     /// The files this was loaded from, to show a problem found later at its line
@@ -88,6 +92,16 @@ impl Desired {
         self.sources.diagnostic(problem)
     }
 
+    /// Every body the planner compares with the account, and whose `${env.NAME}` references
+    /// it must resolve to do so: managed assistants and phone settings.
+    pub fn bodies(&self) -> impl Iterator<Item = &Map<String, Value>> {
+        self.assistants
+            .values()
+            .map(|assistant| &assistant.body)
+            .chain(self.businesses.values().flat_map(|b| b.settings.values()))
+            .chain(std::iter::once(&self.unassigned_phone))
+    }
+
     /// A report of `diagnostics` (made by [`Desired::diagnostic`]) that shows each one with its
     /// line and a caret, like validation problems.
     pub fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
@@ -111,6 +125,9 @@ pub enum Unassigned {
     Unlink,
     /// Route them to the shared managed assistant with this key.
     Assistant(Key),
+    /// Unroute them and give them the hook that says this text when they ring (see
+    /// [`say`]); `${env.NAME}` references and `$${` escapes are kept as in bodies.
+    Say(String),
 }
 
 /// The body fields sent with `POST /phone-number` to import a number, e.g. `provider` and
@@ -143,20 +160,28 @@ pub struct Business {
     pub key: Key,
     /// The display name.
     pub name: String,
-    /// The numbers it owns, normalised to E.164: one per entry of the file's list, in file
-    /// order.
-    pub numbers: Vec<E164>,
+    /// The numbers it owns, normalised (E.164, or a SIP-only number's SIP URI): one per entry
+    /// of the file's list, in file order.
+    pub numbers: Vec<NumberKey>,
     /// Where its numbers route.
     pub route: Route,
+    /// The phone settings of each of its numbers that has some: the business's `phone` with
+    /// the number's own settings deep-merged over it, expanded (`${env.NAME}` references and
+    /// `$${` escapes kept as in bodies).
+    pub settings: BTreeMap<NumberKey, Map<String, Value>>,
 }
 
-/// The assistant a business's numbers route to.
+/// Where a business's numbers route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// A managed assistant by key: the business's own (`template`/`spec`) or a `shared` one.
     Managed(Key),
     /// An existing assistant that vapiform routes to but never edits.
     Existing(String),
+    /// An existing squad, by id, that vapiform routes to but never edits.
+    Squad(String),
+    /// An existing workflow, by id, that vapiform routes to but never edits.
+    Workflow(String),
 }
 
 /// The first line of every file vapiform writes, so editors validate and complete it

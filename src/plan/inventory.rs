@@ -102,7 +102,7 @@ pub struct VapiSide {
 pub fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
     let index = Index::new(live);
     let ids = BTreeMap::new();
-    let names = Names::new(desired, &index, &ids);
+    let names = Names::new(desired, &index, live, &ids);
     let listed: HashMap<&str, &str> = desired
         .businesses
         .values()

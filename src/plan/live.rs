@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use crate::desired::normalize_number;
+use crate::desired::{NumberKey, normalize_number};
 use crate::{telnyx, vapi};
 
 /// The assistant field that carries vapiform's label.
@@ -22,6 +22,11 @@ pub struct Live {
     pub assistants: Vec<Assistant>,
     /// Every number the carrier lists for the account, when the file declares a carrier.
     pub carrier: Option<Vec<CarrierNumber>>,
+    /// Squads by id, with their names: read (one list call) only when the file routes to a
+    /// squad or a number does, and empty otherwise.
+    pub squads: RouteTargets,
+    /// Workflows by id, with their names: read like squads.
+    pub workflows: RouteTargets,
 }
 
 /// A number as the carrier lists it.
@@ -49,14 +54,25 @@ impl From<telnyx::PhoneNumber> for CarrierNumber {
     }
 }
 
+/// Squads or workflows by id, with their names (when they have one).
+pub type RouteTargets = BTreeMap<String, Option<String>>;
+
 impl Live {
     /// The account as the list calls returned it.
     pub fn read(numbers: Vec<vapi::PhoneNumber>, assistants: Vec<vapi::Assistant>) -> Self {
         Self {
             numbers: numbers.into_iter().map(Number::from).collect(),
             assistants: assistants.into_iter().map(Assistant::from).collect(),
-            carrier: None,
+            ..Self::default()
         }
+    }
+
+    /// Squads or workflows as `GET /squad` or `GET /workflow` returned them.
+    pub fn route_targets(targets: Vec<vapi::RouteTarget>) -> RouteTargets {
+        targets
+            .into_iter()
+            .map(|target| (target.id, target.name))
+            .collect()
     }
 }
 
@@ -150,8 +166,8 @@ pub fn label_value(key: &str) -> Value {
     serde_json::json!({ "key": key })
 }
 
-/// The address key of a number as the API returns it: its E.164 form, else its SIP URI, else
-/// its id. A number stored without its `+` (as some carriers' imports leave it) is read as
+/// The address key of a number as the API returns it: its E.164 form, else its SIP URI (in
+/// lower case, as a file names it), else its id. A number stored without its `+` (as some carriers' imports leave it) is read as
 /// E.164 digits.
 pub fn number_key(number: &vapi::PhoneNumber) -> String {
     number
@@ -162,7 +178,10 @@ pub fn number_key(number: &vapi::PhoneNumber) -> String {
                 .or_else(|_| normalize_number(&format!("+{n}")))
                 .ok()
         })
-        .or_else(|| number.sip_uri.clone())
+        .or_else(|| {
+            let uri = NumberKey::parse(number.sip_uri.as_deref()?).ok()?;
+            uri.is_sip().then(|| uri.to_string())
+        })
         .unwrap_or_else(|| number.id.clone())
 }
 
@@ -240,7 +259,7 @@ mod tests {
             "+14155550100"
         );
         assert_eq!(
-            number_key(&number(None, Some("sip:desk@example.sip.vapi.ai"))),
+            number_key(&number(None, Some("sip:Desk@example.sip.vapi.ai"))),
             "sip:desk@example.sip.vapi.ai"
         );
         assert_eq!(number_key(&number(Some("desk"), None)), "id-1");

@@ -6,6 +6,7 @@ pub mod compare;
 mod group;
 pub mod inventory;
 pub mod live;
+mod managed;
 mod model;
 pub mod natural;
 mod numbers;
@@ -155,8 +156,8 @@ fn draft(
     problems: &mut Vec<Problem>,
 ) -> Draft {
     let managed = assistants::plan(desired, index, secrets, problems);
-    let names = numbers::Names::new(desired, index, &managed.ids);
-    let numbers = numbers::plan(desired, index, &names, problems);
+    let names = numbers::Names::new(desired, index, live, &managed.ids);
+    let numbers = numbers::plan(desired, index, &names, secrets, problems);
     let mut changes = select(
         managed.changes.into_iter().chain(numbers.changes).collect(),
         &options.targets,

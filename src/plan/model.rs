@@ -192,13 +192,14 @@ pub enum Action {
     Adopt,
     /// Import a listed number Vapi does not have yet.
     Import,
-    /// Update owned fields of an assistant, or clear a number's squad or workflow.
+    /// Update owned fields of an assistant or a number (its phone settings, its say hook, a
+    /// stray squad or workflow beside its route).
     Update,
     /// Route an unrouted number.
     Assign,
     /// Route a number away from another assistant, squad or workflow.
     Reassign,
-    /// Clear a number's routing.
+    /// Clear a number's routing (and, under `unassigned: {say}`, give it the say hook).
     Unlink,
     /// Delete a labelled assistant that is no longer declared.
     Delete,
@@ -237,7 +238,8 @@ impl Action {
     }
 
     /// Whether the action moves today's callers of a number elsewhere, which the mass-change
-    /// rule counts. Assigning a number that rings nobody moves no caller.
+    /// rule counts: a reassign, and an unlink (which under `unassigned: {say}` puts the say
+    /// hook on a routed number). Assigning a number that rings nobody moves no caller.
     pub fn moves_callers(self) -> bool {
         matches!(self, Self::Reassign | Self::Unlink)
     }
@@ -535,12 +537,44 @@ pub enum Endpoint {
     Squad {
         /// Its id.
         id: String,
+        /// Its name, when the account gives it one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The business it belongs to, when one does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        business: Option<String>,
     },
     /// A workflow.
     Workflow {
         /// Its id.
         id: String,
+        /// Its name, when the account gives it one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The business it belongs to, when one does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        business: Option<String>,
     },
+    /// Not routed, and a say hook answers: a caller hears its text and no assistant runs
+    /// (`unassigned: {say: TEXT}`).
+    Say {
+        /// What the caller hears (`${env.NAME}` references and `$${` escapes shown as
+        /// written).
+        text: String,
+    },
+}
+
+impl Endpoint {
+    /// The phone-number field that routes to it: `assistantId`, `squadId` or `workflowId`;
+    /// `None` when unrouted.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Assistant { .. } => Some("assistantId"),
+            Self::Squad { .. } => Some("squadId"),
+            Self::Workflow { .. } => Some("workflowId"),
+            Self::Nothing | Self::Say { .. } => None,
+        }
+    }
 }
 
 /// What apply checks before writing, so it never acts on a world the plan did not see.
@@ -599,7 +633,8 @@ pub enum Write {
     CreateNumber {
         /// The body, without `assistantId`.
         body: Map<String, Value>,
-        /// Where the number routes, set as `assistantId` once known.
+        /// The assistant the number routes to, set as `assistantId` once known (a squad or
+        /// workflow is in the body as `squadId` or `workflowId`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         route: Option<Target>,
     },
@@ -609,7 +644,8 @@ pub enum Write {
         id: String,
         /// The body, without `assistantId` unless it is cleared.
         body: Map<String, Value>,
-        /// Where the number routes, set as `assistantId` once known.
+        /// The assistant the number routes to, set as `assistantId` once known (a squad or
+        /// workflow is in the body as `squadId` or `workflowId`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         route: Option<Target>,
     },

@@ -24,12 +24,18 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
     text
 }
 
-/// A routing endpoint as a reviewer reads it: business first, then the assistant.
+/// A routing endpoint as a reviewer reads it: business first, then the assistant, squad or
+/// workflow.
 pub(crate) fn endpoint(endpoint: &Endpoint) -> String {
     match endpoint {
         Endpoint::Nothing => "nothing (unrouted)".to_owned(),
-        Endpoint::Squad { id } => format!("squad {id}"),
-        Endpoint::Workflow { id } => format!("workflow {id}"),
+        Endpoint::Say { .. } => "nothing (unrouted; a say hook answers)".to_owned(),
+        Endpoint::Squad { id, name, business } => {
+            named("squad", id, name.as_ref(), business.as_ref())
+        }
+        Endpoint::Workflow { id, name, business } => {
+            named("workflow", id, name.as_ref(), business.as_ref())
+        }
         Endpoint::Assistant {
             id,
             address,
@@ -58,29 +64,51 @@ pub(crate) fn endpoint(endpoint: &Endpoint) -> String {
     }
 }
 
+/// A squad or workflow: `Business: squad "Name" (id)`, with what is known.
+fn named(kind: &str, id: &str, name: Option<&String>, business: Option<&String>) -> String {
+    let target = match name {
+        Some(name) => format!("{kind} \"{name}\" ({id})"),
+        None => format!("{kind} {id}"),
+    };
+    match business {
+        Some(business) => format!("{business}: {target}"),
+        None => target,
+    }
+}
+
 /// The longest greeting shown, in characters.
 const GREETING_CHARS: usize = 60;
 
-/// What a caller hears first at an endpoint, on one line: the assistant's first message
-/// (quoted, truncated), or that nobody answers.
+/// What a caller hears first at an endpoint, on one line: the assistant's first message or the
+/// say hook's text (quoted, truncated), the squad or workflow, or that nobody answers.
 pub(crate) fn hears(endpoint: &Endpoint) -> String {
     match endpoint {
         Endpoint::Nothing => "not answered".to_owned(),
-        Endpoint::Squad { id } => format!("squad {id}"),
-        Endpoint::Workflow { id } => format!("workflow {id}"),
+        Endpoint::Say { text } => quoted(text),
+        Endpoint::Squad { id, name, .. } => match name {
+            Some(name) => format!("squad \"{name}\""),
+            None => format!("squad {id}"),
+        },
+        Endpoint::Workflow { id, name, .. } => match name {
+            Some(name) => format!("workflow \"{name}\""),
+            None => format!("workflow {id}"),
+        },
         Endpoint::Assistant { greeting: None, .. } => "(no first message)".to_owned(),
         Endpoint::Assistant {
             greeting: Some(greeting),
             ..
-        } => {
-            let line = greeting.split_whitespace().collect::<Vec<_>>().join(" ");
-            if line.chars().count() > GREETING_CHARS {
-                let cut: String = line.chars().take(GREETING_CHARS - 1).collect();
-                format!("\"{}…\"", cut.trim_end())
-            } else {
-                format!("\"{line}\"")
-            }
-        }
+        } => quoted(greeting),
+    }
+}
+
+/// Spoken text on one line, quoted, truncated to [`GREETING_CHARS`].
+fn quoted(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > GREETING_CHARS {
+        let cut: String = line.chars().take(GREETING_CHARS - 1).collect();
+        format!("\"{}…\"", cut.trim_end())
+    } else {
+        format!("\"{line}\"")
     }
 }
 

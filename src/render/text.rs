@@ -177,10 +177,16 @@ fn entry_text(out: &mut String, entry: &Entry<'_>, palette: &Palette) {
         );
     }
     let _ = writeln!(out, "    {}", palette.dim(entry.reason()));
-    if change.routing.is_some() {
-        return;
-    }
-    let fields = entry.fields();
+    // The routing line already tells the field each endpoint routes by.
+    let told = |path: &str| {
+        change.routing.as_ref().is_some_and(|routing| {
+            [&routing.from, &routing.to]
+                .iter()
+                .any(|endpoint| endpoint.field() == Some(path))
+        })
+    };
+    let mut fields = entry.fields();
+    fields.retain(|(field, _)| !told(&field.path));
     if change.origin == Some(Origin::Mixed) {
         let (drift, asked): (Vec<_>, Vec<_>) = fields
             .into_iter()

@@ -114,6 +114,8 @@ businesses:
         "`metadata.vapiform` is vapiform's label",
         "at businesses.carol.assistant.spec.id",
         "write `adopt: <id>`",
+        // Every mistake of an entry is reported, not only its first.
+        "at businesses.carol.assistant.spec.updatedAt",
     ] {
         assert!(
             run.stderr.contains(expected),
@@ -121,7 +123,7 @@ businesses:
             run.stderr
         );
     }
-    assert_eq!(run.stderr.matches("error:").count(), 6, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("error:").count(), 7, "{}", run.stderr);
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod masking;
 mod pace;
 mod plan;
 mod review;
+mod routing;
 mod safety;
 mod secrets;
 mod sim;
