@@ -277,10 +277,5 @@ fn an_ignored_sip_uri_is_spared_by_unassigned_unlink() {
         "{routes:?}"
     );
     assert!(routes.contains(&("n-pstn", None)), "{routes:?}");
-    let run = workspace
-        .sandbox()
-        .args(["plan", "--detailed-exitcode"])
-        .run()
-        .code(0);
-    assert!(run.stdout.starts_with("No changes."), "{}", run.stdout);
+    workspace.assert_no_changes();
 }
