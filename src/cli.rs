@@ -194,7 +194,9 @@ pub struct ApplyArgs {
     /// approved, or nothing (exit 4).
     #[arg(long, value_name = "D", conflicts_with = "plan")]
     pub expect_digest: Option<String>,
-    /// Seconds to keep reading a written object back before calling it unverified.
+    /// Seconds to keep reading a written object back before calling it unverified, and to
+    /// look for a create that failed ambiguously before sending it again: how long the API's
+    /// reads may lag behind its writes.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub verify_timeout: u64,
 }

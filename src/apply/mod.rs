@@ -34,7 +34,8 @@ use crate::vapi::Client;
 /// How apply behaves.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// How long to keep reading an object back before calling it unverified.
+    /// How long to keep reading an object back before calling it unverified, and to look for
+    /// a create that failed ambiguously before sending it again: how long reads may lag.
     pub verify_timeout: Duration,
     /// Writes in flight at once.
     pub concurrency: usize,
@@ -102,7 +103,11 @@ pub async fn apply(
         for (&i, id) in applied {
             run.finish(i, Status::AlreadyApplied, Some(id.clone()), None);
         }
-        let sender = execute::Sender { client, secrets };
+        let sender = execute::Sender {
+            client,
+            secrets,
+            lag: options.verify_timeout,
+        };
         let mut writing = FuturesUnordered::new();
         let mut stopped: Option<&str> = None;
         loop {
