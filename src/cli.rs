@@ -159,6 +159,10 @@ pub struct PlanArgs {
     /// Show phone numbers as +1415•••0101 in text and markdown (the JSON plan keeps them whole).
     #[arg(long)]
     pub mask_numbers: bool,
+    /// The request rate apply will run at (apply --rps): the plan states how long applying
+    /// it takes at this rate.
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = positive_rate)]
+    pub rps: f64,
 }
 
 /// `vapiform apply`.

@@ -11,6 +11,7 @@
 //! (see `verify`). On an interrupt no new change starts, and what was written is still read
 //! back before the report.
 
+mod cost;
 mod execute;
 mod report;
 mod schedule;
@@ -24,6 +25,7 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio::sync::{Notify, mpsc};
 
+pub use cost::cost;
 pub use report::{Outcome, Report, Status, Totals};
 
 use schedule::{Schedule, State};
