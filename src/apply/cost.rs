@@ -47,7 +47,7 @@ pub fn cost(plan: &Plan, rps: f64, concurrency: usize) -> Option<Cost> {
     let mut gathering: Option<(f64, Vec<usize>)> = None;
     let mut reading: Option<(Vec<usize>, usize)> = None;
     let mut seen = Vec::new();
-    let mut reads = 0;
+    let mut read_calls = 0;
     loop {
         while writing < concurrency.max(1) {
             let next = ORDER
@@ -85,7 +85,7 @@ pub fn cost(plan: &Plan, rps: f64, concurrency: usize) -> Option<Cost> {
                 }
             }
             Request::Read => {
-                reads += 1;
+                read_calls += 1;
                 let Some((held, left)) = &mut reading else {
                     continue;
                 };
@@ -112,7 +112,7 @@ pub fn cost(plan: &Plan, rps: f64, concurrency: usize) -> Option<Cost> {
     }
     Some(Cost {
         writes: plan.changes.len(),
-        reads,
+        reads: read_calls,
         rps,
         seconds: (slot * 10.0).ceil() / 10.0,
     })
