@@ -241,6 +241,9 @@ async fn apply_converges_under_errors_rate_limits_and_read_lag() {
         "400",
         "--concurrency",
         "16",
+        // Reads lag 40 ms: a create answered 500 is looked for this long before it is resent.
+        "--verify-timeout",
+        "2",
     ];
     let run = workspace.vapiform().args(args).run_async().await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -295,6 +298,8 @@ async fn an_apply_killed_midway_converges_when_run_again() {
             "--allow-mass-change",
             "--rps",
             "50",
+            "--verify-timeout",
+            "2",
         ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -337,6 +342,8 @@ async fn an_apply_killed_midway_converges_when_run_again() {
         "1000",
         "--concurrency",
         "16",
+        "--verify-timeout",
+        "2",
         "--format",
         "json",
     ];
