@@ -467,6 +467,34 @@ fn holds(desired: &Desired, after: &Model) -> Result<(), TestCaseError> {
             "no assistant labelled `{key}` has its declared fields"
         );
     }
+    // A labelled assistant goes when it is a copy beyond the kept one, or undeclared while
+    // prune is on, unless a number still routes to it.
+    let mut copies: BTreeMap<&str, usize> = BTreeMap::new();
+    for assistant in &after.assistants {
+        let Some(key) = label_of(&assistant.fields) else {
+            continue;
+        };
+        let routed = after
+            .numbers
+            .iter()
+            .any(|n| n.assistant_id.as_deref() == Some(assistant.id.as_str()));
+        if routed {
+            continue;
+        }
+        let declared = desired.assistants.contains_key(key);
+        prop_assert!(
+            declared || !desired.prune,
+            "{} carries the undeclared label `{key}`, no number routes to it, and prune is on",
+            assistant.id
+        );
+        if declared {
+            *copies.entry(key).or_default() += 1;
+            prop_assert!(
+                copies[key] == 1,
+                "two copies of `{key}` that no number routes to are left"
+            );
+        }
+    }
     let owners: BTreeMap<&str, &Business> = desired
         .businesses
         .values()
