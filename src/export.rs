@@ -144,7 +144,7 @@ fn business(
 /// The assistant's declarable fields, with `${` escaped so nothing reads as a placeholder
 /// and the label left to the planner.
 fn spec(assistant: &Assistant, key: &str, secrets: &mut BTreeSet<String>) -> AssistantBody {
-    let mut body = assistant.fields.clone();
+    let mut body = assistant.fields();
     for field in ASSISTANT_READ_ONLY.iter().chain(&COMPUTED_FIELDS) {
         body.remove(*field);
     }

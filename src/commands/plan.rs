@@ -71,7 +71,7 @@ pub(super) async fn make(
         }
     };
     // Unset variables are reported by the planner, naming the assistant that needs them.
-    let (secrets, _) = super::secrets(desired.assistants.values().map(|a| &a.body));
+    let (secrets, _) = super::secrets(desired.env_references());
     match plan::plan(&desired, &live, &secrets, options) {
         Ok(plan) => Ok(Some((plan, live, account))),
         Err(problems) => {

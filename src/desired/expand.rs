@@ -5,6 +5,7 @@
 //! at the place a user has to edit: the template, the override, the spec, or the business.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -13,7 +14,9 @@ use super::file::{
     AssistantBody, AssistantSpec, BusinessSpec, File, UnassignedMode, UnassignedSpec,
 };
 use super::placeholder::{self, Context, Kind, Unfilled};
-use super::{Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Unassigned};
+use super::{
+    Body, Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Unassigned,
+};
 
 /// Vapi's limit on an assistant name, in characters.
 const MAX_NAME_CHARS: usize = 40;
@@ -49,17 +52,20 @@ struct Unresolved {
 
 /// Substitutes placeholders in every string of `value` (keys untouched). `over` is the part of
 /// `overrides` at the same place, so each string knows whether it came from an override.
+/// Unfilled placeholders are listed in `unresolved` with where they are, when `at` is given.
 fn substitute(
     value: &Value,
     over: Option<&Value>,
     ctx: &Context,
-    at: &Path,
+    at: Option<&Path>,
     unresolved: &mut Vec<Unresolved>,
 ) -> Value {
     match value {
         Value::String(text) => {
             let (filled, unfilled) = placeholder::fill(text, ctx);
-            if !unfilled.is_empty() {
+            if let Some(at) = at
+                && !unfilled.is_empty()
+            {
                 unresolved.push(Unresolved {
                     at: at.clone(),
                     from_override: over.is_some(),
@@ -74,7 +80,8 @@ fn substitute(
                 .enumerate()
                 .map(|(i, item)| {
                     let over = over.and_then(Value::as_array).and_then(|o| o.get(i));
-                    substitute(item, over, ctx, &at.index(i), unresolved)
+                    let at = at.map(|at| at.index(i));
+                    substitute(item, over, ctx, at.as_ref(), unresolved)
                 })
                 .collect(),
         ),
@@ -82,12 +89,57 @@ fn substitute(
             map.iter()
                 .map(|(key, item)| {
                     let over = over.and_then(Value::as_object).and_then(|o| o.get(key));
-                    let item = substitute(item, over, ctx, &at.key(key), unresolved);
+                    let at = at.map(|at| at.key(key));
+                    let item = substitute(item, over, ctx, at.as_ref(), unresolved);
                     (key.clone(), item)
                 })
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// `value` with its placeholders filled from `ctx` (what could not be filled stays as written).
+pub(crate) fn fill_value(value: &Value, ctx: &Context) -> Value {
+    substitute(value, None, ctx, None, &mut Vec::new())
+}
+
+/// `body` with its placeholders filled from `ctx`.
+pub(crate) fn fill(body: &Map<String, Value>, ctx: &Context) -> Map<String, Value> {
+    body.iter()
+        .map(|(key, value)| (key.clone(), fill_value(value, ctx)))
+        .collect()
+}
+
+/// A template as every business that uses it without overrides shares it.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Template {
+    /// The body as written.
+    pub(crate) body: Map<String, Value>,
+    /// The `${env.NAME}` variables it references.
+    pub(crate) env: BTreeSet<String>,
+    /// The `${vars.NAME}` placeholders it uses (the text between the braces), each of which a
+    /// business must define.
+    vars: BTreeSet<String>,
+}
+
+impl Template {
+    fn new(body: &AssistantBody) -> Self {
+        let mut vars = BTreeSet::new();
+        placeholder::visit_strings(body.0.values(), &mut |text| {
+            for piece in placeholder::pieces(text) {
+                if let placeholder::Piece::Placeholder { name, closed: true } = piece
+                    && matches!(kind(name), Kind::Var(_))
+                {
+                    vars.insert(name.to_owned());
+                }
+            }
+        });
+        Self {
+            env: placeholder::env_references_in(body.0.values()),
+            body: body.0.clone(),
+            vars,
+        }
     }
 }
 
@@ -154,7 +206,7 @@ fn check_template(name: &str, body: &AssistantBody, problems: &mut Vec<Problem>)
         &Value::Object(body.0.clone()),
         None,
         &Context::shared(),
-        &Path::root(),
+        Some(&Path::root()),
         &mut unresolved,
     );
     for string in unresolved {
@@ -167,8 +219,8 @@ fn check_template(name: &str, body: &AssistantBody, problems: &mut Vec<Problem>)
     }
 }
 
-fn check_name(body: &Map<String, Value>, path: &Path, problems: &mut Vec<Problem>) {
-    if let Some(Value::String(name)) = body.get("name") {
+fn check_name(name: Option<&Value>, path: &Path, problems: &mut Vec<Problem>) {
+    if let Some(Value::String(name)) = name {
         let chars = name.chars().count();
         if chars > MAX_NAME_CHARS {
             problems.push(Problem::key(
@@ -192,7 +244,7 @@ fn shared_assistant(
         &Value::Object(body.0.clone()),
         None,
         &Context::shared(),
-        &Path::root(),
+        Some(&Path::root()),
         &mut unresolved,
     );
     report_unfilled(unresolved, &base, problems, |unfilled| {
@@ -202,7 +254,7 @@ fn shared_assistant(
         )
     });
     let body = into_map(expanded);
-    check_name(&body, &base, problems);
+    check_name(body.get("name"), &base, problems);
     body
 }
 
@@ -213,13 +265,34 @@ fn into_map(value: Value) -> Map<String, Value> {
     }
 }
 
-/// Expands one business's own assistant (`template` or `spec`); `None` for `id` and `shared`.
+/// The problem of a business that does not define every `${vars.*}` its template uses.
+fn missing_vars(
+    template: &str,
+    key: &str,
+    missing: &BTreeSet<String>,
+    vars_given: bool,
+    assistant_path: &Path,
+) -> Problem {
+    let names: Vec<String> = missing.iter().map(|n| format!("`${{{n}}}`")).collect();
+    let message = format!(
+        "template `{template}` uses {} but business `{key}` does not define {} in `vars`",
+        names.join(", "),
+        if missing.len() == 1 { "it" } else { "them" }
+    );
+    if vars_given {
+        Problem::value(&assistant_path.key("vars"), message)
+    } else {
+        Problem::key(assistant_path, message)
+    }
+}
+
+/// One business's own assistant (`template` or `spec`); `None` for `id` and `shared`.
 fn business_assistant(
     key: &str,
     business: &BusinessSpec,
-    templates: &BTreeMap<String, AssistantBody>,
+    templates: &BTreeMap<String, Arc<Template>>,
     problems: &mut Vec<Problem>,
-) -> Option<(Map<String, Value>, Option<String>)> {
+) -> Option<(Body, Option<String>)> {
     let business_path = Path::root().key("businesses").key(key);
     let assistant_path = business_path.key("assistant");
     let mut unresolved = Vec::new();
@@ -233,14 +306,41 @@ fn business_assistant(
                 .map(|(name, value)| (name.clone(), value.to_text()))
                 .collect();
             let ctx = Context::business(key, &business.name.0, &vars);
-            let mut merged = Value::Object(template.0.clone());
+            if spec.overrides.0.is_empty() {
+                // Kept unexpanded. Only the vars it uses can be missing: its unknown
+                // placeholders were reported once, at the template.
+                let missing: BTreeSet<String> = template
+                    .vars
+                    .iter()
+                    .filter(|name| !vars.contains_key(name.trim_start_matches("vars.")))
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    problems.push(missing_vars(
+                        &spec.template,
+                        key,
+                        &missing,
+                        !spec.vars.is_empty(),
+                        &assistant_path,
+                    ));
+                }
+                let name = template.body.get("name").map(|name| fill_value(name, &ctx));
+                check_name(name.as_ref(), &business_path, problems);
+                let body = Body::Template {
+                    template: Arc::clone(template),
+                    name: business.name.0.clone(),
+                    vars,
+                };
+                return Some((body, spec.adopt.clone().map(|id| id.0)));
+            }
+            let mut merged = Value::Object(template.body.clone());
             let overrides = Value::Object(spec.overrides.0.clone());
             merge(&mut merged, &overrides);
             let expanded = substitute(
                 &merged,
                 Some(&overrides),
                 &ctx,
-                &Path::root(),
+                Some(&Path::root()),
                 &mut unresolved,
             );
             let overrides_path = assistant_path.key("overrides");
@@ -265,18 +365,13 @@ fn business_assistant(
                 }
             }
             if !missing.is_empty() {
-                let names: Vec<String> = missing.iter().map(|n| format!("`${{{n}}}`")).collect();
-                let message = format!(
-                    "template `{}` uses {} but business `{key}` does not define {} in `vars`",
-                    spec.template,
-                    names.join(", "),
-                    if missing.len() == 1 { "it" } else { "them" }
-                );
-                problems.push(if spec.vars.is_empty() {
-                    Problem::key(&assistant_path, message)
-                } else {
-                    Problem::value(&assistant_path.key("vars"), message)
-                });
+                problems.push(missing_vars(
+                    &spec.template,
+                    key,
+                    &missing,
+                    !spec.vars.is_empty(),
+                    &assistant_path,
+                ));
             }
             (expanded, spec.adopt.clone())
         }
@@ -287,7 +382,7 @@ fn business_assistant(
                 &Value::Object(spec.spec.0.clone()),
                 None,
                 &ctx,
-                &Path::root(),
+                Some(&Path::root()),
                 &mut unresolved,
             );
             let spec_path = assistant_path.key("spec");
@@ -302,8 +397,8 @@ fn business_assistant(
         AssistantSpec::Existing(_) | AssistantSpec::Shared(_) => return None,
     };
     let body = into_map(expanded);
-    check_name(&body, &business_path, problems);
-    Some((body, adopt.map(|id| id.0)))
+    check_name(body.get("name"), &business_path, problems);
+    Some((Body::Expanded(body), adopt.map(|id| id.0)))
 }
 
 /// Where a business's numbers route; `None` for a shared key that is not a key (reported by
@@ -324,7 +419,7 @@ fn check_import(rest: &Map<String, Value>, problems: &mut Vec<Problem>) {
         &Value::Object(rest.clone()),
         None,
         &Context::shared(),
-        &Path::root(),
+        Some(&Path::root()),
         &mut unresolved,
     );
     report_unfilled(
@@ -353,25 +448,25 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
     for (key, body) in &file.assistants {
         let body = shared_assistant(key, body, &mut problems);
         if let Some(key) = Key::parse(key) {
-            let managed = ManagedAssistant {
-                key: key.clone(),
-                body,
-                adopt: None,
-            };
-            assistants.insert(key, managed);
+            assistants.insert(key.clone(), ManagedAssistant::new(key, body, None));
         }
     }
+    let templates: BTreeMap<String, Arc<Template>> = file
+        .templates
+        .iter()
+        .map(|(name, body)| (name.clone(), Arc::new(Template::new(body))))
+        .collect();
     let mut businesses = BTreeMap::new();
     for (key, spec) in &file.businesses {
-        let assistant = business_assistant(key, spec, &file.templates, &mut problems);
+        let assistant = business_assistant(key, spec, &templates, &mut problems);
         let (Some(key), Some(route)) = (Key::parse(key), route(key, spec)) else {
             continue;
         };
         if let Some((body, adopt)) = assistant {
             let managed = ManagedAssistant {
                 key: key.clone(),
-                body,
                 adopt,
+                body,
             };
             assistants.insert(key.clone(), managed);
         }

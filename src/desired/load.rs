@@ -656,9 +656,9 @@ ignore:
     #[test]
     fn design_example_loads() {
         let desired = load_str(DESIGN_EXAMPLE, "vapiform.yaml").unwrap();
-        let acme = ManagedAssistant {
-            key: "acme-plumbing".into(),
-            body: object(json!({
+        let acme = ManagedAssistant::new(
+            "acme-plumbing".into(),
+            object(json!({
                 "name": "Acme Plumbing",
                 "firstMessage": "Acme Plumbing, what's leaking?",
                 "model": {
@@ -675,21 +675,21 @@ ignore:
                     "headers": {"x-token": "${env.HOOK_TOKEN}"},
                 },
             })),
-            adopt: Some("2bec58d1-3f4a-4c2e-9b1d-7e8f6a5c4d30".into()),
-        };
-        let carol = ManagedAssistant {
-            key: "carols-cafe".into(),
-            body: object(json!({"name": "Carol's Cafe", "firstMessage": "Hi!"})),
-            adopt: None,
-        };
-        let not_in_service = ManagedAssistant {
-            key: "not-in-service".into(),
-            body: object(json!({
+            Some("2bec58d1-3f4a-4c2e-9b1d-7e8f6a5c4d30".into()),
+        );
+        let carol = ManagedAssistant::new(
+            "carols-cafe".into(),
+            object(json!({"name": "Carol's Cafe", "firstMessage": "Hi!"})),
+            None,
+        );
+        let not_in_service = ManagedAssistant::new(
+            "not-in-service".into(),
+            object(json!({
                 "name": "Not in service",
                 "firstMessage": "This number is not in service yet. Goodbye.",
             })),
-            adopt: None,
-        };
+            None,
+        );
         let business = |key: &str, name: &str, numbers: &[&str], route: Route| Business {
             key: key.into(),
             name: name.into(),
@@ -956,7 +956,7 @@ ignore:
         let desired = load(&path).unwrap_or_else(|report| panic!("{report}"));
         assert_eq!(desired.businesses.len(), 8);
         assert_eq!(desired.assistants.len(), 7);
-        let acme = &desired.assistants["acme-plumbing"].body;
+        let acme = desired.assistants["acme-plumbing"].body();
         assert_eq!(
             acme["voice"],
             json!({"provider": "vapi", "voiceId": "Rohan"})

@@ -1,5 +1,6 @@
 //! Planning managed assistants: create, adopt, update, and prune.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value};
@@ -34,6 +35,14 @@ pub(crate) fn plan(
         let address = Address::Assistant(key.to_string());
         let at = path_of(desired, key);
         let problem = |message: String| Problem::at(at.clone(), message).address(address.clone());
+        let labelled = index
+            .by_label
+            .get(key.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        if let Some(live) = unchanged(managed, labelled, index, secrets) {
+            planned.ids.insert(key.clone(), Some(live.id.clone()));
+            continue;
+        }
         let Some(body) = labelled_body(managed) else {
             problems.push(problem("metadata must be a mapping".to_owned()));
             continue;
@@ -48,10 +57,6 @@ pub(crate) fn plan(
                 continue;
             }
         };
-        let labelled = index
-            .by_label
-            .get(key.as_str())
-            .map_or(&[][..], Vec::as_slice);
         let (live, action) = match (labelled, &managed.adopt) {
             ([], None) => {
                 planned.ids.insert(key.clone(), None);
@@ -90,6 +95,37 @@ pub(crate) fn plan(
     planned
 }
 
+/// The assistant that carries `managed`'s label, when it already holds what `managed`
+/// declares: compared against its text, without expanding the body or parsing the assistant.
+/// `None` sends the assistant the long way (which also reports any problem). Sound because
+/// the assistant carries the label, which is the only field the planner adds to the body.
+fn unchanged<'a>(
+    managed: &ManagedAssistant,
+    labelled: &[&'a Assistant],
+    index: &Index<'_>,
+    secrets: &Secrets,
+) -> Option<&'a Assistant> {
+    let live = match labelled {
+        [] => return None,
+        [live] => *live,
+        many => keeper(many, index),
+    };
+    let declared = managed.declared();
+    let text: &dyn Fn(&str) -> Option<Cow<'_, str>> = &|text| {
+        if !text.contains('$') {
+            return Some(Cow::Borrowed(text));
+        }
+        let filled = match &declared.context {
+            Some(context) => Cow::Owned(placeholder::fill(text, context).0),
+            None => Cow::Borrowed(text),
+        };
+        placeholder::resolve_text(&filled, &|name| secrets.get(name).cloned())
+            .ok()
+            .map(Cow::Owned)
+    };
+    compare::holds(declared.body, text, live.json()).then_some(live)
+}
+
 /// Where a managed assistant is declared: a business's `assistant`, or a shared assistant.
 pub(crate) fn path_of(desired: &Desired, key: &str) -> String {
     if desired.businesses.contains_key(key) {
@@ -102,7 +138,7 @@ pub(crate) fn path_of(desired: &Desired, key: &str) -> String {
 /// The body with the label merged into the declared metadata; `None` when the declared
 /// metadata is not a mapping.
 fn labelled_body(managed: &ManagedAssistant) -> Option<Map<String, Value>> {
-    let mut body = managed.body.clone();
+    let mut body = managed.body().into_owned();
     let mut metadata = match body.remove(METADATA) {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(metadata)) => metadata,
@@ -139,7 +175,8 @@ fn update(
     resolved: &Map<String, Value>,
     live: &Assistant,
 ) -> Option<Change> {
-    let differences = compare::differences(resolved, &live.fields);
+    let live_fields = live.fields();
+    let differences = compare::differences(resolved, &live_fields);
     if differences.is_empty() {
         return None;
     }
@@ -153,14 +190,18 @@ fn update(
         }
         // PATCH replaces a field wholesale, so send the desired subtree merged over the
         // live one: keys the file does not declare (server defaults, other metadata) survive.
-        let mut value = live.fields.get(key).cloned().unwrap_or(Value::Null);
+        let mut value = live_fields.get(key).cloned().unwrap_or(Value::Null);
         crate::desired::merge(&mut value, &body[key]);
         sent.insert(key.clone(), value);
     }
-    let (body_value, live_value) = (
-        Value::Object(body.clone()),
-        Value::Object(live.fields.clone()),
+    let precondition = precondition::unchanged(
+        &live.id,
+        &live.updated_at,
+        &live_fields,
+        body.keys().map(String::as_str),
+        Some(body),
     );
+    let (body_value, live_value) = (Value::Object(body.clone()), Value::Object(live_fields));
     let fields = differences
         .iter()
         .flat_map(|path| field_changes(path, &body_value, &live_value))
@@ -176,13 +217,6 @@ fn update(
             n => format!("{n} fields differ"),
         },
     };
-    let precondition = precondition::unchanged(
-        &live.id,
-        &live.updated_at,
-        &live.fields,
-        body.keys().map(String::as_str),
-        Some(body),
-    );
     Some(Change::new(
         address,
         action,
@@ -311,7 +345,7 @@ pub(crate) fn prune(
             let mut precondition = precondition::unchanged(
                 &assistant.id,
                 &assistant.updated_at,
-                &assistant.fields,
+                &assistant.fields(),
                 [METADATA],
                 None,
             );

@@ -95,7 +95,7 @@ impl<'a> Names<'a> {
                     .map(|key| Address::Assistant(key.to_owned())),
                 name: assistant.and_then(|a| a.name()).map(str::to_owned),
                 business,
-                greeting: assistant.and_then(|a| greeting(&a.fields)),
+                greeting: greeting(assistant.and_then(|a| a.first_message())),
             }
         } else if let Some(id) = &number.squad_id {
             Endpoint::Squad { id: id.clone() }
@@ -116,8 +116,8 @@ impl<'a> Names<'a> {
                     .desired
                     .assistants
                     .get(key)
-                    .and_then(|a| a.body.get("name"))
-                    .and_then(Value::as_str);
+                    .and_then(|a| a.field("name"));
+                let name = name.as_deref().and_then(Value::as_str);
                 let endpoint = Endpoint::Assistant {
                     id: id.clone(),
                     address: Some(Address::Assistant(key.to_string())),
@@ -130,7 +130,9 @@ impl<'a> Names<'a> {
                         .desired
                         .assistants
                         .get(key)
-                        .and_then(|a| greeting(&a.body)),
+                        .and_then(|a| a.field("firstMessage"))
+                        .as_deref()
+                        .and_then(|message| greeting(message.as_str())),
                 };
                 let target = id.map_or_else(
                     || Target::Address(Address::Assistant(key.to_string())),
@@ -169,7 +171,7 @@ impl<'a> Names<'a> {
                         .business_of_id
                         .get(id.as_str())
                         .map(|name| (*name).to_owned()),
-                    greeting: greeting(&assistant.fields),
+                    greeting: greeting(assistant.first_message()),
                 };
                 Ok((Target::Id(id.clone()), endpoint))
             }
@@ -179,10 +181,8 @@ impl<'a> Names<'a> {
 
 /// What a caller hears first from an assistant: its `firstMessage` as the body has it
 /// (`${env.*}` references and `$${` escapes shown as written).
-fn greeting(body: &Map<String, Value>) -> Option<String> {
-    body.get("firstMessage")
-        .and_then(Value::as_str)
-        .map(placeholder::unescape)
+fn greeting(first_message: Option<&str>) -> Option<String> {
+    first_message.map(placeholder::unescape)
 }
 
 pub(crate) fn plan(
@@ -441,7 +441,7 @@ fn number_change(
     let precondition = precondition::unchanged(
         &number.id,
         &number.updated_at,
-        &number.fields.clone(),
+        &number.fields(),
         body.keys()
             .map(String::as_str)
             .chain(precondition::ROUTING_FIELDS),
