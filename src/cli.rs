@@ -101,8 +101,11 @@ pub enum Command {
     Show(ShowArgs),
     /// Write the live account as a desired-state file that plans to no changes.
     Export(ExportArgs),
+    /// List every number across the carrier and Vapi, and where each stands (free, assigned,
+    /// unassigned, orphan, ignored). Reads with list calls only; writes nothing.
+    Numbers(NumbersArgs),
     /// Print the JSON Schema of the desired-state file.
-    Schema,
+    Schema(SchemaArgs),
     /// Serve a local simulated Vapi API and carrier inventory (for tests, demos and SDKs).
     Sim(SimArgs),
     /// Print shell completions.
@@ -115,7 +118,9 @@ pub enum Command {
 /// The desired-state file.
 #[derive(Debug, Args)]
 pub struct FileArg {
-    /// The desired-state file.
+    /// The desired-state file, or a folder: DIR/vapiform.yaml plus every
+    /// DIR/businesses/**/*.yaml (also read when FILE is a vapiform.yaml with businesses/
+    /// beside it).
     #[arg(short, long, value_name = "FILE", default_value = "vapiform.yaml")]
     pub file: PathBuf,
 }
@@ -146,6 +151,14 @@ pub struct PlanArgs {
     /// Do not refuse a plan with more routing changes than the mass-change limit.
     #[arg(long)]
     pub allow_mass_change: bool,
+    /// Also plan this desired state (a file or folder, such as the target branch's) against
+    /// the same account, and label each change intent (only this file makes it) or drift (the
+    /// baseline makes it too).
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+    /// Show phone numbers as +1415•••0101 in text and markdown (the JSON plan keeps them whole).
+    #[arg(long)]
+    pub mask_numbers: bool,
 }
 
 /// `vapiform apply`.
@@ -207,6 +220,32 @@ pub struct ShowArgs {
     /// Largest markdown output in bytes.
     #[arg(long, value_name = "N", default_value_t = crate::render::DEFAULT_MAX_BYTES)]
     pub max_bytes: usize,
+    /// Show phone numbers as +1415•••0101 in text and markdown.
+    #[arg(long)]
+    pub mask_numbers: bool,
+}
+
+/// `vapiform numbers`.
+#[derive(Debug, Args)]
+pub struct NumbersArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    /// Only the numbers a new business can take: unassigned in Vapi or in the carrier's pool,
+    /// active at the carrier when one is declared, not ignored; sorted by number.
+    #[arg(long)]
+    pub free: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// An output format for lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// An aligned table.
+    Text,
+    /// The JSON document (format_version 1).
+    Json,
 }
 
 /// `vapiform export`.
@@ -215,6 +254,19 @@ pub struct ExportArgs {
     /// Write to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write a folder instead: DIR/vapiform.yaml and one DIR/businesses/<key>.yaml per
+    /// business. Business files no longer in the account are removed; a DIR/businesses that
+    /// holds anything else is refused.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    pub split: Option<PathBuf>,
+}
+
+/// `vapiform schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema of a business file (businesses/**/*.yaml of a folder) instead.
+    #[arg(long)]
+    pub businesses: bool,
 }
 
 /// `vapiform sim`.

@@ -3,9 +3,18 @@
 //! Every number routed to an assistant is listed under one business per assistant. An
 //! assistant carrying vapiform's label becomes that business's managed `spec` (key = label);
 //! any other becomes an `id` reference, so vapiform routes to it without editing it.
-//! Labelled assistants no number routes to become shared `assistants:`. Numbers routed to
-//! squads or workflows, or not routed, are left out: `unassigned: leave` keeps them as they are.
-//! The output is sorted, so exporting again gives a minimal diff.
+//! Labelled assistants no number routes to become shared `assistants:`. Numbers routed to a
+//! squad or workflow are listed under one business per squad or workflow, named after it.
+//! Numbers not routed are left out: `unassigned: leave` keeps them as they are. Each listed
+//! number carries its phone settings (`name`, `fallbackDestination`, `server`, `hooks`), so
+//! they are owned from then on; a number is named by its E.164 form, or a SIP-only number by
+//! its SIP URI. The output is sorted, so exporting again gives a minimal diff. [`split`]
+//! writes the same document as a folder: the root file, and one file per business.
+//!
+//! Whatever the account holds, the file validates. What it cannot express is named, in the
+//! file and to the caller: a second copy of a labelled assistant (the planner keeps the same
+//! one, and shows the repair), a label that is not a key (routed to by id, unmanaged), a number
+//! the account has twice (listed under `ignore`).
 //!
 //! Secrets stay out of the file: a sensitive string (`server.headers`, or a field named like
 //! a token, secret, password, key or credential) is written as an `${env.NAME}` reference,
@@ -13,16 +22,19 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use crate::desired::Key;
 use crate::desired::file::{
     ASSISTANT_READ_ONLY, AssistantBody, AssistantSpec, BusinessSpec, ExistingAssistant, File,
-    IgnoreSpec, NumberEntry, SpecAssistant, Text, UnassignedMode, UnassignedSpec, Version,
+    IgnoreSpec, IgnoredNumber, NumberEntry, PhoneSettings, RouteSpec, SETTINGS, SpecAssistant,
+    Text, UnassignedMode, UnassignedSpec, Version,
 };
+use crate::desired::{NumberKey, folder, say};
 use crate::plan::Live;
+use crate::plan::assistants::keeper;
 use crate::plan::compare::{self, Segment};
-use crate::plan::live::Assistant;
-use crate::plan::live::{LABEL, METADATA};
+use crate::plan::live::{Assistant, Index, LABEL, METADATA, Number};
 use crate::plan::sensitive;
 
 /// Fields the server computes besides the read-only ones, which it returns but a file never
@@ -38,74 +50,213 @@ const COMPUTED_FIELDS: [&str; 5] = [
 /// An exported account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Export {
-    /// The desired-state file: YAML, starting with the schema comment.
+    /// The desired-state file: YAML, starting with the schema comment (and a comment naming
+    /// what the file could not express).
     pub text: String,
     /// Environment variables the document references in place of secret values, sorted.
     pub secrets: Vec<String>,
+    /// What the file does not express, and why, one line each: the file still validates and
+    /// plans without touching them.
+    pub left_out: Vec<String>,
 }
 
-/// The desired-state file for `live`.
+/// The desired-state file for `live`. Whatever the account holds, the file validates; what
+/// it cannot express (a second copy of a labelled assistant, a label that is not a key, a
+/// number the account has twice) is named in [`Export::left_out`] and in the file.
 pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
+    let (file, secrets, left_out) = document(live);
+    Ok(Export {
+        text: with_note(crate::desired::to_file(&file)?, &left_out),
+        secrets,
+        left_out,
+    })
+}
+
+/// An account exported as a folder: `vapiform.yaml` and `businesses/<key>.yaml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    /// `vapiform.yaml`: everything but the businesses that have files of their own, and what
+    /// the files do not express, as in [`Export::text`].
+    pub root: String,
+    /// Each business's file, `businesses/<key>.yaml`, by key.
+    pub businesses: BTreeMap<String, String>,
+    /// Environment variables the files reference in place of secret values, sorted.
+    pub secrets: Vec<String>,
+    /// What the files do not express, as in [`Export::left_out`].
+    pub left_out: Vec<String>,
+}
+
+/// The folder for `live`: one file per business. A business whose key is not a valid key
+/// stays in the root file, so that no file name comes from the account unchecked.
+pub fn split(live: &Live) -> Result<Split, serde_yaml::Error> {
+    let (mut file, secrets, left_out) = document(live);
+    let mut businesses = BTreeMap::new();
+    for (key, business) in std::mem::take(&mut file.businesses) {
+        if Key::parse(&key).is_some() {
+            let text = folder::to_business_file(&key, business)?;
+            businesses.insert(key, text);
+        } else {
+            file.businesses.insert(key, business);
+        }
+    }
+    Ok(Split {
+        root: with_note(crate::desired::to_file(&file)?, &left_out),
+        businesses,
+        secrets,
+        left_out,
+    })
+}
+
+/// The account as a desired-state document, the environment variables it references in
+/// place of secret values (sorted), and what it does not express.
+fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
+    let index = Index::new(live);
     let mut secrets = BTreeSet::new();
-    let by_id: HashMap<&str, &Assistant> =
-        live.assistants.iter().map(|a| (a.id.as_str(), a)).collect();
-    let mut numbers_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut left_out = Vec::new();
+
+    // A number the account has twice cannot be planned: it is ignored until one goes.
+    let mut ignore = IgnoreSpec::default();
+    for (number, copies) in &index.numbers {
+        if copies.len() > 1 && NumberKey::parse(number).is_ok() {
+            let ids: Vec<&str> = copies.iter().map(|n| n.id.as_str()).collect();
+            left_out.push(format!(
+                "number {number} is in the account {} times ({}): listed under `ignore` until all but one are deleted",
+                copies.len(),
+                ids.join(", ")
+            ));
+            ignore.numbers.push(IgnoredNumber((*number).to_owned()));
+        }
+    }
+    // The numbers routed to each assistant, squad and workflow, that a file can name.
+    let mut numbers_of: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
+    let mut squads: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
+    let mut workflows: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
     for number in &live.numbers {
-        if let Some(id) = number.assistant_id.as_deref()
-            && by_id.contains_key(id)
-            && number.key.starts_with('+')
-        {
-            numbers_of.entry(id).or_default().insert(number.key.clone());
+        if NumberKey::parse(&number.key).is_err() || index.numbers[number.key.as_str()].len() > 1 {
+            continue;
+        }
+        let group = match (&number.assistant_id, &number.squad_id, &number.workflow_id) {
+            (Some(id), ..) if index.by_id.contains_key(id.as_str()) => numbers_of.entry(id),
+            // A route to a squad or workflow the account does not have is left out, as
+            // `unassigned: leave` keeps it, since no file can route to it.
+            (None, Some(id), _) if live.squads.contains_key(id) => squads.entry(id),
+            (None, None, Some(id)) if live.workflows.contains_key(id) => workflows.entry(id),
+            _ => continue,
+        };
+        group.or_default().push(number);
+    }
+
+    // An assistant is exported under its label when the label is a key and it is the copy the
+    // planner keeps; the other copies are left as they are.
+    let mut managed: HashMap<&str, &str> = HashMap::new();
+    for (label, copies) in &index.by_label {
+        if Key::parse(label).is_none() {
+            continue;
+        }
+        let kept = keeper(copies, &index);
+        managed.insert(kept.id.as_str(), label);
+        for copy in copies.iter().filter(|c| c.id != kept.id) {
+            left_out.push(format!(
+                "assistant {} is another copy of `{label}` (two applies at once made both); vapiform keeps {} and `plan` repairs the rest",
+                copy.id, kept.id
+            ));
         }
     }
 
-    // Keys: labelled assistants keep their label; others get a slug of their name, made
-    // unique in a stable order (name, then id).
-    let mut taken: BTreeSet<String> = live
-        .assistants
-        .iter()
-        .filter_map(|a| a.label.as_deref().map(str::to_owned))
-        .collect();
+    // Keys: managed assistants keep their label; others, squads and workflows get a slug of
+    // their name, made unique in a stable order (assistants, squads, workflows; each by name,
+    // then id).
+    let mut keys = Keys {
+        taken: managed.values().map(|key| (*key).to_owned()).collect(),
+    };
     let mut unlabelled: Vec<&Assistant> = numbers_of
         .keys()
-        .map(|id| by_id[id])
-        .filter(|a| a.label.as_deref().is_none())
+        .map(|id| index.by_id[id])
+        .filter(|a| {
+            a.label
+                .as_deref()
+                .is_none_or(|label| Key::parse(label).is_none())
+        })
         .collect();
     unlabelled.sort_by(|a, b| (a.name(), &a.id).cmp(&(b.name(), &b.id)));
-    let mut key_of: HashMap<&str, String> = HashMap::new();
-    for assistant in unlabelled {
-        let base = slug(assistant.name().unwrap_or("assistant"));
-        let mut key = base.clone();
-        let mut n = 2;
-        while taken.contains(&key) {
-            key = format!("{base}-{n}");
-            n += 1;
-        }
-        taken.insert(key.clone());
-        key_of.insert(assistant.id.as_str(), key);
-    }
+    let key_of: HashMap<&str, String> = unlabelled
+        .into_iter()
+        .map(|a| (a.id.as_str(), keys.fresh(a.name().unwrap_or("assistant"))))
+        .collect();
 
     let mut businesses = BTreeMap::new();
     let mut shared = BTreeMap::new();
     for assistant in &live.assistants {
-        let label = assistant.label.as_deref();
+        let label = managed.get(assistant.id.as_str()).copied();
+        let name = || {
+            assistant
+                .name()
+                .filter(|name| !name.trim().is_empty())
+                .map_or_else(|| format!("Assistant {}", assistant.id), str::to_owned)
+        };
         match (numbers_of.get(assistant.id.as_str()), label) {
             (Some(numbers), Some(key)) => {
                 let spec = spec(assistant, key, &mut secrets);
-                let route = AssistantSpec::Spec(SpecAssistant { spec, adopt: None });
-                businesses.insert(key.to_owned(), business(assistant, numbers, route));
+                let route =
+                    RouteSpec::Assistant(AssistantSpec::Spec(SpecAssistant { spec, adopt: None }));
+                let business = business(key, name(), numbers, route, &mut secrets);
+                businesses.insert(key.to_owned(), business);
             }
             (Some(numbers), None) => {
-                let key = key_of[assistant.id.as_str()].clone();
-                let route = AssistantSpec::Existing(ExistingAssistant {
+                // Another copy of a managed assistant: left as it is, with its numbers.
+                let Some(key) = key_of.get(assistant.id.as_str()).cloned() else {
+                    continue;
+                };
+                if let Some(label) = &assistant.label {
+                    left_out.push(format!(
+                        "assistant {} carries the label {label:?}, which is not a key: business `{key}` routes to it by id and vapiform does not manage it",
+                        assistant.id
+                    ));
+                }
+                let route = RouteSpec::Assistant(AssistantSpec::Existing(ExistingAssistant {
                     id: Text(assistant.id.clone()),
-                });
-                businesses.insert(key, business(assistant, numbers, route));
+                }));
+                let business = business(&key, name(), numbers, route, &mut secrets);
+                businesses.insert(key, business);
             }
             (None, Some(key)) => {
                 shared.insert(key.to_owned(), spec(assistant, key, &mut secrets));
             }
-            (None, None) => {}
+            (None, None) => {
+                if let Some(label) = assistant
+                    .label
+                    .as_deref()
+                    .filter(|label| Key::parse(label).is_none())
+                {
+                    left_out.push(format!(
+                        "assistant {} carries the label {label:?}, which is not a key, and no number routes to it: left as it is",
+                        assistant.id
+                    ));
+                }
+            }
+        }
+    }
+    for (kind, groups, names) in [
+        ("squad", &squads, &live.squads),
+        ("workflow", &workflows, &live.workflows),
+    ] {
+        let mut targets: Vec<(&str, Option<&str>)> = groups
+            .keys()
+            .map(|id| (*id, names.get(*id).and_then(|name| name.as_deref())))
+            .collect();
+        targets.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+        for (id, name) in targets {
+            let name = name
+                .filter(|name| !name.trim().is_empty())
+                .map_or_else(|| format!("{kind} {id}"), str::to_owned);
+            let key = keys.fresh(&name);
+            let route = if kind == "squad" {
+                RouteSpec::Squad(Text(id.to_owned()))
+            } else {
+                RouteSpec::Workflow(Text(id.to_owned()))
+            };
+            let business = business(&key, name, &groups[id], route, &mut secrets);
+            businesses.insert(key, business);
         }
     }
 
@@ -117,27 +268,127 @@ pub fn export(live: &Live) -> Result<Export, serde_yaml::Error> {
         templates: BTreeMap::new(),
         assistants: shared,
         businesses,
-        ignore: IgnoreSpec::default(),
+        ignore,
+        carrier: None,
     };
-    Ok(Export {
-        text: crate::desired::to_file(&file)?,
-        secrets: secrets.into_iter().collect(),
-    })
+    (file, secrets.into_iter().collect(), left_out)
 }
 
+/// The file's text with what it does not express noted under its first line.
+fn with_note(mut text: String, left_out: &[String]) -> String {
+    if !left_out.is_empty() {
+        let mut note =
+            String::from("#\n# Not expressed in this file (vapiform leaves these as they are):\n");
+        for line in left_out {
+            note.push_str("#   - ");
+            note.push_str(&crate::render::escape::line(line));
+            note.push('\n');
+        }
+        let first = text.find('\n').map_or(text.len(), |i| i + 1);
+        text.insert_str(first, &note);
+    }
+    text
+}
+
+/// The business keys given out so far.
+struct Keys {
+    taken: BTreeSet<String>,
+}
+
+impl Keys {
+    /// A key from a name, unique among those given out.
+    fn fresh(&mut self, name: &str) -> String {
+        let base = slug(name);
+        let mut key = base.clone();
+        let mut n = 2;
+        while self.taken.contains(&key) {
+            key = format!("{base}-{n}");
+            n += 1;
+        }
+        self.taken.insert(key.clone());
+        key
+    }
+}
+
+/// A business `key` named `name` whose `numbers` route as `route`, each with its phone
+/// settings: a setting every one of several numbers has alike is the business's `phone`, the
+/// others each number's own.
 fn business(
-    assistant: &Assistant,
-    numbers: &BTreeSet<String>,
-    route: AssistantSpec,
+    key: &str,
+    name: String,
+    numbers: &[&Number],
+    route: RouteSpec,
+    secrets: &mut BTreeSet<String>,
 ) -> BusinessSpec {
-    let name = assistant
-        .name()
-        .filter(|name| !name.trim().is_empty())
-        .map_or_else(|| format!("Assistant {}", assistant.id), str::to_owned);
+    let mut numbers = numbers.to_vec();
+    numbers.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut own: Vec<Map<String, Value>> = numbers.iter().map(|n| settings(n)).collect();
+    let mut phone = Map::new();
+    if let [first, rest @ ..] = own.as_slice()
+        && !rest.is_empty()
+    {
+        for (field, value) in first {
+            if rest.iter().all(|other| other.get(field) == Some(value)) {
+                phone.insert(field.clone(), value.clone());
+            }
+        }
+    }
+    for settings in &mut own {
+        settings.retain(|field, _| !phone.contains_key(field));
+    }
+    let entries = numbers
+        .iter()
+        .zip(own)
+        .map(|(number, settings)| NumberEntry {
+            number: number.key.clone(),
+            phone: escaped(settings, &format!("{key}_{}", number.key), secrets),
+        })
+        .collect();
     BusinessSpec {
         name: Text(name),
-        numbers: numbers.iter().cloned().map(NumberEntry).collect(),
-        assistant: route,
+        phone: (!phone.is_empty())
+            .then(|| PhoneSettings(escaped(phone, &format!("{key}_phone"), secrets))),
+        numbers: entries,
+        route,
+    }
+}
+
+/// A number's phone settings as the account has them. A say hook is left out: a file cannot
+/// declare one, and the plan removes it from a routed number.
+fn settings(number: &Number) -> Map<String, Value> {
+    let fields = number.fields();
+    let mut settings = Map::new();
+    for field in SETTINGS {
+        let value = match fields.get(field) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(hooks)) if field == "hooks" => {
+                let kept: Vec<Value> = hooks
+                    .iter()
+                    .filter(|hook| say::text_of(hook).is_none())
+                    .cloned()
+                    .collect();
+                if kept.is_empty() {
+                    continue;
+                }
+                Value::Array(kept)
+            }
+            Some(value) => value.clone(),
+        };
+        settings.insert(field.to_owned(), value);
+    }
+    settings
+}
+
+/// Settings as a file declares them: `${` escaped, secrets as `${env.NAME}` references named
+/// after `owner`.
+fn escaped(
+    settings: Map<String, Value>,
+    owner: &str,
+    secrets: &mut BTreeSet<String>,
+) -> Map<String, Value> {
+    match escape(Value::Object(settings), &mut Vec::new(), owner, secrets) {
+        Value::Object(settings) => settings,
+        _ => Map::new(),
     }
 }
 

@@ -2,20 +2,22 @@
 //! that owns a number, equal to one reviewed YAML file: `plan` shows what would change,
 //! `apply` makes the changes and proves each one by reading it back.
 //!
-//! Data flows one way: [`desired`] (load, validate, expand) and [`vapi`] (the live account)
-//! feed the pure [`plan`]ner; [`render`] presents a plan; [`apply`] executes it through the
-//! same client and verifies each write. [`sim`] is a local Vapi for `--sandbox` and tests.
+//! Data flows one way: `desired` (load, validate, expand) and [`vapi`] (the live account,
+//! with [`telnyx`] for the carrier, both over [`http`]) feed the pure `plan`ner; `render`
+//! presents a plan; `apply` executes it through the same client and verifies each write.
+//! [`sim`] is a local Vapi (and Telnyx) for `--sandbox` and tests. The public items are what
+//! the binary and the tests use: [`run`], the clients and the simulator.
 
-pub mod apply;
+mod apply;
 mod atomic;
 mod cli;
 mod commands;
-pub mod desired;
-pub mod exit;
-pub mod export;
+mod desired;
+mod exit;
+mod export;
 pub mod http;
-pub mod plan;
-pub mod render;
+mod plan;
+mod render;
 pub mod sim;
 pub mod telnyx;
 pub mod vapi;
@@ -26,7 +28,7 @@ use std::io::{IsTerminal as _, Write as _};
 use clap::Parser as _;
 
 use crate::cli::{Cli, ColorChoice};
-use crate::exit::Exit;
+pub use crate::exit::Exit;
 
 /// Runs vapiform with these arguments (the first is the program name) and returns the exit
 /// status. Never calls `process::exit`.

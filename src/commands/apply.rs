@@ -26,8 +26,9 @@ pub(super) async fn run(
     // One path for both sources: a plan, the account as read, then recheck and apply.
     let (plan, live, account) = if let Some(path) = &args.plan {
         let plan = show::read(path)?;
-        let account = Account::connect(global, &pace).await?;
-        let live = match account.read().await {
+        let account = Account::connect(global, &pace, None).await?;
+        // A saved plan already names what it routes to.
+        let live = match account.read(None).await {
             Ok(live) => live,
             Err(error) => {
                 account.close().await;
@@ -41,6 +42,7 @@ pub(super) async fn run(
             prune: args.prune,
             targets: Vec::new(),
             allow_mass_change: args.allow_mass_change,
+            baseline: None,
         };
         let Some(planned) =
             super::plan::make(global, &pace, &file, &options, args.format, console).await?
@@ -65,8 +67,13 @@ async fn execute(
     if let Some(expected) = &args.expect_digest
         && expected != &plan.digest
     {
-        let text =
-            super::render_plan(plan, Format::Text, console.color, render::DEFAULT_MAX_BYTES)?;
+        let text = super::render_plan(
+            plan,
+            Format::Text,
+            console.color,
+            render::DEFAULT_MAX_BYTES,
+            false,
+        )?;
         console.err.write_all(text.as_bytes())?;
         writeln!(
             console.err,
@@ -106,7 +113,13 @@ async fn execute(
         return Ok(Exit::StalePlan);
     }
 
-    let shown = super::render_plan(plan, args.format, console.color, render::DEFAULT_MAX_BYTES)?;
+    let shown = super::render_plan(
+        plan,
+        args.format,
+        console.color,
+        render::DEFAULT_MAX_BYTES,
+        false,
+    )?;
     if args.format != Format::Json || plan.is_empty() {
         console.out.write_all(shown.as_bytes())?;
     }

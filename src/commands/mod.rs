@@ -5,6 +5,7 @@ mod account;
 mod apply;
 mod completions;
 mod export;
+mod numbers;
 mod plan;
 mod schema;
 mod show;
@@ -45,7 +46,8 @@ pub async fn run(cli: Cli, console: &mut Console) -> anyhow::Result<Exit> {
         Command::Apply(args) => apply::run(global, &args, console).await,
         Command::Show(args) => show::run(&args, console),
         Command::Export(args) => export::run(global, &args, console).await,
-        Command::Schema => schema::run(console),
+        Command::Numbers(args) => numbers::run(global, &args, console).await,
+        Command::Schema(args) => schema::run(&args, console),
         Command::Sim(args) => sim::run(&args, console).await,
         Command::Completions { shell } => Ok(completions::run(shell, console)),
     }
@@ -83,15 +85,24 @@ fn secrets(names: std::collections::BTreeSet<String>) -> (Secrets, Vec<String>) 
 }
 
 /// A plan in the chosen format; markdown refuses a `--max-bytes` too small for its summary.
+/// With `mask_numbers`, text and markdown show phone numbers masked; JSON keeps them whole.
 fn render_plan(
     plan: &Plan,
     format: Format,
     color: bool,
     max_bytes: usize,
+    mask_numbers: bool,
 ) -> Result<String, render::TooSmall> {
+    let masked;
+    let shown = if mask_numbers && format != Format::Json {
+        masked = render::mask::numbers(plan);
+        &masked
+    } else {
+        plan
+    };
     Ok(match format {
-        Format::Text => render::plan_text(plan, color),
-        Format::Markdown => render::plan_markdown(plan, max_bytes)?,
+        Format::Text => render::plan_text(shown, color),
+        Format::Markdown => render::plan_markdown(shown, max_bytes)?,
         Format::Json => render::json(plan),
     })
 }

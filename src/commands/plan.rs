@@ -2,10 +2,12 @@
 
 use std::io::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::Console;
-use super::account::{Account, Pace};
+use super::account::{Account, Pace, RouteKinds};
 use crate::cli::{Format, Global, PlanArgs};
+use crate::desired::Desired;
 use crate::exit::Exit;
 use crate::plan::{self, Live, Options, Plan, Problem};
 use crate::render::escape;
@@ -15,10 +17,20 @@ pub(super) async fn run(
     args: &PlanArgs,
     console: &mut Console,
 ) -> anyhow::Result<Exit> {
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let Some(baseline) = load_baseline(path, console)? else {
+                return Ok(Exit::Error);
+            };
+            Some(Arc::new(baseline))
+        }
+        None => None,
+    };
     let options = Options {
         prune: args.prune,
         targets: args.target.clone(),
         allow_mass_change: args.allow_mass_change,
+        baseline,
     };
     let Some((plan, _, account)) = make(
         global,
@@ -33,7 +45,13 @@ pub(super) async fn run(
         return Ok(Exit::Error);
     };
     account.close().await;
-    let text = super::render_plan(&plan, args.format, console.color, args.max_bytes)?;
+    let text = super::render_plan(
+        &plan,
+        args.format,
+        console.color,
+        args.max_bytes,
+        args.mask_numbers,
+    )?;
     if let Some(out) = &args.out {
         super::write_atomically(out, &crate::render::json(&plan))?;
     }
@@ -62,8 +80,8 @@ pub(super) async fn make(
     let Some(desired) = super::load(file, console)? else {
         return Ok(None);
     };
-    let account = Account::connect(global, pace).await?;
-    let live = match account.read().await {
+    let account = Account::connect(global, pace, desired.carrier.as_ref()).await?;
+    let live = match account.read(Some(RouteKinds::declared_in(&desired))).await {
         Ok(live) => live,
         Err(error) => {
             account.close().await;
@@ -71,22 +89,40 @@ pub(super) async fn make(
         }
     };
     // Unset variables are reported by the planner, naming the assistant that needs them.
-    let (secrets, _) = super::secrets(desired.env_references());
+    let mut names = desired.env_references();
+    if let Some(baseline) = &options.baseline {
+        names.extend(baseline.env_references());
+    }
+    let (secrets, _) = super::secrets(names);
     match plan::plan(&desired, &live, &secrets, options) {
         Ok(plan) => Ok(Some((plan, live, account))),
         Err(problems) => {
             account.close().await;
-            print_problems(&problems.0, file, format, console)?;
+            print_problems(&problems.0, &desired, format, console)?;
             Ok(None)
         }
     }
 }
 
-/// Every planning problem: on stderr with its place in the file, and as a JSON `problems`
-/// document on stdout when JSON was asked for.
+/// The baseline's desired state; `None` when it has problems, which are printed.
+fn load_baseline(path: &Path, console: &mut Console) -> anyhow::Result<Option<Desired>> {
+    let baseline = super::load(path, console)?;
+    if baseline.is_none() {
+        writeln!(
+            console.err,
+            "the baseline {} cannot be read; fix it or plan without --baseline",
+            escape::line(&path.display().to_string())
+        )?;
+    }
+    Ok(baseline)
+}
+
+/// Every planning problem: on stderr, each with its place in the file that holds it (line,
+/// column and a caret) when it has one, and as a JSON `problems` document on stdout when JSON
+/// was asked for.
 fn print_problems(
     problems: &[Problem],
-    file: &Path,
+    desired: &Desired,
     format: Format,
     console: &mut Console,
 ) -> anyhow::Result<()> {
@@ -99,19 +135,23 @@ fn print_problems(
             .out
             .write_all(crate::render::json(&document).as_bytes())?;
     }
+    let mut located = Vec::new();
     for problem in problems {
         let message = match &problem.address {
             Some(address) => format!("{address}: {}", problem.message),
             None => problem.message.clone(),
         };
-        writeln!(console.err, "error: {}", escape::line(&message))?;
-        let file = escape::line(&file.display().to_string()).into_owned();
-        if let Some(path) = &problem.path {
-            writeln!(console.err, "  --> {file} at {}", escape::line(path))?;
+        // Escaped here: the report would show a control character as a replacement mark.
+        let message = escape::line(&message).into_owned();
+        match (&problem.path, &problem.also) {
+            (Some(path), Some(also)) => located.push(desired.diagnostic_also(path, also, message)),
+            (Some(path), None) => located.push(desired.diagnostic(path, message)),
+            (None, _) => writeln!(console.err, "error: {message}")?,
         }
-        if let Some(also) = &problem.also {
-            writeln!(console.err, "  --> and {file} at {}", escape::line(also))?;
-        }
+    }
+    if !located.is_empty() {
+        let report = desired.report(located);
+        write!(console.err, "{}", escape::lines(&report.to_string()))?;
     }
     writeln!(
         console.err,

@@ -12,7 +12,13 @@ use crate::plan::{FORMAT_VERSION, Plan};
 
 pub(super) fn run(args: &ShowArgs, console: &mut Console) -> anyhow::Result<Exit> {
     let plan = read(&args.plan)?;
-    let text = super::render_plan(&plan, args.format, console.color, args.max_bytes)?;
+    let text = super::render_plan(
+        &plan,
+        args.format,
+        console.color,
+        args.max_bytes,
+        args.mask_numbers,
+    )?;
     console.out.write_all(text.as_bytes())?;
     Ok(Exit::Success)
 }

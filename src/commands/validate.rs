@@ -11,9 +11,17 @@ pub(super) fn run(args: &FileArg, console: &mut Console) -> anyhow::Result<Exit>
         return Ok(Exit::Error);
     };
     let numbers: usize = desired.businesses.values().map(|b| b.numbers.len()).sum();
+    let files = match desired.sources.files().len() - 1 {
+        0 => String::new(),
+        1 => format!(" ({} and 1 business file)", desired.sources.root().name()),
+        n => format!(
+            " ({} and {n} business files)",
+            desired.sources.root().name()
+        ),
+    };
     writeln!(
         console.out,
-        "{} is valid: {} businesses, {} numbers, {} managed assistants.",
+        "{}{files} is valid: {} businesses, {} numbers, {} managed assistants.",
         args.file.display(),
         desired.businesses.len(),
         numbers,

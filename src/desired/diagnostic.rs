@@ -1,5 +1,6 @@
 //! Problems found in a desired-state file, each with its location, and their rendering.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
@@ -22,36 +23,50 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-/// Every problem found in a desired-state file, sorted by position, plus the file's text so
-/// each one can be shown at its line.
+/// Every problem found in a desired state, sorted by file and position, plus the files' text
+/// so each one can be shown at its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
-    /// The problems, sorted by line and column; never empty.
+    /// The problems, sorted by file (in reading order), line and column; never empty.
     pub diagnostics: Vec<Diagnostic>,
-    /// The file the diagnostics are in.
-    source: Source,
+    /// The files the diagnostics are in.
+    sources: Vec<Source>,
 }
 
 impl Report {
-    /// Builds a report, sorting the diagnostics by position and dropping exact duplicates.
-    pub fn new(mut diagnostics: Vec<Diagnostic>, source: Source) -> Self {
-        diagnostics.sort_by(|a, b| {
-            (a.line, a.column, &a.path, &a.message).cmp(&(b.line, b.column, &b.path, &b.message))
+    /// Builds a report of problems in `sources`, sorting the diagnostics by file and position
+    /// and dropping exact duplicates.
+    pub fn new(mut diagnostics: Vec<Diagnostic>, sources: Vec<Source>) -> Self {
+        let order = |d: &Diagnostic| {
+            sources
+                .iter()
+                .position(|source| source.name() == d.file)
+                .unwrap_or(sources.len())
+        };
+        diagnostics.sort_by_cached_key(|d| {
+            (
+                order(d),
+                d.line,
+                d.column,
+                d.path.clone(),
+                d.message.clone(),
+            )
         });
         diagnostics.dedup();
         Report {
             diagnostics,
-            source,
+            sources,
         }
     }
 
     /// One diagnostic as a group: the message, the location, the line with a caret under the
-    /// column (when the text has that line), and the path. `lines` are the source's lines.
-    fn group<'a>(&'a self, d: &'a Diagnostic, lines: &[&'a str]) -> Group<'a> {
+    /// column (when its file has that line), and the path. `lines` are the lines of the files
+    /// that have diagnostics, by name.
+    fn group<'a>(d: &'a Diagnostic, lines: &HashMap<&str, Vec<&'a str>>) -> Group<'a> {
         let title = Level::ERROR.primary_title(d.message.as_str());
-        let line = (d.file == self.source.name())
-            .then(|| lines.get(d.line.wrapping_sub(1)).copied())
-            .flatten();
+        let line = lines
+            .get(d.file.as_str())
+            .and_then(|lines| lines.get(d.line.wrapping_sub(1)).copied());
         let group = match line {
             Some(text) => {
                 let text = text.strip_suffix('\r').unwrap_or(text);
@@ -88,12 +103,18 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let renderer = Renderer::plain();
-        let lines: Vec<&str> = self.source.text().lines().collect();
+        let named: HashSet<&str> = self.diagnostics.iter().map(|d| d.file.as_str()).collect();
+        let lines: HashMap<&str, Vec<&str>> = self
+            .sources
+            .iter()
+            .filter(|source| named.contains(source.name()))
+            .map(|source| (source.name(), source.text().lines().collect()))
+            .collect();
         for (i, d) in self.diagnostics.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
-            writeln!(f, "{}", renderer.render(&[self.group(d, &lines)]))?;
+            writeln!(f, "{}", renderer.render(&[Self::group(d, &lines)]))?;
         }
         Ok(())
     }
@@ -331,7 +352,7 @@ mod tests {
                 path: "businesses.acme.nmae".into(),
                 message: "unknown field `nmae`".into(),
             }],
-            Source::new("vapiform.yaml", source),
+            vec![Source::new("vapiform.yaml", source)],
         );
         assert_eq!(
             report.to_string(),

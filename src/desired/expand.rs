@@ -11,11 +11,13 @@ use serde_json::{Map, Value};
 
 use super::diagnostic::{Path, Problem};
 use super::file::{
-    AssistantBody, AssistantSpec, BusinessSpec, File, UnassignedMode, UnassignedSpec,
+    AssistantBody, AssistantSpec, BusinessSpec, File, RouteSpec, UnassignedAction, UnassignedMode,
+    UnassignedSpec,
 };
 use super::placeholder::{self, Context, Kind, Unfilled};
 use super::{
-    Body, Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Unassigned,
+    Body, Business, Carrier, Desired, Import, Key, ManagedAssistant, NumberKey, Route, Sources,
+    Unassigned,
 };
 
 /// Vapi's limit on an assistant name, in characters.
@@ -23,10 +25,15 @@ const MAX_NAME_CHARS: usize = 40;
 
 const PLACEHOLDER_HELP: &str = "placeholders are `${business.key}`, `${business.name}`, `${vars.NAME}` and `${env.NAME}`; write `$${` for a literal `${`";
 
-/// Deep-merges `over` into `base`: objects merge key by key, anything else replaces.
+/// Deep-merges `over` into `base`: objects merge key by key, anything else replaces. An object
+/// whose `type` differs from the one it lands on (a transfer destination going from `number` to
+/// `sip`) replaces it too: the other keys belong to the other kind.
+///
+/// Overrides merge over templates, a number's settings over its business's, and a PATCH sends
+/// an owned field as the declared value merged over the live one, all by this one rule.
 pub(crate) fn merge(base: &mut Value, over: &Value) {
     match (base, over) {
-        (Value::Object(base), Value::Object(over)) => {
+        (Value::Object(base), Value::Object(over)) if same_kind(base, over) => {
             for (key, value) in over {
                 match base.get_mut(key) {
                     Some(slot) => merge(slot, value),
@@ -37,6 +44,14 @@ pub(crate) fn merge(base: &mut Value, over: &Value) {
             }
         }
         (base, over) => *base = over.clone(),
+    }
+}
+
+/// Whether two objects are of one kind: not both typed, with different `type`s.
+fn same_kind(base: &Map<String, Value>, over: &Map<String, Value>) -> bool {
+    match (base.get("type"), over.get("type")) {
+        (Some(base), Some(over)) => base == over,
+        _ => true,
     }
 }
 
@@ -219,14 +234,16 @@ fn check_template(name: &str, body: &AssistantBody, problems: &mut Vec<Problem>)
     }
 }
 
-fn check_name(name: Option<&Value>, path: &Path, problems: &mut Vec<Problem>) {
+/// Reports a `name` longer than Vapi allows (for assistants and phone numbers alike) at
+/// `path`; `what` says whose name it is.
+fn check_name(name: Option<&Value>, what: &str, path: &Path, problems: &mut Vec<Problem>) {
     if let Some(Value::String(name)) = name {
         let chars = name.chars().count();
         if chars > MAX_NAME_CHARS {
             problems.push(Problem::key(
                 path,
                 format!(
-                    "assistant name \"{name}\" is {chars} characters after expansion; Vapi allows at most {MAX_NAME_CHARS}"
+                    "{what} name \"{name}\" is {chars} characters after expansion; Vapi allows at most {MAX_NAME_CHARS}"
                 ),
             ));
         }
@@ -254,7 +271,7 @@ fn shared_assistant(
         )
     });
     let body = into_map(expanded);
-    check_name(body.get("name"), &base, problems);
+    check_name(body.get("name"), "assistant", &base, problems);
     body
 }
 
@@ -296,7 +313,10 @@ fn business_assistant(
     let business_path = Path::root().key("businesses").key(key);
     let assistant_path = business_path.key("assistant");
     let mut unresolved = Vec::new();
-    let (expanded, adopt) = match &business.assistant {
+    let RouteSpec::Assistant(assistant) = &business.route else {
+        return None;
+    };
+    let (expanded, adopt) = match assistant {
         AssistantSpec::Template(spec) => {
             // An unknown template was reported by validation.
             let template = templates.get(&spec.template)?;
@@ -325,7 +345,7 @@ fn business_assistant(
                     ));
                 }
                 let name = template.body.get("name").map(|name| fill_value(name, &ctx));
-                check_name(name.as_ref(), &business_path, problems);
+                check_name(name.as_ref(), "assistant", &business_path, problems);
                 let body = Body::Template {
                     template: Arc::clone(template),
                     name: business.name.0.clone(),
@@ -397,47 +417,173 @@ fn business_assistant(
         AssistantSpec::Existing(_) | AssistantSpec::Shared(_) => return None,
     };
     let body = into_map(expanded);
-    check_name(body.get("name"), &business_path, problems);
+    check_name(body.get("name"), "assistant", &business_path, problems);
     Some((Body::Expanded(body), adopt.map(|id| id.0)))
 }
 
 /// Where a business's numbers route; `None` for a shared key that is not a key (reported by
 /// validation).
 fn route(key: &str, spec: &BusinessSpec) -> Option<Route> {
-    Some(match &spec.assistant {
-        AssistantSpec::Template(_) | AssistantSpec::Spec(_) => Route::Managed(Key::parse(key)?),
-        AssistantSpec::Shared(shared) => Route::Managed(Key::parse(&shared.shared)?),
-        AssistantSpec::Existing(existing) => Route::Existing(existing.id.0.clone()),
+    Some(match &spec.route {
+        RouteSpec::Assistant(AssistantSpec::Template(_) | AssistantSpec::Spec(_)) => {
+            Route::Managed(Key::parse(key)?)
+        }
+        RouteSpec::Assistant(AssistantSpec::Shared(shared)) => {
+            Route::Managed(Key::parse(&shared.shared)?)
+        }
+        RouteSpec::Assistant(AssistantSpec::Existing(existing)) => {
+            Route::Existing(existing.id.0.clone())
+        }
+        RouteSpec::Squad(id) => Route::Squad(id.0.clone()),
+        RouteSpec::Workflow(id) => Route::Workflow(id.0.clone()),
     })
 }
 
-/// Reports placeholders in the `import` settings other than `${env.NAME}`, which is resolved
-/// when the import is sent.
-fn check_import(rest: &Map<String, Value>, problems: &mut Vec<Problem>) {
+/// Expands a value that belongs to no business (`import`, the unassigned policy), where only
+/// `${env.NAME}` is available; placeholders are reported under `base`, which `what` names.
+fn expand_shared(value: &Value, base: &Path, what: &str, problems: &mut Vec<Problem>) -> Value {
     let mut unresolved = Vec::new();
-    substitute(
-        &Value::Object(rest.clone()),
+    let expanded = substitute(
+        value,
         None,
         &Context::shared(),
         Some(&Path::root()),
         &mut unresolved,
     );
-    report_unfilled(
-        unresolved,
-        &Path::root().key("import"),
+    report_unfilled(unresolved, base, problems, |unfilled| {
+        format!(
+            "`${{{}}}` cannot be used in `{what}`: it belongs to no business, so only `${{env.NAME}}` is available",
+            unfilled.name
+        )
+    });
+    expanded
+}
+
+/// A business's phone settings for each of its numbers that has some: its `phone`, with a
+/// number's own settings deep-merged over it, expanded for the business (`${business.key}`,
+/// `${business.name}`, `${env.NAME}`). A problem in `phone` is reported once, there; one in a
+/// number's own settings at that entry.
+fn business_phone(
+    key: &str,
+    business: &BusinessSpec,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<NumberKey, Map<String, Value>> {
+    let business_path = Path::root().key("businesses").key(key);
+    let no_vars = BTreeMap::new();
+    let ctx = Context::business(key, &business.name.0, &no_vars);
+    let misplaced = |unfilled: &Unfilled| {
+        format!(
+            "`${{{}}}` cannot be used in phone settings: they have `${{business.key}}`, `${{business.name}}` and `${{env.NAME}}`",
+            unfilled.name
+        )
+    };
+    let declared = Value::Object(business.phone.clone().unwrap_or_default().0);
+    let phone_path = business_path.key("phone");
+    let mut unresolved = Vec::new();
+    let phone = into_map(substitute(
+        &declared,
+        None,
+        &ctx,
+        Some(&Path::root()),
+        &mut unresolved,
+    ));
+    report_unfilled(unresolved, &phone_path, problems, misplaced);
+    check_name(
+        phone.get("name"),
+        "phone number",
+        &phone_path.key("name"),
         problems,
-        |unfilled| {
-            format!(
-                "`${{{}}}` cannot be used in `import`: it belongs to no business, so only `${{env.NAME}}` is available",
-                unfilled.name
-            )
-        },
     );
+    let mut settings = BTreeMap::new();
+    for (index, entry) in business.numbers.iter().enumerate() {
+        // A malformed number was reported by validation.
+        let Ok(number) = NumberKey::parse(&entry.number) else {
+            continue;
+        };
+        let own = if entry.phone.is_empty() {
+            phone.clone()
+        } else {
+            let entry_path = business_path.key("numbers").index(index);
+            let over = Value::Object(entry.phone.clone());
+            let mut merged = declared.clone();
+            merge(&mut merged, &over);
+            let mut unresolved = Vec::new();
+            let own = into_map(substitute(
+                &merged,
+                Some(&over),
+                &ctx,
+                Some(&Path::root()),
+                &mut unresolved,
+            ));
+            // What came from `phone` was reported there.
+            unresolved.retain(|string| string.from_override);
+            report_unfilled(unresolved, &entry_path, problems, misplaced);
+            if entry.phone.contains_key("name") {
+                check_name(
+                    own.get("name"),
+                    "phone number",
+                    &entry_path.key("name"),
+                    problems,
+                );
+            }
+            own
+        };
+        if !own.is_empty() {
+            settings.insert(number, own);
+        }
+    }
+    settings
+}
+
+/// The policy for unassigned numbers and the phone settings it writes on them.
+fn unassigned(
+    spec: &UnassignedSpec,
+    problems: &mut Vec<Problem>,
+) -> (Unassigned, Map<String, Value>) {
+    let UnassignedSpec::Policy(policy) = spec else {
+        let mode = match spec {
+            UnassignedSpec::Mode(UnassignedMode::Unlink) => Unassigned::Unlink,
+            _ => Unassigned::Leave,
+        };
+        return (mode, Map::new());
+    };
+    let base = Path::root().key("unassigned");
+    let unassigned = match &policy.action {
+        // A shared key that is not a key was reported by validation.
+        UnassignedAction::Assistant(key) => {
+            Key::parse(key).map_or(Unassigned::Leave, Unassigned::Assistant)
+        }
+        UnassignedAction::Say(text) => {
+            let said = expand_shared(
+                &Value::String(text.0.clone()),
+                &base.key("say"),
+                "unassigned",
+                problems,
+            );
+            Unassigned::Say(said.as_str().unwrap_or_default().to_owned())
+        }
+        UnassignedAction::Unlink(_) => Unassigned::Unlink,
+    };
+    let phone_path = base.key("phone");
+    let declared = Value::Object(policy.phone.clone().unwrap_or_default().0);
+    let phone = into_map(expand_shared(
+        &declared,
+        &phone_path,
+        "unassigned",
+        problems,
+    ));
+    check_name(
+        phone.get("name"),
+        "phone number",
+        &phone_path.key("name"),
+        problems,
+    );
+    (unassigned, phone)
 }
 
 /// Builds the domain [`Desired`] from checked raw types, with any placeholder or name problems;
-/// `source` is the file they were read from.
-pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
+/// `sources` are the files they were read from.
+pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
     let mut problems = Vec::new();
     for (name, body) in &file.templates {
         check_template(name, body, &mut problems);
@@ -459,13 +605,19 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
     let mut businesses = BTreeMap::new();
     for (key, spec) in &file.businesses {
         let assistant = business_assistant(key, spec, &templates, &mut problems);
+        let settings = business_phone(key, spec, &mut problems);
         let (Some(key), Some(route)) = (Key::parse(key), route(key, spec)) else {
             continue;
         };
         if let Some((body, adopt)) = assistant {
+            let template = match &spec.route {
+                RouteSpec::Assistant(AssistantSpec::Template(t)) => Some(t.template.clone()),
+                _ => None,
+            };
             let managed = ManagedAssistant {
                 key: key.clone(),
                 adopt,
+                template,
                 body,
             };
             assistants.insert(key.clone(), managed);
@@ -478,28 +630,29 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
                 numbers: spec
                     .numbers
                     .iter()
-                    .filter_map(|n| E164::parse(&n.0).ok())
+                    .filter_map(|n| NumberKey::parse(&n.number).ok())
                     .collect(),
                 route,
+                settings,
             },
         );
     }
-    let unassigned = match &file.unassigned {
-        UnassignedSpec::Mode(UnassignedMode::Leave) => Unassigned::Leave,
-        UnassignedSpec::Mode(UnassignedMode::Unlink) => Unassigned::Unlink,
-        UnassignedSpec::Assistant(a) => match Key::parse(&a.assistant) {
-            Some(key) => Unassigned::Assistant(key),
-            None => Unassigned::Leave,
-        },
-    };
+    let (unassigned, unassigned_phone) = unassigned(&file.unassigned, &mut problems);
     if let Some(spec) = &file.import {
-        check_import(&spec.0, &mut problems);
+        let import = Value::Object(spec.0.clone());
+        expand_shared(
+            &import,
+            &Path::root().key("import"),
+            "import",
+            &mut problems,
+        );
     }
     let import = file.import.as_ref().map(|spec| Import {
         body: spec.0.clone(),
     });
     let desired = Desired {
         unassigned,
+        unassigned_phone,
         prune: file.prune,
         import,
         assistants,
@@ -508,9 +661,12 @@ pub(crate) fn expand(file: &File, source: Source) -> (Desired, Vec<Problem>) {
             .ignore
             .numbers
             .iter()
-            .filter_map(|n| E164::parse(&n.0).ok())
+            .filter_map(|n| NumberKey::parse(&n.0).ok())
             .collect(),
-        source,
+        carrier: file.carrier.as_ref().map(|spec| Carrier {
+            tag: spec.tag.clone(),
+        }),
+        sources,
     };
     (desired, problems)
 }

@@ -17,6 +17,10 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+mod phone;
+
+pub(crate) use phone::{Hooks, IgnoredNumber, NumberEntry, PhoneSettings, SETTINGS};
+
 /// vapiform desired state: the phone numbers, businesses and assistants a Vapi account should
 /// have. Placeholders `${business.key}`, `${business.name}`, `${vars.NAME}` and `${env.NAME}` may
 /// appear in assistant bodies; `$${` is a literal `${`.
@@ -27,8 +31,9 @@ pub(crate) struct File {
     /// The file format version; always 1.
     pub(crate) version: Version,
     /// What happens to numbers in the account that no business lists and `ignore` does not
-    /// name: `leave` them (the default), `unlink` them, or route them to a shared assistant with
-    /// `{assistant: <key>}`.
+    /// name: `leave` them (the default), `unlink` them, route them to a shared assistant with
+    /// `{assistant: <key>}`, or have them say a text with `{say: TEXT}` (no assistant runs).
+    /// The mapping forms may add `phone:` settings for those numbers.
     #[serde(default)]
     pub(crate) unassigned: UnassignedSpec,
     /// Delete assistants that carry vapiform's label but are no longer declared.
@@ -60,6 +65,16 @@ pub(crate) struct File {
         skip_serializing_if = "IgnoreSpec::is_empty"
     )]
     pub(crate) ignore: IgnoreSpec,
+    /// Where the numbers are bought, whose inventory vapiform reads too: a listed number Vapi
+    /// lacks is imported only if the carrier owns it and it is active, and the plan reports
+    /// the numbers free at the carrier and those Vapi routes but the carrier no longer owns.
+    /// The key comes from `TELNYX_API_KEY` only.
+    #[serde(
+        default,
+        deserialize_with = "optional_mapping",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) carrier: Option<CarrierSpec>,
 }
 
 impl Fields for File {
@@ -98,6 +113,12 @@ fn mapping<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
     deserializer: D,
 ) -> Result<T, D::Error> {
     Mapping::deserialize(deserializer).map(|mapping| mapping.0)
+}
+
+fn optional_mapping<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    Option::<Mapping<T>>::deserialize(deserializer).map(|mapping| mapping.map(|m| m.0))
 }
 
 fn mappings<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
@@ -170,17 +191,45 @@ impl TryFrom<String> for Text {
     }
 }
 
-/// The policy for numbers that no business lists.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(
-    untagged,
-    expecting = "`unassigned` must be `leave`, `unlink` or `{assistant: <shared assistant key>}`"
-)]
+/// The policy for numbers that no business lists: `leave`, `unlink`, or a mapping with one of
+/// `assistant`, `say` or `unlink: true`, and the `phone` settings each such number gets.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
 pub(crate) enum UnassignedSpec {
     /// `leave` or `unlink`.
     Mode(UnassignedMode),
-    /// Route them to a shared assistant.
-    Assistant(UnassignedAssistant),
+    /// A policy with settings of its own.
+    Policy(UnassignedPolicy),
+}
+
+/// What `unassigned` can be, for messages.
+const UNASSIGNED_FORMS: &str = "`unassigned` must be `leave`, `unlink`, `{assistant: <shared assistant key>}`, `{say: TEXT}` or `{unlink: true}`";
+
+impl<'de> Deserialize<'de> for UnassignedSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Policy;
+        impl<'de> Visitor<'de> for Policy {
+            type Value = UnassignedSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(UNASSIGNED_FORMS)
+            }
+            fn visit_str<E: de::Error>(self, mode: &str) -> Result<UnassignedSpec, E> {
+                match mode {
+                    "leave" => Ok(UnassignedSpec::Mode(UnassignedMode::Leave)),
+                    "unlink" => Ok(UnassignedSpec::Mode(UnassignedMode::Unlink)),
+                    _ => Err(E::custom(UNASSIGNED_FORMS)),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<UnassignedSpec, A::Error> {
+                let fields =
+                    Mapping::<UnassignedFields>::deserialize(MapAccessDeserializer::new(map))?;
+                UnassignedPolicy::try_from(fields.0)
+                    .map(UnassignedSpec::Policy)
+                    .map_err(de::Error::custom)
+            }
+        }
+        deserializer.deserialize_any(Policy)
+    }
 }
 
 impl Default for UnassignedSpec {
@@ -199,19 +248,94 @@ pub(crate) enum UnassignedMode {
     Unlink,
 }
 
-/// Route unassigned numbers to a shared assistant.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+/// A policy for unassigned numbers written as a mapping.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(extend("unevaluatedProperties" = false))]
+pub(crate) struct UnassignedPolicy {
+    /// What happens to the numbers.
+    #[serde(flatten)]
+    pub(crate) action: UnassignedAction,
+    /// Phone-number settings for each unassigned number (`name: spare`, ...). Strings may use
+    /// only `${env.NAME}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) phone: Option<PhoneSettings>,
+}
+
+/// What happens to unassigned numbers, in a policy written as a mapping.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) enum UnassignedAction {
+    /// Route them to the shared assistant with this key, declared under `assistants`.
+    #[serde(rename = "assistant")]
+    Assistant(String),
+    /// Unroute them (assistant, squad and workflow cleared) and give them the hook
+    /// `{on: call.ringing, do: [{type: say, exact: TEXT}]}`: a caller hears TEXT and no
+    /// assistant runs. vapiform removes that hook when a business lists the number.
+    #[serde(rename = "say")]
+    Say(Text),
+    /// `true`: unroute them (assistant, squad and workflow cleared).
+    #[serde(rename = "unlink")]
+    Unlink(bool),
+}
+
+/// Every field an `unassigned` mapping may have, as read; [`UnassignedPolicy`]'s conversion
+/// checks which go together.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct UnassignedAssistant {
-    /// The key of a shared assistant declared under `assistants`.
-    pub(crate) assistant: String,
+struct UnassignedFields {
+    assistant: Option<String>,
+    say: Option<Text>,
+    unlink: Option<bool>,
+    phone: Option<PhoneSettings>,
+}
+
+impl Fields for UnassignedFields {
+    const EXPECTING: &str = "`unassigned` as a mapping";
+}
+
+impl TryFrom<UnassignedFields> for UnassignedPolicy {
+    type Error = String;
+
+    fn try_from(f: UnassignedFields) -> Result<Self, String> {
+        const ONE_OF: &str = "exactly one of `assistant`, `say` or `unlink: true`";
+        let action = match (f.assistant, f.say, f.unlink) {
+            (Some(key), None, None) => UnassignedAction::Assistant(key),
+            (None, Some(text), None) => UnassignedAction::Say(text),
+            (None, None, Some(true)) => UnassignedAction::Unlink(true),
+            (None, None, Some(false)) => {
+                return Err(
+                    "`unlink: false` unlinks nothing; to leave unassigned numbers as they are, write `unassigned: leave`"
+                        .to_owned(),
+                );
+            }
+            (None, None, None) => return Err(format!("`unassigned` needs {ONE_OF}")),
+            (assistant, say, unlink) => {
+                let forms: Vec<&str> = [
+                    ("`assistant`", assistant.is_some()),
+                    ("`say`", say.is_some()),
+                    ("`unlink`", unlink.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(form, present)| present.then_some(form))
+                .collect();
+                return Err(format!(
+                    "`unassigned` has {}; use {ONE_OF}",
+                    forms.join(" and ")
+                ));
+            }
+        };
+        Ok(UnassignedPolicy {
+            action,
+            phone: f.phone,
+        })
+    }
 }
 
 /// The fields of an assistant that Vapi sets and a file cannot declare.
 pub(crate) const ASSISTANT_READ_ONLY: [&str; 4] = ["id", "orgId", "createdAt", "updatedAt"];
 
 /// The fields of a phone number that Vapi sets and a file cannot declare.
-const PHONE_NUMBER_READ_ONLY: [&str; 5] = ["id", "orgId", "createdAt", "updatedAt", "status"];
+pub(crate) const PHONE_NUMBER_READ_ONLY: [&str; 5] =
+    ["id", "orgId", "createdAt", "updatedAt", "status"];
 
 /// The metadata key of vapiform's label on the assistants it manages.
 const LABEL: &str = "vapiform";
@@ -230,6 +354,12 @@ struct Body {
 enum Field {
     /// Any value.
     Any,
+    /// Any value that the function accepts; its message otherwise, located at the value.
+    Checked(fn(&Value) -> Result<(), String>),
+    /// A phone number's `hooks`, each checked where it is in the list.
+    Hooks,
+    /// Not a field of the body, which has only these.
+    Unknown(&'static [&'static str]),
     /// Not allowed, for this reason; located at the field's value.
     Refused(String),
     /// Text that must not be empty.
@@ -299,6 +429,9 @@ impl<'de> Visitor<'de> for Body {
         while let Some(key) = map.next_key::<String>()? {
             let value = match (self.field)(&key) {
                 Field::Any => map.next_value()?,
+                Field::Checked(check) => map.next_value_seed(Checked(check))?,
+                Field::Hooks => Value::Array(map.next_value::<Hooks>()?.0),
+                Field::Unknown(expected) => map.next_value_seed(Unknown(&key, expected))?,
                 Field::Refused(message) => map.next_value_seed(Refuse(message))?,
                 Field::Text => Value::String(map.next_value::<Text>()?.0),
                 Field::Body(nested) => Value::Object(map.next_value_seed(nested)?),
@@ -316,6 +449,29 @@ impl<'de> DeserializeSeed<'de> for Refuse {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<Value, D::Error> {
         Err(de::Error::custom(self.0))
+    }
+}
+
+/// A seed that reads any value and fails with the check's message, located at the value.
+struct Checked(fn(&Value) -> Result<(), String>);
+
+impl<'de> DeserializeSeed<'de> for Checked {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        (self.0)(&value).map_err(de::Error::custom)?;
+        Ok(value)
+    }
+}
+
+/// A seed that fails as serde does for a field a struct does not have, so the message names
+/// the expected fields (and `shape` can suggest the closest).
+struct Unknown<'a>(&'a str, &'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for Unknown<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<Value, D::Error> {
+        Err(de::Error::unknown_field(self.0, self.1))
     }
 }
 
@@ -399,39 +555,100 @@ impl JsonSchema for ImportSpec {
 
 /// A business that owns phone numbers.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "Mapping<BusinessFields>")]
+#[schemars(!try_from, extend("unevaluatedProperties" = false))]
 pub(crate) struct BusinessSpec {
-    /// Display name, available to templates as `${business.name}`.
+    /// Display name, available to templates and `phone` as `${business.name}`.
     pub(crate) name: Text,
+    /// Phone-number settings for each of its numbers: `name` (at most 40 characters after
+    /// expansion), `fallbackDestination`, `server`, `hooks`. Strings may use
+    /// `${business.key}`, `${business.name}` and `${env.NAME}`. Only declared fields are
+    /// compared and sent; `null` clears one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) phone: Option<PhoneSettings>,
     /// Phone numbers in E.164 (`+14155550100`); spaces, dashes, dots and parentheses are
-    /// ignored. Quote them: an unquoted `+1...` is read as a number.
+    /// ignored. Quote them: an unquoted `+1...` is read as a number. A SIP-only number (one
+    /// with no E.164 form) is named by its SIP URI (`sip:desk@example.sip.vapi.ai`). An entry
+    /// may be a mapping, `{number: "+1...", name: ...}`, whose settings deep-merge over `phone`.
     #[serde(default)]
     pub(crate) numbers: Vec<NumberEntry>,
-    /// Where the business's numbers route: exactly one of `template`, `spec`, `id` or `shared`.
-    pub(crate) assistant: AssistantSpec,
+    /// Where the business's numbers route: exactly one of `assistant`, `squad` or `workflow`.
+    #[serde(flatten)]
+    pub(crate) route: RouteSpec,
 }
 
 impl Fields for BusinessSpec {
-    const EXPECTING: &str = "a business: a mapping with `name`, `numbers` and `assistant`";
+    const EXPECTING: &str =
+        "a business: a mapping with `name`, `numbers` and `assistant` (or `squad`, `workflow`)";
 }
 
-/// One entry of a `numbers` list: a phone number as written, normalised by `validate`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(try_from = "Value")]
-#[schemars(!try_from, inline)]
-pub(crate) struct NumberEntry(pub(crate) String);
+/// Where a business's numbers route. Routing to one clears the other two on each number.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub(crate) enum RouteSpec {
+    /// An assistant: exactly one of `template`, `spec`, `id` or `shared`.
+    #[serde(rename = "assistant")]
+    Assistant(AssistantSpec),
+    /// The id of an existing squad, which vapiform routes to but never edits.
+    #[serde(rename = "squad")]
+    Squad(Text),
+    /// The id of an existing workflow, which vapiform routes to but never edits.
+    #[serde(rename = "workflow")]
+    Workflow(Text),
+}
 
-impl TryFrom<Value> for NumberEntry {
+/// Every field a business may have, as read; [`BusinessSpec`]'s conversion checks that it
+/// routes to exactly one place.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BusinessFields {
+    name: Text,
+    phone: Option<PhoneSettings>,
+    #[serde(default)]
+    numbers: Vec<NumberEntry>,
+    assistant: Option<AssistantSpec>,
+    squad: Option<Text>,
+    workflow: Option<Text>,
+}
+
+impl Fields for BusinessFields {
+    const EXPECTING: &str = BusinessSpec::EXPECTING;
+}
+
+impl TryFrom<Mapping<BusinessFields>> for BusinessSpec {
     type Error = String;
-    fn try_from(value: Value) -> Result<Self, String> {
-        match value {
-            Value::String(number) => Ok(NumberEntry(number)),
-            // YAML reads an unquoted +14155550100 as a number.
-            Value::Number(n) => Err(format!(
-                "phone number {n} must be a quoted string like \"+{n}\""
-            )),
-            _ => Err("a phone number must be a quoted string like \"+14155550100\"".to_owned()),
-        }
+
+    fn try_from(Mapping(f): Mapping<BusinessFields>) -> Result<Self, String> {
+        const ONE_OF: &str = "exactly one of `assistant`, `squad` or `workflow`";
+        let route = match (f.assistant, f.squad, f.workflow) {
+            (Some(assistant), None, None) => RouteSpec::Assistant(assistant),
+            (None, Some(squad), None) => RouteSpec::Squad(squad),
+            (None, None, Some(workflow)) => RouteSpec::Workflow(workflow),
+            (None, None, None) => {
+                return Err(format!(
+                    "a business needs {ONE_OF}: where its numbers route"
+                ));
+            }
+            (assistant, squad, workflow) => {
+                let forms: Vec<&str> = [
+                    ("`assistant`", assistant.is_some()),
+                    ("`squad`", squad.is_some()),
+                    ("`workflow`", workflow.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(form, present)| present.then_some(form))
+                .collect();
+                return Err(format!(
+                    "the business has {}; its numbers route to {ONE_OF}",
+                    forms.join(" and ")
+                ));
+            }
+        };
+        Ok(BusinessSpec {
+            name: f.name,
+            phone: f.phone,
+            numbers: f.numbers,
+            route,
+        })
     }
 }
 
@@ -532,7 +749,7 @@ pub(crate) struct TemplateAssistant {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) vars: BTreeMap<String, VarValue>,
     /// Fields deep-merged over the template: objects merge key by key, anything else (lists,
-    /// strings, numbers, `null`) replaces.
+    /// strings, numbers, `null`) replaces, and so does an object whose `type` differs.
     #[serde(default, skip_serializing_if = "is_empty_body")]
     pub(crate) overrides: AssistantBody,
     /// An existing assistant id to take over (label) instead of creating a new one.
@@ -601,9 +818,10 @@ pub(crate) struct SharedAssistant {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IgnoreSpec {
-    /// Phone numbers in E.164; never read into the plan, never touched.
+    /// Phone numbers in E.164, or SIP URIs of SIP-only numbers; never read into the plan,
+    /// never touched.
     #[serde(default)]
-    pub(crate) numbers: Vec<NumberEntry>,
+    pub(crate) numbers: Vec<IgnoredNumber>,
 }
 
 impl Fields for IgnoreSpec {
@@ -614,6 +832,30 @@ impl IgnoreSpec {
     fn is_empty(&self) -> bool {
         self.numbers.is_empty()
     }
+}
+
+/// The carrier that sells the account's numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CarrierSpec {
+    /// The carrier; only `telnyx` today.
+    pub(crate) provider: CarrierProvider,
+    /// When given, only the carrier's numbers carrying this tag belong to this account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub(crate) tag: Option<String>,
+}
+
+impl Fields for CarrierSpec {
+    const EXPECTING: &str = "`carrier` as a mapping like `{provider: telnyx, tag: vapi-pool}`";
+}
+
+/// The carriers vapiform reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum CarrierProvider {
+    /// Telnyx (`GET /v2/phone_numbers`).
+    Telnyx,
 }
 
 /// The JSON Schema of the desired-state file, for editors (`yaml-language-server`) and the

@@ -6,28 +6,28 @@
 //! `MAX_ALIAS_NODES` nodes. A leading UTF-8 byte order mark is skipped; other encodings are
 //! refused with the offset of the first bad byte.
 //!
-//! The text is read twice. A positioned event scan (`saphyr-parser`) records the line and column
-//! of every key and value by path, and refuses alias bombs before anything is expanded; then
-//! `serde_yaml` builds the value that is checked and expanded. Problems found on the value are
-//! located through the recorded positions.
+//! The text is read twice. A positioned event scan (`saphyr-parser`) refuses alias bombs before
+//! anything is expanded; then `serde_yaml` builds the value that is checked and expanded.
+//! Problems found on the value are located by the same scan run again, recording the line and
+//! column of every key and value by path, only when there is a problem to locate (see
+//! `source`). A folder's files are each read here (see `folder`).
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::io::Read as _;
 use std::path::Path as FsPath;
-use std::sync::{Arc, OnceLock};
 
 use saphyr_parser::{Event, Parser, Span};
 use serde_json::Value;
 
 use super::diagnostic::{At, Diagnostic, Path, Problem, Report};
+use super::source::{Source, Sources};
 use super::{Desired, expand, shape, validate};
 
 /// How many nodes aliases may add to the document before it is refused as an alias bomb.
 const MAX_ALIAS_NODES: u64 = 100_000;
 
 /// The largest desired-state file read: 64 MiB, far above any real account's file.
-const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+pub(super) const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The deepest nesting of mappings and lists accepted. An assistant body needs a handful.
 const MAX_DEPTH: usize = 64;
@@ -37,9 +37,9 @@ const BYTE_ORDER_MARK: &[u8] = b"\xef\xbb\xbf";
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Pos {
-    line: usize,
-    column: usize,
+pub(super) struct Pos {
+    pub(super) line: usize,
+    pub(super) column: usize,
 }
 
 impl Pos {
@@ -64,13 +64,13 @@ struct Place {
 
 /// Positions of the nodes of the first document, by path.
 #[derive(Debug, Default)]
-struct Positions {
+pub(super) struct Positions {
     nodes: HashMap<Path, Place>,
 }
 
 impl Positions {
     /// The position of a problem: its own node, or the nearest ancestor's key.
-    fn locate(&self, path: &Path, at: At) -> Pos {
+    pub(super) fn locate(&self, path: &Path, at: At) -> Pos {
         let mut path = path.clone();
         let mut at = at;
         loop {
@@ -96,91 +96,6 @@ impl Positions {
     }
 }
 
-/// A desired-state file's name and text, kept with what was loaded from it so that a problem
-/// found later (while planning) is shown at its line like a validation problem.
-///
-/// Positions are found by scanning the text again, once, the first time a problem is located:
-/// loading a valid file never records them.
-#[derive(Clone)]
-pub struct Source(Arc<SourceText>);
-
-struct SourceText {
-    name: String,
-    text: Arc<str>,
-    positions: OnceLock<Positions>,
-}
-
-impl Source {
-    /// The text of the file named `name` (as the user gave it).
-    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
-        Source(Arc::new(SourceText {
-            name: name.into(),
-            text: text.into(),
-            positions: OnceLock::new(),
-        }))
-    }
-
-    /// The file name as the user gave it.
-    pub fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    /// The file's text.
-    pub fn text(&self) -> &str {
-        &self.0.text
-    }
-
-    /// The problem at its line and column.
-    pub(crate) fn diagnostic(&self, problem: Problem) -> Diagnostic {
-        let positions = self.0.positions.get_or_init(|| scan(self.text(), true).0);
-        let pos = positions.locate(&problem.path, problem.at);
-        let mut message = problem.message;
-        if let Some(related) = problem.related {
-            let other = positions.locate(&related.path, At::Key);
-            message = format!(
-                "{message}; {} is at {}:{}:{}",
-                related.what,
-                self.name(),
-                other.line,
-                other.column
-            );
-        }
-        Diagnostic {
-            file: self.name().to_owned(),
-            line: pos.line,
-            column: pos.column,
-            path: problem.path.to_string(),
-            message,
-        }
-    }
-
-    /// A report of `problems` in this file.
-    pub(crate) fn report(&self, problems: Vec<Problem>) -> Report {
-        let diagnostics = problems
-            .into_iter()
-            .map(|problem| self.diagnostic(problem))
-            .collect();
-        Report::new(diagnostics, self.clone())
-    }
-}
-
-impl PartialEq for Source {
-    fn eq(&self, other: &Self) -> bool {
-        self.name() == other.name() && self.text() == other.text()
-    }
-}
-
-impl Eq for Source {}
-
-impl fmt::Debug for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Source")
-            .field("name", &self.name())
-            .field("bytes", &self.text().len())
-            .finish_non_exhaustive()
-    }
-}
-
 /// A container open during the scan.
 enum Frame {
     Mapping {
@@ -202,7 +117,7 @@ enum Frame {
 }
 
 /// Why the scan stopped.
-struct ScanFailure {
+pub(super) struct ScanFailure {
     pos: Pos,
     message: String,
 }
@@ -214,7 +129,7 @@ fn too_deep() -> String {
 
 /// Counts what aliases would expand to and, when `record` is set, records the position of
 /// every node (only needed to locate problems, and large: one path per node).
-fn scan(source: &str, record: bool) -> (Positions, Result<bool, ScanFailure>) {
+pub(super) fn scan(source: &str, record: bool) -> (Positions, Result<bool, ScanFailure>) {
     let mut positions = Positions::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchor_sizes: HashMap<usize, u64> = HashMap::new();
@@ -456,121 +371,181 @@ fn to_json(value: serde_yaml::Value, path: &Path, problems: &mut Vec<Problem>) -
     }
 }
 
-fn report_one(file_name: &str, source: &str, pos: Pos, message: String) -> Report {
-    Report::new(
-        vec![Diagnostic {
-            file: file_name.to_owned(),
-            line: pos.line,
-            column: pos.column,
-            path: String::new(),
-            message,
-        }],
-        Source::new(file_name, source),
+/// A problem with a whole file, at `pos`.
+fn whole_file(file_name: &str, pos: Pos, message: String) -> Diagnostic {
+    Diagnostic {
+        file: file_name.to_owned(),
+        line: pos.line,
+        column: pos.column,
+        path: String::new(),
+        message,
+    }
+}
+
+/// Why a file cannot be read: the problem, and the text to show it in.
+pub(super) type Unreadable = (Diagnostic, Source);
+
+/// The problem of a file larger than a limit of `limit` bytes, which `what` names.
+pub(super) fn too_large(file_name: &str, what: &str, limit: u64) -> Unreadable {
+    let message = format!(
+        "{what} larger than {} MiB, the most vapiform reads",
+        limit / 1024 / 1024
+    );
+    (
+        whole_file(file_name, Pos::START, message),
+        Source::new(file_name, ""),
     )
 }
 
-/// Loads, validates and expands the desired-state file at `path`.
-pub fn load(path: &FsPath) -> Result<Desired, Report> {
-    let file_name = path.display().to_string();
-    let cannot_read = |err: std::io::Error| {
-        report_one(
-            &file_name,
-            "",
-            Pos::START,
-            format!("cannot read {file_name}: {err}"),
-        )
-    };
+/// The bytes of the file at `path`, read up to one byte more than `limit` (so that `-f
+/// /dev/zero` ends and the caller can tell the file is larger).
+pub(super) fn read(path: &FsPath, file_name: &str, limit: u64) -> Result<Vec<u8>, Unreadable> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(cannot_read)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(report_one(
-            &file_name,
-            "",
-            Pos::START,
-            format!(
-                "the file is larger than {} MiB, the most vapiform reads",
-                MAX_FILE_BYTES / 1024 / 1024
-            ),
-        ));
-    }
-    load_bytes(&bytes, &file_name)
+        .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|err| {
+            let message = format!("cannot read {file_name}: {err}");
+            (
+                whole_file(file_name, Pos::START, message),
+                Source::new(file_name, ""),
+            )
+        })?;
+    Ok(bytes)
 }
 
-/// Loads raw bytes, which must be UTF-8 (after an optional byte order mark).
-pub(crate) fn load_bytes(file: &[u8], file_name: &str) -> Result<Desired, Report> {
-    let bytes = file.strip_prefix(BYTE_ORDER_MARK).unwrap_or(file);
-    match std::str::from_utf8(bytes) {
-        Ok(source) => load_str(source, file_name),
+/// The text of a file's bytes, which must be UTF-8 (after an optional byte order mark), as a
+/// source `mount` makes of its name and text. The bytes become the text without a copy.
+pub(super) fn decode(
+    mut file: Vec<u8>,
+    file_name: &str,
+    mount: fn(&str, String) -> Source,
+) -> Result<Source, Unreadable> {
+    let skipped = if file.starts_with(BYTE_ORDER_MARK) {
+        file.drain(..BYTE_ORDER_MARK.len());
+        BYTE_ORDER_MARK.len()
+    } else {
+        0
+    };
+    match String::from_utf8(file) {
+        Ok(text) => Ok(mount(file_name, text)),
         Err(err) => {
-            let valid = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
+            let bytes = err.as_bytes();
+            let valid_up_to = err.utf8_error().valid_up_to();
+            let valid = String::from_utf8_lossy(&bytes[..valid_up_to]);
             let line = valid.matches('\n').count() + 1;
             let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            let source = String::from_utf8_lossy(bytes).into_owned();
-            Err(report_one(
-                file_name,
-                &source,
-                Pos { line, column },
-                if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
-                    "the file is UTF-16; save it as UTF-8".to_owned()
-                } else {
-                    format!(
-                        "the file is not valid UTF-8 (bad byte at offset {})",
-                        file.len() - bytes.len() + err.valid_up_to()
-                    )
-                },
+            let message = if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
+                "the file is UTF-16; save it as UTF-8".to_owned()
+            } else {
+                format!(
+                    "the file is not valid UTF-8 (bad byte at offset {})",
+                    skipped + valid_up_to
+                )
+            };
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            Err((
+                whole_file(file_name, Pos { line, column }, message),
+                mount(file_name, text),
             ))
         }
     }
 }
 
-/// Loads, validates and expands a desired-state document held in memory; `file_name` is only
-/// used in diagnostics.
-pub fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
-    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
-    let (_, scanned) = scan(source, false);
-    let has_content = match scanned {
-        Ok(has_content) => has_content,
-        Err(failure) => {
-            return Err(report_one(file_name, source, failure.pos, failure.message));
-        }
-    };
+/// The document of a file as JSON, with a problem for every part JSON cannot hold, at their
+/// paths in the desired state; the problem that stops reading it otherwise (bad YAML, nesting
+/// too deep, an alias bomb). `Null` for a file without content.
+pub(super) fn parse(source: &Source) -> Result<(Value, Vec<Problem>), Diagnostic> {
+    let text = source.text();
+    let (_, scanned) = scan(text, false);
+    let has_content =
+        scanned.map_err(|failure| whole_file(source.name(), failure.pos, failure.message))?;
     let mut problems = Vec::new();
-    let root = if has_content {
-        let mut yaml: serde_yaml::Value = serde_yaml::from_str(source).map_err(|err| {
-            let pos = err.location().map_or(Pos::START, |l| Pos {
-                line: l.line(),
-                column: l.column(),
-            });
-            report_one(
-                file_name,
-                source,
-                pos,
-                format!("invalid YAML: {}", yaml_message(&err)),
-            )
-        })?;
-        if let Err(err) = yaml.apply_merge() {
-            problems.push(Problem::value(&Path::root(), yaml_message(&err)));
-        }
-        to_json(yaml, &Path::root(), &mut problems)
-    } else {
-        Value::Null
-    };
-    let file = shape::deserialize(&root, &mut problems);
-    let source = Source::new(file_name, source);
-    let Some(file) = file else {
-        return Err(source.report(problems));
+    if !has_content {
+        return Ok((Value::Null, problems));
+    }
+    let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|err| {
+        let pos = err.location().map_or(Pos::START, |l| Pos {
+            line: l.line(),
+            column: l.column(),
+        });
+        let message = format!("invalid YAML: {}", yaml_message(&err));
+        whole_file(source.name(), pos, message)
+    })?;
+    let base = source.base();
+    if let Err(err) = yaml.apply_merge() {
+        problems.push(Problem::value(&base, yaml_message(&err)));
+    }
+    let root = to_json(yaml, &base, &mut problems);
+    Ok((root, problems))
+}
+
+/// Checks and expands the desired state's document `root` (every file's part of it), given
+/// the problems found so far: those with a path, and those already `located`.
+pub(super) fn finish(
+    root: Value,
+    mut problems: Vec<Problem>,
+    located: Vec<Diagnostic>,
+    sources: Sources,
+) -> Result<Desired, Report> {
+    let Some(file) = shape::deserialize(&root, &mut problems) else {
+        return Err(sources.report(problems, located));
     };
     problems.extend(validate::check(&root, &file));
     // The document is not needed any more; free it before expanding, which is the peak.
     drop(root);
-    let (desired, expand_problems) = expand::expand(&file, source.clone());
+    let (desired, expand_problems) = expand::expand(&file, sources);
     problems.extend(expand_problems);
-    if problems.is_empty() {
+    if problems.is_empty() && located.is_empty() {
         Ok(desired)
     } else {
-        Err(source.report(problems))
+        Err(desired.sources.report(problems, located))
+    }
+}
+
+/// Loads, validates and expands the desired state at `path`: a file, or a folder (see
+/// `folder`) when `path` is a directory or a `vapiform.yaml` with `businesses/`
+/// beside it.
+pub fn load(path: &FsPath) -> Result<Desired, Report> {
+    if let Some(folder) = super::folder::root_of(path) {
+        return super::folder::load(&folder);
+    }
+    let file_name = path.display().to_string();
+    let unreadable = |(diagnostic, source): Unreadable| Report::new(vec![diagnostic], vec![source]);
+    let bytes = read(path, &file_name, MAX_FILE_BYTES).map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(unreadable(too_large(
+            &file_name,
+            "the file is",
+            MAX_FILE_BYTES,
+        )));
+    }
+    load_owned(bytes, &file_name)
+}
+
+/// Loads raw bytes, which must be UTF-8 (after an optional byte order mark).
+#[cfg(test)]
+pub(crate) fn load_bytes(file: &[u8], file_name: &str) -> Result<Desired, Report> {
+    load_owned(file.to_vec(), file_name)
+}
+
+fn load_owned(file: Vec<u8>, file_name: &str) -> Result<Desired, Report> {
+    let source = decode(file, file_name, |name, text| Source::new(name, text))
+        .map_err(|(diagnostic, source)| Report::new(vec![diagnostic], vec![source]))?;
+    load_source(source)
+}
+
+/// Loads, validates and expands a desired-state document held in memory; `file_name` is only
+/// used in diagnostics.
+#[cfg(test)]
+pub(crate) fn load_str(source: &str, file_name: &str) -> Result<Desired, Report> {
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    load_source(Source::new(file_name, source))
+}
+
+fn load_source(source: Source) -> Result<Desired, Report> {
+    match parse(&source) {
+        Ok((root, problems)) => finish(root, problems, Vec::new(), Sources::new(source)),
+        Err(diagnostic) => Err(Report::new(vec![diagnostic], vec![source])),
     }
 }
 
@@ -677,6 +652,10 @@ ignore:
             })),
             Some("2bec58d1-3f4a-4c2e-9b1d-7e8f6a5c4d30".into()),
         );
+        let acme = ManagedAssistant {
+            template: Some("receptionist".into()),
+            ..acme
+        };
         let carol = ManagedAssistant::new(
             "carols-cafe".into(),
             object(json!({"name": "Carol's Cafe", "firstMessage": "Hi!"})),
@@ -695,9 +674,11 @@ ignore:
             name: name.into(),
             numbers: numbers.iter().map(|n| (*n).into()).collect(),
             route,
+            settings: BTreeMap::new(),
         };
         let expected = Desired {
             unassigned: Unassigned::Assistant("not-in-service".into()),
+            unassigned_phone: serde_json::Map::new(),
             prune: false,
             import: Some(Import {
                 body: object(json!({
@@ -749,16 +730,44 @@ ignore:
                 ),
             ]),
             ignore: BTreeSet::from(["+14155550199".into()]),
-            source: Source::new("vapiform.yaml", DESIGN_EXAMPLE),
+            carrier: None,
+            sources: Sources::new(Source::new("vapiform.yaml", DESIGN_EXAMPLE)),
         };
         assert_eq!(desired, expected);
+    }
+
+    #[test]
+    fn every_body_the_planner_resolves_names_its_variables() {
+        let source = r#"
+version: 1
+unassigned: {say: "Closed ${env.SAY}", phone: {server: {url: "${env.SPARE}"}}}
+templates:
+  t: {name: "${business.name}", firstMessage: "${env.TEMPLATE}"}
+assistants:
+  shared: {name: Shared, firstMessage: "${env.SHARED} $${env.ESCAPED}"}
+businesses:
+  a:
+    name: A
+    assistant: {template: t}
+    numbers: [{number: "+14155550100", name: "${env.NUMBER}"}]
+    phone: {server: {url: "${env.PHONE}"}}
+  b:
+    name: B
+    assistant: {template: t}
+    numbers: ["+14155550101"]
+"#;
+        let desired = load_str(source, "vapiform.yaml").unwrap_or_else(|r| panic!("{r}"));
+        assert_eq!(
+            desired.env_references().into_iter().collect::<Vec<_>>(),
+            ["NUMBER", "PHONE", "SAY", "SHARED", "SPARE", "TEMPLATE"]
+        );
     }
 
     #[test]
     fn a_problem_found_after_loading_is_shown_at_its_line() {
         let desired = load_str(DESIGN_EXAMPLE, "vapiform.yaml").unwrap();
         assert!(
-            desired.source.0.positions.get().is_none(),
+            !desired.sources.root().scanned(),
             "loading a valid file records no positions"
         );
         let at = |path: &str| {
@@ -829,7 +838,7 @@ ignore:
             [
                 "36:17 businesses.acme-plumbing.assistant.template: unknown template `receptionst`: it is not declared under `templates`, did you mean `receptionist`?",
                 "42:15 businesses.bobs-bakery.numbers[0]: phone number `415 555 0102` must start with `+` and the country code, like +14155550101",
-                "50:15 businesses.dans-deli.numbers[0]: number +14155550100 is already listed in business `acme-plumbing` (at businesses.acme-plumbing.numbers[0]); a number belongs to at most one business",
+                "50:15 businesses.dans-deli.numbers[0]: number +14155550100 is already listed in business `acme-plumbing`; a number belongs to at most one business; the first listing is at vapiform.yaml:34:15",
             ]
         );
     }
@@ -954,7 +963,7 @@ ignore:
         let path =
             FsPath::new(env!("CARGO_MANIFEST_DIR")).join("examples/multi-tenant/vapiform.yaml");
         let desired = load(&path).unwrap_or_else(|report| panic!("{report}"));
-        assert_eq!(desired.businesses.len(), 8);
+        assert_eq!(desired.businesses.len(), 10);
         assert_eq!(desired.assistants.len(), 7);
         let acme = desired.assistants["acme-plumbing"].body();
         assert_eq!(

@@ -3,17 +3,21 @@
 //! The text is read as YAML (`load`), deserialised into the raw file types (`file`, the format
 //! itself) part by part so every broken part is reported (`shape`), checked for what needs the
 //! whole file (`validate`), and expanded (`expand`) into the domain types below, which are all
-//! the rest of vapiform sees (export builds the raw types to write a file). Every problem is
-//! located (`diagnostic`).
+//! the rest of vapiform sees (export builds the raw types to write a file). A desired state may
+//! also be a folder of files (`folder`). Every problem is located (`diagnostic`) in the file
+//! that holds it (`source`).
 
 mod diagnostic;
 mod expand;
 pub(crate) mod file;
+pub(crate) mod folder;
 mod key;
 mod load;
 mod number;
 pub mod placeholder;
+pub(crate) mod say;
 mod shape;
+mod source;
 mod validate;
 
 use std::borrow::Cow;
@@ -25,15 +29,20 @@ use serde_json::{Map, Value};
 pub use diagnostic::{Diagnostic, Report};
 pub(crate) use expand::merge;
 pub use file::schema;
+pub use folder::businesses_schema;
 pub use key::Key;
-pub use load::{Source, load, load_str};
-pub use number::{E164, normalize as normalize_number};
+pub use load::load;
+pub use number::{NumberKey, normalize as normalize_number};
+pub use source::{Source, Sources};
 
 /// A validated, expanded desired state: what the account should look like.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
     /// What happens to numbers that no business lists and `ignore` does not name.
     pub unassigned: Unassigned,
+    /// Phone settings (`name`, `fallbackDestination`, `server`, `hooks`) the unassigned policy
+    /// writes on those numbers, expanded like a business's; empty under `leave`.
+    pub unassigned_phone: Map<String, Value>,
     /// Delete labelled assistants that are no longer declared.
     pub prune: bool,
     /// Settings used to import a listed number that Vapi does not have yet.
@@ -44,16 +53,30 @@ pub struct Desired {
     /// Businesses by key.
     pub businesses: BTreeMap<Key, Business>,
     /// Numbers never read into the plan and never touched.
-    pub ignore: BTreeSet<E164>,
-    /// The file this was loaded from, to show a problem found later at its line
-    /// ([`Desired::diagnostic`]).
-    pub source: Source,
+    pub ignore: BTreeSet<NumberKey>,
+    /// The carrier whose inventory is read beside Vapi's, when the file declares one.
+    pub carrier: Option<Carrier>,
+    /// The files this was loaded from, to show a problem found later at its line
+    /// ([`Desired::diagnostic`]): one file, or a folder's root file and business files.
+    pub sources: Sources,
 }
 
 impl Desired {
-    /// The `${env.NAME}` variables the managed assistants reference.
+    /// The `${env.NAME}` variables referenced by every body the planner compares with the
+    /// account, and so must resolve: managed assistants, phone settings (each business's and
+    /// the unassigned policy's) and the text unassigned numbers say.
     pub fn env_references(&self) -> BTreeSet<String> {
-        let mut names = BTreeSet::new();
+        let settings = self.businesses.values().flat_map(|b| b.settings.values());
+        let said = match &self.unassigned {
+            Unassigned::Say(text) => Some(Value::String(text.clone())),
+            _ => None,
+        };
+        let mut names = placeholder::env_references_in(
+            settings
+                .chain([&self.unassigned_phone])
+                .flat_map(Map::values)
+                .chain(&said),
+        );
         let mut templates = std::collections::HashSet::new();
         for assistant in self.assistants.values() {
             // Thousands of businesses share a handful of templates: each is read once.
@@ -76,18 +99,41 @@ impl Desired {
     /// A business's `numbers` keep every entry of the file's list in file order, so the number
     /// at index `i` of [`Business::numbers`] is `businesses.KEY.numbers[i]`.
     ///
-    /// The file is scanned for positions the first time this is called, never while loading.
+    /// The problem is located in the file that holds `path`: a business's own file in a
+    /// folder, else the root file. That file is scanned for positions the first time a problem
+    /// in it is located, never while loading.
     pub fn diagnostic(&self, path: &str, message: impl Into<String>) -> Diagnostic {
         let path = diagnostic::Path::parse(path);
-        self.source
+        self.sources
             .diagnostic(diagnostic::Problem::key(&path, message))
+    }
+
+    /// As [`Desired::diagnostic`], for a problem that involves a second place, `also`, which
+    /// the message names by file, line and column.
+    pub fn diagnostic_also(
+        &self,
+        path: &str,
+        also: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let path = diagnostic::Path::parse(path);
+        let also = diagnostic::Path::parse(also);
+        let problem = diagnostic::Problem::key(&path, message).related(format!("`{also}`"), &also);
+        self.sources.diagnostic(problem)
     }
 
     /// A report of `diagnostics` (made by [`Desired::diagnostic`]) that shows each one with its
     /// line and a caret, like validation problems.
     pub fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
-        Report::new(diagnostics, self.source.clone())
+        Report::new(diagnostics, self.sources.files().to_vec())
     }
+}
+
+/// The carrier that sells the account's numbers (only Telnyx today).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carrier {
+    /// When set, only the carrier's numbers with this tag belong to the account.
+    pub tag: Option<String>,
 }
 
 /// The policy for numbers that no business claims.
@@ -99,6 +145,9 @@ pub enum Unassigned {
     Unlink,
     /// Route them to the shared managed assistant with this key.
     Assistant(Key),
+    /// Unroute them and give them the hook that says this text when they ring (see
+    /// [`say`]); `${env.NAME}` references and `$${` escapes are kept as in bodies.
+    Say(String),
 }
 
 /// The body fields sent with `POST /phone-number` to import a number, e.g. `provider` and
@@ -120,6 +169,8 @@ pub struct ManagedAssistant {
     pub key: Key,
     /// An existing assistant id to take over when no assistant carries the label yet.
     pub adopt: Option<String>,
+    /// The template the body was built from, for a business's `template` assistant.
+    pub template: Option<String>,
     body: Body,
 }
 
@@ -151,11 +202,12 @@ pub struct Declared<'a> {
 }
 
 impl ManagedAssistant {
-    /// A managed assistant with an expanded `body`.
+    /// A managed assistant with an expanded `body`, built from no template.
     pub fn new(key: Key, body: Map<String, Value>, adopt: Option<String>) -> Self {
         Self {
             key,
             adopt,
+            template: None,
             body: Body::Expanded(body),
         }
     }
@@ -219,7 +271,10 @@ impl ManagedAssistant {
 impl PartialEq for ManagedAssistant {
     /// Equal when they declare the same assistant, however each body is held.
     fn eq(&self, other: &Self) -> bool {
-        self.key == other.key && self.adopt == other.adopt && self.body() == other.body()
+        self.key == other.key
+            && self.adopt == other.adopt
+            && self.template == other.template
+            && self.body() == other.body()
     }
 }
 
@@ -230,20 +285,28 @@ pub struct Business {
     pub key: Key,
     /// The display name.
     pub name: String,
-    /// The numbers it owns, normalised to E.164: one per entry of the file's list, in file
-    /// order.
-    pub numbers: Vec<E164>,
+    /// The numbers it owns, normalised (E.164, or a SIP-only number's SIP URI): one per entry
+    /// of the file's list, in file order.
+    pub numbers: Vec<NumberKey>,
     /// Where its numbers route.
     pub route: Route,
+    /// The phone settings of each of its numbers that has some: the business's `phone` with
+    /// the number's own settings deep-merged over it, expanded (`${env.NAME}` references and
+    /// `$${` escapes kept as in bodies).
+    pub settings: BTreeMap<NumberKey, Map<String, Value>>,
 }
 
-/// The assistant a business's numbers route to.
+/// Where a business's numbers route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// A managed assistant by key: the business's own (`template`/`spec`) or a `shared` one.
     Managed(Key),
     /// An existing assistant that vapiform routes to but never edits.
     Existing(String),
+    /// An existing squad, by id, that vapiform routes to but never edits.
+    Squad(String),
+    /// An existing workflow, by id, that vapiform routes to but never edits.
+    Workflow(String),
 }
 
 /// The first line of every file vapiform writes, so editors validate and complete it

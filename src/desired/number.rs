@@ -1,46 +1,59 @@
-//! Phone numbers: normalisation to E.164.
+//! Phone numbers as vapiform names them: E.164, or a SIP URI for a number that has no E.164
+//! form.
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
 
-/// A phone number in E.164 form (`+14155550101`), valid by construction.
+/// How vapiform names a phone number, valid by construction: its E.164 form
+/// (`+14155550101`), or for a SIP-only number (a Vapi SIP number with no `number`) its SIP URI
+/// (`sip:desk@example.sip.vapi.ai`), in lower case since Vapi compares SIP URIs without case.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct E164(String);
+pub struct NumberKey(String);
 
-impl E164 {
-    /// The number as written in a file, normalised (see [`normalize`]).
+impl NumberKey {
+    /// The number as written in a file or returned by the API: a SIP URI when it starts with
+    /// `sip:` (see [`sip_uri`]), else a phone number normalised to E.164 (see [`normalize`]).
     pub fn parse(input: &str) -> Result<Self, String> {
-        normalize(input).map(Self)
+        if is_sip(input) {
+            sip_uri(input).map(Self)
+        } else {
+            normalize(input).map(Self)
+        }
     }
 
-    /// The number as text, with its `+`.
+    /// The number as text: E.164 with its `+`, or the SIP URI.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether this is a SIP URI rather than an E.164 number.
+    pub fn is_sip(&self) -> bool {
+        is_sip(&self.0)
     }
 }
 
 /// Tests write numbers as literals; a literal that is no number is a broken test.
 #[cfg(test)]
-impl From<&str> for E164 {
+impl From<&str> for NumberKey {
     fn from(text: &str) -> Self {
         Self::parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
     }
 }
 
-impl PartialEq<str> for E164 {
+impl PartialEq<str> for NumberKey {
     fn eq(&self, other: &str) -> bool {
         self.0 == other
     }
 }
 
-impl PartialEq<String> for E164 {
+impl PartialEq<String> for NumberKey {
     fn eq(&self, other: &String) -> bool {
         &self.0 == other
     }
 }
 
-impl Deref for E164 {
+impl Deref for NumberKey {
     type Target = str;
 
     fn deref(&self) -> &str {
@@ -48,16 +61,45 @@ impl Deref for E164 {
     }
 }
 
-impl Borrow<str> for E164 {
+impl Borrow<str> for NumberKey {
     fn borrow(&self) -> &str {
         &self.0
     }
 }
 
-impl fmt::Display for E164 {
+impl fmt::Display for NumberKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Whether text is written as a SIP URI: it starts with `sip:`, in any case.
+fn is_sip(text: &str) -> bool {
+    text.get(..4)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("sip:"))
+}
+
+/// The longest SIP URI accepted, in characters.
+const MAX_SIP_URI: usize = 255;
+
+/// A SIP URI as written (`sip:desk@example.sip.vapi.ai`), in lower case: `sip:` and then at
+/// least one character, with no spaces or control characters.
+pub fn sip_uri(input: &str) -> Result<String, String> {
+    let rest = input.get(4..).unwrap_or_default();
+    if rest.is_empty() {
+        return Err(
+            "a SIP URI needs an address after `sip:`, like sip:desk@example.sip.vapi.ai".to_owned(),
+        );
+    }
+    if let Some(bad) = rest.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "SIP URI `{input}` contains {bad:?}; spaces and control characters are not allowed"
+        ));
+    }
+    if input.chars().count() > MAX_SIP_URI {
+        return Err(format!("SIP URI is longer than {MAX_SIP_URI} characters"));
+    }
+    Ok(input.to_lowercase())
 }
 
 /// Normalises a phone number as written in the file to E.164 (`+14155550101`).
@@ -101,7 +143,26 @@ pub fn normalize(input: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{NumberKey, normalize};
+
+    #[test]
+    fn sip_uris_are_keys_in_lower_case() {
+        let key = NumberKey::parse("SIP:Desk@Example.sip.vapi.ai").unwrap();
+        assert_eq!(key.as_str(), "sip:desk@example.sip.vapi.ai");
+        assert!(key.is_sip());
+        assert!(!NumberKey::parse("+14155550100").unwrap().is_sip());
+        assert!(
+            NumberKey::parse("sip:")
+                .unwrap_err()
+                .contains("needs an address")
+        );
+        assert!(NumberKey::parse("sip:a b@c").unwrap_err().contains("' '"));
+        assert!(
+            NumberKey::parse("sipx")
+                .unwrap_err()
+                .contains("must start with `+`")
+        );
+    }
 
     #[test]
     fn accepts_e164_as_is() {

@@ -237,8 +237,9 @@ pub(crate) fn fill(s: &str, ctx: &Context) -> (String, Vec<Unfilled>) {
 ///
 /// Returns the names (the text between the braces) of every placeholder that the context cannot
 /// fill: unknown kinds, a variable the business does not define, `${business.*}` or `${vars.*}`
-/// without a business, and an unterminated `${`.
-pub fn expand(s: &str, ctx: &Context) -> Result<String, Vec<String>> {
+/// without a business, and an unterminated `${`. Tests read substitution through it.
+#[cfg(test)]
+fn expand(s: &str, ctx: &Context) -> Result<String, Vec<String>> {
     let (out, unfilled) = fill(s, ctx);
     if unfilled.is_empty() {
         Ok(out)
@@ -333,11 +334,6 @@ pub fn env_references_in<'v>(values: impl IntoIterator<Item = &'v Value>) -> BTr
         }
     });
     names
-}
-
-/// The names of the environment variables referenced (`${env.NAME}`) anywhere in `value`.
-pub fn env_references(value: &Value) -> BTreeSet<String> {
-    env_references_in([value])
 }
 
 /// Whether `s` contains an `${env.NAME}` reference (an escaped `$${env.NAME}` does not count).
@@ -446,7 +442,7 @@ mod tests {
     fn lists_env_references() {
         let body = json!({"a": "${env.B} ${env.A}", "c": ["$${env.C}", {"d": "${env.A}"}]});
         assert_eq!(
-            env_references(&body).into_iter().collect::<Vec<_>>(),
+            env_references_in([&body]).into_iter().collect::<Vec<_>>(),
             ["A", "B"]
         );
         assert!(has_env_reference("x ${env.A}"));

@@ -6,9 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::NumberKey;
 use super::diagnostic::{Path, Problem};
-use super::file::{AssistantSpec, File, NumberEntry, UnassignedSpec};
-use super::number;
+use super::file::{
+    AssistantSpec, File, RouteSpec, UnassignedAction, UnassignedPolicy, UnassignedSpec,
+};
 
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -120,13 +122,20 @@ impl Checker<'_> {
     }
 
     fn references(&mut self, file: &File) {
-        if let UnassignedSpec::Assistant(policy) = &file.unassigned {
+        if let UnassignedSpec::Policy(UnassignedPolicy {
+            action: UnassignedAction::Assistant(shared),
+            ..
+        }) = &file.unassigned
+        {
             let path = Path::root().key("unassigned").key("assistant");
-            self.reference(&path, &policy.assistant, "shared assistant", "assistants");
+            self.reference(&path, shared, "shared assistant", "assistants");
         }
         for (key, business) in &file.businesses {
             let path = Path::root().key("businesses").key(key).key("assistant");
-            match &business.assistant {
+            let RouteSpec::Assistant(assistant) = &business.route else {
+                continue;
+            };
+            match assistant {
                 AssistantSpec::Template(t) => {
                     self.reference(&path.key("template"), &t.template, "template", "templates");
                 }
@@ -141,13 +150,22 @@ impl Checker<'_> {
         }
     }
 
-    /// The numbers of a list, normalised, with their paths; a malformed one is a problem.
-    fn normalised(&mut self, numbers: &[NumberEntry], path: &Path) -> Vec<(String, Path)> {
-        let mut out = Vec::with_capacity(numbers.len());
-        for (index, entry) in numbers.iter().enumerate() {
-            let path = path.index(index);
-            match number::normalize(&entry.0) {
-                Ok(e164) => out.push((e164, path)),
+    /// The numbers of a list (each as written, and whether it is at `number` inside its
+    /// entry), normalised, with their paths; a malformed one is a problem.
+    fn normalised<'n>(
+        &mut self,
+        numbers: impl Iterator<Item = (&'n str, bool)>,
+        path: &Path,
+    ) -> Vec<(String, Path)> {
+        let mut out = Vec::new();
+        for (index, (number, in_mapping)) in numbers.enumerate() {
+            let path = if in_mapping {
+                path.index(index).key("number")
+            } else {
+                path.index(index)
+            };
+            match NumberKey::parse(number) {
+                Ok(key) => out.push((key.to_string(), path)),
                 Err(message) => self.problems.push(Problem::value(&path, message)),
             }
         }
@@ -158,7 +176,8 @@ impl Checker<'_> {
     fn numbers(&mut self, file: &File) {
         let mut ignored: BTreeMap<String, Path> = BTreeMap::new();
         let path = Path::root().key("ignore").key("numbers");
-        for (number, path) in self.normalised(&file.ignore.numbers, &path) {
+        let ignore = file.ignore.numbers.iter().map(|n| (n.0.as_str(), false));
+        for (number, path) in self.normalised(ignore, &path) {
             if let Some(first) = ignored.get(&number) {
                 let message =
                     format!("number {number} is listed twice in `ignore` (first at {first})");
@@ -170,25 +189,36 @@ impl Checker<'_> {
         let mut listed: BTreeMap<String, (&str, Path)> = BTreeMap::new();
         for (key, business) in &file.businesses {
             let path = Path::root().key("businesses").key(key).key("numbers");
-            for (number, path) in self.normalised(&business.numbers, &path) {
+            let entries = business.numbers.iter();
+            let numbers = entries.map(|entry| (entry.number.as_str(), entry.is_mapping()));
+            for (number, path) in self.normalised(numbers, &path) {
+                // The other listing may be in another file of a folder: it is named by its
+                // file, line and column.
                 if let Some((owner, first)) = listed.get(&number) {
-                    let message = if owner == key {
-                        format!(
-                            "number {number} is listed twice in business `{key}` (first at {first})"
+                    let problem = if owner == key {
+                        Problem::value(
+                            &path,
+                            format!("number {number} is listed twice in business `{key}`"),
                         )
                     } else {
-                        format!(
-                            "number {number} is already listed in business `{owner}` (at {first}); a number belongs to at most one business"
+                        Problem::value(
+                            &path,
+                            format!(
+                                "number {number} is already listed in business `{owner}`; a number belongs to at most one business"
+                            ),
                         )
                     };
-                    self.problems.push(Problem::value(&path, message));
+                    self.problems
+                        .push(problem.related("the first listing", first));
                     continue;
                 }
                 if let Some(ignored) = ignored.get(&number) {
                     let message = format!(
-                        "number {number} is listed in business `{key}` and in `ignore` (at {ignored}); remove one"
+                        "number {number} is listed in business `{key}` and in `ignore`; remove one"
                     );
-                    self.problems.push(Problem::value(&path, message));
+                    self.problems.push(
+                        Problem::value(&path, message).related("the `ignore` entry", ignored),
+                    );
                 }
                 listed.insert(number, (key, path));
             }
@@ -201,7 +231,10 @@ impl Checker<'_> {
         let mut references: BTreeMap<&str, Vec<Reference>> = BTreeMap::new();
         for (key, business) in &file.businesses {
             let path = Path::root().key("businesses").key(key).key("assistant");
-            let (id, adopted) = match &business.assistant {
+            let RouteSpec::Assistant(assistant) = &business.route else {
+                continue;
+            };
+            let (id, adopted) = match assistant {
                 AssistantSpec::Template(t) => (t.adopt.as_ref(), true),
                 AssistantSpec::Spec(s) => (s.adopt.as_ref(), true),
                 AssistantSpec::Existing(e) => (Some(&e.id), false),
@@ -270,7 +303,13 @@ mod tests {
         }
         let mut messages: Vec<String> = problems
             .into_iter()
-            .map(|p| format!("{}: {}", p.path, p.message))
+            .map(|p| match p.related {
+                Some(related) => format!(
+                    "{}: {}; {} is at {}",
+                    p.path, p.message, related.what, related.path
+                ),
+                None => format!("{}: {}", p.path, p.message),
+            })
             .collect();
         messages.sort();
         messages
@@ -309,7 +348,58 @@ mod tests {
                 "businesses.e.assistant.adopt: invalid type: integer `3`, expected a string",
                 "businesses.f.assistant.tempalte: unknown field `tempalte`, did you mean `template`?",
                 "businesses.g.assistant: `adopt` is only allowed with `template` or `spec`",
+                // Once the bad var is taken out, the rest of the business is checked too.
+                "businesses.h.assistant.template: unknown template `t`: it is not declared under `templates`",
                 "businesses.h.assistant.vars.v: a variable must be a string, a number or a boolean",
+            ]
+        );
+    }
+
+    #[test]
+    fn reports_every_mistake_in_routes_and_phone_settings() {
+        let doc = json!({
+            "version": 1,
+            "unassigned": {"say": "Closed", "phone": {"name": 3, "squadId": "s"}},
+            "businesses": {
+                "a": {
+                    "name": "A",
+                    "phone": {
+                        "assistantId": "x", "twilioAuthToken": "t", "nmae": "n", "status": "active",
+                        "fallbackDestination": {"type": "sip"},
+                        "server": {"url": 1},
+                        "hooks": [
+                            {"on": "call.ringing", "do": [{"type": "say", "exact": "Closed"}]},
+                            {"on": "call.ringing", "do": {"type": "say", "exact": "x"}},
+                            {"on": "call.ending", "do": {"type": "dial"}},
+                            {"on": "call.ringing", "filters": [{"type": "startsWith", "key": "number", "startsWith": ["1"]}], "do": [{"type": "say", "exact": "Hi"}]},
+                        ],
+                    },
+                    "numbers": ["+14155550100", {"number": "+14155550101", "number2": 1}, {"name": "x"}, {"number": "+1415555010"}],
+                    "squad": "s",
+                },
+                "b": {"name": "B", "squad": "s", "workflow": "w"},
+                "c": {"name": "C", "phone": {"hooks": null}, "workflow": " "},
+            }
+        });
+        assert_eq!(
+            messages(&doc),
+            [
+                "businesses.a.numbers[1].number2: unknown field `number2`, did you mean `number`?",
+                "businesses.a.numbers[2]: missing field `number`",
+                "businesses.a.phone.assistantId: `assistantId` is routing, which a business's `assistant`, `squad` or `workflow` decides (and `unassigned` for the rest); it cannot be a phone setting",
+                "businesses.a.phone.fallbackDestination: a destination of this type needs `sipUri`: `{type: number, number: \"+1...\"}` or `{type: sip, sipUri: \"sip:...\"}`",
+                "businesses.a.phone.hooks[0]: a `call.ringing` hook that only says a text is the hook `unassigned: {say: TEXT}` writes on numbers no business lists, and removes from every number it routes; it cannot be declared here",
+                "businesses.a.phone.hooks[1]: a `call.ringing` hook needs `do`: a list of actions",
+                "businesses.a.phone.hooks[2]: a hook action is `{type: say, exact: TEXT}` or `{type: transfer, destination: ...}`",
+                "businesses.a.phone.nmae: unknown field `nmae`, did you mean `name`?",
+                "businesses.a.phone.server: `server.url` must be text, like \"https://hooks.example.com/vapi\"",
+                "businesses.a.phone.status: `status` is read-only: Vapi sets it, so it cannot be declared",
+                "businesses.a.phone.twilioAuthToken: `twilioAuthToken` belongs to the number's provider account, which vapiform does not manage; phone settings are `name`, `fallbackDestination`, `server` and `hooks`",
+                "businesses.b: the business has `squad` and `workflow`; its numbers route to exactly one of `assistant`, `squad` or `workflow`",
+                "businesses.c.phone.hooks: `hooks` cannot be `null`: write `hooks: []` to remove every hook",
+                "businesses.c.workflow: this field must not be empty or blank",
+                "unassigned.phone.name: `name` must be text (at most 40 characters), or `null` to clear it",
+                "unassigned.phone.squadId: `squadId` is routing, which a business's `assistant`, `squad` or `workflow` decides (and `unassigned` for the rest); it cannot be a phone setting",
             ]
         );
     }
@@ -330,10 +420,10 @@ mod tests {
         assert_eq!(
             messages(&doc),
             [
-                "businesses.a.numbers[1]: number +14155550199 is listed in business `a` and in `ignore` (at ignore.numbers[0]); remove one",
-                "businesses.b.numbers[0]: number +14155550100 is already listed in business `a` (at businesses.a.numbers[0]); a number belongs to at most one business",
+                "businesses.a.numbers[1]: number +14155550199 is listed in business `a` and in `ignore`; remove one; the `ignore` entry is at ignore.numbers[0]",
+                "businesses.b.numbers[0]: number +14155550100 is already listed in business `a`; a number belongs to at most one business; the first listing is at businesses.a.numbers[0]",
                 "businesses.b.numbers[1]: phone number `415` must start with `+` and the country code, like +14155550101",
-                "businesses.b.numbers[2]: number +14155550100 is already listed in business `a` (at businesses.a.numbers[0]); a number belongs to at most one business",
+                "businesses.b.numbers[2]: number +14155550100 is already listed in business `a`; a number belongs to at most one business; the first listing is at businesses.a.numbers[0]",
                 "businesses.c.numbers[0]: phone number 14155550101 must be a quoted string like \"+14155550101\"",
                 "businesses.shared: key `shared` is used by both a business and a shared assistant; keys must be unique",
                 "ignore.numbers[1]: number +14155550199 is listed twice in `ignore` (first at ignore.numbers[0])",
@@ -350,7 +440,7 @@ mod tests {
                 "busineses: unknown field `busineses`, did you mean `businesses`?",
                 "import: missing field `provider`",
                 "prune: invalid type: string \"yes\", expected a boolean",
-                "unassigned: `unassigned` must be `leave`, `unlink` or `{assistant: <shared assistant key>}`",
+                "unassigned: `unassigned` must be `leave`, `unlink`, `{assistant: <shared assistant key>}`, `{say: TEXT}` or `{unlink: true}`",
                 "version: unsupported version 2; this vapiform reads version 1",
             ]
         );
@@ -428,7 +518,7 @@ mod tests {
         );
         assert_eq!(
             messages(&doc)[1],
-            "businesses.one.assistant.id: assistant `x` is adopted by business `two`, so business `one` cannot route to it; an adopted assistant belongs to one business"
+            "businesses.one.assistant.id: assistant `x` is adopted by business `two`, so business `one` cannot route to it; an adopted assistant belongs to one business; its `adopt` is at businesses.two.assistant.adopt"
         );
     }
 }

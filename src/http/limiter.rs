@@ -1,8 +1,11 @@
 //! One rate limiter for every request: requests are spaced evenly, first come first served, at
 //! a rate that is `--rps` at most and adapts to the server. Vapi's limit is per organisation and
 //! unpublished, so on a 429 the rate halves, and each success wins a little of it back
-//! (additive increase, multiplicative decrease, as TCP does).
+//! (additive increase, multiplicative decrease, as TCP does). Even spacing alone is not a
+//! ceiling: a process stalled past several slots would release them together, so no more than
+//! `--rps` requests leave in any one second, counted when they leave.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::sync::Mutex;
@@ -28,7 +31,12 @@ struct State {
     rate: f64,
     /// When the next request may start.
     next: Option<Instant>,
+    /// When the most recent requests left, oldest first; at most the ceiling's worth.
+    departed: VecDeque<Instant>,
 }
+
+/// The window `--rps` counts requests in.
+const SECOND: Duration = Duration::from_secs(1);
 
 impl RateLimiter {
     /// A limiter for `rps` requests per second; zero or less means unlimited.
@@ -38,6 +46,7 @@ impl RateLimiter {
             state: Mutex::new(State {
                 rate: rps,
                 next: None,
+                departed: VecDeque::new(),
             }),
         }
     }
@@ -55,6 +64,39 @@ impl RateLimiter {
             slot
         };
         tokio::time::sleep_until(slot).await;
+        self.depart().await;
+    }
+
+    /// Leaves now unless that would make more than the ceiling's worth of requests within the
+    /// last second; then waits until the oldest of them is a second old.
+    async fn depart(&self) {
+        // At least one a second, so a rate below 1 is governed by the spacing alone; `as`
+        // saturates, so a huge ceiling is simply no count.
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "the ceiling is positive here and a saturating cast is the intent"
+        )]
+        let most = (self.ceiling.floor() as usize).max(1);
+        loop {
+            let wait_until = {
+                let mut state = self.state.lock().await;
+                let now = Instant::now();
+                match state.departed.front() {
+                    Some(&oldest) if state.departed.len() >= most && now < oldest + SECOND => {
+                        oldest + SECOND
+                    }
+                    _ => {
+                        if state.departed.len() >= most {
+                            state.departed.pop_front();
+                        }
+                        state.departed.push_back(now);
+                        return;
+                    }
+                }
+            };
+            tokio::time::sleep_until(wait_until).await;
+        }
     }
 
     /// The server said 429: halve the rate.
@@ -131,5 +173,39 @@ mod tests {
         limiter.acquire().await;
         // The slot after the halving is already booked at the old spacing; the next waits 200 ms.
         assert_eq!(start.elapsed(), Duration::from_millis(700));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slots_released_together_after_a_stall_still_keep_to_the_ceiling() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(4.0));
+        let start = Instant::now();
+        // Four slots booked at 0, 250, 500 and 750 ms, but the process wakes only at 900 ms:
+        // all four leave together. The next four, booked at 1000..1750 ms, must still wait
+        // for the second after each of those to pass.
+        let mut booked = Vec::new();
+        for _ in 0..8 {
+            let slot = {
+                let mut state = limiter.state.lock().await;
+                let slot = state.next.unwrap_or(start);
+                state.next = Some(slot + Duration::from_millis(250));
+                slot
+            };
+            booked.push(slot);
+        }
+        tokio::time::sleep_until(start + Duration::from_millis(900)).await;
+        let mut left = Vec::new();
+        for slot in booked {
+            tokio::time::sleep_until(slot).await;
+            limiter.depart().await;
+            left.push(start.elapsed().as_millis());
+        }
+        assert_eq!(left, [900, 900, 900, 900, 1900, 1900, 1900, 1900]);
+        for (i, at) in left.iter().enumerate() {
+            let within = left[i..].iter().filter(|t| **t < at + 1000).count();
+            assert!(
+                within <= 4,
+                "{within} requests left within a second of {at} ms"
+            );
+        }
     }
 }

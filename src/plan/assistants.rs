@@ -6,12 +6,10 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::Secrets;
-use super::compare::{self, Path};
 use super::live::{self, Assistant, Index, LABEL, Live, METADATA};
-use super::model::{Action, Address, Change, FieldChange, KeptAssistant, Precondition, Write};
-use super::precondition;
+use super::model::{Action, Address, Change, KeptAssistant, Precondition, Write};
 use super::problem::Problem;
-use super::sensitive::{self, Side};
+use super::{compare, managed, precondition};
 use crate::desired::{Desired, Key, ManagedAssistant, placeholder};
 
 /// The outcome for managed assistants: their changes, and the id each key resolves to
@@ -150,7 +148,7 @@ fn labelled_body(managed: &ManagedAssistant) -> Option<Map<String, Value>> {
 }
 
 fn create(address: Address, key: &str, body: &Map<String, Value>) -> Change {
-    let fields = created_fields(body);
+    let fields = managed::created_fields(body);
     Change::new(
         address,
         Action::Create,
@@ -176,24 +174,14 @@ fn update(
     live: &Assistant,
 ) -> Option<Change> {
     let live_fields = live.fields();
-    let differences = compare::differences(resolved, &live_fields);
-    if differences.is_empty() {
-        return None;
-    }
-    let mut sent = Map::new();
-    for path in &differences {
-        let Some(compare::Segment::Key(key)) = path.first() else {
-            continue;
-        };
-        if sent.contains_key(key) {
-            continue;
-        }
-        // PATCH replaces a field wholesale, so send the desired subtree merged over the
-        // live one: keys the file does not declare (server defaults, other metadata) survive.
-        let mut value = live_fields.get(key).cloned().unwrap_or(Value::Null);
-        crate::desired::merge(&mut value, &body[key]);
-        sent.insert(key.clone(), value);
-    }
+    let update = managed::update(body, resolved, &live_fields)?;
+    let reason = match action {
+        Action::Adopt => format!("adopt: assistant {} has no label yet", live.id),
+        _ => match update.differences {
+            1 => "1 field differs".to_owned(),
+            n => format!("{n} fields differ"),
+        },
+    };
     let precondition = precondition::unchanged(
         &live.id,
         &live.updated_at,
@@ -201,87 +189,23 @@ fn update(
         body.keys().map(String::as_str),
         Some(body),
     );
-    let (body_value, live_value) = (Value::Object(body.clone()), Value::Object(live_fields));
-    let fields = differences
-        .iter()
-        .flat_map(|path| field_changes(path, &body_value, &live_value))
-        .collect();
-    let write = Write::UpdateAssistant {
-        id: live.id.clone(),
-        body: sent,
-    };
-    let reason = match action {
-        Action::Adopt => format!("adopt: assistant {} has no label yet", live.id),
-        _ => match differences.len() {
-            1 => "1 field differs".to_owned(),
-            n => format!("{n} fields differ"),
-        },
-    };
     Some(Change::new(
         address,
         action,
         reason,
-        fields,
+        update.fields,
         None,
         precondition,
-        write,
+        Write::UpdateAssistant {
+            id: live.id.clone(),
+            body: update.sent,
+        },
     ))
-}
-
-/// Field differences as a reviewer sees them, sensitive values masked. A subtree missing on
-/// the live side is shown leaf by leaf.
-fn field_changes(path: &Path, body: &Value, live: &Value) -> Vec<FieldChange> {
-    let desired = compare::value_at(body, path);
-    let before = compare::value_at(live, path);
-    let mut paths = Vec::new();
-    match (desired, before) {
-        (Some(value @ (Value::Object(_) | Value::Array(_))), None) => {
-            compare::leaves(value, &mut path.clone(), &mut paths);
-        }
-        _ => paths.push(path.clone()),
-    }
-    paths
-        .iter()
-        .map(|path| field_change(path, body, live))
-        .collect()
-}
-
-/// One field difference, sensitive values masked.
-pub(crate) fn field_change(path: &Path, body: &Value, live: &Value) -> FieldChange {
-    let desired = compare::value_at(body, path);
-    let live = compare::value_at(live, path);
-    let before = live.map(|value| {
-        sensitive::show(
-            &mut path.clone(),
-            value,
-            Side::Live(desired),
-            desired.is_some(),
-        )
-    });
-    let after = desired
-        .map(|value| sensitive::show(&mut path.clone(), value, Side::Desired, live.is_some()));
-    FieldChange {
-        path: compare::display(path),
-        before,
-        after,
-    }
-}
-
-/// Every leaf of a body that is created, as field changes from nothing.
-pub(crate) fn created_fields(body: &Map<String, Value>) -> Vec<FieldChange> {
-    let body = Value::Object(body.clone());
-    let nothing = Value::Object(Map::new());
-    let mut paths = Vec::new();
-    compare::leaves(&body, &mut Vec::new(), &mut paths);
-    paths
-        .iter()
-        .map(|path| field_change(path, &body, &nothing))
-        .collect()
 }
 
 /// Of several assistants carrying one label, the one to keep: the one most numbers route to,
 /// else the oldest.
-fn keeper<'a>(copies: &[&'a Assistant], index: &Index<'_>) -> &'a Assistant {
+pub(crate) fn keeper<'a>(copies: &[&'a Assistant], index: &Index<'_>) -> &'a Assistant {
     let routes = |a: &Assistant| index.routes.get(a.id.as_str()).copied().unwrap_or(0);
     copies
         .iter()

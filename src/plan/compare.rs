@@ -450,7 +450,7 @@ mod tests {
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
             (0_i64..3).prop_map(Value::from),
-            (0_i64..3).prop_map(|n| json!(n as f64)),
+            (0_i32..3).prop_map(|n| json!(f64::from(n))),
             Just(json!(-1)),
             "[ab\\\"]{0,2}".prop_map(Value::String),
         ]

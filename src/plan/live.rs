@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use crate::desired::normalize_number;
-use crate::vapi;
+use crate::desired::{NumberKey, normalize_number};
+use crate::{telnyx, vapi};
 
 /// The assistant field that carries vapiform's label.
 pub const METADATA: &str = "metadata";
@@ -20,7 +20,42 @@ pub struct Live {
     pub numbers: Vec<Number>,
     /// Every assistant.
     pub assistants: Vec<Assistant>,
+    /// Every number the carrier lists for the account, when the file declares a carrier.
+    pub carrier: Option<Vec<CarrierNumber>>,
+    /// Squads by id, with their names: read (one list call) only when the file routes to a
+    /// squad or a number does, and empty otherwise.
+    pub squads: RouteTargets,
+    /// Workflows by id, with their names: read like squads.
+    pub workflows: RouteTargets,
 }
+
+/// A number as the carrier lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierNumber {
+    /// The carrier's id.
+    pub id: String,
+    /// The number, normalised to E.164 when it is one.
+    pub number: String,
+    /// Its status at the carrier, in the carrier's hyphenated spelling (`port-pending`).
+    pub status: String,
+    /// Whether it is in service (status `active`): only then do calls arrive.
+    pub active: bool,
+}
+
+impl From<telnyx::PhoneNumber> for CarrierNumber {
+    fn from(number: telnyx::PhoneNumber) -> Self {
+        Self {
+            number: normalize_number(&number.phone_number)
+                .unwrap_or_else(|_| number.phone_number.clone()),
+            active: number.status == telnyx::Status::Active,
+            status: number.status.to_string(),
+            id: number.id,
+        }
+    }
+}
+
+/// Squads or workflows by id, with their names (when they have one).
+pub type RouteTargets = BTreeMap<String, Option<String>>;
 
 impl Live {
     /// The account as the list calls returned it.
@@ -28,7 +63,16 @@ impl Live {
         Self {
             numbers: numbers.into_iter().map(Number::from).collect(),
             assistants: assistants.into_iter().map(Assistant::from).collect(),
+            ..Self::default()
         }
+    }
+
+    /// Squads or workflows as `GET /squad` or `GET /workflow` returned them.
+    pub fn route_targets(targets: Vec<vapi::RouteTarget>) -> RouteTargets {
+        targets
+            .into_iter()
+            .map(|target| (target.id, target.name))
+            .collect()
     }
 }
 
@@ -61,14 +105,15 @@ impl Number {
         self.assistant_id.is_some() || self.squad_id.is_some() || self.workflow_id.is_some()
     }
 
-    /// Its `name`, if it has one.
-    pub fn name(&self) -> Option<&str> {
-        self.read.name.as_deref()
-    }
-
-    /// Every field as the API returned it (routing fields normalised), for the comparator.
+    /// Every field as the API returned it (routing fields normalised), for the comparator;
+    /// built now.
     pub fn fields(&self) -> Map<String, Value> {
         self.read.to_object()
+    }
+
+    /// Its `hooks`, as the API returned them.
+    pub fn hooks(&self) -> Option<&Value> {
+        self.read.other.get("hooks")
     }
 }
 
@@ -158,8 +203,8 @@ pub fn label_value(key: &str) -> Value {
     serde_json::json!({ "key": key })
 }
 
-/// The address key of a number as the API returns it: its E.164 form, else its SIP URI, else
-/// its id. A number stored without its `+` (as some carriers' imports leave it) is read as
+/// The address key of a number as the API returns it: its E.164 form, else its SIP URI (in
+/// lower case, as a file names it), else its id. A number stored without its `+` (as some carriers' imports leave it) is read as
 /// E.164 digits.
 pub fn number_key(number: &vapi::PhoneNumber) -> String {
     number
@@ -170,7 +215,10 @@ pub fn number_key(number: &vapi::PhoneNumber) -> String {
                 .or_else(|_| normalize_number(&format!("+{n}")))
                 .ok()
         })
-        .or_else(|| number.sip_uri.clone())
+        .or_else(|| {
+            let uri = NumberKey::parse(number.sip_uri.as_deref()?).ok()?;
+            uri.is_sip().then(|| uri.to_string())
+        })
         .unwrap_or_else(|| number.id.clone())
 }
 
@@ -182,6 +230,8 @@ pub(crate) struct Index<'a> {
     pub number_by_id: HashMap<&'a str, &'a Number>,
     /// How many numbers route to each assistant id.
     pub routes: HashMap<&'a str, usize>,
+    /// The carrier's numbers by number, when a carrier was read.
+    pub carrier: Option<HashMap<&'a str, &'a CarrierNumber>>,
 }
 
 impl<'a> Index<'a> {
@@ -207,6 +257,10 @@ impl<'a> Index<'a> {
                 }
                 routes
             }),
+            carrier: live
+                .carrier
+                .as_ref()
+                .map(|numbers| numbers.iter().map(|n| (n.number.as_str(), n)).collect()),
         }
     }
 }
@@ -242,7 +296,7 @@ mod tests {
             "+14155550100"
         );
         assert_eq!(
-            number_key(&number(None, Some("sip:desk@example.sip.vapi.ai"))),
+            number_key(&number(None, Some("sip:Desk@example.sip.vapi.ai"))),
             "sip:desk@example.sip.vapi.ai"
         );
         assert_eq!(number_key(&number(Some("desk"), None)), "id-1");

@@ -1,12 +1,16 @@
 //! The pure planner: `plan(desired, live) -> Plan`. No I/O, no clock, no environment: the
 //! same input gives the same Plan, byte for byte.
 
-mod assistants;
+pub(crate) mod assistants;
 pub mod compare;
+mod group;
+pub mod inventory;
 pub mod live;
+mod managed;
 mod model;
 pub mod natural;
 mod numbers;
+mod origin;
 mod precondition;
 mod problem;
 #[cfg(test)]
@@ -15,11 +19,12 @@ mod recheck;
 pub mod sensitive;
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 pub use live::Live;
 pub use model::*;
 pub use problem::{Problem, Problems};
-pub use recheck::{Recheck, Stale, recheck};
+pub use recheck::recheck;
 
 use crate::desired::Desired;
 
@@ -35,6 +40,9 @@ pub struct Options {
     pub targets: Vec<Address>,
     /// `--allow-mass-change`: lift the mass-change rule.
     pub allow_mass_change: bool,
+    /// `--baseline`: a desired state planned against the same account, to label each change
+    /// intent or drift (see [`Origin`]).
+    pub baseline: Option<Arc<Desired>>,
 }
 
 /// Works out the changes that make `live` equal to `desired`, or every problem that stands in
@@ -58,28 +66,24 @@ pub fn plan(
             message: format!("--target {target} names nothing in the file or the account"),
         })
         .collect();
-    let managed = assistants::plan(desired, &index, secrets, &mut problems);
-    let names = numbers::Names::new(desired, &index, &managed.ids);
-    let numbers = numbers::plan(desired, &index, &names, &mut problems);
+    let Draft {
+        mut changes,
+        mut left_alone,
+        mut kept,
+    } = draft(desired, live, &index, secrets, options, &mut problems);
     if !problems.is_empty() {
         return Err(Problems(problems));
     }
-
-    let mut changes = select(
-        managed.changes.into_iter().chain(numbers.changes).collect(),
-        &options.targets,
-    );
-    let still_routed = still_routed(live, &changes);
-    let (deletes, kept) = assistants::prune(
-        desired,
-        live,
-        &index,
-        &managed.ids,
-        desired.prune || options.prune,
-        &still_routed,
-    );
-    changes.extend(select(deletes, &options.targets));
-    changes.sort_by(|a, b| (a.phase, &a.address).cmp(&(b.phase, &b.address)));
+    let mut baseline_problems = Vec::new();
+    if let Some(baseline) = &options.baseline {
+        // What stops the baseline from being planned does not stop the plan: the changes it
+        // could not plan count as intent, and the plan says why.
+        let mut found = Vec::new();
+        let planned = draft(baseline, live, &index, secrets, options, &mut found);
+        origin::label(&mut changes, &planned.changes);
+        baseline_problems = found.iter().map(Problem::describe).collect();
+    }
+    let groups = group::assign(&mut changes, desired);
 
     // An assistant this plan adopts is no longer unmanaged, even before apply.
     let adopted: HashSet<&str> = changes
@@ -106,9 +110,7 @@ pub fn plan(
         )
         .then_with(|| a.id.cmp(&b.id))
     });
-    let mut left_alone = numbers.left_alone;
     left_alone.sort_by(|a, b| natural::cmp(&a.number, &b.number));
-    let mut kept = kept;
     kept.sort_by(|a, b| natural::cmp(&a.key, &b.key).then_with(|| a.id.cmp(&b.id)));
 
     let moves = changes.iter().filter(|c| c.action.moves_callers()).count();
@@ -118,17 +120,87 @@ pub fn plan(
         digest: String::new(),
         summary: Summary::of(&changes),
         changes,
+        groups,
+        baseline_problems,
         untouched: Untouched {
             unmanaged_assistants: unmanaged,
             kept_assistants: kept,
             left_alone,
             ignored: desired.ignore.iter().map(ToString::to_string).collect(),
+            carrier: live
+                .carrier
+                .is_some()
+                .then(|| carrier_report(desired, live)),
         },
         safety: Safety::evaluate(moves, routed_numbers, options.allow_mass_change),
         targets: options.targets.clone(),
     };
     plan.digest = plan.content_digest();
     Ok(plan)
+}
+
+/// The changes that make `live` equal to `desired`, in apply order, with the numbers left
+/// alone and the labelled assistants kept; every problem found on the way is pushed.
+struct Draft {
+    changes: Vec<Change>,
+    left_alone: Vec<NumberRef>,
+    kept: Vec<KeptAssistant>,
+}
+
+fn draft(
+    desired: &Desired,
+    live: &Live,
+    index: &live::Index<'_>,
+    secrets: &Secrets,
+    options: &Options,
+    problems: &mut Vec<Problem>,
+) -> Draft {
+    let managed = assistants::plan(desired, index, secrets, problems);
+    let names = numbers::Names::new(desired, index, live, &managed.ids);
+    let numbers = numbers::plan(desired, index, &names, secrets, problems);
+    let mut changes = select(
+        managed.changes.into_iter().chain(numbers.changes).collect(),
+        &options.targets,
+    );
+    let still_routed = still_routed(live, &changes);
+    let (deletes, kept) = assistants::prune(
+        desired,
+        live,
+        index,
+        &managed.ids,
+        desired.prune || options.prune,
+        &still_routed,
+    );
+    changes.extend(select(deletes, &options.targets));
+    changes.sort_by(|a, b| (a.phase, &a.address).cmp(&(b.phase, &b.address)));
+    Draft {
+        changes,
+        left_alone: numbers.left_alone,
+        kept,
+    }
+}
+
+/// The carrier's free numbers, the numbers Vapi has that the carrier no longer owns, and the
+/// carrier's numbers that are not active.
+fn carrier_report(desired: &Desired, live: &Live) -> CarrierReport {
+    let mut report = CarrierReport::default();
+    for row in inventory::inventory(desired, live) {
+        if let Some(carrier) = row.carrier.as_ref().filter(|c| !c.active) {
+            report.inactive.push(CarrierStatus {
+                number: row.number.clone(),
+                status: carrier.status.clone(),
+            });
+        }
+        match row.state {
+            inventory::State::Pool if row.is_free(true) => report.free.push(row.number),
+            inventory::State::Orphan => report.orphans.push(NumberRef {
+                number: row.number,
+                routed_to: row.routed_to,
+            }),
+            _ => {}
+        }
+    }
+    report
 }
 
 /// Whether a `--target` address names an object of the file or the account.

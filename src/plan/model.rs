@@ -23,6 +23,14 @@ pub struct Plan {
     pub summary: Summary,
     /// The changes in apply order: assistants, routing, unlinks, deletes.
     pub changes: Vec<Change>,
+    /// Assistant changes that are one change once each business's own name and key are read
+    /// back as placeholders, shown once (see [`Group`]); each member names its group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
+    /// With `--baseline`: what kept the baseline from being planned in full. The changes it
+    /// could not plan are labelled intent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub baseline_problems: Vec<String>,
     /// What vapiform saw and deliberately leaves alone.
     pub untouched: Untouched,
     /// The mass-change rule, evaluated on these changes.
@@ -39,11 +47,39 @@ impl Plan {
     }
 
     /// The digest of the plan's content: sha256 of the canonical JSON of every field but
-    /// `digest` itself. Planning the same situation twice gives the same digest.
+    /// `digest` itself and what only `--baseline` adds (the origin labels, their counts, the
+    /// baseline's problems), so a plan made with and without a baseline has the same digest
+    /// and `apply --expect-digest` takes either. Planning the same situation twice gives the
+    /// same digest.
     pub fn content_digest(&self) -> String {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         if let Value::Object(map) = &mut value {
             map.remove("digest");
+            map.remove("baseline_problems");
+            if let Some(Value::Object(summary)) = map.get_mut("summary") {
+                summary.remove("origin");
+            }
+            for change in map
+                .get_mut("changes")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                let Value::Object(change) = change else {
+                    continue;
+                };
+                change.remove("origin");
+                for field in change
+                    .get_mut("fields")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Value::Object(field) = field {
+                        field.remove("origin");
+                    }
+                }
+            }
         }
         super::compare::sha256(&value)
     }
@@ -156,13 +192,14 @@ pub enum Action {
     Adopt,
     /// Import a listed number Vapi does not have yet.
     Import,
-    /// Update owned fields of an assistant, or clear a number's squad or workflow.
+    /// Update owned fields of an assistant or a number (its phone settings, its say hook, a
+    /// stray squad or workflow beside its route).
     Update,
     /// Route an unrouted number.
     Assign,
     /// Route a number away from another assistant, squad or workflow.
     Reassign,
-    /// Clear a number's routing.
+    /// Clear a number's routing (and, under `unassigned: {say}`, give it the say hook).
     Unlink,
     /// Delete a labelled assistant that is no longer declared.
     Delete,
@@ -201,7 +238,8 @@ impl Action {
     }
 
     /// Whether the action moves today's callers of a number elsewhere, which the mass-change
-    /// rule counts. Assigning a number that rings nobody moves no caller.
+    /// rule counts: a reassign, and an unlink (which under `unassigned: {say}` puts the say
+    /// hook on a routed number). Assigning a number that rings nobody moves no caller.
     pub fn moves_callers(self) -> bool {
         matches!(self, Self::Reassign | Self::Unlink)
     }
@@ -226,14 +264,47 @@ pub struct Summary {
     pub unlink: usize,
     /// Assistants to delete.
     pub delete: usize,
+    /// With `--baseline`: how many changes are intent, drift and mixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origins>,
+}
+
+/// How many changes have each [`Origin`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origins {
+    /// Only the file plans them.
+    pub intent: usize,
+    /// The baseline plans them too.
+    pub drift: usize,
+    /// Some fields intent, some drift.
+    pub mixed: usize,
+}
+
+impl Origins {
+    /// The count for one origin.
+    pub fn count(&self, origin: Origin) -> usize {
+        match origin {
+            Origin::Intent => self.intent,
+            Origin::Drift => self.drift,
+            Origin::Mixed => self.mixed,
+        }
+    }
 }
 
 impl Summary {
-    /// Counts the changes.
+    /// Counts the changes, and their origins when they have them.
     pub fn of(changes: &[Change]) -> Self {
         let mut summary = Self::default();
         for change in changes {
             *summary.count_mut(change.action) += 1;
+            if let Some(origin) = change.origin {
+                let origins = summary.origin.get_or_insert_with(Origins::default);
+                *match origin {
+                    Origin::Intent => &mut origins.intent,
+                    Origin::Drift => &mut origins.drift,
+                    Origin::Mixed => &mut origins.mixed,
+                } += 1;
+            }
         }
         summary
     }
@@ -303,6 +374,12 @@ pub struct Change {
     pub phase: Phase,
     /// Why, in one line.
     pub reason: String,
+    /// With `--baseline`: whether the baseline plans this change too (see [`Origin`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// The id of the [`Group`] of changes it is shown with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Field-level differences, for review. Sensitive values are masked.
     pub fields: Vec<FieldChange>,
     /// For numbers: where calls go now and where they will go.
@@ -336,6 +413,8 @@ impl Change {
             action,
             phase,
             reason,
+            origin: None,
+            group: None,
             fields,
             routing,
             precondition,
@@ -363,6 +442,57 @@ pub struct FieldChange {
         deserialize_with = "present"
     )]
     pub after: Option<Value>,
+    /// With `--baseline`: `intent`, or `drift` when the baseline plans this same field change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// Whether a change is what the file under review asks for, or what planning the baseline
+/// (such as the target branch's file) against the same account would do as well: the account
+/// moved outside vapiform, or the baseline was never applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Only the file plans it.
+    Intent,
+    /// The baseline plans it too.
+    Drift,
+    /// A change whose fields are some intent, some drift.
+    Mixed,
+}
+
+impl Origin {
+    /// Every origin, in the order the summary counts them.
+    pub const ALL: [Self; 3] = [Self::Intent, Self::Drift, Self::Mixed];
+
+    /// The word for the origin, as in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Intent => "intent",
+            Self::Drift => "drift",
+            Self::Mixed => "mixed",
+        }
+    }
+}
+
+/// Assistant changes with the same action and the same field diffs once each business's own
+/// name and key are read back as `${business.name}` and `${business.key}`: one change to a
+/// template, made to many businesses. Every member is still a change of its own, naming the
+/// group by id; a group has at least two.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// Its id, which its members' `group` name.
+    pub id: String,
+    /// What every member does.
+    pub action: Action,
+    /// The template every member is built from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Every member's reason, read back likewise.
+    pub reason: String,
+    /// Every member's field changes, with its business's name and key read back; text that
+    /// reads as a placeholder is escaped as `$${`.
+    pub fields: Vec<FieldChange>,
 }
 
 /// Keeps an explicit JSON `null` as `Some(Null)`; only a missing key is `None`.
@@ -407,12 +537,44 @@ pub enum Endpoint {
     Squad {
         /// Its id.
         id: String,
+        /// Its name, when the account gives it one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The business it belongs to, when one does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        business: Option<String>,
     },
     /// A workflow.
     Workflow {
         /// Its id.
         id: String,
+        /// Its name, when the account gives it one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The business it belongs to, when one does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        business: Option<String>,
     },
+    /// Not routed, and a say hook answers: a caller hears its text and no assistant runs
+    /// (`unassigned: {say: TEXT}`).
+    Say {
+        /// What the caller hears (`${env.NAME}` references and `$${` escapes shown as
+        /// written).
+        text: String,
+    },
+}
+
+impl Endpoint {
+    /// The phone-number field that routes to it: `assistantId`, `squadId` or `workflowId`;
+    /// `None` when unrouted.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Assistant { .. } => Some("assistantId"),
+            Self::Squad { .. } => Some("squadId"),
+            Self::Workflow { .. } => Some("workflowId"),
+            Self::Nothing | Self::Say { .. } => None,
+        }
+    }
 }
 
 /// What apply checks before writing, so it never acts on a world the plan did not see.
@@ -471,7 +633,8 @@ pub enum Write {
     CreateNumber {
         /// The body, without `assistantId`.
         body: Map<String, Value>,
-        /// Where the number routes, set as `assistantId` once known.
+        /// The assistant the number routes to, set as `assistantId` once known (a squad or
+        /// workflow is in the body as `squadId` or `workflowId`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         route: Option<Target>,
     },
@@ -481,7 +644,8 @@ pub enum Write {
         id: String,
         /// The body, without `assistantId` unless it is cleared.
         body: Map<String, Value>,
-        /// Where the number routes, set as `assistantId` once known.
+        /// The assistant the number routes to, set as `assistantId` once known (a squad or
+        /// workflow is in the body as `squadId` or `workflowId`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         route: Option<Target>,
     },
@@ -529,6 +693,30 @@ pub struct Untouched {
     pub left_alone: Vec<NumberRef>,
     /// Numbers named in `ignore`, never read into the plan.
     pub ignored: Vec<String>,
+    /// What the carrier's inventory says, when the file declares a carrier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<CarrierReport>,
+}
+
+/// The carrier's side of the account, as the plan reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarrierReport {
+    /// Numbers free at the carrier: owned and active there, in Vapi under no provider, listed
+    /// by no business, not ignored.
+    pub free: Vec<String>,
+    /// Numbers in Vapi that the carrier no longer owns: calls to them cannot arrive.
+    pub orphans: Vec<NumberRef>,
+    /// The carrier's numbers in any status but active.
+    pub inactive: Vec<CarrierStatus>,
+}
+
+/// A carrier number and its status there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarrierStatus {
+    /// The number.
+    pub number: String,
+    /// Its status at the carrier (`port-pending`, ...).
+    pub status: String,
 }
 
 /// An assistant by id and name.

@@ -1,18 +1,26 @@
-//! Planning phone numbers: route every listed number to its business's assistant, apply the
-//! unassigned policy to the rest, import listed numbers Vapi does not have.
+//! Planning phone numbers: route every listed number to its business's assistant, squad or
+//! workflow with its phone settings, apply the unassigned policy to the rest, import listed
+//! numbers Vapi does not have.
+//!
+//! A number's change is one PATCH: its route (setting one of `assistantId`, `squadId`,
+//! `workflowId` and clearing the other two), its phone settings (owned like an assistant's
+//! body, see [`managed`]) and its say hook (see [`say`]): a number the plan routes loses every
+//! say hook, one under `unassigned: {say}` gets its hook first in the list, and other hooks
+//! are kept either way.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::live::Index;
+use super::Secrets;
 use super::live::Number as PhoneNumber;
+use super::live::{Index, Live};
 use super::model::{
     Action, Address, Change, Endpoint, FieldChange, NumberRef, Precondition, Routing, Target, Write,
 };
-use super::precondition;
 use super::problem::Problem;
-use crate::desired::{Business, Desired, Key, Route, Unassigned, placeholder};
+use super::{managed, precondition};
+use crate::desired::{Business, Desired, Key, Route, Unassigned, placeholder, say};
 
 /// Number changes and the numbers left alone.
 pub(crate) struct Planned {
@@ -20,23 +28,57 @@ pub(crate) struct Planned {
     pub left_alone: Vec<NumberRef>,
 }
 
-/// Where a number should go.
-enum Goal {
-    Route {
-        target: Target,
-        to: Box<Endpoint>,
-        reason: String,
-    },
-    Unlink,
-    Leave,
+/// Where a number's calls should go.
+#[derive(Debug, Clone)]
+enum Destination {
+    /// An assistant: one that exists, or one this plan creates.
+    Assistant(Target),
+    /// A squad, by id.
+    Squad(String),
+    /// A workflow, by id.
+    Workflow(String),
+    /// Nowhere: no assistant, squad or workflow.
+    Nothing,
 }
 
-/// Names that make endpoints readable: which business an assistant belongs to.
+/// The routing fields, each with the id a destination gives it.
+const ROUTES: [&str; 3] = ["assistantId", "squadId", "workflowId"];
+
+impl Destination {
+    /// The routing field this destination sets, if any.
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Assistant(_) => Some("assistantId"),
+            Self::Squad(_) => Some("squadId"),
+            Self::Workflow(_) => Some("workflowId"),
+            Self::Nothing => None,
+        }
+    }
+}
+
+/// What a number should look like once the plan is applied.
+struct Goal<'a> {
+    destination: Destination,
+    /// The destination as a reviewer reads it.
+    to: Endpoint,
+    /// The declared phone settings, expanded (`${env.NAME}` unresolved).
+    settings: &'a Map<String, Value>,
+    /// The text the number says, under `unassigned: {say}`.
+    say: Option<&'a str>,
+    reason: String,
+    /// The business that lists the number; `None` for the unassigned policy.
+    business: Option<&'a Key>,
+}
+
+/// Names that make endpoints readable: which business an assistant, squad or workflow belongs
+/// to, and what the account calls it.
 pub(crate) struct Names<'a> {
     desired: &'a Desired,
     index: &'a Index<'a>,
+    live: &'a Live,
     ids: &'a BTreeMap<Key, Option<String>>,
     business_of_key: HashMap<&'a str, &'a str>,
+    /// Business names by the id they route to: an existing assistant, a squad or a workflow.
     business_of_id: HashMap<&'a str, &'a str>,
     /// Assistant id to the key that adopts it.
     adopted_by: HashMap<&'a str, &'a str>,
@@ -46,6 +88,7 @@ impl<'a> Names<'a> {
     pub(crate) fn new(
         desired: &'a Desired,
         index: &'a Index<'a>,
+        live: &'a Live,
         ids: &'a BTreeMap<Key, Option<String>>,
     ) -> Self {
         let mut business_of_key = HashMap::new();
@@ -57,7 +100,7 @@ impl<'a> Names<'a> {
                     *shared.entry(key.as_str()).or_default() += 1;
                     business_of_key.insert(key.as_str(), business.name.as_str());
                 }
-                Route::Existing(id) => {
+                Route::Existing(id) | Route::Squad(id) | Route::Workflow(id) => {
                     business_of_id.insert(id.as_str(), business.name.as_str());
                 }
             }
@@ -72,11 +115,16 @@ impl<'a> Names<'a> {
         Self {
             desired,
             index,
+            live,
             ids,
             business_of_key,
             business_of_id,
             adopted_by,
         }
+    }
+
+    fn business_of(&self, id: &str) -> Option<String> {
+        self.business_of_id.get(id).map(|name| (*name).to_owned())
     }
 
     /// The endpoint a live number routes to now.
@@ -86,8 +134,8 @@ impl<'a> Names<'a> {
             let key = assistant.and_then(|a| a.label.as_deref());
             let business = key
                 .and_then(|key| self.business_of_key.get(key))
-                .or_else(|| self.business_of_id.get(id.as_str()))
-                .map(|name| (*name).to_owned());
+                .map(|name| (*name).to_owned())
+                .or_else(|| self.business_of(id));
             Endpoint::Assistant {
                 id: Some(id.clone()),
                 address: key
@@ -98,17 +146,29 @@ impl<'a> Names<'a> {
                 greeting: greeting(assistant.and_then(|a| a.first_message())),
             }
         } else if let Some(id) = &number.squad_id {
-            Endpoint::Squad { id: id.clone() }
+            Endpoint::Squad {
+                id: id.clone(),
+                name: self.live.squads.get(id).cloned().flatten(),
+                business: self.business_of(id),
+            }
         } else if let Some(id) = &number.workflow_id {
-            Endpoint::Workflow { id: id.clone() }
+            Endpoint::Workflow {
+                id: id.clone(),
+                name: self.live.workflows.get(id).cloned().flatten(),
+                business: self.business_of(id),
+            }
+        } else if let Some(text) = say::said_by(number.hooks()) {
+            Endpoint::Say {
+                text: text.to_owned(),
+            }
         } else {
             Endpoint::Nothing
         }
     }
 
-    /// The target and endpoint of a desired route, or what is wrong with it (and the other
-    /// place in the file involved, if any).
-    fn route(&self, route: &Route) -> Result<(Target, Endpoint), (String, Option<String>)> {
+    /// The destination and endpoint of a desired route, or what is wrong with it (and the
+    /// other place in the file involved, if any).
+    fn route(&self, route: &Route) -> Result<(Destination, Endpoint), (String, Option<String>)> {
         match route {
             Route::Managed(key) => {
                 let id = self.ids.get(key.as_str()).cloned().flatten();
@@ -138,7 +198,7 @@ impl<'a> Names<'a> {
                     || Target::Address(Address::Assistant(key.to_string())),
                     Target::Id,
                 );
-                Ok((target, endpoint))
+                Ok((Destination::Assistant(target), endpoint))
             }
             Route::Existing(id) => {
                 let assistant =
@@ -167,13 +227,35 @@ impl<'a> Names<'a> {
                     id: Some(id.clone()),
                     address: None,
                     name: assistant.name().map(str::to_owned),
-                    business: self
-                        .business_of_id
-                        .get(id.as_str())
-                        .map(|name| (*name).to_owned()),
+                    business: self.business_of(id),
                     greeting: greeting(assistant.first_message()),
                 };
-                Ok((Target::Id(id.clone()), endpoint))
+                Ok((Destination::Assistant(Target::Id(id.clone())), endpoint))
+            }
+            Route::Squad(id) => {
+                let name = self
+                    .live
+                    .squads
+                    .get(id)
+                    .ok_or_else(|| (format!("no squad with id {id} in the account"), None))?;
+                let endpoint = Endpoint::Squad {
+                    id: id.clone(),
+                    name: name.clone(),
+                    business: self.business_of(id),
+                };
+                Ok((Destination::Squad(id.clone()), endpoint))
+            }
+            Route::Workflow(id) => {
+                let name =
+                    self.live.workflows.get(id).ok_or_else(|| {
+                        (format!("no workflow with id {id} in the account"), None)
+                    })?;
+                let endpoint = Endpoint::Workflow {
+                    id: id.clone(),
+                    name: name.clone(),
+                    business: self.business_of(id),
+                };
+                Ok((Destination::Workflow(id.clone()), endpoint))
             }
         }
     }
@@ -185,10 +267,21 @@ fn greeting(first_message: Option<&str>) -> Option<String> {
     first_message.map(placeholder::unescape)
 }
 
+/// Where in the file a business's route is declared.
+fn route_path(business: &Business) -> String {
+    let field = match business.route {
+        Route::Managed(_) | Route::Existing(_) => "assistant",
+        Route::Squad(_) => "squad",
+        Route::Workflow(_) => "workflow",
+    };
+    format!("businesses.{}.{field}", business.key)
+}
+
 pub(crate) fn plan(
     desired: &Desired,
     index: &Index<'_>,
     names: &Names<'_>,
+    secrets: &Secrets,
     problems: &mut Vec<Problem>,
 ) -> Planned {
     let mut planned = Planned {
@@ -196,7 +289,7 @@ pub(crate) fn plan(
         left_alone: Vec::new(),
     };
     // Each business's route, checked once whether or not its numbers need it.
-    let mut routes: HashMap<&str, (Target, Endpoint)> = HashMap::new();
+    let mut routes: HashMap<&str, (Destination, Endpoint)> = HashMap::new();
     for business in desired.businesses.values() {
         match names.route(&business.route) {
             Ok(route) => {
@@ -204,8 +297,7 @@ pub(crate) fn plan(
             }
             Err((message, also)) => {
                 let mut problem =
-                    Problem::at(format!("businesses.{}.assistant", business.key), message)
-                        .business(&business.key);
+                    Problem::at(route_path(business), message).business(&business.key);
                 if let Some(also) = also {
                     problem = problem.also(also);
                 }
@@ -221,13 +313,18 @@ pub(crate) fn plan(
                 None
             }
         },
-        Unassigned::Leave | Unassigned::Unlink => None,
+        Unassigned::Leave | Unassigned::Unlink | Unassigned::Say(_) => None,
     };
     let owners: HashMap<&str, &Business> = desired
         .businesses
         .values()
         .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), b)))
         .collect();
+    let none = Map::new();
+    let mut settings = Settings {
+        secrets,
+        reported: BTreeSet::new(),
+    };
 
     for (&key, numbers) in &index.numbers {
         if desired.ignore.contains(key) {
@@ -246,36 +343,63 @@ pub(crate) fn plan(
             ));
             continue;
         };
-        let goal = match owners.get(key) {
-            Some(business) => match routes.get(business.key.as_str()) {
-                Some((target, to)) => Goal::Route {
-                    target: target.clone(),
-                    to: Box::new(to.clone()),
-                    reason: format!("listed under {}", business.key),
-                },
-                None => continue,
-            },
-            None => match (&desired.unassigned, &unassigned) {
-                (Unassigned::Leave, _) => Goal::Leave,
-                (Unassigned::Unlink, _) => Goal::Unlink,
-                (Unassigned::Assistant(shared), Some((target, to))) => Goal::Route {
-                    target: target.clone(),
-                    to: Box::new(to.clone()),
-                    reason: format!("no business lists it; unassigned numbers go to {shared}"),
-                },
+        let goal = if let Some(business) = owners.get(key) {
+            // A business whose route is broken was reported above.
+            let Some((destination, to)) = routes.get(business.key.as_str()) else {
+                continue;
+            };
+            Goal {
+                destination: destination.clone(),
+                to: to.clone(),
+                settings: business.settings.get(key).unwrap_or(&none),
+                say: None,
+                reason: format!("listed under {}", business.key),
+                business: Some(&business.key),
+            }
+        } else {
+            let (destination, to, say, reason) = match (&desired.unassigned, &unassigned) {
+                (Unassigned::Leave, _) => {
+                    planned.left_alone.push(NumberRef {
+                        number: key.to_owned(),
+                        routed_to: names.current(number),
+                    });
+                    continue;
+                }
+                (Unassigned::Unlink, _) => (
+                    Destination::Nothing,
+                    Endpoint::Nothing,
+                    None,
+                    "no business lists it; unassigned numbers are unlinked".to_owned(),
+                ),
+                (Unassigned::Say(text), _) => (
+                    Destination::Nothing,
+                    Endpoint::Say {
+                        text: placeholder::unescape(text),
+                    },
+                    Some(text.as_str()),
+                    "no business lists it; unassigned numbers say a text and ring no assistant"
+                        .to_owned(),
+                ),
+                (Unassigned::Assistant(shared), Some((destination, to))) => (
+                    destination.clone(),
+                    to.clone(),
+                    None,
+                    format!("no business lists it; unassigned numbers go to {shared}"),
+                ),
                 (Unassigned::Assistant(_), None) => continue,
-            },
+            };
+            Goal {
+                destination,
+                to,
+                settings: &desired.unassigned_phone,
+                say,
+                reason,
+                business: None,
+            }
         };
         let from = names.current(number);
-        match goal {
-            Goal::Leave => planned.left_alone.push(NumberRef {
-                number: key.to_owned(),
-                routed_to: from,
-            }),
-            Goal::Unlink => planned.changes.extend(unlink(address, number, from)),
-            Goal::Route { target, to, reason } => planned
-                .changes
-                .extend(route(address, number, from, target, *to, reason)),
+        if let Some(change) = settings.change(address, number, from, goal, problems) {
+            planned.changes.push(change);
         }
     }
 
@@ -285,10 +409,25 @@ pub(crate) fn plan(
                 continue;
             }
             let address = Address::Number(number.to_string());
+            let at = format!("businesses.{}.numbers[{position}]", business.key);
+            if number.is_sip() {
+                problems.push(
+                    Problem::at(
+                        at,
+                        format!(
+                            "{number} is listed under {} but is not in the account; a SIP number cannot be imported, so create it in Vapi first",
+                            business.key
+                        ),
+                    )
+                    .business(&business.key)
+                    .address(address),
+                );
+                continue;
+            }
             let Some(import) = &desired.import else {
                 problems.push(
                     Problem::at(
-                        format!("businesses.{}.numbers[{position}]", business.key),
+                        at,
                         format!(
                             "{number} is listed under {} but is not in the account; add `import:` settings to the file to import it",
                             business.key
@@ -300,20 +439,54 @@ pub(crate) fn plan(
                 continue;
             };
             // A business whose route is broken was reported above.
-            let Some((target, to)) = routes.get(business.key.as_str()) else {
+            let Some((destination, to)) = routes.get(business.key.as_str()) else {
                 continue;
             };
+            if let Some(refusal) = carrier_refusal(desired, index, number) {
+                problems.push(
+                    Problem::at(
+                        format!("businesses.{}.numbers[{position}]", business.key),
+                        refusal,
+                    )
+                    .business(&business.key)
+                    .address(address),
+                );
+                continue;
+            }
             planned.changes.push(import_change(
                 address,
                 number,
                 &import.body,
                 business,
-                target.clone(),
+                destination.clone(),
                 to.clone(),
             ));
         }
     }
     planned
+}
+
+/// Why a listed number Vapi lacks cannot be imported, when the file declares a carrier: the
+/// carrier must own it, and it must be active there.
+fn carrier_refusal(desired: &Desired, index: &Index<'_>, number: &str) -> Option<String> {
+    let carrier = index.carrier.as_ref()?;
+    match carrier.get(number) {
+        Some(owned) if owned.active => None,
+        Some(owned) => Some(format!(
+            "{number} is not in Vapi, and the carrier has it as {}, not active: it can be imported once the carrier activates it",
+            owned.status
+        )),
+        None => Some(
+            match desired.carrier.as_ref().and_then(|c| c.tag.as_deref()) {
+                Some(tag) => format!(
+                    "{number} is not in Vapi, and the carrier does not own it with the tag `{tag}`: buy it, tag it, or fix the number"
+                ),
+                None => format!(
+                    "{number} is not in Vapi, and the carrier does not own it: buy it, or fix the number"
+                ),
+            },
+        ),
+    }
 }
 
 /// The body every number PATCH starts from: the stored provider, as the SDKs send it.
@@ -326,140 +499,184 @@ fn base_body(number: &PhoneNumber) -> Map<String, Value> {
     body
 }
 
-fn route(
-    address: Address,
-    number: &PhoneNumber,
-    from: Endpoint,
-    target: Target,
-    to: Endpoint,
-    reason: String,
-) -> Option<Change> {
-    let already = matches!(&target, Target::Id(id) if number.assistant_id.as_ref() == Some(id));
-    let mut body = base_body(number);
-    let mut fields = Vec::new();
-    if !already {
-        let after = match &target {
-            Target::Id(id) => Value::String(id.clone()),
-            Target::Address(address) => Value::String(format!("({address}, created by this plan)")),
-        };
-        fields.push(FieldChange {
-            path: "assistantId".to_owned(),
-            before: number.assistant_id.clone().map(Value::String),
-            after: Some(after),
-        });
-    }
-    clear(
-        [
-            ("squadId", &number.squad_id),
-            ("workflowId", &number.workflow_id),
-        ],
-        &mut body,
-        &mut fields,
-    );
-    if fields.is_empty() {
-        return None;
-    }
-    let action = if already {
-        Action::Update
-    } else if number.is_routed() {
-        Action::Reassign
-    } else {
-        Action::Assign
-    };
-    Some(number_change(
-        address,
-        action,
-        reason,
-        fields,
-        Routing { from, to },
-        number,
-        body,
-        Some(target),
-    ))
+/// Works out number changes, resolving `${env.NAME}` in phone settings to compare them.
+struct Settings<'s> {
+    secrets: &'s Secrets,
+    /// Problems already reported: a variable `phone` uses is missing once, not once a number.
+    reported: BTreeSet<(String, String)>,
 }
 
-/// Sends `null` for each routing field that is set, and shows it as cleared.
-fn clear<const N: usize>(
-    set: [(&str, &Option<String>); N],
+impl Settings<'_> {
+    /// The change that gives `number` its goal, or `None` when it already has it.
+    fn change(
+        &mut self,
+        address: Address,
+        number: &PhoneNumber,
+        from: Endpoint,
+        goal: Goal<'_>,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Change> {
+        let mut body = base_body(number);
+        let mut fields = Vec::new();
+        let route = routing(number, &goal.destination, &mut body, &mut fields);
+        let rerouted = !fields.is_empty();
+        let owned = owned_settings(number, &goal);
+        let resolved = match placeholder::resolve_env(&Value::Object(owned.clone()), &|name| {
+            self.secrets.get(name).cloned()
+        }) {
+            Ok(Value::Object(resolved)) => resolved,
+            Ok(_) => return None,
+            Err(missing) => {
+                let path = goal.business.map_or_else(
+                    || "unassigned".to_owned(),
+                    |key| format!("businesses.{key}"),
+                );
+                if self.reported.insert((path.clone(), missing.name.clone())) {
+                    let message = format!("{missing}; the phone settings here use it");
+                    let mut problem = Problem::at(path, message).address(address);
+                    if let Some(key) = goal.business {
+                        problem = problem.business(key);
+                    }
+                    problems.push(problem);
+                }
+                return None;
+            }
+        };
+        // Read out of the number only when something is compared or written.
+        let live = (!owned.is_empty()).then(|| number.fields());
+        if let Some(live) = &live
+            && let Some(update) = managed::update(&owned, &resolved, live)
+        {
+            body.extend(update.sent);
+            fields.extend(update.fields);
+        }
+        if fields.is_empty() {
+            return None;
+        }
+        let moved = goal
+            .destination
+            .field()
+            .is_some_and(|own| fields.iter().any(|f| f.path == own));
+        let action = match &goal.destination {
+            Destination::Nothing if rerouted => Action::Unlink,
+            _ if moved && number.is_routed() => Action::Reassign,
+            _ if moved => Action::Assign,
+            _ => Action::Update,
+        };
+        let says = |endpoint: &Endpoint| matches!(endpoint, Endpoint::Say { .. });
+        let routing =
+            (rerouted || says(&from) != says(&goal.to)).then_some(Routing { from, to: goal.to });
+        // The fingerprint masks what the written values mark as secret: the body as sent,
+        // and the declared settings for what is not sent.
+        let mut marked = owned;
+        marked.extend(body.clone());
+        let precondition = precondition::unchanged(
+            &number.id,
+            &number.updated_at,
+            &live.unwrap_or_else(|| number.fields()),
+            marked
+                .keys()
+                .map(String::as_str)
+                .chain(precondition::ROUTING_FIELDS),
+            Some(&marked),
+        );
+        Some(Change::new(
+            address,
+            action,
+            goal.reason,
+            fields,
+            routing,
+            precondition,
+            Write::UpdateNumber {
+                id: number.id.clone(),
+                body,
+                route,
+            },
+        ))
+    }
+}
+
+/// Routes the number to `destination` in `body`: its own field set (an assistant's through
+/// the write's route, which the returned target is), the other two cleared when set, each
+/// shown in `fields`.
+fn routing(
+    number: &PhoneNumber,
+    destination: &Destination,
     body: &mut Map<String, Value>,
     fields: &mut Vec<FieldChange>,
-) {
-    for (field, value) in set {
-        if let Some(value) = value {
+) -> Option<Target> {
+    let live = [&number.assistant_id, &number.squad_id, &number.workflow_id];
+    let (wanted, shown) = match destination {
+        Destination::Assistant(Target::Id(id))
+        | Destination::Squad(id)
+        | Destination::Workflow(id) => (Some(id.as_str()), Value::String(id.clone())),
+        Destination::Assistant(Target::Address(address)) => (
+            None,
+            Value::String(format!("({address}, created by this plan)")),
+        ),
+        Destination::Nothing => (None, Value::Null),
+    };
+    for (field, live) in ROUTES.into_iter().zip(live) {
+        if destination.field() == Some(field) {
+            if live.as_deref().is_some() && live.as_deref() == wanted {
+                continue;
+            }
+            if field != "assistantId" {
+                body.insert(field.to_owned(), shown.clone());
+            }
+            fields.push(FieldChange {
+                path: field.to_owned(),
+                before: live.clone().map(Value::String),
+                after: Some(shown.clone()),
+                origin: None,
+            });
+        } else if let Some(value) = live {
             body.insert(field.to_owned(), Value::Null);
             fields.push(FieldChange {
                 path: field.to_owned(),
                 before: Some(Value::String(value.clone())),
                 after: Some(Value::Null),
+                origin: None,
             });
         }
     }
-}
-
-fn unlink(address: Address, number: &PhoneNumber, from: Endpoint) -> Option<Change> {
-    if !number.is_routed() {
-        return None;
+    match destination {
+        Destination::Assistant(target) => Some(target.clone()),
+        _ => None,
     }
-    let mut body = base_body(number);
-    let mut fields = Vec::new();
-    clear(
-        [
-            ("assistantId", &number.assistant_id),
-            ("squadId", &number.squad_id),
-            ("workflowId", &number.workflow_id),
-        ],
-        &mut body,
-        &mut fields,
-    );
-    let reason = "no business lists it; unassigned numbers are unlinked".to_owned();
-    Some(number_change(
-        address,
-        Action::Unlink,
-        reason,
-        fields,
-        Routing {
-            from,
-            to: Endpoint::Nothing,
-        },
-        number,
-        body,
-        None,
-    ))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn number_change(
-    address: Address,
-    action: Action,
-    reason: String,
-    fields: Vec<FieldChange>,
-    routing: Routing,
-    number: &PhoneNumber,
-    body: Map<String, Value>,
-    route: Option<Target>,
-) -> Change {
-    let precondition = precondition::unchanged(
-        &number.id,
-        &number.updated_at,
-        &number.fields(),
-        body.keys()
-            .map(String::as_str)
-            .chain(precondition::ROUTING_FIELDS),
-        Some(&body),
-    );
-    Change::new(
-        address,
-        action,
-        reason,
-        fields,
-        Some(routing),
-        precondition,
-        Write::UpdateNumber {
-            id: number.id.clone(),
-            body,
-            route,
-        },
-    )
+/// The settings a number must hold: the declared ones, and its hooks as the say hook decides.
+/// A number under `unassigned: {say}` carries the say hook first, then its other hooks (the
+/// declared ones, else the live ones); a routed number carries no say hook, so one it has is
+/// removed and its other hooks kept.
+fn owned_settings(number: &PhoneNumber, goal: &Goal<'_>) -> Map<String, Value> {
+    let mut settings = goal.settings.clone();
+    let others = |hooks: Option<&Value>| -> Vec<Value> {
+        hooks
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|hook| say::text_of(hook).is_none())
+            .cloned()
+            .collect()
+    };
+    let live = number.hooks();
+    match goal.say {
+        Some(text) => {
+            let mut hooks = vec![say::hook(text)];
+            hooks.extend(others(settings.get("hooks").or(live)));
+            settings.insert("hooks".to_owned(), Value::Array(hooks));
+        }
+        None if !matches!(goal.destination, Destination::Nothing)
+            && !settings.contains_key("hooks")
+            && say::said_by(live).is_some() =>
+        {
+            settings.insert("hooks".to_owned(), Value::Array(others(live)));
+        }
+        None => {}
+    }
+    settings
 }
 
 fn import_change(
@@ -467,12 +684,27 @@ fn import_change(
     number: &str,
     import: &Map<String, Value>,
     business: &Business,
-    target: Target,
+    destination: Destination,
     to: Endpoint,
 ) -> Change {
     let mut body = import.clone();
     body.insert("number".to_owned(), Value::String(number.to_owned()));
-    let fields = super::assistants::created_fields(&body);
+    if let Some(settings) = business.settings.get(number) {
+        body.extend(settings.clone());
+    }
+    let route = match destination {
+        Destination::Assistant(target) => Some(target),
+        Destination::Squad(id) => {
+            body.insert("squadId".to_owned(), Value::String(id));
+            None
+        }
+        Destination::Workflow(id) => {
+            body.insert("workflowId".to_owned(), Value::String(id));
+            None
+        }
+        Destination::Nothing => None,
+    };
+    let fields = managed::created_fields(&body);
     Change::new(
         address,
         Action::Import,
@@ -486,9 +718,6 @@ fn import_change(
             label: None,
             number: Some(number.to_owned()),
         },
-        Write::CreateNumber {
-            body,
-            route: Some(target),
-        },
+        Write::CreateNumber { body, route },
     )
 }

@@ -7,8 +7,7 @@ use serde_json::{Map, Value};
 
 use super::compare::{self, Segment};
 use super::model::Precondition;
-use super::sensitive;
-use crate::desired::placeholder;
+use super::sensitive::{self, Side};
 
 /// The phone-number fields that decide what a caller reaches. Every number change watches all
 /// of them, whatever it writes: a squad set in the dashboard since the plan was made matters.
@@ -19,9 +18,6 @@ pub const ROUTING_FIELDS: [&str; 5] = [
     "hooks",
     "fallbackDestination",
 ];
-
-/// What a fingerprint hashes in place of a sensitive value.
-const MASKED: &str = "(sensitive)";
 
 /// An `Unchanged` precondition over `keys` of the live object. `desired` is the body the change
 /// writes, whose `${env.*}` references mark the live values at the same paths as secrets.
@@ -53,42 +49,16 @@ pub(crate) fn fingerprints<'k>(
         .map(|key| {
             let mut path = vec![Segment::Key(key.to_owned())];
             let value = live.get(key).unwrap_or(&Value::Null);
-            let masked = mask(value, &mut path, desired.and_then(|d| d.get(key)));
+            // Masked as a plan shows it: the same rule decides what is secret.
+            let masked = sensitive::show(
+                &mut path,
+                value,
+                Side::Live(desired.and_then(|d| d.get(key))),
+                false,
+            );
             (key.to_owned(), compare::sha256(&masked))
         })
         .collect()
-}
-
-fn mask(value: &Value, path: &mut Vec<Segment>, desired: Option<&Value>) -> Value {
-    let env = matches!(desired, Some(Value::String(s)) if placeholder::has_env_reference(s));
-    if env || sensitive::is_sensitive_path(path) {
-        return Value::String(MASKED.to_owned());
-    }
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(key, inner)| {
-                    path.push(Segment::Key(key.clone()));
-                    let masked = mask(inner, path, desired.and_then(|d| d.get(key)));
-                    path.pop();
-                    (key.clone(), masked)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(index, inner)| {
-                    path.push(Segment::Index(index));
-                    let masked = mask(inner, path, desired.and_then(|d| d.get(index)));
-                    path.pop();
-                    masked
-                })
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 #[cfg(test)]

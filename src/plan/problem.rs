@@ -61,6 +61,16 @@ impl Problem {
         self
     }
 
+    /// The problem in one line: the object it concerns (else its place in the file), then
+    /// what is wrong.
+    pub fn describe(&self) -> String {
+        match (&self.address, &self.path) {
+            (Some(address), _) => format!("{address}: {}", self.message),
+            (None, Some(path)) => format!("{path}: {}", self.message),
+            (None, None) => self.message.clone(),
+        }
+    }
+
     /// The same problem, also involving `path`.
     pub(crate) fn also(mut self, path: impl Into<String>) -> Self {
         self.also = Some(path.into());

@@ -2,8 +2,8 @@
 //! applied in order to a model of the account, keeps the safety rules (ignored numbers are
 //! never written, only labelled or adopted assistants are edited, only labelled ones deleted
 //! and only when nothing routes to them, a number is written once and unrouted only by an
-//! unlink, so never in between phases); planning again afterwards gives no changes; and
-//! planning is deterministic.
+//! unlink, so never in between phases, and no number is left both routed and carrying a say
+//! hook); planning again afterwards gives no changes; and planning is deterministic.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::live::{label_of, number_key};
 use super::{Action, Live, Options, Plan, Secrets, Target, Write, plan};
 use crate::desired::{
-    Business, Desired, E164, Import, Key, ManagedAssistant, Route, Source, Unassigned,
+    Business, Desired, Import, Key, ManagedAssistant, NumberKey, Route, Source, Sources, Unassigned,
 };
 use crate::vapi::{Assistant, PhoneNumber};
 
@@ -30,12 +30,25 @@ struct Model {
 impl Model {
     /// The account as the planner reads it.
     fn live(&self) -> Live {
-        Live::read(self.numbers.clone(), self.assistants.clone())
+        let mut live = Live::read(self.numbers.clone(), self.assistants.clone());
+        live.squads = BTreeMap::from([("squad".to_owned(), Some("Squad".to_owned()))]);
+        live.workflows = BTreeMap::from([("workflow".to_owned(), None)]);
+        live
     }
 }
 
 fn is_routed(number: &PhoneNumber) -> bool {
     number.assistant_id.is_some() || number.squad_id.is_some() || number.workflow_id.is_some()
+}
+
+/// Whether a number says a text when it rings, as `unassigned: {say}` makes it.
+fn says(number: &PhoneNumber) -> bool {
+    crate::desired::say::said_by(number.other.get("hooks")).is_some()
+}
+
+/// A hook of someone else's, which every plan must keep.
+fn other_hook() -> Value {
+    json!({"on": "call.ending", "do": {"type": "say", "exact": "Goodbye"}})
 }
 
 fn number(i: usize) -> String {
@@ -59,6 +72,8 @@ enum Form {
     Own { greeting: usize, adopt: bool },
     Existing(usize),
     Shared,
+    Squad,
+    Workflow,
 }
 
 /// An account: unlabelled assistants, labelled ones, and numbers with their routing.
@@ -66,8 +81,11 @@ enum Form {
 struct Scenario {
     unlabelled: Vec<usize>,
     labelled: Vec<(usize, usize)>,
-    numbers: Vec<Option<u8>>,
-    businesses: Vec<(Form, Vec<usize>)>,
+    /// Each number's route (an assistant, 6 a workflow, 7 a squad) and hooks (bit 0 a say
+    /// hook, bit 1 another hook).
+    numbers: Vec<(Option<u8>, u8)>,
+    /// Each business's route, numbers, and whether it names its numbers.
+    businesses: Vec<(Form, Vec<usize>, bool)>,
     unassigned: u8,
     prune: bool,
     ignore_first: bool,
@@ -78,13 +96,18 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         (0..3usize, any::<bool>()).prop_map(|(greeting, adopt)| Form::Own { greeting, adopt }),
         (0..3usize).prop_map(Form::Existing),
         Just(Form::Shared),
+        Just(Form::Squad),
+        Just(Form::Workflow),
     ];
     (
         prop::collection::vec(0..3usize, 1..4),
         prop::collection::vec((0..6usize, 0..3usize), 0..4),
-        prop::collection::vec(prop::option::of(0..8u8), NUMBERS),
-        prop::collection::vec((form, prop::collection::vec(0..NUMBERS, 0..3)), 0..5),
-        0..3u8,
+        prop::collection::vec((prop::option::of(0..8u8), 0..4u8), NUMBERS),
+        prop::collection::vec(
+            (form, prop::collection::vec(0..NUMBERS, 0..3), any::<bool>()),
+            0..5,
+        ),
+        0..4u8,
         any::<bool>(),
         any::<bool>(),
     )
@@ -117,16 +140,16 @@ fn build(s: &Scenario) -> (Desired, Model) {
             &body(&format!("Legacy {i}"), *greeting, "gpt-4o"),
         ));
     }
-    let mut seen = BTreeSet::new();
-    for (key, greeting) in &s.labelled {
-        if seen.insert(*key) {
-            let mut fields = body(&format!("B{key}"), *greeting, "gpt-4o-mini");
-            fields.insert(
-                "metadata".into(),
-                json!({"vapiform": {"key": format!("b{key}")}, "other": 1}),
-            );
-            live.assistants.push(assistant(&format!("l{key}"), &fields));
-        }
+    // Two entries with one key are two copies of a labelled assistant, as two applies at once
+    // leave them: the planner keeps one and repairs the rest.
+    for (copy, (key, greeting)) in s.labelled.iter().enumerate() {
+        let mut fields = body(&format!("B{key}"), *greeting, "gpt-4o-mini");
+        fields.insert(
+            "metadata".into(),
+            json!({"vapiform": {"key": format!("b{key}")}, "other": 1}),
+        );
+        live.assistants
+            .push(assistant(&format!("l{key}-{copy}"), &fields));
     }
     let mut taken = BTreeSet::new();
     let mut businesses = BTreeMap::new();
@@ -135,12 +158,12 @@ fn build(s: &Scenario) -> (Desired, Model) {
         "shared".into(),
         ManagedAssistant::new("shared".into(), body("Shared", 0, "gpt-4o-mini"), None),
     );
-    for (i, (form, numbers)) in s.businesses.iter().enumerate() {
+    for (i, (form, numbers, named)) in s.businesses.iter().enumerate() {
         let key = Key::from(format!("b{i}").as_str());
-        let numbers: Vec<E164> = numbers
+        let numbers: Vec<NumberKey> = numbers
             .iter()
             .filter(|n| taken.insert(**n))
-            .map(|n| E164::from(number(*n).as_str()))
+            .map(|n| NumberKey::from(number(*n).as_str()))
             .collect();
         let route = match form {
             Form::Own { greeting, adopt } => {
@@ -164,7 +187,19 @@ fn build(s: &Scenario) -> (Desired, Model) {
             }
             Form::Existing(n) => Route::Existing(format!("u{}", n % s.unlabelled.len())),
             Form::Shared => Route::Managed("shared".into()),
+            Form::Squad => Route::Squad("squad".into()),
+            Form::Workflow => Route::Workflow("workflow".into()),
         };
+        let settings = numbers
+            .iter()
+            .filter(|_| *named)
+            .map(|number| {
+                let Value::Object(settings) = json!({"name": format!("B{i} {number}")}) else {
+                    unreachable!()
+                };
+                (number.clone(), settings)
+            })
+            .collect();
         businesses.insert(
             key.clone(),
             Business {
@@ -172,6 +207,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
                 name: format!("Business {i}"),
                 numbers,
                 route,
+                settings,
             },
         );
     }
@@ -180,7 +216,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
         .values()
         .filter_map(|b: &Business| match &b.route {
             Route::Existing(id) => Some(id.as_str()),
-            Route::Managed(_) => None,
+            Route::Managed(_) | Route::Squad(_) | Route::Workflow(_) => None,
         })
         .collect();
     for managed in assistants.values_mut() {
@@ -192,17 +228,30 @@ fn build(s: &Scenario) -> (Desired, Model) {
             managed.adopt = None;
         }
     }
-    for (i, routing) in s.numbers.iter().enumerate() {
-        let (assistant_id, squad_id) = match routing {
-            None => (None, None),
-            Some(7) => (None, Some("squad".to_owned())),
+    for (i, (routing, hooks)) in s.numbers.iter().enumerate() {
+        let (assistant_id, squad_id, workflow_id) = match routing {
+            None => (None, None, None),
+            Some(7) => (None, Some("squad".to_owned()), None),
+            Some(6) => (None, None, Some("workflow".to_owned())),
             Some(n) => (
                 live.assistants
                     .get(usize::from(*n) % live.assistants.len())
                     .map(|a| a.id.clone()),
                 None,
+                None,
             ),
         };
+        let mut other = Map::new();
+        if *hooks > 0 {
+            let mut list = Vec::new();
+            if hooks & 1 == 1 {
+                list.push(crate::desired::say::hook("Closed"));
+            }
+            if hooks & 2 == 2 {
+                list.push(other_hook());
+            }
+            other.insert("hooks".to_owned(), Value::Array(list));
+        }
         if i % 4 == 3 && taken.contains(&i) {
             continue; // listed but missing: imported
         }
@@ -213,21 +262,22 @@ fn build(s: &Scenario) -> (Desired, Model) {
             name: None,
             assistant_id,
             squad_id,
-            workflow_id: None,
+            workflow_id,
             sip_uri: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-01T00:00:00.000Z".into(),
-            other: Map::new(),
+            other,
         });
     }
     let ignore = if s.ignore_first && !taken.contains(&0) {
-        BTreeSet::from([E164::from(number(0).as_str())])
+        BTreeSet::from([NumberKey::from(number(0).as_str())])
     } else {
         BTreeSet::new()
     };
     let unassigned = match s.unassigned {
         0 => Unassigned::Leave,
         1 => Unassigned::Unlink,
+        2 => Unassigned::Say("Not in service".into()),
         _ => Unassigned::Assistant("shared".into()),
     };
     let Value::Object(import) = json!({"provider": "telnyx", "credentialId": "c"}) else {
@@ -235,12 +285,14 @@ fn build(s: &Scenario) -> (Desired, Model) {
     };
     let desired = Desired {
         unassigned,
+        unassigned_phone: Map::new(),
         prune: s.prune,
         import: Some(Import { body: import }),
         assistants,
         businesses,
         ignore,
-        source: Source::new("vapiform.yaml", ""),
+        carrier: None,
+        sources: Sources::new(Source::new("vapiform.yaml", "")),
     };
     (desired, live)
 }
@@ -325,18 +377,21 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                     .find(|n| &n.id == id)
                     .expect("updated number exists");
                 let was_routed = is_routed(number);
-                if let Some(assistant) = route(target, &created) {
-                    number.assistant_id = Some(assistant);
-                }
-                for (field, slot) in [
-                    ("assistantId", &mut number.assistant_id),
-                    ("squadId", &mut number.squad_id),
-                    ("workflowId", &mut number.workflow_id),
-                ] {
-                    if body.get(field) == Some(&Value::Null) {
-                        *slot = None;
-                    }
-                }
+                let others_before = number.other.get("hooks").map(others);
+                write_number(number, body, route(target, &created));
+                prop_assert!(
+                    !(is_routed(number) && says(number)),
+                    "{} left {} routed and saying a text",
+                    change.action.as_str(),
+                    change.address
+                );
+                prop_assert!(
+                    others_before
+                        .is_none_or(|before| Some(before) == number.other.get("hooks").map(others)),
+                    "{} dropped a hook of someone else's on {}",
+                    change.action.as_str(),
+                    change.address
+                );
                 prop_assert!(
                     !was_routed || is_routed(number) || change.action == Action::Unlink,
                     "{} left {} unrouted",
@@ -347,19 +402,23 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
             Write::CreateNumber {
                 body,
                 route: target,
-            } => live.numbers.push(PhoneNumber {
-                id: format!("new{n}"),
-                provider: "telnyx".into(),
-                number: body["number"].as_str().map(str::to_owned),
-                name: None,
-                assistant_id: route(target, &created),
-                squad_id: None,
-                workflow_id: None,
-                sip_uri: None,
-                created_at: "2026-01-02T00:00:00.000Z".into(),
-                updated_at: "2026-01-02T00:00:00.000Z".into(),
-                other: Map::new(),
-            }),
+            } => {
+                let mut number = PhoneNumber {
+                    id: format!("new{n}"),
+                    provider: "telnyx".into(),
+                    number: body["number"].as_str().map(str::to_owned),
+                    name: None,
+                    assistant_id: None,
+                    squad_id: None,
+                    workflow_id: None,
+                    sip_uri: None,
+                    created_at: "2026-01-02T00:00:00.000Z".into(),
+                    updated_at: "2026-01-02T00:00:00.000Z".into(),
+                    other: Map::new(),
+                };
+                write_number(&mut number, body, route(target, &created));
+                live.numbers.push(number);
+            }
         }
     }
     let now: Vec<&PhoneNumber> = live
@@ -375,6 +434,38 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
     Ok(live)
 }
 
+/// What Vapi does with a number write: each field sent replaces the stored one, `null` clears,
+/// and the assistant the write routes to becomes `assistantId`.
+fn write_number(number: &mut PhoneNumber, body: &Map<String, Value>, assistant: Option<String>) {
+    for (field, value) in body {
+        let text = value.as_str().map(str::to_owned);
+        match field.as_str() {
+            "assistantId" => number.assistant_id = text,
+            "squadId" => number.squad_id = text,
+            "workflowId" => number.workflow_id = text,
+            "name" => number.name = text,
+            "provider" | "number" | "credentialId" => {}
+            _ => {
+                number.other.insert(field.clone(), value.clone());
+            }
+        }
+    }
+    if let Some(assistant) = assistant {
+        number.assistant_id = Some(assistant);
+    }
+}
+
+/// The hooks of a list that are not say hooks.
+fn others(hooks: &Value) -> Vec<Value> {
+    hooks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|hook| crate::desired::say::text_of(hook).is_none())
+        .cloned()
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -383,6 +474,8 @@ proptest! {
         let (desired, live) = build(&s);
         let options = Options { allow_mass_change: true, ..Options::default() };
         let first = plan(&desired, &live.live(), &Secrets::new(), &options).expect("a consistent scenario plans");
+        let addresses: HashSet<String> = first.changes.iter().map(|c| c.address.to_string()).collect();
+        prop_assert_eq!(addresses.len(), first.changes.len(), "an address appears twice in the plan");
         let after = apply(&first, &desired, live)?;
         let second = plan(&desired, &after.live(), &Secrets::new(), &options).expect("plans again");
         prop_assert!(second.changes.is_empty(), "second plan not empty: {:#?}", second.changes);

@@ -112,6 +112,7 @@ mod tests {
             path: "model.messages[0].content".into(),
             before,
             after,
+            origin: None,
         }
     }
 

@@ -1,18 +1,25 @@
 //! Markdown for a pull-request comment: the summary, a table of changes, and each change's
 //! detail in `<details>` with a `diff` block, always within a byte budget.
 //!
+//! A group of changes (one template edit made to many businesses) is one row and one diff,
+//! headed by its count and template, its addresses listed compactly. With `--baseline`, drift
+//! has a table of its own under a warning that every comment keeps.
+//!
 //! To fit the budget the summary line always stays; details are dropped first (from the
-//! last change back), then table rows (other rows before routing and delete rows), and a
-//! final line says what was left out. Every untrusted string is escaped (see
-//! [`super::escape`]).
+//! last entry back), then table rows (other rows before routing and delete rows), and a
+//! final line says, as a sentence, how many changes or their details were left out. Every
+//! untrusted string is escaped (see [`super::escape`]).
 
 use std::fmt::Write as _;
 
 use super::diff::field_lines;
+use super::entries::{Entry, Section, entries};
 use super::escape::{self, fence};
-use super::{endpoint, hears, marker, refusal, summary_line, totals_line};
+use super::{
+    baseline_note, drift_warning, endpoint, hears, marker, refusal, summary_line, totals_line,
+};
 use crate::apply::Report;
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, FieldChange, Origin, Plan};
 
 /// GitHub's comment limit is 65536 bytes; stay well below it.
 pub const DEFAULT_MAX_BYTES: usize = 60_000;
@@ -44,11 +51,26 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> Result<String, TooSmall> {
     if let Some(refusal) = refusal(&plan.safety) {
         let _ = writeln!(head, "\n> **{refusal}**");
     }
-    let table_head = "\n| | Address | Action | Change | Reason |\n|---|---|---|---|---|\n";
-    let rows: Vec<String> = plan.changes.iter().map(row).collect();
-    let details: Vec<String> = plan.changes.iter().map(detail).collect();
-    let all_shown = vec![true; rows.len()];
-    let whole = assemble(&head, table_head, &rows, &details, &all_shown, rows.len());
+    if let Some(note) = baseline_note(&plan.baseline_problems) {
+        let _ = writeln!(head, "\n> ⚠️ {}", escape::markdown(&note));
+    }
+    let mut items = Vec::new();
+    for (section, entries) in entries(plan) {
+        if section == Section::Drift && !entries.is_empty() {
+            let count = entries.iter().map(Entry::len).sum();
+            // The warning is part of what every comment keeps.
+            let _ = writeln!(head, "\n> ⚠️ **{}**", drift_warning(count));
+        }
+        items.extend(entries.iter().map(|entry| Item {
+            section,
+            row: row(entry),
+            detail: detail(entry),
+            changes: entry.len(),
+            vital: vital(entry),
+        }));
+    }
+    let all_shown = vec![true; items.len()];
+    let whole = assemble(&head, &items, &all_shown, items.len());
     if whole.len() <= max_bytes {
         return Ok(whole);
     }
@@ -61,92 +83,152 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> Result<String, TooSmall> {
 
     // Something is left out, and the closing note says what: keep room for its longest form.
     let changes = plan.changes.len();
-    let note_room = |max_bytes: usize| note(changes, changes, changes, max_bytes).len();
+    let note_room = |max_bytes: usize| note(changes, changes, max_bytes).len();
+    // With every row left out, each section leaves one blank line.
+    let kept = head.len()
+        + [Section::Asked, Section::Drift]
+            .iter()
+            .filter(|section| items.iter().any(|item| item.section == **section))
+            .count();
     // The note names the budget, so the least budget is the one that leaves room for itself.
-    let mut minimum = head.len() + 1;
-    while minimum < head.len() + 1 + note_room(minimum) {
-        minimum = head.len() + 1 + note_room(minimum);
+    let mut minimum = kept;
+    while minimum < kept + note_room(minimum) {
+        minimum = kept + note_room(minimum);
     }
     if max_bytes < minimum {
         return Err(TooSmall { max_bytes, minimum });
     }
     let budget = max_bytes - note_room(max_bytes);
     let mut size = whole.len();
-    let mut kept_details = details.len();
+    let mut kept_details = items.len();
     while size > budget && kept_details > 0 {
         kept_details -= 1;
-        size -= details[kept_details].len();
+        size -= items[kept_details].detail.len();
     }
     // Rows are dropped other changes first, routing and deletes last, each from the end.
-    let mut drop_order: Vec<usize> = (0..rows.len())
+    let mut drop_order: Vec<usize> = (0..items.len())
         .rev()
-        .filter(|i| !vital(&plan.changes[*i]))
+        .filter(|i| !items[*i].vital)
         .collect();
-    drop_order.extend((0..rows.len()).rev().filter(|i| vital(&plan.changes[*i])));
+    drop_order.extend((0..items.len()).rev().filter(|i| items[*i].vital));
     let mut shown = all_shown;
     for i in drop_order {
         if size <= budget {
             break;
         }
         shown[i] = false;
-        size -= rows[i].len();
+        size -= items[i].row.len();
     }
-    let mut out = assemble(&head, table_head, &rows, &details, &shown, kept_details);
-    let rows_left_out = shown.iter().filter(|s| !**s).count();
-    let details_left_out = (0..details.len())
-        .filter(|&i| !details[i].is_empty() && (i >= kept_details || !shown[i]))
-        .count();
-    out.push_str(&note(
-        rows_left_out,
-        plan.changes.len(),
-        details_left_out,
-        max_bytes,
-    ));
+    let mut out = assemble(&head, &items, &shown, kept_details);
+    let rows_left_out = items
+        .iter()
+        .zip(&shown)
+        .filter(|(_, shown)| !**shown)
+        .map(|(item, _)| item.changes)
+        .sum();
+    let details_left_out = items
+        .iter()
+        .enumerate()
+        .filter(|(i, item)| shown[*i] && *i >= kept_details && !item.detail.is_empty())
+        .map(|(_, item)| item.changes)
+        .sum();
+    out.push_str(&note(rows_left_out, details_left_out, max_bytes));
     debug_assert!(out.len() <= max_bytes, "{} > {max_bytes}", out.len());
     Ok(out)
 }
 
-/// The head, the table of the shown rows, and the first `kept_details` details of shown rows.
-fn assemble(
-    head: &str,
-    table_head: &str,
-    rows: &[String],
-    details: &[String],
-    shown: &[bool],
-    kept_details: usize,
-) -> String {
+/// One entry of the view as markdown: its table row and its details.
+struct Item {
+    section: Section,
+    row: String,
+    /// Empty for a change without field changes.
+    detail: String,
+    /// How many changes it shows.
+    changes: usize,
+    /// Whether it routes a number or deletes, which a reviewer must not miss.
+    vital: bool,
+}
+
+/// How many items of a group's addresses a comment lists, so that a group of businesses whose
+/// keys do not count up still leaves room for its diff.
+const LISTED_ADDRESSES: usize = 100;
+
+/// The table head of a section.
+const TABLE_HEAD: &str = "\n| | Address | Action | Change | Reason |\n|---|---|---|---|---|\n";
+
+/// The head, then each section: its heading, a table of its shown rows, and the details of
+/// its shown rows among the first `kept_details` items.
+fn assemble(head: &str, items: &[Item], shown: &[bool], kept_details: usize) -> String {
     let mut out = head.to_owned();
-    if rows.is_empty() {
-        return out;
-    }
-    if shown.iter().any(|s| *s) {
-        out.push_str(table_head);
-        for (row, _) in rows.iter().zip(shown).filter(|(_, s)| **s) {
-            out.push_str(row);
+    for section in [Section::Asked, Section::Drift] {
+        let indices: Vec<usize> = (0..items.len())
+            .filter(|i| items[*i].section == section)
+            .collect();
+        if indices.is_empty() {
+            continue;
         }
-    }
-    out.push('\n');
-    for (text, _) in details
-        .iter()
-        .zip(shown)
-        .take(kept_details)
-        .filter(|(_, s)| **s)
-    {
-        out.push_str(text);
+        if indices.iter().any(|i| shown[*i]) {
+            if section == Section::Drift {
+                out.push_str("\n#### Drift\n");
+            }
+            out.push_str(TABLE_HEAD);
+            for i in indices.iter().filter(|i| shown[**i]) {
+                out.push_str(&items[*i].row);
+            }
+        }
+        out.push('\n');
+        for i in indices.iter().filter(|i| **i < kept_details && shown[**i]) {
+            out.push_str(&items[*i].detail);
+        }
     }
     out
 }
 
 /// The closing line: what was left out, and where the rest is.
-fn note(rows_left_out: usize, changes: usize, details_left_out: usize, max_bytes: usize) -> String {
+fn note(rows_left_out: usize, details_left_out: usize, max_bytes: usize) -> String {
+    let changes = |n: usize| {
+        if n == 1 {
+            "1 change".to_owned()
+        } else {
+            format!("{} changes", thousands(n))
+        }
+    };
+    let left_out = match (rows_left_out, details_left_out) {
+        (0, details) => format!("The details of {} are left out", changes(details)),
+        (rows, 0) => format!(
+            "{} {} left out of this comment",
+            changes(rows),
+            if rows == 1 { "is" } else { "are" }
+        ),
+        (rows, details) => format!(
+            "{} {} left out of this comment, and the details of {} more,",
+            changes(rows),
+            if rows == 1 { "is" } else { "are" },
+            thousands(details)
+        ),
+    };
     format!(
-        "\n_{rows_left_out} of {changes} changes left out of this comment, and the details of {details_left_out}, to fit {max_bytes} bytes. The full plan is in the JSON plan file (`vapiform plan --out`)._\n"
+        "\n_{left_out} to fit {} bytes. The full plan is in the JSON plan file (`vapiform plan --out`)._\n",
+        thousands(max_bytes)
     )
 }
 
+/// A count with thousands separators: `60,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// Routing changes and deletes are what a reviewer must not miss.
-fn vital(change: &Change) -> bool {
-    change.action.is_routing() || change.action == Action::Delete
+fn vital(entry: &Entry<'_>) -> bool {
+    entry.action().is_routing() || entry.action() == Action::Delete
 }
 
 /// Untrusted text as inline code.
@@ -154,7 +236,23 @@ fn code(text: &str) -> String {
     format!("<code>{}</code>", escape::markdown(text))
 }
 
-fn row(change: &Change) -> String {
+/// How an entry is named: its address, or a group's count and template.
+fn title(entry: &Entry<'_>) -> String {
+    match entry {
+        Entry::Change(change) => code(&change.address.to_string()),
+        Entry::Group { group, members } => match &group.template {
+            Some(template) => format!(
+                "{} assistants from template {}",
+                members.len(),
+                code(template)
+            ),
+            None => format!("{} assistants", members.len()),
+        },
+    }
+}
+
+fn row(entry: &Entry<'_>) -> String {
+    let change = entry.first();
     let what = match &change.routing {
         Some(routing) => format!(
             "{}<br>caller hears: {}",
@@ -169,38 +267,87 @@ fn row(change: &Change) -> String {
                 hears(&routing.to)
             ))
         ),
-        None => change
-            .fields
+        None => entry
+            .fields()
             .iter()
-            .map(|f| code(&f.path))
+            .map(|(f, _)| code(&f.path))
             .collect::<Vec<_>>()
             .join(", "),
     };
+    let mixed = if change.origin == Some(Origin::Mixed) {
+        " (intent and drift)"
+    } else {
+        ""
+    };
     format!(
-        "| {} | {} | {} | {what} | {} |\n",
+        "| {} | {} | {}{mixed} | {what} | {} |\n",
         marker(change.action),
-        code(&change.address.to_string()),
+        title(entry),
         change.action.as_str(),
-        escape::markdown(&change.reason)
+        escape::markdown(entry.reason())
     )
 }
 
-fn detail(change: &Change) -> String {
-    if change.fields.is_empty() {
+fn detail(entry: &Entry<'_>) -> String {
+    let fields = entry.fields();
+    if fields.is_empty() {
         return String::new();
     }
-    let lines: Vec<String> = change
-        .fields
-        .iter()
-        .flat_map(field_lines)
-        .map(|line| escape::line(&line.unified()).into_owned())
+    // A mixed change shows its intent fields, then its drift fields under a marker line.
+    let mut ordered: Vec<Option<&FieldChange>> = Vec::new();
+    if entry.first().origin == Some(Origin::Mixed) {
+        let drift = |origin: &Option<Origin>| *origin == Some(Origin::Drift);
+        ordered.extend(
+            fields
+                .iter()
+                .filter(|(_, o)| !drift(o))
+                .map(|(f, _)| Some(*f)),
+        );
+        ordered.push(None);
+        ordered.extend(
+            fields
+                .iter()
+                .filter(|(_, o)| drift(o))
+                .map(|(f, _)| Some(*f)),
+        );
+    } else {
+        ordered.extend(fields.iter().map(|(f, _)| Some(*f)));
+    }
+    let lines: Vec<String> = ordered
+        .into_iter()
+        .flat_map(|field| match field {
+            Some(field) => field_lines(field)
+                .iter()
+                .map(|line| escape::line(&line.unified()).into_owned())
+                .collect(),
+            None => vec!["@@ drift, planned from the baseline too @@".to_owned()],
+        })
         .collect();
     let body = lines.join("\n");
     let fence = fence(&body);
+    let addresses = match entry {
+        Entry::Change(_) => String::new(),
+        Entry::Group { .. } => {
+            let items = entry.addresses();
+            let mut list: Vec<String> = items
+                .iter()
+                .take(LISTED_ADDRESSES)
+                .map(|(item, _)| code(item))
+                .collect();
+            let more: usize = items.iter().skip(LISTED_ADDRESSES).map(|(_, n)| n).sum();
+            if more > 0 {
+                list.push(format!(
+                    "and {} more (the JSON plan file lists every change)",
+                    thousands(more)
+                ));
+            }
+            format!("{}\n\n", list.join(", "))
+        }
+    };
     format!(
-        "<details><summary>{} {}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>\n",
-        code(&change.address.to_string()),
-        change.action.as_str()
+        "<details><summary>{} {}</summary>\n\n{addresses}{fence}diff\n{body}\n{fence}\n\n</details>\n",
+        title(entry),
+        entry.action().as_str()
     )
 }
 

@@ -2,25 +2,19 @@
 //! comments, JSON for pipelines. Renderers present; they decide nothing.
 
 mod diff;
+mod entries;
 pub(crate) mod escape;
+pub mod inventory;
 mod markdown;
+pub mod mask;
 mod text;
 
 pub use markdown::{DEFAULT_MAX_BYTES, TooSmall, plan as plan_markdown, report as report_markdown};
 pub use text::{outcome_line, plan as plan_text, report as report_text};
 
-use crate::plan::Endpoint;
+use std::fmt::Write as _;
 
-/// An output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// terraform-like text.
-    Text,
-    /// Markdown for a pull-request comment.
-    Markdown,
-    /// The JSON document (`format_version` 1).
-    Json,
-}
+use crate::plan::{Endpoint, Origin};
 
 /// Pretty JSON with a trailing newline.
 pub fn json<T: serde::Serialize>(value: &T) -> String {
@@ -30,12 +24,18 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
     text
 }
 
-/// A routing endpoint as a reviewer reads it: business first, then the assistant.
+/// A routing endpoint as a reviewer reads it: business first, then the assistant, squad or
+/// workflow.
 pub(crate) fn endpoint(endpoint: &Endpoint) -> String {
     match endpoint {
         Endpoint::Nothing => "nothing (unrouted)".to_owned(),
-        Endpoint::Squad { id } => format!("squad {id}"),
-        Endpoint::Workflow { id } => format!("workflow {id}"),
+        Endpoint::Say { .. } => "nothing (unrouted; a say hook answers)".to_owned(),
+        Endpoint::Squad { id, name, business } => {
+            named("squad", id, name.as_ref(), business.as_ref())
+        }
+        Endpoint::Workflow { id, name, business } => {
+            named("workflow", id, name.as_ref(), business.as_ref())
+        }
         Endpoint::Assistant {
             id,
             address,
@@ -64,33 +64,56 @@ pub(crate) fn endpoint(endpoint: &Endpoint) -> String {
     }
 }
 
+/// A squad or workflow: `Business: squad "Name" (id)`, with what is known.
+fn named(kind: &str, id: &str, name: Option<&String>, business: Option<&String>) -> String {
+    let target = match name {
+        Some(name) => format!("{kind} \"{name}\" ({id})"),
+        None => format!("{kind} {id}"),
+    };
+    match business {
+        Some(business) => format!("{business}: {target}"),
+        None => target,
+    }
+}
+
 /// The longest greeting shown, in characters.
 const GREETING_CHARS: usize = 60;
 
-/// What a caller hears first at an endpoint, on one line: the assistant's first message
-/// (quoted, truncated), or that nobody answers.
+/// What a caller hears first at an endpoint, on one line: the assistant's first message or the
+/// say hook's text (quoted, truncated), the squad or workflow, or that nobody answers.
 pub(crate) fn hears(endpoint: &Endpoint) -> String {
     match endpoint {
         Endpoint::Nothing => "not answered".to_owned(),
-        Endpoint::Squad { id } => format!("squad {id}"),
-        Endpoint::Workflow { id } => format!("workflow {id}"),
+        Endpoint::Say { text } => quoted(text),
+        Endpoint::Squad { id, name, .. } => match name {
+            Some(name) => format!("squad \"{name}\""),
+            None => format!("squad {id}"),
+        },
+        Endpoint::Workflow { id, name, .. } => match name {
+            Some(name) => format!("workflow \"{name}\""),
+            None => format!("workflow {id}"),
+        },
         Endpoint::Assistant { greeting: None, .. } => "(no first message)".to_owned(),
         Endpoint::Assistant {
             greeting: Some(greeting),
             ..
-        } => {
-            let line = greeting.split_whitespace().collect::<Vec<_>>().join(" ");
-            if line.chars().count() > GREETING_CHARS {
-                let cut: String = line.chars().take(GREETING_CHARS - 1).collect();
-                format!("\"{}…\"", cut.trim_end())
-            } else {
-                format!("\"{line}\"")
-            }
-        }
+        } => quoted(greeting),
     }
 }
 
-/// `Plan: 1 to create, 2 to update.` or `No changes.`
+/// Spoken text on one line, quoted, truncated to [`GREETING_CHARS`].
+fn quoted(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > GREETING_CHARS {
+        let cut: String = line.chars().take(GREETING_CHARS - 1).collect();
+        format!("\"{}…\"", cut.trim_end())
+    } else {
+        format!("\"{line}\"")
+    }
+}
+
+/// `Plan: 1 to create, 2 to update.` or `No changes.`; with `--baseline`, the origins follow:
+/// `Plan: 2 to update. 1 intent, 1 drift.`
 pub(crate) fn summary_line(summary: &crate::plan::Summary) -> String {
     let parts: Vec<String> = crate::plan::Action::ALL
         .iter()
@@ -98,9 +121,47 @@ pub(crate) fn summary_line(summary: &crate::plan::Summary) -> String {
         .map(|action| format!("{} to {}", summary.count(*action), action.as_str()))
         .collect();
     if parts.is_empty() {
-        "No changes.".to_owned()
+        return "No changes.".to_owned();
+    }
+    let mut line = format!("Plan: {}.", parts.join(", "));
+    if let Some(origins) = &summary.origin {
+        let counts: Vec<String> = Origin::ALL
+            .iter()
+            .filter(|origin| origins.count(**origin) > 0)
+            .map(|origin| format!("{} {}", origins.count(*origin), origin.as_str()))
+            .collect();
+        let _ = write!(line, " {}.", counts.join(", "));
+    }
+    line
+}
+
+/// The warning over the drift section: what drift is, and what approving it does.
+pub(crate) fn drift_warning(drift: usize) -> String {
+    let (count, they) = if drift == 1 {
+        ("1 change is".to_owned(), "it")
     } else {
-        format!("Plan: {}.", parts.join(", "))
+        (format!("{drift} changes are"), "them")
+    };
+    format!(
+        "Drift: {count} planned from the baseline too, so not what this change asks for: the account was changed outside vapiform, or the baseline was never applied. Applying this plan sets {they} back to the file."
+    )
+}
+
+/// The note on a baseline that could not be planned in full, with each reason.
+pub(crate) fn baseline_note(problems: &[String]) -> Option<String> {
+    (!problems.is_empty()).then(|| {
+        format!(
+            "The baseline could not be planned in full, so the changes it could not plan are labelled intent: {}",
+            problems.join("; ")
+        )
+    })
+}
+
+/// How a group is headed: `2000 assistants from template receptionist`.
+pub(crate) fn group_title(count: usize, template: Option<&str>) -> String {
+    match template {
+        Some(template) => format!("{count} assistants from template {template}"),
+        None => format!("{count} assistants"),
     }
 }
 

@@ -8,9 +8,13 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use super::diff::{Mark, field_lines};
-use super::{endpoint, escape, hears, marker, refusal, summary_line, totals_line};
+use super::entries::{Entry, Section, entries};
+use super::{
+    baseline_note, drift_warning, endpoint, escape, group_title, hears, marker, refusal,
+    summary_line, totals_line,
+};
 use crate::apply::{Outcome, Report, Status};
-use crate::plan::{Action, Change, Plan, Untouched};
+use crate::plan::{Action, FieldChange, Origin, Plan, Untouched};
 
 /// How many objects of each untouched kind the text lists by name.
 const LISTED: usize = 10;
@@ -64,6 +68,7 @@ impl Palette {
 /// The plan as text.
 pub fn plan(plan: &Plan, color: bool) -> String {
     let palette = Palette { color };
+    let warning = Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold();
     let mut out = String::new();
     let _ = writeln!(out, "{}", palette.bold(&summary_line(&plan.summary)));
     if let Some(refusal) = refusal(&plan.safety) {
@@ -76,6 +81,9 @@ pub fn plan(plan: &Plan, color: bool) -> String {
             )
         );
     }
+    if let Some(note) = baseline_note(&plan.baseline_problems) {
+        let _ = writeln!(out, "{}", palette.paint(warning, &note));
+    }
     if !plan.targets.is_empty() {
         let targets: Vec<String> = plan.targets.iter().map(ToString::to_string).collect();
         let _ = writeln!(
@@ -84,9 +92,22 @@ pub fn plan(plan: &Plan, color: bool) -> String {
             palette.dim(&format!("Limited to --target {}", targets.join(", ")))
         );
     }
-    for change in &plan.changes {
-        out.push('\n');
-        change_text(&mut out, change, &palette);
+    for (section, items) in entries(plan) {
+        if items.is_empty() {
+            continue;
+        }
+        if section == Section::Drift {
+            let count = items.iter().map(Entry::len).sum();
+            let _ = writeln!(
+                out,
+                "\n{}",
+                palette.paint(warning, &format!("⚠ {}", drift_warning(count)))
+            );
+        }
+        for entry in &items {
+            out.push('\n');
+            entry_text(&mut out, entry, &palette);
+        }
     }
     untouched(&mut out, &plan.untouched, &palette);
     if !plan.is_empty() {
@@ -99,14 +120,42 @@ pub fn plan(plan: &Plan, color: bool) -> String {
     out
 }
 
-fn change_text(out: &mut String, change: &Change, palette: &Palette) {
-    let head = format!("{} {}", marker(change.action), change.address);
+/// The widest line of a group's addresses.
+const ADDRESS_WIDTH: usize = 96;
+
+fn entry_text(out: &mut String, entry: &Entry<'_>, palette: &Palette) {
+    let change = entry.first();
+    let (head, indent) = match entry {
+        Entry::Change(_) => (
+            format!("{} {}", marker(change.action), change.address),
+            None,
+        ),
+        Entry::Group { group, members } => (
+            format!(
+                "{} {}",
+                marker(change.action),
+                group_title(members.len(), group.template.as_deref())
+            ),
+            Some(entry.addresses()),
+        ),
+    };
+    let mixed = if change.origin == Some(Origin::Mixed) {
+        format!(" {}", palette.dim("(intent and drift)"))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{} {}",
+        "{} {}{mixed}",
         palette.action(change.action, &head),
         palette.bold(change.action.as_str())
     );
+    if let Some(addresses) = indent {
+        let items: Vec<String> = addresses.into_iter().map(|(item, _)| item).collect();
+        for line in wrap(&items, ADDRESS_WIDTH) {
+            let _ = writeln!(out, "    {}", palette.plain(&line));
+        }
+    }
     if let Some(routing) = &change.routing {
         let _ = writeln!(
             out,
@@ -119,16 +168,71 @@ fn change_text(out: &mut String, change: &Change, palette: &Palette) {
         );
         let _ = writeln!(
             out,
-            "    caller hears: {} → {}",
-            hears(&routing.from),
-            hears(&routing.to)
+            "    {}",
+            palette.plain(&format!(
+                "caller hears: {} → {}",
+                hears(&routing.from),
+                hears(&routing.to)
+            ))
         );
     }
-    let _ = writeln!(out, "    {}", palette.dim(&change.reason));
-    if change.routing.is_some() {
-        return;
+    let _ = writeln!(out, "    {}", palette.dim(entry.reason()));
+    // The routing line already tells the field each endpoint routes by.
+    let told = |path: &str| {
+        change.routing.as_ref().is_some_and(|routing| {
+            [&routing.from, &routing.to]
+                .iter()
+                .any(|endpoint| endpoint.field() == Some(path))
+        })
+    };
+    let mut fields = entry.fields();
+    fields.retain(|(field, _)| !told(&field.path));
+    if change.origin == Some(Origin::Mixed) {
+        let (drift, asked): (Vec<_>, Vec<_>) = fields
+            .into_iter()
+            .partition(|(_, origin)| *origin == Some(Origin::Drift));
+        fields_text(out, asked.into_iter().map(|(f, _)| f), palette);
+        let _ = writeln!(
+            out,
+            "    {}",
+            palette.dim("drift, planned from the baseline too:")
+        );
+        fields_text(out, drift.into_iter().map(|(f, _)| f), palette);
+    } else {
+        fields_text(out, fields.into_iter().map(|(f, _)| f), palette);
     }
-    for field in &change.fields {
+}
+
+/// Items joined by commas, in lines of at most `width` characters where they fit.
+fn wrap(items: &[String], width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() {
+            format!("{item},")
+        } else {
+            item.clone()
+        };
+        if !line.is_empty() && line.chars().count() + 1 + piece.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn fields_text<'f>(
+    out: &mut String,
+    fields: impl Iterator<Item = &'f FieldChange>,
+    palette: &Palette,
+) {
+    for field in fields {
         for line in field_lines(field) {
             let text = match line.mark {
                 Mark::Header => format!("  {}:", line.text),
@@ -175,6 +279,46 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
                 .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
                 .collect(),
         ));
+    }
+    if let Some(carrier) = &untouched.carrier {
+        if !carrier.orphans.is_empty() {
+            sections.push((
+                plural(
+                    carrier.orphans.len(),
+                    "number in Vapi the carrier no longer owns (calls to it cannot arrive)",
+                    "numbers in Vapi the carrier no longer owns (calls to them cannot arrive)",
+                ),
+                carrier
+                    .orphans
+                    .iter()
+                    .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
+                    .collect(),
+            ));
+        }
+        if !carrier.free.is_empty() {
+            sections.push((
+                plural(
+                    carrier.free.len(),
+                    "number free at the carrier (active, not in Vapi, listed by no business)",
+                    "numbers free at the carrier (active, not in Vapi, listed by no business)",
+                ),
+                carrier.free.clone(),
+            ));
+        }
+        if !carrier.inactive.is_empty() {
+            sections.push((
+                plural(
+                    carrier.inactive.len(),
+                    "carrier number not active",
+                    "carrier numbers not active",
+                ),
+                carrier
+                    .inactive
+                    .iter()
+                    .map(|n| format!("{} ({})", n.number, n.status))
+                    .collect(),
+            ));
+        }
     }
     if !untouched.ignored.is_empty() {
         sections.push((

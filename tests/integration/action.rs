@@ -321,6 +321,43 @@ async fn plan_on_a_pull_request_posts_one_comment_and_then_updates_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_passes_the_baseline_and_masks_numbers_in_the_comment() {
+    let (running, workspace) = quickstart(Duration::ZERO).await;
+    // The target branch's file, never applied: everything the plan does, it would do too.
+    workspace.write("base.yaml", &workspace.read("vapiform.yaml"));
+    workspace.write("comments.json", "[]");
+    Step::run(&workspace, &running, "plan")
+        .on_pull_request()
+        .env(
+            "FAKE_GH_COMMENTS",
+            workspace.path("comments.json").to_str().unwrap(),
+        )
+        .env("INPUT_BASELINE", "base.yaml")
+        .env("INPUT_MASK_NUMBERS", "true")
+        .finish()
+        .await
+        .code(0);
+    let calls = gh_calls(&workspace);
+    let posted = comment_text(&calls.last().expect("a comment").1);
+    assert!(
+        posted.contains(
+            "### vapiform: Plan: 2 to create, 1 to update, 1 to assign, 2 to reassign. 6 drift.\n"
+        ) && posted.contains("#### Drift\n")
+            && posted.contains("<code>number/+1415•••0101</code>"),
+        "{posted}"
+    );
+    assert!(!posted.contains("+14155550101"), "{posted}");
+    assert!(!workspace.read("summary.md").contains("+14155550101"));
+    // The JSON plan keeps the numbers and the labels.
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(&outputs(&workspace)["plan-file"]).unwrap())
+            .unwrap();
+    assert_eq!(plan["summary"]["origin"]["drift"], 6);
+    assert!(plan.to_string().contains("number/+14155550101"));
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_plan_passes_exit_1_through_with_its_error_in_the_summary_and_the_comment() {
     let (running, workspace) = quickstart(Duration::ZERO).await;
     // The error quotes the line, backticks and all: the fence around it must be longer.

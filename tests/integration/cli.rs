@@ -6,7 +6,12 @@ use std::fmt::Write as _;
 #[test]
 fn validate_accepts_every_example() {
     let workspace = Workspace::new();
-    for file in ["quickstart/vapiform.yaml", "multi-tenant/vapiform.yaml"] {
+    for file in [
+        "quickstart/vapiform.yaml",
+        "multi-tenant/vapiform.yaml",
+        "carrier/vapiform.yaml",
+        "folder",
+    ] {
         let run = workspace
             .vapiform()
             .args(["validate", "-f"])
@@ -109,6 +114,8 @@ businesses:
         "`metadata.vapiform` is vapiform's label",
         "at businesses.carol.assistant.spec.id",
         "write `adopt: <id>`",
+        // Every mistake of an entry is reported, not only its first.
+        "at businesses.carol.assistant.spec.updatedAt",
     ] {
         assert!(
             run.stderr.contains(expected),
@@ -116,7 +123,7 @@ businesses:
             run.stderr
         );
     }
-    assert_eq!(run.stderr.matches("error:").count(), 6, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("error:").count(), 7, "{}", run.stderr);
 }
 
 #[test]

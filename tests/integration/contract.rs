@@ -32,6 +32,21 @@ fn find<'a>(account: &'a mut Value, collection: &str, field: &str, value: &str) 
         .unwrap_or_else(|| panic!("no {collection} with {field} {value}"))
 }
 
+/// `apply --plan plan.json` refuses as stale (exit 4) naming each of `named`, and writes nothing.
+#[track_caller]
+fn assert_stale(workspace: &Workspace, named: &[&str]) {
+    let before = workspace.read("account.json");
+    let run = workspace
+        .sandbox()
+        .args(["apply", "--plan", "plan.json", "--yes"])
+        .run()
+        .code(4);
+    for name in named {
+        assert!(run.stderr.contains(name), "{name}: {}", run.stderr);
+    }
+    assert_eq!(workspace.read("account.json"), before, "nothing written");
+}
+
 /// A legacy assistant nobody routes to, as the dashboard would have made it.
 fn spare_assistant(id: &str, name: &str, metadata: &Value) -> Value {
     json!({"id": id, "orgId": "o", "name": name, "firstMessage": "Hello from the spare.",
@@ -52,18 +67,7 @@ fn a_dashboard_change_to_any_routing_field_makes_a_saved_plan_stale() {
         find(account, "phoneNumbers", "number", "+14155550101")["squadId"] =
             json!("5a5a5a5a-0000-4000-8000-000000000001");
     });
-    let before = workspace.read("account.json");
-    let run = workspace
-        .sandbox()
-        .args(["apply", "--plan", "plan.json", "--yes"])
-        .run()
-        .code(4);
-    assert!(
-        run.stderr.contains("number/+14155550101") && run.stderr.contains("squadId"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(workspace.read("account.json"), before, "nothing written");
+    assert_stale(&workspace, &["number/+14155550101", "squadId"]);
 }
 
 #[test]
@@ -94,18 +98,7 @@ fn a_new_route_to_an_assistant_the_plan_deletes_makes_it_stale() {
     edit_account(&workspace, |account| {
         find(account, "phoneNumbers", "number", "+14155550102")["assistantId"] = json!(old);
     });
-    let before = workspace.read("account.json");
-    let run = workspace
-        .sandbox()
-        .args(["apply", "--plan", "plan.json", "--yes"])
-        .run()
-        .code(4);
-    assert!(
-        run.stderr.contains("assistant/old-business") && run.stderr.contains("+14155550102"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(workspace.read("account.json"), before, "nothing written");
+    assert_stale(&workspace, &["assistant/old-business", "+14155550102"]);
 }
 
 #[test]
@@ -131,19 +124,10 @@ fn a_route_target_deleted_since_the_plan_makes_it_stale() {
             .unwrap()
             .retain(|a| a["id"] != spare);
     });
-    let before = workspace.read("account.json");
-    let run = workspace
-        .sandbox()
-        .args(["apply", "--plan", "plan.json", "--yes"])
-        .run()
-        .code(4);
-    assert!(
-        run.stderr.contains("number/+14155550102")
-            && run.stderr.contains(&format!("assistant {spare}")),
-        "{}",
-        run.stderr
+    assert_stale(
+        &workspace,
+        &["number/+14155550102", &format!("assistant {spare}")],
     );
-    assert_eq!(workspace.read("account.json"), before, "nothing written");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

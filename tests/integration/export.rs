@@ -8,7 +8,7 @@ use crate::support::Workspace;
 
 /// Exports to `exported.yaml` and asserts planning it changes nothing.
 #[track_caller]
-fn export_plans_empty(workspace: &Workspace) -> String {
+pub(crate) fn export_plans_empty(workspace: &Workspace) -> String {
     workspace
         .sandbox()
         .args(["export", "-o", "exported.yaml"])
@@ -86,7 +86,11 @@ fn grown_account() -> Value {
         }
         numbers.push(number);
     }
-    json!({"phoneNumbers": numbers, "assistants": assistants})
+    let squads = [
+        json!({"id": "squad-1", "orgId": "o", "name": "Night shift", "members": [],
+                         "createdAt": stamp(0), "updatedAt": stamp(0)}),
+    ];
+    json!({"phoneNumbers": numbers, "assistants": assistants, "squads": squads})
 }
 
 #[test]
@@ -101,6 +105,11 @@ fn a_grown_account_exports_to_an_empty_plan() {
     assert!(
         exported.contains("front-desk:") && exported.contains("front-desk-2:"),
         "duplicate names get unique keys"
+    );
+    assert!(
+        exported.contains("night-shift:\n    name: Night shift")
+            && exported.contains("squad: squad-1"),
+        "numbers on a squad are a business routed to it"
     );
     assert_eq!(
         export_plans_empty(&workspace),
@@ -118,4 +127,160 @@ fn a_grown_account_exports_to_an_empty_plan() {
     workspace.sandbox().args(["apply", "--yes"]).run().code(0);
     let after = export_plans_empty(&workspace);
     assert!(after.contains("new-shop:"), "{after}");
+}
+
+/// A messy account: two copies of one labelled assistant (both routed), a label that is not a
+/// key, one number present twice (under two providers), and a plain routed assistant.
+fn messy_account() -> Value {
+    let at = "2026-05-01T00:00:00.000Z";
+    let assistant = |id: &str, name: &str, label: Option<&str>, created: &str| {
+        let mut a = json!({"id": id, "orgId": "o", "name": name, "firstMessage": format!("Hi from {name}"),
+                           "createdAt": created, "updatedAt": created});
+        if let Some(label) = label {
+            a["metadata"] = json!({"vapiform": {"key": label}});
+        }
+        a
+    };
+    let number = |id: &str, number: &str, provider: &str, to: &str| {
+        json!({"id": id, "orgId": "o", "provider": provider, "credentialId": "c", "number": number,
+               "assistantId": to, "createdAt": at, "updatedAt": at})
+    };
+    json!({
+        "assistants": [
+            assistant("a-1", "Acme", Some("acme"), "2026-01-01T00:00:00.000Z"),
+            assistant("a-2", "Acme", Some("acme"), "2026-02-01T00:00:00.000Z"),
+            assistant("b-1", "Bob's", Some("Bob's Bakery"), at),
+            assistant("c-1", "Carol", None, at),
+        ],
+        "phoneNumbers": [
+            number("n-1", "+14155550100", "telnyx", "a-1"),
+            number("n-2", "+14155550101", "telnyx", "a-2"),
+            number("n-3", "+14155550102", "telnyx", "b-1"),
+            number("n-4", "+14155550103", "telnyx", "c-1"),
+            number("n-5", "+14155550103", "byo-phone-number", "c-1"),
+        ],
+    })
+}
+
+/// An account with a SIP-only Vapi number (no E.164 `number`, only a `sipUri`) and an E.164
+/// one, both routed to one hand-made assistant.
+fn sip_account() -> Value {
+    json!({
+        "assistants": [{"id": "a-front-desk", "orgId": "o", "name": "Front desk", "firstMessage": "Front desk.",
+                        "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z"}],
+        "phoneNumbers": [
+            {"id": "n-sip", "orgId": "o", "provider": "vapi", "sipUri": "sip:Front-Desk@acme.sip.vapi.ai",
+             "assistantId": "a-front-desk", "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z"},
+            {"id": "n-pstn", "orgId": "o", "provider": "telnyx", "number": "+14155550100", "credentialId": "c",
+             "assistantId": "a-front-desk", "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z"},
+        ],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messy_account_exports_a_valid_file_that_names_what_it_leaves_out() {
+    let account = messy_account();
+    let url = crate::support::serve_json(vec![
+        ("/assistant", account["assistants"].clone()),
+        ("/phone-number", account["phoneNumbers"].clone()),
+    ])
+    .await;
+    let workspace = Workspace::new();
+    let run = workspace
+        .vapiform()
+        .args(["--api-url", &url, "export", "-o", "exported.yaml"])
+        .run_async()
+        .await
+        .code(0);
+    for named in ["a-2", "Bob's Bakery", "+14155550103"] {
+        assert!(run.stderr.contains(named), "{named}: {}", run.stderr);
+    }
+    let file = workspace.read("exported.yaml");
+    assert!(
+        file.contains("# Not expressed in this file") && file.contains("a-2"),
+        "{file}"
+    );
+    workspace
+        .vapiform()
+        .args(["validate", "-f", "exported.yaml"])
+        .run_async()
+        .await
+        .code(0);
+    let plan = workspace
+        .vapiform()
+        .args([
+            "--api-url",
+            &url,
+            "plan",
+            "-f",
+            "exported.yaml",
+            "--format",
+            "json",
+        ])
+        .run_async()
+        .await
+        .code(0);
+    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    // The kept copy (routed, oldest) is managed; the other copy still has a number, so it is
+    // kept too; nothing else changes.
+    assert_eq!(plan["changes"], json!([]), "{plan}");
+    let kept: Vec<&str> = plan["untouched"]["kept_assistants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert!(kept.contains(&"a-2"), "{plan}");
+    assert_eq!(plan["untouched"]["ignored"], json!(["+14155550103"]));
+}
+
+#[test]
+fn a_sip_only_number_is_exported_by_its_uri() {
+    let workspace = Workspace::new();
+    workspace.write("account.json", &sip_account().to_string());
+    let exported = export_plans_empty(&workspace);
+    assert!(
+        exported.contains("sip:front-desk@acme.sip.vapi.ai") && exported.contains("+14155550100"),
+        "{exported}"
+    );
+}
+
+#[test]
+fn an_ignored_sip_uri_is_spared_by_unassigned_unlink() {
+    let workspace = Workspace::new();
+    workspace.write("account.json", &sip_account().to_string());
+    let unlink_all = "version: 1\nunassigned: unlink\n";
+    workspace.write("vapiform.yaml", unlink_all);
+    let run = workspace.sandbox().args(["plan"]).run().code(0);
+    assert!(
+        run.stdout
+            .contains("number/sip:front-desk@acme.sip.vapi.ai unlink"),
+        "without `ignore` the SIP number is unlinked too:\n{}",
+        run.stdout
+    );
+    workspace.write(
+        "vapiform.yaml",
+        &format!("{unlink_all}ignore:\n  numbers: [\"SIP:Front-Desk@acme.sip.vapi.ai\"]\n"),
+    );
+    workspace.vapiform().args(["validate"]).run().code(0);
+    let run = workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    assert!(run.stdout.contains("Apply: 1 applied."), "{}", run.stdout);
+    let account = workspace.account();
+    let routes: Vec<(&str, Option<&str>)> = account["phoneNumbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["id"].as_str().unwrap(), n["assistantId"].as_str()))
+        .collect();
+    assert!(
+        routes.contains(&("n-sip", Some("a-front-desk"))),
+        "{routes:?}"
+    );
+    assert!(routes.contains(&("n-pstn", None)), "{routes:?}");
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--detailed-exitcode"])
+        .run()
+        .code(0);
+    assert!(run.stdout.starts_with("No changes."), "{}", run.stdout);
 }

@@ -2,6 +2,7 @@
 
 mod action;
 mod apply;
+mod carrier;
 mod cli;
 mod client;
 mod contract;
@@ -9,12 +10,15 @@ mod export;
 mod faults;
 mod files;
 mod fixtures;
+mod folder;
 mod hostile;
 mod input;
 mod live;
 mod masking;
 mod pace;
 mod plan;
+mod review;
+mod routing;
 mod safety;
 mod secrets;
 mod sim;

@@ -338,8 +338,11 @@ fn markdown_fits_the_byte_limit_and_says_what_it_left_out() {
             run.stdout
         );
         if max == 8_000 {
+            // A sentence a reviewer reads, counting what is missing.
             assert!(
-                run.stdout.contains("changes left out of this comment"),
+                run.stdout.ends_with(
+                    "\n_564 changes are left out of this comment, and the details of 36 more, to fit 8,000 bytes. The full plan is in the JSON plan file (`vapiform plan --out`)._\n"
+                ),
                 "{}",
                 run.stdout
             );
@@ -347,6 +350,57 @@ fn markdown_fits_the_byte_limit_and_says_what_it_left_out() {
             assert!(run.stdout.contains("| + | <code>number/"), "{}", run.stdout);
         }
     }
+    // When every row fits and only details do not, the note says only that.
+    let whole = workspace
+        .sandbox()
+        .args([
+            "plan",
+            "--allow-mass-change",
+            "--format",
+            "markdown",
+            "--max-bytes",
+            "10000000",
+        ])
+        .run()
+        .code(0)
+        .stdout;
+    assert!(
+        !whole.contains("left out"),
+        "nothing is left out of a plan that fits"
+    );
+    let run = workspace
+        .sandbox()
+        .args([
+            "plan",
+            "--allow-mass-change",
+            "--format",
+            "markdown",
+            "--max-bytes",
+            &(whole.len() - 1).to_string(),
+        ])
+        .run()
+        .code(0);
+    assert!(
+        run.stdout.ends_with(&format!(
+            "\n_The details of 2 changes are left out to fit {} bytes. The full plan is in the JSON plan file (`vapiform plan --out`)._\n",
+            thousands(whole.len() - 1)
+        )),
+        "{}",
+        &run.stdout[run.stdout.len() - 300..]
+    );
+}
+
+/// `n` with thousands separators, as the markdown note writes budgets.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

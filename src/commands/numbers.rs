@@ -1,0 +1,36 @@
+//! `vapiform numbers`: the number inventory across the carrier and Vapi.
+
+use std::io::Write as _;
+
+use super::Console;
+use super::account::{Account, Pace};
+use crate::cli::{Global, ListFormat, NumbersArgs};
+use crate::exit::Exit;
+use crate::plan::inventory::{self, FORMAT_VERSION};
+
+pub(super) async fn run(
+    global: &Global,
+    args: &NumbersArgs,
+    console: &mut Console,
+) -> anyhow::Result<Exit> {
+    let Some(desired) = super::load(&args.file.file, console)? else {
+        return Ok(Exit::Error);
+    };
+    let account = Account::connect(global, &Pace::READ, desired.carrier.as_ref()).await?;
+    let live = account.read(None).await;
+    account.close().await;
+    let mut rows = inventory::inventory(&desired, &live?);
+    if args.free {
+        let carrier = desired.carrier.is_some();
+        rows.retain(|row| row.is_free(carrier));
+    }
+    let text = match args.format {
+        ListFormat::Text => crate::render::inventory::text(&rows),
+        ListFormat::Json => crate::render::json(&serde_json::json!({
+            "format_version": FORMAT_VERSION,
+            "numbers": rows,
+        })),
+    };
+    console.out.write_all(text.as_bytes())?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,66 @@
+//! The hook `unassigned: {say: TEXT}` owns: `{on: call.ringing, do: [{type: say, exact: TEXT}]}`
+//! on a number no business lists, so a caller hears TEXT and no assistant runs.
+//!
+//! vapiform recognises the hook by its shape, whatever its text: a `call.ringing` hook without
+//! filters whose one action says a text. It writes one on every unassigned number under the
+//! `say` policy, and removes every such hook from a number it routes, in the same PATCH, keeping
+//! the number's other hooks: a number is never both routed and saying "not in service". A file
+//! cannot declare such a hook in a number's `hooks`.
+
+use serde_json::{Value, json};
+
+/// The hook that makes a number say `text` when it rings.
+pub fn hook(text: &str) -> Value {
+    json!({"on": "call.ringing", "do": [{"type": "say", "exact": text}]})
+}
+
+/// The text a hook says, when it is a say hook as [`hook`] writes it (keys the server adds
+/// are tolerated; filters or a second action make it some other hook).
+pub fn text_of(hook: &Value) -> Option<&str> {
+    if hook.get("on")?.as_str()? != "call.ringing" {
+        return None;
+    }
+    let unfiltered = match hook.get("filters") {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(filters)) => filters.is_empty(),
+        Some(_) => false,
+    };
+    let [action] = hook.get("do")?.as_array()?.as_slice() else {
+        return None;
+    };
+    if !unfiltered || action.get("type")?.as_str()? != "say" {
+        return None;
+    }
+    action.get("exact")?.as_str()
+}
+
+/// The text a number says when it rings, when one of its hooks is a say hook.
+pub fn said_by(hooks: Option<&Value>) -> Option<&str> {
+    hooks?.as_array()?.iter().find_map(text_of)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_say_hook_is_known_by_its_shape() {
+        assert_eq!(text_of(&hook("Not in service.")), Some("Not in service."));
+        let with_defaults = json!({"on": "call.ringing", "filters": [], "do": [{"type": "say", "exact": "Hi", "voice": null}]});
+        assert_eq!(text_of(&with_defaults), Some("Hi"));
+        for other in [
+            json!({"on": "call.ending", "do": [{"type": "say", "exact": "Hi"}]}),
+            json!({"on": "call.ringing", "do": [{"type": "say", "exact": "Hi"}, {"type": "transfer"}]}),
+            json!({"on": "call.ringing", "filters": [{"type": "startsWith", "key": "number", "startsWith": ["1"]}], "do": [{"type": "say", "exact": "Hi"}]}),
+            json!({"on": "call.ringing", "do": [{"type": "transfer", "destination": {"type": "number", "number": "+14155550100"}}]}),
+            json!("call.ringing"),
+        ] {
+            assert_eq!(text_of(&other), None, "{other}");
+        }
+        assert_eq!(
+            said_by(Some(&json!([{"on": "call.ending", "do": {}}, hook("Bye")]))),
+            Some("Bye")
+        );
+        assert_eq!(said_by(None), None);
+    }
+}
