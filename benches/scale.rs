@@ -336,12 +336,13 @@ impl Fleet {
         }
     }
 
-    /// Before an onboarding: the numbers are imported and route nowhere; no managed assistant
-    /// exists yet, only the hand-made legacy ones some businesses route to by id.
+    /// Before an onboarding: no managed assistant exists yet and the numbers route nowhere,
+    /// but for the legacy businesses, whose hand-made assistants already answer their numbers
+    /// (so the first number routed is one routed to an assistant the apply creates).
     fn unrouted(&self) -> Account {
         Account {
             phone_numbers: (0..self.size)
-                .map(|i| Self::phone_number(i, false))
+                .map(|i| Self::phone_number(i, Self::is_legacy(i)))
                 .collect(),
             assistants: (0..self.size)
                 .filter(|&i| Self::is_legacy(i))
