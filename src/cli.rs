@@ -159,6 +159,10 @@ pub struct PlanArgs {
     /// Show phone numbers as +1415•••0101 in text and markdown (the JSON plan keeps them whole).
     #[arg(long)]
     pub mask_numbers: bool,
+    /// The request rate apply will run at (apply --rps): the plan states how long applying
+    /// it takes at this rate.
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = positive_rate)]
+    pub rps: f64,
 }
 
 /// `vapiform apply`.
@@ -194,7 +198,9 @@ pub struct ApplyArgs {
     /// approved, or nothing (exit 4).
     #[arg(long, value_name = "D", conflicts_with = "plan")]
     pub expect_digest: Option<String>,
-    /// Seconds to keep reading a written object back before calling it unverified.
+    /// Seconds to keep reading a written object back before calling it unverified, and to
+    /// look for a create that failed ambiguously before sending it again: how long the API's
+    /// reads may lag behind its writes.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub verify_timeout: u64,
 }

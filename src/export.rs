@@ -127,16 +127,51 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
             ignore.numbers.push(IgnoredNumber((*number).to_owned()));
         }
     }
+    // A number the file can name: a valid key the account has once.
+    let listable = |number: &Number| {
+        NumberKey::parse(&number.key).is_ok() && index.numbers[number.key.as_str()].len() == 1
+    };
+    // An assistant is exported under its label when the label is a key and it is the copy the
+    // planner keeps. Every number routed to a copy is listed under the key's business or left
+    // as it is, so all count for the planner: it keeps the copy most numbers route to.
+    let mut routes: HashMap<&str, usize> = HashMap::new();
+    for id in live
+        .numbers
+        .iter()
+        .filter_map(|n| n.assistant_id.as_deref())
+    {
+        *routes.entry(id).or_default() += 1;
+    }
+    let mut managed: HashMap<&str, &str> = HashMap::new();
+    // The numbers of every other copy are listed under the kept one's business.
+    let mut kept_for: HashMap<&str, &str> = HashMap::new();
+    for (label, copies) in &index.by_label {
+        if Key::parse(label).is_none() {
+            continue;
+        }
+        let kept = keeper(copies, &routes);
+        managed.insert(kept.id.as_str(), label);
+        for copy in copies.iter().filter(|c| c.id != kept.id) {
+            kept_for.insert(copy.id.as_str(), kept.id.as_str());
+            left_out.push(format!(
+                "assistant {} is another copy of `{label}` (two applies at once made both): its numbers are listed under `{label}`, so `plan` routes them to {} and deletes this copy",
+                copy.id, kept.id
+            ));
+        }
+    }
+
     // The numbers routed to each assistant, squad and workflow, that a file can name.
     let mut numbers_of: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
     let mut squads: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
     let mut workflows: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
     for number in &live.numbers {
-        if NumberKey::parse(&number.key).is_err() || index.numbers[number.key.as_str()].len() > 1 {
+        if !listable(number) {
             continue;
         }
         let group = match (&number.assistant_id, &number.squad_id, &number.workflow_id) {
-            (Some(id), ..) if index.by_id.contains_key(id.as_str()) => numbers_of.entry(id),
+            (Some(id), ..) if index.by_id.contains_key(id.as_str()) => {
+                numbers_of.entry(kept_for.get(id.as_str()).copied().unwrap_or(id))
+            }
             // A route to a squad or workflow the account does not have is left out, as
             // `unassigned: leave` keeps it, since no file can route to it.
             (None, Some(id), _) if live.squads.contains_key(id) => squads.entry(id),
@@ -144,23 +179,6 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
             _ => continue,
         };
         group.or_default().push(number);
-    }
-
-    // An assistant is exported under its label when the label is a key and it is the copy the
-    // planner keeps; the other copies are left as they are.
-    let mut managed: HashMap<&str, &str> = HashMap::new();
-    for (label, copies) in &index.by_label {
-        if Key::parse(label).is_none() {
-            continue;
-        }
-        let kept = keeper(copies, &index);
-        managed.insert(kept.id.as_str(), label);
-        for copy in copies.iter().filter(|c| c.id != kept.id) {
-            left_out.push(format!(
-                "assistant {} is another copy of `{label}` (two applies at once made both); vapiform keeps {} and `plan` repairs the rest",
-                copy.id, kept.id
-            ));
-        }
     }
 
     // Keys: managed assistants keep their label; others, squads and workflows get a slug of

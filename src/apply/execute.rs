@@ -1,7 +1,11 @@
 //! Sending one change's write. Creates are never repeated blindly: after an ambiguous failure
-//! the object is looked up (by label or number) before it is tried again.
+//! the object is looked up (by label or number), for as long as reads may lag, before it is
+//! tried again.
+
+use std::time::Duration;
 
 use serde_json::{Map, Value};
+use tokio::time::Instant;
 
 use super::verify::{Kind, Written};
 use crate::desired::placeholder;
@@ -35,6 +39,9 @@ impl From<Error> for Failure {
 pub(crate) struct Sender<'a> {
     pub client: &'a Client,
     pub secrets: &'a Secrets,
+    /// How long a created object may stay out of lists (read lag): the apply's verify
+    /// timeout. After an ambiguous create, how long to look for it before sending it again.
+    pub lag: Duration,
 }
 
 impl Sender<'_> {
@@ -126,43 +133,29 @@ impl Sender<'_> {
         }
     }
 
-    /// POSTs an assistant. After an ambiguous failure it looks for the label before trying
-    /// again, so a create that did land is never repeated.
+    /// POSTs an assistant, looking for its label after an ambiguous failure.
     async fn create_assistant(
         &self,
         body: &Map<String, Value>,
         key: &str,
     ) -> Result<crate::vapi::Assistant, Failure> {
-        let mut last = Failure {
-            detail: String::new(),
-            fatal: false,
-        };
-        for attempt in 0..CREATE_ATTEMPTS {
-            let sent = time::OffsetDateTime::now_utc();
-            match self.client.create_assistant(body).await {
-                Ok(assistant) => return Ok(assistant),
-                Err(error) if error.is_ambiguous() => {
-                    tracing::info!(%error, key, "create failed ambiguously; looking for the label before retrying");
-                    let found = self
-                        .client
-                        .list_assistants_created_since(sent - CLOCK_SKEW)
-                        .await?;
-                    if let Some(existing) = found
-                        .into_iter()
-                        .find(|a| a.metadata().and_then(live::label_in) == Some(key))
-                    {
-                        return Ok(existing);
-                    }
-                    last = error.into();
-                    backoff(attempt).await;
-                }
-                Err(error) => return Err(error.into()),
-            }
-        }
-        Err(last)
+        self.create_once(
+            key,
+            async || self.client.create_assistant(body).await,
+            async |sent| {
+                let found = self
+                    .client
+                    .list_assistants_created_since(sent - CLOCK_SKEW)
+                    .await?;
+                Ok(found
+                    .into_iter()
+                    .find(|a| a.metadata().and_then(live::label_in) == Some(key)))
+            },
+        )
+        .await
     }
 
-    /// POSTs a number, looking it up by number after an ambiguous failure before trying again.
+    /// POSTs a number, searching for it by number after an ambiguous failure.
     async fn create_number(
         &self,
         body: &Map<String, Value>,
@@ -171,24 +164,52 @@ impl Sender<'_> {
             .get("number")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        self.create_once(
+            number,
+            async || self.client.create_number(body).await,
+            async |_| {
+                let found = self
+                    .client
+                    .search_numbers(number.trim_start_matches('+'))
+                    .await?;
+                Ok(found.into_iter().find(|n| number_key(n) == number))
+            },
+        )
+        .await
+    }
+
+    /// Sends a create with `post` so that it lands once. After an ambiguous failure the
+    /// object is looked for with `find` (given when the create was sent) until it shows or
+    /// both the pause before the next attempt and `lag` have passed: a create that did land
+    /// may stay out of lists and searches for as long as reads lag. Only then is it sent again.
+    async fn create_once<T>(
+        &self,
+        what: &str,
+        post: impl AsyncFn() -> Result<T, Error>,
+        find: impl AsyncFn(time::OffsetDateTime) -> Result<Option<T>, Error>,
+    ) -> Result<T, Failure> {
         let mut last = Failure {
             detail: String::new(),
             fatal: false,
         };
         for attempt in 0..CREATE_ATTEMPTS {
-            match self.client.create_number(body).await {
+            let sent = time::OffsetDateTime::now_utc();
+            match post().await {
                 Ok(created) => return Ok(created),
                 Err(error) if error.is_ambiguous() => {
-                    tracing::info!(%error, number, "import failed ambiguously; looking the number up before retrying");
-                    let found = self
-                        .client
-                        .search_numbers(number.trim_start_matches('+'))
-                        .await?;
-                    if let Some(existing) = found.into_iter().find(|n| number_key(n) == number) {
-                        return Ok(existing);
+                    tracing::info!(%error, what, "create failed ambiguously; looking for it before sending it again");
+                    let until = Instant::now() + self.lag.max(pause(attempt));
+                    for look in 0.. {
+                        if let Some(found) = find(sent).await? {
+                            return Ok(found);
+                        }
+                        let now = Instant::now();
+                        if now >= until {
+                            break;
+                        }
+                        tokio::time::sleep_until(until.min(now + pause(look))).await;
                     }
                     last = error.into();
-                    backoff(attempt).await;
                 }
                 Err(error) => return Err(error.into()),
             }
@@ -205,7 +226,7 @@ fn routed(mut body: Map<String, Value>, route: Option<&str>) -> Map<String, Valu
     body
 }
 
-/// A pause before sending a create again: 100 ms doubling, at most 3.2 s.
-async fn backoff(attempt: u32) {
-    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt.min(5))).await;
+/// The pause before the `n`th look or attempt: 100 ms doubling, at most 3.2 s.
+fn pause(n: u32) -> Duration {
+    Duration::from_millis(100 << n.min(5))
 }

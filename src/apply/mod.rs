@@ -11,6 +11,7 @@
 //! (see `verify`). On an interrupt no new change starts, and what was written is still read
 //! back before the report.
 
+mod cost;
 mod execute;
 mod report;
 mod schedule;
@@ -24,6 +25,7 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio::sync::{Notify, mpsc};
 
+pub use cost::cost;
 pub use report::{Outcome, Report, Status, Totals};
 
 use schedule::{Schedule, State};
@@ -34,7 +36,8 @@ use crate::vapi::Client;
 /// How apply behaves.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// How long to keep reading an object back before calling it unverified.
+    /// How long to keep reading an object back before calling it unverified, and to look for
+    /// a create that failed ambiguously before sending it again: how long reads may lag.
     pub verify_timeout: Duration,
     /// Writes in flight at once.
     pub concurrency: usize,
@@ -102,7 +105,11 @@ pub async fn apply(
         for (&i, id) in applied {
             run.finish(i, Status::AlreadyApplied, Some(id.clone()), None);
         }
-        let sender = execute::Sender { client, secrets };
+        let sender = execute::Sender {
+            client,
+            secrets,
+            lag: options.verify_timeout,
+        };
         let mut writing = FuturesUnordered::new();
         let mut stopped: Option<&str> = None;
         loop {

@@ -30,33 +30,57 @@ pub(super) struct Schedule<'a> {
     needs: Vec<Option<usize>>,
 }
 
+/// The order in which ready changes start: routing first, so callers reach new assistants
+/// early.
+pub(super) const ORDER: [Phase; 4] = [
+    Phase::Routing,
+    Phase::Assistants,
+    Phase::Unlinks,
+    Phase::Deletes,
+];
+
+/// The phases whose changes must all have ended before a change of `phase` starts: every
+/// phase before it in apply order, except that routing runs beside the assistants (a number
+/// waits only for its own assistant).
+pub(super) fn after(phase: Phase) -> &'static [Phase] {
+    const ALL: &[Phase] = &Phase::ALL;
+    match phase {
+        Phase::Assistants | Phase::Routing => &[],
+        Phase::Unlinks => &ALL[..2],
+        Phase::Deletes => &ALL[..3],
+    }
+}
+
+/// For each change, the assistant change (by index) its route waits for.
+pub(super) fn needs(plan: &Plan) -> Vec<Option<usize>> {
+    let mut by_address = HashMap::new();
+    let mut by_id = HashMap::new();
+    for (i, change) in plan.changes.iter().enumerate() {
+        if change.phase != Phase::Assistants {
+            continue;
+        }
+        match &change.write {
+            Write::CreateAssistant { .. } => {
+                by_address.insert(&change.address, i);
+            }
+            Write::UpdateAssistant { id, .. } => {
+                by_id.insert(id.as_str(), i);
+            }
+            _ => {}
+        }
+    }
+    plan.changes
+        .iter()
+        .map(|change| match change.write.target() {
+            Some(Target::Address(address)) => by_address.get(address).copied(),
+            Some(Target::Id(id)) => by_id.get(id.as_str()).copied(),
+            None => None,
+        })
+        .collect()
+}
+
 impl<'a> Schedule<'a> {
     pub(super) fn new(plan: &'a Plan, progress: &'a dyn Progress) -> Self {
-        let mut by_address = HashMap::new();
-        let mut by_id = HashMap::new();
-        for (i, change) in plan.changes.iter().enumerate() {
-            if change.phase != Phase::Assistants {
-                continue;
-            }
-            match &change.write {
-                Write::CreateAssistant { .. } => {
-                    by_address.insert(&change.address, i);
-                }
-                Write::UpdateAssistant { id, .. } => {
-                    by_id.insert(id.as_str(), i);
-                }
-                _ => {}
-            }
-        }
-        let needs = plan
-            .changes
-            .iter()
-            .map(|change| match change.write.target() {
-                Some(Target::Address(address)) => by_address.get(address).copied(),
-                Some(Target::Id(id)) => by_id.get(id.as_str()).copied(),
-                None => None,
-            })
-            .collect();
         Self {
             plan,
             progress,
@@ -64,7 +88,7 @@ impl<'a> Schedule<'a> {
             outcomes: BTreeMap::new(),
             created: HashMap::new(),
             foreign: HashMap::new(),
-            needs,
+            needs: needs(plan),
         }
     }
 
@@ -117,21 +141,8 @@ impl<'a> Schedule<'a> {
     /// The next change that may start, routing first (so callers reach new assistants
     /// early); changes that can no longer run are ended as skipped on the way.
     pub(super) fn next_ready(&mut self) -> Option<usize> {
-        let order = [
-            Phase::Routing,
-            Phase::Assistants,
-            Phase::Unlinks,
-            Phase::Deletes,
-        ];
-        for phase in order {
-            let gate = match phase {
-                Phase::Assistants | Phase::Routing => true,
-                Phase::Unlinks => {
-                    self.phase_done(Phase::Routing) && self.phase_done(Phase::Assistants)
-                }
-                Phase::Deletes => Phase::ALL[..3].iter().all(|p| self.phase_done(*p)),
-            };
-            if !gate {
+        for phase in ORDER {
+            if !after(phase).iter().all(|p| self.phase_done(*p)) {
                 continue;
             }
             for i in 0..self.plan.changes.len() {

@@ -11,12 +11,13 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::plan::compare::{self, Segment};
-use crate::plan::live;
 use crate::plan::sensitive::{self, Side};
+use crate::plan::{Write, live};
+use crate::vapi::PAGE;
 use crate::vapi::{Client, Error};
 
 /// What a written object is, for reading it back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Kind {
     /// An assistant that must hold the written fields.
     Assistant,
@@ -24,6 +25,33 @@ pub(crate) enum Kind {
     Number,
     /// An assistant that must be gone.
     Deleted,
+}
+
+impl Kind {
+    /// What `write` leaves to read back.
+    pub(crate) fn of(write: &Write) -> Self {
+        match write {
+            Write::CreateAssistant { .. } | Write::UpdateAssistant { .. } => Self::Assistant,
+            Write::DeleteAssistant { .. } => Self::Deleted,
+            Write::CreateNumber { .. } | Write::UpdateNumber { .. } => Self::Number,
+        }
+    }
+}
+
+/// How many calls one round makes to read back `count` objects of a kind: one each by id for
+/// deletes and for a few, otherwise a list filtered on `updatedAtGe`, [`PAGE`] objects a page
+/// (a full page is followed by another).
+pub(crate) fn calls(kind: Kind, count: usize) -> usize {
+    if by_id(kind, count) {
+        count
+    } else {
+        count / PAGE + 1
+    }
+}
+
+/// Whether a round reads `count` waiting objects of a kind by id rather than listing them.
+fn by_id(kind: Kind, count: usize) -> bool {
+    kind == Kind::Deleted || count <= BY_ID
 }
 
 /// A write the server accepted, waiting to be read back.
@@ -76,7 +104,7 @@ pub(crate) enum Event {
 }
 
 /// The first wait for more writes before reading back, and the longest.
-const FIRST_WINDOW: Duration = Duration::from_millis(250);
+pub(super) const FIRST_WINDOW: Duration = Duration::from_millis(250);
 const LONGEST_WINDOW: Duration = Duration::from_secs(2);
 
 /// At most this many objects of a collection waiting are read by id rather than listed.
@@ -158,7 +186,7 @@ async fn read_back(
         if count == 0 {
             continue;
         }
-        let listed = if kind == Kind::Deleted || count <= BY_ID {
+        let listed = if by_id(kind, count) {
             None
         } else {
             match list(client, kind, waiting).await {

@@ -24,7 +24,7 @@ pub(super) async fn run(
         concurrency: usize::from(args.concurrency),
     };
     // One path for both sources: a plan, the account as read, then recheck and apply.
-    let (plan, live, account) = if let Some(path) = &args.plan {
+    let (mut plan, live, account) = if let Some(path) = &args.plan {
         let plan = show::read(path)?;
         let account = Account::connect(global, &pace, None).await?;
         // A saved plan already names what it routes to.
@@ -51,6 +51,7 @@ pub(super) async fn run(
         };
         planned
     };
+    plan.cost = apply::cost(&plan, args.rps, usize::from(args.concurrency));
     let exit = execute(&plan, &live, &account, args, console).await;
     account.close().await;
     exit

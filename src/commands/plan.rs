@@ -32,7 +32,7 @@ pub(super) async fn run(
         allow_mass_change: args.allow_mass_change,
         baseline,
     };
-    let Some((plan, _, account)) = make(
+    let Some((mut plan, _, account)) = make(
         global,
         &Pace::READ,
         &args.file.file,
@@ -45,6 +45,9 @@ pub(super) async fn run(
         return Ok(Exit::Error);
     };
     account.close().await;
+    // At apply's default concurrency: plan does not know the one apply will use.
+    let concurrency = crate::apply::Options::default().concurrency;
+    plan.cost = crate::apply::cost(&plan, args.rps, concurrency);
     let text = super::render_plan(
         &plan,
         args.format,

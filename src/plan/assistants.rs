@@ -1,7 +1,7 @@
 //! Planning managed assistants: create, adopt, update, and prune.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -10,7 +10,7 @@ use super::live::{self, Assistant, Index, LABEL, Live, METADATA};
 use super::model::{Action, Address, Change, KeptAssistant, Precondition, Write};
 use super::problem::Problem;
 use super::{compare, managed, precondition};
-use crate::desired::{Desired, Key, ManagedAssistant, placeholder};
+use crate::desired::{Desired, Key, ManagedAssistant, Route, Unassigned, placeholder};
 
 /// The outcome for managed assistants: their changes, and the id each key resolves to
 /// (`None` while it is still to be created).
@@ -29,6 +29,7 @@ pub(crate) fn plan(
         changes: Vec::new(),
         ids: BTreeMap::new(),
     };
+    let kept_routes = routes_kept(desired, index);
     for (key, managed) in &desired.assistants {
         let address = Address::Assistant(key.to_string());
         let at = path_of(desired, key);
@@ -37,7 +38,7 @@ pub(crate) fn plan(
             .by_label
             .get(key.as_str())
             .map_or(&[][..], Vec::as_slice);
-        if let Some(live) = unchanged(managed, labelled, index, secrets) {
+        if let Some(live) = unchanged(managed, labelled, &kept_routes, secrets) {
             planned.ids.insert(key.clone(), Some(live.id.clone()));
             continue;
         }
@@ -83,7 +84,7 @@ pub(crate) fn plan(
             ([live], _) => (*live, Action::Update),
             // Two applies at once can each create the assistant; keep one, `prune` deletes
             // the rest once their numbers are moved.
-            (many, _) => (keeper(many, index), Action::Update),
+            (many, _) => (keeper(many, &kept_routes), Action::Update),
         };
         planned.ids.insert(key.clone(), Some(live.id.clone()));
         if let Some(change) = update(address, action, &body, &resolved, live) {
@@ -100,13 +101,13 @@ pub(crate) fn plan(
 fn unchanged<'a>(
     managed: &ManagedAssistant,
     labelled: &[&'a Assistant],
-    index: &Index<'_>,
+    kept_routes: &HashMap<&str, usize>,
     secrets: &Secrets,
 ) -> Option<&'a Assistant> {
     let live = match labelled {
         [] => return None,
         [live] => *live,
-        many => keeper(many, index),
+        many => keeper(many, kept_routes),
     };
     let declared = managed.declared();
     let text: &dyn Fn(&str) -> Option<Cow<'_, str>> = &|text| {
@@ -203,10 +204,12 @@ fn update(
     ))
 }
 
-/// Of several assistants carrying one label, the one to keep: the one most numbers route to,
-/// else the oldest.
-pub(crate) fn keeper<'a>(copies: &[&'a Assistant], index: &Index<'_>) -> &'a Assistant {
-    let routes = |a: &Assistant| index.routes.get(a.id.as_str()).copied().unwrap_or(0);
+/// Of several assistants carrying one label, the one to keep: the one most numbers route to
+/// (`routes`, by assistant id), else the oldest. The planner counts only numbers that will
+/// still route to the key after the plan ([`routes_kept`]), so that the kept copy gains what
+/// the plan routes to the key and a second plan keeps the same one.
+pub(crate) fn keeper<'a>(copies: &[&'a Assistant], routes: &HashMap<&str, usize>) -> &'a Assistant {
+    let routes = |a: &Assistant| routes.get(a.id.as_str()).copied().unwrap_or(0);
     copies
         .iter()
         .copied()
@@ -217,6 +220,42 @@ pub(crate) fn keeper<'a>(copies: &[&'a Assistant], index: &Index<'_>) -> &'a Ass
                 .then_with(|| a.id.cmp(&b.id))
         })
         .expect("several copies")
+}
+
+/// For each labelled assistant, how many of the numbers routed to it will still route to its
+/// key after the plan, whichever copy of the key is kept: numbers a business of that key lists
+/// (or `unassigned` routes to it), and numbers the plan leaves where they are (ignored, in the
+/// account twice, or unlisted while `unassigned` leaves them). Numbers the plan moves to
+/// another business do not count.
+fn routes_kept<'a>(desired: &Desired, index: &Index<'a>) -> HashMap<&'a str, usize> {
+    let owners: HashMap<&str, &Route> = desired
+        .businesses
+        .values()
+        .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), &b.route)))
+        .collect();
+    let mut kept = HashMap::new();
+    for (&number, numbers) in &index.numbers {
+        for (id, key) in numbers.iter().filter_map(|n| {
+            let id = n.assistant_id.as_deref()?;
+            Some((id, index.by_id.get(id)?.label.as_deref()?))
+        }) {
+            let to_key = |route: &Route| matches!(route, Route::Managed(k) if k.as_str() == key);
+            let stays = desired.ignore.contains(number)
+                || numbers.len() > 1
+                || match owners.get(number) {
+                    Some(route) => to_key(route),
+                    None => match &desired.unassigned {
+                        Unassigned::Leave => true,
+                        Unassigned::Assistant(shared) => shared.as_str() == key,
+                        Unassigned::Unlink | Unassigned::Say(_) => false,
+                    },
+                };
+            if stays {
+                *kept.entry(id).or_default() += 1;
+            }
+        }
+    }
+    kept
 }
 
 /// Labelled assistants to remove: copies of a declared assistant beyond the one kept (a

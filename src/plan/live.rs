@@ -228,8 +228,6 @@ pub(crate) struct Index<'a> {
     pub by_label: BTreeMap<&'a str, Vec<&'a Assistant>>,
     pub numbers: BTreeMap<&'a str, Vec<&'a Number>>,
     pub number_by_id: HashMap<&'a str, &'a Number>,
-    /// How many numbers route to each assistant id.
-    pub routes: HashMap<&'a str, usize>,
     /// The carrier's numbers by number, when a carrier was read.
     pub carrier: Option<HashMap<&'a str, &'a CarrierNumber>>,
 }
@@ -251,12 +249,6 @@ impl<'a> Index<'a> {
             by_label,
             numbers,
             number_by_id: live.numbers.iter().map(|n| (n.id.as_str(), n)).collect(),
-            routes: live.numbers.iter().fold(HashMap::new(), |mut routes, n| {
-                if let Some(id) = n.assistant_id.as_deref() {
-                    *routes.entry(id).or_default() += 1;
-                }
-                routes
-            }),
             carrier: live
                 .carrier
                 .as_ref()

@@ -134,6 +134,7 @@ pub fn plan(
         },
         safety: Safety::evaluate(moves, routed_numbers, options.allow_mass_change),
         targets: options.targets.clone(),
+        cost: None,
     };
     plan.digest = plan.content_digest();
     Ok(plan)

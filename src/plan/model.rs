@@ -38,6 +38,10 @@ pub struct Plan {
     /// The `--target` addresses the plan was limited to; empty means everything.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<Address>,
+    /// What applying the plan costs at the run's `--rps`; none for an empty plan. A property
+    /// of the run, not of the changes, so it is left out of the digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
 }
 
 impl Plan {
@@ -47,15 +51,16 @@ impl Plan {
     }
 
     /// The digest of the plan's content: sha256 of the canonical JSON of every field but
-    /// `digest` itself and what only `--baseline` adds (the origin labels, their counts, the
-    /// baseline's problems), so a plan made with and without a baseline has the same digest
-    /// and `apply --expect-digest` takes either. Planning the same situation twice gives the
-    /// same digest.
+    /// `digest` itself, what only `--baseline` adds (the origin labels, their counts, the
+    /// baseline's problems) and the cost (which depends on `--rps`), so a plan made with and
+    /// without a baseline, at any rate, has the same digest and `apply --expect-digest` takes
+    /// either. Planning the same situation twice gives the same digest.
     pub fn content_digest(&self) -> String {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         if let Value::Object(map) = &mut value {
             map.remove("digest");
             map.remove("baseline_problems");
+            map.remove("cost");
             if let Some(Value::Object(summary)) = map.get_mut("summary") {
                 summary.remove("origin");
             }
@@ -88,6 +93,21 @@ impl Plan {
     pub fn digest_matches(&self) -> bool {
         self.digest == self.content_digest()
     }
+}
+
+/// What applying a plan costs: requests, and time at a request rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// Writes: one per change.
+    pub writes: usize,
+    /// The calls that read the writes back, as apply batches them, when the API's reads do not
+    /// lag behind its writes; lag adds more.
+    pub reads: usize,
+    /// The requests per second apply sends at most (`--rps`).
+    pub rps: f64,
+    /// The expected wall time in seconds, to the tenth above: the requests at `rps`, and the
+    /// waits for read-backs that later writes need (a number waits for its new assistant).
+    pub seconds: f64,
 }
 
 /// The object a change is about: `assistant/<key>` or `number/<E.164>`; one of several

@@ -16,7 +16,8 @@ use super::diff::field_lines;
 use super::entries::{Entry, Section, entries};
 use super::escape::{self, fence};
 use super::{
-    baseline_note, drift_warning, endpoint, hears, marker, refusal, summary_line, totals_line,
+    baseline_note, cost_line, drift_warning, endpoint, hears, marker, refusal, summary_line,
+    thousands, totals_line,
 };
 use crate::apply::Report;
 use crate::plan::{Action, FieldChange, Origin, Plan};
@@ -47,6 +48,9 @@ pub fn plan(plan: &Plan, max_bytes: usize) -> Result<String, TooSmall> {
             "\n<sub>plan digest <code>{}</code></sub>",
             escape::markdown(&plan.digest)
         );
+    }
+    if let Some(cost) = &plan.cost {
+        let _ = writeln!(head, "\n{}", cost_line(cost));
     }
     if let Some(refusal) = refusal(&plan.safety) {
         let _ = writeln!(head, "\n> **{refusal}**");
@@ -211,19 +215,6 @@ fn note(rows_left_out: usize, details_left_out: usize, max_bytes: usize) -> Stri
         "\n_{left_out} to fit {} bytes. The full plan is in the JSON plan file (`vapiform plan --out`)._\n",
         thousands(max_bytes)
     )
-}
-
-/// A count with thousands separators: `60,000`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// Routing changes and deletes are what a reviewer must not miss.

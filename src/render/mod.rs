@@ -135,6 +135,54 @@ pub(crate) fn summary_line(summary: &crate::plan::Summary) -> String {
     line
 }
 
+/// `Applying costs 1,204 writes and about 52 reads (more while reads lag): about 25 s at
+/// --rps 50.`
+pub(crate) fn cost_line(cost: &crate::plan::Cost) -> String {
+    let count =
+        |n: usize, what: &str| format!("{} {what}{}", thousands(n), if n == 1 { "" } else { "s" });
+    format!(
+        "Applying costs {} and about {} (more while reads lag): about {} at --rps {}.",
+        count(cost.writes, "write"),
+        count(cost.reads, "read"),
+        duration(cost.seconds),
+        cost.rps
+    )
+}
+
+/// Seconds as people say them: `0.8 s`, `25 s`, `4 min`, `1 h 20 min`.
+fn duration(seconds: f64) -> String {
+    if seconds < 10.0 {
+        return format!("{seconds:.1} s");
+    }
+    if seconds < 100.0 {
+        return format!("{seconds:.0} s");
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a positive duration in minutes, far below u64::MAX"
+    )]
+    let minutes = (seconds / 60.0).round() as u64;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// A count with thousands separators: `60,000`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// The warning over the drift section: what drift is, and what approving it does.
 pub(crate) fn drift_warning(drift: usize) -> String {
     let (count, they) = if drift == 1 {
@@ -213,5 +261,34 @@ pub fn totals_line(totals: &crate::apply::Totals) -> String {
         "Apply: nothing to do.".to_owned()
     } else {
         format!("Apply: {}.", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration(0.8), "0.8 s");
+        assert_eq!(duration(9.94), "9.9 s");
+        assert_eq!(duration(25.0), "25 s");
+        assert_eq!(duration(240.0), "4 min");
+        assert_eq!(duration(3600.0), "1 h");
+        assert_eq!(duration(4830.0), "1 h 21 min");
+    }
+
+    #[test]
+    fn the_cost_line_counts_with_separators_and_names_the_rate() {
+        let cost = crate::plan::Cost {
+            writes: 1204,
+            reads: 1,
+            rps: 2.5,
+            seconds: 482.0,
+        };
+        assert_eq!(
+            cost_line(&cost),
+            "Applying costs 1,204 writes and about 1 read (more while reads lag): about 8 min at --rps 2.5."
+        );
     }
 }

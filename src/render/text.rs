@@ -10,7 +10,7 @@ use anstyle::{AnsiColor, Style};
 use super::diff::{Mark, field_lines};
 use super::entries::{Entry, Section, entries};
 use super::{
-    baseline_note, drift_warning, endpoint, escape, group_title, hears, marker, refusal,
+    baseline_note, cost_line, drift_warning, endpoint, escape, group_title, hears, marker, refusal,
     summary_line, totals_line,
 };
 use crate::apply::{Outcome, Report, Status};
@@ -116,6 +116,9 @@ pub fn plan(plan: &Plan, color: bool) -> String {
             "\n{}",
             palette.dim(&format!("Plan digest: {}", plan.digest))
         );
+    }
+    if let Some(cost) = &plan.cost {
+        let _ = writeln!(out, "{}", palette.dim(&cost_line(cost)));
     }
     out
 }

@@ -306,20 +306,14 @@ fn an_adopted_assistant_is_not_listed_as_unmanaged_and_keeps_its_id() {
         &format!("      vars: {{hours: \"7am-3pm\"}}\n      adopt: {DENTAL}"),
     );
     workspace.write("vapiform.yaml", &file);
-    let run = workspace
-        .sandbox()
-        .args(["plan", "--format", "json"])
-        .run()
-        .code(0);
-    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    let plan = workspace.plan_json();
     assert!(
         plan["changes"]
             .as_array()
             .unwrap()
             .iter()
             .any(|c| c["action"] == "adopt" && c["write"]["id"] == DENTAL),
-        "{}",
-        run.stdout
+        "{plan}"
     );
     assert!(
         plan["untouched"]["unmanaged_assistants"]
@@ -327,8 +321,7 @@ fn an_adopted_assistant_is_not_listed_as_unmanaged_and_keeps_its_id() {
             .unwrap()
             .iter()
             .all(|a| a["id"] != DENTAL),
-        "{}",
-        run.stdout
+        "{plan}"
     );
     workspace.sandbox().args(["apply", "--yes"]).run().code(0);
     let account = workspace.account();

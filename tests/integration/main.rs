@@ -6,6 +6,7 @@ mod carrier;
 mod cli;
 mod client;
 mod contract;
+mod cost;
 mod export;
 mod faults;
 mod files;

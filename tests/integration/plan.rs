@@ -341,7 +341,7 @@ fn markdown_fits_the_byte_limit_and_says_what_it_left_out() {
             // A sentence a reviewer reads, counting what is missing.
             assert!(
                 run.stdout.ends_with(
-                    "\n_564 changes are left out of this comment, and the details of 36 more, to fit 8,000 bytes. The full plan is in the JSON plan file (`vapiform plan --out`)._\n"
+                    "\n_565 changes are left out of this comment, and the details of 35 more, to fit 8,000 bytes. The full plan is in the JSON plan file (`vapiform plan --out`)._\n"
                 ),
                 "{}",
                 run.stdout

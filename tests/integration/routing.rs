@@ -71,12 +71,7 @@ fn apply(workspace: &Workspace) -> String {
 /// Asserts a fresh plan is empty, and an export of the account plans to no changes too.
 #[track_caller]
 fn assert_converged(workspace: &Workspace) {
-    let run = workspace
-        .sandbox()
-        .args(["plan", "--detailed-exitcode"])
-        .run()
-        .code(0);
-    assert!(run.stdout.starts_with("No changes."), "{}", run.stdout);
+    workspace.assert_no_changes();
     export_plans_empty(workspace);
 }
 
@@ -205,12 +200,7 @@ fn squad_and_workflow_businesses_clear_the_assistant() {
         &format!("    squad: {SQUAD}\n"),
         &format!("    workflow: {WORKFLOW}\n"),
     );
-    let run = workspace
-        .sandbox()
-        .args(["plan", "--format", "json"])
-        .run()
-        .code(0);
-    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    let plan = workspace.plan_json();
     let change = &plan["changes"][0];
     assert_eq!(change["address"], "number/+14155550102");
     assert_eq!(change["action"], "reassign");
@@ -387,12 +377,7 @@ fn the_say_policy_over_routed_numbers_is_a_mass_change_and_assigning_them_is_not
         );
     }
     workspace.write("vapiform.yaml", &file);
-    let run = workspace
-        .sandbox()
-        .args(["plan", "--format", "json"])
-        .run()
-        .code(0);
-    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    let plan = workspace.plan_json();
     assert_eq!(plan["summary"]["assign"], 11, "{plan}");
     assert_eq!(plan["safety"]["routing_changes"], 0, "{plan}");
     apply(&workspace);

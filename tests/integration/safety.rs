@@ -375,12 +375,7 @@ fn ignored_numbers_are_never_touched() {
         "version: 1\nunassigned: unlink\nignore:\n  numbers: [\"+14155550199\"]\n",
     );
     let before = by_id(&workspace.account(), "phoneNumbers", &uuid(2, 1)).clone();
-    let run = workspace
-        .sandbox()
-        .args(["plan", "--format", "json"])
-        .run()
-        .code(0);
-    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    let plan = workspace.plan_json();
     assert_eq!(
         changes(&plan),
         [("number/+14155550100".to_owned(), "unlink".to_owned())]

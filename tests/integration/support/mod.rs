@@ -88,6 +88,28 @@ impl Workspace {
     pub fn sandbox(&self) -> Cmd {
         self.vapiform().args(["--sandbox", "account.json"])
     }
+
+    /// The sandbox's plan of `vapiform.yaml` as JSON; planning must succeed.
+    #[track_caller]
+    pub fn plan_json(&self) -> Value {
+        let run = self
+            .sandbox()
+            .args(["plan", "--format", "json"])
+            .run()
+            .code(0);
+        serde_json::from_str(&run.stdout).expect("the plan is JSON")
+    }
+
+    /// Asserts a fresh plan of the sandbox finds nothing to do.
+    #[track_caller]
+    pub fn assert_no_changes(&self) {
+        let run = self
+            .sandbox()
+            .args(["plan", "--detailed-exitcode"])
+            .run()
+            .code(0);
+        assert!(run.stdout.starts_with("No changes."), "{}", run.stdout);
+    }
 }
 
 /// A workspace holding `file` as `vapiform.yaml`, and a simulator started with `options` that
