@@ -3,7 +3,10 @@
 //! never written, only labelled or adopted assistants are edited, only labelled ones deleted
 //! and only when nothing routes to them, a number is written once and unrouted only by an
 //! unlink, so never in between phases, and no number is left both routed and carrying a say
-//! hook); planning again afterwards gives no changes; and planning is deterministic.
+//! hook); the account then holds the file (each managed assistant's declared fields, each
+//! listed number routed as its business says and named as its entry says, each other number
+//! as `unassigned` says); planning again afterwards gives no changes; and planning is
+//! deterministic.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -434,6 +437,107 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
     Ok(live)
 }
 
+/// The account holds the file: some assistant carrying each managed key's label has every
+/// declared field; each listed number routes where its business routes, with the name its
+/// entry gives it; each other number is as `unassigned` says.
+fn holds(desired: &Desired, after: &Model) -> Result<(), TestCaseError> {
+    let holding = |key: &str| -> Vec<&str> {
+        let Some(managed) = desired.assistants.get(key) else {
+            return Vec::new();
+        };
+        after
+            .assistants
+            .iter()
+            .filter(|a| label_of(&a.fields()) == Some(key))
+            .filter(|a| super::compare::differences(&managed.body(), &a.fields()).is_empty())
+            .map(|a| a.id.as_str())
+            .collect()
+    };
+    for key in desired.assistants.keys() {
+        prop_assert!(
+            !holding(key.as_str()).is_empty(),
+            "no assistant labelled `{key}` has its declared fields"
+        );
+    }
+    let owners: BTreeMap<&str, &Business> = desired
+        .businesses
+        .values()
+        .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), b)))
+        .collect();
+    for number in &after.numbers {
+        let key = number_key(number);
+        if desired.ignore.contains(key.as_str()) {
+            continue;
+        }
+        let at = |field: &Option<String>| field.as_deref().map(str::to_owned);
+        let routes = (
+            at(&number.assistant_id),
+            at(&number.squad_id),
+            at(&number.workflow_id),
+        );
+        if let Some(business) = owners.get(key.as_str()) {
+            match &business.route {
+                Route::Managed(managed) => prop_assert!(
+                    routes.1.is_none()
+                        && routes.2.is_none()
+                        && routes
+                            .0
+                            .as_deref()
+                            .is_some_and(|id| holding(managed.as_str()).contains(&id)),
+                    "{key}, listed under {}, routes to {routes:?}, not to `{managed}`",
+                    business.key
+                ),
+                Route::Existing(id) => prop_assert_eq!(
+                    &routes,
+                    &(Some(id.clone()), None, None),
+                    "{} is listed under {}",
+                    key,
+                    business.key
+                ),
+                Route::Squad(id) => prop_assert_eq!(
+                    &routes,
+                    &(None, Some(id.clone()), None),
+                    "{} is listed under {}",
+                    key,
+                    business.key
+                ),
+                Route::Workflow(id) => prop_assert_eq!(
+                    &routes,
+                    &(None, None, Some(id.clone())),
+                    "{} is listed under {}",
+                    key,
+                    business.key
+                ),
+            }
+            prop_assert!(!says(number), "{key}, listed, still says a text");
+            if let Some(name) = business
+                .settings
+                .get(key.as_str())
+                .and_then(|settings| settings.get("name"))
+            {
+                prop_assert_eq!(number.name.as_deref(), name.as_str(), "the name of {}", key);
+            }
+            continue;
+        }
+        match &desired.unassigned {
+            Unassigned::Leave => {}
+            Unassigned::Unlink => prop_assert!(!is_routed(number), "{key} is still routed"),
+            Unassigned::Say(_) => prop_assert!(
+                !is_routed(number) && says(number),
+                "{key} should ring no one and say a text"
+            ),
+            Unassigned::Assistant(shared) => prop_assert!(
+                number
+                    .assistant_id
+                    .as_deref()
+                    .is_some_and(|id| holding(shared.as_str()).contains(&id)),
+                "{key} should route to `{shared}`"
+            ),
+        }
+    }
+    Ok(())
+}
+
 /// What Vapi does with a number write: each field sent replaces the stored one, `null` clears,
 /// and the assistant the write routes to becomes `assistantId`.
 fn write_number(number: &mut PhoneNumber, body: &Map<String, Value>, assistant: Option<String>) {
@@ -477,6 +581,7 @@ proptest! {
         let addresses: HashSet<String> = first.changes.iter().map(|c| c.address.to_string()).collect();
         prop_assert_eq!(addresses.len(), first.changes.len(), "an address appears twice in the plan");
         let after = apply(&first, &desired, live)?;
+        holds(&desired, &after)?;
         let second = plan(&desired, &after.live(), &Secrets::new(), &options).expect("plans again");
         prop_assert!(second.changes.is_empty(), "second plan not empty: {:#?}", second.changes);
     }
