@@ -374,9 +374,10 @@ fn business(
 /// A number's phone settings as the account has them. A say hook is left out: a file cannot
 /// declare one, and the plan removes it from a routed number.
 fn settings(number: &Number) -> Map<String, Value> {
+    let fields = number.fields();
     let mut settings = Map::new();
     for field in SETTINGS {
-        let value = match number.fields.get(field) {
+        let value = match fields.get(field) {
             None | Some(Value::Null) => continue,
             Some(Value::Array(hooks)) if field == "hooks" => {
                 let kept: Vec<Value> = hooks
@@ -412,7 +413,7 @@ fn escaped(
 /// The assistant's declarable fields, with `${` escaped so nothing reads as a placeholder
 /// and the label left to the planner.
 fn spec(assistant: &Assistant, key: &str, secrets: &mut BTreeSet<String>) -> AssistantBody {
-    let mut body = assistant.fields.clone();
+    let mut body = assistant.fields();
     for field in ASSISTANT_READ_ONLY.iter().chain(&COMPUTED_FIELDS) {
         body.remove(*field);
     }

@@ -149,7 +149,7 @@ impl Sender<'_> {
                     .await?;
                 Ok(found
                     .into_iter()
-                    .find(|a| live::label_of(&a.fields) == Some(key)))
+                    .find(|a| a.metadata().and_then(live::label_in) == Some(key)))
             },
         )
         .await

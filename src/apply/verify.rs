@@ -264,7 +264,7 @@ async fn list(
             .list_assistants_updated_since(since)
             .await?
             .into_iter()
-            .map(|a| (a.id, a.fields))
+            .map(|a| (a.id.clone(), a.fields()))
             .collect(),
     })
 }
@@ -274,7 +274,7 @@ async fn get(client: &Client, written: &Written) -> Result<Option<Map<String, Va
     let read = match written.kind {
         Kind::Number => client.get_number(&written.id).await.map(|n| n.to_object()),
         Kind::Assistant | Kind::Deleted => {
-            client.get_assistant(&written.id).await.map(|a| a.fields)
+            client.get_assistant(&written.id).await.map(|a| a.fields())
         }
     };
     match read {

@@ -83,7 +83,12 @@ async fn execute(
         )?;
         return Ok(Exit::StalePlan);
     }
-    let (secrets, missing) = super::secrets(plan.changes.iter().filter_map(|c| c.write.body()));
+    let (secrets, missing) = super::secrets(crate::desired::placeholder::env_references_in(
+        plan.changes
+            .iter()
+            .filter_map(|c| c.write.body())
+            .flat_map(serde_json::Map::values),
+    ));
     if !missing.is_empty() {
         writeln!(
             console.err,

@@ -18,7 +18,7 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::cli::{Cli, Command, Format};
-use crate::desired::{self, Desired, placeholder};
+use crate::desired::{self, Desired};
 use crate::exit::Exit;
 use crate::plan::{Plan, Secrets};
 use crate::render;
@@ -68,15 +68,9 @@ fn load(path: &Path, console: &mut Console) -> io::Result<Option<Desired>> {
     }
 }
 
-/// The values of the `${env.NAME}` variables the bodies reference that are set, and the
-/// names of those that are not.
-fn secrets<'a>(
-    bodies: impl IntoIterator<Item = &'a serde_json::Map<String, serde_json::Value>>,
-) -> (Secrets, Vec<String>) {
-    let names: std::collections::BTreeSet<String> = bodies
-        .into_iter()
-        .flat_map(|body| placeholder::env_references(&serde_json::Value::Object(body.clone())))
-        .collect();
+/// The values of the `${env.NAME}` variables `names` that are set, and the names of those
+/// that are not.
+fn secrets(names: std::collections::BTreeSet<String>) -> (Secrets, Vec<String>) {
     let mut secrets = Secrets::new();
     let mut missing = Vec::new();
     for name in names {

@@ -92,8 +92,11 @@ pub(super) async fn make(
         }
     };
     // Unset variables are reported by the planner, naming the assistant that needs them.
-    let baseline = options.baseline.iter().flat_map(|b| b.bodies());
-    let (secrets, _) = super::secrets(desired.bodies().chain(baseline));
+    let mut names = desired.env_references();
+    if let Some(baseline) = &options.baseline {
+        names.extend(baseline.env_references());
+    }
+    let (secrets, _) = super::secrets(names);
     match plan::plan(&desired, &live, &secrets, options) {
         Ok(plan) => Ok(Some((plan, live, account))),
         Err(problems) => {

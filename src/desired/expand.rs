@@ -5,6 +5,7 @@
 //! at the place a user has to edit: the template, the override, the spec, or the business.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -15,7 +16,7 @@ use super::file::{
 };
 use super::placeholder::{self, Context, Kind, Unfilled};
 use super::{
-    Business, Carrier, Desired, Import, Key, ManagedAssistant, NumberKey, Route, Sources,
+    Body, Business, Carrier, Desired, Import, Key, ManagedAssistant, NumberKey, Route, Sources,
     Unassigned,
 };
 
@@ -66,17 +67,20 @@ struct Unresolved {
 
 /// Substitutes placeholders in every string of `value` (keys untouched). `over` is the part of
 /// `overrides` at the same place, so each string knows whether it came from an override.
+/// Unfilled placeholders are listed in `unresolved` with where they are, when `at` is given.
 fn substitute(
     value: &Value,
     over: Option<&Value>,
     ctx: &Context,
-    at: &Path,
+    at: Option<&Path>,
     unresolved: &mut Vec<Unresolved>,
 ) -> Value {
     match value {
         Value::String(text) => {
             let (filled, unfilled) = placeholder::fill(text, ctx);
-            if !unfilled.is_empty() {
+            if let Some(at) = at
+                && !unfilled.is_empty()
+            {
                 unresolved.push(Unresolved {
                     at: at.clone(),
                     from_override: over.is_some(),
@@ -91,7 +95,8 @@ fn substitute(
                 .enumerate()
                 .map(|(i, item)| {
                     let over = over.and_then(Value::as_array).and_then(|o| o.get(i));
-                    substitute(item, over, ctx, &at.index(i), unresolved)
+                    let at = at.map(|at| at.index(i));
+                    substitute(item, over, ctx, at.as_ref(), unresolved)
                 })
                 .collect(),
         ),
@@ -99,12 +104,57 @@ fn substitute(
             map.iter()
                 .map(|(key, item)| {
                     let over = over.and_then(Value::as_object).and_then(|o| o.get(key));
-                    let item = substitute(item, over, ctx, &at.key(key), unresolved);
+                    let at = at.map(|at| at.key(key));
+                    let item = substitute(item, over, ctx, at.as_ref(), unresolved);
                     (key.clone(), item)
                 })
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// `value` with its placeholders filled from `ctx` (what could not be filled stays as written).
+pub(crate) fn fill_value(value: &Value, ctx: &Context) -> Value {
+    substitute(value, None, ctx, None, &mut Vec::new())
+}
+
+/// `body` with its placeholders filled from `ctx`.
+pub(crate) fn fill(body: &Map<String, Value>, ctx: &Context) -> Map<String, Value> {
+    body.iter()
+        .map(|(key, value)| (key.clone(), fill_value(value, ctx)))
+        .collect()
+}
+
+/// A template as every business that uses it without overrides shares it.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Template {
+    /// The body as written.
+    pub(crate) body: Map<String, Value>,
+    /// The `${env.NAME}` variables it references.
+    pub(crate) env: BTreeSet<String>,
+    /// The `${vars.NAME}` placeholders it uses (the text between the braces), each of which a
+    /// business must define.
+    vars: BTreeSet<String>,
+}
+
+impl Template {
+    fn new(body: &AssistantBody) -> Self {
+        let mut vars = BTreeSet::new();
+        placeholder::visit_strings(body.0.values(), &mut |text| {
+            for piece in placeholder::pieces(text) {
+                if let placeholder::Piece::Placeholder { name, closed: true } = piece
+                    && matches!(kind(name), Kind::Var(_))
+                {
+                    vars.insert(name.to_owned());
+                }
+            }
+        });
+        Self {
+            env: placeholder::env_references_in(body.0.values()),
+            body: body.0.clone(),
+            vars,
+        }
     }
 }
 
@@ -171,7 +221,7 @@ fn check_template(name: &str, body: &AssistantBody, problems: &mut Vec<Problem>)
         &Value::Object(body.0.clone()),
         None,
         &Context::shared(),
-        &Path::root(),
+        Some(&Path::root()),
         &mut unresolved,
     );
     for string in unresolved {
@@ -186,8 +236,8 @@ fn check_template(name: &str, body: &AssistantBody, problems: &mut Vec<Problem>)
 
 /// Reports a `name` longer than Vapi allows (for assistants and phone numbers alike) at
 /// `path`; `what` says whose name it is.
-fn check_name(body: &Map<String, Value>, what: &str, path: &Path, problems: &mut Vec<Problem>) {
-    if let Some(Value::String(name)) = body.get("name") {
+fn check_name(name: Option<&Value>, what: &str, path: &Path, problems: &mut Vec<Problem>) {
+    if let Some(Value::String(name)) = name {
         let chars = name.chars().count();
         if chars > MAX_NAME_CHARS {
             problems.push(Problem::key(
@@ -211,7 +261,7 @@ fn shared_assistant(
         &Value::Object(body.0.clone()),
         None,
         &Context::shared(),
-        &Path::root(),
+        Some(&Path::root()),
         &mut unresolved,
     );
     report_unfilled(unresolved, &base, problems, |unfilled| {
@@ -221,7 +271,7 @@ fn shared_assistant(
         )
     });
     let body = into_map(expanded);
-    check_name(&body, "assistant", &base, problems);
+    check_name(body.get("name"), "assistant", &base, problems);
     body
 }
 
@@ -232,13 +282,34 @@ fn into_map(value: Value) -> Map<String, Value> {
     }
 }
 
-/// Expands one business's own assistant (`template` or `spec`); `None` for `id` and `shared`.
+/// The problem of a business that does not define every `${vars.*}` its template uses.
+fn missing_vars(
+    template: &str,
+    key: &str,
+    missing: &BTreeSet<String>,
+    vars_given: bool,
+    assistant_path: &Path,
+) -> Problem {
+    let names: Vec<String> = missing.iter().map(|n| format!("`${{{n}}}`")).collect();
+    let message = format!(
+        "template `{template}` uses {} but business `{key}` does not define {} in `vars`",
+        names.join(", "),
+        if missing.len() == 1 { "it" } else { "them" }
+    );
+    if vars_given {
+        Problem::value(&assistant_path.key("vars"), message)
+    } else {
+        Problem::key(assistant_path, message)
+    }
+}
+
+/// One business's own assistant (`template` or `spec`); `None` for `id` and `shared`.
 fn business_assistant(
     key: &str,
     business: &BusinessSpec,
-    templates: &BTreeMap<String, AssistantBody>,
+    templates: &BTreeMap<String, Arc<Template>>,
     problems: &mut Vec<Problem>,
-) -> Option<(Map<String, Value>, Option<String>)> {
+) -> Option<(Body, Option<String>)> {
     let business_path = Path::root().key("businesses").key(key);
     let assistant_path = business_path.key("assistant");
     let mut unresolved = Vec::new();
@@ -255,14 +326,41 @@ fn business_assistant(
                 .map(|(name, value)| (name.clone(), value.to_text()))
                 .collect();
             let ctx = Context::business(key, &business.name.0, &vars);
-            let mut merged = Value::Object(template.0.clone());
+            if spec.overrides.0.is_empty() {
+                // Kept unexpanded. Only the vars it uses can be missing: its unknown
+                // placeholders were reported once, at the template.
+                let missing: BTreeSet<String> = template
+                    .vars
+                    .iter()
+                    .filter(|name| !vars.contains_key(name.trim_start_matches("vars.")))
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    problems.push(missing_vars(
+                        &spec.template,
+                        key,
+                        &missing,
+                        !spec.vars.is_empty(),
+                        &assistant_path,
+                    ));
+                }
+                let name = template.body.get("name").map(|name| fill_value(name, &ctx));
+                check_name(name.as_ref(), "assistant", &business_path, problems);
+                let body = Body::Template {
+                    template: Arc::clone(template),
+                    name: business.name.0.clone(),
+                    vars,
+                };
+                return Some((body, spec.adopt.clone().map(|id| id.0)));
+            }
+            let mut merged = Value::Object(template.body.clone());
             let overrides = Value::Object(spec.overrides.0.clone());
             merge(&mut merged, &overrides);
             let expanded = substitute(
                 &merged,
                 Some(&overrides),
                 &ctx,
-                &Path::root(),
+                Some(&Path::root()),
                 &mut unresolved,
             );
             let overrides_path = assistant_path.key("overrides");
@@ -287,18 +385,13 @@ fn business_assistant(
                 }
             }
             if !missing.is_empty() {
-                let names: Vec<String> = missing.iter().map(|n| format!("`${{{n}}}`")).collect();
-                let message = format!(
-                    "template `{}` uses {} but business `{key}` does not define {} in `vars`",
-                    spec.template,
-                    names.join(", "),
-                    if missing.len() == 1 { "it" } else { "them" }
-                );
-                problems.push(if spec.vars.is_empty() {
-                    Problem::key(&assistant_path, message)
-                } else {
-                    Problem::value(&assistant_path.key("vars"), message)
-                });
+                problems.push(missing_vars(
+                    &spec.template,
+                    key,
+                    &missing,
+                    !spec.vars.is_empty(),
+                    &assistant_path,
+                ));
             }
             (expanded, spec.adopt.clone())
         }
@@ -309,7 +402,7 @@ fn business_assistant(
                 &Value::Object(spec.spec.0.clone()),
                 None,
                 &ctx,
-                &Path::root(),
+                Some(&Path::root()),
                 &mut unresolved,
             );
             let spec_path = assistant_path.key("spec");
@@ -324,8 +417,8 @@ fn business_assistant(
         AssistantSpec::Existing(_) | AssistantSpec::Shared(_) => return None,
     };
     let body = into_map(expanded);
-    check_name(&body, "assistant", &business_path, problems);
-    Some((body, adopt.map(|id| id.0)))
+    check_name(body.get("name"), "assistant", &business_path, problems);
+    Some((Body::Expanded(body), adopt.map(|id| id.0)))
 }
 
 /// Where a business's numbers route; `None` for a shared key that is not a key (reported by
@@ -354,7 +447,7 @@ fn expand_shared(value: &Value, base: &Path, what: &str, problems: &mut Vec<Prob
         value,
         None,
         &Context::shared(),
-        &Path::root(),
+        Some(&Path::root()),
         &mut unresolved,
     );
     report_unfilled(unresolved, base, problems, |unfilled| {
@@ -391,11 +484,16 @@ fn business_phone(
         &declared,
         None,
         &ctx,
-        &Path::root(),
+        Some(&Path::root()),
         &mut unresolved,
     ));
     report_unfilled(unresolved, &phone_path, problems, misplaced);
-    check_name(&phone, "phone number", &phone_path.key("name"), problems);
+    check_name(
+        phone.get("name"),
+        "phone number",
+        &phone_path.key("name"),
+        problems,
+    );
     let mut settings = BTreeMap::new();
     for (index, entry) in business.numbers.iter().enumerate() {
         // A malformed number was reported by validation.
@@ -414,14 +512,19 @@ fn business_phone(
                 &merged,
                 Some(&over),
                 &ctx,
-                &Path::root(),
+                Some(&Path::root()),
                 &mut unresolved,
             ));
             // What came from `phone` was reported there.
             unresolved.retain(|string| string.from_override);
             report_unfilled(unresolved, &entry_path, problems, misplaced);
             if entry.phone.contains_key("name") {
-                check_name(&own, "phone number", &entry_path.key("name"), problems);
+                check_name(
+                    own.get("name"),
+                    "phone number",
+                    &entry_path.key("name"),
+                    problems,
+                );
             }
             own
         };
@@ -469,7 +572,12 @@ fn unassigned(
         "unassigned",
         problems,
     ));
-    check_name(&phone, "phone number", &phone_path.key("name"), problems);
+    check_name(
+        phone.get("name"),
+        "phone number",
+        &phone_path.key("name"),
+        problems,
+    );
     (unassigned, phone)
 }
 
@@ -486,18 +594,17 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
     for (key, body) in &file.assistants {
         let body = shared_assistant(key, body, &mut problems);
         if let Some(key) = Key::parse(key) {
-            let managed = ManagedAssistant {
-                key: key.clone(),
-                body,
-                adopt: None,
-                template: None,
-            };
-            assistants.insert(key, managed);
+            assistants.insert(key.clone(), ManagedAssistant::new(key, body, None));
         }
     }
+    let templates: BTreeMap<String, Arc<Template>> = file
+        .templates
+        .iter()
+        .map(|(name, body)| (name.clone(), Arc::new(Template::new(body))))
+        .collect();
     let mut businesses = BTreeMap::new();
     for (key, spec) in &file.businesses {
-        let assistant = business_assistant(key, spec, &file.templates, &mut problems);
+        let assistant = business_assistant(key, spec, &templates, &mut problems);
         let settings = business_phone(key, spec, &mut problems);
         let (Some(key), Some(route)) = (Key::parse(key), route(key, spec)) else {
             continue;
@@ -509,9 +616,9 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
             };
             let managed = ManagedAssistant {
                 key: key.clone(),
-                body,
                 adopt,
                 template,
+                body,
             };
             assistants.insert(key.clone(), managed);
         }

@@ -631,9 +631,9 @@ ignore:
     #[test]
     fn design_example_loads() {
         let desired = load_str(DESIGN_EXAMPLE, "vapiform.yaml").unwrap();
-        let acme = ManagedAssistant {
-            key: "acme-plumbing".into(),
-            body: object(json!({
+        let acme = ManagedAssistant::new(
+            "acme-plumbing".into(),
+            object(json!({
                 "name": "Acme Plumbing",
                 "firstMessage": "Acme Plumbing, what's leaking?",
                 "model": {
@@ -650,24 +650,25 @@ ignore:
                     "headers": {"x-token": "${env.HOOK_TOKEN}"},
                 },
             })),
-            adopt: Some("2bec58d1-3f4a-4c2e-9b1d-7e8f6a5c4d30".into()),
+            Some("2bec58d1-3f4a-4c2e-9b1d-7e8f6a5c4d30".into()),
+        );
+        let acme = ManagedAssistant {
             template: Some("receptionist".into()),
+            ..acme
         };
-        let carol = ManagedAssistant {
-            key: "carols-cafe".into(),
-            body: object(json!({"name": "Carol's Cafe", "firstMessage": "Hi!"})),
-            adopt: None,
-            template: None,
-        };
-        let not_in_service = ManagedAssistant {
-            key: "not-in-service".into(),
-            body: object(json!({
+        let carol = ManagedAssistant::new(
+            "carols-cafe".into(),
+            object(json!({"name": "Carol's Cafe", "firstMessage": "Hi!"})),
+            None,
+        );
+        let not_in_service = ManagedAssistant::new(
+            "not-in-service".into(),
+            object(json!({
                 "name": "Not in service",
                 "firstMessage": "This number is not in service yet. Goodbye.",
             })),
-            adopt: None,
-            template: None,
-        };
+            None,
+        );
         let business = |key: &str, name: &str, numbers: &[&str], route: Route| Business {
             key: key.into(),
             name: name.into(),
@@ -733,6 +734,33 @@ ignore:
             sources: Sources::new(Source::new("vapiform.yaml", DESIGN_EXAMPLE)),
         };
         assert_eq!(desired, expected);
+    }
+
+    #[test]
+    fn every_body_the_planner_resolves_names_its_variables() {
+        let source = r#"
+version: 1
+unassigned: {say: "Closed ${env.SAY}", phone: {server: {url: "${env.SPARE}"}}}
+templates:
+  t: {name: "${business.name}", firstMessage: "${env.TEMPLATE}"}
+assistants:
+  shared: {name: Shared, firstMessage: "${env.SHARED} $${env.ESCAPED}"}
+businesses:
+  a:
+    name: A
+    assistant: {template: t}
+    numbers: [{number: "+14155550100", name: "${env.NUMBER}"}]
+    phone: {server: {url: "${env.PHONE}"}}
+  b:
+    name: B
+    assistant: {template: t}
+    numbers: ["+14155550101"]
+"#;
+        let desired = load_str(source, "vapiform.yaml").unwrap_or_else(|r| panic!("{r}"));
+        assert_eq!(
+            desired.env_references().into_iter().collect::<Vec<_>>(),
+            ["NUMBER", "PHONE", "SAY", "SHARED", "SPARE", "TEMPLATE"]
+        );
     }
 
     #[test]
@@ -937,7 +965,7 @@ ignore:
         let desired = load(&path).unwrap_or_else(|report| panic!("{report}"));
         assert_eq!(desired.businesses.len(), 10);
         assert_eq!(desired.assistants.len(), 7);
-        let acme = &desired.assistants["acme-plumbing"].body;
+        let acme = desired.assistants["acme-plumbing"].body();
         assert_eq!(
             acme["voice"],
             json!({"provider": "vapi", "voiceId": "Rohan"})

@@ -20,7 +20,9 @@ mod shape;
 mod source;
 mod validate;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -60,6 +62,34 @@ pub struct Desired {
 }
 
 impl Desired {
+    /// The `${env.NAME}` variables referenced by every body the planner compares with the
+    /// account, and so must resolve: managed assistants, phone settings (each business's and
+    /// the unassigned policy's) and the text unassigned numbers say.
+    pub fn env_references(&self) -> BTreeSet<String> {
+        let settings = self.businesses.values().flat_map(|b| b.settings.values());
+        let said = match &self.unassigned {
+            Unassigned::Say(text) => Some(Value::String(text.clone())),
+            _ => None,
+        };
+        let mut names = placeholder::env_references_in(
+            settings
+                .chain([&self.unassigned_phone])
+                .flat_map(Map::values)
+                .chain(&said),
+        );
+        let mut templates = std::collections::HashSet::new();
+        for assistant in self.assistants.values() {
+            // Thousands of businesses share a handful of templates: each is read once.
+            if let Body::Template { template, .. } = &assistant.body
+                && !templates.insert(Arc::as_ptr(template))
+            {
+                continue;
+            }
+            names.extend(assistant.env_references());
+        }
+        names
+    }
+
     /// A problem at `path` in the file, located like a validation problem: `path` is written as
     /// validation paths are (`businesses.acme`, `businesses.acme.assistant`,
     /// `businesses.acme.numbers[0]`, `unassigned`). The caret goes under the key of a mapping
@@ -90,16 +120,6 @@ impl Desired {
         let also = diagnostic::Path::parse(also);
         let problem = diagnostic::Problem::key(&path, message).related(format!("`{also}`"), &also);
         self.sources.diagnostic(problem)
-    }
-
-    /// Every body the planner compares with the account, and whose `${env.NAME}` references
-    /// it must resolve to do so: managed assistants and phone settings.
-    pub fn bodies(&self) -> impl Iterator<Item = &Map<String, Value>> {
-        self.assistants
-            .values()
-            .map(|assistant| &assistant.body)
-            .chain(self.businesses.values().flat_map(|b| b.settings.values()))
-            .chain(std::iter::once(&self.unassigned_phone))
     }
 
     /// A report of `diagnostics` (made by [`Desired::diagnostic`]) that shows each one with its
@@ -139,18 +159,123 @@ pub struct Import {
 }
 
 /// An assistant vapiform creates, updates and labels.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// A business's assistant from a `template` is kept as the shared template and the business's
+/// name and `vars`, and expanded when asked for ([`ManagedAssistant::body`]): 10,000 businesses
+/// of one 5 KB template cost one template, not 10,000 expanded bodies.
+#[derive(Debug, Clone)]
 pub struct ManagedAssistant {
     /// The stable key, stored in the assistant's `metadata.vapiform.key` label.
     pub key: Key,
-    /// The fully expanded body: template deep-merged with overrides, `${business.*}` and
-    /// `${vars.*}` substituted. Strings keep `${env.NAME}` references and `$${` escapes
-    /// (see [`placeholder::resolve_env`]). The label is not in here; the planner adds it.
-    pub body: Map<String, Value>,
     /// An existing assistant id to take over when no assistant carries the label yet.
     pub adopt: Option<String>,
     /// The template the body was built from, for a business's `template` assistant.
     pub template: Option<String>,
+    body: Body,
+}
+
+/// How a managed assistant's body is held.
+#[derive(Debug, Clone)]
+enum Body {
+    /// Expanded when the file was loaded: a shared assistant, a `spec`, a template with
+    /// `overrides`.
+    Expanded(Map<String, Value>),
+    /// A business's `template` without overrides, filled for the business when asked for.
+    Template {
+        template: Arc<expand::Template>,
+        /// The business's display name, for `${business.name}` (its key is the assistant's).
+        name: String,
+        /// The business's `vars`.
+        vars: BTreeMap<String, String>,
+    },
+}
+
+/// A body as declared, and what fills its placeholders: how the planner compares it with an
+/// assistant without expanding it.
+#[derive(Debug, Clone, Copy)]
+pub struct Declared<'a> {
+    /// The body as written (a template, or an already expanded body).
+    pub body: &'a Map<String, Value>,
+    /// The business that fills `${business.*}` and `${vars.*}` in its strings; `None` when
+    /// the body is expanded already.
+    pub context: Option<placeholder::Context<'a>>,
+}
+
+impl ManagedAssistant {
+    /// A managed assistant with an expanded `body`, built from no template.
+    pub fn new(key: Key, body: Map<String, Value>, adopt: Option<String>) -> Self {
+        Self {
+            key,
+            adopt,
+            template: None,
+            body: Body::Expanded(body),
+        }
+    }
+
+    /// The fully expanded body: template deep-merged with overrides, `${business.*}` and
+    /// `${vars.*}` substituted. Strings keep `${env.NAME}` references and `$${` escapes
+    /// (see [`placeholder::resolve_env`]). The label is not in here; the planner adds it.
+    pub fn body(&self) -> Cow<'_, Map<String, Value>> {
+        match &self.body {
+            Body::Expanded(body) => Cow::Borrowed(body),
+            Body::Template { template, .. } => {
+                Cow::Owned(expand::fill(&template.body, &self.context()))
+            }
+        }
+    }
+
+    /// One top-level field of [`ManagedAssistant::body`], expanded.
+    pub fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
+        match &self.body {
+            Body::Expanded(body) => body.get(name).map(Cow::Borrowed),
+            Body::Template { template, .. } => template
+                .body
+                .get(name)
+                .map(|value| Cow::Owned(expand::fill_value(value, &self.context()))),
+        }
+    }
+
+    /// The body as declared and what fills it.
+    pub fn declared(&self) -> Declared<'_> {
+        match &self.body {
+            Body::Expanded(body) => Declared {
+                body,
+                context: None,
+            },
+            Body::Template { template, .. } => Declared {
+                body: &template.body,
+                context: Some(self.context()),
+            },
+        }
+    }
+
+    /// The `${env.NAME}` variables the body references.
+    pub fn env_references(&self) -> BTreeSet<String> {
+        match &self.body {
+            Body::Expanded(body) => placeholder::env_references_in(body.values()),
+            // A business's name or vars are literal text: they add no reference.
+            Body::Template { template, .. } => template.env.clone(),
+        }
+    }
+
+    fn context(&self) -> placeholder::Context<'_> {
+        match &self.body {
+            Body::Template { name, vars, .. } => {
+                placeholder::Context::business(&self.key, name, vars)
+            }
+            Body::Expanded(_) => placeholder::Context::shared(),
+        }
+    }
+}
+
+impl PartialEq for ManagedAssistant {
+    /// Equal when they declare the same assistant, however each body is held.
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+            && self.adopt == other.adopt
+            && self.template == other.template
+            && self.body() == other.body()
+    }
 }
 
 /// A business that owns phone numbers.

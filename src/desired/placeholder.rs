@@ -248,7 +248,11 @@ fn expand(s: &str, ctx: &Context) -> Result<String, Vec<String>> {
     }
 }
 
-fn resolve_str(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, MissingEnv> {
+/// `s` with every `${env.NAME}` resolved and `$${` turned into `${`: what is sent to Vapi.
+pub(crate) fn resolve_text(
+    s: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, MissingEnv> {
     let mut out = String::with_capacity(s.len());
     for piece in pieces(s) {
         match piece {
@@ -283,7 +287,7 @@ pub fn resolve_env(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Value, MissingEnv> {
     Ok(match value {
-        Value::String(s) => Value::String(resolve_str(s, lookup)?),
+        Value::String(s) => Value::String(resolve_text(s, lookup)?),
         Value::Array(items) => Value::Array(
             items
                 .iter()
@@ -299,27 +303,36 @@ pub fn resolve_env(
     })
 }
 
-fn collect_env(value: &Value, names: &mut BTreeSet<String>) {
-    match value {
-        Value::String(s) => {
-            for piece in pieces(s) {
-                if let Piece::Placeholder { name, closed: true } = piece
-                    && let Kind::Env(env) = kind(name)
-                {
-                    names.insert(env.to_owned());
-                }
-            }
+/// Calls `visit` with every string in `values`, at any depth (object keys are left alone).
+pub(crate) fn visit_strings<'v>(
+    values: impl IntoIterator<Item = &'v Value>,
+    visit: &mut dyn FnMut(&str),
+) {
+    for value in values {
+        match value {
+            Value::String(s) => visit(s),
+            Value::Array(items) => visit_strings(items, visit),
+            Value::Object(map) => visit_strings(map.values(), visit),
+            _ => {}
         }
-        Value::Array(items) => items.iter().for_each(|item| collect_env(item, names)),
-        Value::Object(map) => map.values().for_each(|item| collect_env(item, names)),
-        _ => {}
     }
 }
 
-/// The names of the environment variables referenced (`${env.NAME}`) anywhere in `value`.
-pub fn env_references(value: &Value) -> BTreeSet<String> {
+/// The names of the environment variables referenced (`${env.NAME}`) anywhere in `values`.
+pub fn env_references_in<'v>(values: impl IntoIterator<Item = &'v Value>) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    collect_env(value, &mut names);
+    visit_strings(values, &mut |s| {
+        if !s.contains("${") {
+            return;
+        }
+        for piece in pieces(s) {
+            if let Piece::Placeholder { name, closed: true } = piece
+                && let Kind::Env(env) = kind(name)
+            {
+                names.insert(env.to_owned());
+            }
+        }
+    });
     names
 }
 
@@ -429,7 +442,7 @@ mod tests {
     fn lists_env_references() {
         let body = json!({"a": "${env.B} ${env.A}", "c": ["$${env.C}", {"d": "${env.A}"}]});
         assert_eq!(
-            env_references(&body).into_iter().collect::<Vec<_>>(),
+            env_references_in([&body]).into_iter().collect::<Vec<_>>(),
             ["A", "B"]
         );
         assert!(has_env_reference("x ${env.A}"));

@@ -16,5 +16,5 @@ pub use credentials::ApiKey;
 pub use error::Error;
 pub use retry::Backoff;
 pub(crate) use retry::Reset;
-pub(crate) use transport::{Dialect, Transport, decode_objects};
+pub(crate) use transport::{DecodeError, Dialect, Transport, decode_error, decode_objects, parse};
 pub use transport::{Settings, SetupError};

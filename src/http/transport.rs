@@ -2,11 +2,13 @@
 //! mapping of every answer to a value or a typed [`Error`]. Each API client holds one
 //! [`Transport`] and says, through its [`Dialect`], how its API words errors and rate limits.
 
+use std::borrow::Borrow;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
@@ -126,9 +128,7 @@ impl Transport {
         &self.base
     }
 
-    /// Sends one request through the rate limiter and concurrency bound, retrying what is
-    /// safe to retry: GET, PATCH and DELETE on 408, 429, 5xx and transport errors; a POST
-    /// only when it certainly did not act (429, or the connection was never made).
+    /// Sends one request (see [`Transport::send_text`]) and decodes the answer as `T`.
     pub(crate) async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -136,6 +136,33 @@ impl Transport {
         query: &[(&str, String)],
         body: Option<&Map<String, Value>>,
     ) -> Result<T, Error> {
+        let text = self.send_text(method.clone(), path, query, body).await?;
+        let mut deserializer = serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| decode_error(&method, path, error))
+            .and_then(|value| {
+                deserializer
+                    .end()
+                    .map(|()| value)
+                    .map_err(|e| Error::Decode {
+                        method,
+                        path: path.to_owned(),
+                        detail: e.to_string(),
+                    })
+            })
+    }
+
+    /// Sends one request through the rate limiter and concurrency bound, retrying what is
+    /// safe to retry: GET, PATCH and DELETE on 408, 429, 5xx and transport errors; a POST
+    /// only when it certainly did not act (429, or the connection was never made). Returns the
+    /// body of a 2xx answer.
+    pub(crate) async fn send_text(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Map<String, Value>>,
+    ) -> Result<String, Error> {
         let idempotent = method != Method::POST;
         let mut attempt = 0;
         loop {
@@ -209,12 +236,13 @@ impl Transport {
         Ok((status, headers, text))
     }
 
-    fn finish<T: DeserializeOwned>(
+    /// The body of a 2xx answer, or the error the answer means.
+    fn finish(
         &self,
         method: Method,
         path: &str,
         outcome: Result<Answer, Error>,
-    ) -> Result<T, Error> {
+    ) -> Result<String, Error> {
         let (status, _, text) = outcome?;
         let path = path.to_owned();
         if status == StatusCode::UNAUTHORIZED {
@@ -233,19 +261,7 @@ impl Transport {
                 message: self.message(&text),
             });
         }
-        let mut body = serde_json::Deserializer::from_str(&text);
-        serde_path_to_error::deserialize(&mut body)
-            .map_err(|error| {
-                let at = error::field(error.path());
-                let inner = error.into_inner();
-                at.map_or_else(|| inner.to_string(), |at| format!("at `{at}`: {inner}"))
-            })
-            .and_then(|value| body.end().map(|()| value).map_err(|e| e.to_string()))
-            .map_err(|detail| Error::Decode {
-                method,
-                path,
-                detail,
-            })
+        Ok(text)
     }
 
     /// A non-2xx body as one line: the API's own message, else the body cut short.
@@ -281,24 +297,54 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
-/// The objects of one page, each decoded on its own so that a malformed one is named: its
-/// place in the page, its `id` if it has a string one, and the field.
-pub(crate) fn decode_objects<T: DeserializeOwned>(
+/// Why a JSON text is not the type it should be, with the path to the field that is wrong.
+pub(crate) type DecodeError = serde_path_to_error::Error<serde_json::Error>;
+
+/// A 2xx body that is not what the API documents, naming the field that is wrong.
+pub(crate) fn decode_error(method: &Method, path: &str, error: DecodeError) -> Error {
+    let at = error::field(error.path());
+    let inner = error.into_inner();
+    Error::Decode {
+        method: method.clone(),
+        path: path.to_owned(),
+        detail: at.map_or_else(|| inner.to_string(), |at| format!("at `{at}`: {inner}")),
+    }
+}
+
+/// One object of a page as `T`, naming the field that is wrong.
+pub(crate) fn parse<T: DeserializeOwned>(item: &RawValue) -> Result<T, DecodeError> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(item.get()))
+}
+
+/// The objects of one page, each decoded on its own by `read` so that a malformed one is
+/// named: its place in the page, its `id` if it has a string one, and the field.
+pub(crate) fn decode_objects<T>(
     path: &str,
-    items: Vec<Value>,
+    items: &[impl Borrow<RawValue>],
+    read: fn(&RawValue) -> Result<T, DecodeError>,
 ) -> Result<Vec<T>, Error> {
     items
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(index, item)| {
-            let id = item.get("id").and_then(Value::as_str).map(str::to_owned);
-            serde_path_to_error::deserialize(item).map_err(|error| Error::Malformed {
+            let item = item.borrow();
+            read(item).map_err(|error| Error::Malformed {
                 path: path.to_owned(),
                 index,
-                id,
+                id: id_of(item),
                 field: error::field(error.path()),
                 detail: error.into_inner().to_string(),
             })
         })
         .collect()
+}
+
+/// The string `id` of an object, if it has one.
+fn id_of(item: &RawValue) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: Option<Value>,
+    }
+    let id: Id = serde_json::from_str(item.get()).ok()?;
+    id.id.and_then(|id| id.as_str().map(str::to_owned))
 }

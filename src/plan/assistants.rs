@@ -1,5 +1,6 @@
 //! Planning managed assistants: create, adopt, update, and prune.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value};
@@ -8,7 +9,7 @@ use super::Secrets;
 use super::live::{self, Assistant, Index, LABEL, Live, METADATA};
 use super::model::{Action, Address, Change, KeptAssistant, Precondition, Write};
 use super::problem::Problem;
-use super::{managed, precondition};
+use super::{compare, managed, precondition};
 use crate::desired::{Desired, Key, ManagedAssistant, Route, Unassigned, placeholder};
 
 /// The outcome for managed assistants: their changes, and the id each key resolves to
@@ -33,6 +34,14 @@ pub(crate) fn plan(
         let address = Address::Assistant(key.to_string());
         let at = path_of(desired, key);
         let problem = |message: String| Problem::at(at.clone(), message).address(address.clone());
+        let labelled = index
+            .by_label
+            .get(key.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        if let Some(live) = unchanged(managed, labelled, &kept_routes, secrets) {
+            planned.ids.insert(key.clone(), Some(live.id.clone()));
+            continue;
+        }
         let Some(body) = labelled_body(managed) else {
             problems.push(problem("metadata must be a mapping".to_owned()));
             continue;
@@ -47,10 +56,6 @@ pub(crate) fn plan(
                 continue;
             }
         };
-        let labelled = index
-            .by_label
-            .get(key.as_str())
-            .map_or(&[][..], Vec::as_slice);
         let (live, action) = match (labelled, &managed.adopt) {
             ([], None) => {
                 planned.ids.insert(key.clone(), None);
@@ -89,6 +94,37 @@ pub(crate) fn plan(
     planned
 }
 
+/// The assistant that carries `managed`'s label, when it already holds what `managed`
+/// declares: compared against its text, without expanding the body or parsing the assistant.
+/// `None` sends the assistant the long way (which also reports any problem). Sound because
+/// the assistant carries the label, which is the only field the planner adds to the body.
+fn unchanged<'a>(
+    managed: &ManagedAssistant,
+    labelled: &[&'a Assistant],
+    kept_routes: &HashMap<&str, usize>,
+    secrets: &Secrets,
+) -> Option<&'a Assistant> {
+    let live = match labelled {
+        [] => return None,
+        [live] => *live,
+        many => keeper(many, kept_routes),
+    };
+    let declared = managed.declared();
+    let text: &dyn Fn(&str) -> Option<Cow<'_, str>> = &|text| {
+        if !text.contains('$') {
+            return Some(Cow::Borrowed(text));
+        }
+        let filled = match &declared.context {
+            Some(context) => Cow::Owned(placeholder::fill(text, context).0),
+            None => Cow::Borrowed(text),
+        };
+        placeholder::resolve_text(&filled, &|name| secrets.get(name).cloned())
+            .ok()
+            .map(Cow::Owned)
+    };
+    compare::holds(declared.body, text, live.json()).then_some(live)
+}
+
 /// Where a managed assistant is declared: a business's `assistant`, or a shared assistant.
 pub(crate) fn path_of(desired: &Desired, key: &str) -> String {
     if desired.businesses.contains_key(key) {
@@ -101,7 +137,7 @@ pub(crate) fn path_of(desired: &Desired, key: &str) -> String {
 /// The body with the label merged into the declared metadata; `None` when the declared
 /// metadata is not a mapping.
 fn labelled_body(managed: &ManagedAssistant) -> Option<Map<String, Value>> {
-    let mut body = managed.body.clone();
+    let mut body = managed.body().into_owned();
     let mut metadata = match body.remove(METADATA) {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(metadata)) => metadata,
@@ -138,7 +174,8 @@ fn update(
     resolved: &Map<String, Value>,
     live: &Assistant,
 ) -> Option<Change> {
-    let update = managed::update(body, resolved, &live.fields)?;
+    let live_fields = live.fields();
+    let update = managed::update(body, resolved, &live_fields)?;
     let reason = match action {
         Action::Adopt => format!("adopt: assistant {} has no label yet", live.id),
         _ => match update.differences {
@@ -149,7 +186,7 @@ fn update(
     let precondition = precondition::unchanged(
         &live.id,
         &live.updated_at,
-        &live.fields,
+        &live_fields,
         body.keys().map(String::as_str),
         Some(body),
     );
@@ -271,7 +308,7 @@ pub(crate) fn prune(
             let mut precondition = precondition::unchanged(
                 &assistant.id,
                 &assistant.updated_at,
-                &assistant.fields,
+                &assistant.fields(),
                 [METADATA],
                 None,
             );

@@ -91,12 +91,12 @@ pub struct Number {
     pub squad_id: Option<String>,
     /// The workflow calls go to.
     pub workflow_id: Option<String>,
-    /// Every field as the API returned it (routing fields normalised), for the comparator.
-    pub fields: Map<String, Value>,
     /// ISO 8601 creation time.
     pub created_at: String,
     /// ISO 8601 time of the last write.
     pub updated_at: String,
+    /// The number as read, for its other fields.
+    read: vapi::PhoneNumber,
 }
 
 impl Number {
@@ -104,61 +104,98 @@ impl Number {
     pub fn is_routed(&self) -> bool {
         self.assistant_id.is_some() || self.squad_id.is_some() || self.workflow_id.is_some()
     }
+
+    /// Every field as the API returned it (routing fields normalised), for the comparator;
+    /// built now.
+    pub fn fields(&self) -> Map<String, Value> {
+        self.read.to_object()
+    }
+
+    /// Its `hooks`, as the API returned them.
+    pub fn hooks(&self) -> Option<&Value> {
+        self.read.other.get("hooks")
+    }
 }
 
 impl From<vapi::PhoneNumber> for Number {
     fn from(number: vapi::PhoneNumber) -> Self {
         Self {
             key: number_key(&number),
-            fields: number.to_object(),
-            id: number.id,
-            provider: number.provider,
-            assistant_id: number.assistant_id,
-            squad_id: number.squad_id,
-            workflow_id: number.workflow_id,
-            created_at: number.created_at,
-            updated_at: number.updated_at,
+            id: number.id.clone(),
+            provider: number.provider.clone(),
+            assistant_id: number.assistant_id.clone(),
+            squad_id: number.squad_id.clone(),
+            workflow_id: number.workflow_id.clone(),
+            created_at: number.created_at.clone(),
+            updated_at: number.updated_at.clone(),
+            read: number,
         }
     }
 }
 
-/// An assistant.
+/// An assistant. Its body is kept as the JSON text the API sent (a few kilobytes: prompt,
+/// model, voice, ...) and parsed when a change needs it ([`Assistant::fields`]); the planner
+/// compares an unchanged one against the text directly ([`super::compare::holds`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assistant {
     /// Vapi's id.
     pub id: String,
     /// The key of vapiform's label, when it carries one.
     pub label: Option<String>,
-    /// Every other field (`name`, `model`, `metadata`, ...), as returned.
-    pub fields: Map<String, Value>,
     /// ISO 8601 creation time.
     pub created_at: String,
     /// ISO 8601 time of the last write.
     pub updated_at: String,
+    name: Option<String>,
+    first_message: Option<String>,
+    json: Box<str>,
 }
 
 impl Assistant {
     /// Its `name`, if it is a string.
     pub fn name(&self) -> Option<&str> {
-        self.fields.get("name").and_then(Value::as_str)
+        self.name.as_deref()
+    }
+
+    /// Its `firstMessage`, if it is a string.
+    pub fn first_message(&self) -> Option<&str> {
+        self.first_message.as_deref()
+    }
+
+    /// Every field but `id`, `createdAt` and `updatedAt` (`name`, `model`, `metadata`, ...),
+    /// parsed now.
+    pub fn fields(&self) -> Map<String, Value> {
+        vapi::fields_of(&self.json)
+    }
+
+    /// The object as the API returned it, JSON text.
+    pub fn json(&self) -> &str {
+        &self.json
     }
 }
 
 impl From<vapi::Assistant> for Assistant {
     fn from(assistant: vapi::Assistant) -> Self {
         Self {
-            label: label_of(&assistant.fields).map(str::to_owned),
-            id: assistant.id,
-            fields: assistant.fields,
-            created_at: assistant.created_at,
-            updated_at: assistant.updated_at,
+            label: assistant.metadata().and_then(label_in).map(str::to_owned),
+            name: assistant.name().map(str::to_owned),
+            first_message: assistant.first_message().map(str::to_owned),
+            id: assistant.id.clone(),
+            created_at: assistant.created_at.clone(),
+            updated_at: assistant.updated_at.clone(),
+            json: assistant.into_json(),
         }
     }
 }
 
 /// The label key in an assistant's fields, if any.
 pub fn label_of(fields: &Map<String, Value>) -> Option<&str> {
-    fields.get(METADATA)?.get(LABEL)?.get("key")?.as_str()
+    label_in(fields.get(METADATA)?)
+}
+
+/// The label key in an assistant's `metadata`, if any.
+pub fn label_in(metadata: &Value) -> Option<&str> {
+    metadata.get(LABEL)?.get("key")?.as_str()
 }
 
 /// The label as a metadata value.

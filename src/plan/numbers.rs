@@ -143,7 +143,7 @@ impl<'a> Names<'a> {
                     .map(|key| Address::Assistant(key.to_owned())),
                 name: assistant.and_then(|a| a.name()).map(str::to_owned),
                 business,
-                greeting: assistant.and_then(|a| greeting(&a.fields)),
+                greeting: greeting(assistant.and_then(|a| a.first_message())),
             }
         } else if let Some(id) = &number.squad_id {
             Endpoint::Squad {
@@ -157,7 +157,7 @@ impl<'a> Names<'a> {
                 name: self.live.workflows.get(id).cloned().flatten(),
                 business: self.business_of(id),
             }
-        } else if let Some(text) = say::said_by(number.fields.get("hooks")) {
+        } else if let Some(text) = say::said_by(number.hooks()) {
             Endpoint::Say {
                 text: text.to_owned(),
             }
@@ -176,8 +176,8 @@ impl<'a> Names<'a> {
                     .desired
                     .assistants
                     .get(key)
-                    .and_then(|a| a.body.get("name"))
-                    .and_then(Value::as_str);
+                    .and_then(|a| a.field("name"));
+                let name = name.as_deref().and_then(Value::as_str);
                 let endpoint = Endpoint::Assistant {
                     id: id.clone(),
                     address: Some(Address::Assistant(key.to_string())),
@@ -190,7 +190,9 @@ impl<'a> Names<'a> {
                         .desired
                         .assistants
                         .get(key)
-                        .and_then(|a| greeting(&a.body)),
+                        .and_then(|a| a.field("firstMessage"))
+                        .as_deref()
+                        .and_then(|message| greeting(message.as_str())),
                 };
                 let target = id.map_or_else(
                     || Target::Address(Address::Assistant(key.to_string())),
@@ -226,7 +228,7 @@ impl<'a> Names<'a> {
                     address: None,
                     name: assistant.name().map(str::to_owned),
                     business: self.business_of(id),
-                    greeting: greeting(&assistant.fields),
+                    greeting: greeting(assistant.first_message()),
                 };
                 Ok((Destination::Assistant(Target::Id(id.clone())), endpoint))
             }
@@ -261,10 +263,8 @@ impl<'a> Names<'a> {
 
 /// What a caller hears first from an assistant: its `firstMessage` as the body has it
 /// (`${env.*}` references and `$${` escapes shown as written).
-fn greeting(body: &Map<String, Value>) -> Option<String> {
-    body.get("firstMessage")
-        .and_then(Value::as_str)
-        .map(placeholder::unescape)
+fn greeting(first_message: Option<&str>) -> Option<String> {
+    first_message.map(placeholder::unescape)
 }
 
 /// Where in the file a business's route is declared.
@@ -542,7 +542,11 @@ impl Settings<'_> {
                 return None;
             }
         };
-        if let Some(update) = managed::update(&owned, &resolved, &number.fields) {
+        // Read out of the number only when something is compared or written.
+        let live = (!owned.is_empty()).then(|| number.fields());
+        if let Some(live) = &live
+            && let Some(update) = managed::update(&owned, &resolved, live)
+        {
             body.extend(update.sent);
             fields.extend(update.fields);
         }
@@ -569,7 +573,7 @@ impl Settings<'_> {
         let precondition = precondition::unchanged(
             &number.id,
             &number.updated_at,
-            &number.fields,
+            &live.unwrap_or_else(|| number.fields()),
             marked
                 .keys()
                 .map(String::as_str)
@@ -657,7 +661,7 @@ fn owned_settings(number: &PhoneNumber, goal: &Goal<'_>) -> Map<String, Value> {
             .cloned()
             .collect()
     };
-    let live = number.fields.get("hooks");
+    let live = number.hooks();
     match goal.say {
         Some(text) => {
             let mut hooks = vec![say::hook(text)];

@@ -129,13 +129,9 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         )
 }
 
-fn assistant(id: String, fields: Map<String, Value>) -> Assistant {
-    Assistant {
-        id,
-        created_at: "2026-01-01T00:00:00.000Z".into(),
-        updated_at: "2026-01-01T00:00:00.000Z".into(),
-        fields,
-    }
+fn assistant(id: &str, fields: &Map<String, Value>) -> Assistant {
+    const AT: &str = "2026-01-01T00:00:00.000Z";
+    Assistant::new(id, AT, AT, fields)
 }
 
 /// Builds a consistent desired state and account from a scenario.
@@ -143,8 +139,8 @@ fn build(s: &Scenario) -> (Desired, Model) {
     let mut live = Model::default();
     for (i, greeting) in s.unlabelled.iter().enumerate() {
         live.assistants.push(assistant(
-            format!("u{i}"),
-            body(&format!("Legacy {i}"), *greeting, "gpt-4o"),
+            &format!("u{i}"),
+            &body(&format!("Legacy {i}"), *greeting, "gpt-4o"),
         ));
     }
     // Two entries with one key are two copies of a labelled assistant, as two applies at once
@@ -156,19 +152,14 @@ fn build(s: &Scenario) -> (Desired, Model) {
             json!({"vapiform": {"key": format!("b{key}")}, "other": 1}),
         );
         live.assistants
-            .push(assistant(format!("l{key}-{copy}"), fields));
+            .push(assistant(&format!("l{key}-{copy}"), &fields));
     }
     let mut taken = BTreeSet::new();
     let mut businesses = BTreeMap::new();
     let mut assistants = BTreeMap::new();
     assistants.insert(
         "shared".into(),
-        ManagedAssistant {
-            key: "shared".into(),
-            body: body("Shared", 0, "gpt-4o-mini"),
-            adopt: None,
-            template: None,
-        },
+        ManagedAssistant::new("shared".into(), body("Shared", 0, "gpt-4o-mini"), None),
     );
     for (i, (form, numbers, named)) in s.businesses.iter().enumerate() {
         let key = Key::from(format!("b{i}").as_str());
@@ -189,12 +180,11 @@ fn build(s: &Scenario) -> (Desired, Model) {
                     });
                 assistants.insert(
                     key.clone(),
-                    ManagedAssistant {
-                        key: key.clone(),
-                        body: body(&format!("B{i}"), *greeting, "gpt-4o-mini"),
+                    ManagedAssistant::new(
+                        key.clone(),
+                        body(&format!("B{i}"), *greeting, "gpt-4o-mini"),
                         adopt,
-                        template: None,
-                    },
+                    ),
                 );
                 Route::Managed(key.clone())
             }
@@ -328,7 +318,7 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
     let labelled: HashSet<String> = live
         .assistants
         .iter()
-        .filter(|a| label_of(&a.fields).is_some())
+        .filter(|a| label_of(&a.fields()).is_some())
         .map(|a| a.id.clone())
         .collect();
     let adopted: HashSet<&str> = desired
@@ -348,7 +338,7 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
             Write::CreateAssistant { body, .. } => {
                 let id = format!("new{n}");
                 created.insert(change.address.to_string(), id.clone());
-                live.assistants.push(assistant(id, body.clone()));
+                live.assistants.push(assistant(&id, body));
             }
             Write::UpdateAssistant { id, body } => {
                 prop_assert!(
@@ -360,7 +350,9 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                     .iter_mut()
                     .find(|a| &a.id == id)
                     .expect("updated assistant exists");
-                target.fields.extend(body.clone());
+                let mut fields = target.fields();
+                fields.extend(body.clone());
+                *target = assistant(id, &fields);
             }
             Write::DeleteAssistant { id } => {
                 prop_assert!(
@@ -456,8 +448,8 @@ fn holds(desired: &Desired, after: &Model) -> Result<(), TestCaseError> {
         after
             .assistants
             .iter()
-            .filter(|a| label_of(&a.fields) == Some(key))
-            .filter(|a| super::compare::differences(&managed.body, &a.fields).is_empty())
+            .filter(|a| label_of(&a.fields()) == Some(key))
+            .filter(|a| super::compare::differences(&managed.body(), &a.fields()).is_empty())
             .map(|a| a.id.as_str())
             .collect()
     };

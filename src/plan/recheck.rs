@@ -45,7 +45,7 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
         if let Write::CreateAssistant { key, body } = &change.write {
             match index.by_label.get(key.as_str()).map(Vec::as_slice) {
                 None | Some([]) => {}
-                Some([one]) if holds(Some(body), &one.fields, secrets) => {
+                Some([one]) if holds(Some(body), &one.fields(), secrets) => {
                     applied.insert(i, one.id.clone());
                     created.insert(&change.address, one.id.as_str());
                 }
@@ -92,7 +92,7 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
                     Some([one])
                         if holds(
                             end_state(body, change.write.target(), target).as_ref(),
-                            &one.fields,
+                            &one.fields(),
                             secrets,
                         ) =>
                     {
@@ -117,11 +117,11 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
                     Write::UpdateNumber { .. } => index
                         .number_by_id
                         .get(id.as_str())
-                        .map(|n| (n.fields.clone(), n.updated_at.as_str())),
+                        .map(|n| (n.fields(), n.updated_at.as_str())),
                     _ => index
                         .by_id
                         .get(id.as_str())
-                        .map(|a| (a.fields.clone(), a.updated_at.as_str())),
+                        .map(|a| (a.fields(), a.updated_at.as_str())),
                 };
                 let Some((object, now)) = current else {
                     if matches!(write, Write::DeleteAssistant { .. }) {

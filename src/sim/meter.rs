@@ -81,6 +81,15 @@ impl Meter {
         *counter += 1;
     }
 
+    /// A write routed a number to an assistant: remembered if it is the first.
+    pub(crate) fn routed(&mut self, at: std::time::SystemTime) {
+        if self.stats.first_routed.is_none() {
+            let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            self.stats.first_routed =
+                Some(u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX));
+        }
+    }
+
     /// The counts so far.
     pub(crate) fn stats(&self) -> &Stats {
         &self.stats

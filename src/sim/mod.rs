@@ -189,6 +189,11 @@ pub struct Stats {
     /// The faults injected so far.
     #[serde(default)]
     pub injected: InjectedFaults,
+    /// When a write first routed a phone number to an assistant (a `POST` or `PATCH
+    /// /phone-number` with an `assistantId` that succeeded), in milliseconds since the Unix
+    /// epoch: how soon an onboarding answers its first call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_routed: Option<u64>,
 }
 
 /// Counts of injected faults, by kind.

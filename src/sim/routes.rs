@@ -59,6 +59,13 @@ impl App {
         }
     }
 
+    /// Tells the meter that a write left `number` routed to an assistant.
+    fn count_routing(&self, number: &Object) {
+        if number.get("assistantId").is_some_and(Value::is_string) {
+            meter::lock(&self.meter).routed(std::time::SystemTime::now());
+        }
+    }
+
     fn store(&self) -> MutexGuard<'_, Store> {
         // A panicking handler cannot leave the store half-changed in a way worth refusing to
         // serve over: every change is one insert or replace.
@@ -428,6 +435,7 @@ async fn create_phone(State(app): State<Shared>, body: Bytes) -> Reply {
         .phone_numbers
         .insert(Store::version(object.clone()), Instant::now());
     persist(&store)?;
+    app.count_routing(&object);
     Ok(json_response(StatusCode::CREATED, &object))
 }
 
@@ -445,6 +453,7 @@ async fn update_phone(State(app): State<Shared>, Path(id): Path<String>, body: B
     let mut problems = validate::phone_update(&body, provider);
     problems.extend(phone_references(&store, &body, Some(&id)));
     ensure_valid(problems)?;
+    let routes = body.get("assistantId").is_some_and(Value::is_string);
     let mut object = current.object.clone();
     object.extend(body);
     stamp(&mut object, false);
@@ -452,6 +461,9 @@ async fn update_phone(State(app): State<Shared>, Path(id): Path<String>, body: B
         .phone_numbers
         .replace(Store::version(object.clone()), Instant::now());
     persist(&store)?;
+    if routes {
+        app.count_routing(&object);
+    }
     Ok(json_response(StatusCode::OK, &object))
 }
 

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::Method;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::dialect::TELNYX;
 use super::wire::PhoneNumber;
-use crate::http::{BaseUrl, Error, Settings, SetupError, Transport, decode_objects};
+use crate::http::{BaseUrl, Error, Settings, SetupError, Transport, decode_objects, parse};
 
 /// The largest page Telnyx serves.
 pub const PAGE_SIZE: usize = 250;
@@ -27,7 +27,7 @@ pub struct Client {
 /// One page of a Telnyx list.
 #[derive(Debug, Deserialize)]
 struct Page {
-    data: Vec<Value>,
+    data: Vec<Box<RawValue>>,
     meta: Meta,
 }
 
@@ -133,7 +133,7 @@ impl Client {
                 page.meta.page_size
             )));
         }
-        Ok((page.meta, decode_objects(NUMBERS, page.data)?))
+        Ok((page.meta, decode_objects(NUMBERS, &page.data, parse)?))
     }
 }
 

@@ -1,11 +1,12 @@
 //! The client: endpoints for phone numbers and assistants over the shared request path.
 
 use reqwest::Method;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::dialect::VAPI;
 use super::wire::{Assistant, PhoneNumber, RouteTarget};
-use crate::http::{BaseUrl, Error, Settings, SetupError, Transport};
+use crate::http::{BaseUrl, Error, Settings, SetupError, Transport, decode_error};
 
 /// A Vapi API client. Cheap to share by reference across concurrent tasks.
 #[derive(Debug)]
@@ -95,16 +96,13 @@ impl Client {
 
     /// One assistant.
     pub async fn get_assistant(&self, id: &str) -> Result<Assistant, Error> {
-        self.transport
-            .send(Method::GET, &format!("/assistant/{id}"), &[], None)
+        self.assistant(Method::GET, &format!("/assistant/{id}"), None)
             .await
     }
 
     /// Creates an assistant. Never repeated after an ambiguous failure: see [`Error::is_ambiguous`].
     pub async fn create_assistant(&self, body: &Map<String, Value>) -> Result<Assistant, Error> {
-        self.transport
-            .send(Method::POST, "/assistant", &[], Some(body))
-            .await
+        self.assistant(Method::POST, "/assistant", Some(body)).await
     }
 
     /// Updates the top-level fields in `body`; each one replaces the stored value wholesale.
@@ -113,16 +111,25 @@ impl Client {
         id: &str,
         body: &Map<String, Value>,
     ) -> Result<Assistant, Error> {
-        self.transport
-            .send(Method::PATCH, &format!("/assistant/{id}"), &[], Some(body))
+        self.assistant(Method::PATCH, &format!("/assistant/{id}"), Some(body))
             .await
     }
 
     /// Deletes an assistant.
     pub async fn delete_assistant(&self, id: &str) -> Result<Assistant, Error> {
-        self.transport
-            .send(Method::DELETE, &format!("/assistant/{id}"), &[], None)
+        self.assistant(Method::DELETE, &format!("/assistant/{id}"), None)
             .await
+    }
+
+    /// A request answered with one assistant.
+    async fn assistant(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Map<String, Value>>,
+    ) -> Result<Assistant, Error> {
+        let raw: Box<RawValue> = self.transport.send(method.clone(), path, &[], body).await?;
+        Assistant::read(&raw).map_err(|error| decode_error(&method, path, error))
     }
 
     /// Imports or buys a number. Never repeated after an ambiguous failure.

@@ -10,7 +10,6 @@
 use std::collections::HashSet;
 
 use reqwest::Method;
-use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -24,7 +23,7 @@ pub(crate) const PAGE: usize = 1000;
 impl Client {
     /// Every object of the collection at `path` that matches `filter` (extra query
     /// parameters such as `createdAtGe`).
-    pub(crate) async fn list_all<T: DeserializeOwned + Listed>(
+    pub(crate) async fn list_all<T: Listed>(
         &self,
         path: &str,
         filter: &[(&str, String)],
@@ -58,7 +57,7 @@ impl Client {
     }
 
     /// Every object created exactly at `at`, by bisecting `updatedAt` until each range fits a page.
-    async fn list_instant<T: DeserializeOwned + Listed>(
+    async fn list_instant<T: Listed>(
         &self,
         path: &str,
         at: &str,
@@ -107,18 +106,17 @@ impl Client {
     }
 
     /// One page, each object read on its own so that a malformed one is named.
-    async fn page<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> Result<Vec<T>, Error> {
-        let page: serde_json::Value = self.transport.send(Method::GET, path, query, None).await?;
-        let items = page_items(page).ok_or_else(|| Error::Decode {
+    async fn page<T: Listed>(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<T>, Error> {
+        let page = self
+            .transport
+            .send_text(Method::GET, path, query, None)
+            .await?;
+        let items = page_items(&page).map_err(|detail| Error::Decode {
             method: Method::GET,
             path: path.to_owned(),
-            detail: "expected a list of objects".to_owned(),
+            detail,
         })?;
-        decode_objects(path, items)
+        decode_objects(path, &items, T::read)
     }
 }
 

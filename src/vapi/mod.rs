@@ -18,4 +18,5 @@ pub use credentials::{
     API_KEY_VARIABLES, BASE_URL_VARIABLE, DEFAULT_BASE_URL, KEY_VARIABLES, base_url, key,
 };
 pub(crate) use list::PAGE;
+pub(crate) use wire::fields_of;
 pub use wire::{Assistant, PhoneNumber, RouteTarget};
