@@ -461,9 +461,10 @@ fn holds(desired: &Desired, after: &Model) -> Result<(), TestCaseError> {
     }
     // A labelled assistant goes when it is a copy beyond the kept one, or undeclared while
     // prune is on, unless a number still routes to it.
-    let mut copies: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut copies: BTreeMap<String, usize> = BTreeMap::new();
     for assistant in &after.assistants {
-        let Some(key) = label_of(&assistant.fields) else {
+        let fields = assistant.fields();
+        let Some(key) = label_of(&fields) else {
             continue;
         };
         let routed = after
@@ -480,9 +481,10 @@ fn holds(desired: &Desired, after: &Model) -> Result<(), TestCaseError> {
             assistant.id
         );
         if declared {
-            *copies.entry(key).or_default() += 1;
+            let count = copies.entry(key.to_owned()).or_default();
+            *count += 1;
             prop_assert!(
-                copies[key] == 1,
+                *count == 1,
                 "two copies of `{key}` that no number routes to are left"
             );
         }
