@@ -17,8 +17,10 @@
 //!   interrupted.
 //!
 //! `cargo bench --bench scale` runs all of it and exits non-zero when a target is missed;
-//! `-- --quick` runs 1,000-business sizes only (the CI smoke run) and says which targets it
-//! skipped. `-- --emit DIR --size N` only writes the desired file and the simulator's state
+//! `-- --quick` runs 1,000-business sizes only (the CI smoke run), says which targets it
+//! skipped, and reports the others without failing on them: the targets are stated for the
+//! full sizes on the reference machine, not for a smoke run on a shared CI runner. A run that
+//! cannot measure (an apply that fails, a plan that is not empty) fails in both modes. `-- --emit DIR --size N` only writes the desired file and the simulator's state
 //! file for N businesses, to profile a plan by hand (see docs/performance.md).
 
 use std::collections::BTreeMap;
@@ -598,6 +600,9 @@ fn count(n: usize) -> u64 {
 struct Verdict {
     target: String,
     pass: Option<bool>,
+    /// Whether a failure means the run measured nothing worth reading (an apply that did not
+    /// converge), rather than a missed performance target.
+    required: bool,
     detail: String,
 }
 
@@ -623,10 +628,22 @@ struct ApplyRow {
 impl Results {
     /// A target or a correctness check (a plan not empty, an apply that did not converge);
     /// missing either makes the benchmark exit non-zero.
+    /// A performance target.
     fn check(&mut self, target: String, pass: bool, detail: String) {
         self.verdicts.push(Verdict {
             target,
             pass: Some(pass),
+            required: false,
+            detail,
+        });
+    }
+
+    /// Something the run itself needs to be right, whatever the sizes.
+    fn require(&mut self, target: String, pass: bool, detail: String) {
+        self.verdicts.push(Verdict {
+            target,
+            pass: Some(pass),
+            required: true,
             detail,
         });
     }
@@ -635,15 +652,15 @@ impl Results {
         self.verdicts.push(Verdict {
             target: target.to_owned(),
             pass: None,
+            required: false,
             detail: why.to_owned(),
         });
     }
 
-    fn missed(&self) -> usize {
-        self.verdicts
-            .iter()
-            .filter(|verdict| verdict.pass == Some(false))
-            .count()
+    /// How many targets were missed, and how many of those the run needed to be right.
+    fn missed(&self) -> (usize, usize) {
+        let failed = self.verdicts.iter().filter(|v| v.pass == Some(false));
+        (failed.clone().count(), failed.filter(|v| v.required).count())
     }
 }
 
@@ -690,7 +707,7 @@ fn measure_plan(size: usize, runtime: &tokio::runtime::Runtime, dir: &Path, resu
         &log,
     );
     runtime.block_on(sim.shutdown());
-    results.check(
+    results.require(
         format!("plan {size}: the unchanged account plans empty"),
         plan.code == Some(0),
         outcome(plan.code, &log),
@@ -790,12 +807,12 @@ fn measure_apply(
     runtime.block_on(sim.shutdown());
 
     let name = format!("{label} {size}, {changes} changes");
-    results.check(
+    results.require(
         format!("{name}: converged"),
         apply.code == Some(0),
         outcome(apply.code, &log),
     );
-    results.check(
+    results.require(
         format!("{name}: plan afterwards is empty"),
         replan.code == Some(0),
         outcome(replan.code, &after_log),
@@ -807,7 +824,7 @@ fn measure_apply(
     } else {
         writes
     };
-    results.check(
+    results.require(
         format!("{name}: one write per change"),
         acted <= count(changes) && writes >= count(changes),
         format!(
@@ -887,7 +904,7 @@ fn measure_onboarding(runtime: &tokio::runtime::Runtime, dir: &Path, results: &m
     let measured = watched.finish(&sim);
     runtime.block_on(sim.shutdown());
     let Some(first) = first else {
-        results.check(
+        results.require(
             format!("onboarding {ONBOARD}: a number is routed"),
             false,
             outcome(measured.code, &log),
@@ -904,7 +921,7 @@ fn measure_onboarding(runtime: &tokio::runtime::Runtime, dir: &Path, results: &m
         elapsed <= FIRST_ROUTE,
         format!("{:.2} s", elapsed.as_secs_f64()),
     );
-    results.check(
+    results.require(
         format!("onboarding {ONBOARD}: interrupted apply exits 130"),
         measured.code == Some(130),
         outcome(measured.code, &log),
@@ -1097,8 +1114,12 @@ fn main() -> ExitCode {
         };
         println!("- {mark} {}: {}", verdict.target, verdict.detail);
     }
-    let missed = results.missed();
-    if missed > 0 {
+    let (missed, broken) = results.missed();
+    if missed > 0 && broken == 0 && quick {
+        eprintln!(
+            "scale: {missed} target(s) missed at the quick sizes (FAIL above); only a full run enforces them"
+        );
+    } else if missed > 0 {
         // Keep the logs the failures point at.
         let kept = dir.keep();
         eprintln!(
