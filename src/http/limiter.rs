@@ -14,8 +14,10 @@ use tokio::time::Instant;
 /// The slowest the limiter goes, as a share of the ceiling.
 const FLOOR_SHARE: f64 = 1.0 / 64.0;
 
-/// The share of the ceiling each success adds back after a 429.
-const RECOVERY_SHARE: f64 = 1.0 / 50.0;
+/// The share of the ceiling won back per second of successes after a 429: growing per second,
+/// not per success, keeps a fast client from being back over the server's limit within a
+/// second of being told.
+const RECOVERY_SHARE: f64 = 1.0 / 25.0;
 
 /// Spaces requests at most `rps` per second, first come first served.
 #[derive(Debug)]
@@ -31,6 +33,11 @@ struct State {
     rate: f64,
     /// When the next request may start.
     next: Option<Instant>,
+    /// When the rate last changed: successes win back rate for the time since.
+    changed: Instant,
+    /// When the rate was last halved: the 429s of requests already on their way then are
+    /// answers to the old rate, so they do not halve it again.
+    cut: Option<Instant>,
     /// When the most recent requests left, oldest first; at most the ceiling's worth.
     departed: VecDeque<Instant>,
 }
@@ -46,6 +53,8 @@ impl RateLimiter {
             state: Mutex::new(State {
                 rate: rps,
                 next: None,
+                changed: Instant::now(),
+                cut: None,
                 departed: VecDeque::new(),
             }),
         }
@@ -99,12 +108,16 @@ impl RateLimiter {
         }
     }
 
-    /// The server said 429: halve the rate.
+    /// The server said 429: halve the rate, at most once a second.
     pub(crate) async fn throttled(&self) {
         if self.ceiling <= 0.0 {
             return;
         }
         let mut state = self.state.lock().await;
+        let now = Instant::now();
+        if state.cut.is_some_and(|cut| now < cut + SECOND) {
+            return;
+        }
         let rate = (state.rate / 2.0).max(self.ceiling * FLOOR_SHARE);
         tracing::info!(
             from = state.rate,
@@ -112,16 +125,22 @@ impl RateLimiter {
             "rate limited by the server; slowing down"
         );
         state.rate = rate;
+        state.changed = now;
+        state.cut = Some(now);
     }
 
-    /// A request succeeded: win back a little of the rate, up to the ceiling.
+    /// A request succeeded: win back the rate for the time since it last changed, up to the
+    /// ceiling.
     pub(crate) async fn succeeded(&self) {
         if self.ceiling <= 0.0 {
             return;
         }
         let mut state = self.state.lock().await;
         if state.rate < self.ceiling {
-            state.rate = (state.rate + self.ceiling * RECOVERY_SHARE).min(self.ceiling);
+            let now = Instant::now();
+            let seconds = now.duration_since(state.changed).as_secs_f64();
+            state.rate = (state.rate + self.ceiling * RECOVERY_SHARE * seconds).min(self.ceiling);
+            state.changed = now;
         }
     }
 
@@ -136,18 +155,30 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_429_halves_the_rate_and_successes_win_it_back() {
+    #[tokio::test(start_paused = true)]
+    async fn a_429_halves_the_rate_and_successes_win_it_back_over_time() {
         let limiter = RateLimiter::new(20.0);
         limiter.throttled().await;
         assert!((limiter.rate().await - 10.0).abs() < 1e-9);
+        // A burst's other 429s answer the old rate: no second halving within the second.
+        limiter.throttled().await;
+        assert!((limiter.rate().await - 10.0).abs() < 1e-9);
+        tokio::time::advance(SECOND).await;
         limiter.throttled().await;
         assert!((limiter.rate().await - 5.0).abs() < 1e-9);
+        // Many successes at one moment win nothing back: the rate grows with time.
+        for _ in 0..100 {
+            limiter.succeeded().await;
+        }
+        assert!((limiter.rate().await - 5.0).abs() < 1e-9);
+        // 0.8 per second (a 25th of 20) for 6 seconds of successes.
         for _ in 0..12 {
+            tokio::time::advance(Duration::from_millis(500)).await;
             limiter.succeeded().await;
         }
         assert!((limiter.rate().await - 9.8).abs() < 1e-9);
         for _ in 0..100 {
+            tokio::time::advance(Duration::from_secs(1)).await;
             limiter.succeeded().await;
         }
         assert!(
@@ -155,6 +186,7 @@ mod tests {
             "never above --rps"
         );
         for _ in 0..20 {
+            tokio::time::advance(SECOND).await;
             limiter.throttled().await;
         }
         assert!(limiter.rate().await >= 20.0 / 64.0, "never below the floor");
