@@ -660,7 +660,10 @@ impl Results {
     /// How many targets were missed, and how many of those the run needed to be right.
     fn missed(&self) -> (usize, usize) {
         let failed = self.verdicts.iter().filter(|v| v.pass == Some(false));
-        (failed.clone().count(), failed.filter(|v| v.required).count())
+        (
+            failed.clone().count(),
+            failed.filter(|v| v.required).count(),
+        )
     }
 }
 
