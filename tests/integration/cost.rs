@@ -1,10 +1,10 @@
 //! The cost a plan states (writes, reads, time at `--rps`) against what apply then sends, as
 //! the simulator counts it.
 
-use serde_json::{Value, json};
-use vapiform::sim::{Account, Options, Running, Stats};
+use serde_json::Value;
+use vapiform::sim::{Options, Running, Stats};
 
-use crate::fixtures::{labelled, number, uuid};
+use crate::fixtures;
 use crate::support::{Workspace, onboarding, serve};
 
 /// Requests the simulator received, writes (POST, PATCH, DELETE) and reads (GET) apart.
@@ -183,24 +183,12 @@ async fn the_cost_is_shown_in_every_format_and_not_part_of_the_digest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_and_a_delete_cost_two_writes_and_two_reads_by_id() {
-    let account = Account {
-        phone_numbers: vec![number(&uuid(2, 0), "+14155550100", None)],
-        assistants: vec![
-            labelled(
-                &uuid(1, 0),
-                "acme",
-                &json!({"name": "Acme", "firstMessage": "Old"}),
-            ),
-            labelled(&uuid(1, 1), "gone", &json!({"name": "Gone"})),
-        ],
-        ..Account::default()
-    };
-    let file = "version: 1\nprune: true\nassistants:\n  acme: {name: Acme, firstMessage: New}\n";
+    let (account, file) = fixtures::update_and_delete();
     let options = Options {
         account: Some(account),
         ..Options::default()
     };
-    let (running, workspace) = serve(options, file).await;
+    let (running, workspace) = serve(options, &file).await;
     let (cost, writes, reads) = planned_and_applied(&running, &workspace, "5").await;
     // The delete waits for the update to be verified; each is read back by id.
     assert_eq!(cost["writes"], 2, "{cost}");

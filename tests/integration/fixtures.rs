@@ -80,3 +80,22 @@ pub fn changes(plan: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A labelled assistant whose greeting the file changes, and a labelled undeclared one that
+/// prune deletes; nothing routes to either.
+pub fn update_and_delete() -> (Account, String) {
+    let account = Account {
+        phone_numbers: vec![number(&uuid(2, 0), "+14155550100", None)],
+        assistants: vec![
+            labelled(
+                &uuid(1, 0),
+                "acme",
+                &json!({"name": "Acme", "firstMessage": "Old"}),
+            ),
+            labelled(&uuid(1, 1), "gone", &json!({"name": "Gone"})),
+        ],
+        ..Account::default()
+    };
+    let file = "version: 1\nprune: true\nassistants:\n  acme: {name: Acme, firstMessage: New}\n";
+    (account, file.to_owned())
+}

@@ -7,27 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use vapiform::sim::{Account, Options};
 
-use crate::fixtures::{self, labelled, number, objects, uuid};
+use crate::fixtures::{self, objects, uuid};
 use crate::support::{Workspace, serve};
-
-/// A labelled assistant whose greeting the file changes, and a labelled undeclared one that
-/// prune deletes; nothing routes to either.
-fn update_and_delete() -> (Account, String) {
-    let account = Account {
-        phone_numbers: vec![number(&uuid(2, 0), "+14155550100", None)],
-        assistants: vec![
-            labelled(
-                &uuid(1, 0),
-                "acme",
-                &json!({"name": "Acme", "firstMessage": "Old"}),
-            ),
-            labelled(&uuid(1, 1), "gone", &json!({"name": "Gone"})),
-        ],
-        ..Account::default()
-    };
-    let file = "version: 1\nprune: true\nassistants:\n  acme: {name: Acme, firstMessage: New}\n";
-    (account, file.to_owned())
-}
 
 fn lagging(account: Account, lag_ms: u64) -> Options {
     Options {
@@ -67,7 +48,7 @@ fn statuses(report: &Value) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unverified_and_skipped_changes_exit_3_though_nothing_failed() {
-    let (account, file) = update_and_delete();
+    let (account, file) = fixtures::update_and_delete();
     // Reads show the old greeting for far longer than apply waits (no wait at all).
     let (running, workspace) = serve(lagging(account, 60_000), &file).await;
     let (code, report) = apply(&running.url(), &workspace, "0").await;
@@ -99,7 +80,7 @@ async fn unverified_and_skipped_changes_exit_3_though_nothing_failed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_timeout_waits_out_read_lag_and_then_applies() {
-    let (account, file) = update_and_delete();
+    let (account, file) = fixtures::update_and_delete();
     let (running, workspace) = serve(lagging(account, 300), &file).await;
     let (code, report) = apply(&running.url(), &workspace, "10").await;
     assert_eq!(code, 0, "{report}");
@@ -127,7 +108,7 @@ async fn verify_timeout_waits_out_read_lag_and_then_applies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delete_still_visible_when_read_back_is_unverified() {
     // Only the delete: the assistant update is already in place.
-    let (mut account, file) = update_and_delete();
+    let (mut account, file) = fixtures::update_and_delete();
     account.assistants[0].insert("firstMessage".into(), json!("New"));
     let (running, workspace) = serve(lagging(account, 60_000), &file).await;
     let (code, report) = apply(&running.url(), &workspace, "0").await;
