@@ -3,7 +3,8 @@
 //! never written, only labelled or adopted assistants are edited, only labelled ones deleted
 //! and only when nothing routes to them, a number is written once and unrouted only by an
 //! unlink, so never in between phases, and no number is left both routed and carrying a say
-//! hook); the account then holds the file (each managed assistant's declared fields, each
+//! hook, and each number change's action says how its route changed); the account then holds
+//! the file (each managed assistant's declared fields, each
 //! listed number routed as its business says and named as its entry says, each other number
 //! as `unassigned` says); planning again afterwards gives no changes; and planning is
 //! deterministic.
@@ -38,6 +39,15 @@ impl Model {
         live.workflows = BTreeMap::from([("workflow".to_owned(), None)]);
         live
     }
+}
+
+/// Where a number routes: its assistant, squad and workflow.
+fn routes(number: &PhoneNumber) -> [Option<String>; 3] {
+    [
+        number.assistant_id.clone(),
+        number.squad_id.clone(),
+        number.workflow_id.clone(),
+    ]
 }
 
 fn is_routed(number: &PhoneNumber) -> bool {
@@ -380,8 +390,26 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                     .find(|n| &n.id == id)
                     .expect("updated number exists");
                 let was_routed = is_routed(number);
+                let routes_before = routes(number);
                 let others_before = number.other.get("hooks").map(others);
                 write_number(number, body, route(target, &created));
+                // The action names what happens to today's callers: the mass-change rule
+                // counts reassigns and unlinks by it.
+                let expected = if routes(number) == routes_before {
+                    Action::Update
+                } else if !is_routed(number) {
+                    Action::Unlink
+                } else if was_routed {
+                    Action::Reassign
+                } else {
+                    Action::Assign
+                };
+                prop_assert_eq!(
+                    change.action,
+                    expected,
+                    "the action of {} does not say how its route changed",
+                    change.address
+                );
                 prop_assert!(
                     !(is_routed(number) && says(number)),
                     "{} left {} routed and saying a text",
