@@ -2,12 +2,12 @@
 //! applied in order to a model of the account, keeps the safety rules (ignored numbers are
 //! never written, only labelled or adopted assistants are edited, only labelled ones deleted
 //! and only when nothing routes to them, a number is written once and unrouted only by an
-//! unlink, so never in between phases, and no number is left both routed and carrying a say
-//! hook, and each number change's action says how its route changed); the account then holds
-//! the file (each managed assistant's declared fields, each
-//! listed number routed as its business says and named as its entry says, each other number
-//! as `unassigned` says); planning again afterwards gives no changes; and planning is
-//! deterministic.
+//! unlink, so never in between phases, no number is left both routed and carrying a say hook,
+//! and each number change's action says how its route changed); the account then holds the
+//! file (each managed assistant's declared fields, each listed number routed as its business
+//! says and named as its entry says, each other number as `unassigned` says, nothing left
+//! that should have been deleted); planning again afterwards gives no changes; and planning
+//! is deterministic.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
