@@ -305,6 +305,18 @@ async fn signups_converge_once_each(n: usize, lag: Duration, seed: u64) {
     // Each create was sent once: after an unclear answer, apply found it instead of resending.
     assert_eq!(stats.by_route["POST /assistant"], n as u64, "{stats:?}");
     assert_eq!(stats.by_route["POST /phone-number"], n as u64, "{stats:?}");
+    // And the looking is paced (100 ms doubling), not a loop that asks as fast as it may.
+    let reads: u64 = stats
+        .by_route
+        .iter()
+        .filter(|(route, _)| route.starts_with("GET "))
+        .map(|(_, count)| count)
+        .sum();
+    let unclear = injected.after_write_500 + injected.after_write_dropped;
+    assert!(
+        reads <= 10 * unclear + 40,
+        "{reads} reads for {unclear} unclear answers: {stats:?}"
+    );
     for (i, key) in keys.iter().enumerate() {
         assert_eq!(route_of(&saved, &signup_number(i)), id_of(&saved, key));
     }
