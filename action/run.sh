@@ -54,24 +54,42 @@ meaning() {
   esac
 }
 
+# The runner cancels a step by signalling this script alone, so a SIGINT or SIGTERM is passed
+# on: vapiform finishes the writes in flight and exits 130, and a second signal stops it at
+# once. The traps hold for the whole script: a signal that arrives while no vapiform runs
+# (before the first, or between apply's plan and its apply) is remembered, and no further
+# vapiform is started.
+child=""
+signalled=""
+# shellcheck disable=SC2317 # called by the traps below
+forward() {
+  signalled=$1
+  if [ -n "$child" ]; then kill "-$1" "$child" 2>/dev/null || true; fi
+}
+trap 'forward INT' INT
+trap 'forward TERM' TERM
+
 # Runs vapiform with "$@" (stdout to $work/out.md, stderr to $work/err.txt, both then copied to
-# the log) and sets $code. The runner cancels a step by signalling this script alone, so a
-# SIGINT or SIGTERM is passed on: vapiform finishes the writes in flight and exits 130, and a
-# second signal stops it at once.
+# the log) and sets $code; after a signal it starts nothing and sets 130.
 run_vapiform() {
-  local child
+  if [ -n "$signalled" ]; then
+    echo "interrupted before vapiform $1 started" >"$work/err.txt"
+    code=130
+    show_in_log
+    return
+  fi
   (
     trap - INT TERM
     exec "$bin" --color never "$@"
   ) >"$work/out.md" 2>"$work/err.txt" &
   child=$!
-  trap 'kill -INT "$child" 2>/dev/null || true' INT
-  trap 'kill -TERM "$child" 2>/dev/null || true' TERM
+  # A signal between the start and `child` being set is passed on now.
+  if [ -n "$signalled" ]; then kill "-$signalled" "$child" 2>/dev/null || true; fi
   # A trapped signal ends `wait` early: wait again until vapiform itself has exited.
   while kill -0 "$child" 2>/dev/null; do wait "$child" || true; done
   code=0
   wait "$child" || code=$?
-  trap - INT TERM
+  child=""
   show_in_log
 }
 
