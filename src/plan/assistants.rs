@@ -224,9 +224,9 @@ pub(crate) fn keeper<'a>(copies: &[&'a Assistant], routes: &HashMap<&str, usize>
 
 /// For each labelled assistant, how many of the numbers routed to it will still route to its
 /// key after the plan, whichever copy of the key is kept: numbers a business of that key lists
-/// (or `unassigned` routes to it), and numbers the plan leaves where they are (ignored, in the
-/// account twice, or unlisted while `unassigned` leaves them). Numbers the plan moves to
-/// another business do not count.
+/// (or `unassigned` routes to it), and numbers the plan leaves where they are (ignored, or
+/// unlisted while `unassigned` leaves them). Numbers the plan moves to another business do
+/// not count. (A number the account has twice and does not ignore stops the plan.)
 fn routes_kept<'a>(desired: &Desired, index: &Index<'a>) -> HashMap<&'a str, usize> {
     let owners: HashMap<&str, &Route> = desired
         .businesses
@@ -241,7 +241,6 @@ fn routes_kept<'a>(desired: &Desired, index: &Index<'a>) -> HashMap<&'a str, usi
         }) {
             let to_key = |route: &Route| matches!(route, Route::Managed(k) if k.as_str() == key);
             let stays = desired.ignore.contains(number)
-                || numbers.len() > 1
                 || match owners.get(number) {
                     Some(route) => to_key(route),
                     None => match &desired.unassigned {

@@ -596,6 +596,72 @@ fn holds(desired: &Desired, after: &Model) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Of several copies of a declared assistant, the plan keeps one that the most numbers routed
+/// to before and still route to that key after: it moves as few callers as it can.
+fn keeps_the_most_routed_copy(
+    desired: &Desired,
+    before: &Model,
+    after: &Model,
+) -> Result<(), TestCaseError> {
+    let label = |a: &Assistant| label_of(&a.fields()).map(str::to_owned);
+    let key_after: BTreeMap<&str, String> = after
+        .assistants
+        .iter()
+        .filter_map(|a| Some((a.id.as_str(), label(a)?)))
+        .collect();
+    for key in desired.assistants.keys() {
+        let copies: Vec<&str> = before
+            .assistants
+            .iter()
+            .filter(|a| label(a).as_deref() == Some(key.as_str()))
+            .map(|a| a.id.as_str())
+            .collect();
+        if copies.len() < 2 {
+            continue;
+        }
+        // Numbers routed to a copy before that route to the key after, by copy.
+        let stayed = |copy: &str| {
+            before
+                .numbers
+                .iter()
+                .filter(|n| n.assistant_id.as_deref() == Some(copy))
+                .filter(|n| {
+                    let now = after.numbers.iter().find(|m| m.id == n.id);
+                    now.and_then(|m| m.assistant_id.as_deref())
+                        .and_then(|id| key_after.get(id))
+                        .is_some_and(|k| k == key.as_str())
+                })
+                .count()
+        };
+        let most = copies.iter().map(|c| stayed(c)).max().unwrap_or(0);
+        let kept: Vec<&str> = copies
+            .iter()
+            .copied()
+            .filter(|c| after.assistants.iter().any(|a| a.id == *c))
+            .collect();
+        prop_assert!(
+            kept.iter().any(|c| stayed(c) == most),
+            "of the copies of `{key}` {kept:?} were kept, but another had more numbers that stay with the key"
+        );
+        // And no more are left than the numbers still routed to them hold on to.
+        let routed = kept
+            .iter()
+            .filter(|c| {
+                after
+                    .numbers
+                    .iter()
+                    .any(|n| n.assistant_id.as_deref() == Some(**c))
+            })
+            .count();
+        prop_assert!(
+            kept.len() <= routed.max(1),
+            "{} copies of `{key}` were left ({kept:?}), {routed} of them routed to",
+            kept.len()
+        );
+    }
+    Ok(())
+}
+
 /// What Vapi does with a number write: each field sent replaces the stored one, `null` clears,
 /// and the assistant the write routes to becomes `assistantId`.
 fn write_number(number: &mut PhoneNumber, body: &Map<String, Value>, assistant: Option<String>) {
@@ -638,8 +704,9 @@ proptest! {
         let first = plan(&desired, &live.live(), &Secrets::new(), &options).expect("a consistent scenario plans");
         let addresses: HashSet<String> = first.changes.iter().map(|c| c.address.to_string()).collect();
         prop_assert_eq!(addresses.len(), first.changes.len(), "an address appears twice in the plan");
-        let after = apply(&first, &desired, live)?;
+        let after = apply(&first, &desired, live.clone())?;
         holds(&desired, &after)?;
+        keeps_the_most_routed_copy(&desired, &live, &after)?;
         let second = plan(&desired, &after.live(), &Secrets::new(), &options).expect("plans again");
         prop_assert!(second.changes.is_empty(), "second plan not empty: {:#?}", second.changes);
     }
