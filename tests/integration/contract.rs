@@ -312,7 +312,9 @@ fn an_adopted_assistant_is_not_listed_as_unmanaged_and_keeps_its_id() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|c| c["action"] == "adopt" && c["write"]["id"] == DENTAL),
+            .any(|c| c["action"] == "adopt"
+                && c["write"]["id"] == DENTAL
+                && c["reason"] == format!("adopt: assistant {DENTAL} has no label yet")),
         "{plan}"
     );
     assert!(
