@@ -514,7 +514,9 @@ async fn drift_apply_and_a_stale_plan_pass_their_exit_codes_through() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_step_passes_the_signal_to_vapiform_and_exits_130() {
-    let (running, workspace) = quickstart(Duration::from_millis(300)).await;
+    // Every answer takes 2 s, so the signal lands while the first writes are in flight even
+    // on a busy machine (with 300 ms, apply had sometimes finished before `kill` ran).
+    let (running, workspace) = quickstart(Duration::from_secs(2)).await;
     let mut step = Step::run(&workspace, &running, "apply").command;
     let child = step.spawn().expect("bash starts");
     // Cancel once apply is writing (plan's reads come first).
