@@ -341,17 +341,20 @@ fn canonical(value: &Value, out: &mut String) {
     }
 }
 
+/// A JSON object literal as a map: how the tests of the planner write bodies.
+#[cfg(test)]
+pub(crate) fn object(value: Value) -> Map<String, Value> {
+    let Value::Object(map) = value else {
+        panic!("not an object")
+    };
+    map
+}
+
 #[cfg(test)]
 mod tests {
+    use super::object as map;
     use super::*;
     use serde_json::json;
-
-    fn map(value: Value) -> Map<String, Value> {
-        let Value::Object(map) = value else {
-            panic!("not an object")
-        };
-        map
-    }
 
     fn paths(desired: Value, live: Value) -> Vec<String> {
         differences(&map(desired), &map(live))

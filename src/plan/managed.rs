@@ -115,14 +115,8 @@ pub(crate) fn created_fields(body: &Map<String, Value>) -> Vec<FieldChange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::compare::object as map;
     use serde_json::json;
-
-    fn map(value: Value) -> Map<String, Value> {
-        let Value::Object(map) = value else {
-            panic!("not an object")
-        };
-        map
-    }
 
     #[test]
     fn sends_whole_owned_fields_merged_over_live() {

@@ -64,14 +64,8 @@ pub(crate) fn fingerprints<'k>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::compare::object as map;
     use serde_json::json;
-
-    fn map(value: Value) -> Map<String, Value> {
-        let Value::Object(map) = value else {
-            panic!("not an object")
-        };
-        map
-    }
 
     #[test]
     fn fingerprints_cover_each_key_and_ignore_other_fields() {
