@@ -43,8 +43,12 @@ impl Step {
             tools.display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut command = Command::new("bash");
+        // As a runner starts a step: SIGINT and SIGTERM at their defaults whatever this test
+        // inherited (a background job of a shell ignores SIGINT, and bash cannot trap a
+        // signal that was ignored when it started).
+        let mut command = Command::new("env");
         command
+            .args(["--default-signal=INT,TERM", "bash"])
             .arg(repo("action").join(script))
             .current_dir(workspace.path("."))
             .env_clear()
