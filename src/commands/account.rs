@@ -11,6 +11,7 @@ use crate::vapi::{self, ApiKey, Client, Settings};
 use crate::{sim, telnyx};
 
 /// How hard the client may push the API.
+#[derive(Debug, Clone)]
 pub(super) struct Pace {
     pub rps: f64,
     pub concurrency: usize,
@@ -68,19 +69,17 @@ pub(super) struct Account {
     pub client: Client,
     /// The carrier's client and the tag its numbers carry, when the file declares a carrier.
     carrier: Option<(telnyx::Client, Option<String>)>,
+    /// `--telnyx-url`, and the pace, for connecting the carrier once the file names one.
+    telnyx_url: Option<String>,
+    pace: Pace,
     sandbox: Option<sim::Running>,
 }
 
 impl Account {
     /// Connects to `--sandbox FILE`, or to `--api-url` / `VAPI_BASE_URL` / api.vapi.ai with
-    /// the key from the environment; and, when the file declares a `carrier`, to Telnyx
-    /// (`--telnyx-url` / `TELNYX_BASE_URL` / api.telnyx.com, key `TELNYX_API_KEY`), or the
-    /// sandbox's Telnyx.
-    pub(super) async fn connect(
-        global: &Global,
-        pace: &Pace,
-        carrier: Option<&Carrier>,
-    ) -> anyhow::Result<Self> {
+    /// the key from the environment. The carrier is connected apart ([`Account::with_carrier`]):
+    /// only the file says whether there is one, and the account is read while the file loads.
+    pub(super) async fn connect(global: &Global, pace: &Pace) -> anyhow::Result<Self> {
         let key = vapi::key(|name| std::env::var(name).ok());
         let (base_url, key, sandbox) = if let Some(path) = &global.sandbox {
             let running = sim::start(sim::Options {
@@ -108,42 +107,73 @@ impl Account {
         settings.concurrency = pace.concurrency;
         let client = Client::new(&settings)?;
         tracing::info!(base_url = %client.base_url(), sandbox = sandbox.is_some(), "connecting");
-        let carrier = if let Some(carrier) = carrier {
-            let env = |name: &str| std::env::var(name).ok();
-            let (base_url, key) = if let Some(running) = &sandbox {
-                (
-                    running.url(),
-                    telnyx::key(env).unwrap_or_else(|| ApiKey::new("sandbox")),
-                )
-            } else {
-                let Some(key) = telnyx::key(env) else {
-                    bail!(
-                        "the file declares a carrier, so vapiform reads its numbers: set TELNYX_API_KEY"
-                    );
-                };
-                (telnyx::base_url(global.telnyx_url.as_deref(), env), key)
-            };
-            let mut settings = telnyx::Settings::new(base_url, key);
-            settings.rps = pace.rps;
-            settings.concurrency = pace.concurrency;
-            let telnyx = telnyx::Client::new(&settings)?;
-            tracing::info!(base_url = %telnyx.base_url(), "reading the carrier");
-            Some((telnyx, carrier.tag.clone()))
-        } else {
-            None
-        };
         Ok(Self {
             client,
-            carrier,
+            carrier: None,
+            telnyx_url: global.telnyx_url.clone(),
+            pace: pace.clone(),
             sandbox,
         })
     }
 
-    /// Reads every number and assistant with list calls, the carrier's numbers beside them
-    /// when a carrier is declared, and the squads and workflows that will be shown by name:
-    /// none when `names` is `None`; otherwise those `names` asks for (what the file routes
-    /// to) and those the account's numbers route to, one list call each.
+    /// Connects to the carrier too when the file declares one: Telnyx (`--telnyx-url` /
+    /// `TELNYX_BASE_URL` / api.telnyx.com, key `TELNYX_API_KEY`), or the sandbox's Telnyx.
+    pub(super) fn with_carrier(&mut self, carrier: Option<&Carrier>) -> anyhow::Result<()> {
+        let Some(carrier) = carrier else {
+            return Ok(());
+        };
+        let env = |name: &str| std::env::var(name).ok();
+        let (base_url, key) = if let Some(running) = &self.sandbox {
+            (
+                running.url(),
+                telnyx::key(env).unwrap_or_else(|| ApiKey::new("sandbox")),
+            )
+        } else {
+            let Some(key) = telnyx::key(env) else {
+                bail!(
+                    "the file declares a carrier, so vapiform reads its numbers: set TELNYX_API_KEY"
+                );
+            };
+            (telnyx::base_url(self.telnyx_url.as_deref(), env), key)
+        };
+        let mut settings = telnyx::Settings::new(base_url, key);
+        settings.rps = self.pace.rps;
+        settings.concurrency = self.pace.concurrency;
+        let telnyx = telnyx::Client::new(&settings)?;
+        tracing::info!(base_url = %telnyx.base_url(), "reading the carrier");
+        self.carrier = Some((telnyx, carrier.tag.clone()));
+        Ok(())
+    }
+
+    /// Reads the whole account: [`Account::read_lists`], then [`Account::read_rest`].
     pub(super) async fn read(&self, names: Option<RouteKinds>) -> anyhow::Result<Live> {
+        let mut live = self.read_lists().await?;
+        self.read_rest(&mut live, names).await?;
+        Ok(live)
+    }
+
+    /// Reads every number and assistant with list calls: what does not depend on the file.
+    pub(super) async fn read_lists(&self) -> anyhow::Result<Live> {
+        let (numbers, assistants) =
+            tokio::try_join!(self.client.list_numbers(), self.client.list_assistants())
+                .context("cannot read the account")?;
+        tracing::info!(
+            numbers = numbers.len(),
+            assistants = assistants.len(),
+            "read the account"
+        );
+        Ok(Live::read(numbers, assistants))
+    }
+
+    /// Reads what `live` lacks: the carrier's numbers when a carrier is connected, and the
+    /// squads and workflows that will be shown by name: none when `names` is `None`; otherwise
+    /// those `names` asks for (what the file routes to) and those the account's numbers route
+    /// to, one list call each.
+    pub(super) async fn read_rest(
+        &self,
+        live: &mut Live,
+        names: Option<RouteKinds>,
+    ) -> anyhow::Result<()> {
         let carrier = async {
             match &self.carrier {
                 None => Ok(None),
@@ -154,39 +184,29 @@ impl Account {
                     .context("cannot read the carrier's numbers"),
             }
         };
-        let vapi = async {
-            tokio::try_join!(self.client.list_numbers(), self.client.list_assistants())
-                .context("cannot read the account")
+        let wanted = names.map(|wanted| (wanted, RouteKinds::routed_in(live)));
+        let wants = |pick: fn(&RouteKinds) -> bool| {
+            wanted.is_some_and(|(wanted, routed)| pick(&wanted) || pick(&routed))
         };
-        let ((numbers, assistants), carrier) = tokio::try_join!(vapi, carrier)?;
-        tracing::info!(
-            numbers = numbers.len(),
-            assistants = assistants.len(),
-            carrier = carrier.as_ref().map(Vec::len),
-            "read the account"
-        );
-        let mut live = Live::read(numbers, assistants);
-        live.carrier =
-            carrier.map(|numbers| numbers.into_iter().map(CarrierNumber::from).collect());
-        let Some(wanted) = names else {
-            return Ok(live);
+        let targets = async {
+            tokio::try_join!(
+                read_if(wants(|k| k.squads), self.client.list_squads()),
+                read_if(wants(|k| k.workflows), self.client.list_workflows()),
+            )
+            .context("cannot read the account's squads and workflows")
         };
-        let routed = RouteKinds::routed_in(&live);
-        let (squads, workflows) = tokio::try_join!(
-            read_if(wanted.squads || routed.squads, self.client.list_squads()),
-            read_if(
-                wanted.workflows || routed.workflows,
-                self.client.list_workflows()
-            ),
-        )
-        .context("cannot read the account's squads and workflows")?;
+        let (carrier, (squads, workflows)) = tokio::try_join!(carrier, targets)?;
+        if let Some(numbers) = carrier {
+            tracing::info!(numbers = numbers.len(), "read the carrier");
+            live.carrier = Some(numbers.into_iter().map(CarrierNumber::from).collect());
+        }
         if let Some(squads) = squads {
             live.squads = Live::route_targets(squads);
         }
         if let Some(workflows) = workflows {
             live.workflows = Live::route_targets(workflows);
         }
-        Ok(live)
+        Ok(())
     }
 
     /// Stops the sandbox, if any; its file already holds every write.

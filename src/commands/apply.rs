@@ -26,7 +26,7 @@ pub(super) async fn run(
     // One path for both sources: a plan, the account as read, then recheck and apply.
     let (mut plan, live, account) = if let Some(path) = &args.plan {
         let plan = show::read(path)?;
-        let account = Account::connect(global, &pace, None).await?;
+        let account = Account::connect(global, &pace).await?;
         // A saved plan already names what it routes to.
         let live = match account.read(None).await {
             Ok(live) => live,

@@ -24,7 +24,7 @@ pub(super) async fn run(
         Some(dir) => Some(previous_export(dir)?),
         None => None,
     };
-    let account = Account::connect(global, &Pace::READ, None).await?;
+    let account = Account::connect(global, &Pace::READ).await?;
     let live = account.read(Some(RouteKinds::default())).await;
     account.close().await;
     let live = live?;

@@ -58,14 +58,19 @@ fn load(path: &Path, console: &mut Console) -> io::Result<Option<Desired>> {
     match desired::load(path) {
         Ok(desired) => Ok(Some(desired)),
         Err(report) => {
-            write!(
-                console.err,
-                "{}",
-                render::escape::lines(&report.to_string())
-            )?;
+            print_report(&report, console)?;
             Ok(None)
         }
     }
+}
+
+/// Prints every diagnostic of a file that did not load.
+fn print_report(report: &desired::Report, console: &mut Console) -> io::Result<()> {
+    write!(
+        console.err,
+        "{}",
+        render::escape::lines(&report.to_string())
+    )
 }
 
 /// The values of the `${env.NAME}` variables `names` that are set, and the names of those

@@ -16,8 +16,11 @@ pub(super) async fn run(
     let Some(desired) = super::load(&args.file.file, console)? else {
         return Ok(Exit::Error);
     };
-    let account = Account::connect(global, &Pace::READ, desired.carrier.as_ref()).await?;
-    let live = account.read(None).await;
+    let mut account = Account::connect(global, &Pace::READ).await?;
+    let live = match account.with_carrier(desired.carrier.as_ref()) {
+        Ok(()) => account.read(None).await,
+        Err(error) => Err(error),
+    };
     account.close().await;
     let mut rows = inventory::inventory(&desired, &live?);
     if args.free {

@@ -2,12 +2,16 @@
 
 use std::io::Write as _;
 use std::path::Path;
+use std::pin::pin;
 use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::task::JoinHandle;
 
 use super::Console;
 use super::account::{Account, Pace, RouteKinds};
 use crate::cli::{Format, Global, PlanArgs};
-use crate::desired::Desired;
+use crate::desired::{Desired, Report};
 use crate::exit::Exit;
 use crate::plan::{self, Live, Options, Plan, Problem};
 use crate::render::escape;
@@ -72,6 +76,10 @@ pub(super) async fn run(
 /// Loads the file, connects at `pace`, reads the account and plans; returns the plan, the
 /// account as read, and the connection. `None` when the file or the plan has problems, which
 /// are printed, all of them, each with its location.
+///
+/// The account's numbers and assistants do not depend on the file, so they are read while it
+/// loads (on a thread of its own); the carrier and the squads and workflows the file names
+/// are read after.
 pub(super) async fn make(
     global: &Global,
     pace: &Pace,
@@ -80,28 +88,91 @@ pub(super) async fn make(
     format: Format,
     console: &mut Console,
 ) -> anyhow::Result<Option<(Plan, Live, Account)>> {
-    let Some(desired) = super::load(file, console)? else {
-        return Ok(None);
-    };
-    let account = Account::connect(global, pace, desired.carrier.as_ref()).await?;
-    let live = match account.read(Some(RouteKinds::declared_in(&desired))).await {
-        Ok(live) => live,
+    let path = file.to_owned();
+    let loading = tokio::task::spawn_blocking(move || crate::desired::load(&path));
+    let mut account = match Account::connect(global, pace).await {
+        Ok(account) => account,
+        // The file's problems come first: they are what there is to fix first.
         Err(error) => {
-            account.close().await;
-            return Err(error);
+            return match loading.await.context("cannot load the file")? {
+                Ok(_) => Err(error),
+                Err(report) => {
+                    super::print_report(&report, console)?;
+                    Ok(None)
+                }
+            };
         }
     };
+    let outcome = match load_while_reading(loading, &account).await {
+        Ok(Ok((desired, live))) => {
+            plan_read(&mut account, &desired, live, options, format, console).await
+        }
+        Ok(Err(report)) => super::print_report(&report, console)
+            .map(|()| None)
+            .map_err(anyhow::Error::from),
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(Some((plan, live))) => Ok(Some((plan, live, account))),
+        other => {
+            account.close().await;
+            other.map(|_| None)
+        }
+    }
+}
+
+/// The file `loading` loads, and when it loads, the account's numbers and assistants, read
+/// meanwhile; the read is dropped unfinished when the file does not load.
+async fn load_while_reading(
+    mut loading: JoinHandle<Result<Desired, Report>>,
+    account: &Account,
+) -> anyhow::Result<Result<(Desired, anyhow::Result<Live>), Report>> {
+    let mut read = pin!(account.read_lists());
+    let mut listed = None;
+    let loaded = loop {
+        tokio::select! {
+            loaded = &mut loading => break loaded,
+            live = &mut read, if listed.is_none() => listed = Some(live),
+        }
+    };
+    Ok(match loaded.context("cannot load the file")? {
+        Ok(desired) => Ok((
+            desired,
+            match listed {
+                Some(live) => live,
+                None => read.await,
+            },
+        )),
+        Err(report) => Err(report),
+    })
+}
+
+/// Reads the rest of the account `desired` needs beside the lists already read into `live`,
+/// and plans; `None` when the plan has problems, which are printed.
+async fn plan_read(
+    account: &mut Account,
+    desired: &Desired,
+    live: anyhow::Result<Live>,
+    options: &Options,
+    format: Format,
+    console: &mut Console,
+) -> anyhow::Result<Option<(Plan, Live)>> {
+    // A carrier the file declares but cannot be reached is the first thing to fix.
+    account.with_carrier(desired.carrier.as_ref())?;
+    let mut live = live?;
+    account
+        .read_rest(&mut live, Some(RouteKinds::declared_in(desired)))
+        .await?;
     // Unset variables are reported by the planner, naming the assistant that needs them.
     let mut names = desired.env_references();
     if let Some(baseline) = &options.baseline {
         names.extend(baseline.env_references());
     }
     let (secrets, _) = super::secrets(names);
-    match plan::plan(&desired, &live, &secrets, options) {
-        Ok(plan) => Ok(Some((plan, live, account))),
+    match plan::plan(desired, &live, &secrets, options) {
+        Ok(plan) => Ok(Some((plan, live))),
         Err(problems) => {
-            account.close().await;
-            print_problems(&problems.0, &desired, format, console)?;
+            print_problems(&problems.0, desired, format, console)?;
             Ok(None)
         }
     }
