@@ -9,6 +9,7 @@ mod credentials;
 mod error;
 mod limiter;
 mod retry;
+mod text;
 mod transport;
 
 pub use base_url::{BaseUrl, UrlError, configured_base_url};
@@ -16,5 +17,6 @@ pub use credentials::ApiKey;
 pub use error::Error;
 pub use retry::Backoff;
 pub(crate) use retry::Reset;
+pub use text::Text;
 pub(crate) use transport::{DecodeError, Dialect, Transport, decode_error, decode_objects, parse};
 pub use transport::{Settings, SetupError};

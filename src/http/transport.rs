@@ -17,6 +17,7 @@ use super::credentials::ApiKey;
 use super::error::{self, Error};
 use super::limiter::RateLimiter;
 use super::retry::{self, Backoff, Reset};
+use super::text::Text;
 
 /// How to reach an API and how hard to push it.
 #[derive(Debug, Clone)]
@@ -80,7 +81,7 @@ pub(crate) struct Dialect {
 }
 
 /// A status, the headers and the body of one answer.
-type Answer = (StatusCode, HeaderMap, String);
+type Answer = (StatusCode, HeaderMap, Text);
 
 /// The request path of one API client. Cheap to share by reference across concurrent tasks.
 #[derive(Debug)]
@@ -137,7 +138,7 @@ impl Transport {
         body: Option<&Map<String, Value>>,
     ) -> Result<T, Error> {
         let text = self.send_text(method.clone(), path, query, body).await?;
-        let mut deserializer = serde_json::Deserializer::from_str(&text);
+        let mut deserializer = serde_json::Deserializer::from_str(text.as_str());
         serde_path_to_error::deserialize(&mut deserializer)
             .map_err(|error| decode_error(&method, path, error))
             .and_then(|value| {
@@ -162,7 +163,7 @@ impl Transport {
         path: &str,
         query: &[(&str, String)],
         body: Option<&Map<String, Value>>,
-    ) -> Result<String, Error> {
+    ) -> Result<Text, Error> {
         let idempotent = method != Method::POST;
         let mut attempt = 0;
         loop {
@@ -231,7 +232,7 @@ impl Transport {
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response.text().await.map_err(transport)?;
+        let text = Text::new(response.bytes().await.map_err(transport)?);
         tracing::debug!(api = self.dialect.name, %method, path, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis(), "request");
         Ok((status, headers, text))
     }
@@ -242,7 +243,7 @@ impl Transport {
         method: Method,
         path: &str,
         outcome: Result<Answer, Error>,
-    ) -> Result<String, Error> {
+    ) -> Result<Text, Error> {
         let (status, _, text) = outcome?;
         let path = path.to_owned();
         if status == StatusCode::UNAUTHORIZED {
@@ -250,7 +251,7 @@ impl Transport {
                 service: self.dialect.name,
                 method,
                 path,
-                message: self.message(&text),
+                message: self.message(text.as_str()),
             });
         }
         if !status.is_success() {
@@ -258,7 +259,7 @@ impl Transport {
                 method,
                 path,
                 status,
-                message: self.message(&text),
+                message: self.message(text.as_str()),
             });
         }
         Ok(text)
@@ -321,7 +322,7 @@ pub(crate) fn parse<T: DeserializeOwned>(item: &RawValue) -> Result<T, DecodeErr
 pub(crate) fn decode_objects<T>(
     path: &str,
     items: &[impl Borrow<RawValue>],
-    read: fn(&RawValue) -> Result<T, DecodeError>,
+    read: impl Fn(&RawValue) -> Result<T, DecodeError>,
 ) -> Result<Vec<T>, Error> {
     items
         .iter()

@@ -30,18 +30,16 @@ pub(crate) fn plan(
         ids: BTreeMap::new(),
     };
     let kept_routes = routes_kept(desired, index);
-    for (key, managed) in &desired.assistants {
-        let address = Address::Assistant(key.to_string());
-        let at = path_of(desired, key);
-        let problem = |message: String| Problem::at(at.clone(), message).address(address.clone());
-        let labelled = index
-            .by_label
-            .get(key.as_str())
-            .map_or(&[][..], Vec::as_slice);
-        if let Some(live) = unchanged(managed, labelled, &kept_routes, secrets) {
+    let held = all_unchanged(desired, index, &kept_routes, secrets);
+    for ((key, managed), held) in desired.assistants.iter().zip(held) {
+        if let Some(live) = held {
             planned.ids.insert(key.clone(), Some(live.id.clone()));
             continue;
         }
+        let address = Address::Assistant(key.to_string());
+        let at = path_of(desired, key);
+        let problem = |message: String| Problem::at(at.clone(), message).address(address.clone());
+        let labelled = labelled(index, key);
         let Some(body) = labelled_body(managed) else {
             problems.push(problem("metadata must be a mapping".to_owned()));
             continue;
@@ -92,6 +90,50 @@ pub(crate) fn plan(
         }
     }
     planned
+}
+
+/// The live assistants carrying `key`'s label.
+fn labelled<'i, 'a>(index: &'i Index<'a>, key: &str) -> &'i [&'a Assistant] {
+    index.by_label.get(key).map_or(&[][..], Vec::as_slice)
+}
+
+/// The fewest assistants a thread of [`all_unchanged`] compares: below that a thread costs more
+/// than it saves.
+const COMPARED_PER_THREAD: usize = 256;
+
+/// [`unchanged`] for every managed assistant, in the order of `desired.assistants`. Comparing
+/// each assistant's text with its declaration is most of planning an account that holds its
+/// file, and each comparison stands alone, so they run on every core.
+fn all_unchanged<'a>(
+    desired: &Desired,
+    index: &Index<'a>,
+    kept_routes: &HashMap<&str, usize>,
+    secrets: &Secrets,
+) -> Vec<Option<&'a Assistant>> {
+    let managed: Vec<_> = desired.assistants.iter().collect();
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = managed.len().div_ceil(threads).max(COMPARED_PER_THREAD);
+    let compare = |part: &[(&Key, &ManagedAssistant)]| -> Vec<Option<&'a Assistant>> {
+        part.iter()
+            .map(|(key, managed)| unchanged(managed, labelled(index, key), kept_routes, secrets))
+            .collect()
+    };
+    if managed.len() <= chunk {
+        return compare(&managed);
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = managed
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || compare(part)))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| {
+                part.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// The assistant that carries `managed`'s label, when it already holds what `managed`

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 
 use crate::desired::{NumberKey, normalize_number};
+use crate::http::Text;
 use crate::{telnyx, vapi};
 
 /// The assistant field that carries vapiform's label.
@@ -148,7 +149,7 @@ pub struct Assistant {
     pub updated_at: String,
     name: Option<String>,
     first_message: Option<String>,
-    json: Box<str>,
+    json: Text,
 }
 
 impl Assistant {
@@ -165,12 +166,12 @@ impl Assistant {
     /// Every field but `id`, `createdAt` and `updatedAt` (`name`, `model`, `metadata`, ...),
     /// parsed now.
     pub fn fields(&self) -> Map<String, Value> {
-        vapi::fields_of(&self.json)
+        vapi::fields_of(self.json.as_str())
     }
 
     /// The object as the API returned it, JSON text.
     pub fn json(&self) -> &str {
-        &self.json
+        self.json.as_str()
     }
 }
 

@@ -111,12 +111,12 @@ impl Client {
             .transport
             .send_text(Method::GET, path, query, None)
             .await?;
-        let items = page_items(&page).map_err(|detail| Error::Decode {
+        let items = page_items(page.as_str()).map_err(|detail| Error::Decode {
             method: Method::GET,
             path: path.to_owned(),
             detail,
         })?;
-        decode_objects(path, &items, T::read)
+        decode_objects(path, &items, |item| T::read(item, &page))
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::http::DecodeError;
+use crate::http::{DecodeError, Text};
 
 /// A phone number as `GET /phone-number` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,7 +87,7 @@ pub struct Assistant {
     name: Option<String>,
     first_message: Option<String>,
     metadata: Option<Value>,
-    json: Box<str>,
+    json: Text,
 }
 
 /// The fields of an assistant read out of every one; anything else is skipped over.
@@ -129,6 +129,11 @@ impl Assistant {
     /// Reads an assistant from the JSON of one object; the error names the field that is
     /// wrong.
     pub(crate) fn read(raw: &RawValue) -> Result<Self, DecodeError> {
+        Self::read_in(raw, &Text::from(raw.get()))
+    }
+
+    /// [`Assistant::read`] for one object of `page`, keeping its text in the page's buffer.
+    fn read_in(raw: &RawValue, page: &Text) -> Result<Self, DecodeError> {
         if !raw.get().starts_with('{') {
             // A list would deserialise into `Head` element by element.
             let error = <serde_json::Error as serde::de::Error>::invalid_type(
@@ -152,7 +157,7 @@ impl Assistant {
             name: text(head.name),
             first_message: text(head.first_message),
             metadata: head.metadata,
-            json: raw.get().into(),
+            json: page.part(raw.get()),
         })
     }
 
@@ -173,17 +178,17 @@ impl Assistant {
 
     /// The object as the API returned it, JSON text.
     pub fn json(&self) -> &str {
-        &self.json
+        self.json.as_str()
     }
 
     /// Every field but `id`, `createdAt` and `updatedAt` (`name`, `model`, `metadata`, ...),
     /// parsed now.
     pub fn fields(&self) -> Map<String, Value> {
-        fields_of(&self.json)
+        fields_of(self.json())
     }
 
     /// The JSON text, for a holder that keeps it.
-    pub(crate) fn into_json(self) -> Box<str> {
+    pub(crate) fn into_json(self) -> Text {
         self.json
     }
 }
@@ -221,8 +226,8 @@ pub struct RouteTarget {
 pub(crate) trait Listed: Sized {
     fn id(&self) -> &str;
     fn created_at(&self) -> &str;
-    /// Reads one object of a page; the error names the field that is wrong.
-    fn read(raw: &RawValue) -> Result<Self, DecodeError>;
+    /// Reads one object of `page`; the error names the field that is wrong.
+    fn read(raw: &RawValue, page: &Text) -> Result<Self, DecodeError>;
 }
 
 impl Listed for PhoneNumber {
@@ -232,7 +237,7 @@ impl Listed for PhoneNumber {
     fn created_at(&self) -> &str {
         &self.created_at
     }
-    fn read(raw: &RawValue) -> Result<Self, DecodeError> {
+    fn read(raw: &RawValue, _: &Text) -> Result<Self, DecodeError> {
         crate::http::parse(raw)
     }
 }
@@ -244,7 +249,7 @@ impl Listed for RouteTarget {
     fn created_at(&self) -> &str {
         &self.created_at
     }
-    fn read(raw: &RawValue) -> Result<Self, DecodeError> {
+    fn read(raw: &RawValue, _: &Text) -> Result<Self, DecodeError> {
         crate::http::parse(raw)
     }
 }
@@ -256,8 +261,8 @@ impl Listed for Assistant {
     fn created_at(&self) -> &str {
         &self.created_at
     }
-    fn read(raw: &RawValue) -> Result<Self, DecodeError> {
-        Assistant::read(raw)
+    fn read(raw: &RawValue, page: &Text) -> Result<Self, DecodeError> {
+        Assistant::read_in(raw, page)
     }
 }
 
