@@ -1,7 +1,8 @@
 //! What applying a plan costs, worked out by following it the way apply runs it, with answers
 //! that take no time: changes start in the scheduler's order as soon as what they wait for is
-//! verified, `concurrency` at a time; every request takes the next slot of the limiter (one
-//! each `1 / rps` seconds), creates behind every other request waiting; and the verifier
+//! verified, `concurrency` creates and `concurrency` other writes at a time; every request
+//! takes the next slot of the limiter (one each `1 / rps` seconds), creates behind every other
+//! request waiting; and the verifier
 //! gathers what was written within its window (short at first, doubling each round up to its
 //! longest, never past the earliest deadline), or reads at once when apply can go no further
 //! without it (see `verify`). Without read lag every round verifies all it read; lag adds
@@ -10,10 +11,10 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::Options;
-use super::schedule::{self, ORDER};
+use super::schedule::{self, ORDER, priority};
 use super::verify::{self, FIRST_WINDOW, Kind, LONGEST_WINDOW};
 use crate::http::Priority;
-use crate::plan::{Cost, Phase, Plan, Write};
+use crate::plan::{Cost, Phase, Plan};
 
 /// A request waiting for its slot.
 #[derive(Clone, Copy)]
@@ -66,14 +67,16 @@ pub fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
         return None;
     }
     let phase = |i: usize| plan.changes[i].phase;
-    let mut ready: HashMap<Phase, VecDeque<usize>> = HashMap::new();
+    let class = |i: usize| (phase(i), priority(&plan.changes[i].write));
+    // Changes that may start, by phase and priority, in plan order.
+    let mut ready: HashMap<(Phase, Priority), VecDeque<usize>> = HashMap::new();
     let mut unverified: HashMap<Phase, usize> = HashMap::new();
     let mut dependants: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, needed) in schedule::needs(plan).into_iter().enumerate() {
         *unverified.entry(phase(i)).or_default() += 1;
         match needed {
             Some(needed) => dependants.entry(needed).or_default().push(i),
-            None => ready.entry(phase(i)).or_default().push_back(i),
+            None => ready.entry(class(i)).or_default().push_back(i),
         }
     }
     let gap = 1.0 / rps;
@@ -82,7 +85,7 @@ pub fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
     let mut arrivals = 0;
     let mut slot: f64 = 0.0;
     let mut now: f64 = 0.0;
-    let mut writing = 0;
+    let mut writing: HashMap<Priority, usize> = HashMap::new();
     let mut stalled = false;
     let mut verifier = Verifier {
         gathered: Vec::new(),
@@ -96,19 +99,29 @@ pub fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
     };
     let mut read_calls = 0;
     loop {
-        while writing < options.concurrency.max(1) {
-            let next = ORDER
-                .into_iter()
-                .filter(|p| after_verified(*p, &unverified))
-                .find_map(|p| ready.get_mut(&p).and_then(VecDeque::pop_front));
-            let Some(i) = next else {
-                break;
-            };
-            queue.insert((priority(&plan.changes[i].write), arrivals), Request::Write(i));
+        // The scheduler starts, in its order, what has room among the writes of its priority.
+        let room = |writing: &HashMap<Priority, usize>, p: Priority| {
+            writing.get(&p).copied().unwrap_or(0) < options.concurrency.max(1)
+        };
+        while let Some(i) = ORDER
+            .into_iter()
+            .filter(|p| after_verified(*p, &unverified))
+            .find_map(|p| {
+                [Priority::First, Priority::Later]
+                    .into_iter()
+                    .filter(|class| room(&writing, *class))
+                    .filter_map(|class| ready.get(&(p, class)).and_then(|q| q.front()))
+                    .min()
+                    .copied()
+            })
+        {
+            ready.get_mut(&class(i)).and_then(VecDeque::pop_front);
+            let priority = priority(&plan.changes[i].write);
+            queue.insert((priority, arrivals), Request::Write(i));
             arrivals += 1;
-            writing += 1;
+            *writing.entry(priority).or_default() += 1;
         }
-        let now_stalled = writing == 0 && verifier.busy();
+        let now_stalled = writing.values().all(|n| *n == 0) && verifier.busy();
         verifier.stalled |= now_stalled && !stalled;
         stalled = now_stalled;
         let leaves = queue.first_key_value().map(|_| slot.max(now));
@@ -135,7 +148,9 @@ pub fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
         slot = at + gap;
         match request {
             Request::Write(i) => {
-                writing -= 1;
+                if let Some(n) = writing.get_mut(&priority(&plan.changes[i].write)) {
+                    *n -= 1;
+                }
                 if verifier.reading.is_some() {
                     verifier.seen.push((i, now));
                 } else if verifier.gathered.is_empty() {
@@ -157,7 +172,7 @@ pub fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
                     *unverified.entry(phase(i)).or_default() -= 1;
                     for dependant in dependants.remove(&i).unwrap_or_default() {
                         ready
-                            .entry(phase(dependant))
+                            .entry(class(dependant))
                             .or_default()
                             .push_back(dependant);
                     }
@@ -184,17 +199,6 @@ pub fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
         rps,
         seconds: (slot * 10.0).ceil() / 10.0,
     })
-}
-
-/// A write's place in the limiter's queue: as the transport ranks its method, a create (a
-/// POST) starts new work and waits behind everything else.
-fn priority(write: &Write) -> Priority {
-    match write {
-        Write::CreateAssistant { .. } | Write::CreateNumber { .. } => Priority::Later,
-        Write::UpdateAssistant { .. }
-        | Write::DeleteAssistant { .. }
-        | Write::UpdateNumber { .. } => Priority::First,
-    }
 }
 
 /// The calls of one round that reads back the writes of `held`.

@@ -117,7 +117,7 @@ pub(super) const LONGEST_WINDOW: Duration = Duration::from_secs(8);
 /// What the scheduler tells the verifier.
 pub(crate) enum Input {
     /// The write of the change at this index was accepted.
-    Written(usize, Written),
+    Written(usize, Box<Written>),
     /// Apply can go no further until something verifies: nothing can start and no write is
     /// in flight. Sent after the writes it waits for.
     Stalled,
@@ -149,7 +149,7 @@ pub(crate) async fn run(
         if waiting.is_empty() {
             match inputs.recv().await {
                 Some(Input::Written(index, written)) => {
-                    waiting.push(waiting_for(index, written, timeout));
+                    waiting.push(waiting_for(index, *written, timeout));
                 }
                 // Nothing is left to read for it: what it waits for is verified already.
                 Some(Input::Stalled) => continue,
@@ -169,7 +169,7 @@ pub(crate) async fn run(
         while open {
             match tokio::time::timeout_at(until, inputs.recv()).await {
                 Ok(Some(Input::Written(index, written))) => {
-                    waiting.push(waiting_for(index, written, timeout));
+                    waiting.push(waiting_for(index, *written, timeout));
                 }
                 Ok(Some(Input::Stalled)) => {
                     stalled = true;

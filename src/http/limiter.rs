@@ -32,7 +32,7 @@ const RECOVERY_SHARE: f64 = 1.0 / 25.0;
 const SECOND: Duration = Duration::from_secs(1);
 
 /// Which requests leave first when several wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Priority {
     /// Finishes work already started: reads, updates, deletes.
     First,
@@ -297,7 +297,10 @@ mod tests {
     }
 
     /// Runs `requests` (name, arrival ms, priority, ms in flight) and returns who left when.
-    async fn run(limiter: Limiter, requests: &[(&'static str, u64, Priority, u64)]) -> Vec<(&'static str, u128)> {
+    async fn run(
+        limiter: Limiter,
+        requests: &[(&'static str, u64, Priority, u64)],
+    ) -> Vec<(&'static str, u128)> {
         let limiter = Arc::new(limiter);
         let left = Arc::new(Mutex::new(Vec::new()));
         let start = Instant::now();
@@ -311,8 +314,7 @@ mod tests {
                 .expect("a request never left")
                 .unwrap();
         }
-        let left = left.lock().unwrap().clone();
-        left
+        left.lock().unwrap().clone()
     }
 
     #[tokio::test(start_paused = true)]
@@ -448,10 +450,7 @@ mod tests {
         })
         .await
         .expect("the queue stalled behind a dropped waiter");
-        assert_eq!(
-            *left.lock().unwrap(),
-            [("create 0", 0), ("create 1", 100)]
-        );
+        assert_eq!(*left.lock().unwrap(), [("create 0", 0), ("create 1", 100)]);
     }
 
     #[tokio::test(start_paused = true)]
