@@ -435,7 +435,7 @@ mod tests {
         let first = request(&limiter, &left, start, ("create 0", 0, Priority::Later, 0));
         let next = request(&limiter, &left, start, ("create 1", 20, Priority::Later, 0));
         // A read becomes the head at 10 ms, waiting for the slot at 100 ms, and gives up at
-        // 50 ms; another waits behind a place in flight nobody frees, and gives up too.
+        // 50 ms: the create that came after it takes that slot.
         let waiter = Arc::clone(&limiter);
         let gave_up = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(10)).await;
