@@ -1022,10 +1022,13 @@ fn emit(args: &[String]) -> ExitCode {
         let (yaml, _) = fleet.desired(every);
         write(dir, &format!("{name}-{size}.yaml"), &yaml);
     }
-    let state = serde_json::to_string(&fleet.account()).expect("the account as JSON");
-    write(dir, &format!("account-{size}.json"), &state);
+    for (name, account) in [("account", fleet.account()), ("unrouted", fleet.unrouted())] {
+        let state = serde_json::to_string(&account).expect("the account as JSON");
+        write(dir, &format!("{name}-{size}.json"), &state);
+    }
     eprintln!(
-        "wrote {0}/vapiform-{size}.yaml, {0}/vapiform-changed-{size}.yaml and {0}/account-{size}.json; HOOK_TOKEN={HOOK_TOKEN}",
+        "wrote {0}/vapiform-{size}.yaml, {0}/vapiform-changed-{size}.yaml, {0}/account-{size}.json \
+         and {0}/unrouted-{size}.json (before an onboarding); HOOK_TOKEN={HOOK_TOKEN}",
         dir.display()
     );
     ExitCode::SUCCESS

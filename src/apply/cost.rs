@@ -1,18 +1,23 @@
-//! What applying a plan costs, worked out by following it the way apply runs it: changes
-//! start in the scheduler's order as soon as what they wait for is verified, `concurrency` at
-//! a time; every request takes the next slot of the rate limiter (one each `1 / rps` seconds,
-//! first come first served); and the verifier gathers what was written within its first
-//! window, then reads it back in one round, its calls queued behind the writes already waiting
-//! (see `verify`). Without read lag every round verifies all it read; lag adds rounds, and so
-//! reads.
+//! What applying a plan costs, worked out by following it the way apply runs it, with answers
+//! that take no time: changes start in the scheduler's order as soon as what they wait for is
+//! verified, `concurrency` creates and `concurrency` other writes at a time; every request
+//! takes the next slot of the limiter (one each `1 / rps` seconds), creates behind every other
+//! request waiting; and the verifier
+//! gathers what was written within its window (short at first, doubling each round up to its
+//! longest, never past the earliest deadline), or reads at once when apply can go no further
+//! without it (see `verify`). Without read lag every round verifies all it read; lag adds
+//! rounds, and so reads.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use super::schedule::{self, ORDER};
-use super::verify::{self, FIRST_WINDOW, Kind};
+use super::Options;
+use super::schedule::{self, ORDER, priority};
+use super::verify::{self, FIRST_WINDOW, Kind, LONGEST_WINDOW};
+use crate::http::Priority;
 use crate::plan::{Cost, Phase, Plan};
 
 /// A request waiting for its slot.
+#[derive(Clone, Copy)]
 enum Request {
     /// The write of a change.
     Write(usize),
@@ -20,92 +25,170 @@ enum Request {
     Read,
 }
 
-/// The cost of applying `plan` at `rps` requests per second (above zero) with `concurrency`
-/// writes in flight; `None` when it changes nothing.
-pub fn cost(plan: &Plan, rps: f64, concurrency: usize) -> Option<Cost> {
+/// The verifier as the simulation follows it.
+struct Verifier {
+    /// Writes gathered for the next round, with when each was written.
+    gathered: Vec<(usize, f64)>,
+    /// When the round being gathered reads, at the latest.
+    reads_at: f64,
+    /// The round being read: what it holds, calls left.
+    reading: Option<(Vec<usize>, usize)>,
+    /// Writes answered while a round was being read: they open the next.
+    seen: Vec<(usize, f64)>,
+    /// The window of the next round.
+    window: f64,
+    /// Apply stalled and the verifier has not answered that with a round yet.
+    stalled: bool,
+    /// Whether the round being read was read at once for a stall.
+    for_stall: bool,
+    /// The verify timeout in seconds.
+    timeout: f64,
+}
+
+impl Verifier {
+    /// Starts gathering `writes` at `now`, the round reading by the window or the earliest
+    /// deadline.
+    fn gather(&mut self, writes: Vec<(usize, f64)>, now: f64) {
+        let earliest = writes.iter().map(|(_, at)| at + self.timeout);
+        self.reads_at = earliest.fold(now + self.window, f64::min);
+        self.gathered = writes;
+    }
+
+    /// Whether it holds writes not verified yet.
+    fn busy(&self) -> bool {
+        !self.gathered.is_empty() || self.reading.is_some() || !self.seen.is_empty()
+    }
+}
+
+/// The cost of applying `plan` at `rps` requests per second (above zero) with `options`;
+/// `None` when it changes nothing.
+pub fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
     if plan.is_empty() {
         return None;
     }
     let phase = |i: usize| plan.changes[i].phase;
-    let mut ready: HashMap<Phase, VecDeque<usize>> = HashMap::new();
+    let class = |i: usize| (phase(i), priority(&plan.changes[i].write));
+    // Changes that may start, by phase and priority, in plan order.
+    let mut ready: HashMap<(Phase, Priority), VecDeque<usize>> = HashMap::new();
     let mut unverified: HashMap<Phase, usize> = HashMap::new();
     let mut dependants: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, needed) in schedule::needs(plan).into_iter().enumerate() {
         *unverified.entry(phase(i)).or_default() += 1;
         match needed {
             Some(needed) => dependants.entry(needed).or_default().push(i),
-            None => ready.entry(phase(i)).or_default().push_back(i),
+            None => ready.entry(class(i)).or_default().push_back(i),
         }
     }
     let gap = 1.0 / rps;
-    let window = FIRST_WINDOW.as_secs_f64();
-    let mut queue = VecDeque::new();
-    let mut writing = 0;
-    // When the next request leaves; the verifier's round being gathered (when it reads, what
-    // it holds); the round being read (what it holds, calls left); writes seen meanwhile.
-    let mut slot = 0.0;
-    let mut gathering: Option<(f64, Vec<usize>)> = None;
-    let mut reading: Option<(Vec<usize>, usize)> = None;
-    let mut seen = Vec::new();
+    // Requests waiting for a slot, by priority then arrival; when the next slot is free.
+    let mut queue: BTreeMap<(Priority, usize), Request> = BTreeMap::new();
+    let mut arrivals = 0;
+    let mut slot: f64 = 0.0;
+    let mut now: f64 = 0.0;
+    let mut writing: HashMap<Priority, usize> = HashMap::new();
+    let mut stalled = false;
+    let mut verifier = Verifier {
+        gathered: Vec::new(),
+        reads_at: 0.0,
+        reading: None,
+        seen: Vec::new(),
+        window: FIRST_WINDOW.as_secs_f64(),
+        stalled: false,
+        for_stall: false,
+        timeout: options.verify_timeout.as_secs_f64(),
+    };
     let mut read_calls = 0;
     loop {
-        while writing < concurrency.max(1) {
-            let next = ORDER
-                .into_iter()
-                .filter(|p| after_verified(*p, &unverified))
-                .find_map(|p| ready.get_mut(&p).and_then(VecDeque::pop_front));
-            let Some(i) = next else {
-                break;
-            };
-            queue.push_back(Request::Write(i));
-            writing += 1;
-        }
-        if let Some((reads_at, _)) = &gathering
-            && (queue.is_empty() || slot >= *reads_at)
+        // The scheduler starts, in its order, what has room among the writes of its priority.
+        let room = |writing: &HashMap<Priority, usize>, p: Priority| {
+            writing.get(&p).copied().unwrap_or(0) < options.concurrency.max(1)
+        };
+        while let Some(i) = ORDER
+            .into_iter()
+            .filter(|p| after_verified(*p, &unverified))
+            .find_map(|p| {
+                [Priority::First, Priority::Later]
+                    .into_iter()
+                    .filter(|class| room(&writing, *class))
+                    .filter_map(|class| ready.get(&(p, class)).and_then(|q| q.front()))
+                    .min()
+                    .copied()
+            })
         {
-            slot = f64::max(slot, *reads_at);
-            let (_, held) = gathering.take().unwrap_or_default();
+            ready.get_mut(&class(i)).and_then(VecDeque::pop_front);
+            let priority = priority(&plan.changes[i].write);
+            queue.insert((priority, arrivals), Request::Write(i));
+            arrivals += 1;
+            *writing.entry(priority).or_default() += 1;
+        }
+        let now_stalled = writing.values().all(|n| *n == 0) && verifier.busy();
+        verifier.stalled |= now_stalled && !stalled;
+        stalled = now_stalled;
+        let leaves = queue.first_key_value().map(|_| slot.max(now));
+        let gathering = verifier.reading.is_none() && !verifier.gathered.is_empty();
+        if gathering && (verifier.stalled || leaves.is_none_or(|at| verifier.reads_at <= at)) {
+            // The round starts: its calls queue for slots.
+            if !verifier.stalled {
+                now = now.max(verifier.reads_at);
+            }
+            verifier.for_stall = std::mem::take(&mut verifier.stalled);
+            let held: Vec<usize> = verifier.gathered.drain(..).map(|(i, _)| i).collect();
             let calls = calls(plan, &held);
-            reading = Some((held, calls));
-            queue.push_back(Request::Read);
+            for _ in 0..calls {
+                queue.insert((Priority::First, arrivals), Request::Read);
+                arrivals += 1;
+            }
+            verifier.reading = Some((held, calls));
             continue;
         }
-        let Some(request) = queue.pop_front() else {
+        let (Some(at), Some((_, request))) = (leaves, queue.pop_first()) else {
             break;
         };
-        let now = slot;
-        slot += gap;
+        now = at;
+        slot = at + gap;
         match request {
             Request::Write(i) => {
-                writing -= 1;
-                match (&mut gathering, &reading) {
-                    (_, Some(_)) => seen.push(i),
-                    (Some((_, held)), None) => held.push(i),
-                    (None, None) => gathering = Some((now + window, vec![i])),
+                if let Some(n) = writing.get_mut(&priority(&plan.changes[i].write)) {
+                    *n -= 1;
+                }
+                if verifier.reading.is_some() {
+                    verifier.seen.push((i, now));
+                } else if verifier.gathered.is_empty() {
+                    verifier.gather(vec![(i, now)], now);
+                } else {
+                    verifier.gathered.push((i, now));
                 }
             }
             Request::Read => {
                 read_calls += 1;
-                let Some((held, left)) = &mut reading else {
+                let Some((held, left)) = &mut verifier.reading else {
                     continue;
                 };
                 *left -= 1;
                 if *left > 0 {
-                    queue.push_back(Request::Read);
                     continue;
                 }
                 for i in std::mem::take(held) {
                     *unverified.entry(phase(i)).or_default() -= 1;
                     for dependant in dependants.remove(&i).unwrap_or_default() {
                         ready
-                            .entry(phase(dependant))
+                            .entry(class(dependant))
                             .or_default()
                             .push_back(dependant);
                     }
                 }
-                reading = None;
-                if !seen.is_empty() {
-                    gathering = Some((now + window, std::mem::take(&mut seen)));
+                verifier.reading = None;
+                verifier.window = if verifier.for_stall {
+                    FIRST_WINDOW.as_secs_f64()
+                } else {
+                    (verifier.window * 2.0).min(LONGEST_WINDOW.as_secs_f64())
+                };
+                let seen = std::mem::take(&mut verifier.seen);
+                if seen.is_empty() {
+                    // A stall the round answered already: nothing is left to read for it.
+                    verifier.stalled = false;
+                } else {
+                    verifier.gather(seen, now);
                 }
             }
         }

@@ -7,9 +7,11 @@
 //!
 //! Within that order it does not wait for a whole phase: a number is routed as soon as the
 //! assistant it routes to is verified, so an onboarding of many businesses answers its first
-//! calls within seconds. Writes run `concurrency` at a time; their read-backs are batched
-//! (see `verify`). On an interrupt no new change starts, and what was written is still read
-//! back before the report.
+//! calls within seconds. Writes run `concurrency` at a time, creates apart from the rest, and
+//! wait for the rate behind the requests that finish work already started (reads, routing,
+//! updates), so creates queued for the rate do not hold back a route. Read-backs are batched
+//! (see `verify`), and read at once when nothing else can go on. On an interrupt no new change
+//! starts, and what was written is still read back before the report.
 
 mod cost;
 mod execute;
@@ -39,7 +41,7 @@ pub struct Options {
     /// How long to keep reading an object back before calling it unverified, and to look for
     /// a create that failed ambiguously before sending it again: how long reads may lag.
     pub verify_timeout: Duration,
-    /// Writes in flight at once.
+    /// Writes started at once: this many creates, and this many other writes.
     pub concurrency: usize,
 }
 
@@ -97,11 +99,11 @@ pub async fn apply(
     interrupt: &Interrupt,
     progress: &dyn Progress,
 ) -> Report {
-    let (writes, to_verify) = mpsc::unbounded_channel();
+    let (to_verifier, inputs) = mpsc::unbounded_channel();
     let (events, mut verdicts) = mpsc::unbounded_channel();
-    let verifier = verify::run(client, options.verify_timeout, to_verify, events);
+    let verifier = verify::run(client, options.verify_timeout, inputs, events);
     let scheduler = async move {
-        let mut run = Schedule::new(plan, progress);
+        let mut run = Schedule::new(plan, progress, options.concurrency);
         for (&i, id) in applied {
             run.finish(i, Status::AlreadyApplied, Some(id.clone()), None);
         }
@@ -112,17 +114,18 @@ pub async fn apply(
         };
         let mut writing = FuturesUnordered::new();
         let mut stopped: Option<&str> = None;
+        let mut stalled = false;
         loop {
             if stopped.is_none() && interrupt.requested() {
                 stopped = Some("interrupted before it started");
             }
-            while stopped.is_none() && writing.len() < options.concurrency.max(1) {
+            while stopped.is_none() {
                 let Some(i) = run.next_ready() else {
                     break;
                 };
                 let (route, adopt) = run.resolve(i);
                 let sender = &sender;
-                run.states[i] = State::Writing;
+                run.start(i);
                 writing.push(async move {
                     (
                         i,
@@ -135,11 +138,18 @@ pub async fn apply(
             if writing.is_empty() && !run.verifying() && (stopped.is_some() || !run.waiting()) {
                 break;
             }
+            // Nothing could start and nothing is being written: only a verdict lets apply go
+            // on, so the verifier should read now rather than wait for more writes.
+            let now_stalled = writing.is_empty() && run.verifying();
+            if now_stalled && !stalled {
+                let _ = to_verifier.send(verify::Input::Stalled);
+            }
+            stalled = now_stalled;
             tokio::select! {
                 Some((i, sent)) = writing.next(), if !writing.is_empty() => match sent {
                     Ok(written) => {
-                        run.states[i] = State::Verifying;
-                        let _ = writes.send((i, written));
+                        run.written(i);
+                        let _ = to_verifier.send(verify::Input::Written(i, Box::new(written)));
                     }
                     Err(failure) => {
                         if failure.fatal {
@@ -158,7 +168,7 @@ pub async fn apply(
                 () = interrupt.wait(), if stopped.is_none() => {}
             }
         }
-        drop(writes);
+        drop(to_verifier);
         let reason = stopped.unwrap_or("not started");
         for i in 0..plan.changes.len() {
             if run.states[i] == State::Waiting {

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::Progress;
 use super::report::{Outcome, Status};
+use crate::http::Priority;
 use crate::plan::{Address, Phase, Plan, Target, Write};
 
 /// Where one change is.
@@ -28,6 +29,9 @@ pub(super) struct Schedule<'a> {
     foreign: HashMap<String, String>,
     /// For each change, the assistant change (by index) its route waits for.
     needs: Vec<Option<usize>>,
+    /// Writes started and not yet answered, at most `concurrency` of each priority.
+    writing: HashMap<Priority, usize>,
+    concurrency: usize,
 }
 
 /// The order in which ready changes start: routing first, so callers reach new assistants
@@ -48,6 +52,18 @@ pub(super) fn after(phase: Phase) -> &'static [Phase] {
         Phase::Assistants | Phase::Routing => &[],
         Phase::Unlinks => &ALL[..2],
         Phase::Deletes => &ALL[..3],
+    }
+}
+
+/// The limiter's priority of a change's write (the transport ranks a POST `Later`): a create
+/// starts new work; every other write finishes work already started. Each priority has its own
+/// bound on writes started, so creates waiting for the rate do not hold back a route.
+pub(super) fn priority(write: &Write) -> Priority {
+    match write {
+        Write::CreateAssistant { .. } | Write::CreateNumber { .. } => Priority::Later,
+        Write::UpdateAssistant { .. }
+        | Write::DeleteAssistant { .. }
+        | Write::UpdateNumber { .. } => Priority::First,
     }
 }
 
@@ -80,7 +96,9 @@ pub(super) fn needs(plan: &Plan) -> Vec<Option<usize>> {
 }
 
 impl<'a> Schedule<'a> {
-    pub(super) fn new(plan: &'a Plan, progress: &'a dyn Progress) -> Self {
+    /// The bookkeeping of applying `plan`, starting at most `concurrency` writes of each
+    /// priority at once.
+    pub(super) fn new(plan: &'a Plan, progress: &'a dyn Progress, concurrency: usize) -> Self {
         Self {
             plan,
             progress,
@@ -89,7 +107,37 @@ impl<'a> Schedule<'a> {
             created: HashMap::new(),
             foreign: HashMap::new(),
             needs: needs(plan),
+            writing: HashMap::new(),
+            concurrency: concurrency.max(1),
         }
+    }
+
+    /// Change `i`'s write starts.
+    pub(super) fn start(&mut self, i: usize) {
+        *self
+            .writing
+            .entry(priority(&self.plan.changes[i].write))
+            .or_default() += 1;
+        self.states[i] = State::Writing;
+    }
+
+    /// Change `i`'s write was accepted; it is being read back.
+    pub(super) fn written(&mut self, i: usize) {
+        self.leave_writing(i);
+        self.states[i] = State::Verifying;
+    }
+
+    fn leave_writing(&mut self, i: usize) {
+        if self.states[i] == State::Writing
+            && let Some(count) = self.writing.get_mut(&priority(&self.plan.changes[i].write))
+        {
+            *count -= 1;
+        }
+    }
+
+    /// Whether another write of `write`'s priority may start.
+    fn room(&self, write: &Write) -> bool {
+        self.writing.get(&priority(write)).copied().unwrap_or(0) < self.concurrency
     }
 
     pub(super) fn finish(
@@ -107,6 +155,7 @@ impl<'a> Schedule<'a> {
         }
         let outcome = Outcome::of(change, status, id, detail);
         self.progress.finish(&outcome);
+        self.leave_writing(i);
         self.states[i] = State::Done;
         self.outcomes.insert(i, outcome);
     }
@@ -139,7 +188,8 @@ impl<'a> Schedule<'a> {
     }
 
     /// The next change that may start, routing first (so callers reach new assistants
-    /// early); changes that can no longer run are ended as skipped on the way.
+    /// early), if its priority has room for another write; changes that can no longer run are
+    /// ended as skipped on the way.
     pub(super) fn next_ready(&mut self) -> Option<usize> {
         for phase in ORDER {
             if !after(phase).iter().all(|p| self.phase_done(*p)) {
@@ -159,7 +209,9 @@ impl<'a> Schedule<'a> {
                         }
                     }
                 }
-                return Some(i);
+                if self.room(&change.write) {
+                    return Some(i);
+                }
             }
         }
         None

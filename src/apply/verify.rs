@@ -2,6 +2,13 @@
 //! filtered on `updatedAtGe` (one call verifies a whole batch), by id only when a collection has
 //! just one or two objects waiting, and compared with the planner's comparator until they hold
 //! what was written or the verify timeout passes (Vapi may be eventually consistent).
+//!
+//! Reads are spent sparingly while apply has other work: the verifier gathers writes for a
+//! window that starts short (so the first routes of an onboarding come early) and doubles each
+//! round up to [`LONGEST_WINDOW`], never past the earliest deadline waiting. When apply can go
+//! no further until something verifies (a phase boundary, a route waiting for its assistant,
+//! the end), the scheduler says so and the verifier reads at once; after that its window
+//! starts short again, so objects that lag are read again soon.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -105,7 +112,16 @@ pub(crate) enum Event {
 
 /// The first wait for more writes before reading back, and the longest.
 pub(super) const FIRST_WINDOW: Duration = Duration::from_millis(250);
-const LONGEST_WINDOW: Duration = Duration::from_secs(2);
+pub(super) const LONGEST_WINDOW: Duration = Duration::from_secs(8);
+
+/// What the scheduler tells the verifier.
+pub(crate) enum Input {
+    /// The write of the change at this index was accepted.
+    Written(usize, Box<Written>),
+    /// Apply can go no further until something verifies: nothing can start and no write is
+    /// in flight. Sent after the writes it waits for.
+    Stalled,
+}
 
 /// At most this many objects of a collection waiting are read by id rather than listed.
 const BY_ID: usize = 2;
@@ -118,12 +134,12 @@ struct Waiting {
     detail: String,
 }
 
-/// Reads back every write sent on `writes` until verified or timed out, telling `events`.
-/// Ends when `writes` is closed and nothing is waiting.
+/// Reads back every write sent on `inputs` until verified or timed out, telling `events`.
+/// Ends when `inputs` is closed and nothing is waiting.
 pub(crate) async fn run(
     client: &Client,
     timeout: Duration,
-    mut writes: mpsc::UnboundedReceiver<(usize, Written)>,
+    mut inputs: mpsc::UnboundedReceiver<Input>,
     events: mpsc::UnboundedSender<Event>,
 ) {
     let mut waiting: Vec<Waiting> = Vec::new();
@@ -131,17 +147,34 @@ pub(crate) async fn run(
     let mut window = FIRST_WINDOW;
     loop {
         if waiting.is_empty() {
-            window = FIRST_WINDOW;
-            match writes.recv().await {
-                Some(write) => waiting.push(waiting_for(write, timeout)),
+            match inputs.recv().await {
+                Some(Input::Written(index, written)) => {
+                    waiting.push(waiting_for(index, *written, timeout));
+                }
+                // Nothing is left to read for it: what it waits for is verified already.
+                Some(Input::Stalled) => continue,
                 None => return,
             }
         }
-        // Gather what else is written within the window, so one read covers many writes.
-        let until = Instant::now() + window;
+        // Gather what else is written within the window, so one read covers many writes, but
+        // read at once when apply waits on it, and by the earliest deadline at the latest.
+        let until = waiting
+            .iter()
+            .map(|w| w.deadline)
+            .fold(Instant::now() + window, Instant::min);
+        let mut stalled = false;
+        if !open {
+            tokio::time::sleep_until(until).await;
+        }
         while open {
-            match tokio::time::timeout_at(until, writes.recv()).await {
-                Ok(Some(write)) => waiting.push(waiting_for(write, timeout)),
+            match tokio::time::timeout_at(until, inputs.recv()).await {
+                Ok(Some(Input::Written(index, written))) => {
+                    waiting.push(waiting_for(index, *written, timeout));
+                }
+                Ok(Some(Input::Stalled)) => {
+                    stalled = true;
+                    break;
+                }
                 Ok(None) => open = false,
                 Err(_) => break,
             }
@@ -159,14 +192,18 @@ pub(crate) async fn run(
             }));
             false
         });
-        window = (window * 2).min(LONGEST_WINDOW);
+        window = if stalled {
+            FIRST_WINDOW
+        } else {
+            (window * 2).min(LONGEST_WINDOW)
+        };
         if !open && waiting.is_empty() {
             return;
         }
     }
 }
 
-fn waiting_for((index, written): (usize, Written), timeout: Duration) -> Waiting {
+fn waiting_for(index: usize, written: Written, timeout: Duration) -> Waiting {
     Waiting {
         index,
         written,

@@ -51,7 +51,7 @@ pub(super) async fn run(
         };
         planned
     };
-    plan.cost = apply::cost(&plan, args.rps, usize::from(args.concurrency));
+    plan.cost = apply::cost(&plan, args.rps, &options(args));
     let exit = execute(&plan, &live, &account, args, console).await;
     account.close().await;
     exit
@@ -147,10 +147,7 @@ async fn execute(
         }
     }
 
-    let options = apply::Options {
-        verify_timeout: Duration::from_secs(args.verify_timeout),
-        concurrency: usize::from(args.concurrency),
-    };
+    let options = options(args);
     let interrupt = apply::Interrupt::default();
     let mut signals = Signals::listen();
     let (report, interrupted) = {
@@ -233,6 +230,14 @@ impl Signals {
 }
 
 /// Asks on a terminal; refuses when standard input is not one.
+/// How apply behaves, from its arguments.
+fn options(args: &ApplyArgs) -> apply::Options {
+    apply::Options {
+        verify_timeout: Duration::from_secs(args.verify_timeout),
+        concurrency: usize::from(args.concurrency),
+    }
+}
+
 fn confirm(console: &mut Console) -> anyhow::Result<bool> {
     if !console.interactive {
         writeln!(

@@ -49,9 +49,9 @@ pub(super) async fn run(
         return Ok(Exit::Error);
     };
     account.close().await;
-    // At apply's default concurrency: plan does not know the one apply will use.
-    let concurrency = crate::apply::Options::default().concurrency;
-    plan.cost = crate::apply::cost(&plan, args.rps, concurrency);
+    // At apply's default concurrency and verify timeout: plan does not know the ones apply
+    // will use.
+    plan.cost = crate::apply::cost(&plan, args.rps, &crate::apply::Options::default());
     let text = super::render_plan(
         &plan,
         args.format,

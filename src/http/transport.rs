@@ -1,5 +1,5 @@
-//! One resilient request path: rate limiter, concurrency bound, timeouts, retries, and the
-//! mapping of every answer to a value or a typed [`Error`]. Each API client holds one
+//! One resilient request path: one limiter for rate, concurrency and priority, timeouts,
+//! retries, and the mapping of every answer to a value or a typed [`Error`]. Each API client holds one
 //! [`Transport`] and says, through its [`Dialect`], how its API words errors and rate limits.
 
 use std::borrow::Borrow;
@@ -10,12 +10,11 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use tokio::sync::Semaphore;
 
 use super::base_url::{BaseUrl, UrlError};
 use super::credentials::ApiKey;
 use super::error::{self, Error};
-use super::limiter::RateLimiter;
+use super::limiter::{Limiter, Priority};
 use super::retry::{self, Backoff, Reset};
 use super::text::Text;
 
@@ -89,8 +88,7 @@ pub(crate) struct Transport {
     http: reqwest::Client,
     base: BaseUrl,
     auth: HeaderValue,
-    limiter: RateLimiter,
-    permits: Semaphore,
+    limiter: Limiter,
     backoff: Backoff,
     dialect: &'static Dialect,
 }
@@ -117,8 +115,7 @@ impl Transport {
             http,
             base,
             auth,
-            limiter: RateLimiter::new(settings.rps),
-            permits: Semaphore::new(settings.concurrency.max(1)),
+            limiter: Limiter::new(settings.rps, settings.concurrency),
             backoff: settings.backoff,
             dialect,
         })
@@ -153,7 +150,7 @@ impl Transport {
             })
     }
 
-    /// Sends one request through the rate limiter and concurrency bound, retrying what is
+    /// Sends one request through the limiter, retrying what is
     /// safe to retry: GET, PATCH and DELETE on 408, 429, 5xx and transport errors; a POST
     /// only when it certainly did not act (429, or the connection was never made). Returns the
     /// body of a 2xx answer.
@@ -169,8 +166,8 @@ impl Transport {
         loop {
             let outcome = self.attempt(&method, path, query, body).await;
             match &outcome {
-                Ok((StatusCode::TOO_MANY_REQUESTS, _, _)) => self.limiter.throttled().await,
-                Ok((status, _, _)) if status.is_success() => self.limiter.succeeded().await,
+                Ok((StatusCode::TOO_MANY_REQUESTS, _, _)) => self.limiter.throttled(),
+                Ok((status, _, _)) if status.is_success() => self.limiter.succeeded(),
                 _ => {}
             }
             let retry_after = match &outcome {
@@ -200,6 +197,9 @@ impl Transport {
         }
     }
 
+    /// Sends one request once. A create starts new work, so it waits behind every request
+    /// that finishes work already started (reads, updates, deletes), even ones that come
+    /// later: apply's read-backs and routing do not queue behind its creates.
     async fn attempt(
         &self,
         method: &Method,
@@ -207,13 +207,12 @@ impl Transport {
         query: &[(&str, String)],
         body: Option<&Map<String, Value>>,
     ) -> Result<Answer, Error> {
-        let _permit = self.permits.acquire().await.map_err(|_| Error::Transport {
-            method: method.clone(),
-            path: path.to_owned(),
-            detail: "client is shutting down".to_owned(),
-            not_sent: true,
-        })?;
-        self.limiter.acquire().await;
+        let priority = if *method == Method::POST {
+            Priority::Later
+        } else {
+            Priority::First
+        };
+        let _permit = self.limiter.acquire(priority).await;
         let started = Instant::now();
         let mut request = self
             .http
