@@ -64,11 +64,17 @@ impl RouteKinds {
     }
 }
 
+/// The carrier's client and the tag its numbers carry.
+pub(super) struct CarrierClient {
+    client: telnyx::Client,
+    tag: Option<String>,
+}
+
 /// A connected account.
 pub(super) struct Account {
     pub client: Client,
-    /// The carrier's client and the tag its numbers carry, when the file declares a carrier.
-    carrier: Option<(telnyx::Client, Option<String>)>,
+    /// The carrier's client, when the file declares a carrier.
+    carrier: Option<CarrierClient>,
     /// `--telnyx-url`, and the pace, for connecting the carrier once the file names one.
     telnyx_url: Option<String>,
     pace: Pace,
@@ -77,7 +83,7 @@ pub(super) struct Account {
 
 impl Account {
     /// Connects to `--sandbox FILE`, or to `--api-url` / `VAPI_BASE_URL` / api.vapi.ai with
-    /// the key from the environment. The carrier is connected apart ([`Account::with_carrier`]):
+    /// the key from the environment. The carrier is connected apart ([`Account::connect_carrier`]):
     /// only the file says whether there is one, and the account is read while the file loads.
     pub(super) async fn connect(global: &Global, pace: &Pace) -> anyhow::Result<Self> {
         let key = vapi::key(|name| std::env::var(name).ok());
@@ -116,11 +122,15 @@ impl Account {
         })
     }
 
-    /// Connects to the carrier too when the file declares one: Telnyx (`--telnyx-url` /
-    /// `TELNYX_BASE_URL` / api.telnyx.com, key `TELNYX_API_KEY`), or the sandbox's Telnyx.
-    pub(super) fn with_carrier(&mut self, carrier: Option<&Carrier>) -> anyhow::Result<()> {
+    /// A client for the carrier when the file declares one: Telnyx (`--telnyx-url` /
+    /// `TELNYX_BASE_URL` / api.telnyx.com, key `TELNYX_API_KEY`), or the sandbox's Telnyx. Not
+    /// attached yet (see [`Account::attach`]), so it can be checked while the account is read.
+    pub(super) fn connect_carrier(
+        &self,
+        carrier: Option<&Carrier>,
+    ) -> anyhow::Result<Option<CarrierClient>> {
         let Some(carrier) = carrier else {
-            return Ok(());
+            return Ok(None);
         };
         let env = |name: &str| std::env::var(name).ok();
         let (base_url, key) = if let Some(running) = &self.sandbox {
@@ -139,10 +149,17 @@ impl Account {
         let mut settings = telnyx::Settings::new(base_url, key);
         settings.rps = self.pace.rps;
         settings.concurrency = self.pace.concurrency;
-        let telnyx = telnyx::Client::new(&settings)?;
-        tracing::info!(base_url = %telnyx.base_url(), "reading the carrier");
-        self.carrier = Some((telnyx, carrier.tag.clone()));
-        Ok(())
+        let client = telnyx::Client::new(&settings)?;
+        tracing::info!(base_url = %client.base_url(), "reading the carrier");
+        Ok(Some(CarrierClient {
+            client,
+            tag: carrier.tag.clone(),
+        }))
+    }
+
+    /// Reads the carrier through `carrier` from now on.
+    pub(super) fn attach(&mut self, carrier: Option<CarrierClient>) {
+        self.carrier = carrier;
     }
 
     /// Reads the whole account: [`Account::read_lists`], then [`Account::read_rest`].
@@ -177,7 +194,7 @@ impl Account {
         let carrier = async {
             match &self.carrier {
                 None => Ok(None),
-                Some((client, tag)) => client
+                Some(CarrierClient { client, tag }) => client
                     .list_numbers(tag.as_deref())
                     .await
                     .map(Some)

@@ -17,8 +17,11 @@ pub(super) async fn run(
         return Ok(Exit::Error);
     };
     let mut account = Account::connect(global, &Pace::READ).await?;
-    let live = match account.with_carrier(desired.carrier.as_ref()) {
-        Ok(()) => account.read(None).await,
+    let live = match account.connect_carrier(desired.carrier.as_ref()) {
+        Ok(carrier) => {
+            account.attach(carrier);
+            account.read(None).await
+        }
         Err(error) => Err(error),
     };
     account.close().await;

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use tokio::task::JoinHandle;
 
 use super::Console;
-use super::account::{Account, Pace, RouteKinds};
+use super::account::{Account, CarrierClient, Pace, RouteKinds};
 use crate::cli::{Format, Global, PlanArgs};
 use crate::desired::{Desired, Report};
 use crate::exit::Exit;
@@ -104,9 +104,7 @@ pub(super) async fn make(
         }
     };
     let outcome = match load_while_reading(loading, &account).await {
-        Ok(Ok((desired, live))) => {
-            plan_read(&mut account, &desired, live, options, format, console).await
-        }
+        Ok(Ok(loaded)) => plan_read(&mut account, loaded, options, format, console).await,
         Ok(Err(report)) => super::print_report(&report, console)
             .map(|()| None)
             .map_err(anyhow::Error::from),
@@ -121,12 +119,13 @@ pub(super) async fn make(
     }
 }
 
-/// The file `loading` loads, and when it loads, the account's numbers and assistants, read
-/// meanwhile; the read is dropped unfinished when the file does not load.
+/// The file `loading` loads, and when it loads, the carrier's client it asks for and the
+/// account's numbers and assistants, read meanwhile. The read is dropped unfinished when the
+/// file does not load or its carrier cannot be reached: those are the first things to fix.
 async fn load_while_reading(
     mut loading: JoinHandle<Result<Desired, Report>>,
     account: &Account,
-) -> anyhow::Result<Result<(Desired, anyhow::Result<Live>), Report>> {
+) -> anyhow::Result<Result<Loaded, Report>> {
     let mut read = pin!(account.read_lists());
     let mut listed = None;
     let loaded = loop {
@@ -135,33 +134,46 @@ async fn load_while_reading(
             live = &mut read, if listed.is_none() => listed = Some(live),
         }
     };
-    Ok(match loaded.context("cannot load the file")? {
-        Ok(desired) => Ok((
-            desired,
-            match listed {
-                Some(live) => live,
-                None => read.await,
-            },
-        )),
-        Err(report) => Err(report),
-    })
+    let desired = match loaded.context("cannot load the file")? {
+        Ok(desired) => desired,
+        Err(report) => return Ok(Err(report)),
+    };
+    let carrier = account.connect_carrier(desired.carrier.as_ref())?;
+    let live = match listed {
+        Some(live) => live,
+        None => read.await,
+    }?;
+    Ok(Ok(Loaded {
+        desired,
+        live,
+        carrier,
+    }))
 }
 
-/// Reads the rest of the account `desired` needs beside the lists already read into `live`,
-/// and plans; `None` when the plan has problems, which are printed.
+/// The file, and what was read of the account while it loaded.
+struct Loaded {
+    desired: Desired,
+    live: Live,
+    carrier: Option<CarrierClient>,
+}
+
+/// Reads the rest of the account the file needs beside the lists already read, and plans;
+/// `None` when the plan has problems, which are printed.
 async fn plan_read(
     account: &mut Account,
-    desired: &Desired,
-    live: anyhow::Result<Live>,
+    loaded: Loaded,
     options: &Options,
     format: Format,
     console: &mut Console,
 ) -> anyhow::Result<Option<(Plan, Live)>> {
-    // A carrier the file declares but cannot be reached is the first thing to fix.
-    account.with_carrier(desired.carrier.as_ref())?;
-    let mut live = live?;
+    let Loaded {
+        desired,
+        mut live,
+        carrier,
+    } = loaded;
+    account.attach(carrier);
     account
-        .read_rest(&mut live, Some(RouteKinds::declared_in(desired)))
+        .read_rest(&mut live, Some(RouteKinds::declared_in(&desired)))
         .await?;
     // Unset variables are reported by the planner, naming the assistant that needs them.
     let mut names = desired.env_references();
@@ -169,10 +181,10 @@ async fn plan_read(
         names.extend(baseline.env_references());
     }
     let (secrets, _) = super::secrets(names);
-    match plan::plan(desired, &live, &secrets, options) {
+    match plan::plan(&desired, &live, &secrets, options) {
         Ok(plan) => Ok(Some((plan, live))),
         Err(problems) => {
-            print_problems(&problems.0, desired, format, console)?;
+            print_problems(&problems.0, &desired, format, console)?;
             Ok(None)
         }
     }
