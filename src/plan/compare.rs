@@ -561,4 +561,33 @@ mod tests {
             "a[0].b"
         );
     }
+
+    #[test]
+    fn leaves_are_scalars_empty_containers_and_arrays_of_scalars() {
+        let value = json!({
+            "a": {"b": 1, "c": []},
+            "d": [1, "x"],
+            "e": [{"f": 1}, [2]],
+            "g": {},
+            "h": [{"i": null}, 3],
+        });
+        let mut found = Vec::new();
+        leaves(&value, &mut Vec::new(), &mut found);
+        let found: Vec<String> = found.iter().map(|p| display(p)).collect();
+        assert_eq!(
+            found,
+            ["a.b", "a.c", "d", "e[0].f", "e[1]", "g", "h[0].i", "h[1]"]
+        );
+    }
+
+    #[test]
+    fn the_canonical_form_sorts_keys_and_separates_items() {
+        let mut text = String::new();
+        canonical(
+            &json!({"b": [1, 2, {"d": null, "c": "x"}], "a": {}, "e": []}),
+            &mut text,
+        );
+        assert_eq!(text, r#"{"a":{},"b":[1,2,{"c":"x","d":null}],"e":[]}"#);
+        assert_ne!(sha256(&json!([1, 2])), sha256(&json!([12])));
+    }
 }

@@ -805,3 +805,291 @@ impl Safety {
         self.is_mass_change() && !self.allowed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn address(text: &str) -> Address {
+        text.parse().unwrap()
+    }
+
+    fn change(at: &str, action: Action, origin: Option<Origin>) -> Change {
+        let mut change = Change::new(
+            address(at),
+            action,
+            "why".to_owned(),
+            vec![FieldChange {
+                path: "name".to_owned(),
+                before: None,
+                after: Some(json!("A")),
+                origin,
+            }],
+            None,
+            Precondition::Absent {
+                label: None,
+                number: None,
+            },
+            Write::DeleteAssistant {
+                id: "a1".to_owned(),
+            },
+        );
+        change.origin = origin;
+        change
+    }
+
+    fn plan(changes: Vec<Change>) -> Plan {
+        let mut plan = Plan {
+            format_version: FORMAT_VERSION,
+            digest: String::new(),
+            summary: Summary::of(&changes),
+            changes,
+            groups: Vec::new(),
+            baseline_problems: Vec::new(),
+            untouched: Untouched::default(),
+            safety: Safety::evaluate(0, 0, false),
+            targets: Vec::new(),
+            cost: None,
+        };
+        plan.digest = plan.content_digest();
+        plan
+    }
+
+    #[test]
+    fn addresses_read_back_as_written_and_sort_naturally() {
+        for text in ["assistant/acme", "assistant/acme@a1", "number/+14155550100"] {
+            assert_eq!(address(text).to_string(), text);
+            let json = serde_json::to_string(&address(text)).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(
+                serde_json::from_str::<Address>(&json).unwrap(),
+                address(text)
+            );
+        }
+        assert_eq!(address("assistant/acme"), Address::Assistant("acme".into()));
+        assert_eq!(
+            address("assistant/acme@a1"),
+            Address::Duplicate {
+                key: "acme".into(),
+                id: "a1".into()
+            }
+        );
+        assert_eq!(address("number/+1"), Address::Number("+1".into()));
+        for bad in [
+            "assistant/",
+            "assistant/@a1",
+            "assistant/acme@",
+            "number/",
+            "squad/acme",
+            "acme",
+        ] {
+            assert!(bad.parse::<Address>().is_err(), "{bad} is not an address");
+        }
+        let mut sorted = [
+            "number/+10",
+            "assistant/b10@x",
+            "number/+2",
+            "assistant/b10",
+            "assistant/b10@w",
+            "assistant/b2",
+        ]
+        .map(address);
+        sorted.sort();
+        assert_eq!(
+            sorted.map(|a| a.to_string()),
+            [
+                "assistant/b2",
+                "assistant/b10",
+                "assistant/b10@w",
+                "assistant/b10@x",
+                "number/+2",
+                "number/+10"
+            ]
+        );
+        assert!(address("assistant/b2") < address("assistant/b10"));
+        assert!(address("number/+1") > address("assistant/z"));
+    }
+
+    #[test]
+    fn actions_and_origins_are_named_as_in_the_json() {
+        for action in Action::ALL {
+            assert_eq!(
+                serde_json::to_value(action).unwrap(),
+                json!(action.as_str())
+            );
+        }
+        for origin in Origin::ALL {
+            assert_eq!(
+                serde_json::to_value(origin).unwrap(),
+                json!(origin.as_str())
+            );
+        }
+        let routing: Vec<Action> = Action::ALL.into_iter().filter(|a| a.is_routing()).collect();
+        assert_eq!(routing, [Action::Assign, Action::Reassign, Action::Unlink]);
+        let moving: Vec<Action> = Action::ALL
+            .into_iter()
+            .filter(|a| a.moves_callers())
+            .collect();
+        assert_eq!(moving, [Action::Reassign, Action::Unlink]);
+    }
+
+    #[test]
+    fn the_summary_counts_each_action_and_origin() {
+        let changes = [
+            change("assistant/a", Action::Create, Some(Origin::Intent)),
+            change("assistant/b", Action::Create, Some(Origin::Drift)),
+            change("number/+1", Action::Reassign, Some(Origin::Intent)),
+            change("number/+2", Action::Unlink, Some(Origin::Mixed)),
+            change("assistant/c", Action::Delete, Some(Origin::Intent)),
+        ];
+        let summary = Summary::of(&changes);
+        let counts = Action::ALL.map(|a| (a.as_str(), summary.count(a)));
+        assert_eq!(
+            counts,
+            [
+                ("create", 2),
+                ("adopt", 0),
+                ("import", 0),
+                ("update", 0),
+                ("assign", 0),
+                ("reassign", 1),
+                ("unlink", 1),
+                ("delete", 1)
+            ]
+        );
+        let origins = summary.origin.expect("origins counted");
+        assert_eq!(
+            Origin::ALL.map(|o| (o.as_str(), origins.count(o))),
+            [("intent", 3), ("drift", 1), ("mixed", 1)]
+        );
+        let unlabelled = Summary::of(&[change("assistant/a", Action::Update, None)]);
+        assert_eq!((unlabelled.update, unlabelled.origin), (1, None));
+    }
+
+    #[test]
+    fn the_digest_covers_what_apply_does_not_the_baseline_or_the_cost() {
+        let planned = plan(vec![change("assistant/a", Action::Create, None)]);
+        assert!(planned.digest_matches());
+        assert!(!planned.is_empty());
+        assert!(plan(Vec::new()).is_empty());
+        // What only --baseline and --rps add leaves the digest as it is.
+        let mut labelled = planned.clone();
+        labelled.changes[0].origin = Some(Origin::Drift);
+        labelled.changes[0].fields[0].origin = Some(Origin::Drift);
+        labelled.summary = Summary::of(&labelled.changes);
+        labelled
+            .baseline_problems
+            .push("the baseline names no file".to_owned());
+        labelled.cost = Some(Cost {
+            writes: 1,
+            reads: 1,
+            rps: 5.0,
+            seconds: 0.5,
+        });
+        assert!(labelled.digest_matches());
+        // What apply would do or show differently changes it.
+        let mut edited = planned.clone();
+        edited.changes[0].reason = "edited".to_owned();
+        assert!(!edited.digest_matches());
+        assert_ne!(edited.content_digest(), planned.digest);
+    }
+
+    #[test]
+    fn the_mass_change_limit_is_a_quarter_of_routed_numbers_and_at_least_ten() {
+        let refused = |changes, routed| Safety::evaluate(changes, routed, false);
+        assert_eq!(refused(0, 0).limit, 10);
+        assert_eq!(refused(0, 100).limit, 25);
+        assert_eq!(refused(0, 103).limit, 25);
+        assert!(!refused(25, 100).is_mass_change());
+        assert!(refused(26, 100).is_mass_change());
+        assert!(!refused(10, 0).is_mass_change());
+        assert!(refused(11, 0).is_mass_change());
+        assert!(refused(26, 100).refuses());
+        assert!(!refused(25, 100).refuses());
+        let allowed = Safety::evaluate(26, 100, true);
+        assert!(allowed.is_mass_change() && !allowed.refuses());
+        assert!(!Safety::evaluate(25, 100, true).refuses());
+    }
+
+    #[test]
+    fn a_missing_side_of_a_field_change_differs_from_null() {
+        let field: FieldChange =
+            serde_json::from_value(json!({"path": "a", "before": null, "after": "x"})).unwrap();
+        assert_eq!(
+            (field.before, field.after),
+            (Some(Value::Null), Some(json!("x")))
+        );
+        let created: FieldChange =
+            serde_json::from_value(json!({"path": "a", "after": 1})).unwrap();
+        assert_eq!(created.before, None);
+    }
+
+    #[test]
+    fn writes_give_their_body_and_route() {
+        let body = super::super::compare::object(json!({"name": "A"}));
+        let create = Write::CreateAssistant {
+            key: "a".to_owned(),
+            body: body.clone(),
+        };
+        assert_eq!(create.body(), Some(&body));
+        assert_eq!(create.target(), None);
+        let delete = Write::DeleteAssistant {
+            id: "a1".to_owned(),
+        };
+        assert_eq!(delete.body(), None);
+        let route = Target::Id("a1".to_owned());
+        let update = Write::UpdateNumber {
+            id: "n1".to_owned(),
+            body: body.clone(),
+            route: Some(route.clone()),
+        };
+        assert_eq!(
+            (update.body(), update.target()),
+            (Some(&body), Some(&route))
+        );
+        let import = Write::CreateNumber {
+            body,
+            route: Some(route.clone()),
+        };
+        assert_eq!(import.target(), Some(&route));
+    }
+
+    #[test]
+    fn each_endpoint_is_routed_by_its_own_field() {
+        let fields = [
+            Endpoint::Nothing,
+            Endpoint::Assistant {
+                id: None,
+                address: None,
+                name: None,
+                business: None,
+                greeting: None,
+            },
+            Endpoint::Squad {
+                id: "s".to_owned(),
+                name: None,
+                business: None,
+            },
+            Endpoint::Workflow {
+                id: "w".to_owned(),
+                name: None,
+                business: None,
+            },
+            Endpoint::Say {
+                text: "closed".to_owned(),
+            },
+        ]
+        .map(|e| e.field());
+        assert_eq!(
+            fields,
+            [
+                None,
+                Some("assistantId"),
+                Some("squadId"),
+                Some("workflowId"),
+                None
+            ]
+        );
+    }
+}

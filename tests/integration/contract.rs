@@ -373,12 +373,20 @@ fn a_target_that_names_nothing_is_an_error() {
         .run()
         .code(1);
     assert!(run.stderr.contains("number/+19999999999"), "{}", run.stderr);
-    // A target the account knows but the plan leaves alone is fine.
-    workspace
-        .sandbox()
-        .args(["plan", "--target", "number/+14155550102"])
-        .run()
-        .code(0);
+    // A target the file or the account knows is fine: a number the plan leaves alone, one no
+    // business lists, an assistant still to be created, and one the account has.
+    for target in [
+        "number/+14155550102",
+        "number/+14155550103",
+        "assistant/not-in-service",
+        "assistant/acme-plumbing",
+    ] {
+        workspace
+            .sandbox()
+            .args(["plan", "--target", target])
+            .run()
+            .code(0);
+    }
 }
 
 #[test]

@@ -412,3 +412,38 @@ async fn the_sim_command_fails_writes_after_acting_when_asked() {
         "stored"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_that_acted_then_failed_is_sent_again_and_its_404_means_deleted() {
+    // Only the delete: the assistant update is already in place.
+    let (mut account, file) = fixtures::update_and_delete();
+    account.assistants[0].insert("firstMessage".into(), json!("New"));
+    let options = Options {
+        account: Some(account),
+        ..failing(1.0, &[AfterWrite::Status500], 0)
+    };
+    let (running, workspace) = serve(options, &file).await;
+    let run = workspace
+        .vapiform()
+        .args([
+            "--api-url",
+            &running.url(),
+            "apply",
+            "--yes",
+            "--format",
+            "json",
+        ])
+        .run_async()
+        .await;
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|_| panic!("a JSON report:\n{}\n{}", run.stdout, run.stderr));
+    assert_eq!(run.code, 0, "{report}");
+    assert_eq!(report["outcomes"][0]["address"], "assistant/gone");
+    assert_eq!(report["outcomes"][0]["status"], "applied", "{report}");
+    let stats = running.stats();
+    // The first DELETE acted and answered 500; sent again, it found nothing to delete.
+    assert_eq!(stats.injected.after_write_500, 1, "{stats:?}");
+    assert_eq!(stats.by_route["DELETE /assistant/{id}"], 2, "{stats:?}");
+    assert_eq!(objects(&workspace.account(), "assistants").len(), 1);
+    running.shutdown().await;
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use vapiform::sim::Options;
 
-use crate::support::{KEY, Workspace, labelled, onboarding, serve};
+use crate::support::{KEY, Workspace, id_of, labelled, onboarding, route_of, serve};
 
 /// The JSON document a run printed.
 fn json(text: &str) -> Value {
@@ -211,4 +211,90 @@ fn a_repair_is_planned_for_assistants_that_share_a_label() {
         ["acme-plumbing", "carols-cafe", "not-in-service"],
         "the routed original is kept, the copy deleted"
     );
+}
+
+/// The quickstart, its sandbox account edited first.
+fn quickstart_with(edit: impl FnOnce(&mut Value)) -> Workspace {
+    let workspace = Workspace::quickstart();
+    let mut account = workspace.account();
+    edit(&mut account);
+    workspace.write(
+        "account.json",
+        &serde_json::to_string_pretty(&account).unwrap(),
+    );
+    workspace
+}
+
+/// Adds a copy of the account's first assistant (Acme's) with this id, creation time and
+/// label key, as a racing apply would leave it.
+fn add_copy(account: &mut Value, id: &str, created_at: &str, key: &str) {
+    let mut copy = account["assistants"][0].clone();
+    copy["id"] = id.into();
+    copy["createdAt"] = created_at.into();
+    copy["metadata"] = serde_json::json!({"vapiform": {"key": key}});
+    account["assistants"].as_array_mut().unwrap().push(copy);
+}
+
+fn route(account: &mut Value, number: &str, id: &str) {
+    let numbers = account["phoneNumbers"].as_array_mut().unwrap();
+    let found = numbers.iter_mut().find(|n| n["number"] == number).unwrap();
+    found["assistantId"] = id.into();
+}
+
+#[test]
+fn a_repair_keeps_the_copy_most_numbers_stay_with_ignored_ones_included() {
+    const COPY: &str = "a1c2e3f4-0000-4c7d-8e9f-0000000000bb";
+    let workspace = quickstart_with(|account| {
+        // Newer than the original, so only the numbers that stay with it make it the keeper:
+        // Acme's second line, and an ignored number no plan moves.
+        add_copy(account, COPY, "2026-11-29T10:00:00.000Z", "acme-plumbing");
+        route(account, "+14155550101", COPY);
+        route(account, "+14155550103", COPY);
+    });
+    let file = workspace.read("vapiform.yaml").replace(
+        "\ntemplates:",
+        "\nignore: {numbers: [\"+14155550103\"]}\n\ntemplates:",
+    );
+    workspace.write("vapiform.yaml", &file);
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    let account = workspace.account();
+    assert_eq!(
+        labelled(&account),
+        ["acme-plumbing", "carols-cafe", "not-in-service"],
+        "one copy left: the ignored number holds on to the copy it routes to"
+    );
+    assert_eq!(id_of(&account, "acme-plumbing"), Some(COPY));
+    for number in ["+14155550100", "+14155550101", "+14155550103"] {
+        assert_eq!(route_of(&account, number), Some(COPY), "{number}");
+    }
+}
+
+#[test]
+fn a_repair_keeps_the_copy_of_the_shared_assistant_unlisted_numbers_stay_with() {
+    const OLDER: &str = "a1c2e3f4-0000-4c7d-8e9f-0000000000c1";
+    const ROUTED: &str = "a1c2e3f4-0000-4c7d-8e9f-0000000000c2";
+    let workspace = quickstart_with(|account| {
+        add_copy(account, OLDER, "2026-01-01T10:00:00.000Z", "not-in-service");
+        add_copy(
+            account,
+            ROUTED,
+            "2026-11-29T10:00:00.000Z",
+            "not-in-service",
+        );
+        // An unlisted number, which `unassigned` routes to the shared assistant.
+        route(account, "+14155550103", ROUTED);
+    });
+    let plan = workspace.plan_json();
+    assert!(
+        !planned(&plan).contains("number/+14155550103"),
+        "the unlisted number already routes to a copy of the shared assistant: {plan}"
+    );
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    let account = workspace.account();
+    assert_eq!(
+        labelled(&account),
+        ["acme-plumbing", "carols-cafe", "not-in-service"]
+    );
+    assert_eq!(id_of(&account, "not-in-service"), Some(ROUTED));
+    assert_eq!(route_of(&account, "+14155550103"), Some(ROUTED));
 }

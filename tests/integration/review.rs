@@ -179,6 +179,33 @@ fn assistant<'a>(account: &'a mut Value, key: &str) -> &'a mut Value {
 }
 
 #[test]
+fn a_field_the_baseline_sets_to_another_value_is_intent() {
+    let workspace = applied_quickstart();
+    // Behind the tool's back, the not-in-service greeting changed; the pull request changes it
+    // as well, but not back to what the baseline would restore.
+    dashboard(&workspace, |account| {
+        assistant(account, "not-in-service")["firstMessage"] = json!("Closed.");
+    });
+    let file = workspace.read("vapiform.yaml").replace(
+        "This number is not in service. Goodbye.",
+        "This number is not in service.",
+    );
+    workspace.write("vapiform.yaml", &file);
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--format", "json", "--baseline", "base.yaml"])
+        .run()
+        .code(0);
+    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(plan["changes"].as_array().unwrap().len(), 1, "{plan}");
+    let change = &plan["changes"][0];
+    assert_eq!(change["address"], "assistant/not-in-service", "{plan}");
+    assert_eq!(change["fields"][0]["path"], "firstMessage", "{plan}");
+    assert_eq!(change["fields"][0]["origin"], "intent", "{plan}");
+    assert_eq!(change["origin"], "intent", "{plan}");
+}
+
+#[test]
 fn baseline_tells_drift_from_intent_in_every_format() {
     let workspace = applied_quickstart();
     // Behind the tool's back: Acme's greeting, Carol's voice, and Bob's number moved to Acme.
