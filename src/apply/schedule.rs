@@ -268,3 +268,104 @@ enum Blocked {
     /// What it needs failed; the reason.
     Skip(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Action, Change, Precondition};
+
+    struct Quiet;
+
+    impl Progress for Quiet {
+        fn finish(&self, _: &Outcome) {}
+    }
+
+    fn change(address: Address, action: Action, write: Write) -> Change {
+        let nothing = Precondition::Absent {
+            label: None,
+            number: None,
+        };
+        Change::new(
+            address,
+            action,
+            String::new(),
+            Vec::new(),
+            None,
+            nothing,
+            write,
+        )
+    }
+
+    fn create(key: &str) -> Change {
+        let write = Write::CreateAssistant {
+            key: key.to_owned(),
+            body: serde_json::Map::new(),
+        };
+        change(Address::Assistant(key.to_owned()), Action::Create, write)
+    }
+
+    fn routed_to(route: Target) -> Change {
+        let write = Write::UpdateNumber {
+            id: "n1".to_owned(),
+            body: serde_json::Map::new(),
+            route: Some(route),
+        };
+        change(
+            Address::Number("+14155550100".to_owned()),
+            Action::Assign,
+            write,
+        )
+    }
+
+    #[test]
+    fn a_create_adopts_what_another_apply_created_for_its_key_meanwhile() {
+        let plan = Plan::of(vec![create("a"), create("b")]);
+        let mut run = Schedule::new(&plan, &Quiet);
+        run.finish(0, Status::Applied, Some("a1".to_owned()), None);
+        // A read-back list shows this apply's own `a`, and a `b` another apply created.
+        run.seen("a".to_owned(), "a1".to_owned());
+        run.seen("b".to_owned(), "b9".to_owned());
+        assert_eq!(run.resolve(1), (None, Some("b9".to_owned())));
+    }
+
+    #[test]
+    fn a_number_whose_assistant_did_not_apply_is_skipped_saying_why() {
+        let adopt = Write::UpdateAssistant {
+            id: "a1".to_owned(),
+            body: serde_json::Map::new(),
+        };
+        let plan = Plan::of(vec![
+            change(Address::Assistant("a".to_owned()), Action::Adopt, adopt),
+            routed_to(Target::Id("a1".to_owned())),
+        ]);
+        let mut run = Schedule::new(&plan, &Quiet);
+        assert_eq!(
+            run.next_ready(),
+            Some(0),
+            "the number waits for its assistant"
+        );
+        run.finish(0, Status::Failed, None, Some("refused".to_owned()));
+        assert_eq!(run.next_ready(), None);
+        assert_eq!(run.outcomes[&1].status, Status::Skipped);
+        assert_eq!(
+            run.outcomes[&1].detail.as_deref(),
+            Some("assistant/a did not apply")
+        );
+    }
+
+    #[test]
+    fn a_number_routed_to_an_assistant_nothing_creates_is_skipped() {
+        // Only a plan made by hand routes to an address it does not create; apply does not
+        // send the number anywhere else.
+        let plan = Plan::of(vec![routed_to(Target::Address(Address::Assistant(
+            "a".to_owned(),
+        )))]);
+        let mut run = Schedule::new(&plan, &Quiet);
+        assert_eq!(run.next_ready(), None);
+        assert_eq!(run.outcomes[&0].status, Status::Skipped);
+        assert_eq!(
+            run.outcomes[&0].detail.as_deref(),
+            Some("assistant/a was not created")
+        );
+    }
+}

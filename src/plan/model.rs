@@ -807,6 +807,27 @@ impl Safety {
 }
 
 #[cfg(test)]
+impl Plan {
+    /// A plan of `changes` and nothing else, its digest set: for the tests of what reads plans.
+    pub(crate) fn of(changes: Vec<Change>) -> Self {
+        let mut plan = Self {
+            format_version: FORMAT_VERSION,
+            digest: String::new(),
+            summary: Summary::of(&changes),
+            changes,
+            groups: Vec::new(),
+            baseline_problems: Vec::new(),
+            untouched: Untouched::default(),
+            safety: Safety::evaluate(0, 0, false),
+            targets: Vec::new(),
+            cost: None,
+        };
+        plan.digest = plan.content_digest();
+        plan
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -837,23 +858,6 @@ mod tests {
         );
         change.origin = origin;
         change
-    }
-
-    fn plan(changes: Vec<Change>) -> Plan {
-        let mut plan = Plan {
-            format_version: FORMAT_VERSION,
-            digest: String::new(),
-            summary: Summary::of(&changes),
-            changes,
-            groups: Vec::new(),
-            baseline_problems: Vec::new(),
-            untouched: Untouched::default(),
-            safety: Safety::evaluate(0, 0, false),
-            targets: Vec::new(),
-            cost: None,
-        };
-        plan.digest = plan.content_digest();
-        plan
     }
 
     #[test]
@@ -969,10 +973,10 @@ mod tests {
 
     #[test]
     fn the_digest_covers_what_apply_does_not_the_baseline_or_the_cost() {
-        let planned = plan(vec![change("assistant/a", Action::Create, None)]);
+        let planned = Plan::of(vec![change("assistant/a", Action::Create, None)]);
         assert!(planned.digest_matches());
         assert!(!planned.is_empty());
-        assert!(plan(Vec::new()).is_empty());
+        assert!(Plan::of(Vec::new()).is_empty());
         // What only --baseline and --rps add leaves the digest as it is.
         let mut labelled = planned.clone();
         labelled.changes[0].origin = Some(Origin::Drift);

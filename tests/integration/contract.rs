@@ -387,6 +387,17 @@ fn a_target_that_names_nothing_is_an_error() {
             .run()
             .code(0);
     }
+    // And a number a business lists that Vapi does not have yet.
+    let file = workspace
+        .read("vapiform.yaml")
+        .replace("numbers: [\"+14155550104\"]", "numbers: [\"+14155550104\", \"+14155550105\"]")
+        .replace("version: 1\n", "version: 1\nimport: {provider: telnyx, credentialId: 9a1e0c4e-2b3d-4e5f-8a9b-0c1d2e3f4a5b}\n");
+    workspace.write("vapiform.yaml", &file);
+    workspace
+        .sandbox()
+        .args(["plan", "--target", "number/+14155550105"])
+        .run()
+        .code(0);
 }
 
 #[test]

@@ -102,6 +102,16 @@ fn business_phone_settings_apply_verify_and_converge() {
     ] {
         assert!(plan.contains(line), "{line:?} not in:\n{plan}");
     }
+    // Settings alone move no caller: the plan shows no route for them.
+    let json = workspace.plan_json();
+    let bob = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "number/+14155550102")
+        .unwrap();
+    assert_eq!(bob["action"], "update", "{bob}");
+    assert!(bob.get("routing").is_none(), "{bob}");
     let applied = apply(&workspace);
     assert!(
         applied.contains("✓ applied number/+14155550100 update"),
