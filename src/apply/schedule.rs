@@ -320,7 +320,7 @@ mod tests {
     #[test]
     fn a_create_adopts_what_another_apply_created_for_its_key_meanwhile() {
         let plan = Plan::of(vec![create("a"), create("b")]);
-        let mut run = Schedule::new(&plan, &Quiet);
+        let mut run = Schedule::new(&plan, &Quiet, 8);
         run.finish(0, Status::Applied, Some("a1".to_owned()), None);
         // A read-back list shows this apply's own `a`, and a `b` another apply created.
         run.seen("a".to_owned(), "a1".to_owned());
@@ -338,7 +338,7 @@ mod tests {
             change(Address::Assistant("a".to_owned()), Action::Adopt, adopt),
             routed_to(Target::Id("a1".to_owned())),
         ]);
-        let mut run = Schedule::new(&plan, &Quiet);
+        let mut run = Schedule::new(&plan, &Quiet, 8);
         assert_eq!(
             run.next_ready(),
             Some(0),
@@ -360,7 +360,7 @@ mod tests {
         let plan = Plan::of(vec![routed_to(Target::Address(Address::Assistant(
             "a".to_owned(),
         )))]);
-        let mut run = Schedule::new(&plan, &Quiet);
+        let mut run = Schedule::new(&plan, &Quiet, 8);
         assert_eq!(run.next_ready(), None);
         assert_eq!(run.outcomes[&0].status, Status::Skipped);
         assert_eq!(
