@@ -26,7 +26,8 @@
 //! - Unknown ids (uuid or not) give 404 `{"message":"Not Found","error":"Not Found",...}`.
 //! - A phone number's `assistantId`, `squadId` and `workflowId` must name an existing
 //!   assistant, squad and workflow, and a `number` (compared by its digits) may exist only
-//!   once; an assistant is "pinned" (409 on delete) while a phone number routes to it.
+//!   once; an assistant is "pinned" (409 on delete) while a phone number routes to it or a
+//!   squad's `members` name it.
 //!   `hooks` and `fallbackDestination` are checked as deep as the spec describes them.
 //! - Creates fill the documented defaults: `status: "active"`, `numberE164CheckEnabled: true`
 //!   (byo), `smsEnabled: true` (twilio), and a generated US `number` for a `vapi` number

@@ -616,8 +616,9 @@ async fn update_assistant(State(app): State<Shared>, Path(id): Path<String>, bod
 
 /// Deletes an assistant unless it is "pinned". The real API answers 409 `assistant_pinned`
 /// when another resource pins the assistant's version; the simulator has no versions, so it
-/// treats an assistant as pinned while any phone number's `assistantId` routes to it. That
-/// also keeps the simulated account free of numbers routed to deleted assistants.
+/// treats an assistant as pinned while a phone number's `assistantId` routes to it or one of
+/// a squad's `members` names it. That also keeps the simulated account free of numbers and
+/// squads that reach a deleted assistant.
 async fn delete_assistant(State(app): State<Shared>, Path(id): Path<String>) -> Reply {
     let mut store = app.store();
     if store.assistants.current(&id).is_none() {
@@ -627,8 +628,14 @@ async fn delete_assistant(State(app): State<Shared>, Path(id): Path<String>) -> 
         .phone_numbers
         .currents()
         .filter(|number| number.object.get("assistantId").and_then(Value::as_str) == Some(&id))
-        .filter_map(|number| number.object.get("id").and_then(Value::as_str))
-        .map(str::to_owned)
+        .map(|number| format!("phone number {}", id_of(&number.object)))
+        .chain(
+            store
+                .squads
+                .currents()
+                .filter(|squad| names_member(&squad.object, &id))
+                .map(|squad| format!("squad {}", id_of(&squad.object))),
+        )
         .collect();
     if !pinning.is_empty() {
         return Ok(json_response(
@@ -636,7 +643,7 @@ async fn delete_assistant(State(app): State<Shared>, Path(id): Path<String>) -> 
             &json!({
                 "error": "assistant_pinned",
                 "message": format!(
-                    "assistant {id} is pinned: phone number(s) {} route to it; unlink them first",
+                    "assistant {id} is pinned by {}; remove those references first",
                     pinning.join(", ")
                 ),
             }),
@@ -648,6 +655,22 @@ async fn delete_assistant(State(app): State<Shared>, Path(id): Path<String>) -> 
         .expect("checked to exist under the same lock");
     persist(&store)?;
     Ok(json_response(StatusCode::OK, &removed.object))
+}
+
+fn id_of(object: &Object) -> &str {
+    object.get("id").and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Whether one of `squad`'s `members` is the assistant `id`.
+fn names_member(squad: &Object, id: &str) -> bool {
+    squad
+        .get("members")
+        .and_then(Value::as_array)
+        .is_some_and(|members| {
+            members
+                .iter()
+                .any(|member| member.get("assistantId").and_then(Value::as_str) == Some(id))
+        })
 }
 
 async fn stats(State(app): State<Shared>) -> Response {

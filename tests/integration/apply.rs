@@ -394,3 +394,55 @@ fn a_saved_plan_needing_an_unset_variable_writes_nothing() {
     );
     assert_eq!(workspace.read("account.json"), before);
 }
+
+#[tokio::test]
+async fn a_delete_the_api_refuses_fails_saying_why_and_the_assistant_stays() {
+    // A squad the file does not manage names the pruned assistant as a member: Vapi answers
+    // 409 `assistant_pinned`. The delete failed; it was not sent and merely unverified.
+    let (mut account, file) = crate::fixtures::update_and_delete();
+    let gone = crate::fixtures::uuid(1, 1);
+    account.squads.push(crate::fixtures::object(&json!({
+        "id": "5a0d0000-0000-4000-8000-000000000001",
+        "orgId": "o",
+        "name": "Front desk",
+        "members": [{"assistantId": gone}],
+        "createdAt": "2026-05-01T00:00:00.000Z",
+        "updatedAt": "2026-05-01T00:00:00.000Z",
+    })));
+    let options = Options {
+        account: Some(account),
+        ..Options::default()
+    };
+    let (running, workspace) = serve(options, &file).await;
+    let run = workspace
+        .vapiform()
+        .args([
+            "--api-url",
+            &running.url(),
+            "apply",
+            "--yes",
+            "--format",
+            "json",
+        ])
+        .run_async()
+        .await;
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|_| panic!("a JSON report:\n{}\n{}", run.stdout, run.stderr));
+    assert_eq!(run.code, 3, "{report}");
+    let delete = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|outcome| outcome["address"] == "assistant/gone")
+        .unwrap_or_else(|| panic!("the delete's outcome: {report}"));
+    assert_eq!(delete["status"], "failed", "{report}");
+    assert!(
+        delete["detail"].as_str().unwrap().contains(
+            "409 Conflict: assistant 00000000-0000-4000-8001-000000000001 is pinned by squad"
+        ),
+        "{report}"
+    );
+    assert_eq!(running.stats().by_route["DELETE /assistant/{id}"], 1);
+    assert!(labelled(&workspace.account()).contains(&"gone".to_owned()));
+    running.shutdown().await;
+}
