@@ -135,7 +135,9 @@ pub async fn apply(
                     )
                 });
             }
-            if writing.is_empty() && !run.verifying() && (stopped.is_some() || !run.waiting()) {
+            // Nothing is written or read back: whatever still waits cannot start (stopped, or
+            // what it waits for ended otherwise) and is reported below.
+            if writing.is_empty() && !run.verifying() {
                 break;
             }
             // Nothing could start and nothing is being written: only a verdict lets apply go

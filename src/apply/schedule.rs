@@ -170,10 +170,6 @@ impl<'a> Schedule<'a> {
         }
     }
 
-    pub(super) fn waiting(&self) -> bool {
-        self.states.contains(&State::Waiting)
-    }
-
     pub(super) fn verifying(&self) -> bool {
         self.states.contains(&State::Verifying)
     }
