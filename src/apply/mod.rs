@@ -114,7 +114,6 @@ pub async fn apply(
         };
         let mut writing = FuturesUnordered::new();
         let mut stopped: Option<&str> = None;
-        let mut stalled = false;
         loop {
             if stopped.is_none() && interrupt.requested() {
                 stopped = Some("interrupted before it started");
@@ -140,13 +139,9 @@ pub async fn apply(
             if writing.is_empty() && !run.verifying() {
                 break;
             }
-            // Nothing could start and nothing is being written: only a verdict lets apply go
-            // on, so the verifier should read now rather than wait for more writes.
-            let now_stalled = writing.is_empty() && run.verifying();
-            if now_stalled && !stalled {
+            if run.newly_stalled() {
                 let _ = to_verifier.send(verify::Input::Stalled);
             }
-            stalled = now_stalled;
             tokio::select! {
                 Some((i, sent)) = writing.next(), if !writing.is_empty() => match sent {
                     Ok(written) => {

@@ -32,6 +32,8 @@ pub(super) struct Schedule<'a> {
     /// Writes started and not yet answered, at most `concurrency` of each priority.
     writing: HashMap<Priority, usize>,
     concurrency: usize,
+    /// Whether apply was stalled when last asked (see [`Schedule::newly_stalled`]).
+    stalled: bool,
 }
 
 /// The order in which ready changes start: routing first, so callers reach new assistants
@@ -109,6 +111,7 @@ impl<'a> Schedule<'a> {
             needs: needs(plan),
             writing: HashMap::new(),
             concurrency: concurrency.max(1),
+            stalled: false,
         }
     }
 
@@ -172,6 +175,16 @@ impl<'a> Schedule<'a> {
 
     pub(super) fn verifying(&self) -> bool {
         self.states.contains(&State::Verifying)
+    }
+
+    /// Whether apply has just stalled: nothing is being written and something is being read
+    /// back, so only a verdict lets it go on, and that was not so when last asked. The
+    /// verifier is told once each time, and reads at once instead of waiting for more writes.
+    pub(super) fn newly_stalled(&mut self) -> bool {
+        let stalled = self.verifying() && !self.states.contains(&State::Writing);
+        let newly = stalled && !self.stalled;
+        self.stalled = stalled;
+        newly
     }
 
     /// Whether every change of `phase` has ended.
@@ -363,5 +376,27 @@ mod tests {
             run.outcomes[&0].detail.as_deref(),
             Some("assistant/a was not created")
         );
+    }
+
+    #[test]
+    fn apply_is_newly_stalled_once_each_time_only_read_backs_are_left() {
+        let plan = Plan::of(vec![create("a"), create("b"), create("c")]);
+        let mut run = Schedule::new(&plan, &Quiet, 8);
+        assert!(!run.newly_stalled(), "nothing is read back yet");
+        run.start(0);
+        run.start(1);
+        run.written(0);
+        assert!(!run.newly_stalled(), "b is still being written");
+        run.written(1);
+        assert!(run.newly_stalled());
+        assert!(!run.newly_stalled(), "told once");
+        run.start(2);
+        assert!(!run.newly_stalled(), "c is being written");
+        run.written(2);
+        assert!(run.newly_stalled(), "stalled again");
+        for i in 0..3 {
+            run.finish(i, Status::Applied, Some(format!("id{i}")), None);
+        }
+        assert!(!run.newly_stalled(), "nothing is left to read back");
     }
 }

@@ -134,6 +134,13 @@ struct Waiting {
     detail: String,
 }
 
+impl Waiting {
+    /// Whether it is read back as `kind`.
+    fn is(&self, kind: Kind) -> bool {
+        self.written.kind == kind
+    }
+}
+
 /// Reads back every write sent on `inputs` until verified or timed out, telling `events`.
 /// Ends when `inputs` is closed and nothing is waiting.
 pub(crate) async fn run(
@@ -219,7 +226,7 @@ async fn read_back(
     events: &mpsc::UnboundedSender<Event>,
 ) {
     for kind in [Kind::Assistant, Kind::Number, Kind::Deleted] {
-        let count = waiting.iter().filter(|w| w.written.kind == kind).count();
+        let count = waiting.iter().filter(|w| w.is(kind)).count();
         if count == 0 {
             continue;
         }
@@ -229,7 +236,7 @@ async fn read_back(
             match list(client, kind, waiting).await {
                 Ok(listed) => Some(listed),
                 Err(error) => {
-                    for w in waiting.iter_mut().filter(|w| w.written.kind == kind) {
+                    for w in waiting.iter_mut().filter(|w| w.is(kind)) {
                         w.detail = format!("could not read it back: {error}");
                     }
                     continue;
@@ -252,7 +259,7 @@ async fn read_back(
         }
         let mut verified = Vec::new();
         for (position, w) in waiting.iter_mut().enumerate() {
-            if w.written.kind != kind {
+            if !w.is(kind) {
                 continue;
             }
             let read = match &listed {
@@ -286,7 +293,7 @@ async fn list(
 ) -> Result<HashMap<String, Map<String, Value>>, Error> {
     let since = waiting
         .iter()
-        .filter(|w| w.written.kind == kind)
+        .filter(|w| w.is(kind))
         .map(|w| w.written.since.as_str())
         .min()
         .unwrap_or_default();
@@ -357,4 +364,108 @@ fn describe(
         "{}: expected {want}, read back {have}",
         compare::display(path)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    //! The verifier against the simulator over HTTP, where the race or the timing it handles
+    //! cannot be arranged through the binary.
+
+    use super::*;
+    use crate::http::{ApiKey, Settings};
+    use crate::sim;
+    use serde_json::json;
+
+    async fn start() -> (sim::Running, Client) {
+        let running = sim::start(sim::Options::default()).await.unwrap();
+        let mut settings = Settings::new(running.url(), ApiKey::new("k"));
+        settings.rps = 0.0;
+        (running, Client::new(&settings).unwrap())
+    }
+
+    /// Creates an assistant labelled `key` and says what apply would have written.
+    async fn create(client: &Client, key: &str) -> Written {
+        let body = crate::plan::compare::object(
+            json!({"name": key, "metadata": {"vapiform": {"key": key}}}),
+        );
+        let created = client.create_assistant(&body).await.unwrap();
+        Written::new(
+            Kind::Assistant,
+            created.id,
+            created.updated_at,
+            body.clone(),
+            &body,
+        )
+    }
+
+    fn waiting(written: Vec<Written>) -> Vec<Waiting> {
+        written
+            .into_iter()
+            .enumerate()
+            .map(|(index, written)| waiting_for(index, written, Duration::from_secs(30)))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_list_tells_of_what_another_apply_created_and_not_of_our_own() {
+        let (running, client) = start().await;
+        let mut ours = Vec::new();
+        for key in ["a", "b", "c"] {
+            ours.push(create(&client, key).await);
+        }
+        // Another apply creates `d` meanwhile; the round lists assistants (three are waiting).
+        let theirs = create(&client, "d").await.id;
+        let mut waiting = waiting(ours);
+        let (events, mut received) = mpsc::unbounded_channel();
+        read_back(&client, &mut waiting, &events).await;
+        drop(events);
+        let mut seen = Vec::new();
+        let mut verified = 0;
+        while let Some(event) = received.recv().await {
+            match event {
+                Event::Seen { label, id } => seen.push((label, id)),
+                Event::Verdict(verdict) => {
+                    assert_eq!(verdict.differs, None);
+                    verified += 1;
+                }
+            }
+        }
+        assert_eq!(seen, [("d".to_owned(), theirs)]);
+        assert_eq!(verified, 3);
+        assert!(waiting.is_empty());
+        running.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_stalled_apply_is_read_back_at_once_whatever_the_window() {
+        let (running, client) = start().await;
+        let (inputs, received) = mpsc::unbounded_channel();
+        let (events, mut verdicts) = mpsc::unbounded_channel();
+        let apply = async {
+            // Rounds that nothing waits on double the window: 250 ms, 500 ms, 1 s, then 2 s.
+            for (index, key) in ["a", "b", "c"].into_iter().enumerate() {
+                let written = create(&client, key).await;
+                inputs
+                    .send(Input::Written(index, Box::new(written)))
+                    .unwrap();
+                assert!(matches!(verdicts.recv().await, Some(Event::Verdict(_))));
+            }
+            let written = create(&client, "d").await;
+            let sent = Instant::now();
+            inputs.send(Input::Written(3, Box::new(written))).unwrap();
+            inputs.send(Input::Stalled).unwrap();
+            assert!(matches!(verdicts.recv().await, Some(Event::Verdict(_))));
+            let waited = sent.elapsed();
+            assert!(
+                waited < Duration::from_secs(1),
+                "apply waits on it: read at once, not after the 2 s window ({waited:?})"
+            );
+            drop(inputs);
+        };
+        tokio::join!(
+            run(&client, Duration::from_secs(30), received, events),
+            apply
+        );
+        running.shutdown().await;
+    }
 }
