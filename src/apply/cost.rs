@@ -219,3 +219,119 @@ fn after_verified(phase: Phase, unverified: &HashMap<Phase, usize>) -> bool {
         .iter()
         .all(|p| unverified.get(p).copied().unwrap_or(0) == 0)
 }
+
+#[cfg(test)]
+mod tests {
+    //! Costs worked out by hand: each request takes the next slot of `1 / rps` seconds, and a
+    //! round of read-backs starts at once when apply waits on it.
+
+    use std::time::Duration;
+
+    use serde_json::Map;
+
+    use super::*;
+    use crate::plan::{Action, Address, Change, Target, Write};
+
+    fn create(key: &str) -> Change {
+        let write = Write::CreateAssistant {
+            key: key.to_owned(),
+            body: Map::new(),
+        };
+        Change::of(Address::Assistant(key.to_owned()), Action::Create, write)
+    }
+
+    fn update(key: &str) -> Change {
+        let write = Write::UpdateAssistant {
+            id: key.to_owned(),
+            body: Map::new(),
+        };
+        Change::of(Address::Assistant(key.to_owned()), Action::Update, write)
+    }
+
+    fn delete(key: &str) -> Change {
+        let write = Write::DeleteAssistant { id: key.to_owned() };
+        Change::of(Address::Assistant(key.to_owned()), Action::Delete, write)
+    }
+
+    /// The number `+1415555010<n>` routed to the assistant `key` creates.
+    fn route(n: usize, key: &str) -> Change {
+        let write = Write::UpdateNumber {
+            id: format!("n{n}"),
+            body: Map::new(),
+            route: Some(Target::Address(Address::Assistant(key.to_owned()))),
+        };
+        Change::of(
+            Address::Number(format!("+1415555010{n}")),
+            Action::Assign,
+            write,
+        )
+    }
+
+    /// Writes, reads and seconds of applying `changes` at `rps`, eight writes at a time.
+    fn of(changes: Vec<Change>, rps: f64) -> (usize, usize, f64) {
+        let options = Options {
+            verify_timeout: Duration::from_secs(30),
+            concurrency: 8,
+        };
+        let cost = cost(&Plan::of(changes), rps, &options).unwrap();
+        assert_eq!(cost.rps, rps);
+        (cost.writes, cost.reads, cost.seconds)
+    }
+
+    #[test]
+    fn a_plan_that_changes_nothing_costs_nothing() {
+        assert!(cost(&Plan::of(Vec::new()), 10.0, &Options::default()).is_none());
+    }
+
+    #[test]
+    fn an_onboarding_reads_each_kind_back_in_one_list_when_apply_waits_on_it() {
+        // Creates at 0, 0.1 and 0.2 s; apply waits on them: one list at 0.3. The routes at
+        // 0.4, 0.5 and 0.6; one list at 0.7; the last slot ends at 0.8.
+        let changes = vec![
+            create("a"),
+            create("b"),
+            create("c"),
+            route(1, "a"),
+            route(2, "b"),
+            route(3, "c"),
+        ];
+        assert_eq!(of(changes.clone(), 10.0), (6, 2, 0.8));
+        // At 5 a second the first window (0.25 s) closes before the third create's slot
+        // (0.4): a and b are read by id at 0.4 and 0.6, ahead of the create; their routes
+        // leave at 0.8 and 1.0, the create at 1.2; apply waits: three reads by id at 1.4 to
+        // 1.8; c's route at 2.0, read at 2.2.
+        assert_eq!(of(changes, 5.0), (6, 6, 2.4));
+    }
+
+    #[test]
+    fn two_objects_of_a_kind_are_read_by_id_and_three_are_listed() {
+        assert_eq!(of(vec![update("a"), update("b")], 10.0), (2, 2, 0.4));
+        assert_eq!(
+            of(vec![update("a"), update("b"), update("c")], 10.0),
+            (3, 1, 0.4)
+        );
+    }
+
+    #[test]
+    fn deletes_wait_for_the_rest_and_are_read_back_one_by_one() {
+        // The update at 0, read at 0.1; the deletes at 0.2 and 0.3, each read by id at 0.4
+        // and 0.5.
+        let changes = vec![update("a"), delete("b"), delete("c")];
+        assert_eq!(of(changes, 10.0), (3, 3, 0.6));
+    }
+
+    #[test]
+    fn writes_answered_while_a_round_reads_are_read_in_the_next() {
+        // At 2 a second: the first update at 0 is read when its window closes (0.25 s), but
+        // that read queues behind the three updates already waiting for a slot (0.5, 1.0,
+        // 1.5): it leaves at 2.0, and the three are listed at 2.5.
+        let changes = vec![update("a"), update("b"), update("c"), update("d")];
+        assert_eq!(of(changes, 2.0), (4, 2, 3.0));
+    }
+
+    #[test]
+    fn the_time_is_rounded_up_to_the_tenth() {
+        // Two requests at 3 a second end at 0.67 s.
+        assert_eq!(of(vec![update("a")], 3.0), (1, 1, 0.7));
+    }
+}

@@ -281,7 +281,7 @@ enum Blocked {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Action, Change, Precondition};
+    use crate::plan::{Action, Change};
 
     struct Quiet;
 
@@ -289,28 +289,12 @@ mod tests {
         fn finish(&self, _: &Outcome) {}
     }
 
-    fn change(address: Address, action: Action, write: Write) -> Change {
-        let nothing = Precondition::Absent {
-            label: None,
-            number: None,
-        };
-        Change::new(
-            address,
-            action,
-            String::new(),
-            Vec::new(),
-            None,
-            nothing,
-            write,
-        )
-    }
-
     fn create(key: &str) -> Change {
         let write = Write::CreateAssistant {
             key: key.to_owned(),
             body: serde_json::Map::new(),
         };
-        change(Address::Assistant(key.to_owned()), Action::Create, write)
+        Change::of(Address::Assistant(key.to_owned()), Action::Create, write)
     }
 
     fn routed_to(route: Target) -> Change {
@@ -319,7 +303,7 @@ mod tests {
             body: serde_json::Map::new(),
             route: Some(route),
         };
-        change(
+        Change::of(
             Address::Number("+14155550100".to_owned()),
             Action::Assign,
             write,
@@ -344,7 +328,7 @@ mod tests {
             body: serde_json::Map::new(),
         };
         let plan = Plan::of(vec![
-            change(Address::Assistant("a".to_owned()), Action::Adopt, adopt),
+            Change::of(Address::Assistant("a".to_owned()), Action::Adopt, adopt),
             routed_to(Target::Id("a1".to_owned())),
         ]);
         let mut run = Schedule::new(&plan, &Quiet, 8);

@@ -828,6 +828,27 @@ impl Plan {
 }
 
 #[cfg(test)]
+impl Change {
+    /// A change to `address` that writes `write`, with no diff, detail or precondition: for
+    /// the tests of what runs plans.
+    pub(crate) fn of(address: Address, action: Action, write: Write) -> Self {
+        let nothing = Precondition::Absent {
+            label: None,
+            number: None,
+        };
+        Self::new(
+            address,
+            action,
+            String::new(),
+            Vec::new(),
+            None,
+            nothing,
+            write,
+        )
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
