@@ -377,9 +377,15 @@ mod tests {
     use serde_json::json;
 
     async fn start() -> (sim::Running, Client) {
-        let running = sim::start(sim::Options::default()).await.unwrap();
+        serve(sim::Options::default()).await
+    }
+
+    /// A simulator with `options`, and a client of it that sends each request once.
+    async fn serve(options: sim::Options) -> (sim::Running, Client) {
+        let running = sim::start(options).await.unwrap();
         let mut settings = Settings::new(running.url(), ApiKey::new("k"));
         settings.rps = 0.0;
+        settings.backoff.attempts = 1;
         (running, Client::new(&settings).unwrap())
     }
 
@@ -465,6 +471,35 @@ mod tests {
         tokio::join!(
             run(&client, Duration::from_secs(30), received, events),
             apply
+        );
+        running.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_delete_whose_read_back_fails_is_not_taken_for_gone() {
+        // Every request fails (500): reading the deleted assistant back says nothing about it.
+        let failing = sim::Options {
+            error_rate: 1.0,
+            ..sim::Options::default()
+        };
+        let (running, client) = serve(failing).await;
+        let deleted = Written::new(
+            Kind::Deleted,
+            "a1".to_owned(),
+            String::new(),
+            Map::new(),
+            &Map::new(),
+        );
+        let mut waiting = waiting(vec![deleted]);
+        let (events, mut received) = mpsc::unbounded_channel();
+        read_back(&client, &mut waiting, &events).await;
+        drop(events);
+        assert!(received.recv().await.is_none(), "no verdict yet");
+        assert_eq!(waiting.len(), 1);
+        assert!(
+            waiting[0].detail.starts_with("could not read it back: "),
+            "{}",
+            waiting[0].detail
         );
         running.shutdown().await;
     }
