@@ -11,6 +11,12 @@ use crate::support::{Workspace, id_of, labelled, onboarding, route_of, serve};
 fn quickstart_end_to_end() {
     let workspace = Workspace::quickstart();
     let run = workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    assert!(
+        run.stdout
+            .starts_with("Plan: 2 to create, 1 to update, 1 to assign, 2 to reassign.\n"),
+        "the plan first: {}",
+        run.stdout
+    );
     assert!(run.stdout.contains("Apply: 6 applied."), "{}", run.stdout);
     for line in [
         "✓ applied number/+14155550101 reassign",
@@ -82,6 +88,22 @@ fn apply_of_a_saved_plan_and_json_report() {
             .all(|o| o["status"] == "applied")
     );
     workspace.assert_no_changes();
+    // The same plan again: all of it is in effect, so nothing is left to confirm.
+    let run = workspace
+        .sandbox()
+        .args(["apply", "--plan", "plan.json", "--format", "json"])
+        .run()
+        .code(0);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    assert_eq!(report["totals"]["already_applied"], 6, "{report}");
+    // Nothing to do: the (empty) plan is the JSON answer.
+    let run = workspace
+        .sandbox()
+        .args(["apply", "--yes", "--format", "json"])
+        .run()
+        .code(0);
+    let plan: Value = serde_json::from_str(&run.stdout).expect("JSON plan");
+    assert_eq!(plan["changes"], serde_json::json!([]), "{plan}");
 }
 
 #[test]
@@ -126,6 +148,20 @@ fn apply_without_yes_refuses_when_stdin_is_not_a_terminal() {
     assert!(
         run.stderr.contains("refusing to apply without --yes"),
         "{}",
+        run.stderr
+    );
+    assert_eq!(workspace.read("account.json"), before);
+    // Asked for JSON, with no one to confirm: the refusal alone, no plan on either stream.
+    let run = workspace
+        .sandbox()
+        .args(["apply", "--format", "json"])
+        .run()
+        .code(1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr.lines().count(),
+        1,
+        "only the refusal: {}",
         run.stderr
     );
     assert_eq!(workspace.read("account.json"), before);

@@ -83,6 +83,11 @@ async fn an_interrupted_apply_reports_every_write_and_the_next_plan_is_the_rest(
         .filter(|o| o["status"] != "applied")
         .map(|o| o["address"].as_str().unwrap().to_owned())
         .collect();
+    let said = format!(
+        "Interrupted: {} of 200 changes did not apply",
+        not_applied.len()
+    );
+    assert!(stderr.contains(&said), "{said}: {stderr}");
     let next = workspace
         .vapiform()
         .args(["--api-url", &url, "plan", "--format", "json"])
