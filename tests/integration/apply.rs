@@ -18,6 +18,15 @@ fn quickstart_end_to_end() {
         run.stdout
     );
     assert!(run.stdout.contains("Apply: 6 applied."), "{}", run.stdout);
+    // Each line once: printed as its change ended, not again in the report.
+    assert_eq!(
+        run.stdout
+            .matches("✓ applied assistant/carols-cafe create")
+            .count(),
+        1,
+        "{}",
+        run.stdout
+    );
     for line in [
         "✓ applied number/+14155550101 reassign",
         "✓ applied assistant/carols-cafe create",
@@ -481,4 +490,51 @@ async fn a_delete_the_api_refuses_fails_saying_why_and_the_assistant_stays() {
     assert_eq!(running.stats().by_route["DELETE /assistant/{id}"], 1);
     assert!(labelled(&workspace.account()).contains(&"gone".to_owned()));
     running.shutdown().await;
+}
+
+/// util-linux's `script` runs vapiform on a pseudo-terminal and types the answer into it
+/// (`script` of the BSDs and macOS takes other arguments).
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_terminal_only_yes_applies() {
+    let workspace = Workspace::quickstart();
+    let before = workspace.read("account.json");
+    let answer = |typed: &str| {
+        let command = format!(
+            "'{}' --color never --sandbox account.json apply",
+            env!("CARGO_BIN_EXE_vapiform")
+        );
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(workspace.path(""))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("script(1) runs a command on a terminal");
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), typed.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        let shown = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.code(), shown)
+    };
+    let (code, shown) = answer("y\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(
+        shown.contains("Apply these changes? Only 'yes' is accepted:"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Apply cancelled; nothing was written."),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.matches("Plan: 2 to create, 1 to update").count(),
+        1,
+        "the plan once: {shown}"
+    );
+    assert_eq!(workspace.read("account.json"), before);
+    let (code, shown) = answer("yes\n");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("Apply: 6 applied."), "{shown}");
+    workspace.assert_no_changes();
 }
