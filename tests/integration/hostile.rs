@@ -98,6 +98,59 @@ async fn an_interrupted_apply_reports_every_write_and_the_next_plan_is_the_rest(
     running.shutdown().await;
 }
 
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_interrupt_exits_at_once_reporting_what_it_knows() {
+    // Reads lag 2 s behind writes: after the first interrupt, the last second's writes wait to
+    // be read back, and the second interrupt ends the wait.
+    let (account, file) = onboarding(100);
+    let options = Options {
+        account: Some(account),
+        lag: Duration::from_secs(2),
+        ..Options::default()
+    };
+    let (running, workspace) = serve(options, &file).await;
+    let child = workspace
+        .vapiform()
+        .args(["--api-url", &running.url(), "apply", "--yes"])
+        .args(["--format", "json", "--rps", "20"])
+        .spawn();
+    let interrupt = || {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    interrupt();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    interrupt();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let report = json(&String::from_utf8(output.stdout).unwrap());
+    let outcomes = report["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 200, "every change is in the report");
+    let with = |status: &str| outcomes.iter().filter(|o| o["status"] == status).count();
+    let unknown = outcomes
+        .iter()
+        .filter(|o| {
+            o["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("vapiform exited on a second interrupt"))
+        })
+        .count();
+    assert!(
+        with("applied") > 0 && unknown > 0,
+        "what ended is reported as it ended, the rest as not known: {report}"
+    );
+    assert_eq!(with("applied") + unknown, 200, "{report}");
+    running.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_applies_at_once_leave_nothing_the_next_apply_cannot_repair() {
     let (account, file) = onboarding(100);
