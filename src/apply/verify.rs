@@ -503,4 +503,29 @@ mod tests {
         );
         running.shutdown().await;
     }
+
+    #[tokio::test]
+    async fn a_round_reads_each_kind_from_its_own_collection() {
+        let (running, client) = start().await;
+        let written = |kind, id: &str| {
+            Written::new(kind, id.to_owned(), String::new(), Map::new(), &Map::new())
+        };
+        let mut waiting = waiting(vec![
+            written(Kind::Assistant, "a1"),
+            written(Kind::Number, "n1"),
+        ]);
+        let (events, _received) = mpsc::unbounded_channel();
+        read_back(&client, &mut waiting, &events).await;
+        // Neither exists; each was looked for once, where it lives.
+        let stats = running.stats();
+        assert_eq!(stats.by_route["GET /assistant/{id}"], 1, "{stats:?}");
+        assert_eq!(stats.by_route["GET /phone-number/{id}"], 1, "{stats:?}");
+        assert_eq!(stats.total, 2, "{stats:?}");
+        assert!(
+            waiting
+                .iter()
+                .all(|w| w.detail == "not found when read back")
+        );
+        running.shutdown().await;
+    }
 }
