@@ -443,7 +443,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_stalled_apply_is_read_back_at_once_whatever_the_window() {
+    async fn writes_within_the_window_are_read_in_one_round_at_once_when_apply_stalls() {
         let (running, client) = start().await;
         let (inputs, received) = mpsc::unbounded_channel();
         let (events, mut verdicts) = mpsc::unbounded_channel();
@@ -456,15 +456,45 @@ mod tests {
                     .unwrap();
                 assert!(matches!(verdicts.recv().await, Some(Event::Verdict(_))));
             }
-            let written = create(&client, "d").await;
+            // Writes within the window are read in one round: d, then e and f 100 ms later,
+            // and the stall: one list, at once.
+            let mut late = Vec::new();
+            for key in ["d", "e", "f"] {
+                late.push(create(&client, key).await);
+            }
+            let before = running.stats().by_route;
+            let mut late = late.into_iter().zip(3..);
+            let (written, index) = late.next().unwrap();
+            inputs
+                .send(Input::Written(index, Box::new(written)))
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            for (written, index) in late {
+                inputs
+                    .send(Input::Written(index, Box::new(written)))
+                    .unwrap();
+            }
             let sent = Instant::now();
-            inputs.send(Input::Written(3, Box::new(written))).unwrap();
             inputs.send(Input::Stalled).unwrap();
-            assert!(matches!(verdicts.recv().await, Some(Event::Verdict(_))));
+            let mut verdicts_left = 3;
+            while verdicts_left > 0 {
+                if let Some(Event::Verdict(_)) = verdicts.recv().await {
+                    verdicts_left -= 1;
+                }
+            }
             let waited = sent.elapsed();
             assert!(
                 waited < Duration::from_secs(1),
                 "apply waits on it: read at once, not after the 2 s window ({waited:?})"
+            );
+            let after = running.stats().by_route;
+            let read = |route: &str| {
+                after.get(route).copied().unwrap_or(0) - before.get(route).copied().unwrap_or(0)
+            };
+            assert_eq!(
+                (read("GET /assistant"), read("GET /assistant/{id}")),
+                (1, 0),
+                "one list for the round, no read by id"
             );
             drop(inputs);
         };
