@@ -101,12 +101,12 @@ async fn an_interrupted_apply_reports_every_write_and_the_next_plan_is_the_rest(
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_interrupt_exits_at_once_reporting_what_it_knows() {
-    // Reads lag 2 s behind writes: after the first interrupt, the last second's writes wait to
+    // Reads lag 1 s behind writes: after the first interrupt, the last second's writes wait to
     // be read back, and the second interrupt ends the wait.
     let (account, file) = onboarding(100);
     let options = Options {
         account: Some(account),
-        lag: Duration::from_secs(2),
+        lag: Duration::from_secs(1),
         ..Options::default()
     };
     let (running, workspace) = serve(options, &file).await;
@@ -122,7 +122,7 @@ async fn a_second_interrupt_exits_at_once_reporting_what_it_knows() {
             .unwrap();
         assert!(status.success());
     };
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     interrupt();
     tokio::time::sleep(Duration::from_millis(300)).await;
     interrupt();
