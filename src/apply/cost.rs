@@ -269,12 +269,21 @@ mod tests {
 
     /// Writes, reads and seconds of applying `changes` at `rps`, eight writes at a time.
     fn of(changes: Vec<Change>, rps: f64) -> (usize, usize, f64) {
+        of_at(changes, rps, 8)
+    }
+
+    /// The same, `concurrency` writes of each priority at a time.
+    fn of_at(changes: Vec<Change>, rps: f64, concurrency: usize) -> (usize, usize, f64) {
         let options = Options {
             verify_timeout: Duration::from_secs(30),
-            concurrency: 8,
+            concurrency,
         };
         let cost = cost(&Plan::of(changes), rps, &options).unwrap();
         (cost.writes, cost.reads, cost.seconds)
+    }
+
+    fn updates(n: usize) -> Vec<Change> {
+        (0..n).map(|i| update(&format!("u{i}"))).collect()
     }
 
     #[test]
@@ -332,5 +341,46 @@ mod tests {
     fn the_time_is_rounded_up_to_the_tenth() {
         // Two requests at 3 a second end at 0.67 s.
         assert_eq!(of(vec![update("a")], 3.0), (1, 1, 0.7));
+    }
+
+    #[test]
+    fn a_lone_write_is_read_back_at_the_next_slot_not_after_the_window() {
+        // At 100 a second: the write at 0, its read at 0.01 (not at the window's 0.25).
+        assert_eq!(of(vec![update("a")], 100.0), (1, 1, 0.1));
+    }
+
+    #[test]
+    fn a_round_of_two_reads_ends_with_its_second_and_queues_behind_earlier_writes() {
+        // At 8 a second: u0 and u1 are read by id when the window closes (0.25 s), behind u2
+        // to u5 (0.25 to 0.625): the reads at 0.75 and 0.875; then u2 to u5 in one list at
+        // 1.0, which ends at 1.125.
+        assert_eq!(of(updates(6), 8.0), (6, 3, 1.2));
+    }
+
+    #[test]
+    fn the_window_doubles_after_each_round_nothing_waited_on() {
+        // At 8 a second (times exact in binary; a tie goes to the read), creates queue
+        // behind reads. c0 and c1 at 0 and 0.125, read by id at 0.25 and 0.375 (window 0.25);
+        // c2 to c5 at 0.5 to 0.875, listed at 1.0 (window 0.5); c6 to c9 at 1.125 to 1.5,
+        // then apply waits: listed at 1.625, which ends at 1.75.
+        let creates = (0..10).map(|i| create(&format!("c{i}"))).collect();
+        assert_eq!(of(creates, 8.0), (10, 4, 1.8));
+    }
+
+    #[test]
+    fn a_delete_waits_for_every_earlier_phase_to_be_verified() {
+        // The creates at 0 to 0.2, listed at 0.3; only then the delete, at 0.4, read at 0.5.
+        // (Were it not held back, it would leave first, as a PATCH or DELETE goes before
+        // creates, and the rounds would be three reads by id and one more.)
+        let changes = vec![create("a"), create("b"), create("c"), delete("d")];
+        assert_eq!(of(changes, 10.0), (4, 2, 0.6));
+    }
+
+    #[test]
+    fn one_write_at_a_time_changes_which_writes_a_round_holds() {
+        // At 5 a second, one write at a time: u0 and u1 read by id at 0.6 and 0.8 (behind
+        // u2, the only one queued); u3 and u4 at 1.0 and 1.2 join u2 in a list at 1.6 (behind
+        // u5); u5 alone by id at 1.8.
+        assert_eq!(of_at(updates(6), 5.0, 1), (6, 4, 2.0));
     }
 }
