@@ -144,10 +144,9 @@ impl Limiter {
             let mut state = self.lock();
             let key = (priority, state.arrivals);
             state.arrivals += 1;
+            // A newcomer that is the head checks its turn itself below; no one else's
+            // changes, so no one is woken.
             state.queue.insert(key);
-            if state.queue.first() == Some(&key) {
-                self.turn.notify_waiters();
-            }
             Ticket { limiter: self, key }
         };
         loop {
