@@ -232,14 +232,6 @@ mod tests {
     use super::*;
     use crate::plan::{Action, Address, Change, Target, Write};
 
-    fn create(key: &str) -> Change {
-        let write = Write::CreateAssistant {
-            key: key.to_owned(),
-            body: Map::new(),
-        };
-        Change::of(Address::Assistant(key.to_owned()), Action::Create, write)
-    }
-
     fn update(key: &str) -> Change {
         let write = Write::UpdateAssistant {
             id: key.to_owned(),
@@ -296,9 +288,9 @@ mod tests {
         // Creates at 0, 0.1 and 0.2 s; apply waits on them: one list at 0.3. The routes at
         // 0.4, 0.5 and 0.6; one list at 0.7; the last slot ends at 0.8.
         let changes = vec![
-            create("a"),
-            create("b"),
-            create("c"),
+            Change::create("a"),
+            Change::create("b"),
+            Change::create("c"),
             route(1, "a"),
             route(2, "b"),
             route(3, "c"),
@@ -363,7 +355,7 @@ mod tests {
         // behind reads. c0 and c1 at 0 and 0.125, read by id at 0.25 and 0.375 (window 0.25);
         // c2 to c5 at 0.5 to 0.875, listed at 1.0 (window 0.5); c6 to c9 at 1.125 to 1.5,
         // then apply waits: listed at 1.625, which ends at 1.75.
-        let creates = (0..10).map(|i| create(&format!("c{i}"))).collect();
+        let creates = (0..10).map(|i| Change::create(&format!("c{i}"))).collect();
         assert_eq!(of(creates, 8.0), (10, 4, 1.8));
     }
 
@@ -372,7 +364,12 @@ mod tests {
         // The creates at 0 to 0.2, listed at 0.3; only then the delete, at 0.4, read at 0.5.
         // (Were it not held back, it would leave first, as a PATCH or DELETE goes before
         // creates, and the rounds would be three reads by id and one more.)
-        let changes = vec![create("a"), create("b"), create("c"), delete("d")];
+        let changes = vec![
+            Change::create("a"),
+            Change::create("b"),
+            Change::create("c"),
+            delete("d"),
+        ];
         assert_eq!(of(changes, 10.0), (4, 2, 0.6));
     }
 

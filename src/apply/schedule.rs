@@ -181,7 +181,7 @@ impl<'a> Schedule<'a> {
     /// back, so only a verdict lets it go on, and that was not so when last asked. The
     /// verifier is told once each time, and reads at once instead of waiting for more writes.
     pub(super) fn newly_stalled(&mut self) -> bool {
-        let stalled = self.verifying() && !self.states.contains(&State::Writing);
+        let stalled = self.verifying() && self.writing.values().all(|&n| n == 0);
         let newly = stalled && !self.stalled;
         self.stalled = stalled;
         newly
@@ -289,14 +289,6 @@ mod tests {
         fn finish(&self, _: &Outcome) {}
     }
 
-    fn create(key: &str) -> Change {
-        let write = Write::CreateAssistant {
-            key: key.to_owned(),
-            body: serde_json::Map::new(),
-        };
-        Change::of(Address::Assistant(key.to_owned()), Action::Create, write)
-    }
-
     fn routed_to(route: Target) -> Change {
         let write = Write::UpdateNumber {
             id: "n1".to_owned(),
@@ -312,7 +304,7 @@ mod tests {
 
     #[test]
     fn a_create_adopts_what_another_apply_created_for_its_key_meanwhile() {
-        let plan = Plan::of(vec![create("a"), create("b")]);
+        let plan = Plan::of(vec![Change::create("a"), Change::create("b")]);
         let mut run = Schedule::new(&plan, &Quiet, 8);
         run.finish(0, Status::Applied, Some("a1".to_owned()), None);
         // A read-back list shows this apply's own `a`, and a `b` another apply created.
@@ -364,7 +356,11 @@ mod tests {
 
     #[test]
     fn apply_is_newly_stalled_once_each_time_only_read_backs_are_left() {
-        let plan = Plan::of(vec![create("a"), create("b"), create("c")]);
+        let plan = Plan::of(vec![
+            Change::create("a"),
+            Change::create("b"),
+            Change::create("c"),
+        ]);
         let mut run = Schedule::new(&plan, &Quiet, 8);
         assert!(!run.newly_stalled(), "nothing is read back yet");
         run.start(0);

@@ -846,6 +846,15 @@ impl Change {
             write,
         )
     }
+
+    /// The creation of the assistant labelled `key`, with an empty body.
+    pub(crate) fn create(key: &str) -> Self {
+        let write = Write::CreateAssistant {
+            key: key.to_owned(),
+            body: Map::new(),
+        };
+        Self::of(Address::Assistant(key.to_owned()), Action::Create, write)
+    }
 }
 
 #[cfg(test)]

@@ -628,13 +628,13 @@ async fn delete_assistant(State(app): State<Shared>, Path(id): Path<String>) -> 
         .phone_numbers
         .currents()
         .filter(|number| number.object.get("assistantId").and_then(Value::as_str) == Some(&id))
-        .map(|number| format!("phone number {}", id_of(&number.object)))
+        .map(|number| format!("phone number {}", number.id()))
         .chain(
             store
                 .squads
                 .currents()
                 .filter(|squad| names_member(&squad.object, &id))
-                .map(|squad| format!("squad {}", id_of(&squad.object))),
+                .map(|squad| format!("squad {}", squad.id())),
         )
         .collect();
     if !pinning.is_empty() {
@@ -655,10 +655,6 @@ async fn delete_assistant(State(app): State<Shared>, Path(id): Path<String>) -> 
         .expect("checked to exist under the same lock");
     persist(&store)?;
     Ok(json_response(StatusCode::OK, &removed.object))
-}
-
-fn id_of(object: &Object) -> &str {
-    object.get("id").and_then(Value::as_str).unwrap_or_default()
 }
 
 /// Whether one of `squad`'s `members` is the assistant `id`.

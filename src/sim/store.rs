@@ -43,7 +43,8 @@ impl Version {
         })
     }
 
-    fn id(&self) -> &str {
+    /// The object's id.
+    pub(crate) fn id(&self) -> &str {
         self.object
             .get("id")
             .and_then(Value::as_str)

@@ -459,21 +459,8 @@ async fn a_delete_the_api_refuses_fails_saying_why_and_the_assistant_stays() {
         ..Options::default()
     };
     let (running, workspace) = serve(options, &file).await;
-    let run = workspace
-        .vapiform()
-        .args([
-            "--api-url",
-            &running.url(),
-            "apply",
-            "--yes",
-            "--format",
-            "json",
-        ])
-        .run_async()
-        .await;
-    let report: Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|_| panic!("a JSON report:\n{}\n{}", run.stdout, run.stderr));
-    assert_eq!(run.code, 3, "{report}");
+    let (code, report) = workspace.apply_json(&running.url(), &[]).await;
+    assert_eq!(code, 3, "{report}");
     let delete = report["outcomes"]
         .as_array()
         .unwrap()

@@ -423,21 +423,8 @@ async fn a_delete_that_acted_then_failed_is_sent_again_and_its_404_means_deleted
         ..failing(1.0, &[AfterWrite::Status500], 0)
     };
     let (running, workspace) = serve(options, &file).await;
-    let run = workspace
-        .vapiform()
-        .args([
-            "--api-url",
-            &running.url(),
-            "apply",
-            "--yes",
-            "--format",
-            "json",
-        ])
-        .run_async()
-        .await;
-    let report: Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|_| panic!("a JSON report:\n{}\n{}", run.stdout, run.stderr));
-    assert_eq!(run.code, 0, "{report}");
+    let (code, report) = workspace.apply_json(&running.url(), &[]).await;
+    assert_eq!(code, 0, "{report}");
     assert_eq!(report["outcomes"][0]["address"], "assistant/gone");
     assert_eq!(report["outcomes"][0]["status"], "applied", "{report}");
     let stats = running.stats();

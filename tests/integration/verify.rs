@@ -21,15 +21,9 @@ fn lagging(account: Account, lag_ms: u64) -> Options {
 /// Runs `apply --yes --format json` with `--verify-timeout seconds` and returns the exit code
 /// and the report.
 async fn apply(url: &str, workspace: &Workspace, seconds: &str) -> (i32, Value) {
-    let run = workspace
-        .vapiform()
-        .args(["--api-url", url, "apply", "--yes", "--format", "json"])
-        .args(["--verify-timeout", seconds])
-        .run_async()
-        .await;
-    let report = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|_| panic!("a JSON report:\n{}\n{}", run.stdout, run.stderr));
-    (run.code, report)
+    workspace
+        .apply_json(url, &["--verify-timeout", seconds])
+        .await
 }
 
 fn statuses(report: &Value) -> Vec<(String, String)> {

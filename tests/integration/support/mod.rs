@@ -100,6 +100,20 @@ impl Workspace {
         serde_json::from_str(&run.stdout).expect("the plan is JSON")
     }
 
+    /// `vapiform --api-url URL apply --yes --format json` with `extra` arguments: the exit code
+    /// and the JSON report.
+    pub async fn apply_json(&self, url: &str, extra: &[&str]) -> (i32, Value) {
+        let run = self
+            .vapiform()
+            .args(["--api-url", url, "apply", "--yes", "--format", "json"])
+            .args(extra)
+            .run_async()
+            .await;
+        let report = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|_| panic!("a JSON report:\n{}\n{}", run.stdout, run.stderr));
+        (run.code, report)
+    }
+
     /// Asserts a fresh plan of the sandbox finds nothing to do.
     #[track_caller]
     pub fn assert_no_changes(&self) {
