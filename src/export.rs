@@ -30,11 +30,12 @@ use crate::desired::file::{
     IgnoreSpec, IgnoredNumber, NumberEntry, PhoneSettings, RouteSpec, SETTINGS, SpecAssistant,
     Text, UnassignedMode, UnassignedSpec, Version,
 };
-use crate::desired::{NumberKey, folder, say};
+use crate::desired::{NumberKey, folder};
 use crate::plan::Live;
 use crate::plan::assistants::keeper;
 use crate::plan::compare::{self, Segment};
 use crate::plan::live::{Assistant, Index, LABEL, METADATA, Number};
+use crate::plan::route;
 use crate::plan::sensitive;
 
 /// Fields the server computes besides the read-only ones, which it returns but a file never
@@ -371,10 +372,11 @@ fn business(
     }
 }
 
-/// A number's phone settings as the account has them. A say hook is left out: a file cannot
-/// declare one, and the plan removes it from a routed number.
+/// A number's phone settings as the account has them. vapiform's own say hook is left out
+/// (the unassigned policy writes it); every other hook is the customer's and is kept.
 fn settings(number: &Number) -> Map<String, Value> {
     let fields = number.fields();
+    let routed = route::is_routed(&fields);
     let mut settings = Map::new();
     for field in SETTINGS {
         let value = match fields.get(field) {
@@ -382,7 +384,7 @@ fn settings(number: &Number) -> Map<String, Value> {
             Some(Value::Array(hooks)) if field == "hooks" => {
                 let kept: Vec<Value> = hooks
                     .iter()
-                    .filter(|hook| say::text_of(hook).is_none())
+                    .filter(|hook| !route::owns_say_hook(hook, routed))
                     .cloned()
                     .collect();
                 if kept.is_empty() {

@@ -2,10 +2,11 @@
 //! on a number no business lists, so a caller hears TEXT and no assistant runs.
 //!
 //! vapiform recognises the hook by its shape, whatever its text: a `call.ringing` hook without
-//! filters whose one action says a text. It writes one on every unassigned number under the
-//! `say` policy, and removes every such hook from a number it routes, in the same PATCH, keeping
-//! the number's other hooks: a number is never both routed and saying "not in service". A file
-//! cannot declare such a hook in a number's `hooks`.
+//! filters whose one action says a text, on a number with no assistant, squad or workflow
+//! (see `plan::route::owns_say_hook`). It writes one first on every unassigned number under the
+//! `say` policy (replacing any other hook of that shape there, which would never play), and
+//! removes it from a number it routes or unlinks, in the same PATCH. A say hook on a routed
+//! number is never vapiform's (it never leaves one there), so it is someone else's and stays.
 
 use serde_json::{Value, json};
 
@@ -34,11 +35,6 @@ pub fn text_of(hook: &Value) -> Option<&str> {
     action.get("exact")?.as_str()
 }
 
-/// The text a number says when it rings, when one of its hooks is a say hook.
-pub fn said_by(hooks: Option<&Value>) -> Option<&str> {
-    hooks?.as_array()?.iter().find_map(text_of)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,10 +53,5 @@ mod tests {
         ] {
             assert_eq!(text_of(&other), None, "{other}");
         }
-        assert_eq!(
-            said_by(Some(&json!([{"on": "call.ending", "do": {}}, hook("Bye")]))),
-            Some("Bye")
-        );
-        assert_eq!(said_by(None), None);
     }
 }

@@ -388,7 +388,6 @@ mod tests {
                 "businesses.a.numbers[2]: missing field `number`",
                 "businesses.a.phone.assistantId: `assistantId` is routing, which a business's `assistant`, `squad` or `workflow` decides (and `unassigned` for the rest); it cannot be a phone setting",
                 "businesses.a.phone.fallbackDestination: a destination of this type needs `sipUri`: `{type: number, number: \"+1...\"}` or `{type: sip, sipUri: \"sip:...\"}`",
-                "businesses.a.phone.hooks[0]: a `call.ringing` hook that only says a text is the hook `unassigned: {say: TEXT}` writes on numbers no business lists, and removes from every number it routes; it cannot be declared here",
                 "businesses.a.phone.hooks[1]: a `call.ringing` hook needs `do`: a list of actions",
                 "businesses.a.phone.hooks[2]: a hook action is `{type: say, exact: TEXT}` or `{type: transfer, destination: ...}`",
                 "businesses.a.phone.nmae: unknown field `nmae`, did you mean `name`?",

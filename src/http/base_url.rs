@@ -129,6 +129,46 @@ fn redact(url: &Url) -> String {
     shown.to_string()
 }
 
+/// A URL as text with the values of secret-looking query parameters replaced by `REDACTED`,
+/// and any user information dropped: what may be shown of a server URL read from an account
+/// or a file. `${env.NAME}` references are kept (they name the secret, not its value), and
+/// the text is not re-encoded.
+pub fn redact_text(url: &str) -> String {
+    let rest = url.split_once('#').map_or(url, |(rest, _)| rest);
+    let (address, query) = match rest.split_once('?') {
+        Some((address, query)) => (address, Some(query)),
+        None => (rest, None),
+    };
+    let address = match address.split_once("://") {
+        Some((scheme, tail)) => {
+            let (authority, path) = tail.split_at(tail.find('/').unwrap_or(tail.len()));
+            let host = authority
+                .rsplit_once('@')
+                .map_or(authority, |(_, host)| host);
+            format!("{scheme}://{host}{path}")
+        }
+        None => address.to_owned(),
+    };
+    let Some(query) = query else {
+        return address;
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value))
+                if !value.starts_with("${env.")
+                    && SECRET_PARAMETERS
+                        .iter()
+                        .any(|word| name.to_ascii_lowercase().contains(word)) =>
+            {
+                format!("{name}=REDACTED")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{address}?{}", pairs.join("&"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +219,19 @@ mod tests {
             redact(&url),
             "https://proxy.example/v?access_token=REDACTED&region=eu&X-Amz-Signature=REDACTED"
         );
+    }
+
+    #[test]
+    fn shown_urls_lose_secret_query_values_and_userinfo_but_keep_references() {
+        assert_eq!(
+            redact_text("https://u:pw@hooks.example/v?sig=abc&region=eu&token=${env.HOOK}#x"),
+            "https://hooks.example/v?sig=REDACTED&region=eu&token=${env.HOOK}"
+        );
+        assert_eq!(
+            redact_text("https://hooks.example/v"),
+            "https://hooks.example/v"
+        );
+        assert_eq!(redact_text("not a url?key=k"), "not a url?key=REDACTED");
     }
 
     #[test]

@@ -101,9 +101,16 @@ pub struct Number {
 }
 
 impl Number {
-    /// Whether calls to the number go anywhere.
+    /// Whether an assistant, squad or workflow is set on the number.
     pub fn is_routed(&self) -> bool {
         self.assistant_id.is_some() || self.squad_id.is_some() || self.workflow_id.is_some()
+    }
+
+    /// Whether calls to the number reach anything but nobody or a message alone (see
+    /// [`super::route::answers`]): an assistant, squad, workflow, webhook, fallback or
+    /// transfer.
+    pub fn answers(&self) -> bool {
+        self.is_routed() || super::route::answers(&self.read.other)
     }
 
     /// Every field as the API returned it (routing fields normalised), for the comparator;

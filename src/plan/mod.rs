@@ -16,6 +16,7 @@ mod problem;
 #[cfg(test)]
 mod proptests;
 mod recheck;
+pub(crate) mod route;
 pub mod sensitive;
 
 use std::collections::{BTreeSet, HashSet};
@@ -113,8 +114,8 @@ pub fn plan(
     left_alone.sort_by(|a, b| natural::cmp(&a.number, &b.number));
     kept.sort_by(|a, b| natural::cmp(&a.key, &b.key).then_with(|| a.id.cmp(&b.id)));
 
-    let moves = changes.iter().filter(|c| c.action.moves_callers()).count();
-    let routed_numbers = live.numbers.iter().filter(|n| n.is_routed()).count();
+    let moves = changes.iter().filter(|c| c.moves_callers()).count();
+    let routed_numbers = live.numbers.iter().filter(|n| n.answers()).count();
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         digest: String::new(),

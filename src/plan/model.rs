@@ -256,13 +256,6 @@ impl Action {
     pub fn is_routing(self) -> bool {
         matches!(self, Self::Assign | Self::Reassign | Self::Unlink)
     }
-
-    /// Whether the action moves today's callers of a number elsewhere, which the mass-change
-    /// rule counts: a reassign, and an unlink (which under `unassigned: {say}` puts the say
-    /// hook on a routed number). Assigning a number that rings nobody moves no caller.
-    pub fn moves_callers(self) -> bool {
-        matches!(self, Self::Reassign | Self::Unlink)
-    }
 }
 
 /// The number of changes per action.
@@ -441,6 +434,16 @@ impl Change {
             write,
         }
     }
+
+    /// Whether the change moves today's callers of a number elsewhere, which the mass-change
+    /// rule counts: where its calls go changes (its route, a webhook, a fallback or a
+    /// `call.ringing` hook), and they reached something before. Assigning a number that rings
+    /// nobody, or only speaks the unassigned text, moves no caller.
+    pub fn moves_callers(&self) -> bool {
+        self.routing
+            .as_ref()
+            .is_some_and(|routing| routing.from.answers())
+    }
 }
 
 /// One field that differs. `before`/`after` are absent when the field is missing on that side.
@@ -575,12 +578,43 @@ pub enum Endpoint {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         business: Option<String>,
     },
-    /// Not routed, and a say hook answers: a caller hears its text and no assistant runs
-    /// (`unassigned: {say: TEXT}`).
+    /// A `call.ringing` say hook speaks first (`unassigned: {say: TEXT}` writes one on a
+    /// number routed nowhere else).
     Say {
         /// What the caller hears (`${env.NAME}` references and `$${` escapes shown as
         /// written).
         text: String,
+        /// Where the call goes after the text, when it goes anywhere.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        then: Option<Box<Endpoint>>,
+    },
+    /// A `call.ringing` transfer hook takes every call to another destination before any
+    /// assistant answers.
+    Transfer {
+        /// The number or SIP URI, when the hook names one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        destination: Option<String>,
+    },
+    /// Nothing routed: Vapi asks the number's server URL for an assistant
+    /// (`assistant-request`).
+    Webhook {
+        /// The server URL, secret-looking query values redacted.
+        url: String,
+    },
+    /// Nothing routed and no server URL: calls are transferred to the fallback destination.
+    Fallback {
+        /// The number or SIP URI.
+        destination: String,
+    },
+    /// A `call.ringing` hook with filters acts for the callers whose number starts with one of
+    /// its prefixes; the others go on.
+    Screened {
+        /// The caller prefixes, without `+`.
+        prefixes: Vec<String>,
+        /// What the hook does for those callers.
+        action: Box<Endpoint>,
+        /// Where every other caller goes.
+        otherwise: Box<Endpoint>,
     },
 }
 
@@ -592,7 +626,82 @@ impl Endpoint {
             Self::Assistant { .. } => Some("assistantId"),
             Self::Squad { .. } => Some("squadId"),
             Self::Workflow { .. } => Some("workflowId"),
-            Self::Nothing | Self::Say { .. } => None,
+            Self::Nothing
+            | Self::Say { .. }
+            | Self::Transfer { .. }
+            | Self::Webhook { .. }
+            | Self::Fallback { .. }
+            | Self::Screened { .. } => None,
+        }
+    }
+
+    /// Whether callers reach anything but nobody or a message alone: what the mass-change
+    /// rule counts as moving them, and what makes a number not free.
+    pub fn answers(&self) -> bool {
+        match self {
+            Self::Nothing => false,
+            Self::Say { then, .. } => then.as_deref().is_some_and(Self::answers),
+            _ => true,
+        }
+    }
+
+    /// Whether two endpoints route calls the same way, whatever names they are shown with:
+    /// the same assistant (by id, or by address while it is to be created), squad, workflow,
+    /// text, destination or URL.
+    pub fn same_route(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                Self::Assistant { id: Some(mine), .. },
+                Self::Assistant {
+                    id: Some(theirs), ..
+                },
+            )
+            | (Self::Squad { id: mine, .. }, Self::Squad { id: theirs, .. })
+            | (Self::Workflow { id: mine, .. }, Self::Workflow { id: theirs, .. }) => {
+                mine == theirs
+            }
+            (
+                Self::Assistant {
+                    id: None,
+                    address: mine,
+                    ..
+                },
+                Self::Assistant {
+                    id: None,
+                    address: theirs,
+                    ..
+                },
+            ) => mine == theirs,
+            (
+                Self::Say {
+                    text: mine,
+                    then: after_mine,
+                },
+                Self::Say {
+                    text: theirs,
+                    then: after_theirs,
+                },
+            ) => {
+                mine == theirs
+                    && match (after_mine, after_theirs) {
+                        (Some(mine), Some(theirs)) => mine.same_route(theirs),
+                        (None, None) => true,
+                        _ => false,
+                    }
+            }
+            (
+                Self::Screened {
+                    prefixes: mine,
+                    action: acting,
+                    otherwise: rest,
+                },
+                Self::Screened {
+                    prefixes: theirs,
+                    action: other_acting,
+                    otherwise: other_rest,
+                },
+            ) => mine == theirs && acting.same_route(other_acting) && rest.same_route(other_rest),
+            _ => self == other,
         }
     }
 }
@@ -773,9 +882,10 @@ pub struct NumberRef {
 /// numbers)` is refused unless `--allow-mass-change`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Safety {
-    /// Changes that move today's callers of a number: reassigns and unlinks.
+    /// Changes that move today's callers of a number (see [`Change::moves_callers`]).
     pub routing_changes: usize,
-    /// Numbers currently routed to an assistant, squad or workflow.
+    /// Numbers whose calls reach an assistant, squad, workflow, webhook, fallback or
+    /// transfer today.
     pub routed_numbers: usize,
     /// The most routing changes allowed without `--allow-mass-change`.
     pub limit: usize,
@@ -961,11 +1071,6 @@ mod tests {
         }
         let routing: Vec<Action> = Action::ALL.into_iter().filter(|a| a.is_routing()).collect();
         assert_eq!(routing, [Action::Assign, Action::Reassign, Action::Unlink]);
-        let moving: Vec<Action> = Action::ALL
-            .into_iter()
-            .filter(|a| a.moves_callers())
-            .collect();
-        assert_eq!(moving, [Action::Reassign, Action::Unlink]);
     }
 
     #[test]
@@ -1112,6 +1217,7 @@ mod tests {
             },
             Endpoint::Say {
                 text: "closed".to_owned(),
+                then: None,
             },
         ]
         .map(|e| e.field());

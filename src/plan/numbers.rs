@@ -19,6 +19,7 @@ use super::model::{
     Action, Address, Change, Endpoint, FieldChange, NumberRef, Precondition, Routing, Target, Write,
 };
 use super::problem::Problem;
+use super::route::{self, Base};
 use super::{managed, precondition};
 use crate::desired::{Business, Desired, Key, Route, Unassigned, placeholder, say};
 
@@ -59,7 +60,8 @@ impl Destination {
 /// What a number should look like once the plan is applied.
 struct Goal<'a> {
     destination: Destination,
-    /// The destination as a reviewer reads it.
+    /// The destination as a reviewer reads it; for [`Destination::Nothing`] the change works
+    /// it out from the number as written (a webhook, a fallback, a say hook, or nothing).
     to: Endpoint,
     /// The declared phone settings, expanded (`${env.NAME}` unresolved).
     settings: &'a Map<String, Value>,
@@ -127,42 +129,50 @@ impl<'a> Names<'a> {
         self.business_of_id.get(id).map(|name| (*name).to_owned())
     }
 
-    /// The endpoint a live number routes to now.
+    /// Where a live number's calls go now.
     pub(crate) fn current(&self, number: &PhoneNumber) -> Endpoint {
-        if let Some(id) = &number.assistant_id {
-            let assistant = self.index.by_id.get(id.as_str());
-            let key = assistant.and_then(|a| a.label.as_deref());
-            let business = key
-                .and_then(|key| self.business_of_key.get(key))
-                .map(|name| (*name).to_owned())
-                .or_else(|| self.business_of(id));
-            Endpoint::Assistant {
-                id: Some(id.clone()),
-                address: key
-                    .filter(|key| self.desired.assistants.contains_key(*key))
-                    .map(|key| Address::Assistant(key.to_owned())),
-                name: assistant.and_then(|a| a.name()).map(str::to_owned),
-                business,
-                greeting: greeting(assistant.and_then(|a| a.first_message())),
-            }
-        } else if let Some(id) = &number.squad_id {
-            Endpoint::Squad {
-                id: id.clone(),
+        self.calls(&number.fields())
+    }
+
+    /// Where calls go for a number with these fields (see [`route`]), every id named.
+    pub(crate) fn calls(&self, fields: &Map<String, Value>) -> Endpoint {
+        let base = match route::base(fields) {
+            Base::Assistant(id) => self.assistant(id),
+            Base::Squad(id) => Endpoint::Squad {
+                id: id.to_owned(),
                 name: self.live.squads.get(id).cloned().flatten(),
                 business: self.business_of(id),
-            }
-        } else if let Some(id) = &number.workflow_id {
-            Endpoint::Workflow {
-                id: id.clone(),
+            },
+            Base::Workflow(id) => Endpoint::Workflow {
+                id: id.to_owned(),
                 name: self.live.workflows.get(id).cloned().flatten(),
                 business: self.business_of(id),
-            }
-        } else if let Some(text) = say::said_by(number.hooks()) {
-            Endpoint::Say {
-                text: text.to_owned(),
-            }
-        } else {
-            Endpoint::Nothing
+            },
+            Base::Webhook(url) => Endpoint::Webhook {
+                url: crate::http::redact_text(url),
+            },
+            Base::Fallback(destination) => Endpoint::Fallback { destination },
+            Base::Nothing => Endpoint::Nothing,
+        };
+        route::calls(fields.get("hooks"), base)
+    }
+
+    /// An assistant of the account, with the business and key it belongs to.
+    fn assistant(&self, id: &str) -> Endpoint {
+        let assistant = self.index.by_id.get(id);
+        let key = assistant.and_then(|a| a.label.as_deref());
+        let business = key
+            .and_then(|key| self.business_of_key.get(key))
+            .map(|name| (*name).to_owned())
+            .or_else(|| self.business_of(id));
+        Endpoint::Assistant {
+            id: Some(id.to_owned()),
+            address: key
+                .filter(|key| self.desired.assistants.contains_key(*key))
+                .map(|key| Address::Assistant(key.to_owned())),
+            name: assistant.and_then(|a| a.name()).map(str::to_owned),
+            business,
+            greeting: greeting(assistant.and_then(|a| a.first_message())),
         }
     }
 
@@ -373,9 +383,7 @@ pub(crate) fn plan(
                 ),
                 (Unassigned::Say(text), _) => (
                     Destination::Nothing,
-                    Endpoint::Say {
-                        text: placeholder::unescape(text),
-                    },
+                    Endpoint::Nothing,
                     Some(text.as_str()),
                     "no business lists it; unassigned numbers say a text and ring no assistant"
                         .to_owned(),
@@ -397,8 +405,7 @@ pub(crate) fn plan(
                 business: None,
             }
         };
-        let from = names.current(number);
-        if let Some(change) = settings.change(address, number, from, goal, problems) {
+        if let Some(change) = settings.change(address, number, names, goal, problems) {
             planned.changes.push(change);
         }
     }
@@ -512,7 +519,7 @@ impl Settings<'_> {
         &mut self,
         address: Address,
         number: &PhoneNumber,
-        from: Endpoint,
+        names: &Names<'_>,
         goal: Goal<'_>,
         problems: &mut Vec<Problem>,
     ) -> Option<Change> {
@@ -553,19 +560,26 @@ impl Settings<'_> {
         if fields.is_empty() {
             return None;
         }
+        let live = live.unwrap_or_else(|| number.fields());
+        let from = names.calls(&live);
+        // Where calls go once the body is written: the number as it will read back.
+        let mut after = live.clone();
+        after.extend(body.clone());
+        let to = match goal.destination {
+            Destination::Nothing => names.calls(&after),
+            _ => route::calls(after.get("hooks"), goal.to),
+        };
         let moved = goal
             .destination
             .field()
             .is_some_and(|own| fields.iter().any(|f| f.path == own));
         let action = match &goal.destination {
             Destination::Nothing if rerouted => Action::Unlink,
-            _ if moved && number.is_routed() => Action::Reassign,
+            _ if moved && from.answers() => Action::Reassign,
             _ if moved => Action::Assign,
             _ => Action::Update,
         };
-        let says = |endpoint: &Endpoint| matches!(endpoint, Endpoint::Say { .. });
-        let routing =
-            (rerouted || says(&from) != says(&goal.to)).then_some(Routing { from, to: goal.to });
+        let routing = (!from.same_route(&to)).then_some(Routing { from, to });
         // The fingerprint masks what the written values mark as secret: the body as sent,
         // and the declared settings for what is not sent.
         let mut marked = owned;
@@ -573,7 +587,7 @@ impl Settings<'_> {
         let precondition = precondition::unchanged(
             &number.id,
             &number.updated_at,
-            &live.unwrap_or_else(|| number.fields()),
+            &live,
             marked
                 .keys()
                 .map(String::as_str)
@@ -648,30 +662,32 @@ fn routing(
 
 /// The settings a number must hold: the declared ones, and its hooks as the say hook decides.
 /// A number under `unassigned: {say}` carries the say hook first, then its other hooks (the
-/// declared ones, else the live ones); a routed number carries no say hook, so one it has is
-/// removed and its other hooks kept.
+/// declared ones, else the live ones) but those of the say hook's shape, which would never
+/// play behind it; a number the plan unlinks or routes loses vapiform's say hook (see
+/// [`route::owns_say_hook`]; an unlinked number's say hooks all count as vapiform's, since
+/// nothing would tell them apart once it is unrouted). Every other hook is kept, and so is a
+/// say hook on a number that is routed and stays so.
 fn owned_settings(number: &PhoneNumber, goal: &Goal<'_>) -> Map<String, Value> {
     let mut settings = goal.settings.clone();
-    let others = |hooks: Option<&Value>| -> Vec<Value> {
-        hooks
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|hook| say::text_of(hook).is_none())
-            .cloned()
-            .collect()
+    let live: &[Value] = number
+        .hooks()
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    // A hook of the say hook's shape is vapiform's on a number that is unrouted now or will
+    // be: the plan must converge, and on an unrouted number nothing tells them apart.
+    let stays_routed = number.is_routed() && !matches!(goal.destination, Destination::Nothing);
+    let ours = |hook: &Value| route::owns_say_hook(hook, stays_routed);
+    let others = |hooks: &[Value]| -> Vec<Value> {
+        hooks.iter().filter(|hook| !ours(hook)).cloned().collect()
     };
-    let live = number.hooks();
     match goal.say {
         Some(text) => {
+            let declared = settings.get("hooks").and_then(Value::as_array);
             let mut hooks = vec![say::hook(text)];
-            hooks.extend(others(settings.get("hooks").or(live)));
+            hooks.extend(others(declared.map_or(live, Vec::as_slice)));
             settings.insert("hooks".to_owned(), Value::Array(hooks));
         }
-        None if !matches!(goal.destination, Destination::Nothing)
-            && !settings.contains_key("hooks")
-            && say::said_by(live).is_some() =>
-        {
+        None if !settings.contains_key("hooks") && live.iter().any(ours) => {
             settings.insert("hooks".to_owned(), Value::Array(others(live)));
         }
         None => {}

@@ -54,9 +54,33 @@ fn is_routed(number: &PhoneNumber) -> bool {
     number.assistant_id.is_some() || number.squad_id.is_some() || number.workflow_id.is_some()
 }
 
+/// The say hooks a number carries (vapiform's on an unrouted number, someone else's on a
+/// routed one).
+fn said(number: &PhoneNumber) -> Vec<Value> {
+    number
+        .other
+        .get("hooks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|hook| crate::desired::say::text_of(hook).is_some())
+        .cloned()
+        .collect()
+}
+
 /// Whether a number says a text when it rings, as `unassigned: {say}` makes it.
 fn says(number: &PhoneNumber) -> bool {
-    crate::desired::say::said_by(number.other.get("hooks")).is_some()
+    !said(number).is_empty()
+}
+
+/// The say hooks someone else put on a routed number, which a plan that leaves it routed
+/// keeps; none for an unrouted one, whose say hook is vapiform's.
+fn theirs(number: &PhoneNumber) -> Vec<Value> {
+    if is_routed(number) {
+        said(number)
+    } else {
+        Vec::new()
+    }
 }
 
 /// A hook of someone else's, which every plan must keep.
@@ -392,6 +416,7 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                 let was_routed = is_routed(number);
                 let routes_before = routes(number);
                 let others_before = number.other.get("hooks").map(others);
+                let theirs_before = theirs(number);
                 write_number(number, body, route(target, &created));
                 // The action names what happens to today's callers: the mass-change rule
                 // counts reassigns and unlinks by it.
@@ -411,8 +436,8 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                     change.address
                 );
                 prop_assert!(
-                    !(is_routed(number) && says(number)),
-                    "{} left {} routed and saying a text",
+                    !is_routed(number) || said(number) == theirs_before,
+                    "{} left {} routed with a say hook that was not someone else's",
                     change.action.as_str(),
                     change.address
                 );
@@ -468,7 +493,7 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
 /// The account holds the file: some assistant carrying each managed key's label has every
 /// declared field; each listed number routes where its business routes, with the name its
 /// entry gives it; each other number is as `unassigned` says.
-fn holds(desired: &Desired, after: &Model) -> Result<(), TestCaseError> {
+fn holds(desired: &Desired, before: &Model, after: &Model) -> Result<(), TestCaseError> {
     let holding = |key: &str| -> Vec<&str> {
         let Some(managed) = desired.assistants.get(key) else {
             return Vec::new();
@@ -567,7 +592,13 @@ fn holds(desired: &Desired, after: &Model) -> Result<(), TestCaseError> {
                     business.key
                 ),
             }
-            prop_assert!(!says(number), "{key}, listed, still says a text");
+            let before = before.numbers.iter().find(|n| number_key(n) == key);
+            prop_assert_eq!(
+                said(number),
+                before.map(theirs).unwrap_or_default(),
+                "{}, listed, says a text that was not someone else's",
+                key
+            );
             if let Some(name) = business
                 .settings
                 .get(key.as_str())
@@ -705,7 +736,7 @@ proptest! {
         let addresses: HashSet<String> = first.changes.iter().map(|c| c.address.to_string()).collect();
         prop_assert_eq!(addresses.len(), first.changes.len(), "an address appears twice in the plan");
         let after = apply(&first, &desired, live.clone())?;
-        holds(&desired, &after)?;
+        holds(&desired, &live, &after)?;
         keeps_the_most_routed_copy(&desired, &live, &after)?;
         let second = plan(&desired, &after.live(), &Secrets::new(), &options).expect("plans again");
         prop_assert!(second.changes.is_empty(), "second plan not empty: {:#?}", second.changes);

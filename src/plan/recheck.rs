@@ -175,7 +175,7 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
             (_, Precondition::Absent { .. }) => {}
         }
     }
-    let routed_now = live.numbers.iter().filter(|n| n.is_routed()).count();
+    let routed_now = live.numbers.iter().filter(|n| n.answers()).count();
     Recheck {
         stale,
         applied,

@@ -26,15 +26,34 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
 
 /// A routing endpoint as a reviewer reads it: business first, then the assistant, squad or
 /// workflow.
-pub(crate) fn endpoint(endpoint: &Endpoint) -> String {
-    match endpoint {
+pub(crate) fn endpoint(to: &Endpoint) -> String {
+    match to {
         Endpoint::Nothing => "nothing (unrouted)".to_owned(),
-        Endpoint::Say { .. } => "nothing (unrouted; a say hook answers)".to_owned(),
+        Endpoint::Say { then: None, .. } => "nothing (unrouted; a say hook answers)".to_owned(),
+        Endpoint::Say {
+            then: Some(then), ..
+        } => format!("a say hook, then {}", endpoint(then)),
+        Endpoint::Transfer {
+            destination: Some(destination),
+        } => format!("transfer to {destination} (a call.ringing hook)"),
+        Endpoint::Transfer { destination: None } => "a call.ringing transfer hook".to_owned(),
+        Endpoint::Webhook { url } => format!("the assistant-request webhook ({url})"),
+        Endpoint::Fallback { destination } => format!("the fallback destination {destination}"),
+        Endpoint::Screened {
+            prefixes,
+            action,
+            otherwise,
+        } => format!(
+            "callers from {}: {}; others: {}",
+            callers(prefixes),
+            endpoint(action),
+            endpoint(otherwise)
+        ),
         Endpoint::Squad { id, name, business } => {
             named("squad", id, name.as_ref(), business.as_ref())
         }
         Endpoint::Workflow { id, name, business } => {
-            named("workflow", id, name.as_ref(), business.as_ref())
+            named("retired workflow", id, name.as_ref(), business.as_ref())
         }
         Endpoint::Assistant {
             id,
@@ -64,6 +83,12 @@ pub(crate) fn endpoint(endpoint: &Endpoint) -> String {
     }
 }
 
+/// Caller prefixes as a reader knows them: `+91, +86`.
+fn callers(prefixes: &[String]) -> String {
+    let shown: Vec<String> = prefixes.iter().map(|p| format!("+{p}")).collect();
+    shown.join(", ")
+}
+
 /// A squad or workflow: `Business: squad "Name" (id)`, with what is known.
 fn named(kind: &str, id: &str, name: Option<&String>, business: Option<&String>) -> String {
     let target = match name {
@@ -84,14 +109,34 @@ const GREETING_CHARS: usize = 60;
 pub(crate) fn hears(endpoint: &Endpoint) -> String {
     match endpoint {
         Endpoint::Nothing => "not answered".to_owned(),
-        Endpoint::Say { text } => quoted(text),
+        Endpoint::Say { text, then: None } => quoted(text),
+        Endpoint::Say {
+            text,
+            then: Some(then),
+        } => format!("{}, then {}", quoted(text), hears(then)),
+        Endpoint::Transfer {
+            destination: Some(destination),
+        }
+        | Endpoint::Fallback { destination } => format!("transferred to {destination}"),
+        Endpoint::Transfer { destination: None } => "transferred".to_owned(),
+        Endpoint::Webhook { .. } => "the assistant the webhook picks".to_owned(),
+        Endpoint::Screened {
+            prefixes,
+            action,
+            otherwise,
+        } => format!(
+            "callers from {}: {}; others: {}",
+            callers(prefixes),
+            hears(action),
+            hears(otherwise)
+        ),
         Endpoint::Squad { id, name, .. } => match name {
             Some(name) => format!("squad \"{name}\""),
             None => format!("squad {id}"),
         },
         Endpoint::Workflow { id, name, .. } => match name {
-            Some(name) => format!("workflow \"{name}\""),
-            None => format!("workflow {id}"),
+            Some(name) => format!("retired workflow \"{name}\""),
+            None => format!("retired workflow {id}"),
         },
         Endpoint::Assistant { greeting: None, .. } => "(no first message)".to_owned(),
         Endpoint::Assistant {

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary and client against the simulator over HTTP.
 
 mod action;
+mod answers;
 mod apply;
 mod carrier;
 mod cli;

@@ -1,0 +1,131 @@
+//! Where calls go is more than `assistantId`: a number answered by the server's
+//! `assistant-request` webhook, by its fallback destination, or by a `call.ringing` transfer
+//! hook is answered, so moving its callers is a routing change that the plan shows and the
+//! mass-change rule counts; a customer's own hooks stay.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value, json};
+
+use crate::support::Workspace;
+
+const AT: &str = "2026-01-01T00:00:00.000Z";
+
+/// An account of `n` numbers, each with `extra` fields, and one hand-made assistant `legacy`.
+fn account(n: usize, extra: &Value) -> Workspace {
+    let workspace = Workspace::new();
+    let numbers: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut number = json!({"id": format!("n{i}"), "orgId": "o", "provider": "telnyx",
+                "number": format!("+1628555{i:04}"), "credentialId": "c",
+                "createdAt": AT, "updatedAt": AT});
+            let fields: &Map<String, Value> = extra.as_object().unwrap();
+            number.as_object_mut().unwrap().extend(fields.clone());
+            number
+        })
+        .collect();
+    let account = json!({"phoneNumbers": numbers, "assistants": [
+        {"id": "legacy", "orgId": "o", "name": "Legacy", "firstMessage": "Hello from legacy.", "createdAt": AT, "updatedAt": AT},
+    ]});
+    workspace.write("account.json", &account.to_string());
+    workspace
+}
+
+#[test]
+fn numbers_a_webhook_answers_are_routed_and_taking_them_is_a_mass_change() {
+    let workspace = account(
+        11,
+        &json!({"server": {"url": "https://hooks.example/pick?token=s3cr3t-value&region=eu"}}),
+    );
+    workspace.write(
+        "vapiform.yaml",
+        "version: 1\nunassigned: {assistant: nis}\nassistants:\n  nis: {name: Not in service, firstMessage: Not in service.}\n",
+    );
+    let before = workspace.read("account.json");
+    let run = workspace.sandbox().args(["plan"]).run().code(5);
+    for line in [
+        "the assistant-request webhook (https://hooks.example/pick?token=REDACTED&region=eu) → assistant \"Not in service\" (assistant/nis, new)",
+        "caller hears: the assistant the webhook picks → \"Not in service.\"",
+        "11 changes to where today's calls go",
+    ] {
+        assert!(
+            run.stdout.contains(line),
+            "{line:?} not in:\n{}",
+            run.stdout
+        );
+    }
+    assert!(!run.stdout.contains("s3cr3t") && !run.stderr.contains("s3cr3t"));
+    let json = workspace
+        .sandbox()
+        .args(["plan", "--format", "json"])
+        .run()
+        .code(5)
+        .stdout;
+    let plan: Value = serde_json::from_str(&json).expect("the plan is JSON");
+    assert_eq!(plan["safety"]["routed_numbers"], 11, "{plan}");
+    assert_eq!(plan["safety"]["routing_changes"], 11, "{plan}");
+    assert_eq!(plan["summary"]["reassign"], 11, "{plan}");
+    workspace.sandbox().args(["apply", "--yes"]).run().code(5);
+    assert_eq!(workspace.read("account.json"), before, "nothing written");
+}
+
+#[test]
+fn a_number_only_a_fallback_answers_is_shown_as_such_and_left_alone() {
+    let workspace = account(
+        1,
+        &json!({"fallbackDestination": {"type": "number", "number": "+14155559999"}}),
+    );
+    workspace.write("vapiform.yaml", "version: 1\n");
+    let run = workspace.sandbox().args(["plan"]).run().code(0);
+    assert!(
+        run.stdout
+            .contains("+16285550000 → the fallback destination +14155559999"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_transfer_hook_is_a_routing_change_and_counts_as_one() {
+    let workspace = account(11, &json!({"assistantId": "legacy"}));
+    let mut file = String::from(
+        "version: 1\nbusinesses:\n  legacy:\n    name: Legacy\n    assistant: {id: legacy}\n    phone:\n      hooks: [{on: call.ringing, do: [{type: transfer, destination: {type: number, number: \"+19005550000\"}}]}]\n    numbers:\n",
+    );
+    for i in 0..11 {
+        let _ = writeln!(file, "      - \"+1628555{i:04}\"");
+    }
+    workspace.write("vapiform.yaml", &file);
+    let run = workspace.sandbox().args(["plan"]).run().code(5);
+    for line in [
+        "Plan: 11 to update.",
+        "Legacy (legacy) → transfer to +19005550000 (a call.ringing hook)",
+        "caller hears: \"Hello from legacy.\" → transferred to +19005550000",
+        "11 changes to where today's calls go",
+    ] {
+        assert!(
+            run.stdout.contains(line),
+            "{line:?} not in:\n{}",
+            run.stdout
+        );
+    }
+    // Ten are within the limit, and applied; the plan after is empty.
+    let ten = file.lines().take(17).collect::<Vec<_>>().join("\n") + "\n";
+    workspace.write("vapiform.yaml", &ten);
+    workspace.sandbox().args(["apply", "--yes"]).run().code(0);
+    workspace.assert_no_changes();
+}
+
+#[test]
+fn a_customers_own_say_hook_on_a_listed_number_stays_and_is_exported() {
+    let recorded = json!([{"on": "call.ringing", "do": [{"type": "say", "exact": "This call may be recorded."}]}]);
+    let workspace = account(2, &json!({"assistantId": "legacy", "hooks": recorded}));
+    workspace.write(
+        "vapiform.yaml",
+        "version: 1\nunassigned: leave\nbusinesses:\n  legacy:\n    name: Legacy\n    assistant: {id: legacy}\n    numbers: [\"+16285550000\"]\n",
+    );
+    workspace.assert_no_changes();
+    let export = workspace.sandbox().args(["export"]).run().code(0).stdout;
+    assert!(export.contains("This call may be recorded."), "{export}");
+    workspace.write("vapiform.yaml", &export);
+    workspace.assert_no_changes();
+}
