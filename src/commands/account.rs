@@ -195,9 +195,9 @@ impl Account {
             match &self.carrier {
                 None => Ok(None),
                 Some(CarrierClient { client, tag }) => client
-                    .list_numbers(tag.as_deref())
+                    .list_numbers()
                     .await
-                    .map(Some)
+                    .map(|numbers| Some((numbers, tag.as_deref())))
                     .context("cannot read the carrier's numbers"),
             }
         };
@@ -213,9 +213,14 @@ impl Account {
             .context("cannot read the account's squads and workflows")
         };
         let (carrier, (squads, workflows)) = tokio::try_join!(carrier, targets)?;
-        if let Some(numbers) = carrier {
+        if let Some((numbers, tag)) = carrier {
             tracing::info!(numbers = numbers.len(), "read the carrier");
-            live.carrier = Some(numbers.into_iter().map(CarrierNumber::from).collect());
+            live.carrier = Some(
+                numbers
+                    .into_iter()
+                    .map(|number| CarrierNumber::read(number, tag))
+                    .collect(),
+            );
         }
         if let Some(squads) = squads {
             live.squads = Live::route_targets(squads);

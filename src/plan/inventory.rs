@@ -15,9 +15,10 @@ use crate::desired::Desired;
 /// The version of the JSON inventory `vapiform numbers --format json` prints.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Vapi providers whose numbers come from a carrier vapiform reads: a natively imported
-/// Telnyx number, or one reaching Vapi over a SIP trunk.
-const CARRIER_PROVIDERS: [&str; 2] = ["telnyx", "byo-phone-number"];
+/// The Vapi provider whose numbers the carrier vapiform reads must own: a natively imported
+/// Telnyx number. A `byo-phone-number` may come over any SIP trunk, so its absence from the
+/// carrier's list says nothing.
+const CARRIER_PROVIDER: &str = "telnyx";
 
 /// Where a number stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -25,12 +26,19 @@ const CARRIER_PROVIDERS: [&str; 2] = ["telnyx", "byo-phone-number"];
 pub enum State {
     /// A business lists it.
     Assigned,
-    /// In Vapi, and no business lists it.
+    /// In Vapi, no business lists it, and nothing answers it (at most the say hook of
+    /// `unassigned: {say}` speaks).
     Unassigned,
+    /// In Vapi, no business lists it, and its calls still reach something: an assistant, a
+    /// squad, a workflow, a webhook, a fallback destination or a transfer hook. Never free.
+    Answered,
     /// At the carrier only: not in Vapi under any provider, and no business lists it.
     Pool,
-    /// In Vapi (from the carrier), but the carrier no longer owns it: calls cannot arrive.
+    /// In Vapi as a Telnyx number, but the carrier no longer owns it: calls cannot arrive.
     Orphan,
+    /// In Vapi, no business lists it, and the carrier owns it without the file's tag: not in
+    /// the pool vapiform hands out.
+    Untagged,
     /// Named in `ignore`: never planned.
     Ignored,
 }
@@ -41,8 +49,10 @@ impl State {
         match self {
             Self::Assigned => "assigned",
             Self::Unassigned => "unassigned",
+            Self::Answered => "answered",
             Self::Pool => "pool",
             Self::Orphan => "orphan",
+            Self::Untagged => "untagged",
             Self::Ignored => "ignored",
         }
     }
@@ -69,8 +79,8 @@ pub struct Row {
 }
 
 impl Row {
-    /// Whether a new business can take the number: unassigned in Vapi or in the carrier's
-    /// pool, and active at the carrier when one is declared.
+    /// Whether a new business can take the number: in Vapi and answered by nothing, or in
+    /// the carrier's pool, and active at the carrier when one is declared.
     pub fn is_free(&self, carrier_declared: bool) -> bool {
         matches!(self.state, State::Unassigned | State::Pool)
             && (!carrier_declared || self.carrier.as_ref().is_some_and(|c| c.active))
@@ -86,6 +96,8 @@ pub struct CarrierSide {
     pub status: String,
     /// Whether it is in service.
     pub active: bool,
+    /// Whether it carries the file's `carrier.tag` (always, when the file names none).
+    pub tagged: bool,
 }
 
 /// A number in Vapi.
@@ -123,6 +135,7 @@ pub fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
                     id: c.id.clone(),
                     status: c.status.clone(),
                     active: c.active,
+                    tagged: c.tagged,
                 }),
                 vapi: Some(VapiSide {
                     id: number.id.clone(),
@@ -133,7 +146,7 @@ pub fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
             },
         );
     }
-    for at_carrier in live.carrier.iter().flatten() {
+    for at_carrier in live.carrier.iter().flatten().filter(|n| n.tagged) {
         rows.entry(&at_carrier.number).or_insert_with(|| Row {
             number: at_carrier.number.clone(),
             state: State::Pool,
@@ -141,6 +154,7 @@ pub fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
                 id: at_carrier.id.clone(),
                 status: at_carrier.status.clone(),
                 active: at_carrier.active,
+                tagged: true,
             }),
             vapi: None,
             routed_to: Endpoint::Nothing,
@@ -171,15 +185,19 @@ pub fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
                 && row
                     .vapi
                     .as_ref()
-                    .is_some_and(|v| CARRIER_PROVIDERS.contains(&v.provider.as_str()))
+                    .is_some_and(|v| v.provider == CARRIER_PROVIDER)
             {
                 State::Orphan
             } else if row.business.is_some() {
                 State::Assigned
-            } else if row.vapi.is_some() {
-                State::Unassigned
-            } else {
+            } else if row.vapi.is_none() {
                 State::Pool
+            } else if row.carrier.as_ref().is_some_and(|c| !c.tagged) {
+                State::Untagged
+            } else if row.routed_to.answers() {
+                State::Answered
+            } else {
+                State::Unassigned
             };
             row
         })

@@ -41,15 +41,19 @@ pub struct CarrierNumber {
     pub status: String,
     /// Whether it is in service (status `active`): only then do calls arrive.
     pub active: bool,
+    /// Whether it carries the file's `carrier.tag` (always, when the file names none): only
+    /// then is it in the pool vapiform hands out.
+    pub tagged: bool,
 }
 
-impl From<telnyx::PhoneNumber> for CarrierNumber {
-    fn from(number: telnyx::PhoneNumber) -> Self {
+impl CarrierNumber {
+    /// A number as the carrier lists it, against the file's `carrier.tag`.
+    pub fn read(number: telnyx::PhoneNumber, tag: Option<&str>) -> Self {
         Self {
-            number: normalize_number(&number.phone_number)
-                .unwrap_or_else(|_| number.phone_number.clone()),
+            number: e164(&number.phone_number).unwrap_or_else(|| number.phone_number.clone()),
             active: number.status == telnyx::Status::Active,
             status: number.status.to_string(),
+            tagged: tag.is_none_or(|tag| number.tags.iter().any(|t| t == tag)),
             id: number.id,
         }
     }
@@ -218,16 +222,20 @@ pub fn number_key(number: &vapi::PhoneNumber) -> String {
     number
         .number
         .as_deref()
-        .and_then(|n| {
-            normalize_number(n)
-                .or_else(|_| normalize_number(&format!("+{n}")))
-                .ok()
-        })
+        .and_then(e164)
         .or_else(|| {
             let uri = NumberKey::parse(number.sip_uri.as_deref()?).ok()?;
             uri.is_sip().then(|| uri.to_string())
         })
         .unwrap_or_else(|| number.id.clone())
+}
+
+/// A number as an API returns it, in E.164 when it is one, with or without its `+` (some
+/// carriers and imports leave it out).
+fn e164(number: &str) -> Option<String> {
+    normalize_number(number)
+        .or_else(|_| normalize_number(&format!("+{number}")))
+        .ok()
 }
 
 /// Lookups over [`Live`].

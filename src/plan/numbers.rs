@@ -477,22 +477,25 @@ pub(crate) fn plan(
 /// carrier must own it, and it must be active there.
 fn carrier_refusal(desired: &Desired, index: &Index<'_>, number: &str) -> Option<String> {
     let carrier = index.carrier.as_ref()?;
+    let tag = desired.carrier.as_ref().and_then(|c| c.tag.as_deref());
     match carrier.get(number) {
+        Some(owned) if !owned.tagged => Some(format!(
+            "{number} is not in Vapi, and the carrier owns it without the tag `{}`: tag it to take it into the pool",
+            tag.unwrap_or_default()
+        )),
         Some(owned) if owned.active => None,
         Some(owned) => Some(format!(
             "{number} is not in Vapi, and the carrier has it as {}, not active: it can be imported once the carrier activates it",
             owned.status
         )),
-        None => Some(
-            match desired.carrier.as_ref().and_then(|c| c.tag.as_deref()) {
-                Some(tag) => format!(
-                    "{number} is not in Vapi, and the carrier does not own it with the tag `{tag}`: buy it, tag it, or fix the number"
-                ),
-                None => format!(
-                    "{number} is not in Vapi, and the carrier does not own it: buy it, or fix the number"
-                ),
-            },
-        ),
+        None => Some(match tag {
+            Some(tag) => format!(
+                "{number} is not in Vapi, and the carrier does not own it with the tag `{tag}`: buy it, tag it, or fix the number"
+            ),
+            None => format!(
+                "{number} is not in Vapi, and the carrier does not own it: buy it, or fix the number"
+            ),
+        }),
     }
 }
 

@@ -55,13 +55,14 @@ impl Client {
         self.transport.base_url()
     }
 
-    /// Every number on the account, or only those carrying `tag`: page 1, then the other
-    /// pages `meta.total_pages` announces, within the client's concurrency. A list that cannot
+    /// Every number on the account, whatever its tags (the caller sorts tagged from untagged,
+    /// so a number the carrier owns without the tag is not taken for one it does not own):
+    /// page 1, then the other pages `meta.total_pages` announces, within the client's concurrency. A list that cannot
     /// be shown to be complete is an error ([`Error::Incomplete`]): a page that disagrees with
     /// the first about the totals, fewer or more numbers than `total_results`, or a number
     /// listed twice. Nothing may be concluded from part of the carrier's inventory.
-    pub async fn list_numbers(&self, tag: Option<&str>) -> Result<Vec<PhoneNumber>, Error> {
-        let (first, mut numbers) = self.page(1, tag).await?;
+    pub async fn list_numbers(&self) -> Result<Vec<PhoneNumber>, Error> {
+        let (first, mut numbers) = self.page(1).await?;
         let pages = first.total_pages;
         let most = first.total_results.div_ceil(first.page_size.max(1)).max(1);
         if pages > most {
@@ -73,7 +74,7 @@ impl Client {
         // Pages are asked for a few at a time, in order, so a list that stops adding up is
         // refused at the first page that shows it, whatever it announced.
         let mut rest = futures::stream::iter(2..=pages)
-            .map(|number| self.page(number, tag))
+            .map(|number| self.page(number))
             .buffered(self.in_flight);
         let mut previous = (1, numbers.len());
         while let Some((meta, data)) = rest.try_next().await? {
@@ -104,18 +105,11 @@ impl Client {
     }
 
     /// Page `number` of the list, checked to be that page.
-    async fn page(
-        &self,
-        number: usize,
-        tag: Option<&str>,
-    ) -> Result<(Meta, Vec<PhoneNumber>), Error> {
-        let mut query = vec![
+    async fn page(&self, number: usize) -> Result<(Meta, Vec<PhoneNumber>), Error> {
+        let query = [
             ("page[number]", number.to_string()),
             ("page[size]", PAGE_SIZE.to_string()),
         ];
-        if let Some(tag) = tag {
-            query.push(("filter[tag]", tag.to_owned()));
-        }
         let page: Page = self
             .transport
             .send(Method::GET, NUMBERS, &query, None)

@@ -129,3 +129,105 @@ fn a_customers_own_say_hook_on_a_listed_number_stays_and_is_exported() {
     workspace.write("vapiform.yaml", &export);
     workspace.assert_no_changes();
 }
+
+/// The states of `vapiform numbers --format json` of the quickstart account under `file`,
+/// by number.
+fn states(workspace: &Workspace, file: &str, free: bool) -> Vec<(String, String)> {
+    let mut run = workspace
+        .sandbox()
+        .args(["numbers", "--format", "json", "-f"])
+        .arg_path(&crate::support::example(file));
+    if free {
+        run = run.args(["--free"]);
+    }
+    let out = run.run().code(0).stdout;
+    let document: Value = serde_json::from_str(&out).expect("JSON");
+    document["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["number"].as_str().unwrap().to_owned(),
+                row["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn free_numbers_are_answered_by_nothing_and_live_lines_are_their_own_state() {
+    let workspace = Workspace::quickstart();
+    let free = states(&workspace, "carrier/vapiform.yaml", true);
+    let numbers: Vec<&str> = free.iter().map(|(n, _)| n.as_str()).collect();
+    // Acme's and Bright Smile's live lines are not free; the unrouted one and the pool are.
+    assert_eq!(
+        numbers,
+        [
+            "+14155550104",
+            "+14155550120",
+            "+14155550121",
+            "+14155550122"
+        ]
+    );
+    let all = states(&workspace, "carrier/vapiform.yaml", false);
+    let state = |number: &str| {
+        all.iter()
+            .find(|(n, _)| n == number)
+            .map(|(_, s)| s.as_str())
+    };
+    assert_eq!(state("+14155550100"), Some("answered"));
+    assert_eq!(state("+14155550101"), Some("answered"));
+    assert_eq!(state("+14155550104"), Some("unassigned"));
+
+    // A webhook makes the unrouted one answered too.
+    let mut account = workspace.account();
+    for number in account["phoneNumbers"].as_array_mut().unwrap() {
+        if number["number"] == "+14155550104" {
+            number["server"] = json!({"url": "https://hooks.example/pick"});
+        }
+    }
+    workspace.write("account.json", &account.to_string());
+    let all = states(&workspace, "carrier/vapiform.yaml", false);
+    assert!(
+        all.contains(&("+14155550104".into(), "answered".into())),
+        "{all:?}"
+    );
+    let free = states(&workspace, "carrier/vapiform.yaml", true);
+    assert!(free.iter().all(|(n, _)| n != "+14155550104"), "{free:?}");
+}
+
+#[test]
+fn carrier_states_say_what_the_carrier_can_know() {
+    let workspace = Workspace::quickstart();
+    let mut account = workspace.account();
+    let telnyx = account["telnyxNumbers"].as_array_mut().unwrap();
+    // The carrier owns +14155550104 without the pool's tag, and lists +14155550122 without
+    // its `+`.
+    for number in telnyx.iter_mut() {
+        if number["phone_number"] == "+14155550104" {
+            number["tags"] = json!([]);
+        }
+        if number["phone_number"] == "+14155550122" {
+            number["phone_number"] = json!("14155550122");
+        }
+    }
+    // A number over some SIP trunk the carrier cannot know of.
+    account["phoneNumbers"].as_array_mut().unwrap().push(json!({
+        "id": "5d0e9c1a-0001-4a7b-8c9d-000000000199", "orgId": "o", "provider": "byo-phone-number",
+        "number": "+442071838750", "credentialId": "c", "createdAt": AT, "updatedAt": AT}));
+    workspace.write("account.json", &account.to_string());
+    let all = states(&workspace, "carrier/vapiform.yaml", false);
+    for (number, state) in [
+        ("+14155550104", "untagged"),
+        ("+14155550122", "pool"),
+        ("+442071838750", "unassigned"),
+        ("+14155550103", "orphan"),
+    ] {
+        assert!(
+            all.contains(&(number.into(), state.into())),
+            "{number} should be {state}: {all:?}"
+        );
+    }
+    assert!(!all.iter().any(|(n, _)| n == "14155550122"), "{all:?}");
+}
