@@ -161,10 +161,9 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
         }
     }
 
-    // The numbers routed to each assistant, squad and workflow, that a file can name.
+    // The numbers routed to each assistant and squad, that a file can name.
     let mut numbers_of: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
     let mut squads: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
-    let mut workflows: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
     for number in &live.numbers {
         if !listable(number) {
             continue;
@@ -173,10 +172,9 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
             (Some(id), ..) if index.by_id.contains_key(id.as_str()) => {
                 numbers_of.entry(kept_for.get(id.as_str()).copied().unwrap_or(id))
             }
-            // A route to a squad or workflow the account does not have is left out, as
-            // `unassigned: leave` keeps it, since no file can route to it.
+            // A route to a squad the account does not have, or to a retired workflow, is left
+            // out, as `unassigned: leave` keeps it, since no file can route to it.
             (None, Some(id), _) if live.squads.contains_key(id) => squads.entry(id),
-            (None, None, Some(id)) if live.workflows.contains_key(id) => workflows.entry(id),
             _ => continue,
         };
         group.or_default().push(number);
@@ -255,28 +253,19 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
             }
         }
     }
-    for (kind, groups, names) in [
-        ("squad", &squads, &live.squads),
-        ("workflow", &workflows, &live.workflows),
-    ] {
-        let mut targets: Vec<(&str, Option<&str>)> = groups
-            .keys()
-            .map(|id| (*id, names.get(*id).and_then(|name| name.as_deref())))
-            .collect();
-        targets.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
-        for (id, name) in targets {
-            let name = name
-                .filter(|name| !name.trim().is_empty())
-                .map_or_else(|| format!("{kind} {id}"), str::to_owned);
-            let key = keys.fresh(&name);
-            let route = if kind == "squad" {
-                RouteSpec::Squad(Text(id.to_owned()))
-            } else {
-                RouteSpec::Workflow(Text(id.to_owned()))
-            };
-            let business = business(&key, name, &groups[id], route, &mut secrets);
-            businesses.insert(key, business);
-        }
+    let mut targets: Vec<(&str, Option<&str>)> = squads
+        .keys()
+        .map(|id| (*id, live.squads.get(*id).and_then(|name| name.as_deref())))
+        .collect();
+    targets.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+    for (id, name) in targets {
+        let name = name
+            .filter(|name| !name.trim().is_empty())
+            .map_or_else(|| format!("squad {id}"), str::to_owned);
+        let key = keys.fresh(&name);
+        let route = RouteSpec::Squad(Text(id.to_owned()));
+        let business = business(&key, name, &squads[id], route, &mut secrets);
+        businesses.insert(key, business);
     }
 
     let file = File {

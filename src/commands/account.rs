@@ -42,7 +42,6 @@ async fn read_if<T>(
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct RouteKinds {
     pub squads: bool,
-    pub workflows: bool,
 }
 
 impl RouteKinds {
@@ -51,7 +50,6 @@ impl RouteKinds {
         let routes = || desired.businesses.values().map(|b| &b.route);
         Self {
             squads: routes().any(|route| matches!(route, Route::Squad(_))),
-            workflows: routes().any(|route| matches!(route, Route::Workflow(_))),
         }
     }
 
@@ -59,7 +57,6 @@ impl RouteKinds {
     fn routed_in(live: &Live) -> Self {
         Self {
             squads: live.numbers.iter().any(|n| n.squad_id.is_some()),
-            workflows: live.numbers.iter().any(|n| n.workflow_id.is_some()),
         }
     }
 }
@@ -205,14 +202,14 @@ impl Account {
         let wants = |pick: fn(&RouteKinds) -> bool| {
             wanted.is_some_and(|(wanted, routed)| pick(&wanted) || pick(&routed))
         };
+        // Workflows are not read: Vapi removed `/workflow` when it retired them, and a number
+        // still holding one is shown by its id.
         let targets = async {
-            tokio::try_join!(
-                read_if(wants(|k| k.squads), self.client.list_squads()),
-                read_if(wants(|k| k.workflows), self.client.list_workflows()),
-            )
-            .context("cannot read the account's squads and workflows")
+            read_if(wants(|k| k.squads), self.client.list_squads())
+                .await
+                .context("cannot read the account's squads")
         };
-        let (carrier, (squads, workflows)) = tokio::try_join!(carrier, targets)?;
+        let (carrier, squads) = tokio::try_join!(carrier, targets)?;
         if let Some((numbers, tag)) = carrier {
             tracing::info!(numbers = numbers.len(), "read the carrier");
             live.carrier = Some(
@@ -224,9 +221,6 @@ impl Account {
         }
         if let Some(squads) = squads {
             live.squads = Live::route_targets(squads);
-        }
-        if let Some(workflows) = workflows {
-            live.workflows = Live::route_targets(workflows);
         }
         Ok(())
     }

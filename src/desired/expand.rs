@@ -435,7 +435,6 @@ fn route(key: &str, spec: &BusinessSpec) -> Option<Route> {
             Route::Existing(existing.id.0.clone())
         }
         RouteSpec::Squad(id) => Route::Squad(id.0.clone()),
-        RouteSpec::Workflow(id) => Route::Workflow(id.0.clone()),
     })
 }
 

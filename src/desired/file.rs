@@ -572,17 +572,17 @@ pub(crate) struct BusinessSpec {
     /// may be a mapping, `{number: "+1...", name: ...}`, whose settings deep-merge over `phone`.
     #[serde(default)]
     pub(crate) numbers: Vec<NumberEntry>,
-    /// Where the business's numbers route: exactly one of `assistant`, `squad` or `workflow`.
+    /// Where the business's numbers route: exactly one of `assistant` or `squad`.
     #[serde(flatten)]
     pub(crate) route: RouteSpec,
 }
 
 impl Fields for BusinessSpec {
     const EXPECTING: &str =
-        "a business: a mapping with `name`, `numbers` and `assistant` (or `squad`, `workflow`)";
+        "a business: a mapping with `name`, `numbers` and `assistant` (or `squad`)";
 }
 
-/// Where a business's numbers route. Routing to one clears the other two on each number.
+/// Where a business's numbers route. Routing to one clears the other on each number.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub(crate) enum RouteSpec {
     /// An assistant: exactly one of `template`, `spec`, `id` or `shared`.
@@ -591,9 +591,18 @@ pub(crate) enum RouteSpec {
     /// The id of an existing squad, which vapiform routes to but never edits.
     #[serde(rename = "squad")]
     Squad(Text),
-    /// The id of an existing workflow, which vapiform routes to but never edits.
-    #[serde(rename = "workflow")]
-    Workflow(Text),
+}
+
+/// `workflow:`, which Vapi retired: read only to be refused where it stands.
+struct Retired;
+
+impl<'de> Deserialize<'de> for Retired {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer)?;
+        Err(serde::de::Error::custom(
+            "workflows were retired by Vapi on 2026-08-18 and no longer answer calls: route the business to a squad (`squad: ID`) or an assistant instead",
+        ))
+    }
 }
 
 /// Every field a business may have, as read; [`BusinessSpec`]'s conversion checks that it
@@ -607,7 +616,8 @@ struct BusinessFields {
     numbers: Vec<NumberEntry>,
     assistant: Option<AssistantSpec>,
     squad: Option<Text>,
-    workflow: Option<Text>,
+    #[allow(dead_code, reason = "read only to be refused")]
+    workflow: Option<Retired>,
 }
 
 impl Fields for BusinessFields {
@@ -618,28 +628,18 @@ impl TryFrom<Mapping<BusinessFields>> for BusinessSpec {
     type Error = String;
 
     fn try_from(Mapping(f): Mapping<BusinessFields>) -> Result<Self, String> {
-        const ONE_OF: &str = "exactly one of `assistant`, `squad` or `workflow`";
-        let route = match (f.assistant, f.squad, f.workflow) {
-            (Some(assistant), None, None) => RouteSpec::Assistant(assistant),
-            (None, Some(squad), None) => RouteSpec::Squad(squad),
-            (None, None, Some(workflow)) => RouteSpec::Workflow(workflow),
-            (None, None, None) => {
+        const ONE_OF: &str = "exactly one of `assistant` or `squad`";
+        let route = match (f.assistant, f.squad) {
+            (Some(assistant), None) => RouteSpec::Assistant(assistant),
+            (None, Some(squad)) => RouteSpec::Squad(squad),
+            (None, None) => {
                 return Err(format!(
                     "a business needs {ONE_OF}: where its numbers route"
                 ));
             }
-            (assistant, squad, workflow) => {
-                let forms: Vec<&str> = [
-                    ("`assistant`", assistant.is_some()),
-                    ("`squad`", squad.is_some()),
-                    ("`workflow`", workflow.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(form, present)| present.then_some(form))
-                .collect();
+            (Some(_), Some(_)) => {
                 return Err(format!(
-                    "the business has {}; its numbers route to {ONE_OF}",
-                    forms.join(" and ")
+                    "the business has `assistant` and `squad`; its numbers route to {ONE_OF}"
                 ));
             }
         };

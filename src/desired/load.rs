@@ -963,7 +963,7 @@ businesses:
         let path =
             FsPath::new(env!("CARGO_MANIFEST_DIR")).join("examples/multi-tenant/vapiform.yaml");
         let desired = load(&path).unwrap_or_else(|report| panic!("{report}"));
-        assert_eq!(desired.businesses.len(), 10);
+        assert_eq!(desired.businesses.len(), 9);
         assert_eq!(desired.assistants.len(), 7);
         let acme = desired.assistants["acme-plumbing"].body();
         assert_eq!(

@@ -305,8 +305,6 @@ pub enum Route {
     Existing(String),
     /// An existing squad, by id, that vapiform routes to but never edits.
     Squad(String),
-    /// An existing workflow, by id, that vapiform routes to but never edits.
-    Workflow(String),
 }
 
 /// The first line of every file vapiform writes, so editors validate and complete it

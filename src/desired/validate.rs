@@ -386,7 +386,7 @@ mod tests {
             [
                 "businesses.a.numbers[1].number2: unknown field `number2`, did you mean `number`?",
                 "businesses.a.numbers[2]: missing field `number`",
-                "businesses.a.phone.assistantId: `assistantId` is routing, which a business's `assistant`, `squad` or `workflow` decides (and `unassigned` for the rest); it cannot be a phone setting",
+                "businesses.a.phone.assistantId: `assistantId` is routing, which a business's `assistant` or `squad` decides (and `unassigned` for the rest); it cannot be a phone setting",
                 "businesses.a.phone.fallbackDestination: a destination of this type needs `sipUri`: `{type: number, number: \"+1...\"}` or `{type: sip, sipUri: \"sip:...\"}`",
                 "businesses.a.phone.hooks[1]: a `call.ringing` hook needs `do`: a list of actions",
                 "businesses.a.phone.hooks[2]: a hook action is `{type: say, exact: TEXT}` or `{type: transfer, destination: ...}`",
@@ -394,11 +394,11 @@ mod tests {
                 "businesses.a.phone.server: `server.url` must be text, like \"https://hooks.example.com/vapi\"",
                 "businesses.a.phone.status: `status` is read-only: Vapi sets it, so it cannot be declared",
                 "businesses.a.phone.twilioAuthToken: `twilioAuthToken` belongs to the number's provider account, which vapiform does not manage; phone settings are `name`, `fallbackDestination`, `server` and `hooks`",
-                "businesses.b: the business has `squad` and `workflow`; its numbers route to exactly one of `assistant`, `squad` or `workflow`",
+                "businesses.b.workflow: workflows were retired by Vapi on 2026-08-18 and no longer answer calls: route the business to a squad (`squad: ID`) or an assistant instead",
                 "businesses.c.phone.hooks: `hooks` cannot be `null`: write `hooks: []` to remove every hook",
-                "businesses.c.workflow: this field must not be empty or blank",
+                "businesses.c.workflow: workflows were retired by Vapi on 2026-08-18 and no longer answer calls: route the business to a squad (`squad: ID`) or an assistant instead",
                 "unassigned.phone.name: `name` must be text (at most 40 characters), or `null` to clear it",
-                "unassigned.phone.squadId: `squadId` is routing, which a business's `assistant`, `squad` or `workflow` decides (and `unassigned` for the rest); it cannot be a phone setting",
+                "unassigned.phone.squadId: `squadId` is routing, which a business's `assistant` or `squad` decides (and `unassigned` for the rest); it cannot be a phone setting",
             ]
         );
     }

@@ -57,7 +57,9 @@ pub(crate) fn plan(
         let (live, action) = match (labelled, &managed.adopt) {
             ([], None) => {
                 planned.ids.insert(key.clone(), None);
-                planned.changes.push(create(address, key, &body));
+                planned
+                    .changes
+                    .push(create(address, key, &managed::created(&body)));
                 continue;
             }
             ([], Some(id)) => {
@@ -85,8 +87,13 @@ pub(crate) fn plan(
             (many, _) => (keeper(many, &kept_routes), Action::Update),
         };
         planned.ids.insert(key.clone(), Some(live.id.clone()));
-        if let Some(change) = update(address, action, &body, &resolved, live) {
-            planned.changes.push(change);
+        match update(address.clone(), action, &body, &resolved, live) {
+            Ok(Some(change)) => planned.changes.push(change),
+            Ok(None) => {}
+            Err(fields) => problems.extend(fields.into_iter().map(|field| {
+                Problem::at(format!("{at}.{field}"), managed::uncleared(&field))
+                    .address(address.clone())
+            })),
         }
     }
     planned
@@ -215,9 +222,15 @@ fn update(
     body: &Map<String, Value>,
     resolved: &Map<String, Value>,
     live: &Assistant,
-) -> Option<Change> {
+) -> Result<Option<Change>, Vec<String>> {
     let live_fields = live.fields();
-    let update = managed::update(body, resolved, &live_fields)?;
+    let Some(update) = managed::update(body, resolved, &live_fields) else {
+        return Ok(None);
+    };
+    let cleared: Vec<String> = update.cleared().map(str::to_owned).collect();
+    if !cleared.is_empty() {
+        return Err(cleared);
+    }
     let reason = match action {
         Action::Adopt => format!("adopt: assistant {} has no label yet", live.id),
         _ => match update.differences {
@@ -232,7 +245,7 @@ fn update(
         body.keys().map(String::as_str),
         Some(body),
     );
-    Some(Change::new(
+    Ok(Some(Change::new(
         address,
         action,
         reason,
@@ -243,7 +256,7 @@ fn update(
             id: live.id.clone(),
             body: update.sent,
         },
-    ))
+    )))
 }
 
 /// Of several assistants carrying one label, the one to keep: the one most numbers route to

@@ -26,8 +26,6 @@ pub struct Live {
     /// Squads by id, with their names: read (one list call) only when the file routes to a
     /// squad or a number does, and empty otherwise.
     pub squads: RouteTargets,
-    /// Workflows by id, with their names: read like squads.
-    pub workflows: RouteTargets,
 }
 
 /// A number as the carrier lists it.
@@ -59,7 +57,7 @@ impl CarrierNumber {
     }
 }
 
-/// Squads or workflows by id, with their names (when they have one).
+/// Squads by id, with their names (when they have one).
 pub type RouteTargets = BTreeMap<String, Option<String>>;
 
 impl Live {
@@ -72,7 +70,7 @@ impl Live {
         }
     }
 
-    /// Squads or workflows as `GET /squad` or `GET /workflow` returned them.
+    /// Squads as `GET /squad` returned them.
     pub fn route_targets(targets: Vec<vapi::RouteTarget>) -> RouteTargets {
         targets
             .into_iter()
@@ -105,14 +103,13 @@ pub struct Number {
 }
 
 impl Number {
-    /// Whether an assistant, squad or workflow is set on the number.
+    /// Whether an assistant or squad is set on the number (a retired workflow runs no more).
     pub fn is_routed(&self) -> bool {
-        self.assistant_id.is_some() || self.squad_id.is_some() || self.workflow_id.is_some()
+        self.assistant_id.is_some() || self.squad_id.is_some()
     }
 
     /// Whether calls to the number reach anything but nobody or a message alone (see
-    /// [`super::route::answers`]): an assistant, squad, workflow, webhook, fallback or
-    /// transfer.
+    /// [`super::route::answers`]): an assistant, squad, webhook, fallback or transfer.
     pub fn answers(&self) -> bool {
         self.is_routed() || super::route::answers(&self.read.other)
     }

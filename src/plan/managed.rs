@@ -24,6 +24,34 @@ pub(crate) struct Update {
     pub(crate) differences: usize,
 }
 
+impl Update {
+    /// The top-level fields the update would clear with `null`, which Vapi documents for no
+    /// field of an assistant or a number's settings: the planner refuses them as problems
+    /// rather than send them.
+    pub(crate) fn cleared(&self) -> impl Iterator<Item = &str> {
+        self.sent
+            .iter()
+            .filter(|(_, value)| value.is_null())
+            .map(|(key, _)| key.as_str())
+    }
+}
+
+/// The message for a field the file clears with `null` where Vapi offers no documented way.
+pub(crate) fn uncleared(field: &str) -> String {
+    format!(
+        "`{field}: null` would clear `{field}`, but Vapi documents no way to clear it (its API takes no null there): declare a value, or remove it in Vapi's dashboard and drop the line"
+    )
+}
+
+/// A body to create, without the top-level `null`s a file may hold to clear a field: there is
+/// nothing to clear on a new object, and Vapi takes no null there.
+pub(crate) fn created(body: &Map<String, Value>) -> Map<String, Value> {
+    body.iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}
+
 /// The update that makes `live` hold `body`, or `None` when it already does. `body` is the
 /// body as planned (`${env.NAME}` references unresolved, as sent and shown); `resolved` the same
 /// body with the references filled in, as the live object holds it once written.

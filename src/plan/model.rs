@@ -567,16 +567,10 @@ pub enum Endpoint {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         business: Option<String>,
     },
-    /// A workflow.
+    /// A workflow, which Vapi retired (2026-08-18): a number can still hold its id.
     Workflow {
         /// Its id.
         id: String,
-        /// Its name, when the account gives it one.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        name: Option<String>,
-        /// The business it belongs to, when one does.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        business: Option<String>,
     },
     /// A `call.ringing` say hook speaks first (`unassigned: {say: TEXT}` writes one on a
     /// number routed nowhere else).
@@ -639,7 +633,8 @@ impl Endpoint {
     /// rule counts as moving them, and what makes a number not free.
     pub fn answers(&self) -> bool {
         match self {
-            Self::Nothing => false,
+            // A retired workflow runs no more.
+            Self::Nothing | Self::Workflow { .. } => false,
             Self::Say { then, .. } => then.as_deref().is_some_and(Self::answers),
             _ => true,
         }
@@ -1210,11 +1205,7 @@ mod tests {
                 name: None,
                 business: None,
             },
-            Endpoint::Workflow {
-                id: "w".to_owned(),
-                name: None,
-                business: None,
-            },
+            Endpoint::Workflow { id: "w".to_owned() },
             Endpoint::Say {
                 text: "closed".to_owned(),
                 then: None,

@@ -36,14 +36,13 @@ enum Destination {
     Assistant(Target),
     /// A squad, by id.
     Squad(String),
-    /// A workflow, by id.
-    Workflow(String),
-    /// Nowhere: no assistant, squad or workflow.
+    /// Nowhere: no assistant or squad.
     Nothing,
 }
 
-/// The routing fields, each with the id a destination gives it.
-const ROUTES: [&str; 3] = ["assistantId", "squadId", "workflowId"];
+/// The routing fields vapiform writes, each with the id a destination gives it. A retired
+/// workflow's `workflowId` is never written: Vapi documents no way to set or clear it.
+const ROUTES: [&str; 2] = ["assistantId", "squadId"];
 
 impl Destination {
     /// The routing field this destination sets, if any.
@@ -51,7 +50,6 @@ impl Destination {
         match self {
             Self::Assistant(_) => Some("assistantId"),
             Self::Squad(_) => Some("squadId"),
-            Self::Workflow(_) => Some("workflowId"),
             Self::Nothing => None,
         }
     }
@@ -102,7 +100,7 @@ impl<'a> Names<'a> {
                     *shared.entry(key.as_str()).or_default() += 1;
                     business_of_key.insert(key.as_str(), business.name.as_str());
                 }
-                Route::Existing(id) | Route::Squad(id) | Route::Workflow(id) => {
+                Route::Existing(id) | Route::Squad(id) => {
                     business_of_id.insert(id.as_str(), business.name.as_str());
                 }
             }
@@ -143,11 +141,7 @@ impl<'a> Names<'a> {
                 name: self.live.squads.get(id).cloned().flatten(),
                 business: self.business_of(id),
             },
-            Base::Workflow(id) => Endpoint::Workflow {
-                id: id.to_owned(),
-                name: self.live.workflows.get(id).cloned().flatten(),
-                business: self.business_of(id),
-            },
+            Base::Workflow(id) => Endpoint::Workflow { id: id.to_owned() },
             Base::Webhook(url) => Endpoint::Webhook {
                 url: crate::http::redact_text(url),
             },
@@ -255,18 +249,6 @@ impl<'a> Names<'a> {
                 };
                 Ok((Destination::Squad(id.clone()), endpoint))
             }
-            Route::Workflow(id) => {
-                let name =
-                    self.live.workflows.get(id).ok_or_else(|| {
-                        (format!("no workflow with id {id} in the account"), None)
-                    })?;
-                let endpoint = Endpoint::Workflow {
-                    id: id.clone(),
-                    name: name.clone(),
-                    business: self.business_of(id),
-                };
-                Ok((Destination::Workflow(id.clone()), endpoint))
-            }
         }
     }
 }
@@ -282,7 +264,6 @@ fn route_path(business: &Business) -> String {
     let field = match business.route {
         Route::Managed(_) | Route::Existing(_) => "assistant",
         Route::Squad(_) => "squad",
-        Route::Workflow(_) => "workflow",
     };
     format!("businesses.{}.{field}", business.key)
 }
@@ -373,6 +354,16 @@ pub(crate) fn plan(
                         number: key.to_owned(),
                         routed_to: names.current(number),
                     });
+                    continue;
+                }
+                (Unassigned::Unlink, _) if number.workflow_id.is_some() => {
+                    problems.push(Problem::account(
+                        address,
+                        format!(
+                            "no business lists it, and `unassigned: unlink` would unlink it, but it holds the retired workflow {}, which Vapi's API documents no way to clear: route it to a business, say a text to its callers (`unassigned: {{say: TEXT}}`), or list it under `ignore`",
+                            number.workflow_id.as_deref().unwrap_or_default()
+                        ),
+                    ));
                     continue;
                 }
                 (Unassigned::Unlink, _) => (
@@ -557,6 +548,23 @@ impl Settings<'_> {
         if let Some(live) = &live
             && let Some(update) = managed::update(&owned, &resolved, live)
         {
+            let mut refused = false;
+            for field in update.cleared() {
+                refused = true;
+                let at = goal.business.map_or_else(
+                    || "unassigned.phone".to_owned(),
+                    |key| format!("businesses.{key}.phone"),
+                );
+                let mut problem = Problem::at(format!("{at}.{field}"), managed::uncleared(field))
+                    .address(address.clone());
+                if let Some(key) = goal.business {
+                    problem = problem.business(key);
+                }
+                problems.push(problem);
+            }
+            if refused {
+                return None;
+            }
             body.extend(update.sent);
             fields.extend(update.fields);
         }
@@ -622,11 +630,11 @@ fn routing(
     body: &mut Map<String, Value>,
     fields: &mut Vec<FieldChange>,
 ) -> Option<Target> {
-    let live = [&number.assistant_id, &number.squad_id, &number.workflow_id];
+    let live = [&number.assistant_id, &number.squad_id];
     let (wanted, shown) = match destination {
-        Destination::Assistant(Target::Id(id))
-        | Destination::Squad(id)
-        | Destination::Workflow(id) => (Some(id.as_str()), Value::String(id.clone())),
+        Destination::Assistant(Target::Id(id)) | Destination::Squad(id) => {
+            (Some(id.as_str()), Value::String(id.clone()))
+        }
         Destination::Assistant(Target::Address(address)) => (
             None,
             Value::String(format!("({address}, created by this plan)")),
@@ -709,16 +717,12 @@ fn import_change(
     let mut body = import.clone();
     body.insert("number".to_owned(), Value::String(number.to_owned()));
     if let Some(settings) = business.settings.get(number) {
-        body.extend(settings.clone());
+        body.extend(managed::created(settings));
     }
     let route = match destination {
         Destination::Assistant(target) => Some(target),
         Destination::Squad(id) => {
             body.insert("squadId".to_owned(), Value::String(id));
-            None
-        }
-        Destination::Workflow(id) => {
-            body.insert("workflowId".to_owned(), Value::String(id));
             None
         }
         Destination::Nothing => None,

@@ -149,10 +149,10 @@ pub(crate) fn calls(hooks: Option<&Value>, base: Endpoint) -> Endpoint {
 }
 
 /// Whether a number's calls reach anything but nobody or a message alone: an assistant, squad,
-/// workflow, webhook, fallback or transfer, for some caller. What the mass-change rule counts
-/// as routed, and what makes a number not free.
+/// webhook, fallback or transfer, for some caller (a retired workflow runs no more). What the
+/// mass-change rule counts as routed, and what makes a number not free.
 pub(crate) fn answers(fields: &Map<String, Value>) -> bool {
-    base(fields) != Base::Nothing
+    !matches!(base(fields), Base::Nothing | Base::Workflow(_))
         || fields
             .get("hooks")
             .and_then(Value::as_array)
@@ -163,16 +163,17 @@ pub(crate) fn answers(fields: &Map<String, Value>) -> bool {
 }
 
 /// Whether `hook` is the say hook of `unassigned: {say}` on a number: the exact shape vapiform
-/// writes ([`say::text_of`]) on a number with no assistant, squad or workflow (`routed`).
+/// writes ([`say::text_of`]) on a number with no assistant or squad (`routed`).
 /// vapiform never leaves its say hook on a routed number, so a say hook there is someone
 /// else's, and stays.
 pub(crate) fn owns_say_hook(hook: &Value, routed: bool) -> bool {
     !routed && say::text_of(hook).is_some()
 }
 
-/// Whether a number with these fields has an assistant, squad or workflow set.
+/// Whether a number with these fields has an assistant or squad set (a retired workflow runs
+/// no more).
 pub(crate) fn is_routed(fields: &Map<String, Value>) -> bool {
-    ["assistantId", "squadId", "workflowId"]
+    ["assistantId", "squadId"]
         .iter()
         .any(|field| text(fields, field).is_some())
 }
@@ -270,8 +271,10 @@ mod tests {
         assert!(!is_routed(&fields(
             json!({"assistantId": null, "squadId": ""})
         )));
-        for field in ["assistantId", "squadId", "workflowId"] {
+        for field in ["assistantId", "squadId"] {
             assert!(is_routed(&fields(json!({ field: "x" }))), "{field}");
         }
+        assert!(!is_routed(&fields(json!({"workflowId": "w"}))));
+        assert!(!answers(&fields(json!({"workflowId": "w"}))));
     }
 }

@@ -52,9 +52,7 @@ pub(crate) fn endpoint(to: &Endpoint) -> String {
         Endpoint::Squad { id, name, business } => {
             named("squad", id, name.as_ref(), business.as_ref())
         }
-        Endpoint::Workflow { id, name, business } => {
-            named("retired workflow", id, name.as_ref(), business.as_ref())
-        }
+        Endpoint::Workflow { id } => format!("retired workflow {id}"),
         Endpoint::Assistant {
             id,
             address,
@@ -134,10 +132,7 @@ pub(crate) fn hears(endpoint: &Endpoint) -> String {
             Some(name) => format!("squad \"{name}\""),
             None => format!("squad {id}"),
         },
-        Endpoint::Workflow { id, name, .. } => match name {
-            Some(name) => format!("retired workflow \"{name}\""),
-            None => format!("retired workflow {id}"),
-        },
+        Endpoint::Workflow { id } => format!("retired workflow {id}"),
         Endpoint::Assistant { greeting: None, .. } => "(no first message)".to_owned(),
         Endpoint::Assistant {
             greeting: Some(greeting),

@@ -43,11 +43,6 @@ impl Client {
         self.list_all("/squad", &[]).await
     }
 
-    /// Every workflow in the account (numbers route to them; vapiform never edits them).
-    pub async fn list_workflows(&self) -> Result<Vec<RouteTarget>, Error> {
-        self.list_all("/workflow", &[]).await
-    }
-
     /// Assistants created at or after `since`: a cheap lookup after an ambiguous create.
     pub async fn list_assistants_created_since(
         &self,

@@ -87,31 +87,47 @@ fn business_phone_settings_apply_verify_and_converge() {
         "    name: Acme Plumbing\n",
         "    name: Acme Plumbing\n    phone:\n      name: \"${business.name}\"\n      fallbackDestination: {type: number, number: \"+14155559999\"}\n",
     );
-    // `null` clears a setting; what a file does not declare is neither compared nor sent.
+    // Vapi documents no `null` for a setting: clearing one is a located problem, not a write.
     edit(
         &workspace,
         "    name: Bob's Bakery\n",
         "    name: Bob's Bakery\n    phone: {name: null}\n",
     );
+    let refused = workspace.sandbox().args(["plan"]).run().code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("`name: null` would clear `name`, but Vapi documents no way to clear it")
+            && refused
+                .stderr
+                .contains("at businesses.bobs-bakery.phone.name"),
+        "{}",
+        refused.stderr
+    );
+    // A setting the number does not hold needs no clearing: nothing is compared or sent.
+    edit(
+        &workspace,
+        "    phone: {name: null}\n",
+        "    phone: {server: null}\n",
+    );
     let plan = plan_text(&workspace);
     for line in [
         "~ number/+14155550100 update",
         "    - name: \"Acme main line\"\n    + name: \"Acme Plumbing\"\n    + fallbackDestination.type: \"number\"\n    + fallbackDestination.number: \"+14155559999\"",
-        "~ number/+14155550102 update",
-        "    - name: \"Bob's Bakery\"\n    + name: null",
     ] {
         assert!(plan.contains(line), "{line:?} not in:\n{plan}");
     }
+    assert!(!plan.contains("number/+14155550102"), "{plan}");
     // Settings alone move no caller: the plan shows no route for them.
     let json = workspace.plan_json();
-    let bob = json["changes"]
+    let acme = json["changes"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["address"] == "number/+14155550102")
+        .find(|c| c["address"] == "number/+14155550100")
         .unwrap();
-    assert_eq!(bob["action"], "update", "{bob}");
-    assert!(bob.get("routing").is_none(), "{bob}");
+    assert_eq!(acme["action"], "update", "{acme}");
+    assert!(acme.get("routing").is_none(), "{acme}");
     let applied = apply(&workspace);
     assert!(
         applied.contains("✓ applied number/+14155550100 update"),
@@ -126,7 +142,7 @@ fn business_phone_settings_apply_verify_and_converge() {
         );
     }
     let bob = number(&workspace, "+14155550102");
-    assert!(bob["name"].is_null(), "{bob}");
+    assert_eq!(bob["name"], "Bob's Bakery", "{bob}");
     assert_eq!(bob["assistantId"], "7f3c1e2a-5b6d-4c8e-9f01-23456789abcd");
     assert_eq!(bob["credentialId"], "9a1e0c4e-2b3d-4e5f-8a9b-0c1d2e3f4a5b");
     assert_converged(&workspace);
@@ -171,17 +187,16 @@ fn a_number_entry_overrides_its_business_phone() {
 }
 
 #[test]
-fn squad_and_workflow_businesses_clear_the_assistant() {
+fn a_squad_business_clears_the_assistant_and_a_retired_workflow_is_rerouted() {
     let workspace = quickstart_with_routes();
+    // +14155550104 still holds a workflow, which Vapi retired.
+    change_number(&workspace, "+14155550104", |n| {
+        n["workflowId"] = json!(WORKFLOW)
+    });
     edit(
         &workspace,
         "    assistant: {id: 7f3c1e2a-5b6d-4c8e-9f01-23456789abcd}\n",
         &format!("    squad: {SQUAD}\n"),
-    );
-    edit(
-        &workspace,
-        "    numbers: [\"+14155550104\"]\n    assistant:\n      template: receptionist\n      vars: {hours: \"7am-3pm\"}\n",
-        &format!("    numbers: [\"+14155550104\"]\n    workflow: {WORKFLOW}\n"),
     );
     let plan = plan_text(&workspace);
     for line in [
@@ -191,11 +206,21 @@ fn squad_and_workflow_businesses_clear_the_assistant() {
         ),
         "caller hears: \"Bob's Bakery, fresh bread since 1987!\" → squad \"Front desk team\"",
         "+ number/+14155550104 assign",
-        &format!(
-            "nothing (unrouted) → Carol's Cafe: retired workflow \"Intake flow\" ({WORKFLOW})"
-        ),
+        &format!("retired workflow {WORKFLOW} → Carol's Cafe (assistant/carols-cafe, new)"),
     ] {
         assert!(plan.contains(line), "{line:?} not in:\n{plan}");
+    }
+    // No write names the workflow: Vapi documents no way to set or clear it.
+    let json = workspace.plan_json();
+    for change in json["changes"].as_array().unwrap() {
+        let body = &change["write"]["body"];
+        assert!(body.get("workflowId").is_none(), "{change}");
+        for (field, value) in body.as_object().into_iter().flatten() {
+            assert!(
+                !value.is_null() || field == "assistantId" || field == "squadId",
+                "{change}"
+            );
+        }
     }
     apply(&workspace);
     let bob = number(&workspace, "+14155550102");
@@ -203,33 +228,48 @@ fn squad_and_workflow_businesses_clear_the_assistant() {
         (&bob["squadId"], &bob["assistantId"]),
         (&json!(SQUAD), &Value::Null)
     );
-    assert_eq!(number(&workspace, "+14155550104")["workflowId"], WORKFLOW);
+    let carol = number(&workspace, "+14155550104");
+    assert_eq!(
+        carol["assistantId"].as_str(),
+        crate::support::id_of(&workspace.account(), "carols-cafe")
+    );
     assert_converged(&workspace);
 
-    // Routing to one clears the others, and the plan's field changes say so.
+    // A business cannot route to a workflow any more: the file says where, and what instead.
     edit(
         &workspace,
         &format!("    squad: {SQUAD}\n"),
         &format!("    workflow: {WORKFLOW}\n"),
     );
-    let plan = workspace.plan_json();
-    let change = &plan["changes"][0];
-    assert_eq!(change["address"], "number/+14155550102");
-    assert_eq!(change["action"], "reassign");
-    assert_eq!(
-        change["fields"],
-        json!([
-            {"path": "squadId", "before": SQUAD, "after": null},
-            {"path": "workflowId", "after": WORKFLOW},
-        ])
+    let run = workspace.vapiform().args(["validate"]).run().code(1);
+    assert!(
+        run.stderr
+            .contains("workflows were retired by Vapi on 2026-08-18")
+            && run.stderr.contains("at businesses.bobs-bakery.workflow"),
+        "{}",
+        run.stderr
     );
-    apply(&workspace);
-    let bob = number(&workspace, "+14155550102");
-    assert_eq!(
-        (&bob["workflowId"], &bob["squadId"]),
-        (&json!(WORKFLOW), &Value::Null)
+}
+
+#[test]
+fn unlinking_a_retired_workflow_is_refused_saying_why() {
+    let workspace = quickstart_with_routes();
+    change_number(&workspace, "+14155550103", |n| {
+        n["assistantId"] = Value::Null;
+        n["workflowId"] = json!(WORKFLOW);
+    });
+    edit(
+        &workspace,
+        "unassigned: {assistant: not-in-service}",
+        "unassigned: unlink",
     );
-    assert_converged(&workspace);
+    let run = workspace.sandbox().args(["plan"]).run().code(1);
+    assert!(
+        run.stderr.contains("holds the retired workflow")
+            && run.stderr.contains("number/+14155550103"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -430,9 +470,9 @@ businesses:
         "at businesses.acme.phone.hooks[0]",
         "vapiform.yaml:14:47",
         "at businesses.acme.numbers[1].assistantId",
-        "vapiform.yaml:16:3",
-        "at businesses.bob",
-        "the business has `squad` and `workflow`",
+        "vapiform.yaml:20:15",
+        "at businesses.bob.workflow",
+        "workflows were retired by Vapi",
     ] {
         assert!(
             run.stderr.contains(expected),

@@ -27,7 +27,7 @@ pub(crate) const SETTINGS: [&str; 4] = ["name", "fallbackDestination", "server",
 /// The fields of an entry of `numbers` written as a mapping.
 const ENTRY_FIELDS: [&str; 5] = ["number", "name", "fallbackDestination", "server", "hooks"];
 
-/// The routing fields, which the business's `assistant`, `squad` or `workflow` decides.
+/// The routing fields, which the business's `assistant` or `squad` decides.
 const ROUTING: [&str; 3] = ["assistantId", "squadId", "workflowId"];
 
 /// Fields of the provider account a number belongs to, which vapiform does not manage.
@@ -57,7 +57,7 @@ fn setting(field: &str, expected: &'static [&'static str]) -> Field {
                 .to_owned(),
         ),
         _ if ROUTING.contains(&field) => Field::Refused(format!(
-            "`{field}` is routing, which a business's `assistant`, `squad` or `workflow` decides (and `unassigned` for the rest); it cannot be a phone setting"
+            "`{field}` is routing, which a business's `assistant` or `squad` decides (and `unassigned` for the rest); it cannot be a phone setting"
         )),
         _ if PROVIDER.contains(&field) => Field::Refused(format!(
             "`{field}` belongs to the number's provider account, which vapiform does not manage; phone settings are `name`, `fallbackDestination`, `server` and `hooks`"
