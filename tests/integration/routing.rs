@@ -191,7 +191,7 @@ fn a_squad_business_clears_the_assistant_and_a_retired_workflow_is_rerouted() {
     let workspace = quickstart_with_routes();
     // +14155550104 still holds a workflow, which Vapi retired.
     change_number(&workspace, "+14155550104", |n| {
-        n["workflowId"] = json!(WORKFLOW)
+        n["workflowId"] = json!(WORKFLOW);
     });
     edit(
         &workspace,
