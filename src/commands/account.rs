@@ -53,6 +53,23 @@ impl RouteKinds {
         }
     }
 
+    /// What planning `desired` against `live` needs: what the file routes to, and the squads
+    /// whenever the plan may delete an assistant (a labelled one the file no longer declares,
+    /// or a second copy of a label), since Vapi refuses to delete a squad's member.
+    pub(super) fn needed(desired: &Desired, live: &Live) -> Self {
+        let mut labels = std::collections::HashSet::new();
+        let deletable = live.assistants.iter().any(|assistant| {
+            assistant
+                .label
+                .as_deref()
+                .is_some_and(|key| !labels.insert(key) || !desired.assistants.contains_key(key))
+        });
+        let declared = Self::declared_in(desired);
+        Self {
+            squads: declared.squads || deletable,
+        }
+    }
+
     /// What the account's numbers route to.
     fn routed_in(live: &Live) -> Self {
         Self {
@@ -220,7 +237,7 @@ impl Account {
             );
         }
         if let Some(squads) = squads {
-            live.squads = Live::route_targets(squads);
+            live.read_squads(squads);
         }
         Ok(())
     }

@@ -172,9 +172,8 @@ async fn plan_read(
         carrier,
     } = loaded;
     account.attach(carrier);
-    account
-        .read_rest(&mut live, Some(RouteKinds::declared_in(&desired)))
-        .await?;
+    let needed = RouteKinds::needed(&desired, &live);
+    account.read_rest(&mut live, Some(needed)).await?;
     // Unset variables are reported by the planner, naming the assistant that needs them.
     let mut names = desired.env_references();
     if let Some(baseline) = &options.baseline {

@@ -349,6 +349,17 @@ pub(crate) fn prune(
                 kept.push(keep("no longer declared; prune is off".to_owned()));
                 continue;
             };
+            if let Some(squad) = live.members.get(&assistant.id) {
+                kept.push(keep(format!(
+                    "{}, but {squad} names it as a member: Vapi refuses to delete it, and the squad would break without it",
+                    if declared {
+                        format!("a copy of `{key}`")
+                    } else {
+                        "no longer declared".to_owned()
+                    }
+                )));
+                continue;
+            }
             if still_routed.contains(assistant.id.as_str()) {
                 kept.push(keep(if declared {
                     format!(

@@ -24,8 +24,11 @@ pub struct Live {
     /// Every number the carrier lists for the account, when the file declares a carrier.
     pub carrier: Option<Vec<CarrierNumber>>,
     /// Squads by id, with their names: read (one list call) only when the file routes to a
-    /// squad or a number does, and empty otherwise.
+    /// squad, a number does, or the plan may delete an assistant; empty otherwise.
     pub squads: RouteTargets,
+    /// The assistants squads name as members, by id, each with the squad that names it (as a
+    /// reviewer reads it): Vapi refuses to delete them, and a squad would break without them.
+    pub members: BTreeMap<String, String>,
 }
 
 /// A number as the carrier lists it.
@@ -70,12 +73,26 @@ impl Live {
         }
     }
 
-    /// Squads as `GET /squad` returned them.
-    pub fn route_targets(targets: Vec<vapi::RouteTarget>) -> RouteTargets {
-        targets
-            .into_iter()
-            .map(|target| (target.id, target.name))
-            .collect()
+    /// Reads the squads as `GET /squad` returned them: their names, and the assistants their
+    /// members name.
+    pub fn read_squads(&mut self, squads: Vec<vapi::RouteTarget>) {
+        for squad in squads {
+            let shown = match &squad.name {
+                Some(name) => format!("squad \"{name}\" ({})", squad.id),
+                None => format!("squad {}", squad.id),
+            };
+            let members = squad.other.get("members").and_then(Value::as_array);
+            for id in members
+                .into_iter()
+                .flatten()
+                .filter_map(|member| member.get("assistantId")?.as_str())
+            {
+                self.members
+                    .entry(id.to_owned())
+                    .or_insert_with(|| shown.clone());
+            }
+            self.squads.insert(squad.id, squad.name);
+        }
     }
 }
 

@@ -441,12 +441,13 @@ fn a_saved_plan_needing_an_unset_variable_writes_nothing() {
 }
 
 #[tokio::test]
-async fn a_delete_the_api_refuses_fails_saying_why_and_the_assistant_stays() {
-    // A squad the file does not manage names the pruned assistant as a member: Vapi answers
-    // 409 `assistant_pinned`. The delete failed; it was not sent and merely unverified.
-    let (mut account, file) = crate::fixtures::update_and_delete();
+async fn a_squads_member_is_kept_and_a_delete_the_api_refuses_fails_saying_why() {
+    // A squad the file does not manage names the pruned assistant as a member: the plan keeps
+    // it, saying why, for Vapi answers 409 `assistant_pinned` to its delete.
+    let (account, file) = crate::fixtures::update_and_delete();
     let gone = crate::fixtures::uuid(1, 1);
-    account.squads.push(crate::fixtures::object(&json!({
+    let mut pinned = account.clone();
+    pinned.squads.push(crate::fixtures::object(&json!({
         "id": "5a0d0000-0000-4000-8000-000000000001",
         "orgId": "o",
         "name": "Front desk",
@@ -455,12 +456,65 @@ async fn a_delete_the_api_refuses_fails_saying_why_and_the_assistant_stays() {
         "updatedAt": "2026-05-01T00:00:00.000Z",
     })));
     let options = Options {
-        account: Some(account),
+        account: Some(pinned.clone()),
         ..Options::default()
     };
     let (running, workspace) = serve(options, &file).await;
-    let (code, report) = workspace.apply_json(&running.url(), &[]).await;
-    assert_eq!(code, 3, "{report}");
+    let plan = workspace
+        .vapiform()
+        .args(["--api-url", &running.url(), "plan", "--format", "json"])
+        .run_async()
+        .await
+        .code(0);
+    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert!(
+        plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["action"] != "delete"),
+        "{plan}"
+    );
+    let kept = &plan["untouched"]["kept_assistants"];
+    assert!(
+        kept.as_array().unwrap().iter().any(|k| k["id"] == gone
+            && k["reason"].as_str().unwrap().contains(
+                "squad \"Front desk\" (5a0d0000-0000-4000-8000-000000000001) names it as a member"
+            )),
+        "{kept}"
+    );
+
+    // A plan made before the squad named it still deletes it: the delete fails, saying why,
+    // and was not merely unverified.
+    let before = vapiform::sim::start(Options {
+        account: Some(account),
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    workspace
+        .vapiform()
+        .args(["--api-url", &before.url(), "plan", "--out", "plan.json"])
+        .run_async()
+        .await
+        .code(0);
+    before.shutdown().await;
+    let run = workspace
+        .vapiform()
+        .args([
+            "--api-url",
+            &running.url(),
+            "apply",
+            "--plan",
+            "plan.json",
+            "--yes",
+            "--format",
+            "json",
+        ])
+        .run_async()
+        .await;
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(run.code, 3, "{report}");
     let delete = report["outcomes"]
         .as_array()
         .unwrap()
