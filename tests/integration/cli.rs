@@ -210,11 +210,14 @@ fn schema_matches_the_committed_file() {
 }
 
 /// `schemas/vapi/dtos.json` is what `scripts/vapi-schema.py` extracts from the vendored
-/// OpenAPI file: regenerating changes nothing.
+/// `OpenAPI` file: regenerating changes nothing.
 #[test]
 fn vapi_dtos_match_the_vendored_openapi_file() {
     let output = std::process::Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/vapi-schema.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/vapi-schema.py"
+        ))
         .arg("--check")
         .output()
         .expect("python3 runs");
