@@ -129,6 +129,7 @@ mod tests {
                 "property status should not exist",
                 "property smsEnabled should not exist",
                 "credentialId should not be empty",
+                "credentialId must be a string",
             ]
         );
         assert_eq!(

@@ -681,28 +681,50 @@ impl<'v> Walk<'v> {
     }
 
     fn object(&mut self, node: &'static Node, object: &'v Map<String, Value>) {
+        let declared = |name: &str| node.properties.as_ref().and_then(|p| p.get(name)).copied();
+        // class-validator's whitelist runs before the property validators: unknown properties
+        // are named first.
+        if node.properties.is_some() && node.additional.is_none() {
+            for name in object.keys() {
+                if declared(name).is_none() {
+                    self.path.push(Step::Key(name));
+                    self.report(format!("property {name} should not exist"));
+                    self.path.pop();
+                }
+            }
+        }
         let top = self.path.is_empty();
         for (name, value) in object {
             self.path.push(Step::Key(name));
             if top && self.unlinks && value.is_null() && UNLINKING.contains(&name.as_str()) {
                 // Vapi documents these nulls; see the module docs.
-            } else if let Some(&property) =
-                node.properties.as_ref().and_then(|p| p.get(name.as_str()))
-            {
+            } else if let Some(property) = declared(name) {
                 self.value(property, value);
             } else if let Some(additional) = node.additional {
                 self.value(additional, value);
-            } else if node.properties.is_some() {
-                self.report(format!("property {name} should not exist"));
             }
             self.path.pop();
         }
         for name in &node.required {
             if !object.contains_key(&**name) {
                 self.path.push(Step::Key(name));
-                self.complain("should not be empty");
+                self.missing(declared(name));
                 self.path.pop();
             }
+        }
+    }
+
+    /// Reports a required property that is absent as class-validator does: its decorators run
+    /// on `undefined`, so a string is both empty and not a string, anything else of the wrong
+    /// type.
+    fn missing(&mut self, property: Option<Id>) {
+        match property.and_then(|id| self.nodes[id].kind) {
+            Some(Type::String) => {
+                self.complain("should not be empty");
+                self.complain(Type::String.complaint());
+            }
+            Some(kind) => self.complain(kind.complaint()),
+            None => self.complain("should not be empty"),
         }
     }
 
@@ -1035,6 +1057,10 @@ mod tests {
                     "hooks[3].do[1].exact",
                     "hooks.3.do.1.exact should not be empty"
                 ),
+                (
+                    "hooks[3].do[1].exact",
+                    "hooks.3.do.1.exact must be a string"
+                ),
             ]
         );
     }
@@ -1153,7 +1179,9 @@ mod tests {
             ),
             [
                 "number should not be empty",
-                "credentialId should not be empty"
+                "number must be a string",
+                "credentialId should not be empty",
+                "credentialId must be a string",
             ]
         );
         assert_eq!(
@@ -1164,6 +1192,7 @@ mod tests {
             [
                 "createdAt must be a valid ISO 8601 date string",
                 "updatedAt should not be empty",
+                "updatedAt must be a string",
             ]
         );
     }
