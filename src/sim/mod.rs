@@ -18,7 +18,8 @@
 //!   `x-ratelimit-remaining` and `x-ratelimit-reset` (seconds from now) and no `Retry-After`,
 //!   500 code 10007, 400 code 10015 naming the parameter. It has its own rate-limit bucket
 //!   and, optionally, its own token. Telnyx numbers are read-only and served in the state
-//!   file's order; unknown query parameters are refused.
+//!   file's order unless `sort` names a field (`-field` descending); `filter[country_iso_alpha2]`
+//!   matches a number's own `country_iso_alpha2`; unknown query parameters are refused.
 //! - Squads and workflows are read-only: `GET /squad` and `GET /workflow` list them like
 //!   the other v1 lists, and `GET /squad/{id}` reads one.
 //! - 400 bodies always carry `message` as an array of strings; unknown query parameters are

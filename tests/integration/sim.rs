@@ -926,3 +926,31 @@ async fn concurrent_writes_are_all_kept() {
     let saved: Account = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     assert_eq!(saved.assistants.len(), 40);
 }
+
+#[tokio::test]
+async fn a_squad_is_read_by_id_as_vapi_answers_it() {
+    let at = "2026-01-01T00:00:00.000Z";
+    let squad = json!({
+        "id": "3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "orgId": "o", "name": "Front desk team",
+        "members": [{"assistantId": "7f3c1e2a-5b6d-4c8e-9f01-23456789abcd"}],
+        "createdAt": at, "updatedAt": at,
+    });
+    let account = Account {
+        squads: vec![object(squad.clone())],
+        ..Account::default()
+    };
+    let api = Api::start(Options {
+        account: Some(account),
+        ..Options::default()
+    })
+    .await;
+    let (status, served) = api.get("/squad/3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(served, squad);
+    assert_eq!(
+        vapiform::vapi::schema::check(vapiform::vapi::schema::Dto::Squad, &served),
+        []
+    );
+    let (status, _) = api.get("/squad/00000000-0000-4000-8000-000000000000").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
