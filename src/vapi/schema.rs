@@ -9,6 +9,8 @@
 //! Vapi validates with `NestJS`'s class-validator (`whitelist` + `forbidNonWhitelisted`), so in a
 //! request body every property an object schema does not declare is refused, the read-only
 //! ones (`id`, `orgId`, `createdAt`, ...) included: they are simply not in the DTO.
+//! Response shapes are checked as strictly, so an object the simulator serves holds nothing
+//! Vapi's response schema lacks.
 //!
 //! A `oneOf` whose branches are objects that each fix one property to their own values (a
 //! `voice` by `provider`, a hook by `on`, a hook action by `type`) is a discriminated union:
