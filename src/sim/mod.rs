@@ -18,9 +18,10 @@
 //!   `x-ratelimit-remaining` and `x-ratelimit-reset` (seconds from now) and no `Retry-After`,
 //!   500 code 10007, 400 code 10015 naming the parameter. It has its own rate-limit bucket
 //!   and, optionally, its own token. Telnyx numbers are read-only and served in the state
-//!   file's order; unknown query parameters are refused.
+//!   file's order unless `sort` names a field (`-field` descending); `filter[country_iso_alpha2]`
+//!   matches a number's own `country_iso_alpha2`; unknown query parameters are refused.
 //! - Squads and workflows are read-only: `GET /squad` and `GET /workflow` list them like
-//!   the other v1 lists.
+//!   the other v1 lists, and `GET /squad/{id}` reads one.
 //! - 400 bodies always carry `message` as an array of strings; unknown query parameters are
 //!   refused like unknown body fields (`property X should not exist`).
 //! - Unknown ids (uuid or not) give 404 `{"message":"Not Found","error":"Not Found",...}`.
@@ -28,7 +29,9 @@
 //!   assistant, squad and workflow, and a `number` (compared by its digits) may exist only
 //!   once; an assistant is "pinned" (409 on delete) while a phone number routes to it or a
 //!   squad's `members` name it.
-//!   `hooks` and `fallbackDestination` are checked as deep as the spec describes them.
+//! - Every POST and PATCH body of `/assistant` and `/phone-number` is checked against Vapi's
+//!   own DTO ([`crate::vapi::schema`]; a PATCH by the stored number's provider), answering 400
+//!   with one `NestJS` line per offending property.
 //! - Creates fill the documented defaults: `status: "active"`, `numberE164CheckEnabled: true`
 //!   (byo), `smsEnabled: true` (twilio), and a generated US `number` for a `vapi` number
 //!   created without a `sipUri`.

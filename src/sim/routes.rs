@@ -23,6 +23,7 @@ use super::store::{Collection, Object, Store, Version};
 use super::telnyx::{self, TelnyxError};
 use super::validate;
 use super::{Options, timestamp};
+use crate::vapi::schema::PhoneProvider;
 
 /// The `orgId` of every object the simulator creates.
 pub(crate) const ORG_ID: &str = "5e1f7a2c-9b4d-4c8e-a6f3-0d2b8c7e1a94";
@@ -122,6 +123,7 @@ pub(crate) fn router(app: App) -> Router {
                 .delete(delete_assistant),
         )
         .route("/squad", get(list_squads))
+        .route("/squad/{id}", get(get_squad))
         .route("/workflow", get(list_workflows))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&app), vapi_guard));
     Router::new()
@@ -410,8 +412,8 @@ async fn create_phone(State(app): State<Shared>, body: Bytes) -> Reply {
     let mut store = app.store();
     ensure_valid(phone_references(&store, &body, None))?;
     let (mut object, _) = new_object(&mut store);
-    object.insert("provider".into(), json!(provider));
-    if provider == "vapi" && !body.contains_key("sipUri") {
+    object.insert("provider".into(), json!(provider.wire()));
+    if provider == PhoneProvider::Vapi && !body.contains_key("sipUri") {
         let area = body.get("numberDesiredAreaCode").and_then(Value::as_str);
         object.insert("number".into(), json!(store.new_number(area)));
     }
@@ -419,15 +421,15 @@ async fn create_phone(State(app): State<Shared>, body: Bytes) -> Reply {
         object.entry(name).or_insert(value);
     }
     match provider {
-        "byo-phone-number" => {
+        PhoneProvider::Byo => {
             object
                 .entry("numberE164CheckEnabled")
                 .or_insert(json!(true));
         }
-        "twilio" => {
+        PhoneProvider::Twilio => {
             object.entry("smsEnabled").or_insert(json!(true));
         }
-        _ => {}
+        PhoneProvider::Vonage | PhoneProvider::Vapi | PhoneProvider::Telnyx => {}
     }
     object.insert("status".into(), json!("active"));
     stamp(&mut object, true);
@@ -445,11 +447,16 @@ async fn update_phone(State(app): State<Shared>, Path(id): Path<String>, body: B
     let Some(current) = store.phone_numbers.current(&id) else {
         return Err(ApiError::not_found());
     };
-    let provider = current
+    let stored = current
         .object
         .get("provider")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    let Some(provider) = PhoneProvider::from_wire(stored) else {
+        return Err(ApiError::bad_request(vec![format!(
+            "phone number {id} has provider {stored:?}, which has no update DTO"
+        )]));
+    };
     let mut problems = validate::phone_update(&body, provider);
     problems.extend(phone_references(&store, &body, Some(&id)));
     ensure_valid(problems)?;
@@ -482,6 +489,10 @@ async fn get_phone(State(app): State<Shared>, Path(id): Path<String>) -> Reply {
 
 async fn get_assistant(State(app): State<Shared>, Path(id): Path<String>) -> Reply {
     get_one(&app.store().assistants, &id)
+}
+
+async fn get_squad(State(app): State<Shared>, Path(id): Path<String>) -> Reply {
+    get_one(&app.store().squads, &id)
 }
 
 fn get_one(collection: &Collection, id: &str) -> Reply {
@@ -585,7 +596,7 @@ async fn page_phones(State(app): State<Shared>, query: RawQuery) -> Reply {
 
 async fn create_assistant(State(app): State<Shared>, body: Bytes) -> Reply {
     let body = object_body(&body)?;
-    ensure_valid(validate::assistant(&body))?;
+    ensure_valid(validate::assistant(&body, true))?;
     let mut store = app.store();
     let (mut object, _) = new_object(&mut store);
     object.extend(body);
@@ -599,7 +610,7 @@ async fn create_assistant(State(app): State<Shared>, body: Bytes) -> Reply {
 
 async fn update_assistant(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> Reply {
     let body = object_body(&body)?;
-    ensure_valid(validate::assistant(&body))?;
+    ensure_valid(validate::assistant(&body, false))?;
     let mut store = app.store();
     let Some(current) = store.assistants.current(&id) else {
         return Err(ApiError::not_found());

@@ -185,7 +185,19 @@ struct Query {
     status: Option<Status>,
     /// The digits `phone_number` must contain.
     digits: Option<String>,
+    /// The upper-case `country_iso_alpha2` values a number may have.
+    countries: Option<Vec<String>>,
+    /// The field to sort by, and whether descending (`-field`); `None` keeps the file's order.
+    sort: Option<(&'static str, bool)>,
 }
+
+/// The fields Telnyx's `sort` parameter accepts (each optionally behind `-` for descending).
+const SORT_FIELDS: [&str; 4] = [
+    "purchased_at",
+    "phone_number",
+    "connection_name",
+    "usage_payment_method",
+];
 
 /// Parses the query; every bad parameter is reported.
 fn query(pairs: &[(String, String)]) -> Result<Query, TelnyxError> {
@@ -196,6 +208,8 @@ fn query(pairs: &[(String, String)]) -> Result<Query, TelnyxError> {
         tag: None,
         status: None,
         digits: None,
+        countries: None,
+        sort: None,
     };
     for (name, value) in pairs {
         match name.as_str() {
@@ -224,6 +238,39 @@ fn query(pairs: &[(String, String)]) -> Result<Query, TelnyxError> {
                     ));
                 } else {
                     query.digits = Some(digits);
+                }
+            }
+            "filter[country_iso_alpha2]" => {
+                let countries: Vec<String> = value
+                    .split(',')
+                    .map(|c| c.trim().to_ascii_uppercase())
+                    .collect();
+                if countries
+                    .iter()
+                    .all(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
+                {
+                    query.countries = Some(countries);
+                } else {
+                    problems.push((
+                        name.clone(),
+                        "filter[country_iso_alpha2] must be ISO 3166-1 alpha-2 codes".to_owned(),
+                    ));
+                }
+            }
+            "sort" => {
+                let (field, descending) = match value.strip_prefix('-') {
+                    Some(field) => (field, true),
+                    None => (value.as_str(), false),
+                };
+                match SORT_FIELDS.iter().find(|known| **known == field) {
+                    Some(known) => query.sort = Some((known, descending)),
+                    None => problems.push((
+                        name.clone(),
+                        format!(
+                            "sort must be one of {} (or one behind -)",
+                            SORT_FIELDS.join(", ")
+                        ),
+                    )),
                 }
             }
             _ => problems.push((
@@ -258,12 +305,26 @@ fn matches(number: &Object, query: &Query) -> bool {
         && query.digits.as_ref().is_none_or(|wanted| {
             text("phone_number").is_some_and(|phone| digits(phone).contains(wanted.as_str()))
         })
+        && query.countries.as_ref().is_none_or(|countries| {
+            text("country_iso_alpha2")
+                .is_some_and(|country| countries.iter().any(|c| c.eq_ignore_ascii_case(country)))
+        })
 }
 
 /// One page of the numbers that pass the filters, with Telnyx's `meta`.
 pub(crate) fn list(numbers: &[Object], pairs: &[(String, String)]) -> Result<Value, TelnyxError> {
     let query = query(pairs)?;
-    let found: Vec<&Object> = numbers.iter().filter(|n| matches(n, &query)).collect();
+    let mut found: Vec<&Object> = numbers.iter().filter(|n| matches(n, &query)).collect();
+    if let Some((field, descending)) = query.sort {
+        // Stable, so ties (and numbers without the field, first) keep the file's order.
+        found.sort_by(|a, b| {
+            let order = a
+                .get(field)
+                .and_then(Value::as_str)
+                .cmp(&b.get(field).and_then(Value::as_str));
+            if descending { order.reverse() } else { order }
+        });
+    }
     let data: Vec<&Object> = found
         .iter()
         .skip((query.page - 1).saturating_mul(query.size))
@@ -310,14 +371,17 @@ mod tests {
                 size: 250,
                 tag: None,
                 status: None,
-                digits: None
+                digits: None,
+                countries: None,
+                sort: None,
             }
         );
         let refused = query(&pairs(&[
             ("page[size]", "251"),
             ("page[number]", "0"),
             ("filter[phone_number]", "+1-4"),
-            ("sort", "phone_number"),
+            ("sort", "area_code"),
+            ("filter[country_iso_alpha2]", "USA"),
         ]))
         .unwrap_err();
         let named: Vec<_> = refused
@@ -327,7 +391,13 @@ mod tests {
             .collect();
         assert_eq!(
             named,
-            ["page[size]", "page[number]", "filter[phone_number]", "sort"]
+            [
+                "page[size]",
+                "page[number]",
+                "filter[phone_number]",
+                "sort",
+                "filter[country_iso_alpha2]"
+            ]
         );
         assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     }
@@ -355,6 +425,30 @@ mod tests {
             ids(&[("filter[tag]", "vapi-pool"), ("filter[status]", "active")]),
             ["1"]
         );
+    }
+
+    #[test]
+    fn sorts_and_filters_by_country_as_telnyx_documents() {
+        let mut numbers = vec![
+            number("1", "+14155550121", "active", &[]),
+            number("2", "+442079460958", "active", &[]),
+            number("3", "+14155550120", "active", &[]),
+        ];
+        for (number, country) in numbers.iter_mut().zip(["US", "GB", "US"]) {
+            number.insert("country_iso_alpha2".into(), json!(country));
+        }
+        let ids = |query: &[(&str, &str)]| -> Vec<String> {
+            list(&numbers, &pairs(query)).unwrap()["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(ids(&[("sort", "phone_number")]), ["3", "1", "2"]);
+        assert_eq!(ids(&[("sort", "-phone_number")]), ["2", "1", "3"]);
+        assert_eq!(ids(&[("filter[country_iso_alpha2]", "us")]), ["1", "3"]);
+        assert_eq!(ids(&[("filter[country_iso_alpha2]", "GB,FR")]), ["2"]);
     }
 
     #[test]

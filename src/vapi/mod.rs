@@ -9,6 +9,7 @@ mod client;
 mod credentials;
 mod dialect;
 mod list;
+pub mod schema;
 mod wire;
 
 /// The shared request machinery's types, named here too because every Vapi caller needs them.

@@ -209,6 +209,25 @@ fn schema_matches_the_committed_file() {
     assert_eq!(run.stdout, committed);
 }
 
+/// `schemas/vapi/dtos.json` is what `scripts/vapi-schema.py` extracts from the vendored
+/// `OpenAPI` file: regenerating changes nothing.
+#[test]
+fn vapi_dtos_match_the_vendored_openapi_file() {
+    let output = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/vapi-schema.py"
+        ))
+        .arg("--check")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn completions_and_help() {
     let workspace = Workspace::new();

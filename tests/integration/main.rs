@@ -19,6 +19,7 @@ mod live;
 mod masking;
 mod pace;
 mod plan;
+mod responses;
 mod review;
 mod routing;
 mod safety;

@@ -114,17 +114,28 @@ fn model(content: &str) -> Value {
     json!({"provider": "openai", "model": "gpt-4o-mini", "messages": [{"role": "system", "content": content}]})
 }
 
-/// One labelled assistant per sensitive field, each holding its old value, plus one the
+/// `assistant` with `field: value` in its metadata: the one place an assistant takes fields of
+/// any name (Vapi refuses unknown top-level ones).
+fn in_metadata(
+    mut assistant: serde_json::Map<String, Value>,
+    field: &str,
+    value: &str,
+) -> serde_json::Map<String, Value> {
+    assistant["metadata"][field] = json!(value);
+    assistant
+}
+
+/// One labelled assistant per sensitive field (in its metadata), each holding its old value, plus one the
 /// simulator will refuse to update; and a file giving each its new value (one change each).
 fn vault() -> (Account, String) {
     let mut assistants: Vec<_> = WORDS
         .iter()
         .enumerate()
         .map(|(i, (key, field, old, _))| {
-            labelled(
-                &uuid(1, i),
-                key,
-                &json!({"name": key, field.to_owned(): old}),
+            in_metadata(
+                labelled(&uuid(1, i), key, &json!({"name": key})),
+                field,
+                old,
             )
         })
         .collect();
@@ -132,11 +143,14 @@ fn vault() -> (Account, String) {
         labelled(&uuid(1, 6), "w-headers", &json!({"name": "w-headers", "server": {"url": "https://hooks.example.com/a", "headers": {"x-plain": OLD_HEADER}}})),
         labelled(&uuid(1, 7), "w-env-top", &json!({"name": "w-env-top", "firstMessage": format!("Hi {OLD_GREETING}")})),
         labelled(&uuid(1, 8), "w-env-nested", &json!({"name": "w-env-nested", "model": model(&format!("Use {OLD_PROMPT} always"))})),
-        labelled(&uuid(1, 9), "w-refused", &json!({"name": "w-refused", "clientSecret": "old-secret-1f0a"})),
+        in_metadata(labelled(&uuid(1, 9), "w-refused", &json!({"name": "w-refused"})), "clientSecret", "old-secret-1f0a"),
     ]);
     let mut file = String::from("version: 1\nassistants:\n");
     for (key, field, _, new) in WORDS {
-        let _ = writeln!(file, "  {key}: {{name: {key}, {field}: {new}}}");
+        let _ = writeln!(
+            file,
+            "  {key}: {{name: {key}, metadata: {{{field}: {new}}}}}"
+        );
     }
     let _ = writeln!(
         file,
@@ -145,7 +159,7 @@ fn vault() -> (Account, String) {
     file.push_str("  w-env-top: {name: w-env-top, firstMessage: \"Hi ${env.GREETING_SECRET}\"}\n");
     file.push_str("  w-env-nested:\n    name: w-env-nested\n    model: {provider: openai, model: gpt-4o-mini, messages: [{role: system, content: \"Use ${env.PROMPT_SECRET} always\"}]}\n");
     // The simulator refuses this voice provider, so this change fails with Vapi's message.
-    file.push_str("  w-refused: {name: w-refused, clientSecret: new-secret-2b1c, voice: {provider: no-such-voice, voiceId: x}}\n");
+    file.push_str("  w-refused: {name: w-refused, metadata: {clientSecret: new-secret-2b1c}, voice: {provider: no-such-voice, voiceId: x}}\n");
     (
         Account {
             phone_numbers: Vec::new(),

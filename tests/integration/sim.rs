@@ -402,14 +402,19 @@ async fn unlink_with_null_then_get_shows_null() {
     let (status, patched) = api
         .patch(
             &path,
-            json!({"provider": "telnyx", "assistantId": null, "name": null}),
+            json!({"provider": "telnyx", "assistantId": null, "squadId": null}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{patched}");
     let (_, fetched) = api.get(&path).await;
     assert!(fetched.as_object().unwrap().contains_key("assistantId"));
     assert_eq!(fetched["assistantId"], Value::Null);
-    assert_eq!(fetched["name"], Value::Null);
+    assert_eq!(fetched["squadId"], Value::Null);
+    assert_eq!(fetched["name"], "front desk");
+    // Vapi documents null only for the routing fields.
+    let (status, refused) = api.patch(&path, json!({"name": null})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["message"], json!(["name must be a string"]));
     assert_eq!(fetched["number"], "+14155550100");
     assert_ne!(fetched["updatedAt"], Value::Null);
 }
@@ -496,17 +501,31 @@ async fn names_are_limited_to_40_characters() {
 }
 
 #[tokio::test]
-async fn assistants_keep_unknown_fields_but_refuse_read_only_and_bad_nested_ones() {
+async fn assistants_refuse_unknown_read_only_and_bad_nested_fields() {
     let api = Api::start(Options::default()).await;
     let assistant = api
         .create(
             "/assistant",
-            json!({"silenceTimeoutSeconds": 30, "messagePlan": {"idleMessages": ["hi?"]}}),
+            json!({"backgroundSound": "office", "stopSpeakingPlan": {"numWords": 2}}),
         )
         .await;
     let (_, fetched) = api.get(&format!("/assistant/{}", id(&assistant))).await;
-    assert_eq!(fetched["silenceTimeoutSeconds"], 30);
-    assert_eq!(fetched["messagePlan"], json!({"idleMessages": ["hi?"]}));
+    assert_eq!(fetched["stopSpeakingPlan"], json!({"numWords": 2}));
+    // Fields Vapi retired from its DTO are unknown like any other.
+    let (status, body) = api
+        .post(
+            "/assistant",
+            json!({"silenceTimeoutSeconds": 30, "messagePlan": {"idleMessages": ["hi?"]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["message"],
+        json!([
+            "property silenceTimeoutSeconds should not exist",
+            "property messagePlan should not exist",
+        ])
+    );
 
     let (status, body) = api
         .post(
@@ -591,13 +610,12 @@ async fn phone_numbers_refuse_unknown_fields_and_bad_references() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(answer["message"], json!([message]));
     }
+    // The stored provider's update DTO allows only that provider.
     let (status, answer) = api.patch(&path, json!({"provider": "twilio"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        answer["message"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("provider must be telnyx")
+    assert_eq!(
+        answer["message"],
+        json!(["provider must be one of the following values: telnyx"])
     );
     let (status, answer) = api
         .patch(
@@ -778,7 +796,10 @@ async fn state_is_persisted_after_writes_and_reloaded() {
     let api = Api::start(options()).await;
     assert!(state.exists(), "the state file is created at start");
     let assistant = api
-        .create("/assistant", json!({"name": "kept", "custom": [1, 2]}))
+        .create(
+            "/assistant",
+            json!({"name": "kept", "endCallPhrases": ["bye", "goodbye"]}),
+        )
         .await;
     let mut body = telnyx("+14155550105");
     body["assistantId"] = json!(id(&assistant));
@@ -904,4 +925,32 @@ async fn concurrent_writes_are_all_kept() {
     assert_eq!(api.get("/assistant").await.1.as_array().unwrap().len(), 40);
     let saved: Account = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     assert_eq!(saved.assistants.len(), 40);
+}
+
+#[tokio::test]
+async fn a_squad_is_read_by_id_as_vapi_answers_it() {
+    let at = "2026-01-01T00:00:00.000Z";
+    let squad = json!({
+        "id": "3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "orgId": "o", "name": "Front desk team",
+        "members": [{"assistantId": "7f3c1e2a-5b6d-4c8e-9f01-23456789abcd"}],
+        "createdAt": at, "updatedAt": at,
+    });
+    let account = Account {
+        squads: vec![object(squad.clone())],
+        ..Account::default()
+    };
+    let api = Api::start(Options {
+        account: Some(account),
+        ..Options::default()
+    })
+    .await;
+    let (status, served) = api.get("/squad/3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(served, squad);
+    assert_eq!(
+        vapiform::vapi::schema::check(vapiform::vapi::schema::Dto::Squad, &served),
+        []
+    );
+    let (status, _) = api.get("/squad/00000000-0000-4000-8000-000000000000").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -222,11 +222,12 @@ async fn fallback_destinations_are_a_number_or_a_sip_uri() {
         .await
         .unwrap();
     assert_eq!(stored.other["fallbackDestination"], line);
-    let cleared = client
-        .update_number(NUMBER, &object(json!({ "fallbackDestination": null })))
-        .await
-        .unwrap();
-    assert_eq!(cleared.other["fallbackDestination"], Value::Null);
+    // Vapi documents no null here (only for `assistantId` and `squadId`).
+    let text = refused(&client, json!({ "fallbackDestination": null })).await;
+    assert!(
+        text.ends_with("fallbackDestination must be an object"),
+        "{text}"
+    );
     running.shutdown().await;
 }
 
