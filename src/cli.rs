@@ -279,7 +279,7 @@ pub struct SchemaArgs {
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// The account file ({"phoneNumbers": [...], "assistants": [...], "squads": [...],
-    /// "workflows": [...], "telnyxNumbers": [...]}); in memory if omitted.
+    /// "telnyxNumbers": [...]}); in memory if omitted.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Address to listen on.

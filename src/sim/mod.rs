@@ -1,5 +1,5 @@
-//! A local stand-in for the Vapi REST API (phone numbers, assistants, and the squads and
-//! workflows numbers route to) and for the carrier's inventory (Telnyx's `GET
+//! A local stand-in for the Vapi REST API (phone numbers, assistants, and the squads numbers
+//! route to) and for the carrier's inventory (Telnyx's `GET
 //! /v2/phone_numbers`) on the same server, with the wire formats, validation and quirks
 //! described in `vapi-api.md`, plus injectable faults (latency, 500s, 429s, read lag) so
 //! clients can be tested against the failures they will meet.
@@ -20,15 +20,16 @@
 //!   and, optionally, its own token. Telnyx numbers are read-only and served in the state
 //!   file's order unless `sort` names a field (`-field` descending); `filter[country_iso_alpha2]`
 //!   matches a number's own `country_iso_alpha2`; unknown query parameters are refused.
-//! - Squads and workflows are read-only: `GET /squad` and `GET /workflow` list them like
-//!   the other v1 lists, and `GET /squad/{id}` reads one.
+//! - Squads are read-only: `GET /squad` lists them like the other v1 lists, and
+//!   `GET /squad/{id}` reads one. There is no `/workflow`: Vapi removed it when it retired
+//!   workflows, and a write naming a `workflowId` is refused.
 //! - 400 bodies always carry `message` as an array of strings; unknown query parameters are
 //!   refused like unknown body fields (`property X should not exist`).
 //! - Unknown ids (uuid or not) give 404 `{"message":"Not Found","error":"Not Found",...}`.
-//! - A phone number's `assistantId`, `squadId` and `workflowId` must name an existing
-//!   assistant, squad and workflow, and a `number` (compared by its digits) may exist only
-//!   once; an assistant is "pinned" (409 on delete) while a phone number routes to it or a
-//!   squad's `members` name it.
+//! - A phone number's `assistantId` and `squadId` must name an existing assistant and squad,
+//!   and a `number` (compared by its digits) may exist only once; an assistant is "pinned"
+//!   (409 `assistant_pinned` on delete) while a squad member pins one of its versions
+//!   (`assistantVersion`), as the schema describes.
 //! - Every POST and PATCH body of `/assistant` and `/phone-number` is checked against Vapi's
 //!   own DTO ([`crate::vapi::schema`]; a PATCH by the stored number's provider), answering 400
 //!   with one `NestJS` line per offending property.
@@ -126,11 +127,10 @@ impl std::fmt::Debug for Options {
                 "account",
                 &self.account.as_ref().map(|account| {
                     format!(
-                        "{} phone numbers, {} assistants, {} squads, {} workflows, {} telnyx numbers",
+                        "{} phone numbers, {} assistants, {} squads, {} telnyx numbers",
                         account.phone_numbers.len(),
                         account.assistants.len(),
                         account.squads.len(),
-                        account.workflows.len(),
                         account.telnyx_numbers.len()
                     )
                 }),
@@ -166,9 +166,6 @@ pub struct Account {
     /// Vapi squad objects (`id`, `name`, `createdAt`, `updatedAt`, ...), read-only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub squads: Vec<Map<String, Value>>,
-    /// Vapi workflow objects (`id`, `name`, `createdAt`, `updatedAt`, ...), read-only.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub workflows: Vec<Map<String, Value>>,
     /// The carrier's numbers, Telnyx objects as `GET /v2/phone_numbers` returns them (`id`,
     /// `phone_number`, `status`, `tags`, ...), read-only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -124,7 +124,6 @@ pub(crate) fn router(app: App) -> Router {
         )
         .route("/squad", get(list_squads))
         .route("/squad/{id}", get(get_squad))
-        .route("/workflow", get(list_workflows))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&app), vapi_guard));
     Router::new()
         .merge(api)
@@ -385,7 +384,6 @@ fn phone_references(store: &Store, body: &Object, id: Option<&str>) -> Vec<Strin
     let targets = [
         ("assistantId", &store.assistants, "assistant"),
         ("squadId", &store.squads, "squad"),
-        ("workflowId", &store.workflows, "workflow"),
     ];
     for (field, collection, kind) in targets {
         if let Some(Value::String(target)) = body.get(field)
@@ -395,6 +393,11 @@ fn phone_references(store: &Store, body: &Object, id: Option<&str>) -> Vec<Strin
                 "{field} must reference an existing {kind}; {target} does not exist"
             ));
         }
+    }
+    if let Some(Value::String(workflow)) = body.get("workflowId") {
+        problems.push(format!(
+            "workflowId must reference an existing workflow; {workflow} does not exist (workflows were retired)"
+        ));
     }
     if let Some(Value::String(number)) = body.get("number")
         && let Some(other) = store.number_taken(number, id)
@@ -514,10 +517,6 @@ async fn list_squads(State(app): State<Shared>, query: RawQuery) -> Reply {
     list(&app.store().squads, &query_pairs(query)?)
 }
 
-async fn list_workflows(State(app): State<Shared>, query: RawQuery) -> Reply {
-    list(&app.store().workflows, &query_pairs(query)?)
-}
-
 async fn list_telnyx_numbers(
     State(app): State<Shared>,
     query: RawQuery,
@@ -626,27 +625,19 @@ async fn update_assistant(State(app): State<Shared>, Path(id): Path<String>, bod
 }
 
 /// Deletes an assistant unless it is "pinned". The real API answers 409 `assistant_pinned`
-/// when another resource pins the assistant's version; the simulator has no versions, so it
-/// treats an assistant as pinned while a phone number's `assistantId` routes to it or one of
-/// a squad's `members` names it. That also keeps the simulated account free of numbers and
-/// squads that reach a deleted assistant.
+/// when another resource pins a version of the assistant, as a squad member's
+/// `assistantVersion` does (the schema's `SquadMemberDTO`); a phone number routing to it pins
+/// nothing (its `assistantId` is left naming a deleted assistant).
 async fn delete_assistant(State(app): State<Shared>, Path(id): Path<String>) -> Reply {
     let mut store = app.store();
     if store.assistants.current(&id).is_none() {
         return Err(ApiError::not_found());
     }
     let pinning: Vec<String> = store
-        .phone_numbers
+        .squads
         .currents()
-        .filter(|number| number.object.get("assistantId").and_then(Value::as_str) == Some(&id))
-        .map(|number| format!("phone number {}", number.id()))
-        .chain(
-            store
-                .squads
-                .currents()
-                .filter(|squad| names_member(&squad.object, &id))
-                .map(|squad| format!("squad {}", squad.id())),
-        )
+        .filter(|squad| pins(&squad.object, &id))
+        .map(|squad| format!("squad {}", squad.id()))
         .collect();
     if !pinning.is_empty() {
         return Ok(json_response(
@@ -668,15 +659,18 @@ async fn delete_assistant(State(app): State<Shared>, Path(id): Path<String>) -> 
     Ok(json_response(StatusCode::OK, &removed.object))
 }
 
-/// Whether one of `squad`'s `members` is the assistant `id`.
-fn names_member(squad: &Object, id: &str) -> bool {
+/// Whether one of `squad`'s `members` pins a version of the assistant `id`.
+fn pins(squad: &Object, id: &str) -> bool {
     squad
         .get("members")
         .and_then(Value::as_array)
         .is_some_and(|members| {
-            members
-                .iter()
-                .any(|member| member.get("assistantId").and_then(Value::as_str) == Some(id))
+            members.iter().any(|member| {
+                member.get("assistantId").and_then(Value::as_str) == Some(id)
+                    && member
+                        .get("assistantVersion")
+                        .is_some_and(|version| !version.is_null())
+            })
         })
 }
 

@@ -237,7 +237,6 @@ pub(crate) struct Store {
     pub(crate) phone_numbers: Collection,
     pub(crate) assistants: Collection,
     pub(crate) squads: Collection,
-    pub(crate) workflows: Collection,
     /// Telnyx numbers, read-only, in the state file's order.
     pub(crate) telnyx_numbers: Vec<Object>,
     path: Option<PathBuf>,
@@ -267,7 +266,6 @@ impl Store {
                 .map_err(invalid)?,
             assistants: Collection::load(account.assistants, "assistants", lag).map_err(invalid)?,
             squads: Collection::load(account.squads, "squads", lag).map_err(invalid)?,
-            workflows: Collection::load(account.workflows, "workflows", lag).map_err(invalid)?,
             telnyx_numbers: super::telnyx::load(account.telnyx_numbers).map_err(invalid)?,
             path,
             // Ids and numbers use their own stream so they do not shift the fault sequence.
@@ -289,14 +287,9 @@ impl Store {
             let id = uuid::Builder::from_random_bytes(self.rng.random())
                 .into_uuid()
                 .to_string();
-            let taken = [
-                &self.phone_numbers,
-                &self.assistants,
-                &self.squads,
-                &self.workflows,
-            ]
-            .iter()
-            .any(|collection| collection.entries.contains_key(&id));
+            let taken = [&self.phone_numbers, &self.assistants, &self.squads]
+                .iter()
+                .any(|collection| collection.entries.contains_key(&id));
             if !taken {
                 return id;
             }
@@ -356,7 +349,6 @@ impl Store {
             phone_numbers: self.phone_numbers.objects(),
             assistants: self.assistants.objects(),
             squads: self.squads.objects(),
-            workflows: self.workflows.objects(),
             telnyx_numbers: self.telnyx_numbers.iter().collect(),
         };
         crate::atomic::write(path, |out| {
@@ -383,8 +375,6 @@ struct AccountRef<'a> {
     assistants: Vec<&'a Object>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     squads: Vec<&'a Object>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    workflows: Vec<&'a Object>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     telnyx_numbers: Vec<&'a Object>,
 }

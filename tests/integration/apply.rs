@@ -451,7 +451,7 @@ async fn a_squads_member_is_kept_and_a_delete_the_api_refuses_fails_saying_why()
         "id": "5a0d0000-0000-4000-8000-000000000001",
         "orgId": "o",
         "name": "Front desk",
-        "members": [{"assistantId": gone}],
+        "members": [{"assistantId": gone, "assistantVersion": "v1"}],
         "createdAt": "2026-05-01T00:00:00.000Z",
         "updatedAt": "2026-05-01T00:00:00.000Z",
     })));

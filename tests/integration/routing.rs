@@ -1,5 +1,5 @@
 //! Numbers as more than a pointer, through the binary and the simulator: phone settings per
-//! business and per number, squads and workflows, `unassigned: {say}` and its hook, each
+//! business and per number, squads and retired workflows, `unassigned: {say}` and its hook, each
 //! applied, verified, converged (a plan that must be empty) and exported back to a file that
 //! plans to no changes.
 
@@ -15,13 +15,12 @@ const SQUAD: &str = "5a5a5a5a-0000-4000-8000-000000000001";
 const WORKFLOW: &str = "6b6b6b6b-0000-4000-8000-000000000001";
 const SAY: &str = "This number is not in service.";
 
-/// The quickstart, with a squad and a workflow in the account.
+/// The quickstart, with a squad in the account.
 fn quickstart_with_routes() -> Workspace {
     let workspace = Workspace::quickstart();
     let mut account = workspace.account();
     let at = "2026-01-01T00:00:00.000Z";
     account["squads"] = json!([{"id": SQUAD, "orgId": "o", "name": "Front desk team", "members": [], "createdAt": at, "updatedAt": at}]);
-    account["workflows"] = json!([{"id": WORKFLOW, "orgId": "o", "name": "Intake flow", "nodes": [], "createdAt": at, "updatedAt": at}]);
     workspace.write("account.json", &account.to_string());
     workspace
 }
@@ -273,7 +272,7 @@ fn unlinking_a_retired_workflow_is_refused_saying_why() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn squads_and_workflows_are_read_once_and_only_when_needed() {
+async fn squads_are_read_once_and_only_when_needed() {
     let workspace = quickstart_with_routes();
     let account: vapiform::sim::Account = serde_json::from_value(workspace.account()).unwrap();
     let file = workspace.read("vapiform.yaml").replace(

@@ -641,26 +641,47 @@ async fn phone_numbers_refuse_unknown_fields_and_bad_references() {
 }
 
 #[tokio::test]
-async fn deleting_a_routed_assistant_is_a_409_until_unlinked() {
+async fn a_number_routing_to_an_assistant_does_not_pin_it() {
     let api = Api::start(Options::default()).await;
-    let assistant = api.create("/assistant", json!({})).await;
+    // A number routing to an assistant pins nothing (the schema's pin is a squad member's
+    // `assistantVersion`).
+    let routed = api.create("/assistant", json!({})).await;
     let mut body = telnyx("+14155550104");
-    body["assistantId"] = json!(id(&assistant));
-    let number = api.create("/phone-number", body).await;
-    let path = format!("/assistant/{}", id(&assistant));
+    body["assistantId"] = json!(id(&routed));
+    api.create("/phone-number", body).await;
+    let path = format!("/assistant/{}", id(&routed));
+    assert_eq!(api.delete(&path).await.0, StatusCode::OK);
+    assert_eq!(api.get(&path).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_squad_member_pinning_a_version_makes_a_delete_a_409() {
+    let pinned = "00000000-0000-4000-8001-000000000007";
+    let at = "2026-05-01T00:00:00.000Z";
+    let api = Api::start(Options {
+        account: Some(
+            serde_json::from_value(json!({
+                "assistants": [{"id": pinned, "orgId": "o", "createdAt": at, "updatedAt": at}],
+                "squads": [{"id": "5a0d0000-0000-4000-8000-000000000001", "orgId": "o", "name": "Desk",
+                    "members": [{"assistantId": pinned, "assistantVersion": "v3"}],
+                    "createdAt": at, "updatedAt": at}]}))
+            .unwrap(),
+        ),
+        ..Options::default()
+    })
+    .await;
+    let path = format!("/assistant/{pinned}");
     let (status, answer) = api.delete(&path).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(answer["error"], "assistant_pinned");
-    assert!(answer["message"].as_str().unwrap().contains(&id(&number)));
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("squad 5a0d0000-0000-4000-8000-000000000001"),
+        "{answer}"
+    );
     assert_eq!(api.get(&path).await.0, StatusCode::OK);
-
-    api.patch(
-        &format!("/phone-number/{}", id(&number)),
-        json!({"assistantId": null}),
-    )
-    .await;
-    assert_eq!(api.delete(&path).await.0, StatusCode::OK);
-    assert_eq!(api.get(&path).await.0, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

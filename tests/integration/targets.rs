@@ -1,5 +1,5 @@
 //! Where numbers route and what they do when they ring, in the simulator through the real Vapi
-//! client: squads and workflows listed and checked as routing targets, hooks and fallback
+//! client: squads listed and checked as routing targets (workflows, retired, refused), hooks and fallback
 //! destinations validated as the spec describes them.
 
 use reqwest::StatusCode;
@@ -14,7 +14,7 @@ fn object(value: Value) -> Map<String, Value> {
     map
 }
 
-/// A squad or workflow as Vapi returns it.
+/// A squad as Vapi returns it.
 fn target(id: &str, name: &str, created: &str) -> Map<String, Value> {
     object(
         json!({"id": id, "orgId": "o", "name": name, "createdAt": created, "updatedAt": created}),
@@ -40,7 +40,6 @@ async fn start() -> (Running, Client) {
                 "2026-05-03T00:00:00.000Z",
             ),
         ],
-        workflows: vec![target(WORKFLOW, "Intake", "2026-06-01T00:00:00.000Z")],
         phone_numbers: vec![object(json!({
             "id": "9b000000-0000-4000-8000-000000000001", "orgId": "o", "provider": "telnyx",
             "number": "+14155550150", "credentialId": "c", "status": "active",
@@ -94,14 +93,14 @@ async fn squads_are_listed_newest_first_and_counted() {
 }
 
 #[tokio::test]
-async fn numbers_route_only_to_squads_and_workflows_that_exist() {
+async fn numbers_route_only_to_squads_that_exist_and_never_to_a_workflow() {
     let (running, client) = start().await;
     let text = refused(&client, json!({"squadId": MISSING, "workflowId": MISSING})).await;
     assert!(
         text.contains(&format!(
             "squadId must reference an existing squad; {MISSING} does not exist"
         )) && text.contains(&format!(
-            "workflowId must reference an existing workflow; {MISSING} does not exist"
+            "workflowId must reference an existing workflow; {MISSING} does not exist (workflows were retired)"
         )),
         "{text}"
     );
@@ -124,17 +123,16 @@ async fn numbers_route_only_to_squads_and_workflows_that_exist() {
         .await
         .unwrap();
     assert_eq!(routed.squad_id.as_deref(), Some(SQUAD));
-    let routed = client
-        .update_number(
-            NUMBER,
-            &object(json!({"workflowId": WORKFLOW, "squadId": null})),
-        )
+    let text = refused(&client, json!({"workflowId": WORKFLOW})).await;
+    assert!(text.contains("(workflows were retired)"), "{text}");
+    let status = reqwest::Client::new()
+        .get(format!("{}/workflow", running.url()))
+        .bearer_auth("k")
+        .send()
         .await
-        .unwrap();
-    assert_eq!(
-        (routed.workflow_id.as_deref(), routed.squad_id),
-        (Some(WORKFLOW), None)
-    );
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::NOT_FOUND, "Vapi removed /workflow");
     running.shutdown().await;
 }
 
@@ -232,13 +230,12 @@ async fn fallback_destinations_are_a_number_or_a_sip_uri() {
 }
 
 #[tokio::test]
-async fn a_state_file_with_squads_workflows_and_carrier_numbers_round_trips() {
+async fn a_state_file_with_squads_and_carrier_numbers_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("account.json");
     let account = json!({
         "phoneNumbers": [], "assistants": [],
         "squads": [target(SQUAD, "Front desk", "2026-05-01T00:00:00.000Z")],
-        "workflows": [target(WORKFLOW, "Intake", "2026-06-01T00:00:00.000Z")],
         "telnyxNumbers": [{"id": "1", "record_type": "phone_number", "phone_number": "+14155550120",
                            "status": "active", "tags": ["vapi-pool"]}],
     });
@@ -260,7 +257,6 @@ async fn a_state_file_with_squads_workflows_and_carrier_numbers_round_trips() {
     running.shutdown().await;
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(written["squads"], account["squads"]);
-    assert_eq!(written["workflows"], account["workflows"]);
     assert_eq!(written["telnyxNumbers"], account["telnyxNumbers"]);
     assert_eq!(written["assistants"].as_array().unwrap().len(), 1);
 
