@@ -23,8 +23,22 @@ pub const BASE_URL_VARIABLE: &str = "TELNYX_BASE_URL";
 pub const KEY_VARIABLE: &str = "TELNYX_API_KEY";
 
 /// Where Telnyx is: `flag` (`--telnyx-url`), else `TELNYX_BASE_URL`, else [`DEFAULT_BASE_URL`].
+/// Telnyx's official SDKs take the base with its `/v2` (`https://api.telnyx.com/v2`); vapiform's
+/// paths carry it, so a trailing `/v2` is dropped and both spellings reach the same place.
 pub fn base_url(flag: Option<&str>, lookup: impl Fn(&str) -> Option<String>) -> String {
-    crate::http::configured_base_url(flag, BASE_URL_VARIABLE, DEFAULT_BASE_URL, lookup)
+    let url = crate::http::configured_base_url(flag, BASE_URL_VARIABLE, DEFAULT_BASE_URL, lookup);
+    let (address, query) = match url.split_once('?') {
+        Some((address, query)) => (address, Some(query)),
+        None => (url.as_str(), None),
+    };
+    let address = address
+        .trim_end_matches('/')
+        .strip_suffix("/v2")
+        .unwrap_or(address);
+    match query {
+        Some(query) => format!("{address}?{query}"),
+        None => address.to_owned(),
+    }
 }
 
 /// The Telnyx API key, from `TELNYX_API_KEY` (set and not blank).
@@ -47,6 +61,23 @@ mod tests {
         assert_eq!(base_url(None, env), "https://env.example");
         assert_eq!(base_url(None, |_| Some("  ".to_owned())), DEFAULT_BASE_URL);
         assert_eq!(base_url(None, |_| None), DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn the_base_is_taken_with_or_without_its_v2() {
+        for (given, base) in [
+            ("https://api.telnyx.com/v2", "https://api.telnyx.com"),
+            ("https://api.telnyx.com/v2/", "https://api.telnyx.com"),
+            ("https://api.telnyx.com", "https://api.telnyx.com"),
+            (
+                "https://proxy.example/telnyx/v2?tenant=a",
+                "https://proxy.example/telnyx?tenant=a",
+            ),
+            ("http://127.0.0.1:9/v2", "http://127.0.0.1:9"),
+            ("https://proxy.example/v20", "https://proxy.example/v20"),
+        ] {
+            assert_eq!(base_url(Some(given), |_| None), base, "{given}");
+        }
     }
 
     #[test]

@@ -342,3 +342,32 @@ fn the_telnyx_key_is_never_shown_and_is_required_for_a_real_carrier() {
     assert!(run.stderr.contains("TELNYX_API_KEY"), "{}", run.stderr);
     assert!(!run.stderr.contains(KEY));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_carrier_base_url_is_taken_with_or_without_its_v2() {
+    let options = Options {
+        account: Some(account()),
+        ..Options::default()
+    };
+    let (running, workspace) = serve(options, &file(listed(), true)).await;
+    let numbers = |base: String| {
+        let workspace = &workspace;
+        let url = running.url();
+        async move {
+            workspace
+                .vapiform()
+                .env("TELNYX_API_KEY", "telnyx-key-5d2e")
+                .env("TELNYX_BASE_URL", &base)
+                .args(["--api-url", &url, "numbers", "--format", "json"])
+                .run_async()
+                .await
+                .code(0)
+                .stdout
+        }
+    };
+    let bare = numbers(running.url()).await;
+    assert_eq!(numbers(format!("{}/v2", running.url())).await, bare);
+    assert_eq!(numbers(format!("{}/v2/", running.url())).await, bare);
+    assert!(bare.contains("\"pool\""), "{bare}");
+    running.shutdown().await;
+}
