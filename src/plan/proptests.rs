@@ -1,13 +1,17 @@
-//! Properties of the planner over random desired states and accounts: every write of a plan,
-//! applied in order to a model of the account, keeps the safety rules (ignored numbers are
-//! never written, only labelled or adopted assistants are edited, only labelled ones deleted
-//! and only when nothing routes to them, a number is written once and unrouted only by an
-//! unlink, so never in between phases, no number is left both routed and carrying a say hook,
-//! and each number change's action says how its route changed); the account then holds the
-//! file (each managed assistant's declared fields, each listed number routed as its business
-//! says and named as its entry says, each other number as `unassigned` says, nothing left
-//! that should have been deleted); planning again afterwards gives no changes; and planning
-//! is deterministic.
+//! Properties of the planner over random desired states and accounts (numbers routed to
+//! assistants, squads and retired workflows, answered by webhooks, fallbacks and transfer hooks,
+//! carrying say hooks and other hooks; squads with members): every write of a plan, applied in
+//! order to a model of the account, keeps the safety rules (every body passes Vapi's DTO,
+//! ignored numbers are never written, only labelled or adopted assistants are edited, only
+//! labelled ones deleted and only when nothing routes to them and no squad names them, a number
+//! is written once and unrouted only by an unlink, so never in between phases, no routed number
+//! gains a say hook, settings the file does not declare are never changed, someone else's hooks
+//! stay, and each number change's action says how its route changed); the account then holds
+//! the file (each managed assistant's declared fields, each listed number routed as its
+//! business says and named as its entry says, each other number as `unassigned` says, nothing
+//! left that should have been deleted); every number's callers reach what the plan said they
+//! would, and the mass-change rule counted exactly the numbers whose callers moved; planning
+//! again afterwards gives no changes; and planning is deterministic.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -15,11 +19,13 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{Map, Value, json};
 
-use super::live::{label_of, number_key};
-use super::{Action, Live, Options, Plan, Secrets, Target, Write, plan};
+use super::live::{Index, label_of, number_key};
+use super::numbers::Names;
+use super::{Action, Address, Endpoint, Live, Options, Plan, Secrets, Target, Write, plan};
 use crate::desired::{
     Business, Desired, Import, Key, ManagedAssistant, NumberKey, Route, Source, Sources, Unassigned,
 };
+use crate::vapi::schema::{self, Dto, PhoneProvider};
 use crate::vapi::{Assistant, PhoneNumber};
 
 const NUMBERS: usize = 8;
@@ -29,6 +35,8 @@ const NUMBERS: usize = 8;
 struct Model {
     numbers: Vec<PhoneNumber>,
     assistants: Vec<Assistant>,
+    /// The assistants the account's squad names as members.
+    members: Vec<String>,
 }
 
 impl Model {
@@ -36,6 +44,11 @@ impl Model {
     fn live(&self) -> Live {
         let mut live = Live::read(self.numbers.clone(), self.assistants.clone());
         live.squads = BTreeMap::from([("squad".to_owned(), Some("Squad".to_owned()))]);
+        live.members = self
+            .members
+            .iter()
+            .map(|id| (id.clone(), "squad \"Squad\" (squad)".to_owned()))
+            .collect();
         live
     }
 }
@@ -52,6 +65,27 @@ fn routes(number: &PhoneNumber) -> [Option<String>; 3] {
 /// Whether an assistant or squad takes the number's calls (a retired workflow runs no more).
 fn is_routed(number: &PhoneNumber) -> bool {
     number.assistant_id.is_some() || number.squad_id.is_some()
+}
+
+/// Whether a number's callers reach anything but nobody or a message: an assistant or squad,
+/// the webhook of its server URL or its fallback destination (with nothing routed), or a
+/// transfer hook.
+fn answered(number: &PhoneNumber) -> bool {
+    let transfers = number
+        .other
+        .get("hooks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|hook| hook["on"] == "call.ringing" && hook["do"][0]["type"] == "transfer");
+    // A retired workflow still stops the webhook and the fallback (Vapi asks the webhook only
+    // when no assistant, squad or workflow is set), though it answers nothing itself.
+    let unset = number.workflow_id.is_none();
+    is_routed(number)
+        || unset
+            && (number.other.get("server").is_some()
+                || number.other.get("fallbackDestination").is_some())
+        || transfers
 }
 
 /// The say hooks a number carries (vapiform's on an unrouted number, someone else's on a
@@ -117,14 +151,18 @@ enum Form {
 struct Scenario {
     unlabelled: Vec<usize>,
     labelled: Vec<(usize, usize)>,
-    /// Each number's route (an assistant, 6 a retired workflow, 7 a squad) and hooks (bit 0 a
-    /// say hook, bit 1 another hook).
+    /// Each number's route (an assistant, 6 a retired workflow, 7 a squad) and what else
+    /// answers it (bit 0 a say hook, bit 1 a `call.ending` hook, bit 2 a `call.ringing`
+    /// transfer hook, bit 3 a server URL, whose webhook answers when nothing is routed, bit 4
+    /// a fallback destination), all of it someone else's but the say hook.
     numbers: Vec<(Option<u8>, u8)>,
     /// Each business's route, numbers, and whether it names its numbers.
     businesses: Vec<(Form, Vec<usize>, bool)>,
     unassigned: u8,
     prune: bool,
     ignore_first: bool,
+    /// Whether the squad names the first labelled assistant as a member.
+    pin: bool,
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -137,7 +175,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
     (
         prop::collection::vec(0..3usize, 1..4),
         prop::collection::vec((0..6usize, 0..3usize), 0..4),
-        prop::collection::vec((prop::option::of(0..8u8), 0..4u8), NUMBERS),
+        prop::collection::vec((prop::option::of(0..8u8), 0..32u8), NUMBERS),
         prop::collection::vec(
             (form, prop::collection::vec(0..NUMBERS, 0..3), any::<bool>()),
             0..5,
@@ -145,9 +183,10 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         0..4u8,
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
-            |(unlabelled, labelled, numbers, businesses, unassigned, prune, ignore_first)| {
+            |(unlabelled, labelled, numbers, businesses, unassigned, prune, ignore_first, pin)| {
                 Scenario {
                     unlabelled,
                     labelled,
@@ -156,6 +195,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     unassigned,
                     prune,
                     ignore_first,
+                    pin,
                 }
             },
         )
@@ -185,6 +225,9 @@ fn build(s: &Scenario) -> (Desired, Model) {
         );
         live.assistants
             .push(assistant(&format!("l{key}-{copy}"), &fields));
+        if s.pin && copy == 0 {
+            live.members.push(format!("l{key}-{copy}"));
+        }
     }
     let mut taken = BTreeSet::new();
     let mut businesses = BTreeMap::new();
@@ -279,7 +322,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
             ),
         };
         let mut other = Map::new();
-        if *hooks > 0 {
+        if hooks & 7 > 0 {
             let mut list = Vec::new();
             if hooks & 1 == 1 {
                 list.push(crate::desired::say::hook("Closed"));
@@ -287,7 +330,23 @@ fn build(s: &Scenario) -> (Desired, Model) {
             if hooks & 2 == 2 {
                 list.push(other_hook());
             }
+            if hooks & 4 == 4 {
+                list.push(json!({"on": "call.ringing", "do": [{"type": "transfer",
+                    "destination": {"type": "number", "number": "+19005550000"}}]}));
+            }
             other.insert("hooks".to_owned(), Value::Array(list));
+        }
+        if hooks & 8 == 8 {
+            other.insert(
+                "server".to_owned(),
+                json!({"url": "https://hooks.example/pick"}),
+            );
+        }
+        if hooks & 16 == 16 {
+            other.insert(
+                "fallbackDestination".to_owned(),
+                json!({"type": "number", "number": "+14155559999"}),
+            );
         }
         if i % 4 == 3 && taken.contains(&i) {
             continue; // listed but missing: imported
@@ -363,6 +422,24 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
     let mut written: HashSet<String> = HashSet::new();
     let mut created: BTreeMap<String, String> = BTreeMap::new();
     for (n, change) in plan.changes.iter().enumerate() {
+        // Nothing Vapi would refuse is planned: every body passes its DTO.
+        if let Some(body) = change.write.body() {
+            let dto = match &change.write {
+                Write::CreateAssistant { .. } => Dto::CreateAssistant,
+                Write::UpdateAssistant { .. } => Dto::UpdateAssistant,
+                Write::CreateNumber { .. } => Dto::CreatePhoneNumber(PhoneProvider::Telnyx),
+                Write::UpdateNumber { .. } | Write::DeleteAssistant { .. } => {
+                    Dto::UpdatePhoneNumber(PhoneProvider::Telnyx)
+                }
+            };
+            let refused = schema::check(dto, &Value::Object(body.clone()));
+            prop_assert!(
+                refused.is_empty(),
+                "Vapi would refuse the write of {}: {:?}",
+                change.address,
+                refused
+            );
+        }
         let route = |target: &Option<Target>, created: &BTreeMap<String, String>| match target {
             Some(Target::Id(id)) => Some(id.clone()),
             Some(Target::Address(address)) => Some(created[&address.to_string()].clone()),
@@ -399,6 +476,10 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                         .all(|n| n.assistant_id.as_ref() != Some(id)),
                     "deleted {id}, which a number routes to"
                 );
+                prop_assert!(
+                    !live.members.contains(id),
+                    "deleted {id}, which a squad names as a member: Vapi refuses"
+                );
                 live.assistants.retain(|a| &a.id != id);
             }
             Write::UpdateNumber {
@@ -414,17 +495,31 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                     .find(|n| &n.id == id)
                     .expect("updated number exists");
                 let was_routed = is_routed(number);
+                let was_answered = answered(number);
                 let routes_before = routes(number);
                 let others_before = number.other.get("hooks").map(others);
                 let theirs_before = theirs(number);
+                let undeclared = |n: &PhoneNumber| {
+                    [
+                        n.other.get("server").cloned(),
+                        n.other.get("fallbackDestination").cloned(),
+                    ]
+                };
+                let undeclared_before = undeclared(number);
                 write_number(number, body, route(target, &created));
-                // The action names what happens to today's callers: the mass-change rule
-                // counts reassigns and unlinks by it.
+                prop_assert_eq!(
+                    undeclared(number),
+                    undeclared_before,
+                    "{} changed a setting the file does not declare",
+                    change.address
+                );
+                // The action names what happens to today's callers: a number whose callers
+                // reached something (a webhook, a fallback, a transfer too) is reassigned.
                 let expected = if routes(number) == routes_before {
                     Action::Update
                 } else if !is_routed(number) {
                     Action::Unlink
-                } else if was_routed {
+                } else if was_answered {
                     Action::Reassign
                 } else {
                     Action::Assign
@@ -513,7 +608,7 @@ fn holds(desired: &Desired, before: &Model, after: &Model) -> Result<(), TestCas
         );
     }
     // A labelled assistant goes when it is a copy beyond the kept one, or undeclared while
-    // prune is on, unless a number still routes to it.
+    // prune is on, unless a number still routes to it or a squad names it.
     let mut copies: BTreeMap<String, usize> = BTreeMap::new();
     for assistant in &after.assistants {
         let fields = assistant.fields();
@@ -524,7 +619,8 @@ fn holds(desired: &Desired, before: &Model, after: &Model) -> Result<(), TestCas
             .numbers
             .iter()
             .any(|n| n.assistant_id.as_deref() == Some(assistant.id.as_str()));
-        if routed {
+        // A squad's member stays: Vapi refuses its delete.
+        if routed || after.members.contains(&assistant.id) {
             continue;
         }
         let declared = desired.assistants.contains_key(key);
@@ -708,6 +804,91 @@ fn write_number(number: &mut PhoneNumber, body: &Map<String, Value>, assistant: 
     }
 }
 
+/// Whether calls reach `now` where the plan said they would go (`planned`): an assistant the
+/// plan creates is known by its address until then.
+fn arrives(planned: &Endpoint, now: &Endpoint) -> bool {
+    match (planned, now) {
+        (
+            Endpoint::Assistant {
+                id: None,
+                address: Some(planned),
+                ..
+            },
+            Endpoint::Assistant {
+                address: Some(now), ..
+            },
+        ) => planned == now,
+        (
+            Endpoint::Say {
+                text: planned,
+                then: planned_then,
+            },
+            Endpoint::Say { text, then },
+        ) => {
+            planned == text
+                && match (planned_then, then) {
+                    (Some(planned), Some(now)) => arrives(planned, now),
+                    (None, None) => true,
+                    _ => false,
+                }
+        }
+        _ => planned.same_route(now),
+    }
+}
+
+/// After apply, every number's callers reach what the plan said they would (its routing's `to`,
+/// or where they went before when the plan shows no routing), and the mass-change rule
+/// counted exactly the numbers whose callers reached something before and now reach
+/// something else.
+fn callers_hear_what_the_plan_said(
+    plan: &Plan,
+    desired: &Desired,
+    before: &Model,
+    after: &Model,
+) -> Result<(), TestCaseError> {
+    let ids = BTreeMap::new();
+    let (live_before, live_after) = (before.live(), after.live());
+    let (index_before, index_after) = (Index::new(&live_before), Index::new(&live_after));
+    let names_before = Names::new(desired, &index_before, &live_before, &ids);
+    let names_after = Names::new(desired, &index_after, &live_after, &ids);
+    let mut moved = 0;
+    for number in &live_after.numbers {
+        let key = &number.key;
+        let now = names_after.current(number);
+        let address = Address::Number(key.clone());
+        let change = plan.changes.iter().find(|c| c.address == address);
+        let was = live_before
+            .numbers
+            .iter()
+            .find(|n| n.id == number.id)
+            .map(|n| names_before.current(n));
+        if let Some(routing) = change.and_then(|c| c.routing.as_ref()) {
+            prop_assert!(
+                arrives(&routing.to, &now),
+                "the plan said {key}'s callers reach {:?}, they reach {now:?}",
+                routing.to
+            );
+        } else if let Some(was) = &was {
+            prop_assert!(
+                was.same_route(&now),
+                "{key}'s callers went to {was:?} and now reach {now:?}, and the plan showed no routing"
+            );
+        }
+        if let Some(was) = was
+            && was.answers()
+            && !was.same_route(&now)
+        {
+            moved += 1;
+        }
+    }
+    prop_assert_eq!(
+        plan.safety.routing_changes,
+        moved,
+        "the mass-change rule counted other changes than those that moved callers"
+    );
+    Ok(())
+}
+
 /// The hooks of a list that are not say hooks.
 fn others(hooks: &Value) -> Vec<Value> {
     hooks
@@ -731,6 +912,7 @@ proptest! {
         prop_assert_eq!(addresses.len(), first.changes.len(), "an address appears twice in the plan");
         let after = apply(&first, &desired, live.clone())?;
         holds(&desired, &live, &after)?;
+        callers_hear_what_the_plan_said(&first, &desired, &live, &after)?;
         keeps_the_most_routed_copy(&desired, &live, &after)?;
         let second = plan(&desired, &after.live(), &Secrets::new(), &options).expect("plans again");
         prop_assert!(second.changes.is_empty(), "second plan not empty: {:#?}", second.changes);
