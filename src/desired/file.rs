@@ -563,12 +563,14 @@ pub(crate) struct BusinessSpec {
     /// Phone-number settings for each of its numbers: `name` (at most 40 characters after
     /// expansion), `fallbackDestination`, `server`, `hooks`. Strings may use
     /// `${business.key}`, `${business.name}` and `${env.NAME}`. Only declared fields are
-    /// compared and sent; `null` clears one.
+    /// compared and sent; `null` on one the number holds is refused, since Vapi documents no
+    /// way to clear it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) phone: Option<PhoneSettings>,
     /// Phone numbers in E.164 (`+14155550100`); spaces, dashes, dots and parentheses are
     /// ignored. Quote them: an unquoted `+1...` is read as a number. A SIP-only number (one
-    /// with no E.164 form) is named by its SIP URI (`sip:desk@example.sip.vapi.ai`). An entry
+    /// with no E.164 form) is named by its SIP URI (`sip:desk@example.sip.vapi.ai`), and a
+    /// bring-your-own number that is not E.164 by `tel:` and its digits (`tel:4567`). An entry
     /// may be a mapping, `{number: "+1...", name: ...}`, whose settings deep-merge over `phone`.
     #[serde(default)]
     pub(crate) numbers: Vec<NumberEntry>,
@@ -818,8 +820,8 @@ pub(crate) struct SharedAssistant {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IgnoreSpec {
-    /// Phone numbers in E.164, or SIP URIs of SIP-only numbers; never read into the plan,
-    /// never touched.
+    /// Phone numbers in E.164, SIP URIs of SIP-only numbers, or `tel:` and the digits of a
+    /// number that is not E.164; never read into the plan, never touched.
     #[serde(default)]
     pub(crate) numbers: Vec<IgnoredNumber>,
 }

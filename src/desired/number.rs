@@ -1,25 +1,35 @@
-//! Phone numbers as vapiform names them: E.164, or a SIP URI for a number that has no E.164
-//! form.
+//! Phone numbers as vapiform names them: E.164, a SIP URI for a number that has no E.164
+//! form, or `tel:` and the digits for a number on a customer's own trunk that is not E.164.
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
 
 /// How vapiform names a phone number, valid by construction: its E.164 form
-/// (`+14155550101`), or for a SIP-only number (a Vapi SIP number with no `number`) its SIP URI
-/// (`sip:desk@example.sip.vapi.ai`), in lower case since Vapi compares SIP URIs without case.
+/// (`+14155550101`); for a SIP-only number (a Vapi SIP number with no `number`) its SIP URI
+/// (`sip:desk@example.sip.vapi.ai`), in lower case since Vapi compares SIP URIs without case;
+/// or for a number that is not E.164 (a bring-your-own number such as an extension `4567`,
+/// which Vapi keeps as written) `tel:` and the number, as RFC 3966 writes a local number.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NumberKey(String);
 
 impl NumberKey {
     /// The number as written in a file or returned by the API: a SIP URI when it starts with
-    /// `sip:` (see [`sip_uri`]), else a phone number normalised to E.164 (see [`normalize`]).
+    /// `sip:` (see [`sip_uri`]), a local number when it starts with `tel:` (see [`local`]),
+    /// else a phone number normalised to E.164 (see [`normalize`]).
     pub fn parse(input: &str) -> Result<Self, String> {
         if is_sip(input) {
             sip_uri(input).map(Self)
+        } else if is_local(input) {
+            local(input.get(4..).unwrap_or_default()).map(Self)
         } else {
             normalize(input).map(Self)
         }
+    }
+
+    /// The key of a number as Vapi stores it that is not E.164 (`4567`): `tel:4567`.
+    pub fn local_number(number: &str) -> Result<Self, String> {
+        local(number).map(Self)
     }
 
     /// The number as text: E.164 with its `+`, or the SIP URI.
@@ -30,6 +40,11 @@ impl NumberKey {
     /// Whether this is a SIP URI rather than an E.164 number.
     pub fn is_sip(&self) -> bool {
         is_sip(&self.0)
+    }
+
+    /// Whether this is an E.164 number, the only kind a carrier sells and vapiform imports.
+    pub fn is_e164(&self) -> bool {
+        self.0.starts_with('+')
     }
 }
 
@@ -77,6 +92,36 @@ impl fmt::Display for NumberKey {
 fn is_sip(text: &str) -> bool {
     text.get(..4)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("sip:"))
+}
+
+/// Whether text is written as a local number: it starts with `tel:`, in any case.
+fn is_local(text: &str) -> bool {
+    text.get(..4)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("tel:"))
+}
+
+/// A number that is not E.164 (`4567`, `*72`), as Vapi keeps a bring-your-own number:
+/// `tel:` and 1 to 40 characters, digits, `*` and `#` (the spaces, dashes, dots and
+/// parentheses of a written number ignored).
+fn local(number: &str) -> Result<String, String> {
+    let compact: String = number
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\t'))
+        .collect();
+    if compact.is_empty() || compact.chars().count() > 40 {
+        return Err(format!(
+            "local number `tel:{number}` needs 1 to 40 digits after `tel:`, like tel:4567"
+        ));
+    }
+    if let Some(bad) = compact
+        .chars()
+        .find(|c| !c.is_ascii_digit() && !matches!(c, '*' | '#'))
+    {
+        return Err(format!(
+            "local number `tel:{number}` contains {bad:?}; only digits, `*` and `#` are allowed"
+        ));
+    }
+    Ok(format!("tel:{compact}"))
 }
 
 /// The longest SIP URI accepted, in characters.
@@ -159,6 +204,22 @@ mod tests {
         assert!(NumberKey::parse("sip:a b@c").unwrap_err().contains("' '"));
         assert!(
             NumberKey::parse("sipx")
+                .unwrap_err()
+                .contains("must start with `+`")
+        );
+    }
+
+    #[test]
+    fn local_numbers_are_tel_keys() {
+        let key = NumberKey::parse("TEL:45-67").unwrap();
+        assert_eq!(key.as_str(), "tel:4567");
+        assert!(!key.is_sip() && !key.is_e164());
+        assert!(NumberKey::parse("+14155550100").unwrap().is_e164());
+        assert_eq!(NumberKey::local_number("*72").unwrap().as_str(), "tel:*72");
+        assert!(NumberKey::parse("tel:").unwrap_err().contains("1 to 40"));
+        assert!(NumberKey::parse("tel:12a").unwrap_err().contains("'a'"));
+        assert!(
+            NumberKey::parse("4567")
                 .unwrap_err()
                 .contains("must start with `+`")
         );

@@ -229,18 +229,19 @@ pub fn label_value(key: &str) -> Value {
     serde_json::json!({ "key": key })
 }
 
-/// The address key of a number as the API returns it: its E.164 form, else its SIP URI (in
-/// lower case, as a file names it), else its id. A number stored without its `+` (as some carriers' imports leave it) is read as
-/// E.164 digits.
+/// The address key of a number as the API returns it: its E.164 form (a number stored without
+/// its `+`, as some carriers' imports leave it, is read as E.164 digits), else its SIP URI (in
+/// lower case, as a file names it), else `tel:` and the number Vapi keeps when it is not E.164
+/// (a bring-your-own `4567`), else its id.
 pub fn number_key(number: &vapi::PhoneNumber) -> String {
-    number
-        .number
-        .as_deref()
+    let written = number.number.as_deref().filter(|n| !n.trim().is_empty());
+    written
         .and_then(e164)
         .or_else(|| {
             let uri = NumberKey::parse(number.sip_uri.as_deref()?).ok()?;
             uri.is_sip().then(|| uri.to_string())
         })
+        .or_else(|| Some(NumberKey::local_number(written?).ok()?.to_string()))
         .unwrap_or_else(|| number.id.clone())
 }
 
@@ -321,6 +322,8 @@ mod tests {
             number_key(&number(None, Some("sip:Desk@example.sip.vapi.ai"))),
             "sip:desk@example.sip.vapi.ai"
         );
+        assert_eq!(number_key(&number(Some("45-67"), None)), "tel:4567");
         assert_eq!(number_key(&number(Some("desk"), None)), "id-1");
+        assert_eq!(number_key(&number(Some(" "), None)), "id-1");
     }
 }

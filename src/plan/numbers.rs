@@ -408,12 +408,12 @@ pub(crate) fn plan(
             }
             let address = Address::Number(number.to_string());
             let at = format!("businesses.{}.numbers[{position}]", business.key);
-            if number.is_sip() {
+            if !number.is_e164() {
                 problems.push(
                     Problem::at(
                         at,
                         format!(
-                            "{number} is listed under {} but is not in the account; a SIP number cannot be imported, so create it in Vapi first",
+                            "{number} is listed under {} but is not in the account; only an E.164 number can be imported, so create it in Vapi first",
                             business.key
                         ),
                     )

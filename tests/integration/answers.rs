@@ -231,3 +231,32 @@ fn carrier_states_say_what_the_carrier_can_know() {
     }
     assert!(!all.iter().any(|(n, _)| n == "14155550122"), "{all:?}");
 }
+
+#[test]
+fn a_number_that_is_not_e164_is_addressable_listed_ignored_and_exported() {
+    let workspace = account(1, &json!({"assistantId": "legacy"}));
+    let mut account = workspace.account();
+    account["phoneNumbers"].as_array_mut().unwrap().push(json!({
+        "id": "byo-1", "orgId": "o", "provider": "byo-phone-number", "number": "4567",
+        "credentialId": "c", "numberE164CheckEnabled": false, "assistantId": "legacy",
+        "createdAt": AT, "updatedAt": AT}));
+    workspace.write("account.json", &account.to_string());
+    // A policy acts on it in the open, by its address.
+    workspace.write("vapiform.yaml", "version: 1\nunassigned: unlink\n");
+    let plan = workspace.sandbox().args(["plan"]).run().code(0).stdout;
+    assert!(plan.contains("- number/tel:4567 unlink"), "{plan}");
+    // Ignored by that address, it is never planned.
+    workspace.write(
+        "vapiform.yaml",
+        "version: 1\nunassigned: unlink\nignore: {numbers: [\"tel:4567\"]}\n",
+    );
+    let plan = workspace.sandbox().args(["plan"]).run().code(0).stdout;
+    assert!(!plan.contains("tel:4567 unlink"), "{plan}");
+    // Exported under its business, and the export plans no changes.
+    let export = workspace.sandbox().args(["export"]).run().code(0).stdout;
+    assert!(export.contains("tel:4567"), "{export}");
+    workspace.write("vapiform.yaml", &export);
+    workspace.assert_no_changes();
+    let numbers = workspace.sandbox().args(["numbers"]).run().code(0).stdout;
+    assert!(numbers.contains("tel:4567"), "{numbers}");
+}
