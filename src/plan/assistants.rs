@@ -325,9 +325,19 @@ pub(crate) fn prune(
 ) -> (Vec<Change>, Vec<KeptAssistant>) {
     let mut deletes = Vec::new();
     let mut kept = Vec::new();
+    // Only a repair says why it keeps the copy it keeps.
+    let kept_routes = index
+        .by_label
+        .values()
+        .any(|copies| copies.len() > 1)
+        .then(|| routes_kept(desired, index))
+        .unwrap_or_default();
     for (key, assistants) in &index.by_label {
         let declared = desired.assistants.contains_key(*key);
         let keeper = keepers.get(*key).cloned().flatten();
+        let kept_copy = assistants
+            .iter()
+            .find(|a| keeper.as_deref() == Some(a.id.as_str()));
         for assistant in assistants {
             if keeper.as_deref() == Some(assistant.id.as_str()) {
                 continue;
@@ -338,8 +348,15 @@ pub(crate) fn prune(
                 reason,
             };
             let reason = if declared {
+                let why = kept_copy.map_or_else(String::new, |copy| {
+                    match kept_routes.get(copy.id.as_str()).copied().unwrap_or(0) {
+                        0 => format!(" (the oldest copy, created {})", copy.created_at),
+                        1 => " (the copy 1 number will still route to)".to_owned(),
+                        n => format!(" (the copy {n} numbers will still route to)"),
+                    }
+                });
                 format!(
-                    "repair: {} assistants carry the label of `{key}`; {} is kept, this copy goes once no number routes to it",
+                    "repair: {} assistants carry the label of `{key}`; {}{why} is kept, and this copy goes once no number routes to it; the fields below are where this copy differs from the kept one",
                     assistants.len(),
                     keeper.as_deref().unwrap_or("another")
                 )
@@ -394,11 +411,21 @@ pub(crate) fn prune(
             } else {
                 Address::Assistant((*key).to_owned())
             };
+            // What is lost with a deleted copy: where it differs from the kept one (this
+            // copy's value before, the kept one's after).
+            let differences = kept_copy
+                .filter(|_| declared)
+                .and_then(|copy| {
+                    let kept = copy.fields();
+                    managed::update(&kept, &kept, &assistant.fields())
+                })
+                .map(|update| update.fields)
+                .unwrap_or_default();
             deletes.push(Change::new(
                 address,
                 Action::Delete,
                 reason,
-                Vec::new(),
+                differences,
                 None,
                 precondition,
                 Write::DeleteAssistant {

@@ -247,6 +247,7 @@ fn a_repair_is_planned_for_assistants_that_share_a_label() {
     let mut copy = account["assistants"][0].clone();
     copy["id"] = "a1c2e3f4-0000-4c7d-8e9f-0000000000aa".into();
     copy["createdAt"] = "2026-11-29T10:00:00.000Z".into();
+    copy["firstMessage"] = "Acme, the copy speaking.".into();
     account["assistants"].as_array_mut().unwrap().push(copy);
     workspace.write(
         "account.json",
@@ -263,6 +264,40 @@ fn a_repair_is_planned_for_assistants_that_share_a_label() {
         "{}",
         run.stdout
     );
+    // The repair says which copy it keeps and why, and where the deleted one differs.
+    let delete = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "delete")
+        .unwrap();
+    let reason = delete["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(
+            "a1c2e3f4-5a6b-4c7d-8e9f-0a1b2c3d4e5f (the copy 1 number will still route to) is kept"
+        ),
+        "{reason}"
+    );
+    assert!(
+        delete["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "firstMessage" && f["before"] == "Acme, the copy speaking."),
+        "{delete}"
+    );
+    for format in ["text", "markdown"] {
+        let shown = workspace
+            .sandbox()
+            .args(["plan", "--format", format])
+            .run()
+            .code(0)
+            .stdout;
+        assert!(
+            shown.contains("Acme, the copy speaking.") && shown.contains("is kept"),
+            "{format}:\n{shown}"
+        );
+    }
     workspace.sandbox().args(["apply", "--yes"]).run().code(0);
     assert_eq!(
         labelled(&workspace.account()),
