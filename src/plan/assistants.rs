@@ -326,12 +326,11 @@ pub(crate) fn prune(
     let mut deletes = Vec::new();
     let mut kept = Vec::new();
     // Only a repair says why it keeps the copy it keeps.
-    let kept_routes = index
-        .by_label
-        .values()
-        .any(|copies| copies.len() > 1)
-        .then(|| routes_kept(desired, index))
-        .unwrap_or_default();
+    let kept_routes = if index.by_label.values().any(|copies| copies.len() > 1) {
+        routes_kept(desired, index)
+    } else {
+        HashMap::new()
+    };
     for (key, assistants) in &index.by_label {
         let declared = desired.assistants.contains_key(*key);
         let keeper = keepers.get(*key).cloned().flatten();
