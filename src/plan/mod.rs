@@ -70,6 +70,7 @@ pub fn plan(
     let Draft {
         mut changes,
         mut left_alone,
+        mut kept_hooks,
         mut kept,
     } = draft(desired, live, &index, secrets, options, &mut problems);
     if !problems.is_empty() {
@@ -112,6 +113,7 @@ pub fn plan(
         .then_with(|| a.id.cmp(&b.id))
     });
     left_alone.sort_by(|a, b| natural::cmp(&a.number, &b.number));
+    kept_hooks.sort_by(|a, b| natural::cmp(&a.number, &b.number));
     kept.sort_by(|a, b| natural::cmp(&a.key, &b.key).then_with(|| a.id.cmp(&b.id)));
 
     let moves = changes.iter().filter(|c| c.moves_callers()).count();
@@ -127,6 +129,7 @@ pub fn plan(
             unmanaged_assistants: unmanaged,
             kept_assistants: kept,
             left_alone,
+            kept_hooks,
             ignored: desired.ignore.iter().map(ToString::to_string).collect(),
             carrier: live
                 .carrier
@@ -146,6 +149,7 @@ pub fn plan(
 struct Draft {
     changes: Vec<Change>,
     left_alone: Vec<NumberRef>,
+    kept_hooks: Vec<NumberRef>,
     kept: Vec<KeptAssistant>,
 }
 
@@ -178,6 +182,7 @@ fn draft(
     Draft {
         changes,
         left_alone: numbers.left_alone,
+        kept_hooks: numbers.kept_hooks,
         kept,
     }
 }

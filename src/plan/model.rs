@@ -815,6 +815,10 @@ pub struct Untouched {
     pub kept_assistants: Vec<KeptAssistant>,
     /// Numbers no business lists, left as they are by `unassigned: leave`.
     pub left_alone: Vec<NumberRef>,
+    /// Numbers the plan manages that keep `call.ringing` hooks someone else set (they act
+    /// before the route), with where their calls go once the plan is applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept_hooks: Vec<NumberRef>,
     /// Numbers named in `ignore`, never read into the plan.
     pub ignored: Vec<String>,
     /// What the carrier's inventory says, when the file declares a carrier.

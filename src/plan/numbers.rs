@@ -27,6 +27,9 @@ use crate::desired::{Business, Desired, Key, Route, Unassigned, placeholder, say
 pub(crate) struct Planned {
     pub changes: Vec<Change>,
     pub left_alone: Vec<NumberRef>,
+    /// Numbers the plan manages that keep `call.ringing` hooks someone else set, with where
+    /// their calls go once the plan is applied.
+    pub kept_hooks: Vec<NumberRef>,
 }
 
 /// Where a number's calls should go.
@@ -278,6 +281,7 @@ pub(crate) fn plan(
     let mut planned = Planned {
         changes: Vec::new(),
         left_alone: Vec::new(),
+        kept_hooks: Vec::new(),
     };
     // Each business's route, checked once whether or not its numbers need it.
     let mut routes: HashMap<&str, (Destination, Endpoint)> = HashMap::new();
@@ -396,7 +400,19 @@ pub(crate) fn plan(
                 business: None,
             }
         };
-        if let Some(change) = settings.change(address, number, names, goal, problems) {
+        let keeps_hooks = !goal.settings.contains_key("hooks")
+            && theirs(number, &goal).any(|hook| hook["on"] == "call.ringing");
+        let change = settings.change(address, number, names, goal, problems);
+        if keeps_hooks {
+            planned.kept_hooks.push(NumberRef {
+                number: key.to_owned(),
+                routed_to: change
+                    .as_ref()
+                    .and_then(|c| c.routing.as_ref())
+                    .map_or_else(|| names.current(number), |r| r.to.clone()),
+            });
+        }
+        if let Some(change) = change {
             planned.changes.push(change);
         }
     }
@@ -680,30 +696,48 @@ fn routing(
 /// say hook on a number that is routed and stays so.
 fn owned_settings(number: &PhoneNumber, goal: &Goal<'_>) -> Map<String, Value> {
     let mut settings = goal.settings.clone();
-    let live: &[Value] = number
-        .hooks()
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice);
-    // A hook of the say hook's shape is vapiform's on a number that is unrouted now or will
-    // be: the plan must converge, and on an unrouted number nothing tells them apart.
-    let stays_routed = number.is_routed() && !matches!(goal.destination, Destination::Nothing);
-    let ours = |hook: &Value| route::owns_say_hook(hook, stays_routed);
-    let others = |hooks: &[Value]| -> Vec<Value> {
-        hooks.iter().filter(|hook| !ours(hook)).cloned().collect()
-    };
+    let live = number.hooks().and_then(Value::as_array);
+    let ours = ours(number, goal);
     match goal.say {
         Some(text) => {
-            let declared = settings.get("hooks").and_then(Value::as_array);
             let mut hooks = vec![say::hook(text)];
-            hooks.extend(others(declared.map_or(live, Vec::as_slice)));
+            match settings.get("hooks").and_then(Value::as_array) {
+                Some(declared) => hooks.extend(declared.iter().filter(|h| !ours(h)).cloned()),
+                None => hooks.extend(theirs(number, goal).cloned()),
+            }
             settings.insert("hooks".to_owned(), Value::Array(hooks));
         }
-        None if !settings.contains_key("hooks") && live.iter().any(ours) => {
-            settings.insert("hooks".to_owned(), Value::Array(others(live)));
+        None if !settings.contains_key("hooks") && live.into_iter().flatten().any(&ours) => {
+            settings.insert(
+                "hooks".to_owned(),
+                Value::Array(theirs(number, goal).cloned().collect()),
+            );
         }
         None => {}
     }
     settings
+}
+
+/// Which hooks are vapiform's say hook on `number` under `goal`: one of its shape is vapiform's
+/// on a number that is unrouted now or will be (the plan must converge, and on an unrouted
+/// number nothing tells them apart).
+fn ours(number: &PhoneNumber, goal: &Goal<'_>) -> impl Fn(&Value) -> bool + use<> {
+    let stays_routed = number.is_routed() && !matches!(goal.destination, Destination::Nothing);
+    move |hook| route::owns_say_hook(hook, stays_routed)
+}
+
+/// The hooks on `number` that someone else set, which the plan keeps.
+fn theirs<'n>(
+    number: &'n PhoneNumber,
+    goal: &Goal<'_>,
+) -> impl Iterator<Item = &'n Value> + use<'n> {
+    let ours = ours(number, goal);
+    number
+        .hooks()
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(move |hook| !ours(hook))
 }
 
 fn import_change(

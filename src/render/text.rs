@@ -283,6 +283,20 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
                 .collect(),
         ));
     }
+    if !untouched.kept_hooks.is_empty() {
+        sections.push((
+            plural(
+                untouched.kept_hooks.len(),
+                "number keeps call.ringing hooks someone else set (they act before its route)",
+                "numbers keep call.ringing hooks someone else set (they act before their route)",
+            ),
+            untouched
+                .kept_hooks
+                .iter()
+                .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
+                .collect(),
+        ));
+    }
     if let Some(carrier) = &untouched.carrier {
         if !carrier.orphans.is_empty() {
             sections.push((

@@ -124,6 +124,15 @@ fn a_customers_own_say_hook_on_a_listed_number_stays_and_is_exported() {
         "version: 1\nunassigned: leave\nbusinesses:\n  legacy:\n    name: Legacy\n    assistant: {id: legacy}\n    numbers: [\"+16285550000\"]\n",
     );
     workspace.assert_no_changes();
+    // Shown as kept, with what it does to callers.
+    let plan = workspace.sandbox().args(["plan"]).run().code(0).stdout;
+    assert!(
+        plan.contains("1 number keeps call.ringing hooks someone else set")
+            && plan.contains("+16285550000 → a say hook, then Legacy (legacy)"),
+        "{plan}"
+    );
+    let json = workspace.plan_json();
+    assert_eq!(json["untouched"]["kept_hooks"][0]["number"], "+16285550000");
     let export = workspace.sandbox().args(["export"]).run().code(0).stdout;
     assert!(export.contains("This call may be recorded."), "{export}");
     workspace.write("vapiform.yaml", &export);
