@@ -32,6 +32,8 @@ pub use file::schema;
 pub use folder::businesses_schema;
 pub use key::Key;
 pub use load::load;
+#[cfg(test)]
+pub(crate) use load::load_str;
 pub use number::{NumberKey, normalize as normalize_number};
 pub use source::{Source, Sources};
 
