@@ -43,12 +43,7 @@ pub(crate) fn endpoint(to: &Endpoint) -> String {
             prefixes,
             action,
             otherwise,
-        } => format!(
-            "callers from {}: {}; others: {}",
-            callers(prefixes),
-            endpoint(action),
-            endpoint(otherwise)
-        ),
+        } => screened(prefixes, action, otherwise, endpoint),
         Endpoint::Squad { id, name, business } => {
             named("squad", id, name.as_ref(), business.as_ref())
         }
@@ -81,10 +76,21 @@ pub(crate) fn endpoint(to: &Endpoint) -> String {
     }
 }
 
-/// Caller prefixes as a reader knows them: `+91, +86`.
-fn callers(prefixes: &[String]) -> String {
-    let shown: Vec<String> = prefixes.iter().map(|p| format!("+{p}")).collect();
-    shown.join(", ")
+/// A hook for some callers, each side shown by `show`: `callers from +91, +86: ...; others:
+/// ...`.
+fn screened(
+    prefixes: &[String],
+    action: &Endpoint,
+    otherwise: &Endpoint,
+    show: fn(&Endpoint) -> String,
+) -> String {
+    let callers: Vec<String> = prefixes.iter().map(|p| format!("+{p}")).collect();
+    format!(
+        "callers from {}: {}; others: {}",
+        callers.join(", "),
+        show(action),
+        show(otherwise)
+    )
 }
 
 /// A squad or workflow: `Business: squad "Name" (id)`, with what is known.
@@ -122,12 +128,7 @@ pub(crate) fn hears(endpoint: &Endpoint) -> String {
             prefixes,
             action,
             otherwise,
-        } => format!(
-            "callers from {}: {}; others: {}",
-            callers(prefixes),
-            hears(action),
-            hears(otherwise)
-        ),
+        } => screened(prefixes, action, otherwise, hears),
         Endpoint::Squad { id, name, .. } => match name {
             Some(name) => format!("squad \"{name}\""),
             None => format!("squad {id}"),

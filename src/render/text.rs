@@ -269,6 +269,12 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
             format!("{n} {many}")
         }
     };
+    // Numbers, each with where its calls go.
+    let routed = |refs: &[crate::plan::NumberRef]| -> Vec<String> {
+        refs.iter()
+            .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
+            .collect()
+    };
     if !untouched.left_alone.is_empty() {
         sections.push((
             plural(
@@ -276,11 +282,7 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
                 "number left alone (unassigned: leave)",
                 "numbers left alone (unassigned: leave)",
             ),
-            untouched
-                .left_alone
-                .iter()
-                .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
-                .collect(),
+            routed(&untouched.left_alone),
         ));
     }
     if !untouched.kept_hooks.is_empty() {
@@ -290,11 +292,7 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
                 "number keeps call.ringing hooks someone else set (they act before its route)",
                 "numbers keep call.ringing hooks someone else set (they act before their route)",
             ),
-            untouched
-                .kept_hooks
-                .iter()
-                .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
-                .collect(),
+            routed(&untouched.kept_hooks),
         ));
     }
     if let Some(carrier) = &untouched.carrier {
@@ -305,11 +303,7 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
                     "number in Vapi the carrier no longer owns (calls to it cannot arrive)",
                     "numbers in Vapi the carrier no longer owns (calls to them cannot arrive)",
                 ),
-                carrier
-                    .orphans
-                    .iter()
-                    .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
-                    .collect(),
+                routed(&carrier.orphans),
             ));
         }
         if !carrier.free.is_empty() {

@@ -353,6 +353,16 @@ mod tests {
             .collect()
     }
 
+    /// The ids a list of `numbers` answers for `query`, in order.
+    fn listed(numbers: &[Object], query: &[(&str, &str)]) -> Vec<String> {
+        list(numbers, &pairs(query)).unwrap()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     fn number(id: &str, phone: &str, status: &str, tags: &[&str]) -> Object {
         match json!({"id": id, "record_type": "phone_number", "phone_number": phone, "status": status, "tags": tags})
         {
@@ -409,14 +419,7 @@ mod tests {
             number("2", "+14155550121", "purchase-pending", &["vapi-pool", "x"]),
             number("3", "+442079460958", "active", &[]),
         ];
-        let ids = |query: &[(&str, &str)]| -> Vec<String> {
-            list(&numbers, &pairs(query)).unwrap()["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|n| n["id"].as_str().unwrap().to_owned())
-                .collect()
-        };
+        let ids = |query: &[(&str, &str)]| listed(&numbers, query);
         assert_eq!(ids(&[("filter[tag]", "vapi-pool")]), ["1", "2"]);
         assert_eq!(ids(&[("filter[status]", "Purchase_Pending")]), ["2"]);
         assert_eq!(ids(&[("filter[phone_number]", "(415) 555-0121")]), ["2"]);
@@ -437,14 +440,7 @@ mod tests {
         for (number, country) in numbers.iter_mut().zip(["US", "GB", "US"]) {
             number.insert("country_iso_alpha2".into(), json!(country));
         }
-        let ids = |query: &[(&str, &str)]| -> Vec<String> {
-            list(&numbers, &pairs(query)).unwrap()["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|n| n["id"].as_str().unwrap().to_owned())
-                .collect()
-        };
+        let ids = |query: &[(&str, &str)]| listed(&numbers, query);
         assert_eq!(ids(&[("sort", "phone_number")]), ["3", "1", "2"]);
         assert_eq!(ids(&[("sort", "-phone_number")]), ["2", "1", "3"]);
         assert_eq!(ids(&[("filter[country_iso_alpha2]", "us")]), ["1", "3"]);

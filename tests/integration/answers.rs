@@ -5,31 +5,11 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::support::Workspace;
+use crate::support::{Workspace, numbers_account as account};
 
 const AT: &str = "2026-01-01T00:00:00.000Z";
-
-/// An account of `n` numbers, each with `extra` fields, and one hand-made assistant `legacy`.
-fn account(n: usize, extra: &Value) -> Workspace {
-    let workspace = Workspace::new();
-    let numbers: Vec<Value> = (0..n)
-        .map(|i| {
-            let mut number = json!({"id": format!("n{i}"), "orgId": "o", "provider": "telnyx",
-                "number": format!("+1628555{i:04}"), "credentialId": "c",
-                "createdAt": AT, "updatedAt": AT});
-            let fields: &Map<String, Value> = extra.as_object().unwrap();
-            number.as_object_mut().unwrap().extend(fields.clone());
-            number
-        })
-        .collect();
-    let account = json!({"phoneNumbers": numbers, "assistants": [
-        {"id": "legacy", "orgId": "o", "name": "Legacy", "firstMessage": "Hello from legacy.", "createdAt": AT, "updatedAt": AT},
-    ]});
-    workspace.write("account.json", &account.to_string());
-    workspace
-}
 
 #[test]
 fn numbers_a_webhook_answers_are_routed_and_taking_them_is_a_mass_change() {

@@ -375,17 +375,7 @@ fn the_say_policy_then_a_business_takes_the_number() {
 
 /// `n` numbers routed to one hand-made assistant, and a file that lists none of them.
 fn routed_numbers(n: usize) -> Workspace {
-    let workspace = Workspace::new();
-    let at = "2026-01-01T00:00:00.000Z";
-    let numbers: Vec<Value> = (0..n)
-        .map(|i| json!({"id": format!("n{i}"), "orgId": "o", "provider": "telnyx", "number": format!("+1628555{i:04}"),
-                        "credentialId": "c", "assistantId": "legacy", "createdAt": at, "updatedAt": at}))
-        .collect();
-    let account = json!({"phoneNumbers": numbers, "assistants": [
-        {"id": "legacy", "orgId": "o", "name": "Legacy", "firstMessage": "Hello from legacy.", "createdAt": at, "updatedAt": at},
-    ]});
-    workspace.write("account.json", &account.to_string());
-    workspace
+    crate::support::numbers_account(n, &json!({"assistantId": "legacy"}))
 }
 
 #[test]

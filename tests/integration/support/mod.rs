@@ -362,3 +362,28 @@ pub async fn serve_json(answers: Vec<(&'static str, Value)>) -> String {
     });
     url
 }
+
+/// A workspace whose sandbox account holds `n` telnyx numbers (`+16285550000` on), each with
+/// the fields of `extra` (`{"assistantId": "legacy"}` routes them all), and one hand-made
+/// assistant `legacy`.
+pub fn numbers_account(n: usize, extra: &Value) -> Workspace {
+    let workspace = Workspace::new();
+    let at = "2026-01-01T00:00:00.000Z";
+    let numbers: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut number = serde_json::json!({"id": format!("n{i}"), "orgId": "o",
+                "provider": "telnyx", "number": format!("+1628555{i:04}"), "credentialId": "c",
+                "createdAt": at, "updatedAt": at});
+            if let (Some(number), Some(extra)) = (number.as_object_mut(), extra.as_object()) {
+                number.extend(extra.clone());
+            }
+            number
+        })
+        .collect();
+    let account = serde_json::json!({"phoneNumbers": numbers, "assistants": [
+        {"id": "legacy", "orgId": "o", "name": "Legacy", "firstMessage": "Hello from legacy.",
+         "createdAt": at, "updatedAt": at},
+    ]});
+    workspace.write("account.json", &account.to_string());
+    workspace
+}
