@@ -9,14 +9,17 @@ use super::compare::{self, Segment};
 use super::model::Precondition;
 use super::sensitive::{self, Side};
 
-/// The phone-number fields that decide what a caller reaches. Every number change watches all
-/// of them, whatever it writes: a squad set in the dashboard since the plan was made matters.
-pub const ROUTING_FIELDS: [&str; 5] = [
+/// The phone-number fields that decide what a caller reaches (see [`super::route`]). Every
+/// number change watches all of them, whatever it writes: a squad set in the dashboard since
+/// the plan was made matters, and so does a server URL, whose webhook answers an unrouted
+/// number.
+pub const ROUTING_FIELDS: [&str; 6] = [
     "assistantId",
     "squadId",
     "workflowId",
     "hooks",
     "fallbackDestination",
+    "server",
 ];
 
 /// An `Unchanged` precondition over `keys` of the live object. `desired` is the body the change
