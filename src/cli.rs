@@ -195,8 +195,8 @@ pub struct ApplyArgs {
     #[arg(long, conflicts_with = "plan")]
     pub allow_mass_change: bool,
     /// Write nothing unless the fresh plan's digest is D: apply exactly the plan a review
-    /// approved, or nothing (exit 4).
-    #[arg(long, value_name = "D", conflicts_with = "plan")]
+    /// approved, or nothing (exit 4). The 64 hex digits of a plan digest, in either case.
+    #[arg(long, value_name = "D", conflicts_with = "plan", value_parser = digest)]
     pub expect_digest: Option<String>,
     /// Seconds to keep reading a written object back before calling it unverified, and to
     /// look for a create that failed ambiguously before sending it again: how long the API's
@@ -212,6 +212,20 @@ fn positive_rate(text: &str) -> Result<f64, String> {
         _ => Err(format!(
             "{text:?} is not a rate: expected a number above 0, like 10 or 2.5"
         )),
+    }
+}
+
+/// A plan digest as pasted from a review: 64 hex digits, in either case, surrounding spaces
+/// ignored. Anything else (empty, cut short) is refused rather than compared and found stale.
+fn digest(text: &str) -> Result<String, String> {
+    let digest = text.trim().to_ascii_lowercase();
+    if digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(digest)
+    } else {
+        Err(format!(
+            "{:?} is not a plan digest: expected the 64 hex digits a plan shows (`Plan digest: ...`)",
+            text.chars().take(80).collect::<String>()
+        ))
     }
 }
 

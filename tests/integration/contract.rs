@@ -253,10 +253,25 @@ fn the_digest_binds_what_was_reviewed_to_what_is_written() {
     assert!(run.stderr.contains(&digest), "{}", run.stderr);
     assert_eq!(workspace.read("account.json"), before, "nothing written");
 
+    // A digest cut short, or empty, is refused as a usage error, not compared.
+    for wrong in [&digest[..63], "", "  "] {
+        let run = workspace
+            .sandbox()
+            .args(["apply", "--yes", "--expect-digest", wrong])
+            .run()
+            .code(1);
+        assert!(
+            run.stderr.contains("is not a plan digest"),
+            "{}",
+            run.stderr
+        );
+    }
+    // As pasted from a review: in upper case, with spaces around it.
     workspace.write("vapiform.yaml", &reviewed);
+    let pasted = format!("  {}\n", digest.to_uppercase());
     workspace
         .sandbox()
-        .args(["apply", "--yes", "--expect-digest", &digest])
+        .args(["apply", "--yes", "--expect-digest", &pasted])
         .run()
         .code(0);
     assert!(id_of(&workspace.account(), "carols-cafe").is_some());
