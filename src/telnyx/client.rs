@@ -14,6 +14,10 @@ use crate::http::{BaseUrl, Error, Settings, SetupError, Transport, decode_object
 /// The largest page Telnyx serves.
 pub const PAGE_SIZE: usize = 250;
 
+/// The most numbers an inventory is read to: far beyond any account vapiform serves, and a
+/// bound on what a carrier answering nonsense totals can make it page through.
+pub const MAX_NUMBERS: usize = 1_000_000;
+
 const NUMBERS: &str = "/v2/phone_numbers";
 
 /// A Telnyx API client. Cheap to share by reference across concurrent tasks.
@@ -64,6 +68,12 @@ impl Client {
     pub async fn list_numbers(&self) -> Result<Vec<PhoneNumber>, Error> {
         let (first, mut numbers) = self.page(1).await?;
         let pages = first.total_pages;
+        if first.total_results > MAX_NUMBERS || pages > MAX_NUMBERS.div_ceil(PAGE_SIZE) {
+            return Err(incomplete(format!(
+                "page 1 announces {} numbers on {pages} pages, more than vapiform reads ({MAX_NUMBERS} numbers)",
+                first.total_results
+            )));
+        }
         let most = first.total_results.div_ceil(first.page_size.max(1)).max(1);
         if pages > most {
             return Err(incomplete(format!(

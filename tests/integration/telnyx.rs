@@ -410,13 +410,24 @@ async fn a_list_that_does_not_add_up_is_refused_as_incomplete() {
     assert!(error.to_string().contains("is listed twice"), "{error}");
     // More pages than the numbers could fill.
     let error = refused(move |_| {
-        (ok, json!({"data": [], "meta": {"page_number": 1, "page_size": 250, "total_pages": 1_000_000, "total_results": 0}}))
+        (ok, json!({"data": [], "meta": {"page_number": 1, "page_size": 250, "total_pages": 3, "total_results": 0}}))
     })
     .await;
     assert!(
         error
             .to_string()
-            .contains("announces 1000000 pages for 0 numbers"),
+            .contains("announces 3 pages for 0 numbers"),
+        "{error}"
+    );
+    // Totals that add up, but past any account: refused at page 1, not paged through.
+    let error = refused(move |_| {
+        (ok, json!({"data": [], "meta": {"page_number": 1, "page_size": 250, "total_pages": 1_000_000_000_u64, "total_results": 250_000_000_000_u64}}))
+    })
+    .await;
+    assert!(
+        error
+            .to_string()
+            .contains("announces 250000000000 numbers on 1000000000 pages, more than vapiform reads (1000000 numbers)"),
         "{error}"
     );
 }
