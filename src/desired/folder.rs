@@ -58,7 +58,7 @@ pub(crate) fn load(dir: &FsPath) -> Result<Desired, Report> {
     let mut budget = MAX_FILE_BYTES;
     let mut located = Vec::new();
     let mut problems = Vec::new();
-    let root = read(&dir.join(ROOT_FILE), &mut budget, |name, text| {
+    let root = read(&dir.join(ROOT_FILE), dir, &mut budget, |name, text| {
         Source::new(name, text)
     });
     let mut root_doc = None;
@@ -79,7 +79,10 @@ pub(crate) fn load(dir: &FsPath) -> Result<Desired, Report> {
         }
     };
 
-    let mut walk = Walk::default();
+    let mut walk = Walk {
+        tree: dir.to_owned(),
+        ..Walk::default()
+    };
     let businesses_dir = dir.join(BUSINESSES_DIR);
     if businesses_dir.is_dir() {
         walk.visit(&businesses_dir);
@@ -103,7 +106,7 @@ pub(crate) fn load(dir: &FsPath) -> Result<Desired, Report> {
         sources.add(source);
     }
     for path in walk.files {
-        let source = match read(&path, &mut budget, |name, text| {
+        let source = match read(&path, dir, &mut budget, |name, text| {
             Source::businesses(name, text)
         }) {
             Ok(source) => source,
@@ -187,11 +190,12 @@ fn whole(source: &Source, message: &str) -> Diagnostic {
 /// folder's byte budget.
 fn read(
     path: &FsPath,
+    tree: &FsPath,
     budget: &mut u64,
     mount: fn(&str, String) -> Source,
 ) -> Result<Source, Unreadable> {
     let name = path.display().to_string();
-    let bytes = load::read(path, &name, *budget)?;
+    let bytes = load::read(path, tree, &name, *budget)?;
     let size = bytes.len() as u64;
     if size > *budget {
         return Err(if *budget == MAX_FILE_BYTES {
@@ -218,6 +222,8 @@ struct Walk {
     ancestors: Vec<PathBuf>,
     /// Whether [`MAX_FILES`] was reached; nothing more is listed.
     full: bool,
+    /// The folder every file and folder read must be inside, symlinks followed.
+    tree: PathBuf,
 }
 
 impl Walk {
@@ -263,7 +269,7 @@ impl Walk {
             if name.starts_with('.') {
                 continue;
             }
-            // Follows symlinks: a linked file or folder is read like any other.
+            // Follows symlinks, but only within the folder (see `load::inside`).
             let metadata = match fs::metadata(&path) {
                 Ok(metadata) => metadata,
                 Err(err) => {
@@ -272,7 +278,11 @@ impl Walk {
                 }
             };
             if metadata.is_dir() {
-                self.visit(&path);
+                if let Err(message) = load::inside(&path, &self.tree) {
+                    self.problem(&path, message);
+                } else {
+                    self.visit(&path);
+                }
             } else if path.extension().is_some_and(|e| e == "yaml") {
                 if self.files.len() == MAX_FILES {
                     self.full = true;
@@ -283,9 +293,11 @@ impl Walk {
                 } else {
                     self.files.push(path);
                 }
-            } else if path.extension().is_some_and(|e| e == "yml") {
+            } else {
+                // One rule for every other file: named, never silently left out.
                 let message = format!(
-                    "business files end in `.yaml`; rename {name} so that vapiform reads it"
+                    "{} is not a business file: business files end in `.yaml` (lower case); rename it so that vapiform reads it, or move it out of {BUSINESSES_DIR}/",
+                    path.display()
                 );
                 self.problem(&path, message);
             }

@@ -399,7 +399,28 @@ pub(super) fn too_large(file_name: &str, what: &str, limit: u64) -> Unreadable {
 
 /// The bytes of the file at `path`, read up to one byte more than `limit` (so that `-f
 /// /dev/zero` ends and the caller can tell the file is larger).
-pub(super) fn read(path: &FsPath, file_name: &str, limit: u64) -> Result<Vec<u8>, Unreadable> {
+pub(super) fn read(
+    path: &FsPath,
+    tree: &FsPath,
+    file_name: &str,
+    limit: u64,
+) -> Result<Vec<u8>, Unreadable> {
+    let regular = inside(path, tree).and_then(|metadata| {
+        if metadata.is_file() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} is not a regular file; vapiform reads only regular files",
+                path.display()
+            ))
+        }
+    });
+    if let Err(message) = regular {
+        return Err((
+            whole_file(file_name, Pos::START, message),
+            Source::new(file_name, ""),
+        ));
+    }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
@@ -411,6 +432,29 @@ pub(super) fn read(path: &FsPath, file_name: &str, limit: u64) -> Result<Vec<u8>
             )
         })?;
     Ok(bytes)
+}
+
+/// What `path` is, refused unless, with every symlink followed, it is inside `tree`: a file in
+/// a pull request may be a link to anything on the machine that runs vapiform (its
+/// environment, a credentials file), whose text a diagnostic would quote. Nothing of the
+/// target is read or named.
+pub(super) fn inside(path: &FsPath, tree: &FsPath) -> Result<std::fs::Metadata, String> {
+    let cannot = |err: std::io::Error| format!("cannot read {}: {err}", path.display());
+    let real = std::fs::canonicalize(path).map_err(cannot)?;
+    let root = std::fs::canonicalize(if tree.as_os_str().is_empty() {
+        FsPath::new(".")
+    } else {
+        tree
+    })
+    .map_err(cannot)?;
+    if !real.starts_with(&root) {
+        return Err(format!(
+            "{} leads outside {} (a symlink); vapiform reads only what is inside it",
+            path.display(),
+            root.display()
+        ));
+    }
+    std::fs::metadata(&real).map_err(cannot)
 }
 
 /// The text of a file's bytes, which must be UTF-8 (after an optional byte order mark), as a
@@ -511,7 +555,8 @@ pub fn load(path: &FsPath) -> Result<Desired, Report> {
     }
     let file_name = path.display().to_string();
     let unreadable = |(diagnostic, source): Unreadable| Report::new(vec![diagnostic], vec![source]);
-    let bytes = read(path, &file_name, MAX_FILE_BYTES).map_err(unreadable)?;
+    let tree = path.parent().unwrap_or(FsPath::new("."));
+    let bytes = read(path, tree, &file_name, MAX_FILE_BYTES).map_err(unreadable)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(unreadable(too_large(
             &file_name,

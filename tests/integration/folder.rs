@@ -167,7 +167,8 @@ fn every_file_is_checked_and_each_problem_shown_in_its_file() {
         "--> fleet/businesses/broken.yaml:2:1",
         "error: a business file must be a mapping of business key to business, like `acme-plumbing: {name: Acme Plumbing, ...}`\n --> fleet/businesses/list.yaml:1:1",
         "error: the file is empty; a business file is a mapping of business key to business\n--> fleet/businesses/empty.yaml:1:1",
-        "error: business files end in `.yaml`; rename typo.yml so that vapiform reads it\n--> fleet/businesses/typo.yml:1:1",
+        "error: fleet/businesses/typo.yml is not a business file: business files end in `.yaml` (lower case); rename it so that vapiform reads it, or move it out of businesses/\n--> fleet/businesses/typo.yml:1:1",
+        "error: fleet/businesses/README.md is not a business file",
     ] {
         assert!(
             run.stderr.contains(expected),
@@ -175,11 +176,28 @@ fn every_file_is_checked_and_each_problem_shown_in_its_file() {
             run.stderr
         );
     }
-    assert!(
-        !run.stderr.contains("README") && !run.stderr.contains("hidden"),
-        "{}",
-        run.stderr
-    );
+    assert!(!run.stderr.contains("hidden"), "{}", run.stderr);
+}
+
+#[test]
+fn no_file_under_businesses_is_silently_left_out() {
+    let workspace = quickstart_folder();
+    for name in ["x.YAML", "x.yaml.bak", "x.json"] {
+        workspace.write(&format!("fleet/businesses/{name}"), "x: 1\n");
+    }
+    let run = workspace
+        .vapiform()
+        .args(["validate", "-f", "fleet"])
+        .run()
+        .code(1);
+    for name in ["x.YAML", "x.yaml.bak", "x.json"] {
+        assert!(
+            run.stderr
+                .contains(&format!("fleet/businesses/{name} is not a business file")),
+            "{name}: {}",
+            run.stderr
+        );
+    }
 }
 
 #[test]
@@ -224,18 +242,58 @@ fn a_planning_problem_in_a_business_file_is_shown_at_its_line() {
 
 #[cfg(unix)]
 #[test]
-fn a_symlink_loop_is_refused_and_linked_files_are_read() {
+fn links_inside_the_folder_are_read_and_links_out_of_it_refused_unread() {
     let workspace = quickstart_folder();
-    let elsewhere = tempfile::tempdir().unwrap();
-    let carol = elsewhere.path().join("carols-cafe.yaml");
-    std::fs::rename(workspace.path("fleet/businesses/carols-cafe.yaml"), &carol).unwrap();
-    std::os::unix::fs::symlink(&carol, workspace.path("fleet/businesses/carols-cafe.yaml"))
-        .unwrap();
+    // A link to a file inside the folder is read like the file.
+    std::fs::rename(
+        workspace.path("fleet/businesses/carols-cafe.yaml"),
+        workspace.path("fleet/carol.yaml.txt"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "../carol.yaml.txt",
+        workspace.path("fleet/businesses/carols-cafe.yaml"),
+    )
+    .unwrap();
     workspace
         .vapiform()
         .args(["validate", "-f", "fleet"])
         .run()
         .code(0);
+    // A link out of it (here to a file holding a secret, as the runner's environment would)
+    // is refused, and nothing of the target is quoted.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let secret = elsewhere.path().join("environ.yaml");
+    std::fs::write(&secret, "VAPI_API_KEY=sk-live-0123456789\n").unwrap();
+    std::os::unix::fs::symlink(&secret, workspace.path("fleet/businesses/evil.yaml")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), workspace.path("fleet/businesses/away")).unwrap();
+    let run = workspace
+        .vapiform()
+        .args(["validate", "-f", "fleet"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr
+            .contains("fleet/businesses/evil.yaml leads outside")
+            && run.stderr.contains("fleet/businesses/away leads outside")
+            && !run.stderr.contains("sk-live"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(workspace.path("fleet/businesses/evil.yaml")).unwrap();
+    std::fs::remove_file(workspace.path("fleet/businesses/away")).unwrap();
+    // The desired file itself, as a link out of its folder, likewise.
+    std::os::unix::fs::symlink(&secret, workspace.path("linked.yaml")).unwrap();
+    let run = workspace
+        .vapiform()
+        .args(["validate", "-f", "linked.yaml"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("linked.yaml leads outside") && !run.stderr.contains("sk-live"),
+        "{}",
+        run.stderr
+    );
     std::os::unix::fs::symlink("..", workspace.path("fleet/businesses/west/up")).unwrap();
     let run = workspace
         .vapiform()

@@ -86,7 +86,7 @@ fn deep_nesting_is_refused_promptly_with_a_location() {
 
 #[cfg(unix)]
 #[test]
-fn an_endless_file_is_refused_after_the_size_limit() {
+fn a_device_or_fifo_is_refused_unread() {
     let run = Workspace::new()
         .vapiform()
         .args(["validate", "-f", "/dev/zero"])
@@ -94,7 +94,7 @@ fn an_endless_file_is_refused_after_the_size_limit() {
         .code(1);
     assert_eq!(
         run.stderr,
-        "error: the file is larger than 64 MiB, the most vapiform reads\n--> /dev/zero:1:1\n"
+        "error: /dev/zero is not a regular file; vapiform reads only regular files\n--> /dev/zero:1:1\n"
     );
 }
 
