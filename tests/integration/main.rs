@@ -6,6 +6,7 @@ mod apply;
 mod carrier;
 mod cli;
 mod client;
+mod conform;
 mod contract;
 mod cost;
 mod export;
