@@ -1094,7 +1094,7 @@ mod tests {
         let found: Vec<&str> = checked
             .violations
             .iter()
-            .map(|v| v.nest_message())
+            .map(Violation::nest_message)
             .collect();
         assert_eq!(
             found,

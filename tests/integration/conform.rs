@@ -1,6 +1,8 @@
 //! Bodies judged offline by Vapi's published schema: `validate` refuses what Vapi would, each
 //! problem located where it is written, and accepts what the examples write.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 use vapiform::vapi::schema::{self, Dto, PhoneProvider};
 
@@ -163,9 +165,10 @@ fn a_problem_of_a_template_names_a_few_of_its_many_businesses() {
         "version: 1\ntemplates:\n  t:\n    name: T\n    maxDurationSeconds: 5\nbusinesses:\n",
     );
     for i in 0..12 {
-        file.push_str(&format!(
+        let _ = write!(
+            file,
             "  b{i:02}:\n    name: B{i}\n    numbers: [\"+141555501{i:02}\"]\n    assistant: {{template: t}}\n"
-        ));
+        );
     }
     let workspace = Workspace::new();
     workspace.write("vapiform.yaml", &file);
