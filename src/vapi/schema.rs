@@ -1112,11 +1112,11 @@ mod tests {
                 "name",
                 "firstMessageMode",
                 "server.url",
-                "server.headers.authorization",
                 "maxDurationSeconds"
             ]
         );
-        // Only a field that limits its text needs the final text.
+        // Only a field that limits its text needs the final text; a free-form object (the
+        // headers) holds no slot at all.
         assert!(checked.slots[0].constrains());
         assert!(!checked.slots[3].constrains());
         assert!(
