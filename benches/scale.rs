@@ -164,14 +164,16 @@ fn template() -> Value {
         "endCallMessage": "Thank you for calling ${business.name}. Goodbye!",
         "endCallPhrases": ["goodbye", "bye for now", "talk to you later"],
         "voicemailMessage": "Hello, this is ${business.name}. Please call us back during our opening hours, ${vars.hours}.",
-        "silenceTimeoutSeconds": 30,
         "maxDurationSeconds": 900,
         "backgroundSound": "office",
-        "backchannelingEnabled": false,
-        "backgroundDenoisingEnabled": true,
+        "startSpeakingPlan": {"waitSeconds": 0.4},
+        "stopSpeakingPlan": {"numWords": 2, "backoffSeconds": 1},
         "analysisPlan": {
-            "summaryPrompt": "Summarise the call for ${business.name} in two sentences: who called and what happens next.",
-            "successEvaluationRubric": "PassFail",
+            "summaryPlan": {
+                "enabled": true,
+                "messages": [{"role": "system", "content": "Summarise the call for ${business.name} in two sentences: who called and what happens next."}],
+            },
+            "successEvaluationPlan": {"enabled": true, "rubric": "PassFail"},
         },
         "metadata": {"plan": "standard", "region": "us-west"},
     })

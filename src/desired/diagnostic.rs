@@ -155,6 +155,13 @@ impl Path {
         Path(segments)
     }
 
+    /// This path extended by every step of `relative`.
+    pub(crate) fn join(&self, relative: &Path) -> Self {
+        let mut segments = self.0.clone();
+        segments.extend(relative.0.iter().cloned());
+        Path(segments)
+    }
+
     /// Reads a path written as [`Path`] displays it (`businesses.acme.numbers[0]`,
     /// `templates["a b"]`). Text that is not a path reads as far as it can.
     pub(crate) fn parse(text: &str) -> Self {

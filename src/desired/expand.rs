@@ -158,12 +158,6 @@ impl Template {
     }
 }
 
-fn join(base: &Path, relative: &Path) -> Path {
-    let mut path = base.clone();
-    path.0.extend(relative.0.iter().cloned());
-    path
-}
-
 fn unknown_message(unfilled: &Unfilled) -> String {
     if let Kind::ApiKey(name) = kind(&unfilled.name) {
         format!(
@@ -197,7 +191,7 @@ fn report_unfilled(
             } else {
                 misplaced(unfilled)
             };
-            problems.push(Problem::value(&join(base, &string.at), message));
+            problems.push(Problem::value(&base.join(&string.at), message));
         }
     }
 }
@@ -227,7 +221,7 @@ fn check_template(name: &str, body: &AssistantBody, problems: &mut Vec<Problem>)
     for string in unresolved {
         for unfilled in string.unfilled.iter().filter(|u| is_unknown(u)) {
             problems.push(Problem::value(
-                &join(&base, &string.at),
+                &base.join(&string.at),
                 unknown_message(unfilled),
             ));
         }
@@ -377,7 +371,7 @@ fn business_assistant(
                                 unfilled.name.trim_start_matches("vars.")
                             )
                         };
-                        problems.push(Problem::value(&join(&overrides_path, &string.at), message));
+                        problems.push(Problem::value(&overrides_path.join(&string.at), message));
                     } else if !is_unknown(unfilled) {
                         // Unknown kinds were reported once at the template.
                         missing.insert(unfilled.name.clone());

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::diagnostic::{At, Diagnostic, Path, Problem, Report};
 use super::source::{Source, Sources};
-use super::{Desired, expand, shape, validate};
+use super::{Desired, conform, expand, shape, validate};
 
 /// How many nodes aliases may add to the document before it is refused as an alias bomb.
 const MAX_ALIAS_NODES: u64 = 100_000;
@@ -539,6 +539,13 @@ pub(super) fn finish(
     drop(root);
     let (desired, expand_problems) = expand::expand(&file, sources);
     problems.extend(expand_problems);
+    // A field refused already (read-only, a name too long) is not refused twice.
+    let refused: HashSet<Path> = problems.iter().map(|p| p.path.clone()).collect();
+    problems.extend(
+        conform::check(&file, &desired)
+            .into_iter()
+            .filter(|problem| !refused.contains(&problem.path)),
+    );
     if problems.is_empty() && located.is_empty() {
         Ok(desired)
     } else {

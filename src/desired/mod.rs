@@ -2,11 +2,13 @@
 //!
 //! The text is read as YAML (`load`), deserialised into the raw file types (`file`, the format
 //! itself) part by part so every broken part is reported (`shape`), checked for what needs the
-//! whole file (`validate`), and expanded (`expand`) into the domain types below, which are all
-//! the rest of vapiform sees (export builds the raw types to write a file). A desired state may
+//! whole file (`validate`), expanded (`expand`) into the domain types below, which are all the
+//! rest of vapiform sees (export builds the raw types to write a file), and every body it makes
+//! is judged by Vapi's own schema (`conform`). A desired state may
 //! also be a folder of files (`folder`). Every problem is located (`diagnostic`) in the file
 //! that holds it (`source`).
 
+mod conform;
 mod diagnostic;
 mod expand;
 pub(crate) mod file;

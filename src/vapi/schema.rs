@@ -29,6 +29,13 @@
 //! - `PhoneNumberCallRingingHookFilter.startsWith` puts `maxLength` on an array: it limits the
 //!   number of items.
 //!
+//! A body checked offline ([`check_pending`]) may hold strings that are only final later (an
+//! `${env.NAME}` resolved when the request is sent, a `${business.name}` in a template filled
+//! for each business): such a pending string stands for any text its field accepts, so it is
+//! refused only where no text is (a number, a boolean, an object), and each is handed back as a
+//! [`Slot`] to judge its final text against its own field once known, without walking the body
+//! again.
+//!
 //! Not checked: `pattern` (JavaScript regular expressions, on tool and keyword names vapiform
 //! never writes).
 
@@ -113,8 +120,8 @@ pub enum Dto {
 }
 
 impl Dto {
-    /// The schema's name in Vapi's file.
-    fn schema_name(self) -> &'static str {
+    /// The schema's name in Vapi's file, e.g. `CreateAssistantDTO`.
+    pub fn schema_name(self) -> &'static str {
         use PhoneProvider::{Byo, Telnyx, Twilio, Vapi, Vonage};
         match self {
             Self::CreateAssistant => "CreateAssistantDTO",
@@ -173,20 +180,75 @@ impl Violation {
 /// Every reason Vapi would refuse `body` as `dto` (empty when it would accept it), in body
 /// order, without repeats.
 pub fn check(dto: Dto, body: &Value) -> Vec<Violation> {
+    check_pending(dto, body, &|_| false).violations
+}
+
+/// What [`check_pending`] found: the violations that hold whatever the pending strings become,
+/// and where each pending string is.
+#[derive(Debug)]
+pub struct Checked<'v> {
+    /// Every reason Vapi would refuse the body, in body order, without repeats.
+    pub violations: Vec<Violation>,
+    /// Each pending string the body holds, with the field that judges it.
+    pub slots: Vec<Slot<'v>>,
+    /// Whether the slots judge every pending string: `false` when one picks a union's branch
+    /// (a `voice.provider` still to be filled), which leaves that object unchecked until the
+    /// whole body is final.
+    pub complete: bool,
+}
+
+/// A pending string of a checked body and the field it is in.
+#[derive(Debug, Clone)]
+pub struct Slot<'v> {
+    /// The string as the body holds it.
+    pub text: &'v str,
+    /// Where in the body, written as [`Violation::path`].
+    pub path: String,
+    node: Id,
+    steps: Vec<OwnedStep>,
+    constrained: bool,
+}
+
+impl Slot<'_> {
+    /// Whether the field limits its text at all (an `enum`, a length, a format): a slot that
+    /// does not accepts any text, and [`Slot::check`] finds nothing there.
+    pub fn constrains(&self) -> bool {
+        self.constrained
+    }
+
+    /// Every reason Vapi would refuse `text` in this slot's place; strings `pending` recognises
+    /// are judged as in [`check_pending`].
+    pub fn check(&self, text: &str, pending: &dyn Fn(&str) -> bool) -> Vec<Violation> {
+        if !self.constrained {
+            return Vec::new();
+        }
+        let value = Value::String(text.to_owned());
+        let schemas: &'static Schemas = &SCHEMAS;
+        let mut walk = Walk::new(&schemas.nodes, false, pending);
+        walk.path = self.steps.iter().map(OwnedStep::borrow).collect();
+        walk.value(self.node, &value);
+        walk.out
+    }
+}
+
+/// As [`check`], for a body whose strings that `pending` recognises are not final yet: each
+/// stands for any text its field accepts (a value of its `enum`, a URL, a length in bounds),
+/// so it is refused only where the field takes no text, and is returned as a [`Slot`].
+pub fn check_pending<'v>(dto: Dto, body: &'v Value, pending: &dyn Fn(&str) -> bool) -> Checked<'v> {
     let schemas: &'static Schemas = &SCHEMAS;
     let root = schemas.names[dto.schema_name()];
-    let mut walk = Walk {
-        nodes: &schemas.nodes,
-        unlinks: dto.unlinks(),
-        path: Vec::new(),
-        out: Vec::new(),
-    };
+    let mut walk = Walk::new(&schemas.nodes, dto.unlinks(), pending);
     walk.value(root, body);
     let mut seen = std::collections::HashSet::new();
-    walk.out
-        .into_iter()
-        .filter(|violation| seen.insert((violation.path.clone(), violation.message.clone())))
-        .collect()
+    Checked {
+        violations: walk
+            .out
+            .into_iter()
+            .filter(|violation| seen.insert((violation.path.clone(), violation.message.clone())))
+            .collect(),
+        slots: walk.slots,
+        complete: walk.complete,
+    }
 }
 
 /// A node's index in the arena.
@@ -579,19 +641,81 @@ enum Step<'v> {
     Index(usize),
 }
 
+/// A [`Step`] kept beyond the walk, for a [`Slot`].
+#[derive(Debug, Clone)]
+enum OwnedStep {
+    Key(Box<str>),
+    Index(usize),
+}
+
+impl OwnedStep {
+    fn of(step: Step<'_>) -> Self {
+        match step {
+            Step::Key(name) => Self::Key(name.into()),
+            Step::Index(index) => Self::Index(index),
+        }
+    }
+
+    fn borrow(&self) -> Step<'_> {
+        match self {
+            Self::Key(name) => Step::Key(name),
+            Self::Index(index) => Step::Index(*index),
+        }
+    }
+}
+
 /// One check of one body: where it is, and what it found so far.
-struct Walk<'v> {
+struct Walk<'v, 'p> {
     nodes: &'static [Node],
     unlinks: bool,
     path: Vec<Step<'v>>,
     out: Vec<Violation>,
+    /// Which strings are not final yet.
+    pending: &'p dyn Fn(&str) -> bool,
+    /// Set while a pending string is walked: its content is not judged.
+    opaque: bool,
+    /// Whether the pending string being walked met a limit on its text.
+    constrained: bool,
+    slots: Vec<Slot<'v>>,
+    complete: bool,
 }
 
-impl<'v> Walk<'v> {
+impl<'v, 'p> Walk<'v, 'p> {
+    fn new(nodes: &'static [Node], unlinks: bool, pending: &'p dyn Fn(&str) -> bool) -> Self {
+        Walk {
+            nodes,
+            unlinks,
+            path: Vec::new(),
+            out: Vec::new(),
+            pending,
+            opaque: false,
+            constrained: false,
+            slots: Vec::new(),
+            complete: true,
+        }
+    }
+
     fn value(&mut self, id: Id, value: &'v Value) {
         let nodes = self.nodes;
         let node = &nodes[id];
         if value.is_null() && node.nullable {
+            return;
+        }
+        if !self.opaque
+            && let Value::String(text) = value
+            && (self.pending)(text)
+        {
+            self.opaque = true;
+            self.constrained = false;
+            self.value(id, value);
+            self.opaque = false;
+            self.slots.push(Slot {
+                text,
+                path: self.dotted(),
+                node: id,
+                steps: self.path.iter().copied().map(OwnedStep::of).collect(),
+                constrained: self.constrained,
+            });
             return;
         }
         for &member in &node.all_of {
@@ -604,6 +728,15 @@ impl<'v> Walk<'v> {
             && !kind.admits(value)
         {
             self.complain(kind.complaint());
+            return;
+        }
+        if self.opaque {
+            // A pending string passes whatever its text must be; whether it must be anything
+            // tells whether its slot needs judging.
+            self.constrained |= node.choices.is_some()
+                || node.min_length.is_some()
+                || node.max_length.is_some()
+                || node.format.is_some();
             return;
         }
         if let Some(choices) = &node.choices
@@ -671,7 +804,11 @@ impl<'v> Walk<'v> {
         }
         for (index, item) in items.iter().enumerate() {
             self.path.push(Step::Index(index));
-            if let Some(choices) = &node.each_choices
+            let pending = item.as_str().is_some_and(|text| (self.pending)(text));
+            if pending && node.each_choices.is_some() {
+                // An item of an enum array has no node of its own to hand back as a slot.
+                self.complete = false;
+            } else if let Some(choices) = &node.each_choices
                 && !choices.contains(item)
             {
                 self.complain(&one_of(choices));
@@ -739,10 +876,14 @@ impl<'v> Walk<'v> {
             self.complain(Type::Object.complaint());
             return;
         };
-        let picked = object
-            .get(&*tag.property)
-            .and_then(Value::as_str)
-            .and_then(|wanted| tag.values.iter().find(|(value, _)| &**value == wanted));
+        let wanted = object.get(&*tag.property).and_then(Value::as_str);
+        if wanted.is_some_and(|wanted| (self.pending)(wanted)) {
+            // The branch is not known until the string is final.
+            self.complete = false;
+            return;
+        }
+        let picked =
+            wanted.and_then(|wanted| tag.values.iter().find(|(value, _)| &**value == wanted));
         if let Some((_, branches)) = picked {
             self.any_of(branches, value);
         } else {
@@ -763,18 +904,26 @@ impl<'v> Walk<'v> {
             return;
         }
         let mark = self.out.len();
-        let mut best: Option<Vec<Violation>> = None;
+        let slots = self.slots.len();
+        let mut best: Option<(Vec<Violation>, Vec<Slot<'v>>)> = None;
         for &branch in branches {
             self.value(branch, value);
             if self.out.len() == mark {
+                // The slots of the branches tried before were dropped with their problems.
                 return;
             }
             let found = self.out.split_off(mark);
-            if best.as_ref().is_none_or(|best| found.len() < best.len()) {
-                best = Some(found);
+            let found_slots = self.slots.split_off(slots);
+            if best
+                .as_ref()
+                .is_none_or(|(best, _)| found.len() < best.len())
+            {
+                best = Some((found, found_slots));
             }
         }
-        self.out.extend(best.unwrap_or_default());
+        let (found, found_slots) = best.unwrap_or_default();
+        self.out.extend(found);
+        self.slots.extend(found_slots);
     }
 
     /// Reports `complaint` about the value at the current path, naming it as class-validator
@@ -815,8 +964,8 @@ impl<'v> Walk<'v> {
         prefix
     }
 
-    /// Records `message` (which names its property) at the current path.
-    fn report(&mut self, message: String) {
+    /// The current path as [`Violation::path`] writes it.
+    fn dotted(&self) -> String {
         let mut path = String::new();
         for step in &self.path {
             match step {
@@ -831,6 +980,12 @@ impl<'v> Walk<'v> {
                 }
             }
         }
+        path
+    }
+
+    /// Records `message` (which names its property) at the current path.
+    fn report(&mut self, message: String) {
+        let path = self.dotted();
         let prefix = self.prefix();
         let nest = if prefix.is_empty() {
             message.clone()
@@ -924,6 +1079,77 @@ mod tests {
             lines(Dto::UpdatePhoneNumber(Telnyx), &phone),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn a_pending_string_stands_for_any_text_its_field_takes() {
+        let pending = |text: &str| text.contains("${");
+        let body = json!({
+            "name": "${business.name}",
+            "firstMessageMode": "${env.MODE}",
+            "server": {"url": "${env.HOOK_URL}", "headers": {"authorization": "Bearer ${env.T}"}},
+            "maxDurationSeconds": "${env.SECONDS}",
+        });
+        let checked = check_pending(Dto::CreateAssistant, &body, &pending);
+        let found: Vec<&str> = checked
+            .violations
+            .iter()
+            .map(Violation::nest_message)
+            .collect();
+        assert_eq!(
+            found,
+            ["maxDurationSeconds must be a number conforming to the specified constraints"]
+        );
+        assert!(checked.complete);
+        let paths: Vec<&str> = checked
+            .slots
+            .iter()
+            .map(|slot| slot.path.as_str())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "name",
+                "firstMessageMode",
+                "server.url",
+                "maxDurationSeconds"
+            ]
+        );
+        // Only a field that limits its text needs the final text; a free-form object (the
+        // headers) holds no slot at all.
+        assert!(checked.slots[0].constrains());
+        assert!(!checked.slots[3].constrains());
+        assert!(
+            checked.slots[3]
+                .check(&"x".repeat(5000), &pending)
+                .is_empty()
+        );
+        // A slot judges the final text in its own place.
+        let name = &checked.slots[0];
+        assert_eq!(name.text, "${business.name}");
+        assert!(name.check("Acme", &pending).is_empty());
+        let long = name.check(&"n".repeat(41), &pending);
+        assert_eq!(long.len(), 1);
+        assert_eq!(long[0].path, "name");
+        assert_eq!(
+            long[0].message,
+            "name must be shorter than or equal to 40 characters"
+        );
+        let mode = checked.slots[1].check("bogus", &pending);
+        assert!(
+            mode[0]
+                .message
+                .starts_with("firstMessageMode must be one of")
+        );
+        assert!(check(Dto::CreateAssistant, &body).len() > 1);
+    }
+
+    #[test]
+    fn a_pending_discriminator_leaves_its_object_to_the_final_body() {
+        let body = json!({"voice": {"provider": "${vars.voice}", "voiceId": "x", "bogus": 1}});
+        let checked = check_pending(Dto::CreateAssistant, &body, &|t| t.contains("${"));
+        assert!(checked.violations.is_empty(), "{:?}", checked.violations);
+        assert!(!checked.complete);
     }
 
     #[test]

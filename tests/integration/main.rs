@@ -16,6 +16,7 @@ mod fixtures;
 mod folder;
 mod hostile;
 mod input;
+mod judged;
 mod live;
 mod masking;
 mod pace;
