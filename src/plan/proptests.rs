@@ -765,19 +765,21 @@ fn keeps_the_most_routed_copy(
             kept.iter().any(|c| stayed(c) == most),
             "of the copies of `{key}` {kept:?} were kept, but another had more numbers that stay with the key"
         );
-        // And no more are left than the numbers still routed to them hold on to.
+        // And no more are left than the numbers still routed to them, or a squad naming them,
+        // hold on to.
         let routed = kept
             .iter()
             .filter(|c| {
-                after
-                    .numbers
-                    .iter()
-                    .any(|n| n.assistant_id.as_deref() == Some(**c))
+                after.members.iter().any(|m| m == **c)
+                    || after
+                        .numbers
+                        .iter()
+                        .any(|n| n.assistant_id.as_deref() == Some(**c))
             })
             .count();
         prop_assert!(
             kept.len() <= routed.max(1),
-            "{} copies of `{key}` were left ({kept:?}), {routed} of them routed to",
+            "{} copies of `{key}` were left ({kept:?}), {routed} of them routed to or squad members",
             kept.len()
         );
     }
