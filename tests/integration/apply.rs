@@ -181,9 +181,16 @@ fn a_failed_change_exits_3_skips_its_dependants_and_converges_once_fixed() {
     let workspace = Workspace::quickstart();
     let good = workspace.read("vapiform.yaml");
     // The simulator, like Vapi, rejects an unknown voice provider: Carol's assistant fails.
-    let bad = good.replace("      vars: {hours: \"7am-3pm\"}", "      vars: {hours: \"7am-3pm\"}\n      overrides: {voice: {provider: no-such-voice, voiceId: x}}");
+    // The provider comes from the environment, known only when the request is sent, so no
+    // offline check can refuse it first.
+    let bad = good.replace("      vars: {hours: \"7am-3pm\"}", "      vars: {hours: \"7am-3pm\"}\n      overrides: {voice: {provider: \"${env.VOICE_PROVIDER}\", voiceId: x}}");
     workspace.write("vapiform.yaml", &bad);
-    let run = workspace.sandbox().args(["apply", "--yes"]).run().code(3);
+    let run = workspace
+        .sandbox()
+        .env("VOICE_PROVIDER", "no-such-voice")
+        .args(["apply", "--yes"])
+        .run()
+        .code(3);
     assert!(
         run.stdout
             .contains("✗ failed assistant/carols-cafe create: POST /assistant: 400 Bad Request"),

@@ -69,7 +69,7 @@ fn validate_refuses_fields_vapi_sets_and_a_malformed_metadata() {
     workspace.write(
         "vapiform.yaml",
         r#"version: 1
-import: {provider: telnyx, status: active}
+import: {provider: telnyx, credentialId: c, status: active}
 templates:
   receptionist:
     name: "${business.name}"
@@ -100,7 +100,7 @@ businesses:
     );
     let run = workspace.vapiform().args(["validate"]).run().code(1);
     for expected in [
-        "vapiform.yaml:2:36",
+        "vapiform.yaml:2:53",
         "at import.status",
         "`status` is read-only",
         "vapiform.yaml:6:12",

@@ -158,8 +158,9 @@ fn vault() -> (Account, String) {
     );
     file.push_str("  w-env-top: {name: w-env-top, firstMessage: \"Hi ${env.GREETING_SECRET}\"}\n");
     file.push_str("  w-env-nested:\n    name: w-env-nested\n    model: {provider: openai, model: gpt-4o-mini, messages: [{role: system, content: \"Use ${env.PROMPT_SECRET} always\"}]}\n");
-    // The simulator refuses this voice provider, so this change fails with Vapi's message.
-    file.push_str("  w-refused: {name: w-refused, metadata: {clientSecret: new-secret-2b1c}, voice: {provider: no-such-voice, voiceId: x}}\n");
+    // The simulator refuses this voice provider (from the environment, known only when the
+    // request is sent), so this change fails with Vapi's message.
+    file.push_str("  w-refused: {name: w-refused, metadata: {clientSecret: new-secret-2b1c}, voice: {provider: \"${env.VOICE_PROVIDER}\", voiceId: x}}\n");
     (
         Account {
             phone_numbers: Vec::new(),
@@ -174,6 +175,7 @@ fn with_env(command: Cmd) -> Cmd {
     command
         .env("GREETING_SECRET", NEW_GREETING)
         .env("PROMPT_SECRET", NEW_PROMPT)
+        .env("VOICE_PROVIDER", "no-such-voice")
         .args(["-vvv"])
 }
 

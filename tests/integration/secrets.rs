@@ -96,11 +96,15 @@ fn no_command_leaks_the_key_or_an_env_secret() {
     // Errors too: a rejected write names the request, not the key.
     let broken = workspace.read("vapiform.yaml").replace(
         "voice: {provider: vapi, voiceId: Elliot}\n    server",
-        "voice: {provider: no-such-voice, voiceId: x}\n    server",
+        "voice: {provider: \"${env.VOICE_PROVIDER}\", voiceId: x}\n    server",
     );
-    assert!(broken.contains("no-such-voice"), "the file was broken");
+    assert!(broken.contains("VOICE_PROVIDER"), "the file was broken");
     workspace.write("vapiform.yaml", &broken);
-    let run = vapiform().args(["apply", "--yes"]).run().code(3);
+    let run = vapiform()
+        .env("VOICE_PROVIDER", "no-such-voice")
+        .args(["apply", "--yes"])
+        .run()
+        .code(3);
     assert!(run.stdout.contains("400 Bad Request"), "{}", run.stdout);
     clean(&run, "failing apply");
 }
