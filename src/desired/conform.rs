@@ -168,6 +168,13 @@ impl Found {
                 self.in_template(&base, dto, violation, key);
             }
         }
+        // The slots worth filling, each with its placeholders counted once for all businesses.
+        let slots: Vec<(&schema::Slot<'_>, usize)> = checked
+            .slots
+            .iter()
+            .filter(|slot| slot.constrains() && slot.path != NAME)
+            .map(|slot| (slot, slot.text.matches("${").count()))
+            .collect();
         for managed in assistants {
             if !checked.complete {
                 // A string a business fills picks a union's branch: judge its whole body.
@@ -178,11 +185,22 @@ impl Found {
                 continue;
             }
             let ctx = managed.context();
-            let judged = checked
-                .slots
-                .iter()
-                .filter(|slot| slot.constrains() && slot.path != NAME);
-            for slot in judged {
+            // The longest text a placeholder of this business can put in: a slot limited
+            // only in length that cannot reach its limit however it is filled needs no filling.
+            let widest = match &managed.body {
+                Body::Template { name, vars, .. } => vars
+                    .values()
+                    .map(String::len)
+                    .chain([name.len(), managed.key.as_str().len()])
+                    .max()
+                    .unwrap_or(0),
+                Body::Expanded(_) => 0,
+            };
+            let judged = slots.iter().filter(|(slot, holes)| {
+                slot.longest()
+                    .is_none_or(|longest| slot.text.len() + holes * widest > longest)
+            });
+            for (slot, _) in judged {
                 let (filled, _) = placeholder::fill(slot.text, &ctx);
                 if filled == slot.text {
                     // Only `${env.NAME}` or escapes: judged with the template.

@@ -207,6 +207,8 @@ pub struct Slot<'v> {
     node: Id,
     steps: Vec<OwnedStep>,
     constrained: bool,
+    /// The most UTF-16 units the field takes, when that is its only limit.
+    longest: Option<usize>,
 }
 
 impl Slot<'_> {
@@ -214,6 +216,13 @@ impl Slot<'_> {
     /// does not accepts any text, and [`Slot::check`] finds nothing there.
     pub fn constrains(&self) -> bool {
         self.constrained
+    }
+
+    /// The most UTF-16 units the field takes, when a largest length is all it limits: a text
+    /// of at most that many bytes needs no [`Slot::check`] (a character is never more UTF-16
+    /// units than UTF-8 bytes), so a caller can skip filling it in.
+    pub fn longest(&self) -> Option<usize> {
+        self.longest
     }
 
     /// Every reason Vapi would refuse `text` in this slot's place; strings `pending` recognises
@@ -676,6 +685,8 @@ struct Walk<'v, 'p> {
     opaque: bool,
     /// Whether the pending string being walked met a limit on its text.
     constrained: bool,
+    /// The smallest `maxLength` the pending string being walked met, while no other limit.
+    longest: Option<usize>,
     slots: Vec<Slot<'v>>,
     complete: bool,
 }
@@ -690,6 +701,7 @@ impl<'v, 'p> Walk<'v, 'p> {
             pending,
             opaque: false,
             constrained: false,
+            longest: None,
             slots: Vec::new(),
             complete: true,
         }
@@ -707,6 +719,7 @@ impl<'v, 'p> Walk<'v, 'p> {
         {
             self.opaque = true;
             self.constrained = false;
+            self.longest = Some(usize::MAX);
             self.value(id, value);
             self.opaque = false;
             self.slots.push(Slot {
@@ -715,6 +728,7 @@ impl<'v, 'p> Walk<'v, 'p> {
                 node: id,
                 steps: self.path.iter().copied().map(OwnedStep::of).collect(),
                 constrained: self.constrained,
+                longest: self.longest.filter(|_| self.constrained),
             });
             return;
         }
@@ -733,10 +747,14 @@ impl<'v, 'p> Walk<'v, 'p> {
         if self.opaque {
             // A pending string passes whatever its text must be; whether it must be anything
             // tells whether its slot needs judging.
-            self.constrained |= node.choices.is_some()
-                || node.min_length.is_some()
-                || node.max_length.is_some()
-                || node.format.is_some();
+            let other =
+                node.choices.is_some() || node.min_length.is_some() || node.format.is_some();
+            self.constrained |= other || node.max_length.is_some();
+            self.longest = match (other, self.longest, node.max_length) {
+                (true, ..) | (_, None, _) => None,
+                (false, Some(longest), Some(max)) => Some(longest.min(max)),
+                (false, longest, None) => longest,
+            };
             return;
         }
         if let Some(choices) = &node.choices

@@ -292,3 +292,23 @@ fn the_quickstart_accounts_objects_pass_vapis_response_shapes() {
         );
     }
 }
+
+#[test]
+fn a_business_whose_vars_overflow_a_templates_field_is_named() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "vapiform.yaml",
+        &format!(
+            "version: 1\ntemplates:\n  t:\n    name: \"${{business.name}}\"\n    voicemailMessage: \"Leave a message for ${{vars.who}}.\"\nbusinesses:\n  long:\n    name: Long\n    assistant: {{template: t, vars: {{who: {}}}}}\n  short:\n    name: Short\n    assistant: {{template: t, vars: {{who: Sam}}}}\n",
+            "x".repeat(1000)
+        ),
+    );
+    let run = workspace.vapiform().args(["validate"]).run().code(1);
+    assert_problem(
+        &run.stderr,
+        "vapiform.yaml:5:5",
+        "voicemailMessage must be shorter than or equal to 1000 characters",
+        &["in the assistant expanded for business `long`"],
+    );
+    assert_eq!(problems(&run.stderr).len(), 1, "{}", run.stderr);
+}
