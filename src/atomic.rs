@@ -5,7 +5,9 @@
 //! which is then renamed over it, so a reader (or a run that is killed half-way) sees the old
 //! file or the new one, never a mix. A symlink is followed to its target, which is replaced
 //! while the link stays a link, and an existing file keeps its permission mode: a state file
-//! kept at 0600 stays 0600. A new file gets the usual mode for the user's umask.
+//! kept at 0600 stays 0600. A new file gets the usual mode for the user's umask. What exists
+//! and is not a regular file is never replaced: a device or a FIFO (`/dev/null`,
+//! `/dev/stdout`, a named pipe) is written in place, and a folder is refused.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -20,6 +22,20 @@ pub(crate) fn write(
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     let target = resolve(path)?;
+    if let Ok(metadata) = fs::metadata(&target)
+        && !metadata.is_file()
+    {
+        if metadata.is_dir() {
+            return Err(io::Error::other(format!(
+                "{} is a folder, not a file",
+                path.display()
+            )));
+        }
+        // Renaming a file over a device or a FIFO would destroy it: write into it instead.
+        let mut writer = BufWriter::new(fs::OpenOptions::new().write(true).open(&target)?);
+        fill(&mut writer)?;
+        return writer.flush();
+    }
     let directory = match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

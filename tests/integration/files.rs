@@ -111,3 +111,47 @@ fn plan_out_and_export_write_through_symlinks_keeping_the_mode() {
         mode_and_inode(&workspace.path("usual")).0
     );
 }
+
+#[test]
+fn a_fifo_is_written_into_and_never_replaced_and_a_folder_is_refused() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let workspace = Workspace::quickstart();
+    let fifo = workspace.path("plan.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    // A reader on the other end, as a pipeline would hold it.
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    workspace
+        .sandbox()
+        .args(["plan", "--format", "json", "--out", "plan.fifo"])
+        .run()
+        .code(0);
+    // Checked before the reader is joined: a replaced FIFO would leave it waiting forever.
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo(),
+        "the FIFO was replaced by a file"
+    );
+    let read = reader.join().unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&read).expect("the plan came through");
+    assert_eq!(plan["format_version"], 1);
+    std::fs::create_dir(workspace.path("out")).unwrap();
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--out", "out"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("out is a folder, not a file"),
+        "{}",
+        run.stderr
+    );
+}
