@@ -434,7 +434,7 @@ fn escape(
             secrets.insert(name);
             Value::String(reference)
         }
-        Value::String(text) => Value::String(text.replace("${", "$${")),
+        Value::String(text) => Value::String(with_url_secrets(&text, path, key, secrets)),
         Value::Array(items) => Value::Array(
             items
                 .into_iter()
@@ -459,6 +459,39 @@ fn escape(
         ),
         other => other,
     }
+}
+
+/// Text as a file declares it: `${` escaped, and in a URL the value of each secret-looking
+/// query parameter (`?token=`, `&sig=`, ...) replaced by an `${env.NAME}` reference named after
+/// `key`, the path and the parameter, so no credential carried in a URL is written to git.
+fn with_url_secrets(
+    text: &str,
+    path: &[Segment],
+    key: &str,
+    secrets: &mut BTreeSet<String>,
+) -> String {
+    let escaped = |text: &str| text.replace("${", "$${");
+    let Some((address, query)) = text
+        .split_once('?')
+        .filter(|(address, _)| address.contains("://"))
+    else {
+        return escaped(text);
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if !value.is_empty() && crate::http::is_secret_parameter(name) => {
+                let mut at = path.to_vec();
+                at.push(Segment::Key(name.to_owned()));
+                let secret = secret_name(key, &at);
+                let reference = format!("{}=${{env.{secret}}}", escaped(name));
+                secrets.insert(secret);
+                reference
+            }
+            _ => escaped(pair),
+        })
+        .collect();
+    format!("{}?{}", escaped(address), pairs.join("&"))
 }
 
 /// `VAPIFORM_<KEY>_<PATH>`: upper case, every other character an underscore.

@@ -22,6 +22,12 @@ const SECRET_PARAMETERS: [&str; 10] = [
     "code",
 ];
 
+/// Whether a query parameter's value is secret by its name (see [`SECRET_PARAMETERS`]).
+pub fn is_secret_parameter(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_PARAMETERS.iter().any(|word| lower.contains(word))
+}
+
 /// Why a base URL is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum UrlError {
@@ -115,8 +121,7 @@ fn redact(url: &Url) -> String {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(name, value)| {
-                let lower = name.to_ascii_lowercase();
-                let value = if SECRET_PARAMETERS.iter().any(|word| lower.contains(word)) {
+                let value = if is_secret_parameter(&name) {
                     "REDACTED".to_owned()
                 } else {
                     value.into_owned()
@@ -155,12 +160,7 @@ pub fn redact_text(url: &str) -> String {
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, value))
-                if !value.starts_with("${env.")
-                    && SECRET_PARAMETERS
-                        .iter()
-                        .any(|word| name.to_ascii_lowercase().contains(word)) =>
-            {
+            Some((name, value)) if !value.starts_with("${env.") && is_secret_parameter(name) => {
                 format!("{name}=REDACTED")
             }
             _ => pair.to_owned(),

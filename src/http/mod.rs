@@ -13,7 +13,7 @@ mod retry;
 mod text;
 mod transport;
 
-pub use base_url::{BaseUrl, UrlError, configured_base_url, redact_text};
+pub use base_url::{BaseUrl, UrlError, configured_base_url, is_secret_parameter, redact_text};
 pub use credentials::ApiKey;
 pub use error::Error;
 pub(crate) use limiter::Priority;

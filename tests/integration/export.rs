@@ -292,3 +292,40 @@ fn an_ignored_sip_uri_is_spared_by_unassigned_unlink() {
     assert!(routes.contains(&("n-pstn", None)), "{routes:?}");
     workspace.assert_no_changes();
 }
+
+#[test]
+fn secrets_in_url_queries_are_exported_as_references() {
+    let workspace = crate::support::numbers_account(
+        1,
+        &serde_json::json!({"assistantId": "legacy",
+            "server": {"url": "https://hooks.example.com/pick?region=eu&access_token=tok-9f8e7d&sig=s1g-0a"}}),
+    );
+    let run = workspace
+        .sandbox()
+        .args(["export", "-o", "exported.yaml"])
+        .run()
+        .code(0);
+    let exported = workspace.read("exported.yaml");
+    assert!(
+        !exported.contains("tok-9f8e7d") && !exported.contains("s1g-0a"),
+        "{exported}"
+    );
+    let token = "VAPIFORM_LEGACY_16285550000_SERVER_URL_ACCESS_TOKEN";
+    let sig = "VAPIFORM_LEGACY_16285550000_SERVER_URL_SIG";
+    for variable in [token, sig] {
+        assert!(
+            exported.contains(&format!("${{env.{variable}}}")) && run.stderr.contains(variable),
+            "{variable}:\n{exported}\n{}",
+            run.stderr
+        );
+    }
+    assert!(exported.contains("region=eu"), "{exported}");
+    // With the variables set, the export plans to no changes.
+    let run = workspace
+        .sandbox()
+        .env(token, "tok-9f8e7d")
+        .env(sig, "s1g-0a")
+        .args(["plan", "-f", "exported.yaml", "--detailed-exitcode"])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+}
