@@ -10,6 +10,7 @@
 
 mod apply;
 mod atomic;
+mod bounded;
 mod cli;
 mod commands;
 mod desired;

@@ -25,7 +25,7 @@ pub(super) fn run(args: &ShowArgs, console: &mut Console) -> anyhow::Result<Exit
 
 /// Reads a plan saved by `plan --out`.
 pub(super) fn read(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::bounded::read_to_string(path)
         .with_context(|| format!("cannot read the plan {}", path.display()))?;
     let version = serde_json::from_str::<serde_json::Value>(&text)
         .with_context(|| format!("{} is not a JSON plan", path.display()))?

@@ -380,7 +380,7 @@ struct AccountRef<'a> {
 }
 
 fn read(path: &Path) -> Result<Account, Error> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::bounded::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Account::default());

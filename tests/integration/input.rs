@@ -171,3 +171,25 @@ fn business_names_and_vars_are_literal_text() {
         .run()
         .code(0);
 }
+
+#[cfg(unix)]
+#[test]
+fn an_endless_plan_or_account_file_is_refused_after_its_bound() {
+    let workspace = Workspace::new();
+    workspace.write("vapiform.yaml", "version: 1\n");
+    for args in [
+        vec!["show", "/dev/zero"],
+        vec!["--sandbox", "/dev/zero", "plan"],
+    ] {
+        let run = workspace
+            .vapiform()
+            .args(&args)
+            .run_within(std::time::Duration::from_secs(30))
+            .code(1);
+        assert!(
+            run.stderr.contains("larger than 1024 MiB"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
