@@ -71,6 +71,22 @@ fn a_dashboard_change_to_any_routing_field_makes_a_saved_plan_stale() {
 }
 
 #[test]
+fn a_server_url_set_since_the_plan_makes_it_stale() {
+    let workspace = Workspace::quickstart();
+    workspace
+        .sandbox()
+        .args(["plan", "--out", "plan.json"])
+        .run()
+        .code(0);
+    // Its webhook answers the number whenever nothing is routed: that is routing too.
+    edit_account(&workspace, |account| {
+        find(account, "phoneNumbers", "number", "+14155550101")["server"] =
+            json!({"url": "https://hooks.example/elsewhere"});
+    });
+    assert_stale(&workspace, &["number/+14155550101", "server"]);
+}
+
+#[test]
 fn a_new_route_to_an_assistant_the_plan_deletes_makes_it_stale() {
     let workspace = Workspace::quickstart();
     let old = "0ddba11a-0000-4000-8000-000000000001";
