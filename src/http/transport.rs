@@ -18,6 +18,9 @@ use super::limiter::{Limiter, Priority};
 use super::retry::{self, Backoff, Reset};
 use super::text::Text;
 
+/// A wait for a throttled request this long or longer is said on stderr, not only logged.
+const VISIBLE_WAIT: Duration = Duration::from_secs(5);
+
 /// How to reach an API and how hard to push it.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -189,7 +192,18 @@ impl Transport {
             match retry_after {
                 Some(server) if attempt < self.backoff.attempts => {
                     let delay = server.unwrap_or_else(|| self.backoff.delay(attempt - 1));
-                    tracing::debug!(api = self.dialect.name, %method, path, attempt, delay_ms = delay.as_millis(), "retrying");
+                    // A 429 is the API's pace and is expected at scale; a failure, or a long
+                    // wait, is said on stderr while the retries go on.
+                    let reason = match &outcome {
+                        Ok((status, _, _)) => status.as_str().to_owned(),
+                        Err(_) => "no answer (connection failed or timed out)".to_owned(),
+                    };
+                    let throttled = matches!(&outcome, Ok((StatusCode::TOO_MANY_REQUESTS, _, _)));
+                    if !throttled || delay >= VISIBLE_WAIT {
+                        tracing::warn!(api = self.dialect.name, %method, path, attempt, of = self.backoff.attempts, wait_ms = delay.as_millis(), %reason, "retrying");
+                    } else {
+                        tracing::debug!(api = self.dialect.name, %method, path, attempt, delay_ms = delay.as_millis(), "retrying");
+                    }
                     tokio::time::sleep(delay).await;
                 }
                 _ => return self.finish(method, path, outcome),

@@ -434,3 +434,38 @@ async fn a_delete_that_acted_then_failed_is_sent_again_and_its_404_means_deleted
     assert_eq!(objects(&workspace.account(), "assistants").len(), 1);
     running.shutdown().await;
 }
+
+#[test]
+fn an_unreachable_api_is_said_on_stderr_within_seconds_while_retries_go_on() {
+    use std::io::Read as _;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let workspace = crate::support::Workspace::new();
+    workspace.write("vapiform.yaml", "version: 1\n");
+    let mut child = workspace
+        .vapiform()
+        .env("VAPI_API_KEY", "k")
+        .args(["--api-url", &format!("http://127.0.0.1:{port}"), "plan"])
+        .spawn();
+    std::thread::sleep(Duration::from_secs(3));
+    let still_trying = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(still_trying, "it gave up within 3 s: {stderr}");
+    assert!(
+        stderr.contains("retrying")
+            && stderr.contains("no answer (connection failed or timed out)")
+            && stderr.contains("attempt=1"),
+        "{stderr}"
+    );
+}
