@@ -54,8 +54,11 @@ impl Default for Options {
     }
 }
 
-/// Told about each change as it ends, so the command can show progress.
+/// Told about each change as it starts and ends, so the command can show progress and say,
+/// if it must stop at once, which changes were never sent.
 pub trait Progress: Sync {
+    /// Change `index` of the plan is about to be sent.
+    fn start(&self, index: usize);
     /// One change ended.
     fn finish(&self, outcome: &Outcome);
 }

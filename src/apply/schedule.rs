@@ -117,6 +117,7 @@ impl<'a> Schedule<'a> {
 
     /// Change `i`'s write starts.
     pub(super) fn start(&mut self, i: usize) {
+        self.progress.start(i);
         *self
             .writing
             .entry(priority(&self.plan.changes[i].write))
@@ -286,6 +287,7 @@ mod tests {
     struct Quiet;
 
     impl Progress for Quiet {
+        fn start(&self, _: usize) {}
         fn finish(&self, _: &Outcome) {}
     }
 

@@ -280,6 +280,8 @@ struct Reporter<'a> {
     lines: Option<Mutex<&'a mut (dyn std::io::Write + Send)>>,
     notices: Mutex<&'a mut (dyn std::io::Write + Send)>,
     known: Mutex<Vec<Outcome>>,
+    /// The plan's changes that were sent (by index), ended or not.
+    started: Mutex<std::collections::HashSet<usize>>,
     color: bool,
 }
 
@@ -309,6 +311,7 @@ impl<'a> Reporter<'a> {
             lines,
             notices: Mutex::new(err),
             known: Mutex::new(Vec::new()),
+            started: Mutex::new(std::collections::HashSet::new()),
             color,
         }
     }
@@ -326,25 +329,38 @@ impl<'a> Reporter<'a> {
     }
 
     /// The report of what is known when vapiform cannot wait any longer: every change that
-    /// ended as it ended, the others as not known to have applied.
+    /// ended as it ended, those sent as not known to have applied, the rest as not attempted.
     fn known(&self, plan: &Plan) -> Report {
         let known = self.known.lock().map(|k| k.clone()).unwrap_or_default();
+        let started = self.started.lock().map(|s| s.clone()).unwrap_or_default();
         let outcomes = plan
             .changes
             .iter()
-            .map(|change| {
+            .enumerate()
+            .map(|(index, change)| {
                 known
                     .iter()
                     .find(|o| o.address == change.address && o.action == change.action)
                     .cloned()
-                    .unwrap_or_else(|| Outcome {
-                        address: change.address.clone(),
-                        action: change.action,
-                        status: Status::Unverified,
-                        id: None,
-                        detail: Some(
-                            "vapiform exited on a second interrupt before this change ended; it may or may not have been written".to_owned(),
-                        ),
+                    .unwrap_or_else(|| {
+                        let (status, detail) = if started.contains(&index) {
+                            (
+                                Status::Unverified,
+                                "vapiform exited on a second interrupt before this change ended; it may or may not have been written",
+                            )
+                        } else {
+                            (
+                                Status::NotAttempted,
+                                "vapiform exited on a second interrupt before this change started; nothing was sent",
+                            )
+                        };
+                        Outcome {
+                            address: change.address.clone(),
+                            action: change.action,
+                            status,
+                            id: None,
+                            detail: Some(detail.to_owned()),
+                        }
                     })
             })
             .collect();
@@ -359,6 +375,12 @@ impl<'a> Reporter<'a> {
 }
 
 impl Progress for Reporter<'_> {
+    fn start(&self, index: usize) {
+        if let Ok(mut started) = self.started.lock() {
+            started.insert(index);
+        }
+    }
+
     fn finish(&self, outcome: &Outcome) {
         if let Ok(mut known) = self.known.lock() {
             known.push(outcome.clone());

@@ -135,19 +135,27 @@ async fn a_second_interrupt_exits_at_once_reporting_what_it_knows() {
     let outcomes = report["outcomes"].as_array().unwrap();
     assert_eq!(outcomes.len(), 200, "every change is in the report");
     let with = |status: &str| outcomes.iter().filter(|o| o["status"] == status).count();
-    let unknown = outcomes
-        .iter()
-        .filter(|o| {
-            o["detail"]
-                .as_str()
-                .is_some_and(|d| d.starts_with("vapiform exited on a second interrupt"))
-        })
-        .count();
-    assert!(
-        with("applied") > 0 && unknown > 0,
-        "what ended is reported as it ended, the rest as not known: {report}"
+    let said = |status: &str, detail: &str| {
+        outcomes
+            .iter()
+            .filter(|o| {
+                o["status"] == status && o["detail"].as_str().is_some_and(|d| d.starts_with(detail))
+            })
+            .count()
+    };
+    let in_flight = said(
+        "unverified",
+        "vapiform exited on a second interrupt before this change ended",
     );
-    assert_eq!(with("applied") + unknown, 200, "{report}");
+    let never_sent = said(
+        "not_attempted",
+        "vapiform exited on a second interrupt before this change started; nothing was sent",
+    );
+    assert!(
+        with("applied") > 0 && never_sent > 0,
+        "what ended is reported as it ended, what was never sent as not attempted: {report}"
+    );
+    assert_eq!(with("applied") + in_flight + never_sent, 200, "{report}");
     running.shutdown().await;
 }
 
