@@ -87,21 +87,39 @@ pub struct Split {
     pub left_out: Vec<String>,
 }
 
+/// The second line of every file `export --split` writes: how a later export knows the file
+/// is its own to rewrite or remove (a hand-written one never is).
+pub const SPLIT_MARK: &str = "# Written by `vapiform export --split`, which rewrites this file when exporting again, or removes it once its business is gone.\n";
+
+/// Whether `text` is a file `export --split` wrote: its second line is [`SPLIT_MARK`].
+pub fn written_by_split(text: &str) -> bool {
+    text.split_once('\n')
+        .is_some_and(|(_, rest)| rest.starts_with(SPLIT_MARK))
+}
+
+/// `text` with [`SPLIT_MARK`] after its first line (the schema comment).
+fn marked(mut text: String) -> String {
+    let first = text.find('\n').map_or(text.len(), |i| i + 1);
+    text.insert_str(first, SPLIT_MARK);
+    text
+}
+
 /// The folder for `live`: one file per business. A business whose key is not a valid key
-/// stays in the root file, so that no file name comes from the account unchecked.
+/// stays in the root file, so that no file name comes from the account unchecked. Every file
+/// carries [`SPLIT_MARK`].
 pub fn split(live: &Live) -> Result<Split, serde_yaml::Error> {
     let (mut file, secrets, left_out) = document(live);
     let mut businesses = BTreeMap::new();
     for (key, business) in std::mem::take(&mut file.businesses) {
         if Key::parse(&key).is_some() {
-            let text = folder::to_business_file(&key, business)?;
+            let text = marked(folder::to_business_file(&key, business)?);
             businesses.insert(key, text);
         } else {
             file.businesses.insert(key, business);
         }
     }
     Ok(Split {
-        root: with_note(crate::desired::to_file(&file)?, &left_out),
+        root: marked(with_note(crate::desired::to_file(&file)?, &left_out)),
         businesses,
         secrets,
         left_out,

@@ -15,7 +15,7 @@ mod cli;
 mod commands;
 mod desired;
 mod exit;
-mod export;
+pub mod export;
 pub mod http;
 mod plan;
 mod render;

@@ -66,13 +66,40 @@ pub(super) async fn run(
 }
 
 /// The business files a previous `export --split` left in `dir`, which this one replaces:
-/// `businesses/` may hold only `*.yaml` files (and hidden ones, which are left alone). A
-/// folder laid out otherwise is someone's own, and is refused before anything is written.
+/// `businesses/` may hold only `*.yaml` files that export wrote (see
+/// [`crate::export::SPLIT_MARK`]; hidden files are left alone), and `vapiform.yaml`, if
+/// there, must be export's too. A folder laid out otherwise, a hand-written file, or a symlink
+/// anywhere export would write is someone's own, and is refused before anything is written.
 fn previous_export(dir: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
     if dir.exists() && !dir.is_dir() {
         bail!("{} is not a folder", dir.display());
     }
+    let ours = |path: &Path| -> anyhow::Result<()> {
+        let text = crate::bounded::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if !crate::export::written_by_split(&text) {
+            bail!(
+                "{} was not written by `export --split`, which replaces only a folder it wrote; export into a new folder, or move it away",
+                path.display()
+            );
+        }
+        Ok(())
+    };
+    let linked =
+        |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let root = dir.join(ROOT_FILE);
     let businesses = dir.join(BUSINESSES_DIR);
+    for path in [&root, &businesses] {
+        if linked(path) {
+            bail!(
+                "{} is a symlink; `export --split` writes only inside its folder, never through a link",
+                path.display()
+            );
+        }
+    }
+    if root.exists() {
+        ours(&root)?;
+    }
     let mut previous = BTreeSet::new();
     if !businesses.exists() {
         return Ok(previous);
@@ -93,6 +120,7 @@ fn previous_export(dir: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
                 businesses.display()
             );
         }
+        ours(&entry.path())?;
         previous.insert(entry.path());
     }
     Ok(previous)

@@ -22,7 +22,8 @@ const SECRET_PARAMETERS: [&str; 10] = [
     "code",
 ];
 
-/// Whether a query parameter's value is secret by its name (see [`SECRET_PARAMETERS`]).
+/// Whether a query parameter's value is secret by its name: it holds `token`, `key`, `secret`,
+/// `password`, `sig`, `auth`, `code` or the like, in any case (`access_token`, `X-Amz-Signature`).
 pub fn is_secret_parameter(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     SECRET_PARAMETERS.iter().any(|word| lower.contains(word))

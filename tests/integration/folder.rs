@@ -383,9 +383,10 @@ fn export_split_writes_a_folder_that_plans_empty_and_exports_the_same_again() {
         ]
     );
     assert!(
-        first[0].1.starts_with(
-            "# yaml-language-server: $schema=../businesses.schema.json\nacme-plumbing:\n"
-        ),
+        first[0].1.starts_with(&format!(
+            "# yaml-language-server: $schema=../businesses.schema.json\n{}acme-plumbing:\n",
+            vapiform::export::SPLIT_MARK
+        )),
         "{}",
         first[0].1
     );
@@ -396,11 +397,14 @@ fn export_split_writes_a_folder_that_plans_empty_and_exports_the_same_again() {
         .code(0);
     assert!(run.stdout.starts_with("No changes."), "{}", run.stdout);
 
-    // A business file the account no longer has is removed; the rest are written again
-    // byte for byte.
+    // A business file an earlier export wrote that the account no longer has is removed;
+    // the rest are written again byte for byte.
     workspace.write(
         "out/businesses/gone.yaml",
-        "gone:\n  name: Gone\n  assistant: {id: x}\n",
+        &format!(
+            "# yaml-language-server: $schema=../businesses.schema.json\n{}gone:\n  name: Gone\n  assistant: {{id: x}}\n",
+            vapiform::export::SPLIT_MARK
+        ),
     );
     workspace.write("out/businesses/.keep", "");
     workspace
@@ -433,4 +437,74 @@ fn export_split_writes_a_folder_that_plans_empty_and_exports_the_same_again() {
         first.len() + 1,
         "nothing written"
     );
+    std::fs::remove_dir(workspace.path("out/businesses/west")).unwrap();
+
+    // A business file someone wrote by hand is never removed nor overwritten, nor is a root
+    // file export did not write: the export is refused before anything is written.
+    let before = files(&workspace.path("out"));
+    workspace.write("out/businesses/handmade.yaml", "handmade: {name: Hand}\n");
+    let run = workspace
+        .sandbox()
+        .args(["export", "--split", "out"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr
+            .contains("out/businesses/handmade.yaml was not written by `export --split`"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(workspace.path("out/businesses/handmade.yaml")).unwrap();
+    workspace.write("out/vapiform.yaml", "version: 1\ntemplates: {}\n");
+    let run = workspace
+        .sandbox()
+        .args(["export", "--split", "out"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr
+            .contains("out/vapiform.yaml was not written by `export --split`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        workspace.read("out/vapiform.yaml"),
+        "version: 1\ntemplates: {}\n"
+    );
+    assert_eq!(files(&workspace.path("out")).len(), before.len());
+}
+
+#[cfg(unix)]
+#[test]
+fn export_split_never_writes_or_deletes_through_a_symlink() {
+    let workspace = Workspace::quickstart();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let precious = elsewhere.path().join("precious.yaml");
+    std::fs::write(&precious, "keep me\n").unwrap();
+    std::fs::create_dir(workspace.path("out")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), workspace.path("out/businesses")).unwrap();
+    let run = workspace
+        .sandbox()
+        .args(["export", "--split", "out"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("out/businesses is a symlink"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
+    std::fs::remove_file(workspace.path("out/businesses")).unwrap();
+    std::os::unix::fs::symlink(&precious, workspace.path("out/vapiform.yaml")).unwrap();
+    let run = workspace
+        .sandbox()
+        .args(["export", "--split", "out"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains("out/vapiform.yaml is a symlink"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
 }
