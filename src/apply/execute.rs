@@ -35,6 +35,9 @@ impl From<Error> for Failure {
     }
 }
 
+/// How long an update that failed ambiguously is read back for, looking for its effect.
+const READ_BACK: Duration = Duration::from_secs(3);
+
 /// What every write of one apply shares.
 pub(crate) struct Sender<'a> {
     pub client: &'a Client,
@@ -45,6 +48,39 @@ pub(crate) struct Sender<'a> {
 }
 
 impl Sender<'_> {
+    /// After an update failed with `error`: when the failure is ambiguous (a server error, a
+    /// dropped connection, a timeout, after the retries), the object is read back (`read`,
+    /// its fields and `updatedAt`) for a few seconds, and if it holds every field sent the
+    /// update took effect: its `updatedAt` is returned and it is verified like any other.
+    /// Otherwise the update failed, saying so.
+    async fn took_effect(
+        &self,
+        error: Error,
+        sent: &Map<String, Value>,
+        read: impl AsyncFn() -> Result<(Map<String, Value>, String), Error>,
+    ) -> Result<String, Failure> {
+        if !error.is_ambiguous() {
+            return Err(error.into());
+        }
+        let until = Instant::now() + READ_BACK.min(self.lag);
+        loop {
+            if let Ok((fields, updated_at)) = read().await
+                && crate::plan::compare::differences(sent, &fields).is_empty()
+            {
+                tracing::info!(%error, "the update failed, but reading it back shows it took effect");
+                return Ok(updated_at);
+            }
+            if Instant::now() >= until {
+                let mut failure = Failure::from(error);
+                failure
+                    .detail
+                    .push_str("; read back, the object does not hold the update");
+                return Err(failure);
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Sends `write`. `route` is the id of the assistant a number write routes to, resolved by
     /// the scheduler; `adopt` the id of an assistant another apply created for this create's
     /// key since the plan was made, which is updated instead of creating a duplicate.
@@ -71,11 +107,20 @@ impl Sender<'_> {
             }
             Write::UpdateAssistant { id, body } => {
                 let sent = self.resolve(body)?;
-                let updated = self.client.update_assistant(id, &sent).await?;
+                let updated_at = match self.client.update_assistant(id, &sent).await {
+                    Ok(updated) => updated.updated_at,
+                    Err(error) => {
+                        self.took_effect(error, &sent, async || {
+                            let read = self.client.get_assistant(id).await?;
+                            Ok((read.fields(), read.updated_at))
+                        })
+                        .await?
+                    }
+                };
                 Ok(Written::new(
                     Kind::Assistant,
-                    updated.id,
-                    updated.updated_at,
+                    id.clone(),
+                    updated_at,
                     sent,
                     body,
                 ))
@@ -96,11 +141,20 @@ impl Sender<'_> {
             }
             Write::UpdateNumber { id, body, .. } => {
                 let sent = routed(self.resolve(body)?, route);
-                let updated = self.client.update_number(id, &sent).await?;
+                let updated_at = match self.client.update_number(id, &sent).await {
+                    Ok(updated) => updated.updated_at,
+                    Err(error) => {
+                        self.took_effect(error, &sent, async || {
+                            let read = self.client.get_number(id).await?;
+                            Ok((read.to_object(), read.updated_at))
+                        })
+                        .await?
+                    }
+                };
                 Ok(Written::new(
                     Kind::Number,
-                    updated.id,
-                    updated.updated_at,
+                    id.clone(),
+                    updated_at,
                     sent,
                     body,
                 ))
@@ -229,4 +283,87 @@ fn routed(mut body: Map<String, Value>, route: Option<&str>) -> Map<String, Valu
 /// The pause before the `n`th look or attempt: 100 ms doubling, at most 3.2 s.
 fn pause(n: u32) -> Duration {
     Duration::from_millis(100 << n.min(5))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Updates that fail ambiguously, against the simulator over HTTP, with a client that
+    //! sends each request once.
+
+    use super::*;
+    use crate::http::{ApiKey, Settings};
+    use crate::sim::{self, AfterWrite};
+    use serde_json::json;
+
+    const ID: &str = "00000000-0000-4000-8000-000000000001";
+
+    async fn serve(options: sim::Options) -> (sim::Running, Client) {
+        let account: sim::Account = serde_json::from_value(json!({"assistants": [
+            {"id": ID, "orgId": "o", "name": "Old", "createdAt": "2026-01-01T00:00:00.000Z",
+             "updatedAt": "2026-01-01T00:00:00.000Z"}]}))
+        .unwrap();
+        let running = sim::start(sim::Options {
+            account: Some(account),
+            ..options
+        })
+        .await
+        .unwrap();
+        let mut settings = Settings::new(running.url(), ApiKey::new("k"));
+        settings.rps = 0.0;
+        settings.backoff.attempts = 1;
+        (running, Client::new(&settings).unwrap())
+    }
+
+    fn rename() -> Write {
+        Write::UpdateAssistant {
+            id: ID.to_owned(),
+            body: crate::plan::compare::object(json!({"name": "New"})),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_update_stored_then_answered_500_is_read_back_and_taken() {
+        let (running, client) = serve(sim::Options {
+            fail_after_write: 1.0,
+            fail_after_write_as: vec![AfterWrite::Status500],
+            ..sim::Options::default()
+        })
+        .await;
+        let secrets = Secrets::new();
+        let sender = Sender {
+            client: &client,
+            secrets: &secrets,
+            lag: Duration::from_secs(1),
+        };
+        let written = sender.send(&rename(), None, None).await;
+        assert!(written.is_ok(), "the read shows the update took effect");
+        running.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn an_update_that_did_not_act_fails_saying_it_was_read_back() {
+        let (running, client) = serve(sim::Options {
+            error_rate: 1.0,
+            ..sim::Options::default()
+        })
+        .await;
+        let secrets = Secrets::new();
+        let sender = Sender {
+            client: &client,
+            secrets: &secrets,
+            lag: Duration::from_millis(300),
+        };
+        let Err(failure) = sender.send(&rename(), None, None).await else {
+            panic!("nothing was written");
+        };
+        assert!(
+            failure.detail.contains("500")
+                && failure
+                    .detail
+                    .ends_with("; read back, the object does not hold the update"),
+            "{}",
+            failure.detail
+        );
+        running.shutdown().await;
+    }
 }
