@@ -561,8 +561,16 @@ pub fn load(path: &FsPath) -> Result<Desired, Report> {
         return super::folder::load(&folder);
     }
     let file_name = path.display().to_string();
-    let unreadable = |(diagnostic, source): Unreadable| Report::new(vec![diagnostic], vec![source]);
     let tree = path.parent().unwrap_or(FsPath::new("."));
+    if tree.join(super::folder::BUSINESSES_DIR).is_dir() {
+        // Said, not refused: the folder may hold another fleet's files.
+        tracing::warn!(
+            "{file_name} has a {}/ folder beside it that is not read: a folder is read through its {} (or -f on the folder)",
+            super::folder::BUSINESSES_DIR,
+            super::folder::ROOT_FILE
+        );
+    }
+    let unreadable = |(diagnostic, source): Unreadable| Report::new(vec![diagnostic], vec![source]);
     let bytes = read(path, tree, &file_name, MAX_FILE_BYTES).map_err(unreadable)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(unreadable(too_large(

@@ -508,3 +508,24 @@ fn export_split_never_writes_or_deletes_through_a_symlink() {
     );
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
 }
+
+#[test]
+fn a_file_with_a_businesses_folder_beside_it_says_the_folder_is_not_read() {
+    let workspace = quickstart_folder();
+    std::fs::copy(
+        workspace.path("fleet/vapiform.yaml"),
+        workspace.path("fleet/prod.yaml"),
+    )
+    .unwrap();
+    let run = workspace
+        .vapiform()
+        .args(["validate", "-f", "fleet/prod.yaml"])
+        .run()
+        .code(0);
+    assert!(
+        run.stderr
+            .contains("fleet/prod.yaml has a businesses/ folder beside it that is not read"),
+        "{}",
+        run.stderr
+    );
+}
