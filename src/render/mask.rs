@@ -1,7 +1,7 @@
-//! Phone numbers masked for public repositories (`--mask-numbers`): every E.164 number in the
-//! text and markdown views of a plan, wherever it appears (addresses, endpoints, untouched
-//! lists, field values, a prompt's text), is shown as `+1415•••0101`. The JSON plan keeps them
-//! whole.
+//! Phone numbers masked for public repositories (`--mask-numbers`): every phone number in the
+//! text and markdown views of a plan, in any common notation, wherever it appears (addresses,
+//! endpoints, untouched lists, field values, a prompt's text), is shown as `+1415•••0101`. The
+//! JSON plan keeps them whole.
 //!
 //! The plan is masked as data before it is rendered, so every view sees only masked numbers
 //! and the markdown byte budget counts the masked text.
@@ -33,25 +33,80 @@ fn strings(value: Value) -> Value {
     }
 }
 
-/// `text` with every `+` followed by 8 to 15 digits (an E.164 number) masked: the first four
-/// digits and the last four stay (two and two for numbers shorter than 11 digits).
+/// `text` with every phone number masked, in any common notation: a `+` and 8 to 15 digits
+/// (`+14155550101`, `+1 415 555 0101`), or 10 to 15 digits without it (`14155550101`,
+/// `(415) 555-0101`, `415.555.0101`), the digits grouped by spaces, dots, dashes or
+/// parentheses. Shown compact: the `+` if written, the first four digits and the last four
+/// (two and two for numbers shorter than 11 digits). Shorter digit runs without a `+` (dates
+/// such as `2026-12-06`, counts, versions) are left as they are.
 pub(crate) fn text_of(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('+') {
-        out.push_str(&rest[..=at]);
-        rest = &rest[at + 1..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if (8..=15).contains(&digits) {
-            let keep = if digits >= 11 { 4 } else { 2 };
-            out.push_str(&rest[..keep]);
-            out.push_str(HIDDEN);
-            out.push_str(&rest[digits - keep..digits]);
-            rest = &rest[digits..];
+    let mut at = 0;
+    while at < text.len() {
+        let byte = bytes[at];
+        let bounded = at == 0 || !is_word(bytes[at - 1]);
+        if bounded
+            && (byte == b'+' || byte == b'(' || byte.is_ascii_digit())
+            && let Some((end, digits)) = number_at(bytes, at)
+        {
+            let written_plus = byte == b'+';
+            let n = digits.len();
+            if (8..=15).contains(&n) && (written_plus || n >= 10) {
+                let keep = if n >= 11 { 4 } else { 2 };
+                if written_plus {
+                    out.push('+');
+                }
+                out.push_str(&digits[..keep]);
+                out.push_str(HIDDEN);
+                out.push_str(&digits[n - keep..]);
+            } else {
+                // Not a phone number (too long, too short): none of its parts is one either.
+                out.push_str(&text[at..end]);
+            }
+            at = end;
+            continue;
         }
+        let width = text[at..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&text[at..at + width]);
+        at += width;
     }
-    out.push_str(rest);
     out
+}
+
+/// Whether a byte is part of a word: a number inside an id (`n14155550101`) is not one.
+fn is_word(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
+}
+
+/// The phone number written from `start`: where it ends and its digits. It is digits grouped
+/// by single spaces, dots, dashes and parentheses, after an optional `+`; it ends at its last
+/// digit, which no letter or digit may follow.
+fn number_at(bytes: &[u8], start: usize) -> Option<(usize, String)> {
+    let mut at = start + usize::from(bytes[start] == b'+');
+    let mut digits = String::new();
+    let mut end = None;
+    let mut previous = b'+';
+    while at < bytes.len() {
+        let byte = bytes[at];
+        match byte {
+            b'0'..=b'9' => {
+                digits.push(char::from(byte));
+                end = Some(at + 1);
+            }
+            b' ' | b'.' | b'-' if previous.is_ascii_digit() || previous == b')' => {}
+            b'(' if !previous.is_ascii_digit() => {}
+            b')' if previous.is_ascii_digit() => {}
+            _ => break,
+        }
+        previous = byte;
+        at += 1;
+    }
+    let end = end?;
+    if bytes.get(end).is_some_and(|&b| is_word(b)) {
+        return None;
+    }
+    Some((end, digits))
 }
 
 #[cfg(test)]
@@ -65,9 +120,44 @@ mod tests {
             text_of("call +442071838750 or +4930123456."),
             "call +4420•••8750 or +49•••56."
         );
-        // Not a number: too short, too long, or no `+`.
-        for kept in ["+1234567", "+1234567890123456", "14155550101", "a + b", "+"] {
+        // Not a number: too short, too long, a date, part of an id.
+        for kept in [
+            "+1234567",
+            "+1234567890123456",
+            "a + b",
+            "+",
+            "created 2026-11-29T10:00:00.000Z",
+            "n14155550101",
+            "v1.2.3",
+            "9c000000-0000-4000-8000-000000000001",
+        ] {
             assert_eq!(text_of(kept), kept);
+        }
+    }
+
+    #[test]
+    fn every_common_notation_is_masked() {
+        for (written, shown) in [
+            ("call (415) 555-0101 now", "call 41•••01 now"),
+            ("415.555.0101", "41•••01"),
+            ("+1 415 555 0101", "+1415•••0101"),
+            ("14155550100.", "1415•••0100."),
+            ("+44 20 7183 8750", "+4420•••8750"),
+        ] {
+            assert_eq!(text_of(written), shown, "{written}");
+        }
+    }
+
+    #[test]
+    fn no_number_of_8_to_15_digits_is_shown_whole() {
+        for n in 8_u8..=15 {
+            let digits: String = (0..n).map(|i| char::from(b'1' + i % 9)).collect();
+            let masked = text_of(&format!("dial +{digits} today"));
+            assert!(!masked.contains(&digits), "{n} digits: {masked}");
+            if n >= 10 {
+                let masked = text_of(&format!("dial {digits} today"));
+                assert!(!masked.contains(&digits), "{n} digits: {masked}");
+            }
         }
     }
 }
