@@ -10,11 +10,14 @@ use crate::plan::live::CarrierNumber;
 use crate::vapi::{self, ApiKey, Client, Settings};
 use crate::{sim, telnyx};
 
-/// How hard the client may push the API.
+/// How hard the client may push the API, and whether the command writes to it.
 #[derive(Debug, Clone)]
 pub(super) struct Pace {
     pub rps: f64,
     pub concurrency: usize,
+    /// Whether the command may write: only then is a `--sandbox` file that does not exist
+    /// created (a read-only command given a mistyped path says so instead).
+    pub writes: bool,
 }
 
 impl Pace {
@@ -22,6 +25,7 @@ impl Pace {
     pub(super) const READ: Self = Self {
         rps: 0.0,
         concurrency: 8,
+        writes: false,
     };
 }
 
@@ -102,6 +106,12 @@ impl Account {
     pub(super) async fn connect(global: &Global, pace: &Pace) -> anyhow::Result<Self> {
         let key = vapi::key(|name| std::env::var(name).ok());
         let (base_url, key, sandbox) = if let Some(path) = &global.sandbox {
+            if !pace.writes && !path.exists() {
+                bail!(
+                    "the sandbox account {} does not exist; check the path (apply creates a new sandbox account, plan, export and numbers only read one)",
+                    path.display()
+                );
+            }
             let running = sim::start(sim::Options {
                 state: Some(path.clone()),
                 ..sim::Options::default()

@@ -22,6 +22,7 @@ pub(super) async fn run(
     let pace = Pace {
         rps: args.rps,
         concurrency: usize::from(args.concurrency),
+        writes: true,
     };
     // One path for both sources: a plan, the account as read, then recheck and apply.
     let (mut plan, live, account) = if let Some(path) = &args.plan {

@@ -369,3 +369,40 @@ async fn sim_serves_an_account_file_that_plan_reads() {
     assert_eq!(stats["by_route"]["GET /phone-number"], 1, "{stats}");
     assert_eq!(stats["by_route"]["GET /assistant"], 1, "{stats}");
 }
+
+#[test]
+fn a_read_only_command_never_creates_a_sandbox_account() {
+    let workspace = Workspace::quickstart();
+    for args in [
+        vec!["--sandbox", "acount.json", "plan"],
+        vec!["--sandbox", "acount.json", "export"],
+        vec!["--sandbox", "acount.json", "numbers"],
+    ] {
+        let run = workspace.vapiform().args(&args).run().code(1);
+        assert!(
+            run.stderr
+                .contains("the sandbox account acount.json does not exist; check the path"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            !workspace.path("acount.json").exists(),
+            "{args:?} created it"
+        );
+    }
+    // apply creates a new one, as the sandbox has always done.
+    workspace.write("empty.yaml", "version: 1\n");
+    workspace
+        .vapiform()
+        .args([
+            "--sandbox",
+            "fresh.json",
+            "apply",
+            "-f",
+            "empty.yaml",
+            "--yes",
+        ])
+        .run()
+        .code(0);
+    assert!(workspace.path("fresh.json").exists());
+}

@@ -507,6 +507,7 @@ fn a_markdown_budget_below_the_summary_is_an_error_and_output_ends_with_a_whole_
     // A plan with no changes is its summary line alone.
     let workspace = Workspace::new();
     workspace.write("vapiform.yaml", "version: 1\n");
+    workspace.write("account.json", "{}");
     let run = workspace
         .sandbox()
         .args(["plan", "--format", "markdown", "--max-bytes", "10"])
