@@ -15,6 +15,7 @@ RUN apk add --no-cache ca-certificates musl-dev
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+COPY schemas/vapi ./schemas/vapi
 COPY benches ./benches
 COPY tests ./tests
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
