@@ -439,7 +439,19 @@ pub(super) fn read(
 /// environment, a credentials file), whose text a diagnostic would quote. Nothing of the
 /// target is read or named.
 pub(super) fn inside(path: &FsPath, tree: &FsPath) -> Result<std::fs::Metadata, String> {
-    let cannot = |err: std::io::Error| format!("cannot read {}: {err}", path.display());
+    let cannot = |err: std::io::Error| {
+        if err.kind() == std::io::ErrorKind::NotFound {
+            let here = std::env::current_dir()
+                .map(|dir| format!(" (looked in {})", dir.display()))
+                .unwrap_or_default();
+            format!(
+                "{} does not exist{here}; name the desired file or folder with -f",
+                path.display()
+            )
+        } else {
+            format!("cannot read {}: {err}", path.display())
+        }
+    };
     let real = std::fs::canonicalize(path).map_err(cannot)?;
     let root = std::fs::canonicalize(if tree.as_os_str().is_empty() {
         FsPath::new(".")
@@ -562,6 +574,24 @@ pub fn load(path: &FsPath) -> Result<Desired, Report> {
     }
     let file_name = path.display().to_string();
     let tree = path.parent().unwrap_or(FsPath::new("."));
+    if let Some(folder) = tree
+        .parent()
+        .filter(|_| {
+            tree.file_name()
+                .is_some_and(|name| name == super::folder::BUSINESSES_DIR)
+        })
+        .filter(|folder| folder.join(super::folder::ROOT_FILE).is_file())
+    {
+        let message = format!(
+            "{file_name} is a business file of the folder {}; validate or plan the folder as a whole (-f {})",
+            folder.display(),
+            folder.display()
+        );
+        return Err(Report::new(
+            vec![whole_file(&file_name, Pos::START, message)],
+            vec![Source::new(&file_name, "")],
+        ));
+    }
     if tree.join(super::folder::BUSINESSES_DIR).is_dir() {
         // Said, not refused: the folder may hold another fleet's files.
         tracing::warn!(

@@ -406,3 +406,33 @@ fn a_read_only_command_never_creates_a_sandbox_account() {
         .code(0);
     assert!(workspace.path("fresh.json").exists());
 }
+
+#[test]
+fn a_missing_file_or_a_business_file_says_what_to_do() {
+    let workspace = Workspace::new();
+    let run = workspace.vapiform().args(["validate"]).run().code(1);
+    assert!(
+        run.stderr
+            .contains("vapiform.yaml does not exist (looked in ")
+            && run
+                .stderr
+                .contains("name the desired file or folder with -f"),
+        "{}",
+        run.stderr
+    );
+    std::fs::create_dir_all(workspace.path("fleet/businesses")).unwrap();
+    workspace.write("fleet/vapiform.yaml", "version: 1\n");
+    workspace.write("fleet/businesses/a.yaml", "a: {name: A}\n");
+    let run = workspace
+        .vapiform()
+        .args(["validate", "-f", "fleet/businesses/a.yaml"])
+        .run()
+        .code(1);
+    assert!(
+        run.stderr.contains(
+            "fleet/businesses/a.yaml is a business file of the folder fleet; validate or plan the folder as a whole (-f fleet)"
+        ),
+        "{}",
+        run.stderr
+    );
+}
