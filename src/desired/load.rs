@@ -1080,7 +1080,7 @@ businesses:
         assert!(
             report
                 .to_string()
-                .contains("cannot read /nonexistent/vapiform.yaml")
+                .contains("/nonexistent/vapiform.yaml does not exist")
         );
     }
 
