@@ -9,7 +9,7 @@
 #   INPUT_PLAN       plan, drift: where to save the JSON plan; apply: the reviewed plan to apply
 #                    (without it, apply plans the file afresh and applies that plan)
 #   INPUT_BASELINE   plan, drift: passed on as --baseline when set
-#   INPUT_MASK_NUMBERS plan, drift: `true` passes --mask-numbers (numbers shown as +1415•••0101)
+#   INPUT_MASK_NUMBERS plan, drift, apply: `true` passes --mask-numbers (numbers shown as +1415•••0101)
 #   INPUT_MAX_BYTES  plan, drift: the largest markdown, so the comment fits GitHub's limit
 #   INPUT_COMMENT    plan: `true` posts the plan as one pull-request comment, updated in place
 #   GH_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, PR_HEAD_SHA: the pull request to comment on
@@ -172,7 +172,9 @@ case $command in
       run_vapiform plan -f "$file" --format markdown --out "$plan_file"
     fi
     if [ "$code" = 0 ]; then
-      run_vapiform apply --plan "$plan_file" --yes --format markdown
+      args=(apply --plan "$plan_file" --yes --format markdown)
+      if [ "${INPUT_MASK_NUMBERS:-false}" = true ]; then args+=(--mask-numbers); fi
+      run_vapiform "${args[@]}"
     fi
     ;;
   *)

@@ -194,6 +194,10 @@ pub struct ApplyArgs {
     /// already decided this, so not with --plan.
     #[arg(long, conflicts_with = "plan")]
     pub allow_mass_change: bool,
+    /// Show phone numbers as +1415•••0101 in the text and markdown plan and report (the JSON
+    /// report keeps them whole).
+    #[arg(long)]
+    pub mask_numbers: bool,
     /// Write nothing unless the fresh plan's digest is D: apply exactly the plan a review
     /// approved, or nothing (exit 4). The 64 hex digits of a plan digest, in either case.
     #[arg(long, value_name = "D", conflicts_with = "plan", value_parser = digest)]

@@ -74,7 +74,7 @@ async fn execute(
             Format::Text,
             console.color,
             render::DEFAULT_MAX_BYTES,
-            false,
+            args.mask_numbers,
         )?;
         console.err.write_all(text.as_bytes())?;
         writeln!(
@@ -120,7 +120,7 @@ async fn execute(
         args.format,
         console.color,
         render::DEFAULT_MAX_BYTES,
-        false,
+        args.mask_numbers,
     )?;
     if args.format != Format::Json || plan.is_empty() {
         console.out.write_all(shown.as_bytes())?;
@@ -152,7 +152,7 @@ async fn execute(
     let interrupt = apply::Interrupt::default();
     let mut signals = Signals::listen();
     let (report, interrupted) = {
-        let progress = Reporter::new(console, args.format, plan.changes.len());
+        let progress = Reporter::new(console, args.format, plan.changes.len(), args.mask_numbers);
         let applying = apply::apply(
             plan,
             &recheck.applied,
@@ -177,7 +177,7 @@ async fn execute(
         progress.done();
         ended
     };
-    print_report(&report, args.format, console)?;
+    print_report(&report, args.format, args.mask_numbers, console)?;
     if interrupted {
         let left = report
             .outcomes
@@ -262,13 +262,24 @@ fn confirm(console: &mut Console) -> anyhow::Result<bool> {
     }
 }
 
-fn print_report(report: &Report, format: Format, console: &mut Console) -> anyhow::Result<()> {
+fn print_report(
+    report: &Report,
+    format: Format,
+    mask: bool,
+    console: &mut Console,
+) -> anyhow::Result<()> {
     let text = match format {
         Format::Text if console.progress => render::report_text(report, console.color),
         // Lines were printed as changes finished; only the totals remain.
         Format::Text => format!("{}\n", render::totals_line(&report.totals)),
         Format::Markdown => render::report_markdown(report),
         Format::Json => render::json(report),
+    };
+    // The JSON report keeps numbers whole, as the JSON plan does.
+    let text = if mask && format != Format::Json {
+        render::mask::text_of(&text)
+    } else {
+        text
     };
     console.out.write_all(text.as_bytes())?;
     Ok(())
@@ -284,10 +295,12 @@ struct Reporter<'a> {
     /// The plan's changes that were sent (by index), ended or not.
     started: Mutex<std::collections::HashSet<usize>>,
     color: bool,
+    /// `--mask-numbers`: phone numbers in the lines shown are masked.
+    mask: bool,
 }
 
 impl<'a> Reporter<'a> {
-    fn new(console: &'a mut Console, format: Format, total: usize) -> Self {
+    fn new(console: &'a mut Console, format: Format, total: usize, mask: bool) -> Self {
         let color = console.color;
         let bar = console.progress.then(|| {
             let bar = ProgressBar::new(total as u64);
@@ -313,6 +326,7 @@ impl<'a> Reporter<'a> {
             notices: Mutex::new(err),
             known: Mutex::new(Vec::new()),
             started: Mutex::new(std::collections::HashSet::new()),
+            mask,
             color,
         }
     }
@@ -386,14 +400,23 @@ impl Progress for Reporter<'_> {
         if let Ok(mut known) = self.known.lock() {
             known.push(outcome.clone());
         }
+        let shown = |text: String| {
+            if self.mask {
+                render::mask::text_of(&text)
+            } else {
+                text
+            }
+        };
         if let Some(bar) = &self.bar {
             bar.inc(1);
-            bar.set_message(render::escape::line(&outcome.address.to_string()).into_owned());
+            bar.set_message(shown(
+                render::escape::line(&outcome.address.to_string()).into_owned(),
+            ));
         }
         if let Some(lines) = &self.lines
             && let Ok(mut out) = lines.lock()
         {
-            let _ = writeln!(out, "{}", render::outcome_line(outcome, self.color));
+            let _ = writeln!(out, "{}", shown(render::outcome_line(outcome, self.color)));
         }
     }
 }

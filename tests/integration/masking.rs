@@ -271,3 +271,24 @@ async fn sensitive_values_are_not_in_unverified_messages() {
         running.shutdown().await;
     }
 }
+
+#[test]
+fn apply_masks_numbers_in_the_plan_and_the_report_it_prints() {
+    let workspace = crate::support::Workspace::quickstart();
+    for format in ["text", "markdown"] {
+        workspace.write(
+            "account.json",
+            &std::fs::read_to_string(crate::support::example("quickstart/account.json")).unwrap(),
+        );
+        let run = workspace
+            .sandbox()
+            .args(["apply", "--yes", "--mask-numbers", "--format", format])
+            .run()
+            .code(0);
+        assert!(
+            !run.stdout.contains("+14155550101") && run.stdout.contains("+1415•••0101"),
+            "{format}:\n{}",
+            run.stdout
+        );
+    }
+}
