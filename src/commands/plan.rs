@@ -97,7 +97,7 @@ pub(super) async fn make(
             return match loading.await.context("cannot load the file")? {
                 Ok(_) => Err(error),
                 Err(report) => {
-                    super::print_report(&report, console)?;
+                    print_file_problems(&report, format, console)?;
                     Ok(None)
                 }
             };
@@ -105,9 +105,7 @@ pub(super) async fn make(
     };
     let outcome = match load_while_reading(loading, &account).await {
         Ok(Ok(loaded)) => plan_read(&mut account, loaded, options, format, console).await,
-        Ok(Err(report)) => super::print_report(&report, console)
-            .map(|()| None)
-            .map_err(anyhow::Error::from),
+        Ok(Err(report)) => print_file_problems(&report, format, console).map(|()| None),
         Err(error) => Err(error),
     };
     match outcome {
@@ -205,6 +203,27 @@ fn load_baseline(path: &Path, console: &mut Console) -> anyhow::Result<Option<De
 /// Every planning problem: on stderr, each with its place in the file that holds it (line,
 /// column and a caret) when it has one, and as a JSON `problems` document on stdout when JSON
 /// was asked for.
+/// The file's problems on stderr, and with `--format json` as the problems document on stdout
+/// too (`file`, `line`, `column`, `path`, `message` each), so a pipeline gets JSON for every
+/// problem a plan can stop at.
+fn print_file_problems(
+    report: &crate::desired::Report,
+    format: Format,
+    console: &mut Console,
+) -> anyhow::Result<()> {
+    if format == Format::Json {
+        let document = serde_json::json!({
+            "format_version": plan::FORMAT_VERSION,
+            "problems": report.diagnostics,
+        });
+        console
+            .out
+            .write_all(crate::render::json(&document).as_bytes())?;
+    }
+    super::print_report(report, console)?;
+    Ok(())
+}
+
 fn print_problems(
     problems: &[Problem],
     desired: &Desired,

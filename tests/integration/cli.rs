@@ -436,3 +436,22 @@ fn a_missing_file_or_a_business_file_says_what_to_do() {
         run.stderr
     );
 }
+
+#[test]
+fn plan_as_json_prints_the_files_problems_as_json() {
+    let workspace = Workspace::quickstart();
+    workspace.write("vapiform.yaml", "version: 1\nbusinesses:\n  a: {name: [\n");
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--format", "json"])
+        .run()
+        .code(1);
+    let document: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("JSON: {}", run.stdout));
+    let problem = &document["problems"][0];
+    assert_eq!(problem["file"], "vapiform.yaml", "{document}");
+    assert!(
+        problem["line"].as_u64().is_some() && problem["message"].is_string(),
+        "{document}"
+    );
+}
