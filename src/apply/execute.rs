@@ -48,17 +48,21 @@ pub(crate) struct Sender<'a> {
 }
 
 impl Sender<'_> {
-    /// After an update failed with `error`: when the failure is ambiguous (a server error, a
-    /// dropped connection, a timeout, after the retries), the object is read back (`read`,
-    /// its fields and `updatedAt`) for a few seconds, and if it holds every field sent the
-    /// update took effect: its `updatedAt` is returned and it is verified like any other.
-    /// Otherwise the update failed, saying so.
-    async fn took_effect(
+    /// The `updatedAt` of an update that was answered `answer`. When it failed ambiguously (a
+    /// server error, a dropped connection, a timeout, after the retries), the object is read
+    /// back (`read`: its fields and `updatedAt`) for a few seconds, and if it holds every field
+    /// sent the update took effect, and is verified like any other. Otherwise the update
+    /// failed, saying so.
+    async fn updated(
         &self,
-        error: Error,
+        answer: Result<String, Error>,
         sent: &Map<String, Value>,
         read: impl AsyncFn() -> Result<(Map<String, Value>, String), Error>,
     ) -> Result<String, Failure> {
+        let error = match answer {
+            Ok(updated_at) => return Ok(updated_at),
+            Err(error) => error,
+        };
         if !error.is_ambiguous() {
             return Err(error.into());
         }
@@ -107,16 +111,17 @@ impl Sender<'_> {
             }
             Write::UpdateAssistant { id, body } => {
                 let sent = self.resolve(body)?;
-                let updated_at = match self.client.update_assistant(id, &sent).await {
-                    Ok(updated) => updated.updated_at,
-                    Err(error) => {
-                        self.took_effect(error, &sent, async || {
-                            let read = self.client.get_assistant(id).await?;
-                            Ok((read.fields(), read.updated_at))
-                        })
-                        .await?
-                    }
-                };
+                let answer = self
+                    .client
+                    .update_assistant(id, &sent)
+                    .await
+                    .map(|updated| updated.updated_at);
+                let updated_at = self
+                    .updated(answer, &sent, async || {
+                        let read = self.client.get_assistant(id).await?;
+                        Ok((read.fields(), read.updated_at))
+                    })
+                    .await?;
                 Ok(Written::new(
                     Kind::Assistant,
                     id.clone(),
@@ -141,16 +146,17 @@ impl Sender<'_> {
             }
             Write::UpdateNumber { id, body, .. } => {
                 let sent = routed(self.resolve(body)?, route);
-                let updated_at = match self.client.update_number(id, &sent).await {
-                    Ok(updated) => updated.updated_at,
-                    Err(error) => {
-                        self.took_effect(error, &sent, async || {
-                            let read = self.client.get_number(id).await?;
-                            Ok((read.to_object(), read.updated_at))
-                        })
-                        .await?
-                    }
-                };
+                let answer = self
+                    .client
+                    .update_number(id, &sent)
+                    .await
+                    .map(|updated| updated.updated_at);
+                let updated_at = self
+                    .updated(answer, &sent, async || {
+                        let read = self.client.get_number(id).await?;
+                        Ok((read.to_object(), read.updated_at))
+                    })
+                    .await?;
                 Ok(Written::new(
                     Kind::Number,
                     id.clone(),

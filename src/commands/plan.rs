@@ -200,33 +200,10 @@ fn load_baseline(path: &Path, console: &mut Console) -> anyhow::Result<Option<De
     Ok(baseline)
 }
 
-/// Every planning problem: on stderr, each with its place in the file that holds it (line,
-/// column and a caret) when it has one, and as a JSON `problems` document on stdout when JSON
-/// was asked for.
-/// The file's problems on stderr, and with `--format json` as the problems document on stdout
-/// too (`file`, `line`, `column`, `path`, `message` each), so a pipeline gets JSON for every
+/// The `problems` document on stdout, when JSON was asked for: what a pipeline reads of every
 /// problem a plan can stop at.
-fn print_file_problems(
-    report: &crate::desired::Report,
-    format: Format,
-    console: &mut Console,
-) -> anyhow::Result<()> {
-    if format == Format::Json {
-        let document = serde_json::json!({
-            "format_version": plan::FORMAT_VERSION,
-            "problems": report.diagnostics,
-        });
-        console
-            .out
-            .write_all(crate::render::json(&document).as_bytes())?;
-    }
-    super::print_report(report, console)?;
-    Ok(())
-}
-
-fn print_problems(
-    problems: &[Problem],
-    desired: &Desired,
+fn problems_json(
+    problems: &impl serde::Serialize,
     format: Format,
     console: &mut Console,
 ) -> anyhow::Result<()> {
@@ -239,6 +216,31 @@ fn print_problems(
             .out
             .write_all(crate::render::json(&document).as_bytes())?;
     }
+    Ok(())
+}
+
+/// The file's problems: on stderr, and as the problems document (`file`, `line`, `column`,
+/// `path`, `message` each) when JSON was asked for.
+fn print_file_problems(
+    report: &crate::desired::Report,
+    format: Format,
+    console: &mut Console,
+) -> anyhow::Result<()> {
+    problems_json(&report.diagnostics, format, console)?;
+    super::print_report(report, console)?;
+    Ok(())
+}
+
+/// Every planning problem: on stderr, each with its place in the file that holds it (line,
+/// column and a caret) when it has one, and as a JSON `problems` document on stdout when JSON
+/// was asked for.
+fn print_problems(
+    problems: &[Problem],
+    desired: &Desired,
+    format: Format,
+    console: &mut Console,
+) -> anyhow::Result<()> {
+    problems_json(&problems, format, console)?;
     let mut located = Vec::new();
     for problem in problems {
         let message = match &problem.address {
