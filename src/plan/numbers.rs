@@ -1,12 +1,14 @@
-//! Planning phone numbers: route every listed number to its business's assistant, squad or
-//! workflow with its phone settings, apply the unassigned policy to the rest, import listed
-//! numbers Vapi does not have.
+//! Planning phone numbers: route every listed number to its business's assistant or squad
+//! with its phone settings, apply the unassigned policy to the rest, import listed numbers
+//! Vapi does not have.
 //!
-//! A number's change is one PATCH: its route (setting one of `assistantId`, `squadId`,
-//! `workflowId` and clearing the other two), its phone settings (owned like an assistant's
-//! body, see [`managed`]) and its say hook (see [`say`]): a number the plan routes loses every
-//! say hook, one under `unassigned: {say}` gets its hook first in the list, and other hooks
-//! are kept either way.
+//! A number's change is one PATCH: its route (setting `assistantId` or `squadId` and clearing
+//! the other; a retired workflow's id is never written), its phone settings (owned like an
+//! assistant's body, see [`managed`]) and vapiform's say hook (see [`say`] and
+//! [`route::owns_say_hook`]): a number the plan routes or unlinks loses it, one under
+//! `unassigned: {say}` gets it first in the list, and every other hook is kept. Where the
+//! number's calls go before and after is worked out by [`route`], the "after" from the number
+//! as the write leaves it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
