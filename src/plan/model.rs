@@ -1194,6 +1194,94 @@ mod tests {
     }
 
     #[test]
+    fn endpoints_route_the_same_way_by_their_ids_texts_and_parts_not_their_names() {
+        let assistant = |id: Option<&str>, address: &str, name: &str| Endpoint::Assistant {
+            id: id.map(str::to_owned),
+            address: Some(Address::Assistant(address.to_owned())),
+            name: Some(name.to_owned()),
+            business: None,
+            greeting: None,
+        };
+        let squad = |id: &str, name: &str| Endpoint::Squad {
+            id: id.to_owned(),
+            name: Some(name.to_owned()),
+            business: None,
+        };
+        let say = |text: &str, then: Option<Endpoint>| Endpoint::Say {
+            text: text.to_owned(),
+            then: then.map(Box::new),
+        };
+        let screened = |prefix: &str, action: Endpoint, otherwise: Endpoint| Endpoint::Screened {
+            prefixes: vec![prefix.to_owned()],
+            action: Box::new(action),
+            otherwise: Box::new(otherwise),
+        };
+        let transfer = |to: &str| Endpoint::Transfer {
+            destination: Some(to.to_owned()),
+        };
+        let same = [
+            (
+                assistant(Some("a"), "k", "Old"),
+                assistant(Some("a"), "k", "New"),
+            ),
+            (assistant(None, "k", "Old"), assistant(None, "k", "New")),
+            (squad("s", "Old"), squad("s", "New")),
+            (
+                Endpoint::Workflow { id: "w".into() },
+                Endpoint::Workflow { id: "w".into() },
+            ),
+            (say("Hi", None), say("Hi", None)),
+            (
+                say("Hi", Some(squad("s", "Old"))),
+                say("Hi", Some(squad("s", "New"))),
+            ),
+            (
+                screened("91", transfer("+1900"), squad("s", "Old")),
+                screened("91", transfer("+1900"), squad("s", "New")),
+            ),
+            (Endpoint::Nothing, Endpoint::Nothing),
+        ];
+        for (one, other) in &same {
+            assert!(one.same_route(other), "{one:?} and {other:?}");
+        }
+        let different = [
+            (
+                assistant(Some("a"), "k", "X"),
+                assistant(Some("b"), "k", "X"),
+            ),
+            (assistant(Some("a"), "k", "X"), assistant(None, "k", "X")),
+            (assistant(None, "k", "X"), assistant(None, "j", "X")),
+            (squad("s", "X"), squad("t", "X")),
+            (
+                Endpoint::Workflow { id: "w".into() },
+                Endpoint::Workflow { id: "v".into() },
+            ),
+            (say("Hi", None), say("Bye", None)),
+            (say("Hi", None), say("Hi", Some(squad("s", "X")))),
+            (
+                say("Hi", Some(squad("s", "X"))),
+                say("Hi", Some(squad("t", "X"))),
+            ),
+            (
+                screened("91", transfer("+1900"), squad("s", "X")),
+                screened("86", transfer("+1900"), squad("s", "X")),
+            ),
+            (
+                screened("91", transfer("+1900"), squad("s", "X")),
+                screened("91", transfer("+1901"), squad("s", "X")),
+            ),
+            (
+                screened("91", transfer("+1900"), squad("s", "X")),
+                screened("91", transfer("+1900"), squad("t", "X")),
+            ),
+            (Endpoint::Nothing, squad("s", "X")),
+        ];
+        for (one, other) in &different {
+            assert!(!one.same_route(other), "{one:?} and {other:?}");
+        }
+    }
+
+    #[test]
     fn each_endpoint_is_routed_by_its_own_field() {
         let fields = [
             Endpoint::Nothing,
