@@ -482,31 +482,25 @@ fn export_split_never_writes_or_deletes_through_a_symlink() {
     let precious = elsewhere.path().join("precious.yaml");
     std::fs::write(&precious, "keep me\n").unwrap();
     std::fs::create_dir(workspace.path("out")).unwrap();
+    // Export into `out`, which must refuse, naming `what`, and leave the link's target alone.
+    let refused = |what: &str| {
+        let run = workspace
+            .sandbox()
+            .args(["export", "--split", "out"])
+            .run()
+            .code(1);
+        assert!(
+            run.stderr.contains(&format!("out/{what} is a symlink")),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
+    };
     std::os::unix::fs::symlink(elsewhere.path(), workspace.path("out/businesses")).unwrap();
-    let run = workspace
-        .sandbox()
-        .args(["export", "--split", "out"])
-        .run()
-        .code(1);
-    assert!(
-        run.stderr.contains("out/businesses is a symlink"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
+    refused("businesses");
     std::fs::remove_file(workspace.path("out/businesses")).unwrap();
     std::os::unix::fs::symlink(&precious, workspace.path("out/vapiform.yaml")).unwrap();
-    let run = workspace
-        .sandbox()
-        .args(["export", "--split", "out"])
-        .run()
-        .code(1);
-    assert!(
-        run.stderr.contains("out/vapiform.yaml is a symlink"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
+    refused("vapiform.yaml");
 }
 
 #[test]
