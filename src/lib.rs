@@ -6,7 +6,7 @@
 //! with [`telnyx`] for the carrier, both over [`http`]) feed the pure `plan`ner; `render`
 //! presents a plan; `apply` executes it through the same client and verifies each write.
 //! [`sim`] is a local Vapi (and Telnyx) for `--sandbox` and tests. The public items are what
-//! the binary and the tests use: [`run`], the clients and the simulator.
+//! the binary and the tests use: [`run`], [`plan_digest`], the clients and the simulator.
 
 mod apply;
 mod atomic;
@@ -30,6 +30,16 @@ use clap::Parser as _;
 
 use crate::cli::{Cli, ColorChoice};
 pub use crate::exit::Exit;
+
+/// The digest of a JSON plan's content, as `vapiform plan --out` writes it in `digest`: what a
+/// tool computes to check a plan file (and what anyone able to edit one can recompute, which is
+/// why `apply` also checks that each change writes what the plan shows for it).
+///
+/// # Errors
+/// When `plan` is not a vapiform JSON plan.
+pub fn plan_digest(plan: &str) -> Result<String, serde_json::Error> {
+    Ok(serde_json::from_str::<plan::Plan>(plan)?.content_digest())
+}
 
 /// Runs vapiform with these arguments (the first is the program name) and returns the exit
 /// status. Never calls `process::exit`.

@@ -74,6 +74,22 @@ impl RouteKinds {
         }
     }
 
+    /// What a saved plan's writes route to, and the squads whenever it deletes an assistant
+    /// (Vapi refuses to delete a squad's member): with the numbers' own routes, every squad a
+    /// routing line of the plan can name.
+    pub(super) fn written_by(plan: &crate::plan::Plan) -> Self {
+        use crate::plan::Write;
+        Self {
+            squads: plan.changes.iter().any(|change| match &change.write {
+                Write::CreateNumber { body, .. } | Write::UpdateNumber { body, .. } => body
+                    .get("squadId")
+                    .is_some_and(serde_json::Value::is_string),
+                Write::DeleteAssistant { .. } => true,
+                _ => false,
+            }),
+        }
+    }
+
     /// What the account's numbers route to.
     fn routed_in(live: &Live) -> Self {
         Self {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::account::{Account, Pace};
+use super::account::{Account, Pace, RouteKinds};
 use super::{Console, show};
 use crate::apply::{self, Outcome, Progress, Report, Status};
 use crate::cli::{ApplyArgs, Format, Global};
@@ -28,8 +28,8 @@ pub(super) async fn run(
     let (mut plan, live, account) = if let Some(path) = &args.plan {
         let plan = show::read(path)?;
         let account = Account::connect(global, &pace).await?;
-        // A saved plan already names what it routes to.
-        let live = match account.read(None).await {
+        // The squads its routing lines can name, to check them by (see `plan::recheck`).
+        let live = match account.read(Some(RouteKinds::written_by(&plan))).await {
             Ok(live) => live,
             Err(error) => {
                 account.close().await;
@@ -113,6 +113,21 @@ async fn execute(
             "Run `vapiform plan` again and review the new plan."
         )?;
         return Ok(Exit::StalePlan);
+    }
+    if !recheck.unfaithful.is_empty() {
+        writeln!(
+            console.err,
+            "error: the plan does not write what it shows, so it was not made by vapiform as it stands; nothing was written:"
+        )?;
+        for s in &recheck.unfaithful {
+            let what = format!("{}: {}", s.address, s.detail);
+            writeln!(console.err, "  {}", render::escape::line(&what))?;
+        }
+        writeln!(
+            console.err,
+            "Make a new plan with `vapiform plan --out` and review it."
+        )?;
+        return Ok(Exit::Error);
     }
 
     let shown = super::render_plan(

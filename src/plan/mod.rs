@@ -3,6 +3,7 @@
 
 pub(crate) mod assistants;
 pub mod compare;
+mod faithful;
 mod group;
 pub mod inventory;
 pub mod live;

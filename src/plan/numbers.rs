@@ -21,7 +21,7 @@ use super::model::{
     Action, Address, Change, Endpoint, FieldChange, NumberRef, Precondition, Routing, Target, Write,
 };
 use super::problem::Problem;
-use super::route::{self, Base};
+use super::route;
 use super::{managed, precondition};
 use crate::desired::{Business, Desired, Key, Route, Unassigned, placeholder, say};
 
@@ -47,7 +47,7 @@ enum Destination {
 
 /// The routing fields vapiform writes, each with the id a destination gives it. A retired
 /// workflow's `workflowId` is never written: Vapi documents no way to set or clear it.
-const ROUTES: [&str; 2] = ["assistantId", "squadId"];
+pub(super) const ROUTES: [&str; 2] = ["assistantId", "squadId"];
 
 impl Destination {
     /// The routing field this destination sets, if any.
@@ -139,21 +139,15 @@ impl<'a> Names<'a> {
 
     /// Where calls go for a number with these fields (see [`route`]), every id named.
     pub(crate) fn calls(&self, fields: &Map<String, Value>) -> Endpoint {
-        let base = match route::base(fields) {
-            Base::Assistant(id) => self.assistant(id),
-            Base::Squad(id) => Endpoint::Squad {
+        route::endpoint(
+            fields,
+            |id| self.assistant(id),
+            |id| Endpoint::Squad {
                 id: id.to_owned(),
                 name: self.live.squads.get(id).cloned().flatten(),
                 business: self.business_of(id),
             },
-            Base::Workflow(id) => Endpoint::Workflow { id: id.to_owned() },
-            Base::Webhook(url) => Endpoint::Webhook {
-                url: crate::http::redact_text(url),
-            },
-            Base::Fallback(destination) => Endpoint::Fallback { destination },
-            Base::Nothing => Endpoint::Nothing,
-        };
-        route::calls(fields.get("hooks"), base)
+        )
     }
 
     /// An assistant of the account, with the business and key it belongs to.
@@ -653,10 +647,7 @@ fn routing(
         Destination::Assistant(Target::Id(id)) | Destination::Squad(id) => {
             (Some(id.as_str()), Value::String(id.clone()))
         }
-        Destination::Assistant(Target::Address(address)) => (
-            None,
-            Value::String(format!("({address}, created by this plan)")),
-        ),
+        Destination::Assistant(target) => (None, shown(target)),
         Destination::Nothing => (None, Value::Null),
     };
     for (field, live) in ROUTES.into_iter().zip(live) {
@@ -686,6 +677,15 @@ fn routing(
     match destination {
         Destination::Assistant(target) => Some(target.clone()),
         _ => None,
+    }
+}
+
+/// An assistant route as its `assistantId` field change shows it: the id, or the address of
+/// the assistant this plan creates.
+pub(super) fn shown(target: &Target) -> Value {
+    match target {
+        Target::Id(id) => Value::String(id.clone()),
+        Target::Address(address) => Value::String(format!("({address}, created by this plan)")),
     }
 }
 
@@ -771,7 +771,7 @@ fn import_change(
         fields,
         Some(Routing {
             from: Endpoint::Nothing,
-            to,
+            to: route::calls(body.get("hooks"), to),
         }),
         Precondition::Absent {
             label: None,

@@ -913,6 +913,11 @@ proptest! {
         let first = plan(&desired, &live.live(), &Secrets::new(), &options).expect("a consistent scenario plans");
         let addresses: HashSet<String> = first.changes.iter().map(|c| c.address.to_string()).collect();
         prop_assert_eq!(addresses.len(), first.changes.len(), "an address appears twice in the plan");
+        // What the plan shows is what it writes, checked as apply checks it.
+        let checked = crate::plan::recheck(&first, &live.live(), &Secrets::new());
+        prop_assert!(checked.stale.is_empty(), "stale at once: {:#?}", checked.stale);
+        prop_assert!(checked.unfaithful.is_empty(), "shown is not written: {:#?}", checked.unfaithful);
+        prop_assert_eq!(checked.safety.routing_changes, first.safety.routing_changes);
         let after = apply(&first, &desired, live.clone())?;
         holds(&desired, &live, &after)?;
         callers_hear_what_the_plan_said(&first, &desired, &live, &after)?;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::live::{Index, Live};
 use super::model::{Address, Plan, Precondition, Safety, Target, Write};
-use super::{Secrets, compare, precondition};
+use super::{Secrets, compare, faithful, precondition};
 use crate::desired::placeholder;
 
 /// A change whose precondition no longer holds.
@@ -28,8 +28,12 @@ pub struct Recheck {
     /// Changes whose object already holds their intended end state, by index into the plan's
     /// changes, with the id of that object.
     pub applied: BTreeMap<usize, String>,
-    /// The mass-change rule: the plan's changes and its own `--allow-mass-change` decision,
-    /// against the numbers routed now.
+    /// Changes whose request does not do what the plan shows for them (see
+    /// [`super::faithful`]): apply must refuse the plan.
+    pub unfaithful: Vec<Stale>,
+    /// The mass-change rule: the changes still to write that move callers as the account
+    /// routes them now, and the plan's own `--allow-mass-change` decision, against the numbers
+    /// routed now.
     pub safety: Safety,
 }
 
@@ -175,11 +179,32 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
             (_, Precondition::Absent { .. }) => {}
         }
     }
+    let moved: BTreeSet<&Address> = stale.iter().map(|s| &s.address).collect();
+    let pending = || {
+        plan.changes
+            .iter()
+            .enumerate()
+            .filter(|(i, change)| !applied.contains_key(i) && !moved.contains(&change.address))
+            .map(|(_, change)| change)
+    };
+    let check = faithful::Check::new(plan, &index, live, secrets);
+    let unfaithful = pending()
+        .filter_map(|change| {
+            Some(Stale {
+                address: change.address.clone(),
+                detail: check.disagreement(change)?,
+            })
+        })
+        .collect();
+    // Each change's routing line now agrees with today's account (or the plan is refused), so
+    // the changes that move callers are counted by it.
+    let routing_changes = pending().filter(|change| change.moves_callers()).count();
     let routed_now = live.numbers.iter().filter(|n| n.answers()).count();
     Recheck {
         stale,
         applied,
-        safety: Safety::evaluate(plan.safety.routing_changes, routed_now, plan.safety.allowed),
+        unfaithful,
+        safety: Safety::evaluate(routing_changes, routed_now, plan.safety.allowed),
     }
 }
 

@@ -117,6 +117,48 @@ fn ringing(hook: &Value) -> Option<Ringing> {
     Some(Ringing { prefixes, action })
 }
 
+/// Where calls go for a number with these fields: its [`base`] as an endpoint, the assistant
+/// and squad ids named by `assistant` and `squad`, behind its `call.ringing` hooks.
+pub(crate) fn endpoint(
+    fields: &Map<String, Value>,
+    assistant: impl FnOnce(&str) -> Endpoint,
+    squad: impl FnOnce(&str) -> Endpoint,
+) -> Endpoint {
+    let base = match base(fields) {
+        Base::Assistant(id) => assistant(id),
+        Base::Squad(id) => squad(id),
+        Base::Workflow(id) => Endpoint::Workflow { id: id.to_owned() },
+        Base::Webhook(url) => Endpoint::Webhook {
+            url: crate::http::redact_text(url),
+        },
+        Base::Fallback(destination) => Endpoint::Fallback { destination },
+        Base::Nothing => Endpoint::Nothing,
+    };
+    calls(fields.get("hooks"), base)
+}
+
+/// Where calls go for a number with these fields, each endpoint by what routes it alone (ids,
+/// texts, destinations; no names): what a route shown for it must route like
+/// ([`Endpoint::same_route`]).
+pub(crate) fn unnamed(fields: &Map<String, Value>) -> Endpoint {
+    endpoint(fields, assistant, |id| Endpoint::Squad {
+        id: id.to_owned(),
+        name: None,
+        business: None,
+    })
+}
+
+/// An assistant by id alone.
+pub(crate) fn assistant(id: &str) -> Endpoint {
+    Endpoint::Assistant {
+        id: Some(id.to_owned()),
+        address: None,
+        name: None,
+        business: None,
+        greeting: None,
+    }
+}
+
 /// Where calls go: `base` (the routed endpoint, named) behind the number's `call.ringing`
 /// hooks, the first matching hook acting first.
 pub(crate) fn calls(hooks: Option<&Value>, base: Endpoint) -> Endpoint {

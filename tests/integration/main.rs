@@ -14,6 +14,7 @@ mod faults;
 mod files;
 mod fixtures;
 mod folder;
+mod forged;
 mod hostile;
 mod input;
 mod judged;

@@ -165,6 +165,40 @@ fn mass_change_rule_refuses_apply_of_a_saved_plan_and_writes_nothing() {
     );
 }
 
+#[test]
+fn mass_change_rule_of_a_saved_plan_is_judged_against_todays_routing() {
+    // At the limit when planned: 16 moves of 64 routed numbers.
+    let workspace = movers_workspace(ROUTED, UNROUTED, LIMIT);
+    workspace
+        .sandbox()
+        .args(["plan", "--out", "plan.json"])
+        .run()
+        .code(0);
+    // Since then, 4 routed numbers the plan does not touch were unrouted in the dashboard:
+    // 60 routed numbers make the limit 15, and the saved plan moves 16 callers' numbers.
+    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
+    let unrouted: Vec<String> = (ROUTED - 4..ROUTED).map(fleet_number).collect();
+    for number in account["phoneNumbers"].as_array_mut().unwrap() {
+        if unrouted.iter().any(|n| number["number"] == n.as_str()) {
+            number["assistantId"] = Value::Null;
+        }
+    }
+    workspace.write("account.json", &account.to_string());
+    let before = workspace.read("account.json");
+    let run = workspace
+        .sandbox()
+        .args(["apply", "--plan", "plan.json", "--yes"])
+        .run()
+        .code(5);
+    assert!(
+        run.stderr
+            .contains("16 changes move callers, the limit is 15"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(workspace.read("account.json"), before, "nothing written");
+}
+
 /// Saves a plan of `workspace`, lets `tamper` change the account behind its back, and asserts
 /// that applying the saved plan refuses with exit 4, names `address`, and writes nothing.
 #[track_caller]
