@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs vapiform for the GitHub Action (action.yml): the release binary for this runner,
 # checked against the release's SHA256SUMS; where the release has no binary for the runner (or
-# there is no release), a build with `cargo install --locked`.
+# there is no release), a build with `cargo install --locked`. An action pinned to a commit
+# SHA or a branch runs that code's scripts, so it builds that code's binary too: never a
+# release's, which may be other code.
 #
 # Environment (set by action.yml and the runner):
 #   VAPIFORM_VERSION   a release tag (v0.2.0), `latest`, or empty: the tag the action is pinned
-#                      to when that is a release tag (uses: OWNER/vapiform@v0.2.0), else latest
+#                      to when that is a release tag (uses: OWNER/vapiform@v0.2.0); pinned to
+#                      anything else (a SHA, a branch), the action's own checkout, built
 #   GITHUB_ACTION_PATH the action's checkout, .../_actions/OWNER/REPO/REF: the releases are
 #                      OWNER/REPO's, and it is the source built when no binary can be had
 #   RUNNER_OS, RUNNER_ARCH, RUNNER_TEMP, GITHUB_SERVER_URL, GITHUB_OUTPUT, GITHUB_PATH
@@ -58,8 +61,17 @@ esac
 
 requested=${VAPIFORM_VERSION:-}
 version=$requested
+pinned_code=""
 if [ -z "$version" ]; then
-  if [[ $ref =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]]; then version=$ref; else version=latest; fi
+  if [[ $ref =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+    version=$ref
+  elif [ -n "$ref" ]; then
+    # A commit SHA or a branch: the code of this checkout, not a release's.
+    pinned_code=$ref
+    version=latest
+  else
+    version=latest
+  fi
 fi
 if [ "$version" != latest ] && ! [[ $version =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$ ]]; then
   fail "version must be a release tag such as v0.1.0, or latest; got '$version'"
@@ -78,10 +90,18 @@ esac
 if [ "${RUNNER_OS:-}" = Windows ]; then exe=.exe; fi
 bin=$root/bin/vapiform$exe
 
+# The tools a download needs, checked before it starts.
+download_tools() {
+  command -v curl >/dev/null 2>&1 || fail "curl is not installed on this runner; the action needs it to download vapiform"
+  command -v sha256sum >/dev/null 2>&1 || command -v shasum >/dev/null 2>&1 ||
+    fail "neither sha256sum nor shasum is installed on this runner; the action needs one to check the download"
+}
+
 # Downloads the binary and SHA256SUMS into $root; fails the step on a checksum mismatch;
 # returns 1 (so the caller builds instead) when either file cannot be downloaded.
 download() {
   local base asset=vapiform-$target$exe expected actual
+  download_tools
   if [ "$version" = latest ]; then
     base=$server/$repository/releases/latest/download
   else
@@ -105,7 +125,7 @@ download() {
 
 build() {
   command -v cargo >/dev/null 2>&1 ||
-    fail "no release binary could be had ($1), and cargo is not installed to build one"
+    fail "$1, and cargo is not installed to build it: add a Rust toolchain step before this one, or pin a release tag (uses: OWNER/vapiform@v0.1.0)"
   if [ -n "$requested" ] && [ "$requested" != latest ] && [ -n "$repository" ]; then
     echo "::notice title=vapiform install::$1; building $repository $requested with cargo install (several minutes)"
     cargo install --locked --root "$root" --git "$server/$repository" --tag "$requested" vapiform
@@ -115,7 +135,9 @@ build() {
   fi
 }
 
-if [ -z "$target" ]; then
+if [ -n "$pinned_code" ]; then
+  build "the action is pinned to $pinned_code, whose code is built rather than a release's"
+elif [ -z "$target" ]; then
   build "no release binary for ${RUNNER_OS:-this OS}/${RUNNER_ARCH:-this architecture}"
 elif [ -z "$repository" ]; then
   build "the action does not run from a release checkout ($action_path)"

@@ -12,8 +12,16 @@
 #   INPUT_MASK_NUMBERS plan, drift, apply: `true` passes --mask-numbers (numbers shown as +1415•••0101)
 #   INPUT_MAX_BYTES  plan, drift: the largest markdown, so the comment fits GitHub's limit
 #   INPUT_COMMENT    plan: `true` posts the plan as one pull-request comment, updated in place
+#   INPUT_COMMENT_AUTHOR plan: the login the token comments as; only its own comment is updated
+#                    (default: the token's user, else github-actions[bot])
+#   INPUT_EXPECT_DIGEST apply: passed on as --expect-digest when set: the digest of the plan a
+#                    reviewer saw; any other plan is refused with exit 4
 #   GH_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, PR_HEAD_SHA: the pull request to comment on
 #   GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, RUNNER_TEMP, GITHUB_SERVER_URL, GITHUB_RUN_ID
+#
+# What the action publishes (the comment, the job summary) is vapiform's own output: the plan,
+# or the markdown document it prints when it fails (its problems, escaped, and masked with
+# mask-numbers). Standard error goes to the job log only.
 #
 # Outputs: exit-code, changes (the plan's number of changes), drift (drift: true or false),
 # plan-file. Exit status: vapiform's own, so the step passes or fails as its exit codes say:
@@ -73,7 +81,8 @@ trap 'forward TERM' TERM
 # the log) and sets $code; after a signal it starts nothing and sets 130.
 run_vapiform() {
   if [ -n "$signalled" ]; then
-    echo "interrupted before vapiform $1 started" >"$work/err.txt"
+    action_error="interrupted before vapiform $1 started"
+    echo "$action_error" >"$work/err.txt"
     code=130
     show_in_log
     return
@@ -103,22 +112,14 @@ show_in_log() {
   echo "::$token::"
 }
 
-# What went wrong, for the summary and the comment: the exit status and vapiform's stderr in a
-# code fence longer than any backtick run in it, so no text from the file or the account can
-# close it.
+# What went wrong, for the summary and the comment: the exit status, unless vapiform's own
+# failure document (on its standard output, already in the comment and the summary) says it.
 failure_section() {
-  local longest fence
-  printf '**vapiform %s exited %s**: %s\n\n' "$command" "$code" "$(meaning "$code")"
-  [ -s "$work/err.txt" ] || return 0
-  longest=$(head -c 20000 "$work/err.txt" | grep -o '`*' | awk '{ if (length > n) n = length } END { print n + 0 }')
-  fence='```'
-  while [ "${#fence}" -le "$longest" ]; do fence="$fence\`"; done
-  printf '%stext\n' "$fence"
-  head -c 20000 "$work/err.txt"
-  if [ -n "$(head -c 20000 "$work/err.txt" | tail -c 1)" ]; then printf '\n'; fi
-  printf '%s\n' "$fence"
-  if [ "$(wc -c <"$work/err.txt")" -gt 20000 ]; then
-    printf '\n(cut at 20000 bytes: the whole message is in the job log)\n'
+  if [ -n "$action_error" ]; then
+    printf '**vapiform action**: %s\n' "$action_error"
+  elif ! grep -q "^\*\*vapiform $command exited $code\*\*" "$work/out.md" 2>/dev/null; then
+    printf '**vapiform %s exited %s**: %s\n' "$command" "$code" "$(meaning "$code")"
+    if [ ! -s "$work/out.md" ]; then printf '\nvapiform printed no report; its output is in the job log.\n'; fi
   fi
 }
 
@@ -134,14 +135,22 @@ comment_body() {
 
 # Updates the pull request's comment that starts with the marker, or posts one.
 post_comment() {
-  local api=repos/$GITHUB_REPOSITORY/issues id
+  local api=repos/$GITHUB_REPOSITORY/issues id author
   if [ -n "${GITHUB_SERVER_URL:-}" ]; then
     GH_HOST=${GITHUB_SERVER_URL#*://}
     export GH_HOST=${GH_HOST%%/*}
   fi
   comment_body | jq -Rs '{body: .}' >"$work/comment.json"
+  # Only a comment the token itself wrote is ever updated: anyone can post one that starts
+  # with the marker.
+  author=${INPUT_COMMENT_AUTHOR:-}
+  if [ -z "$author" ]; then
+    author=$(gh api user --jq .login 2>/dev/null) || author=""
+    author=${author:-github-actions[bot]}
+  fi
   if ! id=$(gh api --paginate "$api/$PR_NUMBER/comments?per_page=100" |
-    jq -r --arg marker "$marker" '.[] | select(.body // "" | startswith($marker)) | .id' | tail -n 1); then
+    jq -r --arg marker "$marker" --arg author "$author" \
+      '.[] | select(.user.login == $author) | select(.body // "" | startswith($marker)) | .id' | tail -n 1); then
     echo "::warning title=vapiform comment::could not list the pull request's comments; the plan is in the job summary"
     return 0
   fi
@@ -154,7 +163,20 @@ post_comment() {
   fi
 }
 
+# The tools this script needs, checked before anything runs.
+need() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "::error title=vapiform::$1 is not installed on this runner, and the vapiform action needs it $2"
+  exit 1
+}
+need jq "to read the plan"
+if [ "$command" = plan ] && [ "${INPUT_COMMENT:-true}" = true ] &&
+  [ -n "${PR_NUMBER:-}" ] && [ -n "${GH_TOKEN:-}" ]; then
+  need gh "to comment on the pull request (or set comment: false)"
+fi
+
 code=0
+action_error=""
 case $command in
   plan | drift)
     rm -f "$plan_file"
@@ -166,19 +188,22 @@ case $command in
     ;;
   apply)
     if [ -n "${INPUT_PLAN:-}" ] && [ ! -f "$plan_file" ]; then
-      echo "no plan to apply at $plan_file" | tee "$work/err.txt" >&2
+      action_error="no plan to apply at the plan input's path"
+      echo "no plan to apply at $plan_file" >&2
       code=1
     elif [ -z "${INPUT_PLAN:-}" ]; then
       run_vapiform plan -f "$file" --format markdown --out "$plan_file"
     fi
     if [ "$code" = 0 ]; then
       args=(apply --plan "$plan_file" --yes --format markdown)
+      if [ -n "${INPUT_EXPECT_DIGEST:-}" ]; then args+=(--expect-digest "$INPUT_EXPECT_DIGEST"); fi
       if [ "${INPUT_MASK_NUMBERS:-false}" = true ]; then args+=(--mask-numbers); fi
       run_vapiform "${args[@]}"
     fi
     ;;
   *)
-    echo "command must be plan, apply or drift, not '$command'" | tee "$work/err.txt" >&2
+    action_error="command must be plan, apply or drift"
+    echo "command must be plan, apply or drift, not '$command'" >&2
     code=1
     ;;
 esac

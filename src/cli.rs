@@ -92,7 +92,7 @@ pub enum AfterWrite {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the desired-state file offline; report every problem with its location.
-    Validate(FileArg),
+    Validate(ValidateArgs),
     /// Show what apply would change, reading the account with list calls only.
     Plan(PlanArgs),
     /// Make the changes of a plan and verify each by reading it back.
@@ -123,6 +123,17 @@ pub struct FileArg {
     /// beside it).
     #[arg(short, long, value_name = "FILE", default_value = "vapiform.yaml")]
     pub file: PathBuf,
+}
+
+/// `vapiform validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    /// Output format: the summary line, or with json the file's problems as one document
+    /// (`{"format_version": 1, "problems": [...]}`) on failure and its counts on success.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `vapiform plan`.
@@ -156,7 +167,8 @@ pub struct PlanArgs {
     /// baseline makes it too).
     #[arg(long, value_name = "PATH")]
     pub baseline: Option<PathBuf>,
-    /// Show phone numbers as +1415•••0101 in text and markdown (the JSON plan keeps them whole).
+    /// Show phone numbers as +1415•••0101 in text and markdown, and in every problem, error and
+    /// warning on stderr (the JSON plan keeps them whole).
     #[arg(long)]
     pub mask_numbers: bool,
     /// The request rate apply will run at (apply --rps): the plan states how long applying
@@ -194,19 +206,45 @@ pub struct ApplyArgs {
     /// already decided this, so not with --plan.
     #[arg(long, conflicts_with = "plan")]
     pub allow_mass_change: bool,
-    /// Show phone numbers as +1415•••0101 in the text and markdown plan and report (the JSON
-    /// report keeps them whole).
+    /// Show phone numbers as +1415•••0101 in the text and markdown plan and report, and in
+    /// every problem, error and warning on stderr (the JSON report keeps them whole).
     #[arg(long)]
     pub mask_numbers: bool,
-    /// Write nothing unless the fresh plan's digest is D: apply exactly the plan a review
-    /// approved, or nothing (exit 4). The 64 hex digits of a plan digest, in either case.
-    #[arg(long, value_name = "D", conflicts_with = "plan", value_parser = digest)]
+    /// Write nothing unless the plan's digest is D (the fresh plan's, or with --plan the saved
+    /// one's): apply exactly the plan a review approved, or nothing (exit 4). The 64 hex
+    /// digits of a plan digest, in either case.
+    #[arg(long, value_name = "D", value_parser = digest)]
     pub expect_digest: Option<String>,
     /// Seconds to keep reading a written object back before calling it unverified, and to
     /// look for a create that failed ambiguously before sending it again: how long the API's
     /// reads may lag behind its writes.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub verify_timeout: u64,
+}
+
+impl Cli {
+    /// The command's name and the document format it was asked for, when it prints one on
+    /// standard output whatever the outcome (see `commands::failure`).
+    pub fn document(&self) -> Option<(&'static str, Format)> {
+        let (name, format) = match &self.command {
+            Command::Validate(args) => ("validate", args.format),
+            Command::Plan(args) => ("plan", args.format),
+            Command::Apply(args) => ("apply", args.format),
+            _ => return None,
+        };
+        (format != Format::Text).then_some((name, format))
+    }
+
+    /// Whether the command shows phone numbers masked (`--mask-numbers`): then everything on
+    /// standard error is masked too.
+    pub fn masks_numbers(&self) -> bool {
+        match &self.command {
+            Command::Plan(args) => args.mask_numbers,
+            Command::Apply(args) => args.mask_numbers,
+            Command::Show(args) => args.mask_numbers,
+            _ => false,
+        }
+    }
 }
 
 /// A rate: a finite number above zero.

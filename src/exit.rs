@@ -37,6 +37,27 @@ impl Exit {
     }
 }
 
+impl Exit {
+    /// What the status means, in the words the README's table uses.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Error => {
+                "error: bad input, missing key, authentication, network or API error; nothing was written"
+            }
+            Self::ChangesPending => "changes are pending",
+            Self::NotConverged => {
+                "apply did not converge: a change failed or could not be verified"
+            }
+            Self::StalePlan => {
+                "the saved plan is stale: something it touches changed since it was made; nothing was written"
+            }
+            Self::Refused => "a safety rule refused the plan; nothing was written",
+            Self::Interrupted => "interrupted: run plan again",
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit.code())

@@ -60,16 +60,26 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
         ColorChoice::Never => false,
         ColorChoice::Auto => std::io::stderr().is_terminal() && no_color_unset(),
     };
-    init_logging(cli.global.verbose, cli.global.quiet, stderr_color);
+    let mask = cli.masks_numbers();
+    init_logging(cli.global.verbose, cli.global.quiet, stderr_color, mask);
     let stdout = std::io::stdout();
     let color = match cli.global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => stdout.is_terminal() && no_color_unset(),
     };
+    // Standard error is masked line by line before it is recorded, so a failure document
+    // quotes it masked.
+    let document = cli.document();
+    let recorder = commands::Recorder::default();
+    let err = recorder.err(std::io::stderr());
     let mut console = commands::Console {
-        out: Box::new(stdout),
-        err: Box::new(std::io::stderr()),
+        out: recorder.out(stdout),
+        err: if mask {
+            Box::new(render::mask::Lines::new(err))
+        } else {
+            err
+        },
         color,
         interactive: std::io::stdin().is_terminal(),
         progress: std::io::stderr().is_terminal() && !cli.global.quiet,
@@ -89,16 +99,24 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
     };
     let outcome = runtime.block_on(commands::run(cli, &mut console));
     let _ = console.out.flush();
-    match outcome {
+    let exit = match outcome {
         Ok(exit) => exit,
-        Err(error) if is_broken_pipe(&error) => Exit::Success,
+        Err(error) if is_broken_pipe(&error) => return Exit::Success,
         Err(error) => {
             // The chain can quote the account or the file (names, Vapi's messages).
             let text = format!("{error:#}");
             let _ = writeln!(console.err, "error: {}", render::escape::lines(&text));
             Exit::Error
         }
+    };
+    let _ = console.err.flush();
+    if let Some((command, format)) = document
+        && let Some(text) = recorder.document(command, format, exit)
+    {
+        let _ = console.out.write_all(text.as_bytes());
+        let _ = console.out.flush();
     }
+    exit
 }
 
 /// Whether `NO_COLOR` leaves colour allowed.
@@ -117,7 +135,8 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 
 /// Logs to stderr: warnings by default, `-v` info, `-vv` debug, `-vvv` trace, `-q` errors only.
 /// Only vapiform's own events are shown; the key is never part of any.
-fn init_logging(verbose: u8, quiet: bool, color: bool) {
+/// With `mask`, phone numbers in the log are masked like the rest of stderr.
+fn init_logging(verbose: u8, quiet: bool, color: bool, mask: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -128,7 +147,13 @@ fn init_logging(verbose: u8, quiet: bool, color: bool) {
     let filter = tracing_subscriber::EnvFilter::new(format!("warn,vapiform={level}"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(move || -> Box<dyn std::io::Write> {
+            if mask {
+                Box::new(render::mask::Lines::new(std::io::stderr()))
+            } else {
+                Box::new(std::io::stderr())
+            }
+        })
         .with_ansi(color)
         .with_target(false)
         .try_init();

@@ -77,9 +77,14 @@ async fn execute(
             args.mask_numbers,
         )?;
         console.err.write_all(text.as_bytes())?;
+        let why = if args.plan.is_some() {
+            "this saved plan is not the one that was reviewed (it is shown above)"
+        } else {
+            "the file or the account changed since that plan was made (the plan above is the current one)"
+        };
         writeln!(
             console.err,
-            "error: the plan is now {}, not the expected {expected}: the file or the account changed since that plan was made (the plan above is the current one); nothing was written",
+            "error: the plan is {}, not the expected {expected}: {why}; nothing was written",
             plan.digest
         )?;
         return Ok(Exit::StalePlan);

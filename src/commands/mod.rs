@@ -5,6 +5,7 @@ mod account;
 mod apply;
 mod completions;
 mod export;
+mod failure;
 mod numbers;
 mod plan;
 mod schema;
@@ -22,6 +23,8 @@ use crate::desired::{self, Desired};
 use crate::exit::Exit;
 use crate::plan::{Plan, Secrets};
 use crate::render;
+
+pub use failure::Recorder;
 
 /// Where a command writes, and what kind of terminal it runs on.
 pub struct Console {
@@ -71,6 +74,37 @@ fn print_report(report: &desired::Report, console: &mut Console) -> io::Result<(
         "{}",
         render::escape::lines(&report.to_string())
     )
+}
+
+/// The `problems` document on stdout, when JSON was asked for: what a pipeline reads of every
+/// problem a plan can stop at.
+pub(super) fn problems_json(
+    problems: &impl serde::Serialize,
+    format: Format,
+    console: &mut Console,
+) -> anyhow::Result<()> {
+    if format == Format::Json {
+        let document = serde_json::json!({
+            "format_version": crate::plan::FORMAT_VERSION,
+            "problems": problems,
+        });
+        console
+            .out
+            .write_all(crate::render::json(&document).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The file's problems: on stderr, and as the problems document (`file`, `line`, `column`,
+/// `path`, `message` each) when JSON was asked for.
+pub(super) fn print_file_problems(
+    report: &crate::desired::Report,
+    format: Format,
+    console: &mut Console,
+) -> anyhow::Result<()> {
+    problems_json(&report.diagnostics, format, console)?;
+    print_report(report, console)?;
+    Ok(())
 }
 
 /// The values of the `${env.NAME}` variables `names` that are set, and the names of those

@@ -97,7 +97,7 @@ pub(super) async fn make(
             return match loading.await.context("cannot load the file")? {
                 Ok(_) => Err(error),
                 Err(report) => {
-                    print_file_problems(&report, format, console)?;
+                    super::print_file_problems(&report, format, console)?;
                     Ok(None)
                 }
             };
@@ -105,7 +105,7 @@ pub(super) async fn make(
     };
     let outcome = match load_while_reading(loading, &account).await {
         Ok(Ok(loaded)) => plan_read(&mut account, loaded, options, format, console).await,
-        Ok(Err(report)) => print_file_problems(&report, format, console).map(|()| None),
+        Ok(Err(report)) => super::print_file_problems(&report, format, console).map(|()| None),
         Err(error) => Err(error),
     };
     match outcome {
@@ -200,37 +200,6 @@ fn load_baseline(path: &Path, console: &mut Console) -> anyhow::Result<Option<De
     Ok(baseline)
 }
 
-/// The `problems` document on stdout, when JSON was asked for: what a pipeline reads of every
-/// problem a plan can stop at.
-fn problems_json(
-    problems: &impl serde::Serialize,
-    format: Format,
-    console: &mut Console,
-) -> anyhow::Result<()> {
-    if format == Format::Json {
-        let document = serde_json::json!({
-            "format_version": plan::FORMAT_VERSION,
-            "problems": problems,
-        });
-        console
-            .out
-            .write_all(crate::render::json(&document).as_bytes())?;
-    }
-    Ok(())
-}
-
-/// The file's problems: on stderr, and as the problems document (`file`, `line`, `column`,
-/// `path`, `message` each) when JSON was asked for.
-fn print_file_problems(
-    report: &crate::desired::Report,
-    format: Format,
-    console: &mut Console,
-) -> anyhow::Result<()> {
-    problems_json(&report.diagnostics, format, console)?;
-    super::print_report(report, console)?;
-    Ok(())
-}
-
 /// Every planning problem: on stderr, each with its place in the file that holds it (line,
 /// column and a caret) when it has one, and as a JSON `problems` document on stdout when JSON
 /// was asked for.
@@ -240,7 +209,7 @@ fn print_problems(
     format: Format,
     console: &mut Console,
 ) -> anyhow::Result<()> {
-    problems_json(&problems, format, console)?;
+    super::problems_json(&problems, format, console)?;
     let mut located = Vec::new();
     for problem in problems {
         let message = match &problem.address {

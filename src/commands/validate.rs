@@ -3,12 +3,16 @@
 use std::io::Write as _;
 
 use super::Console;
-use crate::cli::FileArg;
+use crate::cli::{Format, ValidateArgs};
 use crate::exit::Exit;
 
-pub(super) fn run(args: &FileArg, console: &mut Console) -> anyhow::Result<Exit> {
-    let Some(desired) = super::load(&args.file, console)? else {
-        return Ok(Exit::Error);
+pub(super) fn run(args: &ValidateArgs, console: &mut Console) -> anyhow::Result<Exit> {
+    let desired = match crate::desired::load(&args.file.file) {
+        Ok(desired) => desired,
+        Err(report) => {
+            super::print_file_problems(&report, args.format, console)?;
+            return Ok(Exit::Error);
+        }
     };
     let numbers: usize = desired.businesses.values().map(|b| b.numbers.len()).sum();
     let files = match desired.sources.files().len() - 1 {
@@ -19,10 +23,24 @@ pub(super) fn run(args: &FileArg, console: &mut Console) -> anyhow::Result<Exit>
             desired.sources.root().name()
         ),
     };
+    if args.format == Format::Json {
+        let document = serde_json::json!({
+            "format_version": crate::plan::FORMAT_VERSION,
+            "valid": true,
+            "files": desired.sources.files().len(),
+            "businesses": desired.businesses.len(),
+            "numbers": numbers,
+            "assistants": desired.assistants.len(),
+        });
+        console
+            .out
+            .write_all(crate::render::json(&document).as_bytes())?;
+        return Ok(Exit::Success);
+    }
     writeln!(
         console.out,
         "{}{files} is valid: {} businesses, {} numbers, {} managed assistants.",
-        args.file.display(),
+        args.file.file.display(),
         desired.businesses.len(),
         numbers,
         desired.assistants.len()

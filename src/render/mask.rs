@@ -4,7 +4,10 @@
 //! JSON plan keeps them whole.
 //!
 //! The plan is masked as data before it is rendered, so every view sees only masked numbers
-//! and the markdown byte budget counts the masked text.
+//! and the markdown byte budget counts the masked text. Standard error (problems, errors,
+//! warnings, the log) is masked line by line as it is written ([`Lines`]).
+
+use std::io::{self, Write};
 
 use serde_json::Value;
 
@@ -72,6 +75,57 @@ pub(crate) fn text_of(text: &str) -> String {
         at += width;
     }
     out
+}
+
+/// A writer that masks every phone number of each line before passing it on: what the user
+/// reads on standard error with `--mask-numbers`. A line is held until it ends (a number never
+/// spans two), or until the writer is flushed or dropped.
+pub struct Lines<W: Write> {
+    inner: W,
+    line: Vec<u8>,
+}
+
+impl<W: Write> Lines<W> {
+    /// Masks what is written to `inner`.
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            line: Vec::new(),
+        }
+    }
+
+    /// Writes what is held, masked.
+    fn pass_on(&mut self) -> io::Result<()> {
+        if !self.line.is_empty() {
+            let text = text_of(&String::from_utf8_lossy(&self.line));
+            self.line.clear();
+            self.inner.write_all(text.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Lines<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        for chunk in bytes.split_inclusive(|&b| b == b'\n') {
+            self.line.extend_from_slice(chunk);
+            if chunk.ends_with(b"\n") {
+                self.pass_on()?;
+            }
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.pass_on()?;
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for Lines<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
 }
 
 /// Whether a byte is part of a word: a number inside an id (`n14155550101`) is not one.
@@ -146,6 +200,26 @@ mod tests {
         ] {
             assert_eq!(text_of(written), shown, "{written}");
         }
+    }
+
+    #[test]
+    fn a_written_stream_is_masked_line_by_line_whatever_its_pieces() {
+        use std::io::Write as _;
+        let mut out = Vec::new();
+        {
+            let mut lines = super::Lines::new(&mut out);
+            for piece in [
+                "error: number/+1415",
+                "5550101 is listed\nunder ",
+                "(415) 555-0102",
+            ] {
+                lines.write_all(piece.as_bytes()).unwrap();
+            }
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "error: number/+1415•••0101 is listed\nunder 41•••02"
+        );
     }
 
     #[test]

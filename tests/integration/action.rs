@@ -85,6 +85,24 @@ impl Step {
             .env("PR_HEAD_SHA", "c0ffee1234")
     }
 
+    /// As on a runner without cargo: the stand-in is removed, and PATH holds only the stand-ins
+    /// and the system's own folders (where no cargo is).
+    fn without_cargo(mut self) -> Self {
+        let path = self
+            .command
+            .get_envs()
+            .find(|(name, _)| *name == "PATH")
+            .and_then(|(_, value)| value)
+            .and_then(|value| value.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let tools = path.split(':').next().unwrap_or_default().to_owned();
+        let _ = std::fs::remove_file(PathBuf::from(&tools).join("cargo"));
+        self.command
+            .env("PATH", format!("{tools}:/usr/local/bin:/usr/bin:/bin"));
+        self
+    }
+
     fn env(mut self, name: &str, value: &str) -> Self {
         self.command.env(name, value);
         self
@@ -270,11 +288,13 @@ async fn plan_on_a_pull_request_posts_one_comment_and_then_updates_it() {
         "{posted}"
     );
 
-    // The next push finds that comment by its marker and updates it in place.
+    // The next push finds that comment by its marker and its author (the default token's
+    // github-actions[bot]), and updates it in place; comments by others that start with the
+    // marker are never touched.
     std::fs::remove_file(workspace.path("gh.log")).unwrap();
     workspace.write(
         "comments.json",
-        r#"[{"id": 1, "body": "LGTM"}, {"id": 5, "body": "<!-- vapiform-plan vapiform.yaml -->\nold plan"}, {"id": 6, "body": "thanks"}]"#,
+        r#"[{"id": 1, "body": "LGTM", "user": {"login": "octocat"}}, {"id": 4, "body": "<!-- vapiform-plan vapiform.yaml -->\nNo changes.", "user": {"login": "mallory"}}, {"id": 5, "body": "<!-- vapiform-plan vapiform.yaml -->\nold plan", "user": {"login": "github-actions[bot]"}}, {"id": 6, "body": "<!-- vapiform-plan vapiform.yaml -->\nNo changes.", "user": {"login": "mallory"}}, {"id": 7, "body": "thanks", "user": {"login": "github-actions[bot]"}}]"#,
     );
     Step::run(&workspace, &running, "plan")
         .on_pull_request()
@@ -300,6 +320,29 @@ async fn plan_on_a_pull_request_posts_one_comment_and_then_updates_it() {
         comment_text(&calls[1].1),
         posted,
         "the same plan, the same comment"
+    );
+
+    // A token with a user of its own comments as that user: only that user's comment counts.
+    std::fs::remove_file(workspace.path("gh.log")).unwrap();
+    Step::run(&workspace, &running, "plan")
+        .on_pull_request()
+        .env(
+            "FAKE_GH_COMMENTS",
+            workspace.path("comments.json").to_str().unwrap(),
+        )
+        .env("FAKE_GH_USER", "mallory")
+        .finish()
+        .await
+        .code(0);
+    let calls = gh_calls(&workspace);
+    assert_eq!(
+        calls[1].0[..4],
+        [
+            "api",
+            "--method",
+            "PATCH",
+            "repos/acme/phones/issues/comments/6"
+        ]
     );
 
     // A marked comment that cannot be edited (someone else's) is left alone: a new one is posted.
@@ -364,12 +407,14 @@ async fn plan_passes_the_baseline_and_masks_numbers_in_the_comment() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_plan_passes_exit_1_through_with_its_error_in_the_summary_and_the_comment() {
     let (running, workspace) = quickstart(Duration::ZERO).await;
-    // The error quotes the line, backticks and all: the fence around it must be longer.
-    workspace.write("broken.yaml", "version: \"````\"\n");
+    // The error quotes the line, backticks and all: the fence around it must be longer. What
+    // is posted is vapiform's own failure document, masked as asked.
+    workspace.write("broken.yaml", "version: \"```` +14155550101\"\n");
     workspace.write("comments.json", "[]");
     let run = Step::run(&workspace, &running, "plan")
         .on_pull_request()
         .env("INPUT_FILE", "broken.yaml")
+        .env("INPUT_MASK_NUMBERS", "true")
         .env("INPUT_PLAN", "plan.json")
         .env(
             "FAKE_GH_COMMENTS",
@@ -400,10 +445,12 @@ async fn a_failed_plan_passes_exit_1_through_with_its_error_in_the_summary_and_t
             |(inside, _)| inside,
         );
     assert!(fenced.contains("broken.yaml:1:"), "{fenced}");
-    assert!(fenced.contains("````"), "{fenced}");
+    assert!(fenced.contains("```` +1415•••0101"), "{fenced}");
+    assert_eq!(summary.matches("exited 1").count(), 1, "{summary}");
     let calls = gh_calls(&workspace);
     let posted = comment_text(&calls.last().expect("a comment").1);
     assert!(posted.contains(&summary), "{posted}");
+    assert!(!posted.contains("14155550101"), "{posted}");
     running.shutdown().await;
 }
 
@@ -470,6 +517,35 @@ async fn drift_apply_and_a_stale_plan_pass_their_exit_codes_through() {
             .contains("**vapiform apply exited 4**: the saved plan is stale"),
         "{}",
         workspace.read("summary.md")
+    );
+
+    // A plan artifact that is not the one reviewed (its digest is not the one the reviewers
+    // saw) is refused, and nothing is written.
+    let seen = serde_json::from_str::<Value>(&workspace.read("reviewed.json")).unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Step::run(&workspace, &running, "plan")
+        .env("INPUT_PLAN", "other.json")
+        .finish()
+        .await
+        .code(0);
+    let run = Step::run(&workspace, &running, "apply")
+        .env("INPUT_PLAN", "other.json")
+        .env("INPUT_EXPECT_DIGEST", &seen)
+        .finish()
+        .await
+        .code(4);
+    assert!(
+        run.stdout.contains(&format!("not the expected {seen}")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("this saved plan is not the one that was reviewed"),
+        "{}",
+        run.stdout
     );
 
     // Without a reviewed plan, apply plans the file afresh and applies that.
@@ -655,16 +731,52 @@ async fn install_takes_the_release_binary_that_matches_sha256sums() {
     installed(&workspace);
     assert!(!workspace.path("cargo.log").exists(), "nothing was built");
 
-    // Pinned to a branch: the latest release.
+    // Pinned to a commit SHA or a branch: that code is built, never a release's binary.
+    for pin in ["3f2a9c41d6e8b0a7c5d4e3f2a1b0c9d8e7f6a5b4", "main"] {
+        let workspace = Workspace::new();
+        let run = install(&workspace, &server, pin).finish().await.code(0);
+        assert!(!run.stdout.contains("Downloading"), "{}", run.stdout);
+        assert!(
+            run.stdout.contains(&format!(
+                "the action is pinned to {pin}, whose code is built"
+            )),
+            "{}",
+            run.stdout
+        );
+        installed(&workspace);
+        let action_path = workspace.path("_actions/vapiform/vapiform").join(pin);
+        assert!(
+            workspace
+                .read("cargo.log")
+                .ends_with(&format!("--path {}\n", action_path.display())),
+            "{}",
+            workspace.read("cargo.log")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_pinned_to_a_commit_without_cargo_refuses_and_says_why() {
+    let server = release_server(release("latest/download", STAND_IN_BINARY.as_bytes())).await;
     let workspace = Workspace::new();
-    let run = install(&workspace, &server, "main").finish().await.code(0);
+    std::fs::create_dir_all(workspace.path("tools")).unwrap();
+    let run = install(
+        &workspace,
+        &server,
+        "3f2a9c41d6e8b0a7c5d4e3f2a1b0c9d8e7f6a5b4",
+    )
+    .without_cargo()
+    .finish()
+    .await
+    .code(1);
     assert!(
-        run.stdout
-            .contains(&format!("Downloading {LINUX_ASSET} (latest)")),
+        run.stdout.contains("cargo is not installed to build it")
+            && run.stdout.contains("pin a release tag"),
         "{}",
         run.stdout
     );
-    installed(&workspace);
+    assert!(!run.stdout.contains("Downloading"), "{}", run.stdout);
+    assert!(!outputs_file_has(&workspace, "path"), "nothing installed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -160,13 +160,20 @@ fn apply_without_yes_refuses_when_stdin_is_not_a_terminal() {
         run.stderr
     );
     assert_eq!(workspace.read("account.json"), before);
-    // Asked for JSON, with no one to confirm: the refusal alone, no plan on either stream.
+    // Asked for JSON, with no one to confirm: the refusal alone, no plan on either stream;
+    // stdout holds the refusal as the failure document.
     let run = workspace
         .sandbox()
         .args(["apply", "--format", "json"])
         .run()
         .code(1);
-    assert_eq!(run.stdout, "");
+    let failed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        failed["problems"][0]["message"],
+        run.stderr.trim_end(),
+        "{}",
+        run.stdout
+    );
     assert_eq!(
         run.stderr.lines().count(),
         1,

@@ -455,3 +455,105 @@ fn plan_as_json_prints_the_files_problems_as_json() {
         "{document}"
     );
 }
+
+/// With `--format json` every failure of `plan`, `validate` and `apply` is one JSON document on
+/// stdout, and with `--format markdown` vapiform's own failure section: what a pipeline reads,
+/// and what the GitHub Action posts instead of raw stderr.
+#[test]
+fn every_failure_is_one_document_on_stdout() {
+    let workspace = Workspace::quickstart();
+    let document = |run: &crate::support::Run| -> serde_json::Value {
+        serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|error| panic!("{error}: not one JSON document:\n{}", run.stdout))
+    };
+    // A file that does not load: its problems, located.
+    workspace.write("broken.yaml", "version: 1\nbusinesses: {a: {nme: A}}\n");
+    for command in ["validate", "plan"] {
+        let run = workspace
+            .sandbox()
+            .args([command, "-f", "broken.yaml", "--format", "json"])
+            .run()
+            .code(1);
+        let problems = &document(&run)["problems"];
+        assert_eq!(problems[0]["file"], "broken.yaml", "{}", run.stdout);
+        assert_eq!(problems[0]["line"], 2, "{}", run.stdout);
+    }
+    // A file that is not there.
+    let run = workspace
+        .sandbox()
+        .args(["validate", "-f", "missing.yaml", "--format", "json"])
+        .run()
+        .code(1);
+    assert!(
+        document(&run)["problems"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("missing.yaml does not exist")),
+        "{}",
+        run.stdout
+    );
+    // An account that cannot be read: the error, with the exit status.
+    workspace.write("garbled.json", "{\"assistants\": 7}");
+    let run = workspace
+        .vapiform()
+        .args(["--sandbox", "garbled.json", "plan", "--format", "json"])
+        .run()
+        .code(1);
+    let failed = document(&run);
+    assert_eq!(failed["exit"], 1, "{}", run.stdout);
+    assert!(
+        failed["problems"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("garbled.json")),
+        "{}",
+        run.stdout
+    );
+    // A saved plan made stale: apply's refusal, in both formats.
+    workspace
+        .sandbox()
+        .args(["plan", "--out", "plan.json"])
+        .run()
+        .code(0);
+    workspace.write(
+        "account.json",
+        &workspace
+            .read("account.json")
+            .replace("Opening hours: 9am-5pm.", "Opening hours: 9am-6pm."),
+    );
+    let run = workspace
+        .sandbox()
+        .args(["apply", "--plan", "plan.json", "--yes", "--format", "json"])
+        .run()
+        .code(4);
+    assert_eq!(document(&run)["exit"], 4, "{}", run.stdout);
+    let run = workspace
+        .sandbox()
+        .args([
+            "apply",
+            "--plan",
+            "plan.json",
+            "--yes",
+            "--format",
+            "markdown",
+        ])
+        .run()
+        .code(4);
+    assert!(
+        run.stdout
+            .starts_with("**vapiform apply exited 4**: the saved plan is stale"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("assistant/acme-plumbing"),
+        "{}",
+        run.stdout
+    );
+    // A valid file, as JSON.
+    let run = workspace
+        .sandbox()
+        .args(["validate", "--format", "json"])
+        .run()
+        .code(0);
+    assert_eq!(document(&run)["valid"], true, "{}", run.stdout);
+    assert_eq!(document(&run)["businesses"], 3, "{}", run.stdout);
+}

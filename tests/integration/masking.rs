@@ -292,3 +292,46 @@ fn apply_masks_numbers_in_the_plan_and_the_report_it_prints() {
         );
     }
 }
+
+#[test]
+fn problems_errors_and_warnings_on_stderr_are_masked() {
+    let workspace = crate::support::Workspace::quickstart();
+    // A planning problem naming a number, in each notation a file may write it.
+    let file = workspace.read("vapiform.yaml");
+    let listed = file.replacen(
+        "numbers: [",
+        "numbers: [\"+14155550177\", \"(415) 555-0178\", ",
+        1,
+    );
+    assert_ne!(listed, file, "the edit applies");
+    workspace.write("vapiform.yaml", &listed);
+    for args in [
+        vec!["plan", "--mask-numbers"],
+        vec!["apply", "--yes", "--mask-numbers"],
+    ] {
+        let run = workspace.sandbox().args(&args).run().code(1);
+        assert!(
+            run.stderr.contains("+1415•••0177"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        for whole in ["14155550177", "4155550178", "555-0178"] {
+            assert!(!run.stderr.contains(whole), "{args:?}: {}", run.stderr);
+        }
+    }
+    // A file that does not load: the quoted line is masked too.
+    workspace.write(
+        "vapiform.yaml",
+        &listed.replacen("numbers: [", "numbers: [[\"+14155550179\"], ", 1),
+    );
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--mask-numbers"])
+        .run()
+        .code(1);
+    assert!(run.stderr.contains("+1415•••0179"), "{}", run.stderr);
+    assert!(!run.stderr.contains("14155550179"), "{}", run.stderr);
+    // Without the flag, numbers are whole.
+    let run = workspace.sandbox().args(["plan"]).run().code(1);
+    assert!(run.stderr.contains("14155550179"), "{}", run.stderr);
+}

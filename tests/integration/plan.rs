@@ -460,8 +460,13 @@ fn a_markdown_budget_below_the_summary_is_an_error_and_output_ends_with_a_whole_
             .args(["--max-bytes", &max.to_string()])
             .run()
     };
+    // No plan: the failure document alone, in whole lines.
     let run = plan(0).code(1);
-    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("**vapiform plan exited 1**") && run.stdout.ends_with("```\n"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stderr
             .contains("--max-bytes 0 is too small for this plan"),
