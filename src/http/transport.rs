@@ -35,12 +35,16 @@ pub struct Settings {
     pub concurrency: usize,
     /// Timeout of one attempt.
     pub timeout: Duration,
+    /// Time for every attempt of one request and the waits between them: no retry starts, and
+    /// no attempt runs, past it.
+    pub deadline: Duration,
     /// Retry policy for idempotent requests.
     pub backoff: Backoff,
 }
 
 impl Settings {
-    /// The defaults of `vapiform apply`: 10 requests per second, 8 in flight, 30 s per attempt.
+    /// The defaults of `vapiform apply`: 10 requests per second, 8 in flight, 30 s per attempt,
+    /// 3 minutes per request.
     pub fn new(base_url: impl Into<String>, key: ApiKey) -> Self {
         Self {
             base_url: base_url.into(),
@@ -48,6 +52,7 @@ impl Settings {
             rps: 10.0,
             concurrency: 8,
             timeout: Duration::from_secs(30),
+            deadline: Duration::from_secs(180),
             backoff: Backoff::default(),
         }
     }
@@ -93,6 +98,8 @@ pub(crate) struct Transport {
     auth: HeaderValue,
     limiter: Limiter,
     backoff: Backoff,
+    timeout: Duration,
+    deadline: Duration,
     dialect: &'static Dialect,
 }
 
@@ -120,6 +127,8 @@ impl Transport {
             auth,
             limiter: Limiter::new(settings.rps, settings.concurrency),
             backoff: settings.backoff,
+            timeout: settings.timeout,
+            deadline: settings.deadline,
             dialect,
         })
     }
@@ -165,9 +174,13 @@ impl Transport {
         body: Option<&Map<String, Value>>,
     ) -> Result<Text, Error> {
         let idempotent = method != Method::POST;
+        let started = Instant::now();
         let mut attempt = 0;
         loop {
-            let outcome = self.attempt(&method, path, query, body).await;
+            let left = self.deadline.saturating_sub(started.elapsed());
+            let outcome = self
+                .attempt(&method, path, query, body, (attempt + 1, left))
+                .await;
             match &outcome {
                 Ok((StatusCode::TOO_MANY_REQUESTS, _, _)) => self.limiter.throttled(),
                 Ok((status, _, _)) if status.is_success() => self.limiter.succeeded(),
@@ -189,9 +202,15 @@ impl Transport {
                 _ => None,
             };
             attempt += 1;
-            match retry_after {
-                Some(server) if attempt < self.backoff.attempts => {
-                    let delay = server.unwrap_or_else(|| self.backoff.delay(attempt - 1));
+            let delay =
+                retry_after.map(|server| server.unwrap_or_else(|| self.backoff.delay(attempt - 1)));
+            match delay {
+                Some(delay) if started.elapsed() + delay >= self.deadline => {
+                    return self
+                        .finish(method, path, outcome)
+                        .map_err(|error| past_deadline(error, attempt, self.deadline));
+                }
+                Some(delay) if attempt < self.backoff.attempts => {
                     // A 429 is the API's pace and is expected at scale; a failure, or a long
                     // wait, is said on stderr while the retries go on.
                     let reason = match &outcome {
@@ -214,12 +233,17 @@ impl Transport {
     /// Sends one request once. A create starts new work, so it waits behind every request
     /// that finishes work already started (reads, updates, deletes), even ones that come
     /// later: apply's read-backs and routing do not queue behind its creates.
+    ///
+    /// The attempt (`number`, from 1) runs for at most the request timeout and what is `left`
+    /// of the request's deadline. An attempt with no answer after [`VISIBLE_WAIT`] is said on
+    /// stderr (an API that accepts connections and never answers), while it goes on.
     async fn attempt(
         &self,
         method: &Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<&Map<String, Value>>,
+        (number, left): (u32, Duration),
     ) -> Result<Answer, Error> {
         let priority = if *method == Method::POST {
             Priority::Later
@@ -228,10 +252,12 @@ impl Transport {
         };
         let _permit = self.limiter.acquire(priority).await;
         let started = Instant::now();
+        let timeout = self.timeout.min(left);
         let mut request = self
             .http
             .request(method.clone(), self.base.join(path))
             .header(AUTHORIZATION, self.auth.clone())
+            .timeout(timeout)
             .query(query);
         if let Some(body) = body {
             request = request.json(body);
@@ -242,10 +268,25 @@ impl Transport {
             not_sent: e.is_connect(),
             detail: describe(&e),
         };
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = Text::new(response.bytes().await.map_err(transport)?);
+        let answered = async {
+            let response = request.send().await.map_err(transport)?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let text = Text::new(response.bytes().await.map_err(transport)?);
+            Ok::<_, Error>((status, headers, text))
+        };
+        tokio::pin!(answered);
+        let (status, headers, text) = tokio::select! {
+            answer = &mut answered => answer?,
+            () = tokio::time::sleep(VISIBLE_WAIT) => {
+                tracing::warn!(
+                    api = self.dialect.name, %method, path, attempt = number, of = self.backoff.attempts,
+                    waited_s = VISIBLE_WAIT.as_secs(), gives_up_after_s = timeout.as_secs(),
+                    "no answer yet; still waiting"
+                );
+                answered.await?
+            }
+        };
         tracing::debug!(api = self.dialect.name, %method, path, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis(), "request");
         Ok((status, headers, text))
     }
@@ -290,6 +331,46 @@ impl Transport {
                     body.chars().take(200).collect()
                 }
             })
+    }
+}
+
+/// The error of a request that ran out of its deadline, saying so.
+fn past_deadline(error: Error, attempts: u32, deadline: Duration) -> Error {
+    let note = format!(
+        " (gave up after {attempts} attempt{}: every request has {} s)",
+        if attempts == 1 { "" } else { "s" },
+        deadline.as_secs()
+    );
+    match error {
+        Error::Transport {
+            method,
+            path,
+            mut detail,
+            not_sent,
+        } => {
+            detail.push_str(&note);
+            Error::Transport {
+                method,
+                path,
+                detail,
+                not_sent,
+            }
+        }
+        Error::Api {
+            method,
+            path,
+            status,
+            mut message,
+        } => {
+            message.push_str(&note);
+            Error::Api {
+                method,
+                path,
+                status,
+                message,
+            }
+        }
+        other => other,
     }
 }
 

@@ -469,3 +469,67 @@ fn an_unreachable_api_is_said_on_stderr_within_seconds_while_retries_go_on() {
         "{stderr}"
     );
 }
+
+/// A server that accepts every connection and never answers: an API that hangs.
+fn hanging_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_hanging_api_is_said_on_stderr_within_seconds_while_the_attempt_goes_on() {
+    use std::io::Read as _;
+    let port = hanging_server();
+    let workspace = crate::support::Workspace::new();
+    workspace.write("vapiform.yaml", "version: 1\n");
+    let mut child = workspace
+        .vapiform()
+        .env("VAPI_API_KEY", "k")
+        .args(["--api-url", &format!("http://127.0.0.1:{port}"), "plan"])
+        .spawn();
+    std::thread::sleep(Duration::from_secs(7));
+    let still_trying = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(still_trying, "it gave up within 7 s: {stderr}");
+    assert!(
+        stderr.contains("no answer yet; still waiting")
+            && stderr.contains("attempt=1")
+            && stderr.contains("gives_up_after_s=30"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_has_a_deadline_across_its_attempts() {
+    use vapiform::vapi::{ApiKey, Client, Settings};
+    let port = hanging_server();
+    let mut settings = Settings::new(format!("http://127.0.0.1:{port}"), ApiKey::new("k"));
+    settings.deadline = Duration::from_millis(1500);
+    let client = Client::new(&settings).unwrap();
+    let started = std::time::Instant::now();
+    let error = client.list_numbers().await.unwrap_err().to_string();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(4),
+        "{took:?}: {error}"
+    );
+    assert!(
+        error.contains("timed out") && error.contains("every request has 1 s"),
+        "{error}"
+    );
+}

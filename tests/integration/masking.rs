@@ -272,6 +272,49 @@ async fn sensitive_values_are_not_in_unverified_messages() {
     }
 }
 
+/// The vault's assistant `key` alone, in the account and the file: a plan of one change.
+fn one_of_vault(key: &str) -> (Account, String) {
+    let (mut account, file) = vault();
+    account.assistants.retain(|a| a["name"] == key);
+    let mut file: serde_yaml::Value = serde_yaml::from_str(&file).unwrap();
+    let assistants = file["assistants"].as_mapping_mut().unwrap();
+    assistants.retain(|k, _| k.as_str() == Some(key));
+    (account, serde_yaml::to_string(&file).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_lagging_write_shows_no_secret_in_its_unverified_message() {
+    let keys = WORDS
+        .iter()
+        .map(|(key, ..)| *key)
+        .chain(["w-headers", "w-env-top", "w-env-nested"]);
+    for key in keys {
+        let (account, file) = one_of_vault(key);
+        assert_eq!(account.assistants.len(), 1, "{key}");
+        for format in ["text", "json", "markdown"] {
+            let options = Options {
+                account: Some(account.clone()),
+                lag: Duration::from_secs(60),
+                ..Options::default()
+            };
+            let (running, workspace) = serve(options, &file).await;
+            let run = with_env(workspace.vapiform())
+                .args(["--api-url", &running.url(), "apply", "--yes"])
+                .args(["--verify-timeout", "0", "--format", format])
+                .run_async()
+                .await
+                .code(3);
+            assert_run_clean(&run, &format!("{key}: apply --format {format}"));
+            assert!(
+                run.stdout.contains("unverified"),
+                "{key} {format}: {}",
+                run.stdout
+            );
+            running.shutdown().await;
+        }
+    }
+}
+
 #[test]
 fn apply_masks_numbers_in_the_plan_and_the_report_it_prints() {
     let workspace = crate::support::Workspace::quickstart();

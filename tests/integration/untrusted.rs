@@ -141,3 +141,61 @@ fn markdown_cannot_ping_link_or_break_out() {
         "ends a <details> early:\n{outside}"
     );
 }
+
+/// Every bidi control and line separator, one at a time in an assistant's name in the account:
+/// escaped in text, in markdown and on stderr, never printed raw.
+#[test]
+fn every_bidi_control_and_line_separator_is_escaped() {
+    let hidden = ['\u{061c}', '\u{200e}', '\u{200f}', '\u{2028}', '\u{2029}']
+        .into_iter()
+        .chain('\u{202a}'..='\u{202e}')
+        .chain('\u{2066}'..='\u{2069}');
+    for c in hidden {
+        let workspace = hostile_workspace();
+        let named = format!("Bad{c}Name");
+        let account = workspace.read("account.json").replace(
+            &serde_json::to_string(HOSTILE).unwrap(),
+            &serde_json::to_string(&named).unwrap(),
+        );
+        workspace.write("account.json", &account);
+        let code = format!("u{{{:x}}}", u32::from(c));
+        // Markdown writes the escape's backslash as a character reference.
+        for (format, escaped) in [
+            ("text", format!("Bad\\{code}Name")),
+            ("markdown", format!("Bad&#92;{code}Name")),
+        ] {
+            let run = workspace
+                .sandbox()
+                .args(["plan", "--format", format])
+                .run()
+                .code(0);
+            assert!(
+                !run.stdout.contains(c),
+                "{c:?} raw in {format}:\n{}",
+                run.stdout
+            );
+            assert!(
+                run.stdout.contains(&escaped),
+                "{c:?} not shown as {escaped} in {format}:\n{}",
+                run.stdout
+            );
+        }
+        // In a problem on stderr: the assistant adopted by two keys.
+        let file = workspace.read("vapiform.yaml")
+            + &format!(
+                "  other:\n    name: Other\n    numbers: []\n    assistant: {{spec: {{name: Other}}, adopt: \"x{c}y\"}}\n"
+            );
+        workspace.write("vapiform.yaml", &file);
+        let run = workspace.sandbox().args(["plan"]).run().code(1);
+        assert!(
+            !run.stderr.contains(c),
+            "{c:?} raw on stderr:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!("x\\u{{{:x}}}y", u32::from(c))),
+            "{c:?}:\n{}",
+            run.stderr
+        );
+    }
+}
