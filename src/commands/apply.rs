@@ -105,32 +105,20 @@ async fn execute(
     }
     let recheck = plan::recheck(plan, live, &secrets);
     if !recheck.stale.is_empty() {
-        writeln!(
-            console.err,
-            "error: the saved plan is stale; nothing was written. Changed since it was made:"
-        )?;
-        for s in &recheck.stale {
-            let what = format!("{}: {}", s.address, s.detail);
-            writeln!(console.err, "  {}", render::escape::line(&what))?;
-        }
-        writeln!(
-            console.err,
-            "Run `vapiform plan` again and review the new plan."
+        refuse(
+            console,
+            "the saved plan is stale; nothing was written. Changed since it was made:",
+            &recheck.stale,
+            "Run `vapiform plan` again and review the new plan.",
         )?;
         return Ok(Exit::StalePlan);
     }
     if !recheck.unfaithful.is_empty() {
-        writeln!(
-            console.err,
-            "error: the plan does not write what it shows, so it was not made by vapiform as it stands; nothing was written:"
-        )?;
-        for s in &recheck.unfaithful {
-            let what = format!("{}: {}", s.address, s.detail);
-            writeln!(console.err, "  {}", render::escape::line(&what))?;
-        }
-        writeln!(
-            console.err,
-            "Make a new plan with `vapiform plan --out` and review it."
+        refuse(
+            console,
+            "the plan does not write what it shows, so it was not made by vapiform as it stands; nothing was written:",
+            &recheck.unfaithful,
+            "Make a new plan with `vapiform plan --out` and review it.",
         )?;
         return Ok(Exit::Error);
     }
@@ -252,6 +240,21 @@ impl Signals {
 
 /// Asks on a terminal; refuses when standard input is not one.
 /// How apply behaves, from its arguments.
+/// A refusal on stderr: what, each change it names and why, and what to do.
+fn refuse(
+    console: &mut Console,
+    what: &str,
+    changes: &[plan::Stale],
+    then: &str,
+) -> std::io::Result<()> {
+    writeln!(console.err, "error: {what}")?;
+    for s in changes {
+        let line = format!("{}: {}", s.address, s.detail);
+        writeln!(console.err, "  {}", render::escape::line(&line))?;
+    }
+    writeln!(console.err, "{then}")
+}
+
 fn options(args: &ApplyArgs) -> apply::Options {
     apply::Options {
         verify_timeout: Duration::from_secs(args.verify_timeout),

@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub use live::Live;
 pub use model::*;
 pub use problem::{Problem, Problems};
-pub use recheck::recheck;
+pub use recheck::{Stale, recheck};
 
 use crate::desired::Desired;
 

@@ -435,14 +435,10 @@ async fn a_delete_that_acted_then_failed_is_sent_again_and_its_404_means_deleted
     running.shutdown().await;
 }
 
-#[test]
-fn an_unreachable_api_is_said_on_stderr_within_seconds_while_retries_go_on() {
+/// What `plan` against the API at `port` says on stderr in its first `seconds`; it must still be
+/// trying then.
+fn said_while_trying(port: u16, seconds: u64) -> String {
     use std::io::Read as _;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let workspace = crate::support::Workspace::new();
     workspace.write("vapiform.yaml", "version: 1\n");
     let mut child = workspace
@@ -450,7 +446,7 @@ fn an_unreachable_api_is_said_on_stderr_within_seconds_while_retries_go_on() {
         .env("VAPI_API_KEY", "k")
         .args(["--api-url", &format!("http://127.0.0.1:{port}"), "plan"])
         .spawn();
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs(seconds));
     let still_trying = child.try_wait().unwrap().is_none();
     child.kill().unwrap();
     child.wait().unwrap();
@@ -461,7 +457,18 @@ fn an_unreachable_api_is_said_on_stderr_within_seconds_while_retries_go_on() {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    assert!(still_trying, "it gave up within 3 s: {stderr}");
+    assert!(still_trying, "it gave up within {seconds} s: {stderr}");
+    stderr
+}
+
+#[test]
+fn an_unreachable_api_is_said_on_stderr_within_seconds_while_retries_go_on() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let stderr = said_while_trying(port, 3);
     assert!(
         stderr.contains("retrying")
             && stderr.contains("no answer (connection failed or timed out)")
@@ -485,27 +492,7 @@ fn hanging_server() -> u16 {
 
 #[test]
 fn a_hanging_api_is_said_on_stderr_within_seconds_while_the_attempt_goes_on() {
-    use std::io::Read as _;
-    let port = hanging_server();
-    let workspace = crate::support::Workspace::new();
-    workspace.write("vapiform.yaml", "version: 1\n");
-    let mut child = workspace
-        .vapiform()
-        .env("VAPI_API_KEY", "k")
-        .args(["--api-url", &format!("http://127.0.0.1:{port}"), "plan"])
-        .spawn();
-    std::thread::sleep(Duration::from_secs(7));
-    let still_trying = child.try_wait().unwrap().is_none();
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(still_trying, "it gave up within 7 s: {stderr}");
+    let stderr = said_while_trying(hanging_server(), 7);
     assert!(
         stderr.contains("no answer yet; still waiting")
             && stderr.contains("attempt=1")
