@@ -22,6 +22,7 @@ mod live;
 mod masking;
 mod pace;
 mod plan;
+mod readme;
 mod responses;
 mod review;
 mod routing;
