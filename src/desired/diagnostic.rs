@@ -85,6 +85,11 @@ impl Report {
                         .annotation(AnnotationKind::Primary.span(start..end)),
                 )
             }
+            // A file that could not be read, named by the message: a location would add
+            // nothing but a line 1 it does not have.
+            None if d.path.is_empty() && d.message.contains(d.file.as_str()) => {
+                return Group::with_title(title);
+            }
             None => title.element(
                 Origin::path(d.file.as_str())
                     .line(d.line)

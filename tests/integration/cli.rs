@@ -420,6 +420,8 @@ fn a_missing_file_or_a_business_file_says_what_to_do() {
         "{}",
         run.stderr
     );
+    // No location: the file has no line to point at.
+    assert!(!run.stderr.contains("-->"), "{}", run.stderr);
     std::fs::create_dir_all(workspace.path("fleet/businesses")).unwrap();
     workspace.write("fleet/vapiform.yaml", "version: 1\n");
     workspace.write("fleet/businesses/a.yaml", "a: {name: A}\n");
