@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use unicode_width::UnicodeWidthStr as _;
+
 use super::{endpoint, escape};
 use crate::plan::inventory::Row;
 
@@ -37,20 +39,22 @@ pub fn text(rows: &[Row]) -> String {
             .map(|cell| escape::line(&cell).into_owned())
         })
         .collect();
+    // Columns line up by the cells a terminal gives each character (a CJK character takes
+    // two), not by characters.
     let mut widths = header.map(str::len);
     for cells in &table {
         for (width, cell) in widths.iter_mut().zip(cells) {
-            *width = (*width).max(cell.chars().count());
+            *width = (*width).max(cell.width());
         }
     }
     let mut out = String::new();
     let mut line = |cells: &[&str]| {
         let mut text = String::new();
         for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-            if i + 1 == cells.len() {
-                text.push_str(cell);
-            } else {
-                let _ = write!(text, "{cell:<width$}  ");
+            text.push_str(cell);
+            if i + 1 < cells.len() {
+                let pad = width - cell.width() + 2;
+                text.extend(std::iter::repeat_n(' ', pad));
             }
         }
         let _ = writeln!(out, "{}", text.trim_end());

@@ -559,3 +559,33 @@ fn every_failure_is_one_document_on_stdout() {
     assert_eq!(document(&run)["valid"], true, "{}", run.stdout);
     assert_eq!(document(&run)["businesses"], 3, "{}", run.stdout);
 }
+
+/// The `numbers` table lines up by terminal cells: a name in wide characters (each takes two)
+/// does not shift the columns after it.
+#[test]
+fn the_numbers_table_lines_up_wide_characters() {
+    use unicode_width::UnicodeWidthStr as _;
+    let workspace = Workspace::quickstart();
+    workspace.write(
+        "account.json",
+        &workspace
+            .read("account.json")
+            .replace("Bob's Bakery (legacy)", "日本語のパン屋"),
+    );
+    let run = workspace.sandbox().args(["numbers"]).run().code(0);
+    let starts: Vec<usize> = run
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with('+') || line.starts_with("NUMBER"))
+        .map(|line| {
+            let business = line.rfind("  ").expect("a last column") + 2;
+            line[..business].width()
+        })
+        .collect();
+    assert!(run.stdout.contains("日本語のパン屋"), "{}", run.stdout);
+    assert!(
+        starts.len() == 6 && starts.iter().all(|&s| s == starts[0]),
+        "{starts:?}\n{}",
+        run.stdout
+    );
+}
