@@ -55,19 +55,11 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
             };
         }
     };
-    let stderr_color = match cli.global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stderr().is_terminal() && no_color_unset(),
-    };
+    let stderr_color = colors(cli.global.color, &std::io::stderr());
     let mask = cli.masks_numbers();
     init_logging(cli.global.verbose, cli.global.quiet, stderr_color, mask);
     let stdout = std::io::stdout();
-    let color = match cli.global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => stdout.is_terminal() && no_color_unset(),
-    };
+    let color = colors(cli.global.color, &stdout);
     // Standard error is masked line by line before it is recorded, so a failure document
     // quotes it masked.
     let document = cli.document();
@@ -81,6 +73,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
             err
         },
         color,
+        err_color: stderr_color,
         interactive: std::io::stdin().is_terminal(),
         progress: std::io::stderr().is_terminal() && !cli.global.quiet,
     };
@@ -119,9 +112,15 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit 
     exit
 }
 
-/// Whether `NO_COLOR` leaves colour allowed.
-fn no_color_unset() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// Whether to colour what goes to `stream`: as `--color` says, and for `auto` as the
+/// conventions say (a terminal; `NO_COLOR` off, `CLICOLOR_FORCE` on, `CLICOLOR=0`,
+/// `TERM=dumb`), as `anstream` reads them.
+fn colors(choice: ColorChoice, stream: &impl anstream::stream::RawStream) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never,
+    }
 }
 
 /// A reader that closed the pipe early (`vapiform plan | head`) is not an error.

@@ -34,6 +34,8 @@ pub struct Console {
     pub err: Box<dyn Write + Send>,
     /// Whether to colour text output.
     pub color: bool,
+    /// Whether to colour what goes to standard error (diagnostics).
+    pub err_color: bool,
     /// Whether standard input is a terminal (so apply may ask for confirmation).
     pub interactive: bool,
     /// Whether standard error is a terminal (so apply may show a progress bar).
@@ -69,11 +71,7 @@ fn load(path: &Path, console: &mut Console) -> io::Result<Option<Desired>> {
 
 /// Prints every diagnostic of a file that did not load.
 fn print_report(report: &desired::Report, console: &mut Console) -> io::Result<()> {
-    write!(
-        console.err,
-        "{}",
-        render::escape::lines(&report.to_string())
-    )
+    write!(console.err, "{}", report.render(console.err_color))
 }
 
 /// The `problems` document on stdout, when JSON was asked for: what a pipeline reads of every

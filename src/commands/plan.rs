@@ -226,7 +226,7 @@ fn print_problems(
     }
     if !located.is_empty() {
         let report = desired.report(located);
-        write!(console.err, "{}", escape::lines(&report.to_string()))?;
+        write!(console.err, "{}", report.render(console.err_color))?;
     }
     writeln!(
         console.err,

@@ -6,6 +6,7 @@ use std::fmt;
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
 use super::Source;
+use crate::render::escape;
 
 /// One problem in a desired-state file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -59,16 +60,55 @@ impl Report {
         }
     }
 
-    /// One diagnostic as a group: the message, the location, the line with a caret under the
-    /// column (when its file has that line), and the path. `lines` are the lines of the files
-    /// that have diagnostics, by name.
-    fn group<'a>(d: &'a Diagnostic, lines: &HashMap<&str, Vec<&'a str>>) -> Group<'a> {
-        let title = Level::ERROR.primary_title(d.message.as_str());
+    /// Every diagnostic, each as its message, its location, the line with a caret under the
+    /// column (when its file has that line) and its path; `styled` colours them for a
+    /// terminal. The message, the line and the path are untrusted text, escaped here (see
+    /// [`crate::render::escape`]) before the renderer adds its own styling.
+    pub fn render(&self, styled: bool) -> String {
+        let renderer = if styled {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let named: HashSet<&str> = self.diagnostics.iter().map(|d| d.file.as_str()).collect();
+        let lines: HashMap<&str, Vec<&str>> = self
+            .sources
+            .iter()
+            .filter(|source| named.contains(source.name()))
+            .map(|source| (source.name(), source.text().lines().collect()))
+            .collect();
+        let shown: Vec<Shown> = self
+            .diagnostics
+            .iter()
+            .map(|d| Shown::of(d, &lines))
+            .collect();
+        let mut out = String::new();
+        for (i, (d, shown)) in self.diagnostics.iter().zip(&shown).enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&renderer.render(&[shown.group(d)]));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// A diagnostic's untrusted parts, escaped for a terminal.
+struct Shown {
+    file: String,
+    message: String,
+    /// The line it points at, and the caret's span in it.
+    line: Option<(String, std::ops::Range<usize>)>,
+    path: String,
+}
+
+impl Shown {
+    fn of(d: &Diagnostic, lines: &HashMap<&str, Vec<&str>>) -> Self {
         let line = lines
             .get(d.file.as_str())
-            .and_then(|lines| lines.get(d.line.wrapping_sub(1)).copied());
-        let group = match line {
-            Some(text) => {
+            .and_then(|lines| lines.get(d.line.wrapping_sub(1)).copied())
+            .map(|text| {
                 let text = text.strip_suffix('\r').unwrap_or(text);
                 let start = text
                     .char_indices()
@@ -78,50 +118,50 @@ impl Report {
                     .chars()
                     .next()
                     .map_or(start, |c| start + c.len_utf8());
-                title.element(
-                    Snippet::source(text)
-                        .line_start(d.line)
-                        .path(d.file.as_str())
-                        .annotation(AnnotationKind::Primary.span(start..end)),
-                )
-            }
+                // The caret moves with the escapes before it and spans the escaped character.
+                let before = escape::line(&text[..start]).len();
+                let under = escape::line(&text[start..end]).len();
+                (escape::line(text).into_owned(), before..before + under)
+            });
+        Self {
+            file: escape::line(&d.file).into_owned(),
+            message: escape::lines(&d.message).into_owned(),
+            line,
+            path: escape::line(&d.path).into_owned(),
+        }
+    }
+
+    fn group<'a>(&'a self, d: &'a Diagnostic) -> Group<'a> {
+        let title = Level::ERROR.primary_title(self.message.as_str());
+        let group = match &self.line {
+            Some((text, span)) => title.element(
+                Snippet::source(text.as_str())
+                    .line_start(d.line)
+                    .path(self.file.as_str())
+                    .annotation(AnnotationKind::Primary.span(span.clone())),
+            ),
             // A file that could not be read, named by the message: a location would add
             // nothing but a line 1 it does not have.
             None if d.path.is_empty() && d.message.contains(d.file.as_str()) => {
                 return Group::with_title(title);
             }
             None => title.element(
-                Origin::path(d.file.as_str())
+                Origin::path(self.file.as_str())
                     .line(d.line)
                     .char_column(d.column),
             ),
         };
-        if d.path.is_empty() {
+        if self.path.is_empty() {
             group
         } else {
-            let path = annotate_snippets::normalize_untrusted_str(&d.path);
-            group.element(Level::NOTE.no_name().message(format!("at {path}")))
+            group.element(Level::NOTE.no_name().message(format!("at {}", self.path)))
         }
     }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let renderer = Renderer::plain();
-        let named: HashSet<&str> = self.diagnostics.iter().map(|d| d.file.as_str()).collect();
-        let lines: HashMap<&str, Vec<&str>> = self
-            .sources
-            .iter()
-            .filter(|source| named.contains(source.name()))
-            .map(|source| (source.name(), source.text().lines().collect()))
-            .collect();
-        for (i, d) in self.diagnostics.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            writeln!(f, "{}", renderer.render(&[Self::group(d, &lines)]))?;
-        }
-        Ok(())
+        f.write_str(&self.render(false))
     }
 }
 

@@ -589,3 +589,60 @@ fn the_numbers_table_lines_up_wide_characters() {
         run.stdout
     );
 }
+
+/// Colour follows the conventions (read by `anstream`): `CLICOLOR_FORCE` colours a pipe,
+/// `NO_COLOR` wins over it, `--color` over both; diagnostics are coloured too, and the file's
+/// own escape characters are still shown escaped, never obeyed.
+#[test]
+fn colour_follows_no_color_clicolor_force_and_the_flag() {
+    let workspace = Workspace::quickstart();
+    let coloured = |run: &crate::support::Run| run.stdout.contains('\u{1b}');
+    assert!(!coloured(&workspace.sandbox().args(["plan"]).run().code(0)));
+    let forced = workspace
+        .sandbox()
+        .env("CLICOLOR_FORCE", "1")
+        .args(["plan"])
+        .run()
+        .code(0);
+    assert!(coloured(&forced), "{}", forced.stdout);
+    let run = workspace
+        .sandbox()
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .args(["plan"])
+        .run()
+        .code(0);
+    assert!(!coloured(&run), "{}", run.stdout);
+    let run = workspace
+        .sandbox()
+        .env("CLICOLOR_FORCE", "1")
+        .args(["--color", "never", "plan"])
+        .run()
+        .code(0);
+    assert!(!coloured(&run), "{}", run.stdout);
+
+    // A key the message quotes, holding an escape character once the YAML is read.
+    workspace.write(
+        "broken.yaml",
+        "version: 1\nbusinesses:\n  \"a\\e[2J\": {name: A}\n",
+    );
+    let run = workspace
+        .vapiform()
+        .env("CLICOLOR_FORCE", "1")
+        .args(["validate", "-f", "broken.yaml"])
+        .run()
+        .code(1);
+    assert!(run.stderr.contains("\u{1b}["), "coloured: {:?}", run.stderr);
+    assert!(
+        !run.stderr.contains("\u{1b}[2J"),
+        "obeyed: {:?}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("\\u{1b}[2J"), "{:?}", run.stderr);
+    let plain = workspace
+        .vapiform()
+        .args(["validate", "-f", "broken.yaml"])
+        .run()
+        .code(1);
+    assert!(!plain.stderr.contains('\u{1b}'), "{:?}", plain.stderr);
+}

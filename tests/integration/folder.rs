@@ -167,7 +167,7 @@ fn every_file_is_checked_and_each_problem_shown_in_its_file() {
         "--> fleet/businesses/broken.yaml:2:1",
         "error: a business file must be a mapping of business key to business, like `acme-plumbing: {name: Acme Plumbing, ...}`\n --> fleet/businesses/list.yaml:1:1",
         "error: the file is empty; a business file is a mapping of business key to business\n--> fleet/businesses/empty.yaml:1:1",
-        "error: fleet/businesses/typo.yml is not a business file: business files end in `.yaml` (lower case); rename it so that vapiform reads it, or move it out of businesses/\n--> fleet/businesses/typo.yml:1:1",
+        "error: fleet/businesses/typo.yml is not a business file: business files end in `.yaml` (lower case); rename it so that vapiform reads it, or move it out of businesses/\n\n",
         "error: fleet/businesses/README.md is not a business file",
     ] {
         assert!(

@@ -76,6 +76,8 @@ impl Workspace {
             "VAPI_TOKEN",
             "VAPI_BASE_URL",
             "NO_COLOR",
+            "CLICOLOR",
+            "CLICOLOR_FORCE",
             "RUST_LOG",
         ] {
             command.env_remove(name);
