@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
-# vapiform as a container image: a static (musl) binary and CA certificates, nothing else,
-# run as an unprivileged user.
+# vapiform as a container image: the static (musl) binary and nothing else (it carries its own
+# TLS root certificates), run as an unprivileged user.
 #
-#   docker build -t vapiform .
+#   docker build -t vapiform \
+#     --build-arg VAPIFORM_COMMIT="$(git rev-parse --short=12 HEAD)" \
+#     --build-arg VAPIFORM_COMMIT_DATE="$(git log -1 --format=%cs)" .
 #   docker run --rm -v "$PWD:/work" -e VAPI_API_KEY vapiform plan
 #
 # Alpine's Rust targets musl, whose binaries are statically linked.
@@ -11,9 +13,13 @@ ARG RUST_VERSION=1.95
 FROM rust:${RUST_VERSION}-alpine AS build
 # The base image pins the Alpine release, whose packages only get security fixes: no apk pins.
 # hadolint ignore=DL3018
-RUN apk add --no-cache ca-certificates musl-dev
+RUN apk add --no-cache musl-dev
+# What `vapiform --version` names (build.rs; the build context holds no git history).
+ARG VAPIFORM_COMMIT=unknown
+ARG VAPIFORM_COMMIT_DATE=unknown
+ENV VAPIFORM_COMMIT=${VAPIFORM_COMMIT} VAPIFORM_COMMIT_DATE=${VAPIFORM_COMMIT_DATE}
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY schemas/vapi ./schemas/vapi
 COPY benches ./benches
@@ -25,9 +31,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     && /vapiform --version
 
 FROM scratch
-COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /vapiform /usr/local/bin/vapiform
-ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 # No passwd file in scratch: a numeric, unprivileged user. Mount the repository at /work;
 # `--user "$(id -u):$(id -g)"` when vapiform should write files there (apply --sandbox, export).
 USER 65532:65532

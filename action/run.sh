@@ -69,7 +69,7 @@ meaning() {
 # vapiform is started.
 child=""
 signalled=""
-# shellcheck disable=SC2317 # called by the traps below
+# shellcheck disable=SC2317,SC2329 # called by the traps below
 forward() {
   signalled=$1
   if [ -n "$child" ]; then kill "-$1" "$child" 2>/dev/null || true; fi

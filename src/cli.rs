@@ -10,6 +10,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::plan::Address;
 
+/// The version, the commit it was built from and that commit's date (see `build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("VAPIFORM_COMMIT"),
+    " ",
+    env!("VAPIFORM_COMMIT_DATE"),
+    ")"
+);
+
 /// Keep a Vapi account's phone-number routing and business assistants equal to one YAML file.
 ///
 /// `plan` reads the account and shows what would change; `apply` makes the changes and
@@ -18,7 +28,7 @@ use crate::plan::Address;
 #[derive(Debug, Parser)]
 #[command(
     name = "vapiform",
-    version,
+    version = VERSION,
     propagate_version = true,
     max_term_width = 100
 )]
@@ -113,6 +123,8 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Print the manual page (roff, for `man`), generated from this command line.
+    Man,
 }
 
 /// The desired-state file.

@@ -55,6 +55,7 @@ pub async fn run(cli: Cli, console: &mut Console) -> anyhow::Result<Exit> {
         Command::Schema(args) => schema::run(&args, console),
         Command::Sim(args) => sim::run(&args, console).await,
         Command::Completions { shell } => Ok(completions::run(shell, console)),
+        Command::Man => Ok(completions::man(console)?),
     }
 }
 

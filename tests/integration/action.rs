@@ -985,3 +985,66 @@ fn the_action_metadata_agrees_with_its_scripts_the_example_and_the_release() {
     assert!(release_text.contains("vapiform-${{ matrix.target }}${{ matrix.ext }}"));
     assert!(install_sh.contains("asset=vapiform-$target$exe"));
 }
+
+/// Every place that builds or installs vapiform (or a tool) with cargo does it with the
+/// versions Cargo.lock pins (`--locked`): scripts, workflows, the Dockerfile, the pre-commit
+/// hook and the docs' commands.
+#[test]
+fn every_cargo_build_and_install_is_locked() {
+    let mut checked = 0;
+    let mut stack = vec![repo(".")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !matches!(name.as_str(), "target" | ".git" | "tests" | "vendor") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let wanted = [".sh", ".yml", ".yaml", ".md"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+                || name == "Dockerfile"
+                || name == "run";
+            if !wanted {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for (n, line) in text.lines().enumerate() {
+                // A command: cargo, the subcommand, then a flag.
+                let command = [
+                    "cargo install -",
+                    "cargo build -",
+                    "cargo \"$CARGO_COMMAND\" -",
+                ]
+                .iter()
+                .any(|start| line.contains(start));
+                if command {
+                    checked += 1;
+                    assert!(
+                        line.contains("--locked"),
+                        "{}:{}: {line}",
+                        path.display(),
+                        n + 1
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked >= 8, "only {checked} commands found");
+    let hooks = yaml(".pre-commit-hooks.yaml");
+    let entry = hooks[0]["entry"].as_str().unwrap();
+    let script = std::fs::read_to_string(repo(entry)).unwrap();
+    assert!(
+        script.contains("cargo build") && script.contains("--locked"),
+        "{script}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(repo(entry)).unwrap().permissions().mode();
+        assert!(mode & 0o111 != 0, "{entry} is executable");
+    }
+}

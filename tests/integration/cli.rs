@@ -646,3 +646,49 @@ fn colour_follows_no_color_clicolor_force_and_the_flag() {
         .code(1);
     assert!(!plain.stderr.contains('\u{1b}'), "{:?}", plain.stderr);
 }
+
+/// `--version` names the commit and its date; `vapiform man` is the manual page, generated
+/// from the same command line as `--help`.
+#[test]
+fn version_names_the_commit_and_man_prints_the_manual() {
+    let workspace = Workspace::new();
+    let version = workspace
+        .vapiform()
+        .args(["--version"])
+        .run()
+        .code(0)
+        .stdout;
+    let (name, rest) = version.trim_end().split_once(' ').unwrap();
+    assert_eq!(name, "vapiform");
+    let (semver, stamp) = rest.split_once(' ').unwrap();
+    assert_eq!(semver, env!("CARGO_PKG_VERSION"));
+    let stamp = stamp
+        .strip_prefix('(')
+        .and_then(|s| s.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{version}"));
+    let (commit, date) = stamp.split_once(' ').unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{version}"
+    );
+    assert!(
+        date == "unknown"
+            || (date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-'),
+        "{version}"
+    );
+    let man = workspace.vapiform().args(["man"]).run().code(0).stdout;
+    assert!(man.contains(".TH vapiform 1"), "{man}");
+    for command in [
+        "validate", "plan", "apply", "show", "export", "numbers", "sim",
+    ] {
+        assert!(
+            man.contains(&format!("vapiform\\-{command}(1)")),
+            "{command}:\n{man}"
+        );
+    }
+    assert!(
+        man.contains(version.trim_end().trim_start_matches("vapiform ")),
+        "{man}"
+    );
+}
