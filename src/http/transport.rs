@@ -101,6 +101,8 @@ pub(crate) struct Transport {
     timeout: Duration,
     deadline: Duration,
     dialect: &'static Dialect,
+    /// Whether the user was told what the retries are and how to stop them.
+    told: std::sync::atomic::AtomicBool,
 }
 
 impl Transport {
@@ -130,7 +132,21 @@ impl Transport {
             timeout: settings.timeout,
             deadline: settings.deadline,
             dialect,
+            told: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Says once, at the first retry the user sees, what the retries are and how to stop.
+    fn tell_once(&self) {
+        if !self.told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(
+                "{} at {} does not answer as it should; each request is tried up to {} times over at most {} s, and every retry is listed below. Ctrl-C stops vapiform (an apply finishes the writes in flight first)",
+                self.dialect.name,
+                self.base,
+                self.backoff.attempts,
+                self.deadline.as_secs()
+            );
+        }
     }
 
     /// Where requests go, redacted when displayed.
@@ -219,6 +235,7 @@ impl Transport {
                     };
                     let throttled = matches!(&outcome, Ok((StatusCode::TOO_MANY_REQUESTS, _, _)));
                     if !throttled || delay >= VISIBLE_WAIT {
+                        self.tell_once();
                         tracing::warn!(api = self.dialect.name, %method, path, attempt, of = self.backoff.attempts, wait_ms = delay.as_millis(), %reason, "retrying");
                     } else {
                         tracing::debug!(api = self.dialect.name, %method, path, attempt, delay_ms = delay.as_millis(), "retrying");
@@ -279,6 +296,7 @@ impl Transport {
         let (status, headers, text) = tokio::select! {
             answer = &mut answered => answer?,
             () = tokio::time::sleep(VISIBLE_WAIT) => {
+                self.tell_once();
                 tracing::warn!(
                     api = self.dialect.name, %method, path, attempt = number, of = self.backoff.attempts,
                     waited_s = VISIBLE_WAIT.as_secs(), gives_up_after_s = timeout.as_secs(),

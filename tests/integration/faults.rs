@@ -472,7 +472,9 @@ fn an_unreachable_api_is_said_on_stderr_within_seconds_while_retries_go_on() {
     assert!(
         stderr.contains("retrying")
             && stderr.contains("no answer (connection failed or timed out)")
-            && stderr.contains("attempt=1"),
+            && stderr.contains("attempt=1")
+            && stderr.contains("does not answer as it should")
+            && stderr.contains("Ctrl-C stops vapiform"),
         "{stderr}"
     );
 }
