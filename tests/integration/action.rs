@@ -1048,3 +1048,40 @@ fn every_cargo_build_and_install_is_locked() {
         assert!(mode & 0o111 != 0, "{entry} is executable");
     }
 }
+
+/// Every third-party action the workflows and the example use is pinned to a commit SHA, with
+/// the version it is in a comment (what Dependabot updates): a tag can be moved to other code.
+#[test]
+fn every_third_party_action_is_pinned_by_sha_with_its_version() {
+    let mut checked = 0;
+    for path in [
+        ".github/workflows/ci.yml",
+        ".github/workflows/release.yml",
+        "examples/github-actions/vapiform.yml",
+    ] {
+        let text = std::fs::read_to_string(repo(path)).unwrap();
+        for line in text.lines() {
+            let Some((_, used)) = line.split_once("uses: ") else {
+                continue;
+            };
+            // vapiform's own action: the placeholder the reader replaces.
+            if used.starts_with("vapiform/vapiform@") || used.starts_with("./") {
+                continue;
+            }
+            checked += 1;
+            let (reference, comment) = used.split_once(" # ").unwrap_or((used, ""));
+            let sha = reference.rsplit_once('@').map_or("", |(_, sha)| sha);
+            assert!(
+                sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{path}: {line}"
+            );
+            let version = comment.trim().strip_prefix('v').unwrap_or("");
+            assert!(
+                version.split('.').count() == 3
+                    && version.split('.').all(|n| n.parse::<u32>().is_ok()),
+                "{path}: {line}: the comment names the full version"
+            );
+        }
+    }
+    assert!(checked >= 10, "only {checked} uses found");
+}
