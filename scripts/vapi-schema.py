@@ -34,6 +34,7 @@ ROOTS = (
     + ["Assistant"]
     + [f"{p}PhoneNumber" for p in PROVIDERS]
     + ["Squad"]
+    + ["CreateChatDTO", "Chat"]
 )
 
 # Keywords that document rather than constrain: dropped to keep the file small.

@@ -376,6 +376,7 @@ fn business(
             .then(|| PhoneSettings(escaped(phone, &format!("{key}_phone"), secrets))),
         numbers: entries,
         route,
+        check: None,
     }
 }
 

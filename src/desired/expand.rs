@@ -627,6 +627,7 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
                     .collect(),
                 route,
                 settings,
+                check: spec.check.as_ref().map(check).unwrap_or_default(),
             },
         );
     }
@@ -662,6 +663,17 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
         sources,
     };
     (desired, problems)
+}
+
+/// A business's `check:` as the planner and `check` read it.
+fn check(spec: &super::file::CheckSpec) -> super::Check {
+    let texts = |texts: &Vec<super::file::Text>| texts.iter().map(|t| t.0.clone()).collect();
+    super::Check {
+        ask: spec.ask.as_ref().map(|t| t.0.clone()),
+        expect: spec.expect.as_ref().map(texts),
+        reject: spec.reject.as_ref().map(texts),
+        mentions: texts(&spec.mentions),
+    }
 }
 
 #[cfg(test)]

@@ -577,6 +577,31 @@ pub(crate) struct BusinessSpec {
     /// Where the business's numbers route: exactly one of `assistant` or `squad`.
     #[serde(flatten)]
     pub(crate) route: RouteSpec,
+    /// What `vapiform check` expects of what answers its numbers, when not the default (the
+    /// reply names the business's `name`, and no other business's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) check: Option<CheckSpec>,
+}
+
+/// What the test call (`vapiform check`) asks a business's numbers, and what the answer must
+/// and must not say. Phrases are compared case- and punctuation-insensitively, as whole words.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckSpec {
+    /// The caller's opening line (default: `Hello, who am I speaking with?`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ask: Option<Text>,
+    /// Phrases the answer must say, every one (default: the business's `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expect: Option<Vec<Text>>,
+    /// Phrases the answer must not say (default: the `name` of every other business).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reject: Option<Vec<Text>>,
+    /// Names of other businesses this business's own text says on purpose ("formerly Bob's
+    /// Bakery"): the offline check of its greeting and prompt only warns about them, and they
+    /// are not rejected in its answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) mentions: Vec<Text>,
 }
 
 impl Fields for BusinessSpec {
@@ -620,6 +645,7 @@ struct BusinessFields {
     squad: Option<Text>,
     #[allow(dead_code, reason = "read only to be refused")]
     workflow: Option<Retired>,
+    check: Option<CheckSpec>,
 }
 
 impl Fields for BusinessFields {
@@ -650,6 +676,7 @@ impl TryFrom<Mapping<BusinessFields>> for BusinessSpec {
             phone: f.phone,
             numbers: f.numbers,
             route,
+            check: f.check,
         })
     }
 }

@@ -765,6 +765,7 @@ ignore:
             numbers: numbers.iter().map(|n| (*n).into()).collect(),
             route,
             settings: BTreeMap::new(),
+            check: crate::desired::Check::default(),
         };
         let expected = Desired {
             unassigned: Unassigned::Assistant("not-in-service".into()),

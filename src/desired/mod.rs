@@ -298,6 +298,22 @@ pub struct Business {
     /// the number's own settings deep-merged over it, expanded (`${env.NAME}` references and
     /// `$${` escapes kept as in bodies).
     pub settings: BTreeMap<NumberKey, Map<String, Value>>,
+    /// What `vapiform check` expects of what answers its numbers.
+    pub check: Check,
+}
+
+/// A business's test call, as the file declares it; `None` where it takes the default, which
+/// depends on the other businesses (see `check`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Check {
+    /// The caller's opening line.
+    pub ask: Option<String>,
+    /// Phrases the answer must say.
+    pub expect: Option<Vec<String>>,
+    /// Phrases the answer must not say.
+    pub reject: Option<Vec<String>>,
+    /// Other businesses' names its own text says on purpose.
+    pub mentions: Vec<String>,
 }
 
 /// Where a business's numbers route.

@@ -286,6 +286,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
                 numbers,
                 route,
                 settings,
+                check: crate::desired::Check::default(),
             },
         );
     }

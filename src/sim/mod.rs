@@ -42,6 +42,7 @@
 //!   only a write that succeeded is turned into a failure. A hung write is released, with a
 //!   500, when the simulator shuts down.
 
+mod chat;
 mod faults;
 mod meter;
 mod query;

@@ -21,8 +21,8 @@ use super::meter::{self, Fault, Meter};
 use super::query::{self, DateFilters};
 use super::store::{Collection, Object, Store, Version};
 use super::telnyx::{self, TelnyxError};
-use super::validate;
 use super::{Options, timestamp};
+use super::{chat, validate};
 use crate::vapi::schema::PhoneProvider;
 
 /// The `orgId` of every object the simulator creates.
@@ -67,7 +67,7 @@ impl App {
         }
     }
 
-    fn store(&self) -> MutexGuard<'_, Store> {
+    pub(super) fn store(&self) -> MutexGuard<'_, Store> {
         // A panicking handler cannot leave the store half-changed in a way worth refusing to
         // serve over: every change is one insert or replace.
         self.store
@@ -96,7 +96,7 @@ impl App {
     }
 }
 
-type Shared = Arc<App>;
+pub(super) type Shared = Arc<App>;
 
 /// The whole router: Vapi routes behind [`vapi_guard`], the Telnyx route behind
 /// [`telnyx_guard`], then the simulator's own routes.
@@ -124,6 +124,7 @@ pub(crate) fn router(app: App) -> Router {
         )
         .route("/squad", get(list_squads))
         .route("/squad/{id}", get(get_squad))
+        .route("/chat", post(chat::create))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&app), vapi_guard));
     Router::new()
         .merge(api)
@@ -277,20 +278,20 @@ pub(crate) fn json_response(status: StatusCode, value: &impl Serialize) -> Respo
 
 /// A NestJS-shaped error: `{message, error, statusCode}`.
 #[derive(Debug)]
-struct ApiError {
+pub(super) struct ApiError {
     status: StatusCode,
     message: Value,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<Value>) -> Self {
+    pub(super) fn new(status: StatusCode, message: impl Into<Value>) -> Self {
         Self {
             status,
             message: message.into(),
         }
     }
 
-    fn bad_request(problems: Vec<String>) -> Self {
+    pub(super) fn bad_request(problems: Vec<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, problems)
     }
 
@@ -313,10 +314,10 @@ impl IntoResponse for ApiError {
 }
 
 /// Handlers answer with a success response or a NestJS-shaped error.
-type Reply = Result<Response, ApiError>;
+pub(super) type Reply = Result<Response, ApiError>;
 
 /// Fails with 400 if any problems were found.
-fn ensure_valid(problems: Vec<String>) -> Result<(), ApiError> {
+pub(super) fn ensure_valid(problems: Vec<String>) -> Result<(), ApiError> {
     if problems.is_empty() {
         Ok(())
     } else {
@@ -325,7 +326,7 @@ fn ensure_valid(problems: Vec<String>) -> Result<(), ApiError> {
 }
 
 /// The body as a JSON object; an empty body counts as `{}`, like Express's JSON parser.
-fn object_body(body: &Bytes) -> Result<Object, ApiError> {
+pub(super) fn object_body(body: &Bytes) -> Result<Object, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Object::new());
     }
@@ -362,7 +363,7 @@ fn persist(store: &Store) -> Result<(), ApiError> {
 }
 
 /// The object under construction, with the server-set fields first.
-fn new_object(store: &mut Store) -> (Object, String) {
+pub(super) fn new_object(store: &mut Store) -> (Object, String) {
     let mut object = Object::new();
     let id = store.new_id();
     object.insert("id".into(), json!(id));
@@ -370,7 +371,7 @@ fn new_object(store: &mut Store) -> (Object, String) {
     (object, id)
 }
 
-fn stamp(object: &mut Object, created: bool) {
+pub(super) fn stamp(object: &mut Object, created: bool) {
     let now = json!(timestamp::format(timestamp::now()));
     if created {
         object.insert("createdAt".into(), now.clone());

@@ -48,6 +48,11 @@ pub(crate) fn assistant(body: &Object, creating: bool) -> Vec<String> {
     check(dto, body)
 }
 
+/// Checks a `POST /chat` body by Vapi's `CreateChatDTO`.
+pub(crate) fn chat(body: &Object) -> Vec<String> {
+    check(Dto::CreateChat, body)
+}
+
 /// The schema's violations, then the SIP URIs' (only when the schema passed, as class-validator
 /// runs custom validators on a well-formed destination only).
 fn check(dto: Dto, body: &Object) -> Vec<String> {

@@ -5,6 +5,7 @@
 //! [`crate::http`] machinery, so callers see either a result or an [`Error`] that names the
 //! method, path, status and Vapi's message.
 
+mod chat;
 mod client;
 mod credentials;
 mod dialect;
@@ -14,6 +15,7 @@ mod wire;
 
 /// The shared request machinery's types, named here too because every Vapi caller needs them.
 pub use crate::http::{ApiKey, BaseUrl, Error, Settings, SetupError, UrlError};
+pub use chat::{Answerer, Reply};
 pub use client::Client;
 pub use credentials::{
     API_KEY_VARIABLES, BASE_URL_VARIABLE, DEFAULT_BASE_URL, KEY_VARIABLES, base_url, key,

@@ -117,6 +117,10 @@ pub enum Dto {
     PhoneNumber(PhoneProvider),
     /// A squad as Vapi answers it.
     Squad,
+    /// The body of `POST /chat`.
+    CreateChat,
+    /// A chat as Vapi answers it.
+    Chat,
 }
 
 impl Dto {
@@ -128,6 +132,8 @@ impl Dto {
             Self::UpdateAssistant => "UpdateAssistantDTO",
             Self::Assistant => "Assistant",
             Self::Squad => "Squad",
+            Self::CreateChat => "CreateChatDTO",
+            Self::Chat => "Chat",
             Self::CreatePhoneNumber(Byo) => "CreateByoPhoneNumberDTO",
             Self::CreatePhoneNumber(Twilio) => "CreateTwilioPhoneNumberDTO",
             Self::CreatePhoneNumber(Vonage) => "CreateVonagePhoneNumberDTO",
