@@ -1,6 +1,6 @@
 //! `vapiform apply`: plan (or load a saved plan), confirm, apply, verify, report.
 
-use std::io::{BufRead as _, Write as _};
+use std::io::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -151,14 +151,19 @@ async fn execute(
             let text = render::plan_text(plan, console.color);
             console.err.write_all(text.as_bytes())?;
         }
-        if !confirm(console)? {
+        if !super::confirm(
+            console,
+            "apply",
+            "Apply these changes?",
+            "Apply cancelled; nothing was written.",
+        )? {
             return Ok(Exit::Error);
         }
     }
 
     let options = options(args);
     let interrupt = apply::Interrupt::default();
-    let mut signals = Signals::listen();
+    let mut signals = super::signals::Signals::listen();
     let (report, interrupted) = {
         let progress = Reporter::new(console, args.format, plan.changes.len(), args.mask_numbers);
         let applying = apply::apply(
@@ -206,38 +211,6 @@ async fn execute(
     })
 }
 
-/// SIGINT and SIGTERM (a cancelled CI job), listened to from before the first write.
-struct Signals {
-    #[cfg(unix)]
-    terminate: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    fn listen() -> Self {
-        Self {
-            #[cfg(unix)]
-            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .ok(),
-        }
-    }
-
-    /// The next SIGINT or SIGTERM.
-    async fn next(&mut self) {
-        #[cfg(unix)]
-        if let Some(terminate) = &mut self.terminate {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-            return;
-        }
-        // Without a handler there is nothing to wait for but the apply itself.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-}
-
 /// Asks on a terminal; refuses when standard input is not one.
 /// How apply behaves, from its arguments.
 /// A refusal on stderr: what, each change it names and why, and what to do.
@@ -259,29 +232,6 @@ fn options(args: &ApplyArgs) -> apply::Options {
     apply::Options {
         verify_timeout: Duration::from_secs(args.verify_timeout),
         concurrency: usize::from(args.concurrency),
-    }
-}
-
-fn confirm(console: &mut Console) -> anyhow::Result<bool> {
-    if !console.interactive {
-        writeln!(
-            console.err,
-            "error: refusing to apply without --yes: standard input is not a terminal to confirm on"
-        )?;
-        return Ok(false);
-    }
-    write!(
-        console.err,
-        "\nApply these changes? Only 'yes' is accepted: "
-    )?;
-    console.err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if answer.trim() == "yes" {
-        Ok(true)
-    } else {
-        writeln!(console.err, "Apply cancelled; nothing was written.")?;
-        Ok(false)
     }
 }
 

@@ -10,6 +10,7 @@ mod numbers;
 mod plan;
 mod schema;
 mod show;
+mod signals;
 mod sim;
 mod validate;
 
@@ -143,6 +144,35 @@ fn render_plan(
         Format::Markdown => render::plan_markdown(shown, max_bytes)?,
         Format::Json => render::json(plan),
     })
+}
+
+/// Asks on the terminal whether to go on (`question`, answered `yes` alone), refusing when
+/// standard input is not a terminal: `command` needs `--yes` there. `cancelled` is said when
+/// the answer is anything else.
+fn confirm(
+    console: &mut Console,
+    command: &str,
+    question: &str,
+    cancelled: &str,
+) -> anyhow::Result<bool> {
+    use std::io::BufRead as _;
+    if !console.interactive {
+        writeln!(
+            console.err,
+            "error: refusing to {command} without --yes: standard input is not a terminal to confirm on"
+        )?;
+        return Ok(false);
+    }
+    write!(console.err, "\n{question} Only 'yes' is accepted: ")?;
+    console.err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() == "yes" {
+        Ok(true)
+    } else {
+        writeln!(console.err, "{cancelled}")?;
+        Ok(false)
+    }
 }
 
 /// Writes a file whole or not at all (see [`crate::atomic`]).
