@@ -114,6 +114,10 @@ pub enum Command {
     /// List every number across the carrier and Vapi, and where each stands (free, assigned,
     /// unassigned, orphan, ignored). Reads with list calls only; writes nothing.
     Numbers(NumbersArgs),
+    /// The test call: hold a short text conversation (Vapi's chat API) with what answers each
+    /// number, and check it answers as the business the file says owns it. Says what it will
+    /// spend and asks first; writes nothing.
+    Check(CheckArgs),
     /// Print the JSON Schema of the desired-state file.
     Schema(SchemaArgs),
     /// Serve a local simulated Vapi API and carrier inventory (for tests, demos and SDKs).
@@ -192,8 +196,9 @@ pub struct PlanArgs {
 /// `vapiform apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The desired-state file (plan and apply in one go).
-    #[arg(short, long, value_name = "FILE", conflicts_with = "plan")]
+    /// The desired-state file (plan and apply in one go; with --plan, only what --check
+    /// reads the businesses from).
+    #[arg(short, long, value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Apply this saved plan exactly, after checking nothing it touches has changed.
     #[arg(long, value_name = "PLAN.json")]
@@ -227,6 +232,14 @@ pub struct ApplyArgs {
     /// digits of a plan digest, in either case.
     #[arg(long, value_name = "D", value_parser = digest)]
     pub expect_digest: Option<String>,
+    /// Once every change is applied and verified, check that the numbers it changed answer
+    /// as their business (`vapiform check --plan`, see there): says what it will spend and
+    /// asks unless --yes. Not with --format json (check prints a report of its own).
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: start no conversation that could take the spending past USD dollars.
+    #[arg(long, value_name = "USD", default_value_t = 1.0, value_parser = positive_rate, requires = "check")]
+    pub max_cost: f64,
     /// Seconds to keep reading a written object back before calling it unverified, and to
     /// look for a create that failed ambiguously before sending it again: how long the API's
     /// reads may lag behind its writes.
@@ -242,6 +255,7 @@ impl Cli {
             Command::Validate(args) => ("validate", args.format),
             Command::Plan(args) => ("plan", args.format),
             Command::Apply(args) => ("apply", args.format),
+            Command::Check(args) => ("check", args.format),
             _ => return None,
         };
         (format != Format::Text).then_some((name, format))
@@ -254,9 +268,50 @@ impl Cli {
             Command::Plan(args) => args.mask_numbers,
             Command::Apply(args) => args.mask_numbers,
             Command::Show(args) => args.mask_numbers,
+            Command::Check(args) => args.mask_numbers,
             _ => false,
         }
     }
+}
+
+/// `vapiform check`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("scope").required(true).args(["plan", "target", "sample", "all"])))]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    /// The numbers a saved plan changes, and those routed to the assistants it changes: what
+    /// an apply of it just did.
+    #[arg(long, value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+    /// These numbers (`number/+1...`), or the numbers routed to these assistants
+    /// (`assistant/KEY`).
+    #[arg(long, value_name = "ADDRESS")]
+    pub target: Vec<Address>,
+    /// N numbers of the account, the same N every run (ordered by a hash of the number).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub sample: Option<u32>,
+    /// Every number of the account the file does not ignore.
+    #[arg(long)]
+    pub all: bool,
+    /// Do not ask before holding the conversations.
+    #[arg(long)]
+    pub yes: bool,
+    /// Start no conversation that could take the spending past USD dollars.
+    #[arg(long, value_name = "USD", default_value_t = 1.0, value_parser = positive_rate)]
+    pub max_cost: f64,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Most requests per second.
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = positive_rate)]
+    pub rps: f64,
+    /// Conversations at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Show phone numbers as +1415•••0101 in text and markdown, and on stderr.
+    #[arg(long)]
+    pub mask_numbers: bool,
 }
 
 /// A rate: a finite number above zero.

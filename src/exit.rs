@@ -17,6 +17,8 @@ pub enum Exit {
     StalePlan,
     /// A safety rule refused the plan; nothing was written.
     Refused,
+    /// `check`: a number does not answer as its business.
+    NotAnswering,
     /// Interrupted (SIGINT, SIGTERM): changes in flight finished and were read back, the rest
     /// were not started; the report says which.
     Interrupted,
@@ -32,6 +34,7 @@ impl Exit {
             Self::NotConverged => 3,
             Self::StalePlan => 4,
             Self::Refused => 5,
+            Self::NotAnswering => 6,
             Self::Interrupted => 130,
         }
     }
@@ -53,6 +56,7 @@ impl Exit {
                 "the saved plan is stale: something it touches changed since it was made; nothing was written"
             }
             Self::Refused => "a safety rule refused the plan; nothing was written",
+            Self::NotAnswering => "a number does not answer as its business",
             Self::Interrupted => "interrupted: run plan again",
         }
     }

@@ -11,6 +11,7 @@
 mod apply;
 mod atomic;
 mod bounded;
+mod check;
 mod cli;
 mod commands;
 mod desired;

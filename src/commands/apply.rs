@@ -24,6 +24,16 @@ pub(super) async fn run(
         concurrency: usize::from(args.concurrency),
         writes: true,
     };
+    if args.plan.is_some() && args.file.is_some() && !args.check {
+        anyhow::bail!(
+            "-f is read with --plan only by --check: a saved plan is applied as it stands"
+        );
+    }
+    if args.check && args.format == Format::Json {
+        anyhow::bail!(
+            "--check prints a report of its own beside apply's; with --format json, run `vapiform check --plan PLAN.json --format json` after apply"
+        );
+    }
     // One path for both sources: a plan, the account as read, then recheck and apply.
     let (mut plan, live, account) = if let Some(path) = &args.plan {
         let plan = show::read(path)?;
@@ -53,9 +63,37 @@ pub(super) async fn run(
         planned
     };
     plan.cost = apply::cost(&plan, args.rps, &options(args));
-    let exit = execute(&plan, &live, &account, args, console).await;
+    let mut exit = execute(&plan, &live, &account, args, console).await;
+    if args.check && matches!(exit, Ok(Exit::Success)) && !plan.is_empty() {
+        exit = checked(&plan, &account, args, console).await;
+    }
     account.close().await;
     exit
+}
+
+/// `apply --check`: the numbers the plan changed, checked as `check --plan` would, against the
+/// account as it now is.
+async fn checked(
+    plan: &Plan,
+    account: &Account,
+    args: &ApplyArgs,
+    console: &mut Console,
+) -> anyhow::Result<Exit> {
+    let file = args.file.clone().unwrap_or_else(|| "vapiform.yaml".into());
+    let Some(desired) = super::load(&file, console)? else {
+        return Ok(Exit::Error);
+    };
+    let live = account.read(None).await?;
+    let numbers: Vec<String> = super::check::changed(plan, &live).into_iter().collect();
+    let settings = super::check::Settings {
+        yes: args.yes,
+        max_cost: args.max_cost,
+        concurrency: usize::from(args.concurrency).min(4),
+        format: args.format,
+        mask_numbers: args.mask_numbers,
+    };
+    writeln!(console.out)?;
+    super::check::numbers_checked(account, &desired, &live, &numbers, &settings, console).await
 }
 
 /// Checks the plan against the account as read, asks, applies and reports.

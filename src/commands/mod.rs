@@ -3,6 +3,7 @@
 
 mod account;
 mod apply;
+mod check;
 mod completions;
 mod export;
 mod failure;
@@ -53,6 +54,7 @@ pub async fn run(cli: Cli, console: &mut Console) -> anyhow::Result<Exit> {
         Command::Show(args) => show::run(&args, console),
         Command::Export(args) => export::run(global, &args, console).await,
         Command::Numbers(args) => numbers::run(global, &args, console).await,
+        Command::Check(args) => check::run(global, &args, console).await,
         Command::Schema(args) => schema::run(&args, console),
         Command::Sim(args) => sim::run(&args, console).await,
         Command::Completions { shell } => Ok(completions::run(shell, console)),

@@ -1,6 +1,7 @@
 //! Views of a Plan and of an apply Report: text for terminals, markdown for pull-request
 //! comments, JSON for pipelines. Renderers present; they decide nothing.
 
+pub mod check;
 mod diff;
 mod entries;
 pub(crate) mod escape;
