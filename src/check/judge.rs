@@ -105,7 +105,10 @@ pub(super) fn answer(heard: &str, expect: &Expectation) -> Result<String, String
     if problems.is_empty() {
         Ok(match expect.expect.as_slice() {
             [] => "names no business of the file".to_owned(),
-            phrases => format!("says {}", quoted(&phrases.iter().map(String::as_str).collect::<Vec<_>>())),
+            phrases => format!(
+                "says {}",
+                quoted(&phrases.iter().map(String::as_str).collect::<Vec<_>>())
+            ),
         })
     } else {
         Err(problems.join("; "))
@@ -148,23 +151,26 @@ mod tests {
         );
         // A word inside another is not the word.
         assert!(answer("Acme Plumbing and Acmes", &acme).is_ok());
-        assert_eq!(
-            answer(" .", &acme),
-            Err("the answer is empty".to_owned())
-        );
+        assert_eq!(answer(" .", &acme), Err("the answer is empty".to_owned()));
     }
 
     #[test]
     fn the_route_decides_unrouted_and_uncheckable_numbers() {
         let mut unlink = expecting(&[], &["Acme"]);
         unlink.unrouted = true;
-        assert_eq!(by_route(&Test::Unrouted, &unlink).map(|v| v.0), Some(Status::Pass));
+        assert_eq!(
+            by_route(&Test::Unrouted, &unlink).map(|v| v.0),
+            Some(Status::Pass)
+        );
         assert_eq!(
             by_route(&Test::Said("x".into()), &unlink).map(|v| v.0),
             Some(Status::Fail)
         );
         let acme = expecting(&["Acme"], &[]);
-        assert_eq!(by_route(&Test::Unrouted, &acme).map(|v| v.0), Some(Status::Fail));
+        assert_eq!(
+            by_route(&Test::Unrouted, &acme).map(|v| v.0),
+            Some(Status::Fail)
+        );
         assert_eq!(
             by_route(&Test::Uncheckable("webhook".into()), &acme).map(|v| v.0),
             Some(Status::Uncheckable)

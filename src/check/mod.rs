@@ -106,7 +106,12 @@ fn expectation(business: &Business, desired: &Desired) -> Expectation {
             .values()
             .filter(|other| other.key != business.key)
             .map(|other| other.name.clone())
-            .filter(|name| !check.mentions.iter().any(|m| normalized(m) == normalized(name)))
+            .filter(|name| {
+                !check
+                    .mentions
+                    .iter()
+                    .any(|m| normalized(m) == normalized(name))
+            })
             .collect()
     };
     Expectation {
@@ -124,7 +129,11 @@ fn expectation(business: &Business, desired: &Desired) -> Expectation {
 /// spoken text must name no business; `unlink` must leave it ringing nobody; `leave` is not
 /// the file's to judge.
 fn unowned(live: &crate::plan::live::Number, desired: &Desired) -> (Test, Expectation) {
-    let names: Vec<String> = desired.businesses.values().map(|b| b.name.clone()).collect();
+    let names: Vec<String> = desired
+        .businesses
+        .values()
+        .map(|b| b.name.clone())
+        .collect();
     let expect = |expect: Vec<String>, unrouted: bool| Expectation {
         ask: DEFAULT_ASK.to_owned(),
         expect,

@@ -81,7 +81,11 @@ pub fn text(report: &Report) -> String {
             escape::line(&reason)
         );
         if let Some(reply) = &o.reply {
-            let _ = writeln!(out, "    heard: {}", escape::line(&format!("{:?}", heard(reply))));
+            let _ = writeln!(
+                out,
+                "    heard: {}",
+                escape::line(&format!("{:?}", heard(reply)))
+            );
         }
     }
     out

@@ -4,6 +4,7 @@ mod action;
 mod answers;
 mod apply;
 mod carrier;
+mod check;
 mod cli;
 mod client;
 mod conformance;

@@ -1,0 +1,401 @@
+//! `vapiform check`, the test call, through the binary against the simulator's chat: each
+//! number answers as its business, or the report names it, quotes what it said, and exits 6;
+//! the cost is stated and asked for first; `--max-cost`, `--sample`, the route's verdicts.
+
+use serde_json::{Value, json};
+use vapiform::sim::{Account, Options};
+
+use crate::support::{KEY, Run, Workspace, serve};
+
+/// The quickstart, applied: every number routed as the file says.
+fn applied() -> Workspace {
+    let workspace = Workspace::quickstart();
+    workspace
+        .sandbox()
+        .args(["plan", "--out", "plan.json"])
+        .run()
+        .code(0);
+    workspace
+        .sandbox()
+        .args(["apply", "--plan", "plan.json", "--yes", "--rps", "1000"])
+        .run()
+        .code(0);
+    workspace
+}
+
+fn report(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", run.stdout))
+}
+
+fn status_of<'a>(report: &'a Value, number: &str) -> &'a Value {
+    report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["number"] == number)
+        .unwrap_or_else(|| panic!("no {number} in {report}"))
+}
+
+/// Changes assistant `name`'s `firstMessage` in the saved account, as a dashboard edit would.
+fn greet(workspace: &Workspace, name: &str, greeting: &str) {
+    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
+    let assistant = account["assistants"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("no assistant {name}"));
+    assistant["firstMessage"] = json!(greeting);
+    workspace.write("account.json", &account.to_string());
+}
+
+#[test]
+fn the_numbers_an_apply_changed_answer_as_their_businesses() {
+    let workspace = applied();
+    let run = workspace
+        .sandbox()
+        .args(["check", "--plan", "plan.json", "--yes"])
+        .run()
+        .code(0);
+    // The cost is stated first, on stderr.
+    assert!(
+        run.stderr.starts_with("Check of 4 numbers: 4 conversations through Vapi's chat API, costing at most $0.20 in all"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .starts_with("Check: 4 pass; 4 conversations, $0.008."),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "✓ +14155550104  carols-cafe  says \"Carol's Cafe\"\n    heard: \"Thanks for calling Carol's Cafe. How can I help? You answer the phone for Carol's Cafe.\""
+        ),
+        "{}",
+        run.stdout
+    );
+    let json = report(
+        &workspace
+            .sandbox()
+            .args(["check", "--plan", "plan.json", "--yes", "--format", "json"])
+            .run()
+            .code(0),
+    );
+    assert_eq!(json["totals"]["pass"], 4, "{json}");
+    // The unassigned number now speaks the shared "not in service" assistant: no business.
+    assert_eq!(
+        status_of(&json, "+14155550103")["reason"],
+        "names no business of the file"
+    );
+    // apply --check checks what it applied, in the same run.
+    let fresh = Workspace::quickstart();
+    let run = fresh
+        .sandbox()
+        .args(["apply", "--yes", "--check", "--rps", "1000"])
+        .run()
+        .code(0);
+    assert!(run.stdout.contains("Check: 4 pass"), "{}", run.stdout);
+    fresh
+        .sandbox()
+        .args(["apply", "--yes", "--check", "--format", "json"])
+        .run()
+        .code(1);
+}
+
+#[test]
+fn a_number_that_greets_as_another_business_fails_with_exit_6_quoting_it() {
+    let workspace = applied();
+    // Carol's assistant edited on the dashboard to greet as Acme.
+    greet(
+        &workspace,
+        "Carol's Cafe",
+        "Thanks for calling Acme Plumbing \u{1b}[2J!",
+    );
+    let run = workspace
+        .sandbox()
+        .args(["check", "--all", "--yes"])
+        .run()
+        .code(6);
+    assert!(
+        run.stdout.contains(
+            "✗ +14155550104  carols-cafe  says \"Acme Plumbing\"\n    heard: \"Thanks for calling Acme Plumbing \\u{1b}[2J! You answer the phone for Carol's Cafe.\""
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
+    let json = report(
+        &workspace
+            .sandbox()
+            .args(["check", "--all", "--yes", "--format", "json"])
+            .run()
+            .code(6),
+    );
+    assert_eq!(status_of(&json, "+14155550104")["status"], "fail");
+    assert_eq!(status_of(&json, "+14155550100")["status"], "pass");
+    let markdown = workspace
+        .sandbox()
+        .args(["check", "--all", "--yes", "--format", "markdown"])
+        .run()
+        .code(6)
+        .stdout;
+    assert!(
+        markdown.starts_with("### vapiform: Check: 4 pass, 1 fail;"),
+        "{markdown}"
+    );
+
+    // A greeting that says no name at all: "Thanks for calling ."
+    greet(&workspace, "Carol's Cafe", "Thanks for calling .");
+    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
+    for assistant in account["assistants"].as_array_mut().unwrap() {
+        if assistant["name"] == "Carol's Cafe" {
+            assistant["model"]["messages"][0]["content"] = json!("Be brief.");
+        }
+    }
+    workspace.write("account.json", &account.to_string());
+    let json = report(
+        &workspace
+            .sandbox()
+            .args([
+                "check",
+                "--target",
+                "number/+14155550104",
+                "--yes",
+                "--format",
+                "json",
+            ])
+            .run()
+            .code(6),
+    );
+    assert_eq!(
+        status_of(&json, "+14155550104")["reason"],
+        "does not say \"Carol's Cafe\""
+    );
+}
+
+#[test]
+fn a_squad_answers_with_its_first_member() {
+    let workspace = applied();
+    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
+    let bob = account["assistants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Bob's Bakery (legacy)")
+        .unwrap()["id"]
+        .clone();
+    let at = "2026-01-01T00:00:00.000Z";
+    account["squads"] = json!([{"id": "5a7d0000-0000-4000-8000-000000000001", "orgId": "o",
+        "name": "Front desk", "members": [{"assistantId": bob}], "createdAt": at, "updatedAt": at}]);
+    workspace.write("account.json", &account.to_string());
+    let file = workspace.read("vapiform.yaml").replace(
+        "    assistant:\n      template: receptionist\n      vars: {hours: \"7am-3pm\"}",
+        "    squad: 5a7d0000-0000-4000-8000-000000000001",
+    );
+    assert_ne!(file, workspace.read("vapiform.yaml"), "the edit applies");
+    workspace.write("vapiform.yaml", &file);
+    workspace
+        .sandbox()
+        .args(["apply", "--yes", "--rps", "1000"])
+        .run()
+        .code(0);
+    let json = report(
+        &workspace
+            .sandbox()
+            .args([
+                "check",
+                "--target",
+                "number/+14155550104",
+                "--yes",
+                "--format",
+                "json",
+            ])
+            .run()
+            .code(6),
+    );
+    let carol = status_of(&json, "+14155550104");
+    assert_eq!(
+        carol["reason"], "does not say \"Carol's Cafe\"; says \"Bob's Bakery\"",
+        "{json}"
+    );
+    assert!(
+        carol["reply"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Bob's Bakery")),
+        "{json}"
+    );
+}
+
+#[test]
+fn the_route_decides_what_a_chat_cannot_reach() {
+    let workspace = applied();
+    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
+    for number in account["phoneNumbers"].as_array_mut().unwrap() {
+        if number["number"] == "+14155550104" {
+            // Answered by the assistant-request webhook alone.
+            number["assistantId"] = Value::Null;
+            number["server"] = json!({"url": "https://hooks.example.com/pick?token=s3cr3t"});
+        }
+        if number["number"] == "+14155550103" {
+            number["assistantId"] = Value::Null;
+        }
+    }
+    workspace.write("account.json", &account.to_string());
+    let json = report(
+        &workspace
+            .sandbox()
+            .args(["check", "--all", "--yes", "--format", "json"])
+            .run()
+            .code(6),
+    );
+    let carol = status_of(&json, "+14155550104");
+    assert_eq!(carol["status"], "uncheckable", "{json}");
+    assert!(
+        carol["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("assistant-request webhook") && !r.contains("s3cr3t")),
+        "{json}"
+    );
+    // The quickstart routes unassigned numbers to "not in service": ringing nobody fails.
+    assert_eq!(status_of(&json, "+14155550103")["status"], "fail");
+    assert_eq!(
+        status_of(&json, "+14155550103")["reason"],
+        "rings nobody: the call is hung up"
+    );
+    // Under `unassigned: unlink`, ringing nobody is what it should do.
+    let file = workspace.read("vapiform.yaml").replace(
+        "unassigned: {assistant: not-in-service}",
+        "unassigned: unlink",
+    );
+    assert_ne!(file, workspace.read("vapiform.yaml"), "the edit applies");
+    workspace.write("vapiform.yaml", &file);
+    let json = report(
+        &workspace
+            .sandbox()
+            .args([
+                "check",
+                "--target",
+                "number/+14155550103",
+                "--yes",
+                "--format",
+                "json",
+            ])
+            .run()
+            .code(0),
+    );
+    assert_eq!(status_of(&json, "+14155550103")["status"], "pass", "{json}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_spent_before_it_is_stated_and_agreed_and_never_past_max_cost() {
+    let account: Account = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::example("quickstart/account.json")).unwrap(),
+    )
+    .unwrap();
+    let file =
+        std::fs::read_to_string(crate::support::example("quickstart/vapiform.yaml")).unwrap();
+    let (running, workspace) = serve(
+        Options {
+            account: Some(account),
+            ..Options::default()
+        },
+        &file,
+    )
+    .await;
+    let vapiform = || {
+        workspace
+            .vapiform()
+            .env("VAPI_API_KEY", KEY)
+            .args(["--api-url", &running.url()])
+    };
+    let chats = || {
+        running
+            .stats()
+            .by_route
+            .get("POST /chat")
+            .copied()
+            .unwrap_or(0)
+    };
+    // No terminal to ask on, and no --yes: refused, nothing spent.
+    let run = vapiform()
+        .args(["check", "--all"])
+        .run_async()
+        .await
+        .code(1);
+    assert!(
+        run.stderr.contains("Check of 5 numbers: 4 conversations")
+            && run.stderr.contains("refusing to check without --yes"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(chats(), 0);
+    // A budget of one conversation at its most: one is held, the rest not attempted (and
+    // Carol's number, which rings nobody before the apply, fails by its route alone).
+    let run = vapiform()
+        .args([
+            "check",
+            "--all",
+            "--yes",
+            "--max-cost",
+            "0.05",
+            "--format",
+            "json",
+        ])
+        .run_async()
+        .await
+        .code(6);
+    assert_eq!(chats(), 1);
+    let json = report(&run);
+    assert_eq!(json["totals"]["not_attempted"], 3, "{json}");
+    // Nothing failed but some were not checked: exit 1.
+    vapiform()
+        .args([
+            "check",
+            "--target",
+            "number/+14155550100",
+            "--target",
+            "number/+14155550101",
+        ])
+        .args(["--yes", "--max-cost", "0.05"])
+        .run_async()
+        .await
+        .code(1);
+    assert!(
+        json["outcomes"][1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("--max-cost 0.05 reached")),
+        "{json}"
+    );
+    // A deterministic sample: the same numbers every run.
+    let sample = |run: Run| -> Vec<String> {
+        report(&run)["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["number"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = sample(
+        vapiform()
+            .args(["check", "--sample", "2", "--yes", "--format", "json"])
+            .run_async()
+            .await,
+    );
+    let second = sample(
+        vapiform()
+            .args(["check", "--sample", "2", "--yes", "--format", "json"])
+            .run_async()
+            .await,
+    );
+    assert_eq!(first.len(), 2);
+    assert_eq!(first, second);
+    // A scope is required.
+    vapiform()
+        .args(["check", "--yes"])
+        .run_async()
+        .await
+        .code(1);
+    running.shutdown().await;
+}
