@@ -36,12 +36,16 @@ impl Status {
     }
 }
 
-/// Text as it is compared: lower case, every run of characters that are not letters or digits
-/// one space, with a space at each end so that whole words match.
+/// Text as it is compared: lower case, apostrophes dropped ("Bob's" is "Bobs"), every other
+/// run of characters that are not letters or digits one space, with a space at each end so
+/// that whole words match.
 pub fn normalized(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
     for c in text.chars().flat_map(char::to_lowercase) {
+        if matches!(c, '\'' | '\u{2019}') {
+            continue;
+        }
         if c.is_alphanumeric() {
             out.push(c);
         } else if !out.ends_with(' ') {

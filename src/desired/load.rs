@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::diagnostic::{At, Diagnostic, Path, Problem, Report};
 use super::source::{Source, Sources};
-use super::{Desired, conform, expand, shape, validate};
+use super::{Desired, conform, expand, names, shape, validate};
 
 /// How many nodes aliases may add to the document before it is refused as an alias bomb.
 const MAX_ALIAS_NODES: u64 = 100_000;
@@ -558,6 +558,7 @@ pub(super) fn finish(
             .into_iter()
             .filter(|problem| !refused.contains(&problem.path)),
     );
+    problems.extend(names::check(&file, &desired));
     if problems.is_empty() && located.is_empty() {
         Ok(desired)
     } else {

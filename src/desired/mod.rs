@@ -15,6 +15,7 @@ pub(crate) mod file;
 pub(crate) mod folder;
 mod key;
 mod load;
+mod names;
 mod number;
 pub mod placeholder;
 pub(crate) mod say;

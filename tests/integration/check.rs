@@ -399,3 +399,61 @@ async fn nothing_is_spent_before_it_is_stated_and_agreed_and_never_past_max_cost
         .code(1);
     running.shutdown().await;
 }
+
+/// The offline half, run by `validate` and `plan` before anything is sent: a business's own
+/// greeting or prompt that names another business, or an empty var where the text expects a
+/// word, is a located problem; a name listed under `check.mentions` is a warning.
+#[test]
+fn a_template_that_names_another_business_or_leaves_a_gap_is_refused_offline() {
+    let workspace = Workspace::quickstart();
+    let file = workspace.read("vapiform.yaml");
+    // A name written into the template's prompt: every other business now says it.
+    let named = file.replace(
+        "Opening hours: ${vars.hours}.",
+        "Opening hours: ${vars.hours}. Tell callers Acme Plumbing handles repairs.",
+    );
+    assert_ne!(named, file, "the edit applies");
+    workspace.write("vapiform.yaml", &named);
+    for command in ["validate", "plan"] {
+        let run = workspace.sandbox().args([command]).run().code(1);
+        assert!(
+            run.stderr.contains(
+                "its greeting or system prompt names \"Acme Plumbing\", another business of the file: callers of Carol's Cafe would hear it"
+            ) && run.stderr.contains("= at businesses.carols-cafe.assistant"),
+            "{command}: {}",
+            run.stderr
+        );
+        // Acme's own name in its own prompt is no problem.
+        assert!(
+            !run.stderr.contains("callers of Acme Plumbing"),
+            "{}",
+            run.stderr
+        );
+    }
+    // Said to be deliberate: a warning, and the file is valid.
+    let deliberate = named.replace(
+        "  carols-cafe:\n    name: Carol's Cafe\n",
+        "  carols-cafe:\n    name: Carol's Cafe\n    check: {mentions: [\"ACME plumbing\"]}\n",
+    );
+    assert_ne!(deliberate, named, "the edit applies");
+    workspace.write("vapiform.yaml", &deliberate);
+    let run = workspace.sandbox().args(["validate"]).run().code(0);
+    assert!(
+        run.stderr
+            .contains("check.mentions says that is deliberate"),
+        "{}",
+        run.stderr
+    );
+
+    // A var left empty where the prompt uses it.
+    let gap = file.replace("vars: {hours: \"7am-3pm\"}", "vars: {hours: \" \"}");
+    assert_ne!(gap, file, "the edit applies");
+    workspace.write("vapiform.yaml", &gap);
+    let run = workspace.sandbox().args(["validate"]).run().code(1);
+    assert!(
+        run.stderr.contains("`hours` is empty, and the greeting or system prompt of template `receptionist` says `${vars.hours}`")
+            && run.stderr.contains("= at businesses.carols-cafe.assistant.vars.hours"),
+        "{}",
+        run.stderr
+    );
+}
