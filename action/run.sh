@@ -4,10 +4,11 @@
 #
 # Environment (set by action.yml; VAPI_API_KEY and VAPI_BASE_URL come from the job):
 #   VAPIFORM_BIN     the binary install.sh put in place (default: vapiform on PATH)
-#   INPUT_COMMAND    plan | apply | drift
+#   INPUT_COMMAND    plan | apply | drift | check
 #   INPUT_FILE       the desired-state file
 #   INPUT_PLAN       plan, drift: where to save the JSON plan; apply: the reviewed plan to apply
-#                    (without it, apply plans the file afresh and applies that plan)
+#                    (without it, apply plans the file afresh and applies that plan); check:
+#                    the applied plan, whose numbers are checked
 #   INPUT_BASELINE   plan, drift: passed on as --baseline when set
 #   INPUT_MASK_NUMBERS plan, drift, apply: `true` passes --mask-numbers (numbers shown as +1415•••0101)
 #   INPUT_MAX_BYTES  plan, drift: the largest markdown, so the comment fits GitHub's limit
@@ -16,6 +17,9 @@
 #                    (default: the token's user, else github-actions[bot])
 #   INPUT_EXPECT_DIGEST apply: passed on as --expect-digest when set: the digest of the plan a
 #                    reviewer saw; any other plan is refused with exit 4
+#   INPUT_SAMPLE     check: how many numbers to hold a conversation with (--sample N): of the
+#                    plan's numbers when INPUT_PLAN is set, else of the account's
+#   INPUT_MAX_COST   check: --max-cost, in dollars
 #   GH_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, PR_HEAD_SHA: the pull request to comment on
 #   GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, RUNNER_TEMP, GITHUB_SERVER_URL, GITHUB_RUN_ID
 #
@@ -26,7 +30,7 @@
 # Outputs: exit-code, changes (the plan's number of changes), drift (drift: true or false),
 # plan-file. Exit status: vapiform's own, so the step passes or fails as its exit codes say:
 # 0 ok, 1 error, 2 changes pending (drift), 3 not converged, 4 stale plan, 5 refused,
-# 130 interrupted. A SIGINT or SIGTERM (a cancelled job) is passed on to vapiform.
+# 6 a number does not answer as its business (check), 130 interrupted. A SIGINT or SIGTERM (a cancelled job) is passed on to vapiform.
 set -euo pipefail
 
 command=${INPUT_COMMAND:-plan}
@@ -57,6 +61,7 @@ meaning() {
     3) echo "apply did not converge: a change failed or could not be verified" ;;
     4) echo "the saved plan is stale: something it touches changed since it was made; nothing was written" ;;
     5) echo "a safety rule refused the plan; nothing was written" ;;
+    6) echo "a number does not answer as its business" ;;
     130) echo "interrupted: run plan again" ;;
     *) echo "unexpected exit status" ;;
   esac
@@ -201,9 +206,26 @@ case $command in
       run_vapiform "${args[@]}"
     fi
     ;;
+  check)
+    args=(check -f "$file" --yes --format markdown --max-cost "${INPUT_MAX_COST:-1}")
+    if [ -n "${INPUT_PLAN:-}" ]; then args+=(--plan "$plan_file"); fi
+    if [ -n "${INPUT_SAMPLE:-}" ]; then args+=(--sample "$INPUT_SAMPLE"); fi
+    if [ "${INPUT_MASK_NUMBERS:-false}" = true ]; then args+=(--mask-numbers); fi
+    if [ -z "${INPUT_PLAN:-}" ] && [ -z "${INPUT_SAMPLE:-}" ]; then
+      action_error="check needs the plan input (the numbers an apply changed), the sample input, or both"
+      echo "$action_error" >&2
+      code=1
+    elif [ -n "${INPUT_PLAN:-}" ] && [ ! -f "$plan_file" ]; then
+      action_error="no plan to check at the plan input's path"
+      echo "no plan to check at $plan_file" >&2
+      code=1
+    else
+      run_vapiform "${args[@]}"
+    fi
+    ;;
   *)
-    action_error="command must be plan, apply or drift"
-    echo "command must be plan, apply or drift, not '$command'" >&2
+    action_error="command must be plan, apply, drift or check"
+    echo "command must be plan, apply, drift or check, not '$command'" >&2
     code=1
     ;;
 esac

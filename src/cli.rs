@@ -276,7 +276,7 @@ impl Cli {
 
 /// `vapiform check`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("scope").required(true).args(["plan", "target", "sample", "all"])))]
+#[command(group(clap::ArgGroup::new("scope").required(true).multiple(true).args(["plan", "target", "sample", "all"])))]
 pub struct CheckArgs {
     #[command(flatten)]
     pub file: FileArg,
@@ -288,11 +288,12 @@ pub struct CheckArgs {
     /// (`assistant/KEY`).
     #[arg(long, value_name = "ADDRESS")]
     pub target: Vec<Address>,
-    /// N numbers of the account, the same N every run (ordered by a hash of the number).
+    /// N of the numbers (of --plan's and --target's, else of the account's), the same N every
+    /// run (ordered by a hash of the number).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub sample: Option<u32>,
     /// Every number of the account the file does not ignore.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["plan", "target"])]
     pub all: bool,
     /// Do not ask before holding the conversations.
     #[arg(long)]

@@ -147,7 +147,8 @@ fn print(report: &Report, settings: &Settings, console: &mut Console) -> anyhow:
     Ok(())
 }
 
-/// The numbers `args` names, sorted naturally (a sample in its own order).
+/// The numbers `args` names (a plan's and targets', else every number), a `--sample` of them,
+/// sorted naturally.
 fn scope(args: &CheckArgs, plan: Option<&Plan>, desired: &Desired, live: &Live) -> Vec<String> {
     let mut numbers: BTreeSet<String> = BTreeSet::new();
     if let Some(plan) = plan {
@@ -164,7 +165,7 @@ fn scope(args: &CheckArgs, plan: Option<&Plan>, desired: &Desired, live: &Live) 
         }
     }
     let mut numbers: Vec<String> = numbers.into_iter().collect();
-    if args.all || args.sample.is_some() {
+    if args.all || (args.plan.is_none() && args.target.is_empty()) {
         numbers = live
             .numbers
             .iter()

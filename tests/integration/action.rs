@@ -585,7 +585,7 @@ async fn drift_apply_and_a_stale_plan_pass_their_exit_codes_through() {
         .code(1);
     assert!(
         run.stderr
-            .contains("command must be plan, apply or drift, not 'destroy'"),
+            .contains("command must be plan, apply, drift or check, not 'destroy'"),
         "{}",
         run.stderr
     );
@@ -960,7 +960,7 @@ fn the_action_metadata_agrees_with_its_scripts_the_example_and_the_release() {
             }
         }
     }
-    assert_eq!(uses, 3, "plan, apply and drift use the action");
+    assert_eq!(uses, 4, "plan, apply, check and drift use the action");
     let outputs = keys(&action["outputs"]);
     for id in ids {
         assert!(references(&example_text, &format!("steps.{id}.outputs.")).is_subset(&outputs));
@@ -1084,4 +1084,73 @@ fn every_third_party_action_is_pinned_by_sha_with_its_version() {
         }
     }
     assert!(checked >= 10, "only {checked} uses found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_to_the_summary_and_passes_exit_6_through() {
+    let (running, workspace) = quickstart(Duration::ZERO).await;
+    for command in ["plan", "apply"] {
+        Step::run(&workspace, &running, command)
+            .env("INPUT_PLAN", "plan.json")
+            .finish()
+            .await
+            .code(0);
+    }
+    std::fs::remove_file(workspace.path("summary.md")).unwrap();
+    let run = Step::run(&workspace, &running, "check")
+        .env("INPUT_PLAN", "plan.json")
+        .env("INPUT_SAMPLE", "2")
+        .finish()
+        .await
+        .code(0);
+    let summary = workspace.read("summary.md");
+    assert!(
+        summary.starts_with("### vapiform: Check: 2 pass; 2 conversations"),
+        "{summary}\n{}",
+        run.stdout
+    );
+    // Carol's assistant greets as Acme now: exit 6, named in the summary.
+    let account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
+    let carol = account["assistants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Carol's Cafe")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let edited = reqwest::Client::new()
+        .patch(format!("{}/assistant/{carol}", running.url()))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"firstMessage": "Acme Plumbing here."}))
+        .send()
+        .await
+        .unwrap();
+    assert!(edited.status().is_success(), "{}", edited.status());
+    std::fs::remove_file(workspace.path("summary.md")).unwrap();
+    Step::run(&workspace, &running, "check")
+        .env("INPUT_PLAN", "plan.json")
+        .finish()
+        .await
+        .code(6);
+    let summary = workspace.read("summary.md");
+    assert!(
+        summary.contains("| ✗ | <code>+14155550104</code> | carols-cafe | fail:")
+            && summary
+                .contains("**vapiform check exited 6**: a number does not answer as its business"),
+        "{summary}"
+    );
+    assert_eq!(outputs(&workspace)["exit-code"], "6");
+    // Neither a plan nor a sample: the action says what it needs.
+    let run = Step::run(&workspace, &running, "check")
+        .finish()
+        .await
+        .code(1);
+    assert!(
+        run.stderr.contains("check needs the plan input"),
+        "{}",
+        run.stderr
+    );
+    running.shutdown().await;
 }
