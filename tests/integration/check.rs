@@ -457,3 +457,59 @@ fn a_template_that_names_another_business_or_leaves_a_gap_is_refused_offline() {
         run.stderr
     );
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_check_starts_no_new_conversation_and_reports_every_number() {
+    let (account, file) = crate::support::onboarding(40);
+    let (running, workspace) = serve(
+        Options {
+            account: Some(account),
+            ..Options::default()
+        },
+        &file,
+    )
+    .await;
+    let url = running.url();
+    workspace
+        .vapiform()
+        .args(["--api-url", &url, "apply", "--yes", "--rps", "1000"])
+        .run_async()
+        .await
+        .code(0);
+    // 40 conversations at 5 a second take 8 s; interrupt after about one.
+    let child = workspace
+        .vapiform()
+        .args([
+            "--api-url",
+            &url,
+            "check",
+            "--all",
+            "--yes",
+            "--format",
+            "json",
+        ])
+        .args(["--rps", "5", "--concurrency", "1", "--max-cost", "100"])
+        .spawn();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["outcomes"].as_array().unwrap().len(), 40, "{json}");
+    let held = json["totals"]["pass"].as_u64().unwrap();
+    let chats = running.stats().by_route["POST /chat"];
+    assert_eq!(held, chats, "every conversation held is reported: {json}");
+    assert!(held > 0 && held < 40, "interrupted midway: {held}");
+    assert_eq!(json["totals"]["not_attempted"].as_u64().unwrap(), 40 - held);
+    running.shutdown().await;
+}
