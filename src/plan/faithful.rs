@@ -427,3 +427,202 @@ fn updated_number(
     })?;
     routing(change.routing.as_ref(), Some((from, to)))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::{Options, Plan, Secrets, plan};
+    use crate::vapi::{Assistant, PhoneNumber};
+
+    const AT: &str = "2026-01-01T00:00:00.000Z";
+
+    /// Acme (labelled), Bob (not), the squad `s1` named "Front desk", and the numbers
+    /// `+14155550100` (Bob behind a customer's say hook, and, for callers from +1212, a
+    /// transfer) and `+14155550101` (Bob).
+    fn live() -> Live {
+        let assistant = |id: &str, fields: Value| {
+            let Value::Object(fields) = fields else {
+                panic!("an object")
+            };
+            Assistant::new(id, AT, AT, &fields)
+        };
+        let number = |id: &str, e164: &str, extra: Value| -> PhoneNumber {
+            let mut object = json!({"id": id, "orgId": "o", "provider": "telnyx", "number": e164,
+                "credentialId": "c", "assistantId": "b1", "createdAt": AT, "updatedAt": AT});
+            if let (Some(object), Value::Object(extra)) = (object.as_object_mut(), extra) {
+                object.extend(extra);
+            }
+            serde_json::from_value(object).expect("a number")
+        };
+        let mut live = Live::read(
+            vec![
+                number(
+                    "n1",
+                    "+14155550100",
+                    json!({"hooks": [
+                        {"on": "call.ringing", "filters": [{"type": "oneOf", "key": "customer.number", "startsWith": ["+1212"]}],
+                         "do": [{"type": "transfer", "destination": {"type": "number", "number": "+14155550999"}}]},
+                        {"on": "call.ringing", "do": [{"type": "say", "exact": "Welcome."}]}
+                    ]}),
+                ),
+                number("n2", "+14155550101", json!({})),
+            ],
+            vec![
+                assistant(
+                    "a1",
+                    json!({"name": "Acme", "firstMessage": "Hi", "metadata": {"vapiform": {"key": "acme"}}}),
+                ),
+                assistant("b1", json!({"name": "Bob", "firstMessage": "Bob here"})),
+            ],
+        );
+        live.squads = BTreeMap::from([("s1".to_owned(), Some("Front desk".to_owned()))]);
+        live
+    }
+
+    /// Acme's number +14155550100 moves to Acme; Bob's +14155550101 to the squad.
+    fn planned(live: &Live) -> Plan {
+        let file = "version: 1\nbusinesses:\n  acme:\n    name: Acme\n    numbers: [\"+14155550100\"]\n    assistant: {spec: {name: Acme, firstMessage: Hello}}\n  desk:\n    name: Desk\n    numbers: [\"+14155550101\"]\n    squad: s1\n";
+        let desired = crate::desired::load_str(file, "vapiform.yaml").expect("loads");
+        let options = Options {
+            allow_mass_change: true,
+            ..Options::default()
+        };
+        plan(&desired, live, &Secrets::new(), &options).expect("plans")
+    }
+
+    /// Why `change` of `plan`, edited by `edit`, does not write what it shows.
+    fn edited(address: &str, edit: impl FnOnce(&mut Change)) -> Option<String> {
+        let live = live();
+        let mut plan = planned(&live);
+        let index = Index::new(&live);
+        let secrets = Secrets::new();
+        {
+            let check = Check::new(&plan, &index, &live, &secrets);
+            for change in &plan.changes {
+                assert_eq!(check.disagreement(change), None, "{change:#?}");
+            }
+        }
+        let change = plan
+            .changes
+            .iter_mut()
+            .find(|c| c.address.to_string() == address)
+            .unwrap_or_else(|| panic!("no change of {address}"));
+        edit(change);
+        let change = change.clone();
+        let check = Check::new(&plan, &index, &live, &secrets);
+        check.disagreement(&change)
+    }
+
+    fn rename(endpoint: &mut Endpoint, to: &str) {
+        match endpoint {
+            Endpoint::Assistant { name, .. } | Endpoint::Squad { name, .. } => {
+                *name = Some(to.to_owned());
+            }
+            Endpoint::Say {
+                then: Some(then), ..
+            } => rename(then, to),
+            Endpoint::Screened { otherwise, .. } => rename(otherwise, to),
+            other => panic!("nothing named in {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_name_shown_for_an_object_must_be_its_name_wherever_it_is_shown() {
+        // The squad a number goes to.
+        let why = edited("number/+14155550101", |c| {
+            rename(&mut c.routing.as_mut().unwrap().to, "Acme");
+        });
+        assert_eq!(
+            why.as_deref(),
+            Some("it shows squad s1 under a name it does not have")
+        );
+        // The assistant behind a say hook, and behind a hook for some callers.
+        let why = edited("number/+14155550100", |c| {
+            rename(&mut c.routing.as_mut().unwrap().from, "Acme");
+        });
+        assert_eq!(
+            why.as_deref(),
+            Some("it shows assistant b1 under a name it does not have")
+        );
+        // An unnamed assistant is fine.
+        let why = edited("number/+14155550101", |c| {
+            let from = &mut c.routing.as_mut().unwrap().from;
+            if let Endpoint::Assistant { name, .. } = from {
+                *name = None;
+            }
+        });
+        assert_eq!(why, None);
+    }
+
+    #[test]
+    fn the_object_the_request_writes_is_the_one_shown_and_checked() {
+        // A number change whose check before writing is of another number.
+        let why = edited("number/+14155550100", |c| {
+            if let Precondition::Unchanged { id, .. } = &mut c.precondition {
+                *id = "n2".to_owned();
+            }
+        });
+        assert_eq!(
+            why.as_deref(),
+            Some("it writes n1, but checks another object before writing")
+        );
+        // An update shown for one copy of a label that writes another.
+        let why = edited("assistant/acme", |c| {
+            c.address = Address::Duplicate {
+                key: "acme".to_owned(),
+                id: "a2".to_owned(),
+            };
+        });
+        assert_eq!(why.as_deref(), Some("it writes assistant a1, not a2"));
+        // A create whose request creates another key.
+        let live = live();
+        let mut created = planned(&live);
+        created
+            .changes
+            .retain(|c| c.address.to_string() == "assistant/acme");
+        let mut change = created.changes[0].clone();
+        change.address = Address::Assistant("other".to_owned());
+        change.action = Action::Create;
+        change.write = Write::CreateAssistant {
+            key: "acme".to_owned(),
+            body: Map::new(),
+        };
+        let index = Index::new(&live);
+        let secrets = Secrets::new();
+        let check = Check::new(&created, &index, &live, &secrets);
+        assert_eq!(
+            check.disagreement(&change).as_deref(),
+            Some("it creates the assistant of `acme`")
+        );
+        // A request of another kind names what it is.
+        let why = edited("assistant/acme", |c| {
+            c.write = Write::DeleteAssistant {
+                id: "a1".to_owned(),
+            };
+        });
+        assert_eq!(
+            why.as_deref(),
+            Some("its action (update) and its request (DELETE /assistant) do not go together")
+        );
+    }
+
+    #[test]
+    fn a_field_shown_that_the_request_does_not_change_is_named() {
+        let why = edited("assistant/acme", |c| {
+            c.fields.push(FieldChange {
+                path: "voice.voiceId".to_owned(),
+                before: None,
+                after: Some(json!("Elliot")),
+                origin: None,
+            });
+        });
+        assert_eq!(
+            why.as_deref(),
+            Some("the plan shows voice.voiceId changing as its request does not")
+        );
+    }
+}
