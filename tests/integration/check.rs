@@ -513,3 +513,44 @@ async fn an_interrupted_check_starts_no_new_conversation_and_reports_every_numbe
     assert_eq!(json["totals"]["not_attempted"].as_u64().unwrap(), 40 - held);
     running.shutdown().await;
 }
+
+/// A template with another business's name written in (let through offline by
+/// `check.mentions`): the businesses that use it do not answer as themselves.
+#[test]
+fn a_template_that_names_the_wrong_business_fails_the_test_call() {
+    let workspace = Workspace::quickstart();
+    let file = workspace
+        .read("vapiform.yaml")
+        .replace(
+            "    firstMessage: \"Thanks for calling ${business.name}. How can I help?\"",
+            "    firstMessage: \"Thanks for calling Acme Plumbing. How can I help?\"",
+        )
+        .replace(
+            "You answer the phone for ${business.name}.",
+            "You answer the phone for Acme Plumbing.",
+        )
+        .replace(
+            "  carols-cafe:\n    name: Carol's Cafe\n",
+            "  carols-cafe:\n    name: Carol's Cafe\n    check: {mentions: [Acme Plumbing]}\n",
+        );
+    assert_ne!(file, workspace.read("vapiform.yaml"), "the edit applies");
+    workspace.write("vapiform.yaml", &file);
+    workspace
+        .sandbox()
+        .args(["apply", "--yes", "--rps", "1000"])
+        .run()
+        .code(0);
+    let json = report(
+        &workspace
+            .sandbox()
+            .args(["check", "--all", "--yes", "--format", "json"])
+            .run()
+            .code(6),
+    );
+    assert_eq!(status_of(&json, "+14155550100")["status"], "pass", "{json}");
+    assert_eq!(
+        status_of(&json, "+14155550104")["reason"],
+        "does not say \"Carol's Cafe\"",
+        "{json}"
+    );
+}
