@@ -483,9 +483,10 @@ mod tests {
         live
     }
 
-    /// Acme's number +14155550100 moves to Acme; Bob's +14155550101 to the squad.
+    /// Acme's number +14155550100 moves to Acme; Bob's +14155550101 to the squad, named
+    /// "Desk line".
     fn planned(live: &Live) -> Plan {
-        let file = "version: 1\nbusinesses:\n  acme:\n    name: Acme\n    numbers: [\"+14155550100\"]\n    assistant: {spec: {name: Acme, firstMessage: Hello}}\n  desk:\n    name: Desk\n    numbers: [\"+14155550101\"]\n    squad: s1\n";
+        let file = "version: 1\nbusinesses:\n  acme:\n    name: Acme\n    numbers: [\"+14155550100\"]\n    assistant: {spec: {name: Acme, firstMessage: Hello}}\n  desk:\n    name: Desk\n    phone: {name: Desk line}\n    numbers: [\"+14155550101\"]\n    squad: s1\n";
         let desired = crate::desired::load_str(file, "vapiform.yaml").expect("loads");
         let options = Options {
             allow_mass_change: true,
