@@ -263,6 +263,18 @@ impl ManagedAssistant {
         }
     }
 
+    /// The template body as written and the business's `vars`, when the body is a template
+    /// filled on demand (no `overrides`): what is the same for every business of the template
+    /// and what is its own, for checks that would not expand thousands of bodies.
+    pub(crate) fn template_parts(
+        &self,
+    ) -> Option<(&Map<String, Value>, &BTreeMap<String, String>)> {
+        match &self.body {
+            Body::Template { template, vars, .. } => Some((&template.body, vars)),
+            Body::Expanded(_) => None,
+        }
+    }
+
     fn context(&self) -> placeholder::Context<'_> {
         match &self.body {
             Body::Template { name, vars, .. } => {
