@@ -179,6 +179,9 @@ pub struct ManagedAssistant {
     body: Body,
 }
 
+/// A template body as written, and the `vars` one business fills it with.
+pub(crate) type TemplateParts<'a> = (&'a Map<String, Value>, &'a BTreeMap<String, String>);
+
 /// How a managed assistant's body is held.
 #[derive(Debug, Clone)]
 enum Body {

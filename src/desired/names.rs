@@ -158,7 +158,7 @@ fn template_literals(body: &Map<String, Value>, names: &Names) -> Vec<Scanned> {
 }
 
 pub(super) fn check(file: &File, desired: &Desired) -> Vec<Problem> {
-    let names = Names::new(desired);
+    let lookup = Names::new(desired);
     let display: HashMap<String, &str> = desired
         .businesses
         .values()
@@ -190,15 +190,15 @@ pub(super) fn check(file: &File, desired: &Desired) -> Vec<Problem> {
             Some((body, vars)) => {
                 let literals = templates
                     .entry(std::ptr::from_ref(body))
-                    .or_insert_with(|| template_literals(body, &names));
+                    .or_insert_with(|| template_literals(body, &lookup));
                 literals.iter().for_each(&mut note);
                 for value in vars.values() {
-                    note(&Scanned::new(value, &names));
+                    note(&Scanned::new(value, &lookup));
                 }
             }
             None => {
                 for text in heard(&assistant.body()) {
-                    note(&Scanned::new(text, &names));
+                    note(&Scanned::new(text, &lookup));
                 }
             }
         }
