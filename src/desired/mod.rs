@@ -269,9 +269,7 @@ impl ManagedAssistant {
     /// The template body as written and the business's `vars`, when the body is a template
     /// filled on demand (no `overrides`): what is the same for every business of the template
     /// and what is its own, for checks that would not expand thousands of bodies.
-    pub(crate) fn template_parts(
-        &self,
-    ) -> Option<(&Map<String, Value>, &BTreeMap<String, String>)> {
+    pub(crate) fn template_parts(&self) -> Option<TemplateParts<'_>> {
         match &self.body {
             Body::Template { template, vars, .. } => Some((&template.body, vars)),
             Body::Expanded(_) => None,
