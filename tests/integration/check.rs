@@ -27,6 +27,27 @@ fn report(run: &Run) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", run.stdout))
 }
 
+/// `check SCOPE --yes --format json` on the sandbox, exiting `code`: the JSON report.
+#[track_caller]
+fn checked(workspace: &Workspace, scope: &[&str], code: i32) -> Value {
+    report(
+        &workspace
+            .sandbox()
+            .args(["check"])
+            .args(scope)
+            .args(["--yes", "--format", "json"])
+            .run()
+            .code(code),
+    )
+}
+
+/// Edits the saved account, as the dashboard would.
+fn edit_account(workspace: &Workspace, edit: impl FnOnce(&mut Value)) {
+    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
+    edit(&mut account);
+    workspace.write("account.json", &account.to_string());
+}
+
 fn status_of<'a>(report: &'a Value, number: &str) -> &'a Value {
     report["outcomes"]
         .as_array()
@@ -38,15 +59,15 @@ fn status_of<'a>(report: &'a Value, number: &str) -> &'a Value {
 
 /// Changes assistant `name`'s `firstMessage` in the saved account, as a dashboard edit would.
 fn greet(workspace: &Workspace, name: &str, greeting: &str) {
-    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
-    let assistant = account["assistants"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|a| a["name"] == name)
-        .unwrap_or_else(|| panic!("no assistant {name}"));
-    assistant["firstMessage"] = json!(greeting);
-    workspace.write("account.json", &account.to_string());
+    edit_account(workspace, |account| {
+        let assistant = account["assistants"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|a| a["name"] == name)
+            .unwrap_or_else(|| panic!("no assistant {name}"));
+        assistant["firstMessage"] = json!(greeting);
+    });
 }
 
 #[test]
@@ -76,13 +97,7 @@ fn the_numbers_an_apply_changed_answer_as_their_businesses() {
         "{}",
         run.stdout
     );
-    let json = report(
-        &workspace
-            .sandbox()
-            .args(["check", "--plan", "plan.json", "--yes", "--format", "json"])
-            .run()
-            .code(0),
-    );
+    let json = checked(&workspace, &["--plan", "plan.json"], 0);
     assert_eq!(json["totals"]["pass"], 4, "{json}");
     // The unassigned number now speaks the shared "not in service" assistant: no business.
     assert_eq!(
@@ -126,13 +141,7 @@ fn a_number_that_greets_as_another_business_fails_with_exit_6_quoting_it() {
         run.stdout
     );
     assert!(!run.stdout.contains('\u{1b}'), "{}", run.stdout);
-    let json = report(
-        &workspace
-            .sandbox()
-            .args(["check", "--all", "--yes", "--format", "json"])
-            .run()
-            .code(6),
-    );
+    let json = checked(&workspace, &["--all"], 6);
     assert_eq!(status_of(&json, "+14155550104")["status"], "fail");
     assert_eq!(status_of(&json, "+14155550100")["status"], "pass");
     let markdown = workspace
@@ -148,27 +157,14 @@ fn a_number_that_greets_as_another_business_fails_with_exit_6_quoting_it() {
 
     // A greeting that says no name at all: "Thanks for calling ."
     greet(&workspace, "Carol's Cafe", "Thanks for calling .");
-    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
-    for assistant in account["assistants"].as_array_mut().unwrap() {
-        if assistant["name"] == "Carol's Cafe" {
-            assistant["model"]["messages"][0]["content"] = json!("Be brief.");
+    edit_account(&workspace, |account| {
+        for assistant in account["assistants"].as_array_mut().unwrap() {
+            if assistant["name"] == "Carol's Cafe" {
+                assistant["model"]["messages"][0]["content"] = json!("Be brief.");
+            }
         }
-    }
-    workspace.write("account.json", &account.to_string());
-    let json = report(
-        &workspace
-            .sandbox()
-            .args([
-                "check",
-                "--target",
-                "number/+14155550104",
-                "--yes",
-                "--format",
-                "json",
-            ])
-            .run()
-            .code(6),
-    );
+    });
+    let json = checked(&workspace, &["--target", "number/+14155550104"], 6);
     assert_eq!(
         status_of(&json, "+14155550104")["reason"],
         "does not say \"Carol's Cafe\""
@@ -201,20 +197,7 @@ fn a_squad_answers_with_its_first_member() {
         .args(["apply", "--yes", "--rps", "1000"])
         .run()
         .code(0);
-    let json = report(
-        &workspace
-            .sandbox()
-            .args([
-                "check",
-                "--target",
-                "number/+14155550104",
-                "--yes",
-                "--format",
-                "json",
-            ])
-            .run()
-            .code(6),
-    );
+    let json = checked(&workspace, &["--target", "number/+14155550104"], 6);
     let carol = status_of(&json, "+14155550104");
     assert_eq!(
         carol["reason"], "does not say \"Carol's Cafe\"; says \"Bob's Bakery\"",
@@ -243,13 +226,7 @@ fn the_route_decides_what_a_chat_cannot_reach() {
         }
     }
     workspace.write("account.json", &account.to_string());
-    let json = report(
-        &workspace
-            .sandbox()
-            .args(["check", "--all", "--yes", "--format", "json"])
-            .run()
-            .code(6),
-    );
+    let json = checked(&workspace, &["--all"], 6);
     let carol = status_of(&json, "+14155550104");
     assert_eq!(carol["status"], "uncheckable", "{json}");
     assert!(
@@ -271,20 +248,7 @@ fn the_route_decides_what_a_chat_cannot_reach() {
     );
     assert_ne!(file, workspace.read("vapiform.yaml"), "the edit applies");
     workspace.write("vapiform.yaml", &file);
-    let json = report(
-        &workspace
-            .sandbox()
-            .args([
-                "check",
-                "--target",
-                "number/+14155550103",
-                "--yes",
-                "--format",
-                "json",
-            ])
-            .run()
-            .code(0),
-    );
+    let json = checked(&workspace, &["--target", "number/+14155550103"], 0);
     assert_eq!(status_of(&json, "+14155550103")["status"], "pass", "{json}");
 }
 
@@ -540,13 +504,7 @@ fn a_template_that_names_the_wrong_business_fails_the_test_call() {
         .args(["apply", "--yes", "--rps", "1000"])
         .run()
         .code(0);
-    let json = report(
-        &workspace
-            .sandbox()
-            .args(["check", "--all", "--yes", "--format", "json"])
-            .run()
-            .code(6),
-    );
+    let json = checked(&workspace, &["--all"], 6);
     assert_eq!(status_of(&json, "+14155550100")["status"], "pass", "{json}");
     assert_eq!(
         status_of(&json, "+14155550104")["reason"],
