@@ -7,6 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::account::{Account, Pace, RouteKinds};
+use super::refusal::Refusal;
 use super::{Console, show};
 use crate::apply::{self, Outcome, Progress, Report, Status};
 use crate::cli::{ApplyArgs, Format, Global};
@@ -115,17 +116,14 @@ async fn execute(
             args.mask_numbers,
         )?;
         console.err.write_all(text.as_bytes())?;
-        let why = if args.plan.is_some() {
-            "this saved plan is not the one that was reviewed (it is shown above)"
-        } else {
-            "the file or the account changed since that plan was made (the plan above is the current one)"
-        };
-        writeln!(
-            console.err,
-            "error: the plan is {}, not the expected {expected}: {why}; nothing was written",
-            plan.digest
-        )?;
-        return Ok(Exit::StalePlan);
+        return refused(
+            &Refusal::NotReviewed {
+                expected,
+                digest: &plan.digest,
+                saved: args.plan.is_some(),
+            },
+            console,
+        );
     }
     let (secrets, missing) = super::secrets(crate::desired::placeholder::env_references_in(
         plan.changes
@@ -134,31 +132,14 @@ async fn execute(
             .flat_map(serde_json::Map::values),
     ));
     if !missing.is_empty() {
-        writeln!(
-            console.err,
-            "error: the plan needs environment variables that are not set: {}; nothing was written",
-            missing.join(", ")
-        )?;
-        return Ok(Exit::Error);
+        return refused(&Refusal::MissingEnv(missing), console);
     }
     let recheck = plan::recheck(plan, live, &secrets);
     if !recheck.stale.is_empty() {
-        refuse(
-            console,
-            "the saved plan is stale; nothing was written. Changed since it was made:",
-            &recheck.stale,
-            "Run `vapiform plan` again and review the new plan.",
-        )?;
-        return Ok(Exit::StalePlan);
+        return refused(&Refusal::Stale(&recheck.stale), console);
     }
     if !recheck.unfaithful.is_empty() {
-        refuse(
-            console,
-            "the plan does not write what it shows, so it was not made by vapiform as it stands; nothing was written:",
-            &recheck.unfaithful,
-            "Make a new plan with `vapiform plan --out` and review it.",
-        )?;
-        return Ok(Exit::Error);
+        return refused(&Refusal::Unfaithful(&recheck.unfaithful), console);
     }
 
     let shown = super::render_plan(
@@ -172,12 +153,11 @@ async fn execute(
         console.out.write_all(shown.as_bytes())?;
     }
     if recheck.safety.refuses() {
-        writeln!(
-            console.err,
-            "error: refused by the mass-change rule ({} changes move callers, the limit is {}); nothing was written",
-            recheck.safety.routing_changes, recheck.safety.limit
-        )?;
-        return Ok(Exit::Refused);
+        let refusal = Refusal::MassChange {
+            changes: recheck.safety.routing_changes,
+            limit: recheck.safety.limit,
+        };
+        return refused(&refusal, console);
     }
     if plan.is_empty() {
         return Ok(Exit::Success);
@@ -195,7 +175,7 @@ async fn execute(
             "Apply these changes?",
             "Apply cancelled; nothing was written.",
         )? {
-            return Ok(Exit::Error);
+            return refused(&Refusal::NotConfirmed, console);
         }
     }
 
@@ -249,23 +229,14 @@ async fn execute(
     })
 }
 
-/// Asks on a terminal; refuses when standard input is not one.
-/// How apply behaves, from its arguments.
-/// A refusal on stderr: what, each change it names and why, and what to do.
-fn refuse(
-    console: &mut Console,
-    what: &str,
-    changes: &[plan::Stale],
-    then: &str,
-) -> std::io::Result<()> {
-    writeln!(console.err, "error: {what}")?;
-    for s in changes {
-        let line = format!("{}: {}", s.address, s.detail);
-        writeln!(console.err, "  {}", render::escape::line(&line))?;
-    }
-    writeln!(console.err, "{then}")
+/// Ends apply at a gate: says why on stderr, and exits as the refusal says.
+fn refused(refusal: &Refusal<'_>, console: &mut Console) -> anyhow::Result<Exit> {
+    refusal.explain(&mut console.err)?;
+    Ok(refusal.exit())
 }
 
+/// Asks on a terminal; refuses when standard input is not one.
+/// How apply behaves, from its arguments.
 fn options(args: &ApplyArgs) -> apply::Options {
     apply::Options {
         verify_timeout: Duration::from_secs(args.verify_timeout),

@@ -9,6 +9,7 @@ mod export;
 mod failure;
 mod numbers;
 mod plan;
+mod refusal;
 mod schema;
 mod show;
 mod signals;
