@@ -99,7 +99,7 @@ pub fn subjects(desired: &Desired, live: &Live, numbers: &[String]) -> Vec<Subje
 
 /// What a business's numbers must answer: its `check`, else its name and no other business's.
 fn expectation(business: &Business, desired: &Desired) -> Expectation {
-    let check = &business.check;
+    let check = business.check();
     let others = || {
         desired
             .businesses

@@ -627,7 +627,7 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
                     .collect(),
                 route,
                 settings,
-                check: spec.check.as_ref().map(check).unwrap_or_default(),
+                test_call: spec.check.as_ref().map(|spec| Box::new(check(spec))),
             },
         );
     }

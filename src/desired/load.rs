@@ -766,7 +766,7 @@ ignore:
             numbers: numbers.iter().map(|n| (*n).into()).collect(),
             route,
             settings: BTreeMap::new(),
-            check: crate::desired::Check::default(),
+            test_call: None,
         };
         let expected = Desired {
             unassigned: Unassigned::Assistant("not-in-service".into()),

@@ -312,13 +312,21 @@ pub struct Business {
     /// the number's own settings deep-merged over it, expanded (`${env.NAME}` references and
     /// `$${` escapes kept as in bodies).
     pub settings: BTreeMap<NumberKey, Map<String, Value>>,
+    /// What `vapiform check` expects of what answers its numbers, when the file says (see
+    /// [`Business::check`]); boxed, as few businesses say and thousands are held.
+    pub test_call: Option<Box<Check>>,
+}
+
+impl Business {
     /// What `vapiform check` expects of what answers its numbers.
-    pub check: Check,
+    pub fn check(&self) -> &Check {
+        self.test_call.as_deref().unwrap_or(&NO_TEST_CALL)
+    }
 }
 
 /// A business's test call, as the file declares it; `None` where it takes the default, which
 /// depends on the other businesses (see `check`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     /// The caller's opening line.
     pub ask: Option<String>,
@@ -329,6 +337,14 @@ pub struct Check {
     /// Other businesses' names its own text says on purpose.
     pub mentions: Vec<String>,
 }
+
+/// The test call a business gets when its file says nothing.
+static NO_TEST_CALL: Check = Check {
+    ask: None,
+    expect: None,
+    reject: None,
+    mentions: Vec::new(),
+};
 
 /// Where a business's numbers route.
 #[derive(Debug, Clone, PartialEq, Eq)]

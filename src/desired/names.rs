@@ -159,11 +159,6 @@ fn template_literals(body: &Map<String, Value>, names: &Names) -> Vec<Scanned> {
 
 pub(super) fn check(file: &File, desired: &Desired) -> Vec<Problem> {
     let lookup = Names::new(desired);
-    let display: HashMap<String, &str> = desired
-        .businesses
-        .values()
-        .map(|b| (words(&b.name).join(" "), b.name.as_str()))
-        .collect();
     let mut templates: HashMap<*const Map<String, Value>, Vec<Scanned>> = HashMap::new();
     let mut problems = Vec::new();
     for business in desired.businesses.values() {
@@ -205,7 +200,12 @@ pub(super) fn check(file: &File, desired: &Desired) -> Vec<Problem> {
         named.sort();
         named.dedup();
         for name in named {
-            let shown = display.get(&name).copied().unwrap_or(&name);
+            // Rare (a problem): the name as the file writes it, found again.
+            let shown = desired
+                .businesses
+                .values()
+                .find(|b| words(&b.name).join(" ") == name)
+                .map_or(name.as_str(), |b| b.name.as_str());
             report(business, shown, &name, &mut problems);
         }
     }
@@ -217,7 +217,7 @@ pub(super) fn check(file: &File, desired: &Desired) -> Vec<Problem> {
 /// `check.mentions` says it is deliberate.
 fn report(business: &Business, shown: &str, name: &str, problems: &mut Vec<Problem>) {
     let deliberate = business
-        .check
+        .check()
         .mentions
         .iter()
         .any(|m| words(m).join(" ") == name);

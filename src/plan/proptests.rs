@@ -286,7 +286,7 @@ fn build(s: &Scenario) -> (Desired, Model) {
                 numbers,
                 route,
                 settings,
-                check: crate::desired::Check::default(),
+                test_call: None,
             },
         );
     }
