@@ -38,7 +38,7 @@ pub(super) async fn run(
     let account = Account::connect(global, &pace).await?;
     let outcome = match account.read(None).await {
         Ok(live) => {
-            let numbers = scope(args, plan.as_ref(), &desired, &live);
+            let numbers = scope(args, plan.as_ref(), &desired, &live)?;
             let settings = Settings {
                 yes: args.yes,
                 max_cost: args.max_cost,
@@ -149,20 +149,34 @@ fn print(report: &Report, settings: &Settings, console: &mut Console) -> anyhow:
 
 /// The numbers `args` names (a plan's and targets', else every number), a `--sample` of them,
 /// sorted naturally.
-fn scope(args: &CheckArgs, plan: Option<&Plan>, desired: &Desired, live: &Live) -> Vec<String> {
+fn scope(
+    args: &CheckArgs,
+    plan: Option<&Plan>,
+    desired: &Desired,
+    live: &Live,
+) -> anyhow::Result<Vec<String>> {
     let mut numbers: BTreeSet<String> = BTreeSet::new();
     if let Some(plan) = plan {
         numbers.extend(changed(plan, live));
     }
     for target in &args.target {
-        match target {
-            Address::Number(number) => {
-                numbers.insert(number.clone());
-            }
+        let named = match target {
+            Address::Number(number) => live
+                .numbers
+                .iter()
+                .filter(|n| &n.key == number)
+                .map(|n| n.key.clone())
+                .collect(),
             Address::Assistant(key) | Address::Duplicate { key, .. } => {
-                numbers.extend(routed_to(&labelled(live, key), live));
+                routed_to(&labelled(live, key), live)
             }
+        };
+        if named.is_empty() {
+            anyhow::bail!(
+                "--target {target} names no number of the account (a number it has, or an assistant/KEY numbers route to)"
+            );
         }
+        numbers.extend(named);
     }
     let mut numbers: Vec<String> = numbers.into_iter().collect();
     if args.all || (args.plan.is_none() && args.target.is_empty()) {
@@ -178,7 +192,7 @@ fn scope(args: &CheckArgs, plan: Option<&Plan>, desired: &Desired, live: &Live) 
         numbers.truncate(usize::try_from(n).unwrap_or(usize::MAX));
     }
     numbers.sort_by(|a, b| crate::plan::natural::cmp(a, b));
-    numbers
+    Ok(numbers)
 }
 
 /// The numbers a plan changes, and those routed to the assistants it creates or updates.

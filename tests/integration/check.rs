@@ -355,12 +355,24 @@ async fn nothing_is_spent_before_it_is_stated_and_agreed_and_never_past_max_cost
     );
     assert_eq!(first.len(), 2);
     assert_eq!(first, second);
-    // A scope is required.
+    // A scope is required, and a target must name something.
     vapiform()
         .args(["check", "--yes"])
         .run_async()
         .await
         .code(1);
+    for target in ["number/+19995550100", "assistant/nobody"] {
+        let run = vapiform()
+            .args(["check", "--yes", "--target", target])
+            .run_async()
+            .await
+            .code(1);
+        assert!(
+            run.stderr.contains("names no number of the account"),
+            "{}",
+            run.stderr
+        );
+    }
     running.shutdown().await;
 }
 
