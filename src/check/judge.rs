@@ -144,6 +144,8 @@ mod tests {
     fn phrases_match_as_whole_words_whatever_the_case_and_punctuation() {
         let acme = expecting(&["Acme Plumbing"], &["Acme", "Bob's Bakery"]);
         assert!(answer("Thanks for calling ACME plumbing!", &acme).is_ok());
+        // At the very end of the answer, with nothing after it.
+        assert!(answer("You reached Acme Plumbing", &acme).is_ok());
         assert!(answer("Thanks for calling Acme-Plumbing.", &acme).is_ok());
         assert_eq!(
             answer("Thanks for calling Acme.", &acme),

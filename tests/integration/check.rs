@@ -250,6 +250,27 @@ fn the_route_decides_what_a_chat_cannot_reach() {
     workspace.write("vapiform.yaml", &file);
     let json = checked(&workspace, &["--target", "number/+14155550103"], 0);
     assert_eq!(status_of(&json, "+14155550103")["status"], "pass", "{json}");
+    // Still answered there: a fail, whatever it says.
+    edit_account(&workspace, |account| {
+        let acme = account["assistants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "Acme Plumbing")
+            .unwrap()["id"]
+            .clone();
+        for number in account["phoneNumbers"].as_array_mut().unwrap() {
+            if number["number"] == "+14155550103" {
+                number["assistantId"] = acme.clone();
+            }
+        }
+    });
+    let json = checked(&workspace, &["--target", "number/+14155550103"], 6);
+    assert_eq!(
+        status_of(&json, "+14155550103")["reason"],
+        "still answered, but `unassigned: unlink` says it should ring nobody",
+        "{json}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,6 +376,23 @@ async fn nothing_is_spent_before_it_is_stated_and_agreed_and_never_past_max_cost
     );
     assert_eq!(first.len(), 2);
     assert_eq!(first, second);
+    // A budget that holds one conversation at its most holds them one after another, each
+    // finished one counted at what it cost (the second number still rings the dental office
+    // before the apply: a fail, but held).
+    let before = chats();
+    vapiform()
+        .args([
+            "check",
+            "--target",
+            "number/+14155550100",
+            "--target",
+            "number/+14155550101",
+        ])
+        .args(["--yes", "--max-cost", "0.06", "--concurrency", "1"])
+        .run_async()
+        .await
+        .code(6);
+    assert_eq!(chats() - before, 2);
     // A scope is required, and a target must name something.
     vapiform()
         .args(["check", "--yes"])
