@@ -303,4 +303,22 @@ mod tests {
         assert_eq!(scanned("Formerly BOBS bakery", &names), ["bobs bakery"]);
         assert_eq!(scanned("Acmes and bakery", &names), Vec::<String>::new());
     }
+
+    #[test]
+    fn a_templates_literal_text_is_read_around_its_placeholders_not_into_them() {
+        let names = Names {
+            names: ["e plumbing".to_owned(), "bobs bakery".to_owned()].into(),
+            longest: 2,
+        };
+        let Value::Object(body) = serde_json::json!({
+            "firstMessage": "Call ${business.name} Plumbing, not Bob's ${vars.x} Bakery."
+        }) else {
+            panic!("an object")
+        };
+        let found: Vec<String> = template_literals(&body, &names)
+            .iter()
+            .flat_map(|s| s.found.iter().map(|f| f.name.clone()))
+            .collect();
+        assert_eq!(found, Vec::<String>::new());
+    }
 }
