@@ -70,11 +70,7 @@ pub struct Expectation {
 /// The subjects of `numbers` (keys as the live account has them), in that order: numbers the
 /// account does not have are skipped, and so are ignored ones.
 pub fn subjects(desired: &Desired, live: &Live, numbers: &[String]) -> Vec<Subject> {
-    let owners: std::collections::HashMap<&str, &Business> = desired
-        .businesses
-        .values()
-        .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), b)))
-        .collect();
+    let owners = desired.owners();
     let by_key: std::collections::HashMap<&str, &crate::plan::live::Number> =
         live.numbers.iter().map(|n| (n.key.as_str(), n)).collect();
     numbers

@@ -24,7 +24,7 @@ mod source;
 mod validate;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -93,6 +93,14 @@ impl Desired {
             names.extend(assistant.env_references());
         }
         names
+    }
+
+    /// The business that lists each number, by the number as its key reads.
+    pub fn owners(&self) -> HashMap<&str, &Business> {
+        self.businesses
+            .values()
+            .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), b)))
+            .collect()
     }
 
     /// A problem at `path` in the file, located like a validation problem: `path` is written as

@@ -283,11 +283,7 @@ pub(crate) fn keeper<'a>(copies: &[&'a Assistant], routes: &HashMap<&str, usize>
 /// unlisted while `unassigned` leaves them). Numbers the plan moves to another business do
 /// not count. (A number the account has twice and does not ignore stops the plan.)
 fn routes_kept<'a>(desired: &Desired, index: &Index<'a>) -> HashMap<&'a str, usize> {
-    let owners: HashMap<&str, &Route> = desired
-        .businesses
-        .values()
-        .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), &b.route)))
-        .collect();
+    let owners = desired.owners();
     let mut kept = HashMap::new();
     for (&number, numbers) in &index.numbers {
         for (id, key) in numbers.iter().filter_map(|n| {
@@ -297,7 +293,7 @@ fn routes_kept<'a>(desired: &Desired, index: &Index<'a>) -> HashMap<&'a str, usi
             let to_key = |route: &Route| matches!(route, Route::Managed(k) if k.as_str() == key);
             let stays = desired.ignore.contains(number)
                 || match owners.get(number) {
-                    Some(route) => to_key(route),
+                    Some(business) => to_key(&business.route),
                     None => match &desired.unassigned {
                         Unassigned::Leave => true,
                         Unassigned::Assistant(shared) => shared.as_str() == key,

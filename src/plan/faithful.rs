@@ -47,7 +47,7 @@ impl<'a> Check<'a> {
             .iter()
             .filter(|change| change.action == Action::Adopt)
             .filter_map(|change| match &change.write {
-                Write::UpdateAssistant { id, .. } => Some((id.as_str(), key_of(&change.address))),
+                Write::UpdateAssistant { id, .. } => Some((id.as_str(), change.address.key())),
                 _ => None,
             })
             .collect();
@@ -79,7 +79,7 @@ impl<'a> Check<'a> {
                 let assistant = self.index.by_id.get(id.as_str());
                 match address {
                     Some(address) => {
-                        let key = key_of(address);
+                        let key = address.key();
                         let carries = assistant.and_then(|a| a.label.as_deref()) == Some(key)
                             || self.adopted.get(id.as_str()) == Some(&key);
                         agree(carries, || {
@@ -129,10 +129,10 @@ fn disagreement(change: &Change, check: &Check<'_>) -> Result<(), String> {
                 Action::Adopt => live::label_of(body),
                 _ => assistant.label.as_deref(),
             };
-            agree(labels == Some(key_of(address)), || {
+            agree(labels == Some(address.key()), || {
                 format!(
                     "assistant {id} would not carry the label of `{}`",
-                    key_of(address)
+                    address.key()
                 )
             })?;
             let live = assistant.fields();
@@ -148,10 +148,10 @@ fn disagreement(change: &Change, check: &Check<'_>) -> Result<(), String> {
             Action::Delete,
             Write::DeleteAssistant { id },
         ) => labelled(address, id, &change.precondition, index).and_then(|assistant| {
-            agree(assistant.label.as_deref() == Some(key_of(address)), || {
+            agree(assistant.label.as_deref() == Some(address.key()), || {
                 format!(
                     "assistant {id} does not carry the label of `{}`",
-                    key_of(address)
+                    address.key()
                 )
             })?;
             routing(change.routing.as_ref(), None)
@@ -191,13 +191,6 @@ fn disagreement(change: &Change, check: &Check<'_>) -> Result<(), String> {
 /// `Ok` when `holds`, else the disagreement `why` describes.
 fn agree(holds: bool, why: impl FnOnce() -> String) -> Result<(), String> {
     if holds { Ok(()) } else { Err(why()) }
-}
-
-fn key_of(address: &Address) -> &str {
-    match address {
-        Address::Assistant(key) | Address::Duplicate { key, .. } => key,
-        Address::Number(number) => number,
-    }
 }
 
 fn request(write: &Write) -> &'static str {

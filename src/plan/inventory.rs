@@ -2,7 +2,7 @@
 //! business lists, with where it stands. It answers the signup question "which number can a
 //! new business take?", and gives the plan its carrier report.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -115,11 +115,7 @@ pub fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
     let index = Index::new(live);
     let ids = BTreeMap::new();
     let names = Names::new(desired, &index, live, &ids);
-    let listed: HashMap<&str, &str> = desired
-        .businesses
-        .values()
-        .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), b.key.as_str())))
-        .collect();
+    let listed = desired.owners();
     let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
     for number in &live.numbers {
         let carrier = index
@@ -171,7 +167,7 @@ pub fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
             business: None,
         });
         if let Some(row) = rows.get_mut(number) {
-            row.business = Some((*business).to_owned());
+            row.business = Some(business.key.to_string());
         }
     }
     let carrier_declared = live.carrier.is_some();

@@ -129,6 +129,11 @@ pub enum Address {
 }
 
 impl Address {
+    /// The assistant key, or the number, the address names.
+    pub fn key(&self) -> &str {
+        self.parts().1
+    }
+
     /// The kind first (assistants before numbers), then the key or number.
     fn parts(&self) -> (u8, &str, &str) {
         match self {

@@ -306,11 +306,7 @@ pub(crate) fn plan(
         },
         Unassigned::Leave | Unassigned::Unlink | Unassigned::Say(_) => None,
     };
-    let owners: HashMap<&str, &Business> = desired
-        .businesses
-        .values()
-        .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), b)))
-        .collect();
+    let owners = desired.owners();
     let none = Map::new();
     let mut settings = Settings {
         secrets,
