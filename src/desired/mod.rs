@@ -22,6 +22,7 @@ pub(crate) mod say;
 mod shape;
 mod source;
 mod validate;
+mod yaml;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

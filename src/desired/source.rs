@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use super::diagnostic::{At, Diagnostic, Path, Problem, Report, Segment};
-use super::load::{Pos, Positions, scan};
+use super::yaml::{self, Pos, Positions};
 
 /// The section of the desired state a business file holds.
 const BUSINESSES: &str = "businesses";
@@ -88,7 +88,10 @@ impl Source {
 
     /// The line and column of `path` in this file.
     fn locate(&self, path: &Path, at: At) -> Pos {
-        let positions = self.0.positions.get_or_init(|| scan(self.text(), true).0);
+        let positions = self
+            .0
+            .positions
+            .get_or_init(|| yaml::positions(self.text()));
         positions.locate(&self.inner(path), at)
     }
 
