@@ -423,7 +423,8 @@ fn escaped(
 /// The assistant's declarable fields, with `${` escaped so nothing reads as a placeholder
 /// and the label left to the planner.
 fn spec(assistant: &Assistant, key: &str, secrets: &mut BTreeSet<String>) -> AssistantBody {
-    let mut body = assistant.fields();
+    // Export reads every body: it settles nothing.
+    let mut body = assistant.fields().unwrap_or_default();
     for field in ASSISTANT_READ_ONLY.iter().chain(&COMPUTED_FIELDS) {
         body.remove(*field);
     }

@@ -5,8 +5,8 @@ use anyhow::{Context as _, bail};
 
 use crate::cli::Global;
 use crate::desired::{Carrier, Desired, Route};
-use crate::plan::Live;
 use crate::plan::live::CarrierNumber;
+use crate::plan::{Live, Settle};
 use crate::vapi::{self, ApiKey, Client, Settings};
 use crate::{sim, telnyx};
 
@@ -204,22 +204,46 @@ impl Account {
 
     /// Reads the whole account: [`Account::read_lists`], then [`Account::read_rest`].
     pub(super) async fn read(&self, names: Option<RouteKinds>) -> anyhow::Result<Live> {
-        let mut live = self.read_lists().await?;
+        let mut live = self.read_lists(&Settle::new()).await?;
         self.read_rest(&mut live, names).await?;
         Ok(live)
     }
 
     /// Reads every number and assistant with list calls: what does not depend on the file.
-    pub(super) async fn read_lists(&self) -> anyhow::Result<Live> {
-        let (numbers, assistants) =
-            tokio::try_join!(self.client.list_numbers(), self.client.list_assistants())
-                .context("cannot read the account")?;
+    /// Assistants are settled as their pages arrive once `settle` is ready (see [`Settle`]).
+    pub(super) async fn read_lists(&self, settle: &Settle) -> anyhow::Result<Live> {
+        let (numbers, assistants) = tokio::try_join!(
+            self.client.list_numbers(),
+            self.client
+                .list_assistants_into(|assistant| settle.read(assistant))
+        )
+        .context("cannot read the account")?;
         tracing::info!(
             numbers = numbers.len(),
             assistants = assistants.len(),
             "read the account"
         );
         Ok(Live::read(numbers, assistants))
+    }
+
+    /// Settles what was read before the file loaded (see [`Settle::finish`]), and reads again
+    /// the settled assistants whose bodies the planner needs after all.
+    pub(super) async fn finish_settling(
+        &self,
+        settle: &Settle,
+        live: &mut Live,
+    ) -> anyhow::Result<()> {
+        for id in settle.finish(live) {
+            let read = self
+                .client
+                .get_assistant(&id)
+                .await
+                .context("cannot read the account")?;
+            if let Some(kept) = live.assistants.iter_mut().find(|kept| kept.id == id) {
+                *kept = read.into();
+            }
+        }
+        Ok(())
     }
 
     /// Reads what `live` lacks: the carrier's numbers when a carrier is connected, and the

@@ -57,7 +57,7 @@ pub(super) async fn run(
             baseline: None,
         };
         let Some(planned) =
-            super::plan::make(global, &pace, &file, &options, args.format, console).await?
+            super::plan::make(global, &pace, &file, &options, args.format, false, console).await?
         else {
             return Ok(Exit::Error);
         };

@@ -13,7 +13,7 @@ use super::account::{Account, CarrierClient, Pace, RouteKinds};
 use crate::cli::{Format, Global, PlanArgs};
 use crate::desired::{Desired, Report};
 use crate::exit::Exit;
-use crate::plan::{self, Live, Options, Plan, Problem};
+use crate::plan::{self, Live, Options, Plan, Problem, Settle};
 use crate::render::escape;
 
 pub(super) async fn run(
@@ -36,12 +36,15 @@ pub(super) async fn run(
         allow_mass_change: args.allow_mass_change,
         baseline,
     };
+    // A baseline compares the account with another declaration too: nothing is settled.
+    let settle = options.baseline.is_none();
     let Some((mut plan, _, account)) = make(
         global,
         &Pace::READ,
         &args.file.file,
         &options,
         args.format,
+        settle,
         console,
     )
     .await?
@@ -79,13 +82,16 @@ pub(super) async fn run(
 ///
 /// The account's numbers and assistants do not depend on the file, so they are read while it
 /// loads (on a thread of its own); the carrier and the squads and workflows the file names
-/// are read after.
+/// are read after. With `settle`, assistants that hold what the file declares keep no body
+/// (see [`Settle`]): for a plan that is only shown, not for one applied, whose checks read
+/// every body.
 pub(super) async fn make(
     global: &Global,
     pace: &Pace,
     file: &Path,
     options: &Options,
     format: Format,
+    settle: bool,
     console: &mut Console,
 ) -> anyhow::Result<Option<(Plan, Live, Account)>> {
     let path = file.to_owned();
@@ -103,7 +109,7 @@ pub(super) async fn make(
             };
         }
     };
-    let outcome = match load_while_reading(loading, &account).await {
+    let outcome = match load_while_reading(loading, &account, settle).await {
         Ok(Ok(loaded)) => plan_read(&mut account, loaded, options, format, console).await,
         Ok(Err(report)) => super::print_file_problems(&report, format, console).map(|()| None),
         Err(error) => Err(error),
@@ -118,13 +124,16 @@ pub(super) async fn make(
 }
 
 /// The file `loading` loads, and when it loads, the carrier's client it asks for and the
-/// account's numbers and assistants, read meanwhile. The read is dropped unfinished when the
-/// file does not load or its carrier cannot be reached: those are the first things to fix.
+/// account's numbers and assistants, read meanwhile (and settled against the file once it has
+/// loaded, with `settling`). The read is dropped unfinished when the file does not load or its
+/// carrier cannot be reached: those are the first things to fix.
 async fn load_while_reading(
     mut loading: JoinHandle<Result<Desired, Report>>,
     account: &Account,
+    settling: bool,
 ) -> anyhow::Result<Result<Loaded, Report>> {
-    let mut read = pin!(account.read_lists());
+    let settle = Settle::new();
+    let mut read = pin!(account.read_lists(&settle));
     let mut listed = None;
     let loaded = loop {
         tokio::select! {
@@ -133,14 +142,19 @@ async fn load_while_reading(
         }
     };
     let desired = match loaded.context("cannot load the file")? {
-        Ok(desired) => desired,
+        Ok(desired) => Arc::new(desired),
         Err(report) => return Ok(Err(report)),
     };
+    if settling {
+        let (secrets, _) = super::secrets(desired.env_references());
+        settle.ready(Arc::clone(&desired), secrets);
+    }
     let carrier = account.connect_carrier(desired.carrier.as_ref())?;
-    let live = match listed {
+    let mut live = match listed {
         Some(live) => live,
         None => read.await,
     }?;
+    account.finish_settling(&settle, &mut live).await?;
     Ok(Ok(Loaded {
         desired,
         live,
@@ -150,7 +164,7 @@ async fn load_while_reading(
 
 /// The file, and what was read of the account while it loaded.
 struct Loaded {
-    desired: Desired,
+    desired: Arc<Desired>,
     live: Live,
     carrier: Option<CarrierClient>,
 }

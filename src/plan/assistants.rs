@@ -144,9 +144,8 @@ fn all_unchanged<'a>(
 }
 
 /// The assistant that carries `managed`'s label, when it already holds what `managed`
-/// declares: compared against its text, without expanding the body or parsing the assistant.
-/// `None` sends the assistant the long way (which also reports any problem). Sound because
-/// the assistant carries the label, which is the only field the planner adds to the body.
+/// declares: settled as it was read, or compared against its text (see [`holds`]). `None`
+/// sends the assistant the long way (which also reports any problem).
 fn unchanged<'a>(
     managed: &ManagedAssistant,
     labelled: &[&'a Assistant],
@@ -158,6 +157,18 @@ fn unchanged<'a>(
         [live] => *live,
         many => keeper(many, kept_routes),
     };
+    let holds = match live.json() {
+        Some(json) => holds(managed, json, secrets),
+        None => live.holds_declared(),
+    };
+    holds.then_some(live)
+}
+
+/// Whether an assistant's JSON text, carrying `managed`'s label, holds what `managed` declares:
+/// compared against the text, without expanding the body or parsing the assistant. Sound
+/// because the assistant carries the label, which is the only field the planner adds to the
+/// body.
+pub(crate) fn holds(managed: &ManagedAssistant, json: &str, secrets: &Secrets) -> bool {
     let declared = managed.declared();
     let text: &dyn Fn(&str) -> Option<Cow<'_, str>> = &|text| {
         if !text.contains('$') {
@@ -171,7 +182,7 @@ fn unchanged<'a>(
             .ok()
             .map(Cow::Owned)
     };
-    compare::holds(declared.body, text, live.json()).then_some(live)
+    compare::holds(declared.body, text, json)
 }
 
 /// Where a managed assistant is declared: a business's `assistant`, or a shared assistant.
@@ -223,7 +234,10 @@ fn update(
     resolved: &Map<String, Value>,
     live: &Assistant,
 ) -> Result<Option<Change>, Vec<String>> {
-    let live_fields = live.fields();
+    // Settled as it was read: it holds what its key declares.
+    let Some(live_fields) = live.fields() else {
+        return Ok(None);
+    };
     let Some(update) = managed::update(body, resolved, &live_fields) else {
         return Ok(None);
     };
@@ -382,10 +396,12 @@ pub(crate) fn prune(
                 }));
                 continue;
             }
+            // Never settled: its key is not declared, or several carry it (see `Settle`).
+            let fields = assistant.fields().unwrap_or_default();
             let mut precondition = precondition::unchanged(
                 &assistant.id,
                 &assistant.updated_at,
-                &assistant.fields(),
+                &fields,
                 [METADATA],
                 None,
             );
@@ -411,8 +427,8 @@ pub(crate) fn prune(
             let differences = kept_copy
                 .filter(|_| declared)
                 .and_then(|copy| {
-                    let kept = copy.fields();
-                    managed::update(&kept, &kept, &assistant.fields())
+                    let kept = copy.fields().unwrap_or_default();
+                    managed::update(&kept, &kept, &fields)
                 })
                 .map(|update| update.fields)
                 .unwrap_or_default();

@@ -135,7 +135,8 @@ fn disagreement(change: &Change, check: &Check<'_>) -> Result<(), String> {
                     address.key()
                 )
             })?;
-            let live = assistant.fields();
+            // Apply reads every body; one not kept matches nothing the plan shows.
+            let live = assistant.fields().unwrap_or_default();
             let made = resolved(body, secrets)
                 .and_then(|resolved| managed::update(body, &resolved, &live))
                 .map(|update| update.fields)

@@ -65,10 +65,13 @@ pub type RouteTargets = BTreeMap<String, Option<String>>;
 
 impl Live {
     /// The account as the list calls returned it.
-    pub fn read(numbers: Vec<vapi::PhoneNumber>, assistants: Vec<vapi::Assistant>) -> Self {
+    pub fn read(
+        numbers: Vec<vapi::PhoneNumber>,
+        assistants: impl IntoIterator<Item = impl Into<Assistant>>,
+    ) -> Self {
         Self {
             numbers: numbers.into_iter().map(Number::from).collect(),
-            assistants: assistants.into_iter().map(Assistant::from).collect(),
+            assistants: assistants.into_iter().map(Into::into).collect(),
             ..Self::default()
         }
     }
@@ -161,7 +164,9 @@ impl From<vapi::PhoneNumber> for Number {
 
 /// An assistant. Its body is kept as the JSON text the API sent (a few kilobytes: prompt,
 /// model, voice, ...) and parsed when a change needs it ([`Assistant::fields`]); the planner
-/// compares an unchanged one against the text directly ([`super::compare::holds`]).
+/// compares an unchanged one against the text directly ([`super::compare::holds`]). A plan
+/// keeps no text of an assistant found, as it was read, to hold what the file declares for its
+/// label ([`super::assistants::Settle`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assistant {
     /// Vapi's id.
@@ -174,7 +179,16 @@ pub struct Assistant {
     pub updated_at: String,
     name: Option<String>,
     first_message: Option<String>,
-    json: Text,
+    body: Body,
+}
+
+/// What is kept of an assistant's body.
+#[derive(Debug, Clone, PartialEq)]
+enum Body {
+    /// The JSON text the API sent.
+    Text(Text),
+    /// Nothing: compared as it was read, it holds what the file declares for its label.
+    Holds,
 }
 
 impl Assistant {
@@ -189,14 +203,35 @@ impl Assistant {
     }
 
     /// Every field but `id`, `createdAt` and `updatedAt` (`name`, `model`, `metadata`, ...),
-    /// parsed now.
-    pub fn fields(&self) -> Map<String, Value> {
-        vapi::fields_of(self.json.as_str())
+    /// parsed now; `None` when the body was not kept ([`Assistant::holds_declared`]).
+    pub fn fields(&self) -> Option<Map<String, Value>> {
+        self.json().map(vapi::fields_of)
     }
 
-    /// The object as the API returned it, JSON text.
-    pub fn json(&self) -> &str {
-        self.json.as_str()
+    /// The object as the API returned it, JSON text; `None` when the body was not kept.
+    pub fn json(&self) -> Option<&str> {
+        match &self.body {
+            Body::Text(text) => Some(text.as_str()),
+            Body::Holds => None,
+        }
+    }
+
+    /// Whether it was found, as it was read, to hold what the file declares for its label,
+    /// and its body not kept.
+    pub fn holds_declared(&self) -> bool {
+        self.body == Body::Holds
+    }
+
+    /// Keeps no body: it holds what the file declares for its label.
+    pub(crate) fn settle(&mut self) {
+        self.body = Body::Holds;
+    }
+
+    /// Keeps its body in a buffer of its own, not in its list page's.
+    pub(crate) fn detach(&mut self) {
+        if let Body::Text(text) = &self.body {
+            self.body = Body::Text(Text::from(text.as_str()));
+        }
     }
 }
 
@@ -209,7 +244,7 @@ impl From<vapi::Assistant> for Assistant {
             id: assistant.id.clone(),
             created_at: assistant.created_at.clone(),
             updated_at: assistant.updated_at.clone(),
-            json: assistant.into_json(),
+            body: Body::Text(assistant.into_json()),
         }
     }
 }

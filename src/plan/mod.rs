@@ -19,6 +19,7 @@ mod proptests;
 mod recheck;
 pub(crate) mod route;
 pub mod sensitive;
+mod settle;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub use live::Live;
 pub use model::*;
 pub use problem::{Problem, Problems};
 pub use recheck::{Stale, recheck};
+pub use settle::Settle;
 
 use crate::desired::Desired;
 

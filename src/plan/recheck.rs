@@ -49,7 +49,11 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
         if let Write::CreateAssistant { key, body } = &change.write {
             match index.by_label.get(key.as_str()).map(Vec::as_slice) {
                 None | Some([]) => {}
-                Some([one]) if holds(Some(body), &one.fields(), secrets) => {
+                Some([one])
+                    if one
+                        .fields()
+                        .is_some_and(|fields| holds(Some(body), &fields, secrets)) =>
+                {
                     applied.insert(i, one.id.clone());
                     created.insert(&change.address, one.id.as_str());
                 }
@@ -125,7 +129,8 @@ pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
                     _ => index
                         .by_id
                         .get(id.as_str())
-                        .map(|a| (a.fields(), a.updated_at.as_str())),
+                        // Apply reads every body; one not kept matches no precondition.
+                        .map(|a| (a.fields().unwrap_or_default(), a.updated_at.as_str())),
                 };
                 let Some((object, now)) = current else {
                     if matches!(write, Write::DeleteAssistant { .. }) {

@@ -13,6 +13,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -532,9 +533,9 @@ async fn list_telnyx_numbers(
 /// A v1 list: a bare array, newest first (ties by id, descending).
 fn list(collection: &Collection, pairs: &[(String, String)]) -> Reply {
     let query = query::list(pairs).map_err(ApiError::bad_request)?;
-    let objects: Vec<&Object> = matching(collection, &query.dates, Instant::now(), true)
+    let objects: Vec<&RawValue> = matching(collection, &query.dates, Instant::now(), true)
         .take(query.limit)
-        .map(|version| &version.object)
+        .map(|version| &*version.text)
         .collect();
     Ok(json_response(StatusCode::OK, &objects))
 }
@@ -572,11 +573,11 @@ async fn page_phones(State(app): State<Shared>, query: RawQuery) -> Reply {
     } else {
         total.div_ceil(query.limit)
     };
-    let results: Vec<&Object> = found
+    let results: Vec<&RawValue> = found
         .iter()
         .skip((query.page - 1).saturating_mul(query.limit))
         .take(query.limit)
-        .map(|version| &version.object)
+        .map(|version| &*version.text)
         .collect();
     Ok(json_response(
         StatusCode::OK,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use rand::rngs::SmallRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::timestamp::{self, Instant};
@@ -17,10 +18,13 @@ use super::{Account, Error};
 /// A JSON object as the API returns it.
 pub(crate) type Object = Map<String, Value>;
 
-/// One version of an object, with its timestamps parsed for filtering and ordering.
+/// One version of an object, with its timestamps parsed for filtering and ordering, and its
+/// JSON text, written once (a list page of a thousand assistants is then copied, not
+/// serialised again: the simulator answers at the speed of its latency, not of `serde_json`).
 #[derive(Debug, Clone)]
 pub(crate) struct Version {
     pub(crate) object: Object,
+    pub(crate) text: Box<RawValue>,
     pub(crate) created: Instant,
     pub(crate) updated: Instant,
 }
@@ -36,8 +40,10 @@ impl Version {
         };
         let created = stamp("createdAt")?;
         let updated = stamp("updatedAt")?;
+        let text = serde_json::value::to_raw_value(&object).map_err(|err| err.to_string())?;
         Ok(Self {
             object,
+            text,
             created,
             updated,
         })

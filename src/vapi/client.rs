@@ -38,6 +38,15 @@ impl Client {
         self.list_all("/assistant", &[]).await
     }
 
+    /// Every assistant in the account, each made into what `keep` makes of it as its page
+    /// arrives (see [`Client::list_all_into`]).
+    pub async fn list_assistants_into<U>(
+        &self,
+        keep: impl FnMut(Assistant) -> U,
+    ) -> Result<Vec<U>, Error> {
+        self.list_all_into("/assistant", &[], keep).await
+    }
+
     /// Every squad in the account (numbers route to them; vapiform never edits them).
     pub async fn list_squads(&self) -> Result<Vec<RouteTarget>, Error> {
         self.list_all("/squad", &[]).await

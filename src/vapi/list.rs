@@ -28,42 +28,67 @@ impl Client {
         path: &str,
         filter: &[(&str, String)],
     ) -> Result<Vec<T>, Error> {
-        let mut seen = HashSet::new();
-        let mut all = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
+        self.list_all_into(path, filter, |item| item).await
+    }
+
+    /// [`Client::list_all`], each object made into what `keep` makes of it as its page
+    /// arrives, so that a page's text is not held past what `keep` keeps of it. The next page
+    /// is asked for before `keep` sees this one, so what `keep` does costs no time on the wire.
+    pub(crate) async fn list_all_into<T: Listed, U>(
+        &self,
+        path: &str,
+        filter: &[(&str, String)],
+        mut keep: impl FnMut(T) -> U,
+    ) -> Result<Vec<U>, Error> {
+        let query = |cursor: Option<&str>| {
             let mut query = vec![("limit", PAGE.to_string())];
             query.extend(filter.iter().cloned());
-            if let Some(at) = &cursor {
-                query.push(("createdAtLe", at.clone()));
+            if let Some(at) = cursor {
+                query.push(("createdAtLe", at.to_owned()));
             }
-            let page = self.page::<T>(path, &query).await?;
+            query
+        };
+        let mut seen = HashSet::new();
+        let mut all = Vec::new();
+        let mut page = self.page::<T>(path, &query(None)).await?;
+        loop {
             let full = page.len() >= PAGE;
             let last = page.last().map(|item| item.created_at().to_owned());
-            let fresh = keep_new(page, &mut seen, &mut all);
+            let fresh: Vec<T> = page
+                .into_iter()
+                .filter(|item| seen.insert(item.id().to_owned()))
+                .collect();
             let Some(last) = last.filter(|_| full) else {
+                all.extend(fresh.into_iter().map(&mut keep));
                 break;
             };
-            if fresh == 0 {
+            let cursor = if fresh.is_empty() {
                 // A full page of objects created at one instant: split it by updatedAt.
-                self.list_instant(path, &last, filter, &mut seen, &mut all)
+                self.list_instant(path, &last, filter, &mut seen, &mut all, &mut keep)
                     .await?;
-                cursor = Some(before(&last, path)?);
+                before(&last, path)?
             } else {
-                cursor = Some(last);
-            }
+                last
+            };
+            let next_query = query(Some(&cursor));
+            let kept = async {
+                all.extend(fresh.into_iter().map(&mut keep));
+            };
+            let (next, ()) = futures::join!(self.page::<T>(path, &next_query), kept);
+            page = next?;
         }
         Ok(all)
     }
 
     /// Every object created exactly at `at`, by bisecting `updatedAt` until each range fits a page.
-    async fn list_instant<T: Listed>(
+    async fn list_instant<T: Listed, U>(
         &self,
         path: &str,
         at: &str,
         filter: &[(&str, String)],
         seen: &mut HashSet<String>,
-        all: &mut Vec<T>,
+        all: &mut Vec<U>,
+        keep: &mut impl FnMut(T) -> U,
     ) -> Result<(), Error> {
         let created = parse(at, path)?;
         let mut ranges = vec![(created, OffsetDateTime::now_utc() + time::Duration::days(1))];
@@ -86,7 +111,7 @@ impl Client {
             );
             let page = self.page::<T>(path, &query).await?;
             if page.len() < PAGE {
-                keep_new(page, seen, all);
+                keep_new(page, seen, all, keep);
                 continue;
             }
             let middle = low + (high - low) / 2;
@@ -120,12 +145,17 @@ impl Client {
     }
 }
 
-/// Appends the objects not seen before; returns how many there were.
-fn keep_new<T: Listed>(page: Vec<T>, seen: &mut HashSet<String>, all: &mut Vec<T>) -> usize {
+/// Appends what `keep` makes of the objects not seen before; returns how many there were.
+fn keep_new<T: Listed, U>(
+    page: Vec<T>,
+    seen: &mut HashSet<String>,
+    all: &mut Vec<U>,
+    keep: &mut impl FnMut(T) -> U,
+) -> usize {
     let before = all.len();
     for item in page {
         if seen.insert(item.id().to_owned()) {
-            all.push(item);
+            all.push(keep(item));
         }
     }
     all.len() - before

@@ -341,18 +341,30 @@ pub fn telnyx_number(i: usize, number: &str, at: &str) -> serde_json::Map<String
 }
 
 /// A server on loopback that answers every request with the JSON that `answers` gives for
-/// its path (`[]` for any other path): an account holding objects the simulator would refuse
-/// to store. Returns its base URL; it serves until the test's runtime ends.
+/// its path (`[]` for any other path), and `PATH/ID` with the object of that id in the list at
+/// `PATH` (404 when there is none): an account holding objects the simulator would refuse to
+/// store. Returns its base URL; it serves until the test's runtime ends.
 pub async fn serve_json(answers: Vec<(&'static str, Value)>) -> String {
+    use axum::response::IntoResponse as _;
     let answers = std::sync::Arc::new(answers);
     let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
         let answers = std::sync::Arc::clone(&answers);
         async move {
-            let body = answers
-                .iter()
-                .find(|(path, _)| *path == uri.path())
-                .map_or_else(|| serde_json::json!([]), |(_, body)| body.clone());
-            axum::Json(body)
+            let path = uri.path();
+            if let Some((_, body)) = answers.iter().find(|(at, _)| *at == path) {
+                return axum::Json(body.clone()).into_response();
+            }
+            let one = path.rsplit_once('/').and_then(|(list, id)| {
+                let (_, body) = answers.iter().find(|(at, _)| *at == list)?;
+                body.as_array()?.iter().find(|item| item["id"] == id).cloned()
+            });
+            match one {
+                Some(object) => axum::Json(object).into_response(),
+                None if answers.iter().any(|(at, _)| path.starts_with(&format!("{at}/"))) => {
+                    axum::http::StatusCode::NOT_FOUND.into_response()
+                }
+                None => axum::Json(serde_json::json!([])).into_response(),
+            }
         }
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
