@@ -204,18 +204,20 @@ impl Account {
 
     /// Reads the whole account: [`Account::read_lists`], then [`Account::read_rest`].
     pub(super) async fn read(&self, names: Option<RouteKinds>) -> anyhow::Result<Live> {
-        let mut live = self.read_lists(&Settle::new()).await?;
+        let settle = Settle::new();
+        let mut live = self.read_lists(&settle).await?;
+        self.finish_settling(&settle, &mut live).await?;
         self.read_rest(&mut live, names).await?;
         Ok(live)
     }
 
     /// Reads every number and assistant with list calls: what does not depend on the file.
-    /// Assistants are settled as their pages arrive once `settle` is ready (see [`Settle`]).
+    /// Assistants are settled as their pages arrive once `settle` is ready (see [`Settle`]);
+    /// those read before are held back until [`Account::finish_settling`].
     pub(super) async fn read_lists(&self, settle: &Settle) -> anyhow::Result<Live> {
         let (numbers, assistants) = tokio::try_join!(
             self.client.list_numbers(),
-            self.client
-                .list_assistants_into(|assistant| settle.read(assistant))
+            self.client.list_assistants_into(|page| settle.page(page))
         )
         .context("cannot read the account")?;
         tracing::info!(
@@ -226,8 +228,8 @@ impl Account {
         Ok(Live::read(numbers, assistants))
     }
 
-    /// Settles what was read before the file loaded (see [`Settle::finish`]), and reads again
-    /// the settled assistants whose bodies the planner needs after all.
+    /// Takes what `settle` held back (see [`Settle::finish`]), and reads again the settled
+    /// assistants whose bodies the planner needs after all.
     pub(super) async fn finish_settling(
         &self,
         settle: &Settle,

@@ -10,8 +10,7 @@
 //! declaration, and apply and export read every body.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use super::Secrets;
 use super::assistants::holds;
@@ -23,8 +22,9 @@ use crate::vapi;
 #[derive(Debug, Default)]
 pub struct Settle {
     ready: OnceLock<Against>,
-    /// How many assistants were read before the file loaded: the first of the account's.
-    early: AtomicUsize,
+    /// The assistants read before the file loaded, in the order read: settled with the first
+    /// page after it has, or at the end.
+    early: Mutex<Vec<vapi::Assistant>>,
 }
 
 /// What an assistant is compared with: the desired state, and the values of the `${env.*}`
@@ -47,31 +47,36 @@ impl Settle {
         let _ = self.ready.set(Against { desired, secrets });
     }
 
-    /// The assistant as read: settled when it holds what the file declares for its label,
-    /// else with its body in a buffer of its own, so that its page's text can go. Kept as read
-    /// until the file has loaded ([`Settle::finish`] settles those).
-    pub fn read(&self, assistant: vapi::Assistant) -> Assistant {
-        let mut assistant = Assistant::from(assistant);
-        match self.ready.get() {
-            Some(against) => against.settle(&mut assistant),
-            None => {
-                self.early.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        assistant
-    }
-
-    /// Settles what was read before the file loaded. Returns the ids of settled assistants
-    /// whose label another assistant carries too: the planner chooses which copy to keep and
-    /// shows what a deleted copy loses, so their bodies are to be read again.
-    pub fn finish(&self, live: &mut Live) -> Vec<String> {
+    /// A page of assistants as read: each settled when it holds what the file declares for
+    /// its label, else with its body in a buffer of its own, so that the page's text can go.
+    /// Until the file has loaded, pages are held back, and come out, settled, in front of the
+    /// first page after it has (or from [`Settle::finish`]).
+    pub fn page(&self, page: Vec<vapi::Assistant>) -> Vec<Assistant> {
+        let mut early = self.early.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(against) = self.ready.get() else {
+            early.extend(page);
             return Vec::new();
         };
-        let early = self.early.load(Ordering::Relaxed);
-        for assistant in live.assistants.iter_mut().take(early) {
-            against.settle(assistant);
-        }
+        early
+            .drain(..)
+            .chain(page)
+            .map(|assistant| against.settle(assistant))
+            .collect()
+    }
+
+    /// What is held back, settled (or as read, when the file never loaded). Returns the ids
+    /// of settled assistants whose label another assistant carries too: the planner chooses
+    /// which copy to keep and shows what a deleted copy loses, so their bodies are to be read
+    /// again.
+    pub fn finish(&self, live: &mut Live) -> Vec<String> {
+        let early = std::mem::take(&mut *self.early.lock().unwrap_or_else(PoisonError::into_inner));
+        let Some(against) = self.ready.get() else {
+            live.assistants
+                .extend(early.into_iter().map(Assistant::from));
+            return Vec::new();
+        };
+        live.assistants
+            .extend(early.into_iter().map(|assistant| against.settle(assistant)));
         let mut carriers: HashMap<&str, usize> = HashMap::new();
         for assistant in &live.assistants {
             if let Some(label) = assistant.label.as_deref() {
@@ -83,24 +88,25 @@ impl Settle {
             .filter(|(_, count)| *count > 1)
             .map(|(label, _)| label.to_owned())
             .collect();
-        let mut again = Vec::new();
-        for assistant in &live.assistants {
-            let shared = assistant
-                .label
-                .as_ref()
-                .is_some_and(|label| shared.contains(label));
-            if shared && assistant.holds_declared() {
-                again.push(assistant.id.clone());
-            }
-        }
-        again
+        live.assistants
+            .iter()
+            .filter(|assistant| {
+                assistant.holds_declared()
+                    && assistant
+                        .label
+                        .as_ref()
+                        .is_some_and(|label| shared.contains(label))
+            })
+            .map(|assistant| assistant.id.clone())
+            .collect()
     }
 }
 
 impl Against {
-    /// Settles `assistant` when it holds what its label's declaration declares; otherwise
-    /// keeps its body apart from its page.
-    fn settle(&self, assistant: &mut Assistant) {
+    /// The assistant, settled when it holds what its label's declaration declares; otherwise
+    /// with its body apart from its page.
+    fn settle(&self, assistant: vapi::Assistant) -> Assistant {
+        let mut assistant = Assistant::from(assistant);
         let declared = assistant
             .label
             .as_deref()
@@ -114,6 +120,7 @@ impl Against {
         } else {
             assistant.detach();
         }
+        assistant
     }
 }
 
@@ -154,42 +161,67 @@ businesses:
     }
 
     #[test]
-    fn only_an_assistant_holding_its_declaration_is_settled_and_early_ones_at_the_end() {
+    fn only_an_assistant_holding_its_declaration_is_settled_and_early_ones_with_the_next_page() {
         let settle = Settle::new();
         let (desired, secrets) = against();
-        // Read before the file loaded: kept whole until `finish`.
-        let early = settle.read(labelled("a1", "acme", "Acme", "Hello from the shop"));
-        assert!(early.json().is_some());
+        // Read before the file loaded: held back.
+        let early = settle.page(vec![labelled("a1", "acme", "Acme", "Hello from the shop")]);
+        assert!(early.is_empty());
         settle.ready(desired, secrets);
-        let read = [
+        let read = settle.page(vec![
             labelled("b1", "bobs", "Bobs", "Hello"),
             labelled("x1", "gone", "Gone", "Hi"),
             labelled("b2", "bobs", "Bobs", "Hi"),
-        ]
-        .map(|assistant| settle.read(assistant));
-        let [differs, undeclared, holds] = &read;
+        ]);
+        let ids: Vec<&str> = read.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["a1", "b1", "x1", "b2"], "in the order read");
+        let [early, differs, undeclared, holds] = &read[..] else {
+            panic!("{read:?}");
+        };
+        assert!(early.holds_declared() && early.json().is_none());
         assert!(!differs.holds_declared() && differs.json().is_some());
         assert!(!undeclared.holds_declared() && undeclared.json().is_some());
         assert!(holds.holds_declared() && holds.json().is_none());
-        let mut live = Live::read(Vec::new(), std::iter::once(early).chain(read));
+        let mut live = Live::read(Vec::new(), read);
         // `bobs` is carried twice: the settled copy's body is to be read again.
         assert_eq!(settle.finish(&mut live), ["b2"]);
-        assert!(live.assistants[0].holds_declared(), "read early, settled at the end");
     }
 
     #[test]
-    fn a_declaration_with_a_variable_unset_or_different_settles_nothing() {
+    fn what_is_held_back_comes_out_at_the_end_settled_or_as_read() {
+        let settle = Settle::new();
+        let (desired, secrets) = against();
+        assert!(
+            settle
+                .page(vec![labelled("b1", "bobs", "Bobs", "Hi")])
+                .is_empty()
+        );
+        settle.ready(desired, secrets);
+        let mut live = Live::default();
+        assert!(settle.finish(&mut live).is_empty());
+        assert!(live.assistants[0].holds_declared(), "settled at the end");
+
+        let unready = Settle::new();
+        assert!(
+            unready
+                .page(vec![labelled("b1", "bobs", "Bobs", "Hi")])
+                .is_empty()
+        );
+        let mut live = Live::default();
+        assert!(unready.finish(&mut live).is_empty());
+        assert!(
+            !live.assistants[0].holds_declared(),
+            "never ready, nothing settled"
+        );
+        assert!(live.assistants[0].json().is_some());
+    }
+
+    #[test]
+    fn a_declaration_whose_variable_is_unset_settles_nothing() {
         let settle = Settle::new();
         let (desired, _) = against();
         settle.ready(desired, Secrets::new());
-        let read = settle.read(labelled("a1", "acme", "Acme", "Hello from the shop"));
-        assert!(!read.holds_declared());
-        let unready = Settle::new();
-        let mut live = Live::read(
-            Vec::new(),
-            [unready.read(labelled("b1", "bobs", "Bobs", "Hi"))],
-        );
-        assert!(unready.finish(&mut live).is_empty());
-        assert!(!live.assistants[0].holds_declared(), "never ready, nothing settled");
+        let read = settle.page(vec![labelled("a1", "acme", "Acme", "Hello from the shop")]);
+        assert!(!read[0].holds_declared());
     }
 }

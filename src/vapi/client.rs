@@ -38,11 +38,11 @@ impl Client {
         self.list_all("/assistant", &[]).await
     }
 
-    /// Every assistant in the account, each made into what `keep` makes of it as its page
+    /// Every assistant in the account, each page made into what `keep` makes of it as it
     /// arrives (see [`Client::list_all_into`]).
     pub async fn list_assistants_into<U>(
         &self,
-        keep: impl FnMut(Assistant) -> U,
+        keep: impl FnMut(Vec<Assistant>) -> Vec<U>,
     ) -> Result<Vec<U>, Error> {
         self.list_all_into("/assistant", &[], keep).await
     }

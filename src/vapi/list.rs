@@ -28,17 +28,18 @@ impl Client {
         path: &str,
         filter: &[(&str, String)],
     ) -> Result<Vec<T>, Error> {
-        self.list_all_into(path, filter, |item| item).await
+        self.list_all_into(path, filter, |page| page).await
     }
 
-    /// [`Client::list_all`], each object made into what `keep` makes of it as its page
-    /// arrives, so that a page's text is not held past what `keep` keeps of it. The next page
-    /// is asked for before `keep` sees this one, so what `keep` does costs no time on the wire.
+    /// [`Client::list_all`], each page's new objects made into what `keep` makes of them as
+    /// the page arrives, so that a page's text is not held past what `keep` keeps of it. The
+    /// next page is asked for before `keep` sees this one, so what `keep` does costs no time
+    /// on the wire.
     pub(crate) async fn list_all_into<T: Listed, U>(
         &self,
         path: &str,
         filter: &[(&str, String)],
-        mut keep: impl FnMut(T) -> U,
+        mut keep: impl FnMut(Vec<T>) -> Vec<U>,
     ) -> Result<Vec<U>, Error> {
         let query = |cursor: Option<&str>| {
             let mut query = vec![("limit", PAGE.to_string())];
@@ -59,7 +60,7 @@ impl Client {
                 .filter(|item| seen.insert(item.id().to_owned()))
                 .collect();
             let Some(last) = last.filter(|_| full) else {
-                all.extend(fresh.into_iter().map(&mut keep));
+                all.extend(keep(fresh));
                 break;
             };
             let cursor = if fresh.is_empty() {
@@ -72,7 +73,7 @@ impl Client {
             };
             let next_query = query(Some(&cursor));
             let kept = async {
-                all.extend(fresh.into_iter().map(&mut keep));
+                all.extend(keep(fresh));
             };
             let (next, ()) = futures::join!(self.page::<T>(path, &next_query), kept);
             page = next?;
@@ -88,7 +89,7 @@ impl Client {
         filter: &[(&str, String)],
         seen: &mut HashSet<String>,
         all: &mut Vec<U>,
-        keep: &mut impl FnMut(T) -> U,
+        keep: &mut impl FnMut(Vec<T>) -> Vec<U>,
     ) -> Result<(), Error> {
         let created = parse(at, path)?;
         let mut ranges = vec![(created, OffsetDateTime::now_utc() + time::Duration::days(1))];
@@ -145,20 +146,18 @@ impl Client {
     }
 }
 
-/// Appends what `keep` makes of the objects not seen before; returns how many there were.
+/// Appends what `keep` makes of the objects not seen before.
 fn keep_new<T: Listed, U>(
     page: Vec<T>,
     seen: &mut HashSet<String>,
     all: &mut Vec<U>,
-    keep: &mut impl FnMut(T) -> U,
-) -> usize {
-    let before = all.len();
-    for item in page {
-        if seen.insert(item.id().to_owned()) {
-            all.push(keep(item));
-        }
-    }
-    all.len() - before
+    keep: &mut impl FnMut(Vec<T>) -> Vec<U>,
+) {
+    let fresh = page
+        .into_iter()
+        .filter(|item| seen.insert(item.id().to_owned()))
+        .collect();
+    all.extend(keep(fresh));
 }
 
 fn parse(at: &str, path: &str) -> Result<OffsetDateTime, Error> {

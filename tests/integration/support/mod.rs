@@ -356,11 +356,17 @@ pub async fn serve_json(answers: Vec<(&'static str, Value)>) -> String {
             }
             let one = path.rsplit_once('/').and_then(|(list, id)| {
                 let (_, body) = answers.iter().find(|(at, _)| *at == list)?;
-                body.as_array()?.iter().find(|item| item["id"] == id).cloned()
+                body.as_array()?
+                    .iter()
+                    .find(|item| item["id"] == id)
+                    .cloned()
             });
             match one {
                 Some(object) => axum::Json(object).into_response(),
-                None if answers.iter().any(|(at, _)| path.starts_with(&format!("{at}/"))) => {
+                None if answers
+                    .iter()
+                    .any(|(at, _)| path.starts_with(&format!("{at}/"))) =>
+                {
                     axum::http::StatusCode::NOT_FOUND.into_response()
                 }
                 None => axum::Json(serde_json::json!([])).into_response(),
