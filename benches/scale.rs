@@ -1,13 +1,26 @@
-//! The scale benchmark (issues 7 and 13): the real `vapiform` binary, release build, against a
-//! simulator started in this process (`vapiform::sim::start`, 20 ms latency on every answer)
-//! that holds an account of realistic assistants: about 5 KB of JSON each (a 30-line system
-//! prompt, model with tool ids, voice, transcriber, a server with headers), all expanded from
-//! one template of the desired file, one number per business.
+//! The scale benchmark (issues 7, 13 and 29): the real `vapiform` binary, release build,
+//! against a simulator started in this process (`vapiform::sim::start`, 20 ms latency on every
+//! answer) that holds an account of realistic assistants: about 5 KB of JSON each (a 30-line
+//! system prompt, model with tool ids, voice, transcriber, a server with headers), all expanded
+//! from one template of the desired file, one number per business.
 //!
 //! It measures:
-//! - **plan** of an unchanged account of 10,000 and 50,000 businesses: wall time, the child's
-//!   CPU time (user + system, from `/proc/self/stat` once the child is reaped), its peak
-//!   resident set (`VmHWM`, polled) and the requests it sent;
+//! - **plan** of an unchanged account of 10,000 and 50,000 businesses, run 5 and 3 times
+//!   against one simulator per size: wall time, the child's CPU time (user + system, from
+//!   `/proc/self/stat` once the child is reaped), its peak resident set (`VmHWM`, polled) and
+//!   the requests it sent. Each figure is reported as min / median / max of the runs, and the
+//!   medians are what the targets check (each figure's own median, an odd number of runs);
+//! - the **floor** of each plan: the time to fetch and parse every page the plan reads, and
+//!   nothing else. In this process, against the same simulator, a fresh
+//!   `vapiform::vapi::Client` at plan's pace (no rate limit, 8 requests in flight) reads the
+//!   numbers and the assistants at once, as plan does (`tokio::try_join!` of `list_numbers`
+//!   and `list_assistants`); the time from the first request until both lists are parsed,
+//!   as many runs as the plan's, median. The runtime is multi-threaded: the simulator serves
+//!   from its worker threads while the reads are driven (and parsed) on the bench's main
+//!   thread, so neither waits for the other's turn on one thread;
+//! - **validate** alone of the 10,000-business file (no simulator), 5 runs;
+//! - **numbers** `--free` over a carrier pool of 100,000 Telnyx numbers (tagged, active; no
+//!   Vapi numbers or assistants), 3 runs: wall, CPU, peak resident set;
 //! - **apply** of 1,000 changes (10% of a 10,000-business account; `--rps 50`): wall time
 //!   against writes / rps, requests by method, 429s received;
 //! - the same apply against a simulator whose `--rate-limit` is a quarter of `--rps`: the 429s
@@ -16,12 +29,23 @@
 //!   first number the simulator saw routed (`Stats::first_routed`), after which the apply is
 //!   interrupted.
 //!
+//! The targets (medians where there are runs): plan of 10,000 businesses within 0.5 s and
+//! 100 MiB, of 50,000 within 2.5 s and 350 MiB, each within 2 × its floor; plan's peak grows by
+//! at most 6 KiB a business from 10,000 to 50,000; validate of 10,000 within 0.25 s; numbers
+//! over 100,000 within 3 s and 150 MiB; apply within 1.15 × writes / rps and 40 reads per
+//! 1,000 changes, within 1.5 × the ideal against the limited server; the first number of an
+//! onboarding routed within 2 s; and plan's requests at most one a page and 4 more.
+//!
 //! `cargo bench --bench scale` runs all of it and exits non-zero when a target is missed;
-//! `-- --quick` runs 1,000-business sizes only (the CI smoke run), says which targets it
-//! skipped, and reports the others without failing on them: the targets are stated for the
-//! full sizes on the reference machine, not for a smoke run on a shared CI runner. A run that
-//! cannot measure (an apply that fails, a plan that is not empty) fails in both modes. `-- --emit DIR --size N` only writes the desired file and the simulator's state
-//! file for N businesses, to profile a plan by hand (see docs/performance.md).
+//! `-- --quick` (the CI run on every change) plans 1,000 and 10,000 businesses (3 runs each),
+//! validates 10,000, lists a pool of 10,000 numbers and applies and onboards 1,000
+//! businesses; it reports the 10,000 plan and validate against their targets, says which
+//! targets it skipped, and does not fail on a missed one: the targets are stated for the full
+//! run on the reference machine, not for a smoke run on a shared CI runner. A run that cannot
+//! measure (an apply that fails, a plan that is not empty, a numbers listing short of the
+//! pool) fails in both modes. `-- --emit DIR --size N` only writes the desired file and the
+//! simulator's state file for N businesses, and `-- --emit DIR --carrier N` the carrier pool
+//! of N numbers and its desired file, to profile by hand (see docs/performance.md).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -32,10 +56,22 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value, json};
 use vapiform::sim::{self, Account, Stats};
+use vapiform::vapi::{ApiKey, Client, Settings};
 
-/// Plan sizes of a full run, and of a quick one.
-const PLAN_SIZES: &[usize] = &[10_000, 50_000];
-const QUICK_PLAN_SIZES: &[usize] = &[1_000];
+/// Plan sizes of a full run, and of a quick one, each with how many times it is planned.
+const PLAN_SIZES: &[(usize, usize)] = &[(10_000, 5), (50_000, 3)];
+const QUICK_PLAN_SIZES: &[(usize, usize)] = &[(1_000, 3), (10_000, 3)];
+/// Plan's pace (`Pace::READ`): no rate limit, this many requests in flight.
+const READ_CONCURRENCY: usize = 8;
+/// The file validated alone, and how many times.
+const VALIDATE_SIZE: usize = 10_000;
+const VALIDATE_RUNS: usize = 5;
+/// The carrier pool listed by `numbers --free` in a full run, and in a quick one; how many
+/// times it is listed; the tag its numbers carry.
+const POOL: usize = 100_000;
+const QUICK_POOL: usize = 10_000;
+const NUMBERS_RUNS: usize = 3;
+const POOL_TAG: &str = "vapi-pool";
 /// The account applied to, and how many of its businesses change (every `CHANGE_EVERY`-th).
 const APPLY_SIZE: usize = 10_000;
 const QUICK_APPLY_SIZE: usize = 1_000;
@@ -58,11 +94,17 @@ const LEGACY_EVERY: usize = 100;
 /// Of the changed businesses, every this-many-th moves its number instead of changing its prompt.
 const MOVE_EVERY: usize = 5;
 
-/// Plan targets by size: wall seconds and peak MiB.
-const PLAN_TARGETS: &[(usize, f64, f64)] = &[(10_000, 1.0, 150.0), (50_000, 5.0, 600.0)];
-/// Memory is linear: the cost of each business from 10,000 to 50,000 is at most this times
-/// the average cost of one at 10,000.
-const LINEAR_SLACK: f64 = 1.2;
+/// Plan targets by size: the medians' wall seconds and peak MiB.
+const PLAN_TARGETS: &[(usize, f64, f64)] = &[(10_000, 0.5, 100.0), (50_000, 2.5, 350.0)];
+/// Plan's median wall time is at most this times its floor's.
+const FLOOR_FACTOR: f64 = 2.0;
+/// The most one business may add to plan's peak memory from 10,000 to 50,000, in KiB.
+const GROWTH_KIB: f64 = 6.0;
+/// validate's median wall time.
+const VALIDATE_TARGET: Duration = Duration::from_millis(250);
+/// `numbers` over the full pool: the medians' wall seconds and peak MiB.
+const NUMBERS_WALL: f64 = 3.0;
+const NUMBERS_PEAK_MIB: f64 = 150.0;
 /// Apply may take this many times writes / rps.
 const APPLY_SLACK: f64 = 1.15;
 /// Reads apply may add to its writes (its read of the account included), per 1,000 changes.
@@ -416,6 +458,38 @@ impl Fleet {
     }
 }
 
+/// The desired file of the carrier pool: the carrier and its tag, no business.
+fn pool_file() -> String {
+    format!("version: 1\ncarrier: {{provider: telnyx, tag: {POOL_TAG}}}\nbusinesses: {{}}\n")
+}
+
+/// A carrier pool of `size` active Telnyx numbers tagged `POOL_TAG`, as `GET /v2/phone_numbers`
+/// returns them, and nothing at Vapi.
+fn pool(size: usize) -> Account {
+    let number = |i: usize| {
+        object(json!({
+            "id": (1_293_384_261_075_731_630 + count(i)).to_string(),
+            "record_type": "phone_number",
+            "phone_number": format!("+1415{i:07}"),
+            "status": "active",
+            "tags": [POOL_TAG],
+            "connection_id": "2718281828459045235",
+            "connection_name": "vapi-sip",
+            "customer_reference": null,
+            "phone_number_type": "local",
+            "country_iso_alpha2": "US",
+            "purchased_at": "2026-11-18T15:00:00.000Z",
+            "created_at": "2026-11-18T15:00:00.000Z",
+            "updated_at": "2026-11-18T15:00:00.000Z",
+            "deletion_lock_enabled": false,
+        }))
+    };
+    Account {
+        telnyx_numbers: (0..size).map(number).collect(),
+        ..Account::default()
+    }
+}
+
 /// What one run of the binary cost.
 struct Measured {
     wall: Duration,
@@ -447,8 +521,14 @@ impl Measured {
         self.count("POST") + self.count("PATCH") + self.count("DELETE")
     }
 
-    fn peak_mib(&self) -> f64 {
-        float(self.peak_kib) / 1024.0
+    /// The requests by route, e.g. `GET /assistant 10, GET /phone-number 10`.
+    fn routes(&self) -> String {
+        let routes: Vec<String> = self
+            .by_route
+            .iter()
+            .map(|(route, n)| format!("{route} {n}"))
+            .collect();
+        routes.join(", ")
     }
 }
 
@@ -462,17 +542,22 @@ struct Watched {
 }
 
 impl Watched {
-    /// Starts `vapiform --api-url URL ARGS...` with its output in `log`.
-    fn spawn(sim: &sim::Running, args: &[&str], log: &Path) -> Self {
-        let before = sim.stats();
+    /// Starts `vapiform --api-url URL --telnyx-url URL ARGS...` (Vapi and Telnyx both the
+    /// simulator's address), or `vapiform ARGS...` without a simulator, with its output in `log`.
+    fn spawn(sim: Option<&sim::Running>, args: &[&str], log: &Path) -> Self {
+        let before = sim.map(sim::Running::stats).unwrap_or_default();
         let output = File::create(log).expect("create the log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vapiform"));
+        if let Some(sim) = sim {
+            let url = sim.url();
+            command.args(["--api-url", &url, "--telnyx-url", &url]);
+        }
         let cpu_before = children_cpu();
         let started = Instant::now();
-        let child = Command::new(env!("CARGO_BIN_EXE_vapiform"))
-            .arg("--api-url")
-            .arg(sim.url())
+        let child = command
             .args(args)
             .env("VAPI_API_KEY", "bench")
+            .env("TELNYX_API_KEY", "bench")
             .env("HOOK_TOKEN", HOOK_TOKEN)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -511,8 +596,8 @@ impl Watched {
         assert!(sent.success(), "kill -INT failed");
     }
 
-    /// Waits for the end, polling memory every 2 ms.
-    fn finish(mut self, sim: &sim::Running) -> Measured {
+    /// Waits for the end, polling memory every 2 ms; the requests are those `sim` counted.
+    fn finish(mut self, sim: Option<&sim::Running>) -> Measured {
         let status = loop {
             if let Some(status) = self.poll() {
                 break status;
@@ -521,7 +606,7 @@ impl Watched {
         };
         let wall = self.started.elapsed();
         let cpu = children_cpu().saturating_sub(self.cpu_before);
-        let after = sim.stats();
+        let after = sim.map(sim::Running::stats).unwrap_or_default();
         let by_route = difference(&self.before, &after);
         let mut by_method = BTreeMap::new();
         for (route, n) in &by_route {
@@ -540,9 +625,127 @@ impl Watched {
     }
 }
 
-/// Runs `vapiform --api-url URL ARGS...` to its end.
-fn run(sim: &sim::Running, args: &[&str], log: &Path) -> Measured {
+/// Runs `vapiform ARGS...` to its end, against `sim` if given (see [`Watched::spawn`]).
+fn run(sim: Option<&sim::Running>, args: &[&str], log: &Path) -> Measured {
     Watched::spawn(sim, args, log).finish(sim)
+}
+
+/// The least, the median and the greatest of the runs' figures.
+struct Spread<T> {
+    min: T,
+    median: T,
+    max: T,
+}
+
+impl<T: Ord + Copy> Spread<T> {
+    /// Of at least one figure; of an even count, the median is the greater of the middle two.
+    fn of(figures: impl IntoIterator<Item = T>) -> Self {
+        let mut sorted: Vec<T> = figures.into_iter().collect();
+        sorted.sort_unstable();
+        Self {
+            min: sorted[0],
+            median: sorted[sorted.len() / 2],
+            max: sorted[sorted.len() - 1],
+        }
+    }
+}
+
+impl Spread<Duration> {
+    /// `min / median / max` in seconds.
+    fn seconds(&self) -> String {
+        format!(
+            "{:.2} / {:.2} / {:.2}",
+            self.min.as_secs_f64(),
+            self.median.as_secs_f64(),
+            self.max.as_secs_f64()
+        )
+    }
+}
+
+impl Spread<u64> {
+    /// `min / median / max` of figures in KiB, in MiB.
+    fn mebibytes(&self) -> String {
+        let mib = |kib: u64| float(kib) / 1024.0;
+        format!(
+            "{:.1} / {:.1} / {:.1}",
+            mib(self.min),
+            mib(self.median),
+            mib(self.max)
+        )
+    }
+}
+
+/// The same command run several times, each with its own log.
+struct Runs(Vec<(PathBuf, Measured)>);
+
+impl Runs {
+    /// Runs `once` `times` times, the `i`-th (from 1) logging to `dir/NAME-i.log`.
+    fn repeat(
+        times: usize,
+        dir: &Path,
+        name: &str,
+        mut once: impl FnMut(&Path) -> Measured,
+    ) -> Self {
+        Self(
+            (1..=times)
+                .map(|i| {
+                    let log = dir.join(format!("{name}-{i}.log"));
+                    let measured = once(&log);
+                    (log, measured)
+                })
+                .collect(),
+        )
+    }
+
+    fn first(&self) -> &Measured {
+        &self.0[0].1
+    }
+
+    fn measured(&self) -> impl Iterator<Item = &Measured> {
+        self.0.iter().map(|(_, m)| m)
+    }
+
+    fn wall(&self) -> Spread<Duration> {
+        Spread::of(self.measured().map(|m| m.wall))
+    }
+
+    fn cpu(&self) -> Spread<Duration> {
+        Spread::of(self.measured().map(|m| m.cpu))
+    }
+
+    fn peak_kib(&self) -> Spread<u64> {
+        Spread::of(self.measured().map(|m| m.peak_kib))
+    }
+
+    /// The median peak in MiB.
+    fn peak_mib(&self) -> f64 {
+        float(self.peak_kib().median) / 1024.0
+    }
+
+    /// The most requests one run sent.
+    fn requests(&self) -> u64 {
+        self.measured().map(Measured::total).max().unwrap_or(0)
+    }
+
+    /// Whether every run exited with `code`, and the first that did not (or how many did).
+    fn exited(&self, code: i32) -> (bool, String) {
+        match self.0.iter().find(|(_, m)| m.code != Some(code)) {
+            Some((log, m)) => (false, outcome(m.code, log)),
+            None => (true, format!("exit {code} in all {} runs", self.0.len())),
+        }
+    }
+
+    /// `| runs | wall s | CPU s | peak RSS MiB |`, each min / median / max: the cells every
+    /// table of runs starts with.
+    fn cells(&self) -> String {
+        format!(
+            "| {} | {} | {} | {} |",
+            self.0.len(),
+            self.wall().seconds(),
+            self.cpu().seconds(),
+            self.peak_kib().mebibytes()
+        )
+    }
 }
 
 /// User + system time of this process's reaped children (`/proc/self/stat` fields 16 and 17,
@@ -611,10 +814,22 @@ struct Verdict {
 /// Everything a run found: the tables' rows and the verdicts.
 #[derive(Default)]
 struct Results {
-    plans: Vec<(usize, Measured)>,
+    plans: Vec<PlanRow>,
+    /// validate of `VALIDATE_SIZE` businesses.
+    validate: Option<Runs>,
+    /// `numbers --free` over a pool of this many carrier numbers.
+    numbers: Option<(usize, Runs)>,
     applies: Vec<ApplyRow>,
     onboarding: Option<(Duration, Measured)>,
     verdicts: Vec<Verdict>,
+}
+
+/// One plan size measured: the plan's runs and its floor's.
+struct PlanRow {
+    size: usize,
+    runs: Runs,
+    /// The time to fetch and parse every page the plan reads (see [`floor`]).
+    floor: Spread<Duration>,
 }
 
 /// One apply measured.
@@ -692,79 +907,196 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_str().expect("a UTF-8 temp path").to_owned()
 }
 
-/// Plans the unchanged account of `size` businesses.
-fn measure_plan(size: usize, runtime: &tokio::runtime::Runtime, dir: &Path, results: &mut Results) {
+/// Plans the unchanged account of `size` businesses `times` times against one simulator, then
+/// measures the plan's floor as many times against the same simulator.
+fn measure_plan(
+    size: usize,
+    times: usize,
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    results: &mut Results,
+) {
     let fleet = Fleet::new(size);
     let (yaml, _) = fleet.desired(None);
     let file = write(dir, &format!("vapiform-{size}.yaml"), &yaml);
     let sim = start(runtime, fleet.account(), None);
-    let log = dir.join(format!("plan-{size}.log"));
-    let plan = run(
-        &sim,
-        &[
-            "plan",
-            "-f",
-            &file,
-            "--format",
-            "json",
-            "--detailed-exitcode",
-        ],
-        &log,
-    );
+    let runs = Runs::repeat(times, dir, &format!("plan-{size}"), |log| {
+        run(
+            Some(&sim),
+            &[
+                "plan",
+                "-f",
+                &file,
+                "--format",
+                "json",
+                "--detailed-exitcode",
+            ],
+            log,
+        )
+    });
+    let floor = Spread::of((0..times).map(|_| floor(runtime, &sim, size)));
     runtime.block_on(sim.shutdown());
+    let (empty, detail) = runs.exited(0);
     results.require(
         format!("plan {size}: the unchanged account plans empty"),
-        plan.code == Some(0),
-        outcome(plan.code, &log),
+        empty,
+        detail,
     );
     let limit = 2 * size.div_ceil(1000) + 4;
     results.check(
         format!("plan {size}: requests <= ceil(numbers/1000) + ceil(assistants/1000) + 4"),
-        plan.total() <= count(limit),
-        format!("{} <= {limit}", plan.total()),
+        runs.requests() <= count(limit),
+        format!("{} <= {limit}", runs.requests()),
     );
     if let Some(&(_, seconds, mib)) = PLAN_TARGETS.iter().find(|(s, ..)| *s == size) {
-        let wall = plan.wall.as_secs_f64();
+        let wall = runs.wall().median.as_secs_f64();
         results.check(
-            format!("plan {size}: wall <= {seconds} s"),
+            format!("plan {size}: median wall <= {seconds} s"),
             wall <= seconds,
-            format!("{wall:.2} s (CPU {:.2} s)", plan.cpu.as_secs_f64()),
+            format!("{wall:.2} s (CPU {:.2} s)", runs.cpu().median.as_secs_f64()),
         );
         results.check(
-            format!("plan {size}: peak RSS <= {mib} MiB"),
-            plan.peak_mib() <= mib,
-            format!("{:.1} MiB", plan.peak_mib()),
+            format!("plan {size}: median peak RSS <= {mib} MiB"),
+            runs.peak_mib() <= mib,
+            format!("{:.1} MiB", runs.peak_mib()),
+        );
+        let floor = floor.median.as_secs_f64();
+        results.check(
+            format!("plan {size}: median wall <= {FLOOR_FACTOR} x the floor's"),
+            wall <= floor * FLOOR_FACTOR,
+            format!("{wall:.2} s, floor {floor:.2} s, ratio {:.2}", wall / floor),
         );
     }
-    results.plans.push((size, plan));
+    results.plans.push(PlanRow { size, runs, floor });
 }
 
-/// Memory grows linearly: from 10,000 to 50,000 businesses each costs no more than one did on
-/// average at 10,000.
-fn check_linear(results: &mut Results) {
+/// The floor of a plan of the `size` businesses `sim` serves: the time a fresh client at plan's
+/// pace takes to read (fetch and parse) the numbers and the assistants at once, as plan reads
+/// them. The reads run on this thread (`block_on`), the simulator on the runtime's workers.
+fn floor(runtime: &tokio::runtime::Runtime, sim: &sim::Running, size: usize) -> Duration {
+    runtime.block_on(async {
+        let mut settings = Settings::new(sim.url(), ApiKey::new("bench"));
+        settings.rps = 0.0;
+        settings.concurrency = READ_CONCURRENCY;
+        let client = Client::new(&settings).expect("a client of the simulator");
+        let started = Instant::now();
+        let (numbers, assistants) =
+            tokio::try_join!(client.list_numbers(), client.list_assistants())
+                .expect("read the simulator's account");
+        let elapsed = started.elapsed();
+        assert_eq!(
+            (numbers.len(), assistants.len()),
+            (size, size),
+            "the floor read the whole account"
+        );
+        elapsed
+    })
+}
+
+/// Plan's median peak grows by at most `GROWTH_KIB` a business from 10,000 to 50,000.
+fn check_growth(results: &mut Results) {
+    let target = format!("plan memory grows <= {GROWTH_KIB} KiB a business from 10,000 to 50,000");
     let peak = |size: usize| {
         results
             .plans
             .iter()
-            .find(|(s, _)| *s == size)
-            .map(|(_, m)| float(m.peak_kib))
+            .find(|row| row.size == size)
+            .map(|row| float(row.runs.peak_kib().median))
     };
     let (Some(small), Some(large)) = (peak(10_000), peak(50_000)) else {
-        results.skip(
-            "plan memory is linear in businesses",
-            "needs both 10,000 and 50,000",
-        );
+        results.skip(&target, "needs both 10,000 and 50,000");
         return;
     };
-    let average = small / 10_000.0;
-    let marginal = (large - small) / 40_000.0;
+    let growth = (large - small) / 40_000.0;
     results.check(
-        "plan memory is linear in businesses".into(),
-        marginal <= average * LINEAR_SLACK,
+        target,
+        growth <= GROWTH_KIB,
         format!(
-            "{marginal:.1} KiB a business from 10,000 to 50,000, {average:.1} KiB on average at 10,000"
+            "{growth:.2} KiB a business (median peaks {:.1} and {:.1} MiB)",
+            small / 1024.0,
+            large / 1024.0
         ),
     );
+}
+
+/// Validates the file of `VALIDATE_SIZE` businesses `VALIDATE_RUNS` times, no simulator.
+fn measure_validate(dir: &Path, results: &mut Results) {
+    let (yaml, _) = Fleet::new(VALIDATE_SIZE).desired(None);
+    let file = write(dir, &format!("validate-{VALIDATE_SIZE}.yaml"), &yaml);
+    let runs = Runs::repeat(VALIDATE_RUNS, dir, "validate", |log| {
+        run(None, &["validate", "-f", &file], log)
+    });
+    let (valid, detail) = runs.exited(0);
+    results.require(
+        format!("validate {VALIDATE_SIZE}: the file is valid"),
+        valid,
+        detail,
+    );
+    let wall = runs.wall().median;
+    results.check(
+        format!(
+            "validate {VALIDATE_SIZE}: median wall <= {} s",
+            VALIDATE_TARGET.as_secs_f64()
+        ),
+        wall <= VALIDATE_TARGET,
+        format!(
+            "{:.2} s (CPU {:.2} s)",
+            wall.as_secs_f64(),
+            runs.cpu().median.as_secs_f64()
+        ),
+    );
+    results.validate = Some(runs);
+}
+
+/// Lists the free numbers of a carrier pool of `size` numbers `NUMBERS_RUNS` times against one
+/// simulator; the targets are checked for a pool of `POOL` only.
+fn measure_numbers(
+    size: usize,
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    results: &mut Results,
+) {
+    let file = write(dir, "carrier.yaml", &pool_file());
+    let sim = start(runtime, pool(size), None);
+    let runs = Runs::repeat(NUMBERS_RUNS, dir, &format!("numbers-{size}"), |log| {
+        run(Some(&sim), &["numbers", "-f", &file, "--free"], log)
+    });
+    runtime.block_on(sim.shutdown());
+    let name = format!("numbers --free, pool of {size}");
+    let (listed, detail) = runs.exited(0);
+    results.require(format!("{name}: exits 0"), listed, detail);
+    // The text ends with the count of the numbers listed.
+    let total = format!("{size} numbers");
+    let short = runs.0.iter().find(|(log, _)| {
+        !std::fs::read_to_string(log).is_ok_and(|text| text.lines().any(|line| line == total))
+    });
+    results.require(
+        format!("{name}: lists every number free"),
+        short.is_none(),
+        short.map_or_else(
+            || format!("\"{total}\" in all {} runs", runs.0.len()),
+            |(log, _)| format!("no line \"{total}\", log {}", log.display()),
+        ),
+    );
+    if size == POOL {
+        let wall = runs.wall().median.as_secs_f64();
+        results.check(
+            format!("{name}: median wall <= {NUMBERS_WALL} s"),
+            wall <= NUMBERS_WALL,
+            format!("{wall:.2} s (CPU {:.2} s)", runs.cpu().median.as_secs_f64()),
+        );
+        results.check(
+            format!("{name}: median peak RSS <= {NUMBERS_PEAK_MIB} MiB"),
+            runs.peak_mib() <= NUMBERS_PEAK_MIB,
+            format!("{:.1} MiB", runs.peak_mib()),
+        );
+    } else {
+        results.skip(
+            &format!("numbers --free, pool of {POOL}: wall and peak RSS"),
+            &format!("a pool of {size} with --quick"),
+        );
+    }
+    results.numbers = Some((size, runs));
 }
 
 /// Applies the changes of every `CHANGE_EVERY`-th business of a `size` account at `--rps 50`,
@@ -790,7 +1122,7 @@ fn measure_apply(
     let rps = RPS.to_string();
     let concurrency = CONCURRENCY.to_string();
     let apply = run(
-        &sim,
+        Some(&sim),
         &[
             "apply",
             "-f",
@@ -805,7 +1137,7 @@ fn measure_apply(
     );
     let after_log = dir.join(format!("replan-{tag}.log"));
     let replan = run(
-        &sim,
+        Some(&sim),
         &["plan", "-f", &file, "--detailed-exitcode"],
         &after_log,
     );
@@ -890,7 +1222,11 @@ fn measure_onboarding(runtime: &tokio::runtime::Runtime, dir: &Path, results: &m
     let log = dir.join("onboard.log");
     let rps = ONBOARD_RPS.to_string();
     let spawned = SystemTime::now();
-    let mut watched = Watched::spawn(&sim, &["apply", "-f", &file, "--yes", "--rps", &rps], &log);
+    let mut watched = Watched::spawn(
+        Some(&sim),
+        &["apply", "-f", &file, "--yes", "--rps", &rps],
+        &log,
+    );
     // Long enough to see the first route even when every assistant is created first.
     let deadline =
         Instant::now() + Duration::from_secs_f64(1.5 * float(count(ONBOARD)) / ONBOARD_RPS);
@@ -906,7 +1242,7 @@ fn measure_onboarding(runtime: &tokio::runtime::Runtime, dir: &Path, results: &m
     if watched.poll().is_none() {
         watched.interrupt();
     }
-    let measured = watched.finish(&sim);
+    let measured = watched.finish(Some(&sim));
     runtime.block_on(sim.shutdown());
     let Some(first) = first else {
         results.require(
@@ -949,19 +1285,45 @@ fn machine() -> String {
     format!("{cpus} CPUs, {model}")
 }
 
-/// The plan table.
-fn plan_table(plans: &[(usize, Measured)]) -> String {
+/// The plan table: each figure min / median / max of the runs, with the floor's.
+fn plan_table(plans: &[PlanRow]) -> String {
     let mut out = String::from(
-        "| businesses | wall s | CPU s | peak RSS MiB | requests |\n|---:|---:|---:|---:|---:|\n",
+        "| businesses | runs | wall s | CPU s | peak RSS MiB | floor s | median wall / floor | requests a run |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    for (size, m) in plans {
+    for row in plans {
+        let ratio = row.runs.wall().median.as_secs_f64() / row.floor.median.as_secs_f64();
         let _ = writeln!(
             out,
-            "| {size} | {:.2} | {:.2} | {:.1} | {} |",
-            m.wall.as_secs_f64(),
-            m.cpu.as_secs_f64(),
-            m.peak_mib(),
-            m.total()
+            "| {} {} {} | {ratio:.2} | {} |",
+            row.size,
+            row.runs.cells(),
+            row.floor.seconds(),
+            row.runs.requests()
+        );
+    }
+    out
+}
+
+/// The table of the other commands run several times: validate and numbers.
+fn commands_table(results: &Results) -> String {
+    let mut out = String::from(
+        "| command | runs | wall s | CPU s | peak RSS MiB | requests a run |\n|---|---:|---:|---:|---:|---:|\n",
+    );
+    if let Some(runs) = &results.validate {
+        let _ = writeln!(
+            out,
+            "| validate, {VALIDATE_SIZE} businesses {} {} |",
+            runs.cells(),
+            runs.requests()
+        );
+    }
+    if let Some((size, runs)) = &results.numbers {
+        let _ = writeln!(
+            out,
+            "| numbers --free, carrier pool of {size} {} {} |",
+            runs.cells(),
+            runs.requests()
         );
     }
     out
@@ -1002,37 +1364,58 @@ fn apply_table(applies: &[ApplyRow]) -> String {
     out
 }
 
-/// `--emit DIR --size N`: the desired file and the simulator's state file, for profiling.
+/// `--emit DIR` with `--size N` (the desired files and the simulator's state files of N
+/// businesses) and/or `--carrier N` (the carrier pool of N numbers and its desired file), for
+/// profiling by hand.
 fn emit(args: &[String]) -> ExitCode {
     let value = |flag: &str| {
         args.iter()
             .position(|a| a == flag)
             .and_then(|i| args.get(i + 1))
     };
-    let (Some(dir), Some(size)) = (value("--emit"), value("--size")) else {
-        eprintln!("usage: cargo bench --bench scale -- --emit DIR --size N");
+    let number = |flag: &str| value(flag).map(|n| n.parse::<usize>());
+    let (Some(dir), size, carrier) = (value("--emit"), number("--size"), number("--carrier"))
+    else {
+        eprintln!("usage: cargo bench --bench scale -- --emit DIR [--size N] [--carrier N]");
         return ExitCode::FAILURE;
     };
-    let Ok(size) = size.parse::<usize>() else {
-        eprintln!("--size takes a number of businesses");
+    let (Ok(size), Ok(carrier)) = (size.transpose(), carrier.transpose()) else {
+        eprintln!("--size takes a number of businesses, --carrier a number of numbers");
         return ExitCode::FAILURE;
     };
+    if size.is_none() && carrier.is_none() {
+        eprintln!("--emit needs --size N, --carrier N or both");
+        return ExitCode::FAILURE;
+    }
     let dir = Path::new(dir);
     std::fs::create_dir_all(dir).expect("create the output directory");
-    let fleet = Fleet::new(size);
-    for (name, every) in [("vapiform", None), ("vapiform-changed", Some(CHANGE_EVERY))] {
-        let (yaml, _) = fleet.desired(every);
-        write(dir, &format!("{name}-{size}.yaml"), &yaml);
+    if let Some(size) = size {
+        let fleet = Fleet::new(size);
+        for (name, every) in [("vapiform", None), ("vapiform-changed", Some(CHANGE_EVERY))] {
+            let (yaml, _) = fleet.desired(every);
+            write(dir, &format!("{name}-{size}.yaml"), &yaml);
+        }
+        for (name, account) in [("account", fleet.account()), ("unrouted", fleet.unrouted())] {
+            let state = serde_json::to_string(&account).expect("the account as JSON");
+            write(dir, &format!("{name}-{size}.json"), &state);
+        }
+        eprintln!(
+            "wrote {0}/vapiform-{size}.yaml, {0}/vapiform-changed-{size}.yaml, {0}/account-{size}.json \
+             and {0}/unrouted-{size}.json (before an onboarding); HOOK_TOKEN={HOOK_TOKEN}",
+            dir.display()
+        );
     }
-    for (name, account) in [("account", fleet.account()), ("unrouted", fleet.unrouted())] {
-        let state = serde_json::to_string(&account).expect("the account as JSON");
-        write(dir, &format!("{name}-{size}.json"), &state);
+    if let Some(carrier) = carrier {
+        let state = serde_json::to_string(&pool(carrier)).expect("the pool as JSON");
+        write(dir, &format!("carrier-{carrier}.json"), &state);
+        write(dir, "carrier.yaml", &pool_file());
+        eprintln!(
+            "wrote {0}/carrier-{carrier}.json (a simulator's state: {carrier} Telnyx numbers tagged \
+             {POOL_TAG}) and {0}/carrier.yaml (its desired file); list them with \
+             `vapiform --api-url URL --telnyx-url URL numbers -f {0}/carrier.yaml --free`",
+            dir.display()
+        );
     }
-    eprintln!(
-        "wrote {0}/vapiform-{size}.yaml, {0}/vapiform-changed-{size}.yaml, {0}/account-{size}.json \
-         and {0}/unrouted-{size}.json (before an onboarding); HOOK_TOKEN={HOOK_TOKEN}",
-        dir.display()
-    );
     ExitCode::SUCCESS
 }
 
@@ -1042,26 +1425,31 @@ fn main() -> ExitCode {
         return emit(&args);
     }
     let quick = args.iter().any(|arg| arg == "--quick");
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    // Multi-threaded: the simulator serves from the worker threads, whatever this thread is
+    // doing (waiting for a child, or reading the account for a floor).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
     let dir = tempfile::tempdir().expect("a temp dir");
     let mut results = Results::default();
-    let (plan_sizes, apply_size) = if quick {
-        (QUICK_PLAN_SIZES, QUICK_APPLY_SIZE)
+    let (plan_sizes, pool_size, apply_size) = if quick {
+        (QUICK_PLAN_SIZES, QUICK_POOL, QUICK_APPLY_SIZE)
     } else {
-        (PLAN_SIZES, APPLY_SIZE)
+        (PLAN_SIZES, POOL, APPLY_SIZE)
     };
-    for &size in plan_sizes {
-        eprintln!("scale: plan of {size} businesses ...");
-        measure_plan(size, &runtime, dir.path(), &mut results);
+    for &(size, times) in plan_sizes {
+        eprintln!("scale: plan of {size} businesses, {times} runs ...");
+        measure_plan(size, times, &runtime, dir.path(), &mut results);
     }
     if quick {
-        results.skip(
-            "plan 10000 and 50000: wall and peak RSS",
-            "not run with --quick",
-        );
-    } else {
-        check_linear(&mut results);
+        results.skip("plan 50000: wall and peak RSS", "not run with --quick");
     }
+    check_growth(&mut results);
+    eprintln!("scale: validate of {VALIDATE_SIZE} businesses, {VALIDATE_RUNS} runs ...");
+    measure_validate(dir.path(), &mut results);
+    eprintln!("scale: numbers over a carrier pool of {pool_size}, {NUMBERS_RUNS} runs ...");
+    measure_numbers(pool_size, &runtime, dir.path(), &mut results);
     eprintln!("scale: apply to {apply_size} businesses ...");
     measure_apply(apply_size, None, &runtime, dir.path(), &mut results);
     eprintln!("scale: apply to {apply_size} businesses, server limited to rps/4 ...");
@@ -1082,8 +1470,12 @@ fn main() -> ExitCode {
         LATENCY.as_millis(),
         Fleet::new(1).assistant_bytes()
     );
-    println!("Plan of an unchanged account:\n");
+    println!(
+        "Plan of an unchanged account (min / median / max of the runs; the floor is the time to fetch and parse the pages the plan reads, in-process):\n"
+    );
     println!("{}", plan_table(&results.plans));
+    println!("validate alone, and numbers over a carrier pool (min / median / max):\n");
+    println!("{}", commands_table(&results));
     println!(
         "Apply with --rps {RPS} --concurrency {CONCURRENCY} (every {CHANGE_EVERY}th business changed):\n"
     );
@@ -1099,19 +1491,15 @@ fn main() -> ExitCode {
             m.count("GET"),
         );
     }
-    println!("Requests by route:\n");
-    for (size, m) in &results.plans {
-        let routes: Vec<String> = m.by_route.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        println!("- plan {size}: {}", routes.join(", "));
+    println!("Requests by route (of the first run, where there are several):\n");
+    for row in &results.plans {
+        println!("- plan {}: {}", row.size, row.runs.first().routes());
+    }
+    if let Some((size, runs)) = &results.numbers {
+        println!("- numbers, pool of {size}: {}", runs.first().routes());
     }
     for row in &results.applies {
-        let routes: Vec<String> = row
-            .measured
-            .by_route
-            .iter()
-            .map(|(r, n)| format!("{r} {n}"))
-            .collect();
-        println!("- {} {}: {}", row.label, row.size, routes.join(", "));
+        println!("- {} {}: {}", row.label, row.size, row.measured.routes());
     }
     println!("\nTargets:\n");
     for verdict in &results.verdicts {
