@@ -204,16 +204,13 @@ impl Account {
 
     /// Reads the whole account: [`Account::read_lists`], then [`Account::read_rest`].
     pub(super) async fn read(&self, names: Option<RouteKinds>) -> anyhow::Result<Live> {
-        let settle = Settle::new();
-        let mut live = self.read_lists(&settle).await?;
-        self.finish_settling(&settle, &mut live).await?;
+        let mut live = self.read_lists(&Settle::none()).await?;
         self.read_rest(&mut live, names).await?;
         Ok(live)
     }
 
     /// Reads every number and assistant with list calls: what does not depend on the file.
-    /// Assistants are settled as their pages arrive once `settle` is ready (see [`Settle`]);
-    /// those read before are held back until [`Account::finish_settling`].
+    /// Assistants `settle` settles (see [`Settle`]) come with [`Account::finish_settling`].
     pub(super) async fn read_lists(&self, settle: &Settle) -> anyhow::Result<Live> {
         let (numbers, assistants) = tokio::try_join!(
             self.client.list_numbers(),
@@ -235,7 +232,7 @@ impl Account {
         settle: &Settle,
         live: &mut Live,
     ) -> anyhow::Result<()> {
-        for id in settle.finish(live) {
+        for id in settle.finish(live).await {
             let read = self
                 .client
                 .get_assistant(&id)

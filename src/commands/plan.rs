@@ -132,7 +132,11 @@ async fn load_while_reading(
     account: &Account,
     settling: bool,
 ) -> anyhow::Result<Result<Loaded, Report>> {
-    let settle = Settle::new();
+    let settle = if settling {
+        Settle::new()
+    } else {
+        Settle::none()
+    };
     let mut read = pin!(account.read_lists(&settle));
     let mut listed = None;
     let loaded = loop {

@@ -2,15 +2,19 @@
 //! declared assistant and already holds what that declares keeps no body. An account's
 //! assistants are most of what it weighs (a few kilobytes of JSON each), and in an account
 //! that holds its file nearly all of them are settled, so a list page's text is let go as soon
-//! as the page is read and compared, while the next page is on its way, rather than held and
-//! compared after the whole account is read.
+//! as the page is compared, rather than held and compared after the whole account is read.
+//! Pages are compared on a thread of their own, while the next page is on its way; those read
+//! before the file has loaded wait for it.
 //!
 //! The planner takes a settled assistant as unchanged ([`super::assistants`]). Only for a plan
 //! of one desired state: a plan with a baseline compares the same assistants against another
 //! declaration, and apply and export read every body.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::oneshot;
 
 use super::Secrets;
 use super::assistants::holds;
@@ -18,13 +22,25 @@ use super::live::{Assistant, Live};
 use crate::desired::Desired;
 use crate::vapi;
 
-/// The desired state assistants are settled against, once it has loaded.
-#[derive(Debug, Default)]
+/// Where a read's assistants go: through as read, or to the thread that settles them.
+#[derive(Debug)]
 pub struct Settle {
-    ready: OnceLock<Against>,
-    /// The assistants read before the file loaded, in the order read: settled with the first
-    /// page after it has, or at the end.
-    early: Mutex<Vec<vapi::Assistant>>,
+    worker: Option<Worker>,
+}
+
+/// The thread that settles pages, and how to reach it.
+#[derive(Debug)]
+struct Worker {
+    /// Pages and the desired state, in the order they come; dropped to say the read is over.
+    to: Mutex<Option<mpsc::Sender<Message>>>,
+    /// Every assistant, settled or as read, in the order read, once the read is over.
+    done: Mutex<Option<oneshot::Receiver<Vec<Assistant>>>>,
+}
+
+/// What the settling thread is told.
+enum Message {
+    Page(Vec<vapi::Assistant>),
+    Ready(Against),
 }
 
 /// What an assistant is compared with: the desired state, and the values of the `${env.*}`
@@ -36,47 +52,75 @@ struct Against {
 }
 
 impl Settle {
-    /// Settles nothing until [`Settle::ready`].
+    /// Settles nothing: every assistant is kept as read.
+    pub fn none() -> Self {
+        Self { worker: None }
+    }
+
+    /// Settles each page on a thread of its own once [`Settle::ready`] gives the desired
+    /// state; pages read before wait for it.
     pub fn new() -> Self {
-        Self::default()
+        let (to, pages) = mpsc::channel();
+        let (tell, done) = oneshot::channel();
+        std::thread::spawn(move || {
+            // Nobody listens when the read was dropped unfinished.
+            let _ = tell.send(settle_all(&pages));
+        });
+        Self {
+            worker: Some(Worker {
+                to: Mutex::new(Some(to)),
+                done: Mutex::new(Some(done)),
+            }),
+        }
     }
 
     /// Settles against `desired` from now on.
     pub fn ready(&self, desired: Arc<Desired>, secrets: Secrets) {
-        // Set once: the desired state of a run does not change.
-        let _ = self.ready.set(Against { desired, secrets });
+        self.send(Message::Ready(Against { desired, secrets }));
     }
 
-    /// A page of assistants as read: each settled when it holds what the file declares for
-    /// its label, else with its body in a buffer of its own, so that the page's text can go.
-    /// Until the file has loaded, pages are held back, and come out, settled, in front of the
-    /// first page after it has (or from [`Settle::finish`]).
+    /// A page of assistants as read: kept as read when nothing is settled; otherwise handed to
+    /// the settling thread, which gives them back from [`Settle::finish`].
     pub fn page(&self, page: Vec<vapi::Assistant>) -> Vec<Assistant> {
-        let mut early = self.early.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(against) = self.ready.get() else {
-            early.extend(page);
-            return Vec::new();
-        };
-        early
-            .drain(..)
-            .chain(page)
-            .map(|assistant| against.settle(assistant))
-            .collect()
+        if self.worker.is_none() {
+            return page.into_iter().map(Assistant::from).collect();
+        }
+        self.send(Message::Page(page));
+        Vec::new()
     }
 
-    /// What is held back, settled (or as read, when the file never loaded). Returns the ids
-    /// of settled assistants whose label another assistant carries too: the planner chooses
-    /// which copy to keep and shows what a deleted copy loses, so their bodies are to be read
-    /// again.
-    pub fn finish(&self, live: &mut Live) -> Vec<String> {
-        let early = std::mem::take(&mut *self.early.lock().unwrap_or_else(PoisonError::into_inner));
-        let Some(against) = self.ready.get() else {
-            live.assistants
-                .extend(early.into_iter().map(Assistant::from));
+    fn send(&self, message: Message) {
+        if let Some(worker) = &self.worker
+            && let Some(to) = &*worker.to.lock().unwrap_or_else(PoisonError::into_inner)
+        {
+            // The thread outlives every send: it ends when the sender is dropped.
+            let _ = to.send(message);
+        }
+    }
+
+    /// Ends the read: adds to `live` the assistants the settling thread holds, settled (or as
+    /// read, when the file never loaded), in the order read. Returns the ids of settled
+    /// assistants whose label another assistant carries too: the planner chooses which copy
+    /// to keep and shows what a deleted copy loses, so their bodies are to be read again.
+    pub async fn finish(&self, live: &mut Live) -> Vec<String> {
+        let Some(worker) = &self.worker else {
             return Vec::new();
         };
-        live.assistants
-            .extend(early.into_iter().map(|assistant| against.settle(assistant)));
+        drop(
+            worker
+                .to
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        let done = worker
+            .done
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(done) = done {
+            live.assistants.extend(done.await.unwrap_or_default());
+        }
         let mut carriers: HashMap<&str, usize> = HashMap::new();
         for assistant in &live.assistants {
             if let Some(label) = assistant.label.as_deref() {
@@ -100,6 +144,28 @@ impl Settle {
             .map(|assistant| assistant.id.clone())
             .collect()
     }
+}
+
+/// The settling thread: every page until the read is over, settled once the desired state
+/// has come (pages before it wait), in the order read.
+fn settle_all(pages: &mpsc::Receiver<Message>) -> Vec<Assistant> {
+    let mut settled = Vec::new();
+    let mut waiting = Vec::new();
+    let mut against = None;
+    for message in pages {
+        match message {
+            Message::Ready(ready) => {
+                settled.extend(waiting.drain(..).map(|assistant| ready.settle(assistant)));
+                against = Some(ready);
+            }
+            Message::Page(page) => match &against {
+                Some(against) => settled.extend(page.into_iter().map(|a| against.settle(a))),
+                None => waiting.extend(page),
+            },
+        }
+    }
+    settled.extend(waiting.into_iter().map(Assistant::from));
+    settled
 }
 
 impl Against {
@@ -160,19 +226,31 @@ businesses:
         (Arc::new(desired), secrets)
     }
 
+    /// What `settle` gives back once the read is over, and the ids to read again.
+    fn finished(settle: &Settle) -> (Vec<Assistant>, Vec<String>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut live = Live::default();
+        let again = runtime.block_on(settle.finish(&mut live));
+        (live.assistants, again)
+    }
+
     #[test]
-    fn only_an_assistant_holding_its_declaration_is_settled_and_early_ones_with_the_next_page() {
+    fn only_an_assistant_holding_its_declaration_is_settled_and_early_ones_wait() {
         let settle = Settle::new();
         let (desired, secrets) = against();
-        // Read before the file loaded: held back.
-        let early = settle.page(vec![labelled("a1", "acme", "Acme", "Hello from the shop")]);
-        assert!(early.is_empty());
+        // Read before the file loaded: it waits for it.
+        let early = labelled("a1", "acme", "Acme", "Hello from the shop");
+        assert!(settle.page(vec![early]).is_empty());
         settle.ready(desired, secrets);
-        let read = settle.page(vec![
+        let page = vec![
             labelled("b1", "bobs", "Bobs", "Hello"),
             labelled("x1", "gone", "Gone", "Hi"),
             labelled("b2", "bobs", "Bobs", "Hi"),
-        ]);
+        ];
+        assert!(settle.page(page).is_empty());
+        let (read, again) = finished(&settle);
         let ids: Vec<&str> = read.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids, ["a1", "b1", "x1", "b2"], "in the order read");
         let [early, differs, undeclared, holds] = &read[..] else {
@@ -182,38 +260,28 @@ businesses:
         assert!(!differs.holds_declared() && differs.json().is_some());
         assert!(!undeclared.holds_declared() && undeclared.json().is_some());
         assert!(holds.holds_declared() && holds.json().is_none());
-        let mut live = Live::read(Vec::new(), read);
         // `bobs` is carried twice: the settled copy's body is to be read again.
-        assert_eq!(settle.finish(&mut live), ["b2"]);
+        assert_eq!(again, ["b2"]);
     }
 
     #[test]
-    fn what_is_held_back_comes_out_at_the_end_settled_or_as_read() {
-        let settle = Settle::new();
-        let (desired, secrets) = against();
-        assert!(
-            settle
-                .page(vec![labelled("b1", "bobs", "Bobs", "Hi")])
-                .is_empty()
-        );
-        settle.ready(desired, secrets);
-        let mut live = Live::default();
-        assert!(settle.finish(&mut live).is_empty());
-        assert!(live.assistants[0].holds_declared(), "settled at the end");
-
+    fn without_the_file_or_without_settling_every_assistant_is_kept_as_read() {
         let unready = Settle::new();
         assert!(
             unready
                 .page(vec![labelled("b1", "bobs", "Bobs", "Hi")])
                 .is_empty()
         );
-        let mut live = Live::default();
-        assert!(unready.finish(&mut live).is_empty());
-        assert!(
-            !live.assistants[0].holds_declared(),
-            "never ready, nothing settled"
-        );
-        assert!(live.assistants[0].json().is_some());
+        let (read, again) = finished(&unready);
+        assert!(again.is_empty());
+        assert!(!read[0].holds_declared() && read[0].json().is_some());
+
+        let none = Settle::none();
+        let (desired, secrets) = against();
+        none.ready(desired, secrets);
+        let read = none.page(vec![labelled("b1", "bobs", "Bobs", "Hi")]);
+        assert!(!read[0].holds_declared() && read[0].json().is_some());
+        assert_eq!(finished(&none), (Vec::new(), Vec::new()));
     }
 
     #[test]
@@ -221,7 +289,8 @@ businesses:
         let settle = Settle::new();
         let (desired, _) = against();
         settle.ready(desired, Secrets::new());
-        let read = settle.page(vec![labelled("a1", "acme", "Acme", "Hello from the shop")]);
+        settle.page(vec![labelled("a1", "acme", "Acme", "Hello from the shop")]);
+        let (read, _) = finished(&settle);
         assert!(!read[0].holds_declared());
     }
 }
