@@ -204,7 +204,9 @@ impl Account {
 
     /// Reads the whole account: [`Account::read_lists`], then [`Account::read_rest`].
     pub(super) async fn read(&self, names: Option<RouteKinds>) -> anyhow::Result<Live> {
-        let mut live = self.read_lists(&Settle::none()).await?;
+        let settle = Settle::none();
+        let mut live = self.read_lists(&settle).await?;
+        self.finish_settling(&settle, &mut live).await?;
         self.read_rest(&mut live, names).await?;
         Ok(live)
     }
@@ -217,11 +219,6 @@ impl Account {
             self.client.list_assistants_into(|page| settle.page(page))
         )
         .context("cannot read the account")?;
-        tracing::info!(
-            numbers = numbers.len(),
-            assistants = assistants.len(),
-            "read the account"
-        );
         Ok(Live::read(numbers, assistants))
     }
 
@@ -242,6 +239,16 @@ impl Account {
                 *kept = read.into();
             }
         }
+        tracing::info!(
+            numbers = live.numbers.len(),
+            assistants = live.assistants.len(),
+            settled = live
+                .assistants
+                .iter()
+                .filter(|a| a.holds_declared())
+                .count(),
+            "read the account"
+        );
         Ok(())
     }
 
@@ -258,9 +265,12 @@ impl Account {
             match &self.carrier {
                 None => Ok(None),
                 Some(CarrierClient { client, tag }) => client
-                    .list_numbers()
+                    .list_numbers_into(
+                        |number| CarrierNumber::read(number, tag.as_deref()),
+                        |number| (number.id.as_str(), number.number.as_str()),
+                    )
                     .await
-                    .map(|numbers| Some((numbers, tag.as_deref())))
+                    .map(Some)
                     .context("cannot read the carrier's numbers"),
             }
         };
@@ -276,14 +286,9 @@ impl Account {
                 .context("cannot read the account's squads")
         };
         let (carrier, squads) = tokio::try_join!(carrier, targets)?;
-        if let Some((numbers, tag)) = carrier {
+        if let Some(numbers) = carrier {
             tracing::info!(numbers = numbers.len(), "read the carrier");
-            live.carrier = Some(
-                numbers
-                    .into_iter()
-                    .map(|number| CarrierNumber::read(number, tag))
-                    .collect(),
-            );
+            live.carrier = Some(numbers);
         }
         if let Some(squads) = squads {
             live.read_squads(squads);

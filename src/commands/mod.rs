@@ -110,6 +110,13 @@ pub(super) fn print_file_problems(
     Ok(())
 }
 
+/// Lets `value` go on a thread of its own: an account of 50,000 businesses takes a tenth of a
+/// second to free object by object, time the user would wait for nothing, since the process
+/// ends soon after (and may end before the thread has finished).
+fn let_go<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
+}
+
 /// The values of the `${env.NAME}` variables `names` that are set, and the names of those
 /// that are not.
 fn secrets(names: std::collections::BTreeSet<String>) -> (Secrets, Vec<String>) {

@@ -38,7 +38,7 @@ pub(super) async fn run(
     };
     // A baseline compares the account with another declaration too: nothing is settled.
     let settle = options.baseline.is_none();
-    let Some((mut plan, _, account)) = make(
+    let Some((mut plan, live, account)) = make(
         global,
         &Pace::READ,
         &args.file.file,
@@ -51,6 +51,7 @@ pub(super) async fn run(
     else {
         return Ok(Exit::Error);
     };
+    super::let_go(live);
     account.close().await;
     // At apply's default concurrency and verify timeout: plan does not know the ones apply
     // will use.
@@ -197,7 +198,11 @@ async fn plan_read(
     }
     let (secrets, _) = super::secrets(names);
     match plan::plan(&desired, &live, &secrets, options) {
-        Ok(plan) => Ok(Some((plan, live))),
+        Ok(plan) => {
+            tracing::debug!(changes = plan.changes.len(), "planned");
+            super::let_go(desired);
+            Ok(Some((plan, live)))
+        }
         Err(problems) => {
             print_problems(&problems.0, &desired, format, console)?;
             Ok(None)

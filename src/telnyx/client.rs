@@ -66,7 +66,23 @@ impl Client {
     /// the first about the totals, fewer or more numbers than `total_results`, or a number
     /// listed twice. Nothing may be concluded from part of the carrier's inventory.
     pub async fn list_numbers(&self) -> Result<Vec<PhoneNumber>, Error> {
-        let (first, mut numbers) = self.page(1).await?;
+        self.list_numbers_into(
+            |number| number,
+            |number| (number.id.as_str(), number.phone_number.as_str()),
+        )
+        .await
+    }
+
+    /// [`Client::list_numbers`], each number made into what `keep` makes of it as its page
+    /// arrives (so a page is not held past that), `named` giving back its id and number.
+    pub async fn list_numbers_into<U>(
+        &self,
+        mut keep: impl FnMut(PhoneNumber) -> U,
+        named: impl Fn(&U) -> (&str, &str),
+    ) -> Result<Vec<U>, Error> {
+        let (first, page) = self.page(1).await?;
+        let mut previous = (1, page.len());
+        let mut numbers: Vec<U> = page.into_iter().map(&mut keep).collect();
         let pages = first.total_pages;
         if first.total_results > MAX_NUMBERS || pages > MAX_NUMBERS.div_ceil(PAGE_SIZE) {
             return Err(incomplete(format!(
@@ -86,7 +102,6 @@ impl Client {
         let mut rest = futures::stream::iter(2..=pages)
             .map(|number| self.page(number))
             .buffered(self.in_flight);
-        let mut previous = (1, numbers.len());
         while let Some((meta, data)) = rest.try_next().await? {
             if (meta.total_pages, meta.total_results) != (first.total_pages, first.total_results) {
                 return Err(incomplete(format!(
@@ -100,9 +115,9 @@ impl Client {
             }
             short(previous, first.page_size)?;
             previous = (meta.page_number, data.len());
-            numbers.extend(data);
+            numbers.extend(data.into_iter().map(&mut keep));
         }
-        listed_once(&numbers)?;
+        listed_once(numbers.iter().map(named))?;
         if numbers.len() != first.total_results {
             return Err(incomplete(format!(
                 "read {} numbers, but Telnyx counts {}",
@@ -151,21 +166,19 @@ fn short((page, read): (usize, usize), size: usize) -> Result<(), Error> {
     )))
 }
 
-/// Refuses a list in which an id or a number appears twice.
-fn listed_once(numbers: &[PhoneNumber]) -> Result<(), Error> {
+/// Refuses a list in which an id or a number (each given with the other) appears twice.
+fn listed_once<'a>(numbers: impl Iterator<Item = (&'a str, &'a str)>) -> Result<(), Error> {
     let mut ids = HashMap::new();
     let mut phones = HashMap::new();
-    for number in numbers {
-        if let Some(first) = ids.insert(number.id.as_str(), number.phone_number.as_str()) {
+    for (id, number) in numbers {
+        if let Some(first) = ids.insert(id, number) {
             return Err(incomplete(format!(
-                "id {} is listed twice ({first} and {}; the list changed while it was read)",
-                number.id, number.phone_number
+                "id {id} is listed twice ({first} and {number}; the list changed while it was read)"
             )));
         }
-        if let Some(first) = phones.insert(number.phone_number.as_str(), number.id.as_str()) {
+        if let Some(first) = phones.insert(number, id) {
             return Err(incomplete(format!(
-                "number {} is listed twice (ids {first} and {})",
-                number.phone_number, number.id
+                "number {number} is listed twice (ids {first} and {id})"
             )));
         }
     }
