@@ -63,9 +63,10 @@ impl Destination {
 /// What a number should look like once the plan is applied.
 struct Goal<'a> {
     destination: Destination,
-    /// The destination as a reviewer reads it; for [`Destination::Nothing`] the change works
-    /// it out from the number as written (a webhook, a fallback, a say hook, or nothing).
-    to: Endpoint,
+    /// The route as declared, read as a reviewer reads it when the number changes; for
+    /// [`Destination::Nothing`] the change works it out from the number as written (a
+    /// webhook, a fallback, a say hook, or nothing).
+    to: Option<&'a Route>,
     /// The declared phone settings, expanded (`${env.NAME}` unresolved).
     settings: &'a Map<String, Value>,
     /// The text the number says, under `unassigned: {say}`.
@@ -169,40 +170,17 @@ impl<'a> Names<'a> {
         }
     }
 
-    /// The destination and endpoint of a desired route, or what is wrong with it (and the
-    /// other place in the file involved, if any).
-    fn route(&self, route: &Route) -> Result<(Destination, Endpoint), (String, Option<String>)> {
+    /// Where a desired route sends calls, or what is wrong with it (and the other place in
+    /// the file involved, if any). How a reviewer reads it is [`Names::endpoint`], worked out
+    /// only for a number that changes.
+    fn route(&self, route: &Route) -> Result<Destination, (String, Option<String>)> {
         match route {
-            Route::Managed(key) => {
-                let id = self.ids.get(key.as_str()).cloned().flatten();
-                let name = self
-                    .desired
-                    .assistants
-                    .get(key)
-                    .and_then(|a| a.field("name"));
-                let name = name.as_deref().and_then(Value::as_str);
-                let endpoint = Endpoint::Assistant {
-                    id: id.clone(),
-                    address: Some(Address::Assistant(key.to_string())),
-                    name: name.map(placeholder::unescape),
-                    business: self
-                        .business_of_key
-                        .get(key.as_str())
-                        .map(|name| (*name).to_owned()),
-                    greeting: self
-                        .desired
-                        .assistants
-                        .get(key)
-                        .and_then(|a| a.field("firstMessage"))
-                        .as_deref()
-                        .and_then(|message| greeting(message.as_str())),
-                };
-                let target = id.map_or_else(
-                    || Target::Address(Address::Assistant(key.to_string())),
-                    Target::Id,
-                );
-                Ok((Destination::Assistant(target), endpoint))
-            }
+            Route::Managed(key) => Ok(Destination::Assistant(
+                match self.ids.get(key.as_str()).cloned().flatten() {
+                    Some(id) => Target::Id(id),
+                    None => Target::Address(Address::Assistant(key.to_string())),
+                },
+            )),
             Route::Existing(id) => {
                 let assistant =
                     self.index.by_id.get(id.as_str()).ok_or_else(|| {
@@ -226,28 +204,53 @@ impl<'a> Names<'a> {
                         Some(super::assistants::path_of(self.desired, owner)),
                     ));
                 }
-                let endpoint = Endpoint::Assistant {
-                    id: Some(id.clone()),
-                    address: None,
-                    name: assistant.name().map(str::to_owned),
-                    business: self.business_of(id),
-                    greeting: greeting(assistant.first_message()),
-                };
-                Ok((Destination::Assistant(Target::Id(id.clone())), endpoint))
+                Ok(Destination::Assistant(Target::Id(id.clone())))
             }
             Route::Squad(id) => {
-                let name = self
-                    .live
-                    .squads
-                    .get(id)
-                    .ok_or_else(|| (format!("no squad with id {id} in the account"), None))?;
-                let endpoint = Endpoint::Squad {
-                    id: id.clone(),
-                    name: name.clone(),
-                    business: self.business_of(id),
-                };
-                Ok((Destination::Squad(id.clone()), endpoint))
+                if !self.live.squads.contains_key(id) {
+                    return Err((format!("no squad with id {id} in the account"), None));
+                }
+                Ok(Destination::Squad(id.clone()))
             }
+        }
+    }
+
+    /// A desired route as a reviewer reads it, for a route [`Names::route`] accepts.
+    fn endpoint(&self, route: &Route) -> Endpoint {
+        match route {
+            Route::Managed(key) => {
+                let declared = self.desired.assistants.get(key);
+                let name = declared.and_then(|a| a.field("name"));
+                let first_message = declared.and_then(|a| a.field("firstMessage"));
+                Endpoint::Assistant {
+                    id: self.ids.get(key.as_str()).cloned().flatten(),
+                    address: Some(Address::Assistant(key.to_string())),
+                    name: name
+                        .as_deref()
+                        .and_then(Value::as_str)
+                        .map(placeholder::unescape),
+                    business: self
+                        .business_of_key
+                        .get(key.as_str())
+                        .map(|name| (*name).to_owned()),
+                    greeting: greeting(first_message.as_deref().and_then(Value::as_str)),
+                }
+            }
+            Route::Existing(id) => {
+                let assistant = self.index.by_id.get(id.as_str());
+                Endpoint::Assistant {
+                    id: Some(id.clone()),
+                    address: None,
+                    name: assistant.and_then(|a| a.name()).map(str::to_owned),
+                    business: self.business_of(id),
+                    greeting: greeting(assistant.and_then(|a| a.first_message())),
+                }
+            }
+            Route::Squad(id) => Endpoint::Squad {
+                id: id.clone(),
+                name: self.live.squads.get(id).cloned().flatten(),
+                business: self.business_of(id),
+            },
         }
     }
 }
@@ -280,11 +283,11 @@ pub(crate) fn plan(
         kept_hooks: Vec::new(),
     };
     // Each business's route, checked once whether or not its numbers need it.
-    let mut routes: HashMap<&str, (Destination, Endpoint)> = HashMap::new();
+    let mut routes: HashMap<&str, (Destination, &Route)> = HashMap::new();
     for business in desired.businesses.values() {
         match names.route(&business.route) {
-            Ok(route) => {
-                routes.insert(business.key.as_str(), route);
+            Ok(destination) => {
+                routes.insert(business.key.as_str(), (destination, &business.route));
             }
             Err((message, also)) => {
                 let mut problem =
@@ -296,15 +299,19 @@ pub(crate) fn plan(
             }
         }
     }
-    let unassigned = match &desired.unassigned {
-        Unassigned::Assistant(shared) => match names.route(&Route::Managed(shared.clone())) {
-            Ok(route) => Some(route),
+    let shared = match &desired.unassigned {
+        Unassigned::Assistant(shared) => Some(Route::Managed(shared.clone())),
+        Unassigned::Leave | Unassigned::Unlink | Unassigned::Say(_) => None,
+    };
+    let unassigned = match &shared {
+        Some(route) => match names.route(route) {
+            Ok(destination) => Some((destination, route)),
             Err((message, _)) => {
                 problems.push(Problem::at("unassigned", message));
                 None
             }
         },
-        Unassigned::Leave | Unassigned::Unlink | Unassigned::Say(_) => None,
+        None => None,
     };
     let owners = desired.owners();
     let none = Map::new();
@@ -337,7 +344,7 @@ pub(crate) fn plan(
             };
             Goal {
                 destination: destination.clone(),
-                to: to.clone(),
+                to: Some(*to),
                 settings: business.settings.get(key).unwrap_or(&none),
                 say: None,
                 reason: format!("listed under {}", business.key),
@@ -364,20 +371,20 @@ pub(crate) fn plan(
                 }
                 (Unassigned::Unlink, _) => (
                     Destination::Nothing,
-                    Endpoint::Nothing,
+                    None,
                     None,
                     "no business lists it; unassigned numbers are unlinked".to_owned(),
                 ),
                 (Unassigned::Say(text), _) => (
                     Destination::Nothing,
-                    Endpoint::Nothing,
+                    None,
                     Some(text.as_str()),
                     "no business lists it; unassigned numbers say a text and ring no assistant"
                         .to_owned(),
                 ),
                 (Unassigned::Assistant(shared), Some((destination, to))) => (
                     destination.clone(),
-                    to.clone(),
+                    Some(*to),
                     None,
                     format!("no business lists it; unassigned numbers go to {shared}"),
                 ),
@@ -465,7 +472,7 @@ pub(crate) fn plan(
                 &import.body,
                 business,
                 destination.clone(),
-                to.clone(),
+                names.endpoint(to),
             ));
         }
     }
@@ -586,7 +593,10 @@ impl Settings<'_> {
         after.extend(body.clone());
         let to = match goal.destination {
             Destination::Nothing => names.calls(&after),
-            _ => route::calls(after.get("hooks"), goal.to),
+            _ => route::calls(
+                after.get("hooks"),
+                goal.to.map_or(Endpoint::Nothing, |to| names.endpoint(to)),
+            ),
         };
         let moved = goal
             .destination
