@@ -10,12 +10,13 @@
 use std::collections::HashSet;
 
 use reqwest::Method;
+use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::client::Client;
 use super::wire::{Listed, page_items};
-use crate::http::{Error, decode_objects};
+use crate::http::{Error, Text, decode_objects};
 
 /// The largest page Vapi serves.
 pub(crate) const PAGE: usize = 1000;
@@ -32,9 +33,12 @@ impl Client {
     }
 
     /// [`Client::list_all`], each page's new objects made into what `keep` makes of them as
-    /// the page arrives, so that a page's text is not held past what `keep` keeps of it. The
-    /// next page is asked for before `keep` sees this one, so what `keep` does costs no time
-    /// on the wire.
+    /// the page arrives, so that a page's text is not held past what `keep` keeps of it.
+    ///
+    /// The next page is asked for as soon as this one's last object is read, and this one is
+    /// read whole while the next is on the wire: the cursor is that object's `createdAt`
+    /// unless the page holds nothing new (a tie across a whole page), which only reading it
+    /// whole shows; then the page asked for is dropped unread.
     pub(crate) async fn list_all_into<T: Listed, U>(
         &self,
         path: &str,
@@ -51,31 +55,46 @@ impl Client {
         };
         let mut seen = HashSet::new();
         let mut all = Vec::new();
-        let mut page = self.page::<T>(path, &query(None)).await?;
+        let mut page = self.page_text(path, &query(None)).await?;
         loop {
-            let full = page.len() >= PAGE;
-            let last = page.last().map(|item| item.created_at().to_owned());
-            let fresh: Vec<T> = page
-                .into_iter()
-                .filter(|item| seen.insert(item.id().to_owned()))
-                .collect();
-            let Some(last) = last.filter(|_| full) else {
+            let items = split(path, &page)?;
+            // A last object that does not read is reported by reading the page whole.
+            let last = items
+                .last()
+                .filter(|_| items.len() >= PAGE)
+                .and_then(|item| T::read(item, &page).ok())
+                .map(|item| item.created_at().to_owned());
+            let next_query = last.as_deref().map(|last| query(Some(last)));
+            let next = async {
+                match &next_query {
+                    Some(next_query) => Some(self.page_text(path, next_query).await),
+                    None => None,
+                }
+            };
+            let read = async {
+                decode_objects(path, &items, |item| T::read(item, &page)).map(|objects| {
+                    objects
+                        .into_iter()
+                        .filter(|item| seen.insert(item.id().to_owned()))
+                        .collect::<Vec<T>>()
+                })
+            };
+            let (next, fresh) = futures::join!(next, read);
+            let fresh = fresh?;
+            let (Some(last), Some(next)) = (last, next) else {
                 all.extend(keep(fresh));
                 break;
             };
-            let cursor = if fresh.is_empty() {
+            if fresh.is_empty() {
                 // A full page of objects created at one instant: split it by updatedAt.
                 self.list_instant(path, &last, filter, &mut seen, &mut all, &mut keep)
                     .await?;
-                before(&last, path)?
-            } else {
-                last
-            };
-            let next_query = query(Some(&cursor));
-            let kept = async {
-                all.extend(keep(fresh));
-            };
-            let (next, ()) = futures::join!(self.page::<T>(path, &next_query), kept);
+                page = self
+                    .page_text(path, &query(Some(&before(&last, path)?)))
+                    .await?;
+                continue;
+            }
+            all.extend(keep(fresh));
             page = next?;
         }
         Ok(all)
@@ -133,17 +152,25 @@ impl Client {
 
     /// One page, each object read on its own so that a malformed one is named.
     async fn page<T: Listed>(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<T>, Error> {
-        let page = self
-            .transport
-            .send_text(Method::GET, path, query, None)
-            .await?;
-        let items = page_items(page.as_str()).map_err(|detail| Error::Decode {
-            method: Method::GET,
-            path: path.to_owned(),
-            detail,
-        })?;
-        decode_objects(path, &items, |item| T::read(item, &page))
+        let page = self.page_text(path, query).await?;
+        decode_objects(path, &split(path, &page)?, |item| T::read(item, &page))
     }
+
+    /// The text of one page.
+    async fn page_text(&self, path: &str, query: &[(&str, String)]) -> Result<Text, Error> {
+        self.transport
+            .send_text(Method::GET, path, query, None)
+            .await
+    }
+}
+
+/// The JSON of each object of a page of the list at `path`.
+fn split<'p>(path: &str, page: &'p Text) -> Result<Vec<&'p RawValue>, Error> {
+    page_items(page.as_str()).map_err(|detail| Error::Decode {
+        method: Method::GET,
+        path: path.to_owned(),
+        detail,
+    })
 }
 
 /// Appends what `keep` makes of the objects not seen before.
