@@ -722,6 +722,21 @@ impl Runs {
         float(self.peak_kib().median) / 1024.0
     }
 
+    /// Checks the median wall time and peak against `seconds` and `mib`, naming them `name`.
+    fn check_budget(&self, name: &str, (seconds, mib): (f64, f64), results: &mut Results) {
+        let wall = self.wall().median.as_secs_f64();
+        results.check(
+            format!("{name}: median wall <= {seconds} s"),
+            wall <= seconds,
+            format!("{wall:.2} s (CPU {:.2} s)", self.cpu().median.as_secs_f64()),
+        );
+        results.check(
+            format!("{name}: median peak RSS <= {mib} MiB"),
+            self.peak_mib() <= mib,
+            format!("{:.1} MiB", self.peak_mib()),
+        );
+    }
+
     /// The most requests one run sent.
     fn requests(&self) -> u64 {
         self.measured().map(Measured::total).max().unwrap_or(0)
@@ -950,16 +965,7 @@ fn measure_plan(
     );
     if let Some(&(_, seconds, mib)) = PLAN_TARGETS.iter().find(|(s, ..)| *s == size) {
         let wall = runs.wall().median.as_secs_f64();
-        results.check(
-            format!("plan {size}: median wall <= {seconds} s"),
-            wall <= seconds,
-            format!("{wall:.2} s (CPU {:.2} s)", runs.cpu().median.as_secs_f64()),
-        );
-        results.check(
-            format!("plan {size}: median peak RSS <= {mib} MiB"),
-            runs.peak_mib() <= mib,
-            format!("{:.1} MiB", runs.peak_mib()),
-        );
+        runs.check_budget(&format!("plan {size}"), (seconds, mib), results);
         let floor = floor.median.as_secs_f64();
         results.check(
             format!("plan {size}: median wall <= {FLOOR_FACTOR} x the floor's"),
@@ -1079,17 +1085,7 @@ fn measure_numbers(
         ),
     );
     if size == POOL {
-        let wall = runs.wall().median.as_secs_f64();
-        results.check(
-            format!("{name}: median wall <= {NUMBERS_WALL} s"),
-            wall <= NUMBERS_WALL,
-            format!("{wall:.2} s (CPU {:.2} s)", runs.cpu().median.as_secs_f64()),
-        );
-        results.check(
-            format!("{name}: median peak RSS <= {NUMBERS_PEAK_MIB} MiB"),
-            runs.peak_mib() <= NUMBERS_PEAK_MIB,
-            format!("{:.1} MiB", runs.peak_mib()),
-        );
+        runs.check_budget(&name, (NUMBERS_WALL, NUMBERS_PEAK_MIB), results);
     } else {
         results.skip(
             &format!("numbers --free, pool of {POOL}: wall and peak RSS"),
