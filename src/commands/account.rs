@@ -229,7 +229,11 @@ impl Account {
         settle: &Settle,
         live: &mut Live,
     ) -> anyhow::Result<()> {
-        for id in settle.finish(live).await {
+        for id in settle
+            .finish(live)
+            .await
+            .context("cannot read the account")?
+        {
             let read = self
                 .client
                 .get_assistant(&id)

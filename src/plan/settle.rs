@@ -102,9 +102,11 @@ impl Settle {
     /// read, when the file never loaded), in the order read. Returns the ids of settled
     /// assistants whose label another assistant carries too: the planner chooses which copy
     /// to keep and shows what a deleted copy loses, so their bodies are to be read again.
-    pub async fn finish(&self, live: &mut Live) -> Vec<String> {
+    /// An error when the thread stopped without giving them back (a bug): an account planned
+    /// without its assistants would be planned wrong.
+    pub async fn finish(&self, live: &mut Live) -> Result<Vec<String>, Lost> {
         let Some(worker) = &self.worker else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         drop(
             worker
@@ -118,9 +120,8 @@ impl Settle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(done) = done {
-            live.assistants.extend(done.await.unwrap_or_default());
-        }
+        live.assistants
+            .extend(done.ok_or(Lost)?.await.map_err(|_| Lost)?);
         let mut carriers: HashMap<&str, usize> = HashMap::new();
         for assistant in &live.assistants {
             if let Some(label) = assistant.label.as_deref() {
@@ -132,7 +133,8 @@ impl Settle {
             .filter(|(_, count)| *count > 1)
             .map(|(label, _)| label.to_owned())
             .collect();
-        live.assistants
+        Ok(live
+            .assistants
             .iter()
             .filter(|assistant| {
                 assistant.holds_declared()
@@ -142,9 +144,14 @@ impl Settle {
                         .is_some_and(|label| shared.contains(label))
             })
             .map(|assistant| assistant.id.clone())
-            .collect()
+            .collect())
     }
 }
+
+/// The settling thread stopped without giving the assistants back.
+#[derive(Debug, thiserror::Error)]
+#[error("the assistants read were lost while they were compared with the file (a bug in vapiform)")]
+pub struct Lost;
 
 /// The settling thread: every page until the read is over, settled once the desired state
 /// has come (pages before it wait), in the order read.
@@ -232,7 +239,7 @@ businesses:
             .build()
             .unwrap();
         let mut live = Live::default();
-        let again = runtime.block_on(settle.finish(&mut live));
+        let again = runtime.block_on(settle.finish(&mut live)).unwrap();
         (live.assistants, again)
     }
 
