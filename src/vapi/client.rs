@@ -38,8 +38,9 @@ impl Client {
         self.list_all("/assistant", &[]).await
     }
 
-    /// Every assistant in the account, each page made into what `keep` makes of it as it
-    /// arrives (see [`Client::list_all_into`]).
+    /// Every assistant in the account, each page's new assistants made into what `keep`
+    /// makes of them as the page arrives, so that a page's text is not held past what `keep`
+    /// keeps of it.
     pub async fn list_assistants_into<U>(
         &self,
         keep: impl FnMut(Vec<Assistant>) -> Vec<U>,
