@@ -738,7 +738,7 @@ mod tests {
     #[test]
     fn what_json_cannot_hold_is_a_problem_at_its_path_and_reading_goes_on() {
         let (value, problems) = document(
-            "a: [1, 18446744073709551616]\nb: {c: .inf, d: -.Inf, e: .nan}\nf: !!int x\ng: !custom 5\nh: !thing {i: 1}\n",
+            "a: [1, 18446744073709551616]\nb: {c: .inf, d: -.Inf, e: .nan}\nf: !!int x\ng: !custom 5\nh: !thing {i: 1}\nj: !!int 1.5\nk: !!bool 1\n",
         );
         assert_eq!(
             problems,
@@ -750,6 +750,8 @@ mod tests {
                 "f: `x` is not a valid !!int",
                 "g: YAML tags such as `!custom` are not supported",
                 "h: YAML tags such as `!thing` are not supported",
+                "j: `1.5` is not a valid !!int",
+                "k: `1` is not a valid !!bool",
             ]
         );
         // What is under a tag is read, so one mistake is not reported twice.
