@@ -14,7 +14,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde_json::value::RawValue;
 use tokio::sync::oneshot;
 
 use super::Secrets;
@@ -65,9 +64,7 @@ impl Settle {
         let (tell, done) = oneshot::channel();
         std::thread::spawn(move || {
             // Nobody listens when the read was dropped unfinished.
-            if let Some(settled) = settle_all(&pages) {
-                let _ = tell.send(settled);
-            }
+            let _ = tell.send(settle_all(&pages));
         });
         Self {
             worker: Some(Worker {
@@ -157,71 +154,25 @@ impl Settle {
 pub struct Lost;
 
 /// The settling thread: every page until the read is over, settled once the desired state
-/// has come (pages before it wait, compressed), in the order read. `None` when an assistant
-/// kept waiting does not read back (a bug).
-fn settle_all(pages: &mpsc::Receiver<Message>) -> Option<Vec<Assistant>> {
+/// has come (pages before it wait), in the order read.
+fn settle_all(pages: &mpsc::Receiver<Message>) -> Vec<Assistant> {
     let mut settled = Vec::new();
-    let mut waiting = Waiting::default();
+    let mut waiting = Vec::new();
     let mut against = None;
     for message in pages {
         match message {
             Message::Ready(ready) => {
-                for assistant in waiting.take() {
-                    settled.push(ready.settle(assistant?));
-                }
+                settled.extend(waiting.drain(..).map(|assistant| ready.settle(assistant)));
                 against = Some(ready);
             }
             Message::Page(page) => match &against {
                 Some(against) => settled.extend(page.into_iter().map(|a| against.settle(a))),
-                None => page
-                    .iter()
-                    .for_each(|assistant| waiting.keep(assistant.json())),
+                None => waiting.extend(page),
             },
         }
     }
-    for assistant in waiting.take() {
-        settled.push(Assistant::from(assistant?));
-    }
-    Some(settled)
-}
-
-/// Assistants read before the file has loaded, kept compressed until it has. They are most of
-/// what the account weighs, and at 50,000 businesses the file takes a second to load while a
-/// page of 1,000 assistants arrives every few tens of milliseconds. Each is compressed against
-/// the first one kept: the assistants of one account share most of their text (field names,
-/// a template's prompt), so each keeps a fraction of its size.
-#[derive(Default)]
-struct Waiting {
-    /// The JSON text of the first assistant kept.
-    dictionary: Vec<u8>,
-    /// Each assistant's JSON text, compressed, in the order read.
-    kept: Vec<Vec<u8>>,
-}
-
-impl Waiting {
-    fn keep(&mut self, json: &str) {
-        if self.kept.is_empty() {
-            self.dictionary = json.as_bytes().to_vec();
-        }
-        let compressed =
-            lz4_flex::block::compress_prepend_size_with_dict(json.as_bytes(), &self.dictionary);
-        self.kept.push(compressed);
-    }
-
-    /// Every assistant kept, in the order kept, read again; `None` for one that does not read
-    /// back.
-    fn take(&mut self) -> impl Iterator<Item = Option<vapi::Assistant>> + use<> {
-        let dictionary = std::mem::take(&mut self.dictionary);
-        std::mem::take(&mut self.kept)
-            .into_iter()
-            .map(move |compressed| {
-                let json =
-                    lz4_flex::block::decompress_size_prepended_with_dict(&compressed, &dictionary)
-                        .ok()?;
-                let raw = RawValue::from_string(String::from_utf8(json).ok()?).ok()?;
-                vapi::Assistant::read(&raw).ok()
-            })
-    }
+    settled.extend(waiting.into_iter().map(Assistant::from));
+    settled
 }
 
 impl Against {
@@ -296,11 +247,9 @@ businesses:
     fn only_an_assistant_holding_its_declaration_is_settled_and_early_ones_wait() {
         let settle = Settle::new();
         let (desired, secrets) = against();
-        // Read before the file loaded: they wait for it, compressed, and read back whole.
+        // Read before the file loaded: it waits for it.
         let early = labelled("a1", "acme", "Acme", "Hello from the shop");
-        let other = labelled("z1", "gone", "Zed's \u{e9}picerie", "Bonjour, \"ici\"");
-        let other_json = other.json().to_owned();
-        assert!(settle.page(vec![early, other]).is_empty());
+        assert!(settle.page(vec![early]).is_empty());
         settle.ready(desired, secrets);
         let page = vec![
             labelled("b1", "bobs", "Bobs", "Hello"),
@@ -310,12 +259,10 @@ businesses:
         assert!(settle.page(page).is_empty());
         let (read, again) = finished(&settle);
         let ids: Vec<&str> = read.iter().map(|a| a.id.as_str()).collect();
-        assert_eq!(ids, ["a1", "z1", "b1", "x1", "b2"], "in the order read");
-        let [early, other, differs, undeclared, holds] = &read[..] else {
+        assert_eq!(ids, ["a1", "b1", "x1", "b2"], "in the order read");
+        let [early, differs, undeclared, holds] = &read[..] else {
             panic!("{read:?}");
         };
-        assert_eq!(other.json(), Some(other_json.as_str()));
-        assert_eq!(other.name(), Some("Zed's \u{e9}picerie"));
         assert!(early.holds_declared() && early.json().is_none());
         assert!(!differs.holds_declared() && differs.json().is_some());
         assert!(!undeclared.holds_declared() && undeclared.json().is_some());
