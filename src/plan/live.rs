@@ -118,7 +118,8 @@ pub struct Number {
     pub created_at: String,
     /// ISO 8601 time of the last write.
     pub updated_at: String,
-    /// The number as read, for its other fields.
+    /// The number as read, for its other fields; those above are taken out of it (held once,
+    /// not twice: 50,000 numbers are a few megabytes of them).
     read: vapi::PhoneNumber,
 }
 
@@ -137,7 +138,15 @@ impl Number {
     /// Every field as the API returned it (routing fields normalised), for the comparator;
     /// built now.
     pub fn fields(&self) -> Map<String, Value> {
-        self.read.to_object()
+        let mut read = self.read.clone();
+        read.id.clone_from(&self.id);
+        read.provider.clone_from(&self.provider);
+        read.assistant_id.clone_from(&self.assistant_id);
+        read.squad_id.clone_from(&self.squad_id);
+        read.workflow_id.clone_from(&self.workflow_id);
+        read.created_at.clone_from(&self.created_at);
+        read.updated_at.clone_from(&self.updated_at);
+        read.to_object()
     }
 
     /// Its `hooks`, as the API returned them.
@@ -147,16 +156,16 @@ impl Number {
 }
 
 impl From<vapi::PhoneNumber> for Number {
-    fn from(number: vapi::PhoneNumber) -> Self {
+    fn from(mut number: vapi::PhoneNumber) -> Self {
         Self {
             key: number_key(&number),
-            id: number.id.clone(),
-            provider: number.provider.clone(),
-            assistant_id: number.assistant_id.clone(),
-            squad_id: number.squad_id.clone(),
-            workflow_id: number.workflow_id.clone(),
-            created_at: number.created_at.clone(),
-            updated_at: number.updated_at.clone(),
+            id: std::mem::take(&mut number.id),
+            provider: std::mem::take(&mut number.provider),
+            assistant_id: number.assistant_id.take(),
+            squad_id: number.squad_id.take(),
+            workflow_id: number.workflow_id.take(),
+            created_at: std::mem::take(&mut number.created_at),
+            updated_at: std::mem::take(&mut number.updated_at),
             read: number,
         }
     }
@@ -341,6 +350,24 @@ mod tests {
             updated_at: "t".into(),
             other: serde_json::Map::new(),
         }
+    }
+
+    #[test]
+    fn a_number_gives_back_every_field_it_was_read_with() {
+        let mut wire = number(Some("+14155550100"), None);
+        wire.assistant_id = Some("a-1".into());
+        wire.squad_id = Some("s-1".into());
+        wire.workflow_id = Some("w-1".into());
+        wire.created_at = "2026-01-01T00:00:00.000Z".into();
+        wire.updated_at = "2026-01-02T00:00:00.000Z".into();
+        wire.other.insert("hooks".into(), serde_json::json!([]));
+        let read = Number::from(wire.clone());
+        assert_eq!(read.fields(), wire.to_object());
+        assert_eq!(
+            (read.id.as_str(), read.provider.as_str()),
+            ("id-1", "telnyx")
+        );
+        assert_eq!(read.assistant_id.as_deref(), Some("a-1"));
     }
 
     #[test]
