@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use vapiform::sim::{Account, Options};
 
-use crate::support::{KEY, Run, Workspace, serve};
+use crate::support::{KEY, Run, Workspace, find, serve};
 
 /// The quickstart, applied: every number routed as the file says.
 fn applied() -> Workspace {
@@ -41,13 +41,6 @@ fn checked(workspace: &Workspace, scope: &[&str], code: i32) -> Value {
     )
 }
 
-/// Edits the saved account, as the dashboard would.
-fn edit_account(workspace: &Workspace, edit: impl FnOnce(&mut Value)) {
-    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
-    edit(&mut account);
-    workspace.write("account.json", &account.to_string());
-}
-
 fn status_of<'a>(report: &'a Value, number: &str) -> &'a Value {
     report["outcomes"]
         .as_array()
@@ -59,14 +52,8 @@ fn status_of<'a>(report: &'a Value, number: &str) -> &'a Value {
 
 /// Changes assistant `name`'s `firstMessage` in the saved account, as a dashboard edit would.
 fn greet(workspace: &Workspace, name: &str, greeting: &str) {
-    edit_account(workspace, |account| {
-        let assistant = account["assistants"]
-            .as_array_mut()
-            .unwrap()
-            .iter_mut()
-            .find(|a| a["name"] == name)
-            .unwrap_or_else(|| panic!("no assistant {name}"));
-        assistant["firstMessage"] = json!(greeting);
+    workspace.edit_account(|account| {
+        find(account, "assistants", "name", name)["firstMessage"] = json!(greeting);
     });
 }
 
@@ -157,12 +144,9 @@ fn a_number_that_greets_as_another_business_fails_with_exit_6_quoting_it() {
 
     // A greeting that says no name at all: "Thanks for calling ."
     greet(&workspace, "Carol's Cafe", "Thanks for calling .");
-    edit_account(&workspace, |account| {
-        for assistant in account["assistants"].as_array_mut().unwrap() {
-            if assistant["name"] == "Carol's Cafe" {
-                assistant["model"]["messages"][0]["content"] = json!("Be brief.");
-            }
-        }
+    workspace.edit_account(|account| {
+        find(account, "assistants", "name", "Carol's Cafe")["model"]["messages"][0]["content"] =
+            json!("Be brief.");
     });
     let json = checked(&workspace, &["--target", "number/+14155550104"], 6);
     assert_eq!(
@@ -174,24 +158,18 @@ fn a_number_that_greets_as_another_business_fails_with_exit_6_quoting_it() {
 #[test]
 fn a_squad_answers_with_its_first_member() {
     let workspace = applied();
-    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
-    let bob = account["assistants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "Bob's Bakery (legacy)")
-        .unwrap()["id"]
-        .clone();
-    let at = "2026-01-01T00:00:00.000Z";
-    account["squads"] = json!([{"id": "5a7d0000-0000-4000-8000-000000000001", "orgId": "o",
-        "name": "Front desk", "members": [{"assistantId": bob}], "createdAt": at, "updatedAt": at}]);
-    workspace.write("account.json", &account.to_string());
-    let file = workspace.read("vapiform.yaml").replace(
-        "    assistant:\n      template: receptionist\n      vars: {hours: \"7am-3pm\"}",
-        "    squad: 5a7d0000-0000-4000-8000-000000000001",
-    );
-    assert_ne!(file, workspace.read("vapiform.yaml"), "the edit applies");
-    workspace.write("vapiform.yaml", &file);
+    workspace.edit_account(|account| {
+        let bob = find(account, "assistants", "name", "Bob's Bakery (legacy)")["id"].clone();
+        let at = "2026-01-01T00:00:00.000Z";
+        account["squads"] = json!([{"id": "5a7d0000-0000-4000-8000-000000000001", "orgId": "o",
+            "name": "Front desk", "members": [{"assistantId": bob}], "createdAt": at, "updatedAt": at}]);
+    });
+    workspace.edit("vapiform.yaml", |file| {
+        file.replace(
+            "    assistant:\n      template: receptionist\n      vars: {hours: \"7am-3pm\"}",
+            "    squad: 5a7d0000-0000-4000-8000-000000000001",
+        )
+    });
     workspace
         .sandbox()
         .args(["apply", "--yes", "--rps", "1000"])
@@ -214,18 +192,13 @@ fn a_squad_answers_with_its_first_member() {
 #[test]
 fn the_route_decides_what_a_chat_cannot_reach() {
     let workspace = applied();
-    let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
-    for number in account["phoneNumbers"].as_array_mut().unwrap() {
-        if number["number"] == "+14155550104" {
-            // Answered by the assistant-request webhook alone.
-            number["assistantId"] = Value::Null;
-            number["server"] = json!({"url": "https://hooks.example.com/pick?token=s3cr3t"});
-        }
-        if number["number"] == "+14155550103" {
-            number["assistantId"] = Value::Null;
-        }
-    }
-    workspace.write("account.json", &account.to_string());
+    workspace.edit_account(|account| {
+        // Answered by the assistant-request webhook alone.
+        let carol = find(account, "phoneNumbers", "number", "+14155550104");
+        carol["assistantId"] = Value::Null;
+        carol["server"] = json!({"url": "https://hooks.example.com/pick?token=s3cr3t"});
+        find(account, "phoneNumbers", "number", "+14155550103")["assistantId"] = Value::Null;
+    });
     let json = checked(&workspace, &["--all"], 6);
     let carol = status_of(&json, "+14155550104");
     assert_eq!(carol["status"], "uncheckable", "{json}");
@@ -242,28 +215,18 @@ fn the_route_decides_what_a_chat_cannot_reach() {
         "rings nobody: the call is hung up"
     );
     // Under `unassigned: unlink`, ringing nobody is what it should do.
-    let file = workspace.read("vapiform.yaml").replace(
-        "unassigned: {assistant: not-in-service}",
-        "unassigned: unlink",
-    );
-    assert_ne!(file, workspace.read("vapiform.yaml"), "the edit applies");
-    workspace.write("vapiform.yaml", &file);
+    workspace.edit("vapiform.yaml", |file| {
+        file.replace(
+            "unassigned: {assistant: not-in-service}",
+            "unassigned: unlink",
+        )
+    });
     let json = checked(&workspace, &["--target", "number/+14155550103"], 0);
     assert_eq!(status_of(&json, "+14155550103")["status"], "pass", "{json}");
     // Still answered there: a fail, whatever it says.
-    edit_account(&workspace, |account| {
-        let acme = account["assistants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["name"] == "Acme Plumbing")
-            .unwrap()["id"]
-            .clone();
-        for number in account["phoneNumbers"].as_array_mut().unwrap() {
-            if number["number"] == "+14155550103" {
-                number["assistantId"] = acme.clone();
-            }
-        }
+    workspace.edit_account(|account| {
+        let acme = find(account, "assistants", "name", "Acme Plumbing")["id"].clone();
+        find(account, "phoneNumbers", "number", "+14155550103")["assistantId"] = acme;
     });
     let json = checked(&workspace, &["--target", "number/+14155550103"], 6);
     assert_eq!(
@@ -422,12 +385,12 @@ fn a_template_that_names_another_business_or_leaves_a_gap_is_refused_offline() {
     let workspace = Workspace::quickstart();
     let file = workspace.read("vapiform.yaml");
     // A name written into the template's prompt: every other business now says it.
-    let named = file.replace(
-        "Opening hours: ${vars.hours}.",
-        "Opening hours: ${vars.hours}. Tell callers Acme Plumbing handles repairs.",
-    );
-    assert_ne!(named, file, "the edit applies");
-    workspace.write("vapiform.yaml", &named);
+    workspace.edit("vapiform.yaml", |file| {
+        file.replace(
+            "Opening hours: ${vars.hours}.",
+            "Opening hours: ${vars.hours}. Tell callers Acme Plumbing handles repairs.",
+        )
+    });
     for command in ["validate", "plan"] {
         let run = workspace.sandbox().args([command]).run().code(1);
         assert!(
@@ -445,12 +408,12 @@ fn a_template_that_names_another_business_or_leaves_a_gap_is_refused_offline() {
         );
     }
     // Said to be deliberate: a warning, and the file is valid.
-    let deliberate = named.replace(
-        "  carols-cafe:\n    name: Carol's Cafe\n",
-        "  carols-cafe:\n    name: Carol's Cafe\n    check: {mentions: [\"ACME plumbing\"]}\n",
-    );
-    assert_ne!(deliberate, named, "the edit applies");
-    workspace.write("vapiform.yaml", &deliberate);
+    workspace.edit("vapiform.yaml", |file| {
+        file.replace(
+            "  carols-cafe:\n    name: Carol's Cafe\n",
+            "  carols-cafe:\n    name: Carol's Cafe\n    check: {mentions: [\"ACME plumbing\"]}\n",
+        )
+    });
     let run = workspace.sandbox().args(["validate"]).run().code(0);
     assert!(
         run.stderr
@@ -533,9 +496,8 @@ async fn an_interrupted_check_starts_no_new_conversation_and_reports_every_numbe
 #[test]
 fn a_template_that_names_the_wrong_business_fails_the_test_call() {
     let workspace = Workspace::quickstart();
-    let file = workspace
-        .read("vapiform.yaml")
-        .replace(
+    workspace.edit("vapiform.yaml", |file| {
+        file.replace(
             "    firstMessage: \"Thanks for calling ${business.name}. How can I help?\"",
             "    firstMessage: \"Thanks for calling Acme Plumbing. How can I help?\"",
         )
@@ -546,9 +508,8 @@ fn a_template_that_names_the_wrong_business_fails_the_test_call() {
         .replace(
             "  carols-cafe:\n    name: Carol's Cafe\n",
             "  carols-cafe:\n    name: Carol's Cafe\n    check: {mentions: [Acme Plumbing]}\n",
-        );
-    assert_ne!(file, workspace.read("vapiform.yaml"), "the edit applies");
-    workspace.write("vapiform.yaml", &file);
+        )
+    });
     workspace
         .sandbox()
         .args(["apply", "--yes", "--rps", "1000"])

@@ -7,30 +7,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use vapiform::sim::{Account, Options};
 
-use crate::support::{Workspace, id_of, route_of, serve};
+use crate::support::{Workspace, find, id_of, route_of, serve};
 
 const DENTAL: &str = "d3a7b2c1-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const BOB: &str = "7f3c1e2a-5b6d-4c8e-9f01-23456789abcd";
-
-/// Edits the sandbox account as the dashboard would, behind vapiform's back.
-fn edit_account(workspace: &Workspace, edit: impl FnOnce(&mut Value)) {
-    let mut account = workspace.account();
-    edit(&mut account);
-    workspace.write(
-        "account.json",
-        &serde_json::to_string_pretty(&account).unwrap(),
-    );
-}
-
-/// The object in `collection` whose `field` equals `value`.
-fn find<'a>(account: &'a mut Value, collection: &str, field: &str, value: &str) -> &'a mut Value {
-    account[collection]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|o| o[field] == value)
-        .unwrap_or_else(|| panic!("no {collection} with {field} {value}"))
-}
 
 /// `apply --plan plan.json` refuses as stale (exit 4) naming each of `named`, and writes nothing.
 #[track_caller]
@@ -63,7 +43,7 @@ fn a_dashboard_change_to_any_routing_field_makes_a_saved_plan_stale() {
         .run()
         .code(0);
     // The plan reassigns +14155550101; someone routes it to a squad meanwhile.
-    edit_account(&workspace, |account| {
+    workspace.edit_account(|account| {
         find(account, "phoneNumbers", "number", "+14155550101")["squadId"] =
             json!("5a5a5a5a-0000-4000-8000-000000000001");
     });
@@ -79,7 +59,7 @@ fn a_server_url_set_since_the_plan_makes_it_stale() {
         .run()
         .code(0);
     // Its webhook answers the number whenever nothing is routed: that is routing too.
-    edit_account(&workspace, |account| {
+    workspace.edit_account(|account| {
         find(account, "phoneNumbers", "number", "+14155550101")["server"] =
             json!({"url": "https://hooks.example/elsewhere"});
     });
@@ -90,7 +70,7 @@ fn a_server_url_set_since_the_plan_makes_it_stale() {
 fn a_new_route_to_an_assistant_the_plan_deletes_makes_it_stale() {
     let workspace = Workspace::quickstart();
     let old = "0ddba11a-0000-4000-8000-000000000001";
-    edit_account(&workspace, |account| {
+    workspace.edit_account(|account| {
         account["assistants"]
             .as_array_mut()
             .unwrap()
@@ -111,7 +91,7 @@ fn a_new_route_to_an_assistant_the_plan_deletes_makes_it_stale() {
         plan.stdout
     );
     // Someone routes Bob's number to the assistant the plan deletes.
-    edit_account(&workspace, |account| {
+    workspace.edit_account(|account| {
         find(account, "phoneNumbers", "number", "+14155550102")["assistantId"] = json!(old);
     });
     assert_stale(&workspace, &["assistant/old-business", "+14155550102"]);
@@ -121,7 +101,7 @@ fn a_new_route_to_an_assistant_the_plan_deletes_makes_it_stale() {
 fn a_route_target_deleted_since_the_plan_makes_it_stale() {
     let workspace = Workspace::quickstart();
     let spare = "5ba1e000-0000-4000-8000-000000000001";
-    edit_account(&workspace, |account| {
+    workspace.edit_account(|account| {
         account["assistants"]
             .as_array_mut()
             .unwrap()
@@ -134,7 +114,7 @@ fn a_route_target_deleted_since_the_plan_makes_it_stale() {
         .args(["plan", "--out", "plan.json"])
         .run()
         .code(0);
-    edit_account(&workspace, |account| {
+    workspace.edit_account(|account| {
         account["assistants"]
             .as_array_mut()
             .unwrap()
@@ -212,12 +192,12 @@ fn a_plan_file_edited_by_hand_is_refused_by_show_and_apply() {
         .args(["plan", "--out", "plan.json"])
         .run()
         .code(0);
-    let edited = workspace.read("plan.json").replace(
-        "This number is not in service. Goodbye.",
-        "Call 555-0199 instead.",
-    );
-    assert_ne!(edited, workspace.read("plan.json"), "the edit applies");
-    workspace.write("plan.json", &edited);
+    workspace.edit("plan.json", |plan| {
+        plan.replace(
+            "This number is not in service. Goodbye.",
+            "Call 555-0199 instead.",
+        )
+    });
     let before = workspace.read("account.json");
     for args in [
         vec!["show", "plan.json"],
@@ -313,7 +293,7 @@ fn an_assistant_belongs_to_one_key_in_the_file_and_in_the_account() {
 
     // In the account: X carries the label of a declared key another business routes by id.
     let workspace = Workspace::quickstart();
-    edit_account(&workspace, |account| {
+    workspace.edit_account(|account| {
         find(account, "assistants", "id", BOB)["metadata"] =
             json!({"vapiform": {"key": "carols-cafe"}});
     });

@@ -66,6 +66,25 @@ impl Workspace {
         serde_json::from_str(&self.read("account.json")).expect("account is JSON")
     }
 
+    /// Edits the sandbox account as the dashboard would, behind vapiform's back.
+    pub fn edit_account(&self, edit: impl FnOnce(&mut Value)) {
+        let mut account = self.account();
+        edit(&mut account);
+        self.write(
+            "account.json",
+            &serde_json::to_string_pretty(&account).expect("JSON"),
+        );
+    }
+
+    /// Rewrites the file `name` with what `edit` makes of its text, which must change it.
+    #[track_caller]
+    pub fn edit(&self, name: &str, edit: impl FnOnce(&str) -> String) {
+        let text = self.read(name);
+        let edited = edit(&text);
+        assert_ne!(edited, text, "the edit of {name} applies");
+        self.write(name, &edited);
+    }
+
     /// `vapiform` run in this directory with a test key and no other Vapi settings.
     pub fn vapiform(&self) -> Cmd {
         let mut command = Command::new(env!("CARGO_BIN_EXE_vapiform"));
@@ -298,6 +317,21 @@ impl Run {
 }
 
 /// Labelled assistants in an account, by label key.
+/// The object in `collection` of `account` whose `field` equals `value`.
+pub fn find<'a>(
+    account: &'a mut Value,
+    collection: &str,
+    field: &str,
+    value: &str,
+) -> &'a mut Value {
+    account[collection]
+        .as_array_mut()
+        .expect("a collection")
+        .iter_mut()
+        .find(|o| o[field] == value)
+        .unwrap_or_else(|| panic!("no {collection} with {field} {value}"))
+}
+
 pub fn labelled(account: &Value) -> Vec<String> {
     let mut keys: Vec<String> = account["assistants"]
         .as_array()
