@@ -1,7 +1,10 @@
 //! Connecting to the account: Vapi over the network, or a sandbox simulator in-process,
 //! through the same HTTP client either way.
 
+use std::collections::{HashMap, HashSet};
+
 use anyhow::{Context as _, bail};
+use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::cli::Global;
 use crate::desired::{Carrier, Desired, Route};
@@ -223,24 +226,48 @@ impl Account {
     }
 
     /// Takes what `settle` held back (see [`Settle::finish`]), and reads again the settled
-    /// assistants whose bodies the planner needs after all.
+    /// assistants whose bodies the planner needs after all: one by one, several at once, or
+    /// with one more read of the whole list when that takes fewer requests (two applies at once
+    /// can leave every label of a fleet carried twice).
     pub(super) async fn finish_settling(
         &self,
         settle: &Settle,
         live: &mut Live,
     ) -> anyhow::Result<()> {
-        for id in settle
+        let again = settle
             .finish(live)
             .await
-            .context("cannot read the account")?
-        {
-            let read = self
-                .client
-                .get_assistant(&id)
-                .await
-                .context("cannot read the account")?;
-            if let Some(kept) = live.assistants.iter_mut().find(|kept| kept.id == id) {
-                *kept = read.into();
+            .context("cannot read the account")?;
+        if !again.is_empty() {
+            let pages = live.assistants.len().div_ceil(vapi::PAGE);
+            let read: Vec<vapi::Assistant> = if again.len() > pages {
+                let wanted: HashSet<&str> = again.iter().map(String::as_str).collect();
+                let mut all = self.client.list_assistants().await;
+                if let Ok(all) = &mut all {
+                    all.retain(|assistant| wanted.contains(assistant.id.as_str()));
+                }
+                all
+            } else {
+                futures::stream::iter(&again)
+                    .map(|id| self.client.get_assistant(id))
+                    .buffer_unordered(self.pace.concurrency.max(1))
+                    .try_collect()
+                    .await
+            }
+            .context("cannot read the account")?;
+            let mut read: HashMap<String, vapi::Assistant> = read
+                .into_iter()
+                .map(|assistant| (assistant.id.clone(), assistant))
+                .collect();
+            if let Some(gone) = again.iter().find(|id| !read.contains_key(*id)) {
+                bail!(
+                    "cannot read the account: assistant {gone} was deleted while it was read; plan again"
+                );
+            }
+            for kept in &mut live.assistants {
+                if let Some(read) = read.remove(&kept.id) {
+                    *kept = read.into();
+                }
             }
         }
         tracing::info!(

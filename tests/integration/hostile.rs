@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use vapiform::sim::Options;
 
-use crate::support::{KEY, Workspace, id_of, labelled, onboarding, route_of, serve};
+use crate::support::{KEY, Workspace, find, id_of, labelled, onboarding, route_of, serve};
 
 /// The JSON document a run printed.
 fn json(text: &str) -> Value {
@@ -311,6 +311,115 @@ fn a_repair_is_planned_for_assistants_that_share_a_label() {
         labelled(&workspace.account()),
         ["acme-plumbing", "carols-cafe", "not-in-service"],
         "the routed original is kept, the copy deleted"
+    );
+}
+
+/// Two applies at once can leave many labels carried twice, each copy holding what the file
+/// declares. Their bodies, let go as the account was read, are read again (here with one list
+/// call, as there are more of them than pages), so the repair still shows what each deleted
+/// copy loses.
+#[test]
+fn copies_that_hold_their_declaration_are_read_again_for_the_repair() {
+    let copies = [
+        "a1c2e3f4-0000-4c7d-8e9f-0000000000aa",
+        "a1c2e3f4-0000-4c7d-8e9f-0000000000bb",
+    ];
+    let workspace = Workspace::quickstart();
+    workspace
+        .sandbox()
+        .args(["apply", "--yes", "--rps", "1000"])
+        .run()
+        .code(0);
+    workspace.edit_account(|account| {
+        // A field the file does not declare: each copy holds the declaration either way.
+        let labelled: Vec<Value> = account["assistants"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .filter(|a| a["metadata"]["vapiform"]["key"].is_string())
+            .take(copies.len())
+            .map(|original| {
+                original["endCallMessage"] = "Goodbye.".into();
+                original.clone()
+            })
+            .collect();
+        for (mut copy, id) in labelled.into_iter().zip(copies) {
+            copy["id"] = id.into();
+            copy["createdAt"] = "2026-11-29T10:00:00.000Z".into();
+            copy["endCallMessage"] = "Bye from the copy.".into();
+            account["assistants"].as_array_mut().unwrap().push(copy);
+        }
+    });
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--format", "json"])
+        .run()
+        .code(0);
+    let plan = json(&run.stdout);
+    for id in copies {
+        let delete = plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["action"] == "delete" && c["address"].as_str().is_some_and(|a| a.ends_with(id))
+            })
+            .unwrap_or_else(|| panic!("no delete of {id}: {}", run.stdout));
+        assert!(
+            delete["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["path"] == "endCallMessage"
+                    && f["before"] == "Bye from the copy."
+                    && f["after"] == "Goodbye."),
+            "{delete}"
+        );
+    }
+}
+
+/// One settled copy among a label's copies is read again by id: the kept copy's body is what
+/// the repair compares the deleted one with.
+#[test]
+fn a_kept_copy_that_holds_its_declaration_is_read_again_by_id() {
+    let copy = "a1c2e3f4-0000-4c7d-8e9f-0000000000aa";
+    let workspace = Workspace::quickstart();
+    workspace
+        .sandbox()
+        .args(["apply", "--yes", "--rps", "1000"])
+        .run()
+        .code(0);
+    workspace.edit_account(|account| {
+        let mut added = find(account, "assistants", "name", "Acme Plumbing").clone();
+        added["id"] = copy.into();
+        added["createdAt"] = "2026-11-29T10:00:00.000Z".into();
+        added["firstMessage"] = "Acme, the copy speaking.".into();
+        account["assistants"].as_array_mut().unwrap().push(added);
+    });
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--format", "json"])
+        .run()
+        .code(0);
+    let plan = json(&run.stdout);
+    let delete = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "delete")
+        .unwrap_or_else(|| panic!("no delete: {}", run.stdout));
+    assert!(
+        delete["address"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(copy))
+            && delete["fields"].as_array().unwrap().iter().any(|f| {
+                f["path"] == "firstMessage"
+                    && f["before"] == "Acme, the copy speaking."
+                    && f["after"]
+                        .as_str()
+                        .is_some_and(|a| a.contains("Acme Plumbing"))
+            }),
+        "{delete}"
     );
 }
 
