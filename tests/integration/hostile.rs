@@ -314,6 +314,49 @@ fn a_repair_is_planned_for_assistants_that_share_a_label() {
     );
 }
 
+/// The quickstart applied, then its account edited behind vapiform's back.
+fn applied_with(edit: impl FnOnce(&mut Value)) -> Workspace {
+    let workspace = Workspace::quickstart();
+    workspace
+        .sandbox()
+        .args(["apply", "--yes", "--rps", "1000"])
+        .run()
+        .code(0);
+    workspace.edit_account(edit);
+    workspace
+}
+
+/// Plans, and asserts that the plan deletes the assistant `id` showing its `path` going from
+/// `before` to a value `after` accepts: what the deleted copy loses against the kept one.
+#[track_caller]
+fn assert_repair_shows(
+    workspace: &Workspace,
+    id: &str,
+    (path, before): (&str, &str),
+    after: impl Fn(&Value) -> bool,
+) {
+    let run = workspace
+        .sandbox()
+        .args(["plan", "--format", "json"])
+        .run()
+        .code(0);
+    let plan = json(&run.stdout);
+    let delete = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "delete" && c["address"].as_str().is_some_and(|a| a.ends_with(id)))
+        .unwrap_or_else(|| panic!("no delete of {id}: {}", run.stdout));
+    assert!(
+        delete["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == path && f["before"] == before && after(&f["after"])),
+        "{delete}"
+    );
+}
+
 /// Two applies at once can leave many labels carried twice, each copy holding what the file
 /// declares. Their bodies, let go as the account was read, are read again (here with one list
 /// call, as there are more of them than pages), so the repair still shows what each deleted
@@ -324,13 +367,7 @@ fn copies_that_hold_their_declaration_are_read_again_for_the_repair() {
         "a1c2e3f4-0000-4c7d-8e9f-0000000000aa",
         "a1c2e3f4-0000-4c7d-8e9f-0000000000bb",
     ];
-    let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(0);
-    workspace.edit_account(|account| {
+    let workspace = applied_with(|account| {
         // A field the file does not declare: each copy holds the declaration either way.
         let labelled: Vec<Value> = account["assistants"]
             .as_array_mut()
@@ -350,30 +387,12 @@ fn copies_that_hold_their_declaration_are_read_again_for_the_repair() {
             account["assistants"].as_array_mut().unwrap().push(copy);
         }
     });
-    let run = workspace
-        .sandbox()
-        .args(["plan", "--format", "json"])
-        .run()
-        .code(0);
-    let plan = json(&run.stdout);
     for id in copies {
-        let delete = plan["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| {
-                c["action"] == "delete" && c["address"].as_str().is_some_and(|a| a.ends_with(id))
-            })
-            .unwrap_or_else(|| panic!("no delete of {id}: {}", run.stdout));
-        assert!(
-            delete["fields"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|f| f["path"] == "endCallMessage"
-                    && f["before"] == "Bye from the copy."
-                    && f["after"] == "Goodbye."),
-            "{delete}"
+        assert_repair_shows(
+            &workspace,
+            id,
+            ("endCallMessage", "Bye from the copy."),
+            |after| after == "Goodbye.",
         );
     }
 }
@@ -383,43 +402,18 @@ fn copies_that_hold_their_declaration_are_read_again_for_the_repair() {
 #[test]
 fn a_kept_copy_that_holds_its_declaration_is_read_again_by_id() {
     let copy = "a1c2e3f4-0000-4c7d-8e9f-0000000000aa";
-    let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["apply", "--yes", "--rps", "1000"])
-        .run()
-        .code(0);
-    workspace.edit_account(|account| {
+    let workspace = applied_with(|account| {
         let mut added = find(account, "assistants", "name", "Acme Plumbing").clone();
         added["id"] = copy.into();
         added["createdAt"] = "2026-11-29T10:00:00.000Z".into();
         added["firstMessage"] = "Acme, the copy speaking.".into();
         account["assistants"].as_array_mut().unwrap().push(added);
     });
-    let run = workspace
-        .sandbox()
-        .args(["plan", "--format", "json"])
-        .run()
-        .code(0);
-    let plan = json(&run.stdout);
-    let delete = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["action"] == "delete")
-        .unwrap_or_else(|| panic!("no delete: {}", run.stdout));
-    assert!(
-        delete["address"]
-            .as_str()
-            .is_some_and(|a| a.ends_with(copy))
-            && delete["fields"].as_array().unwrap().iter().any(|f| {
-                f["path"] == "firstMessage"
-                    && f["before"] == "Acme, the copy speaking."
-                    && f["after"]
-                        .as_str()
-                        .is_some_and(|a| a.contains("Acme Plumbing"))
-            }),
-        "{delete}"
+    assert_repair_shows(
+        &workspace,
+        copy,
+        ("firstMessage", "Acme, the copy speaking."),
+        |after| after.as_str().is_some_and(|a| a.contains("Acme Plumbing")),
     );
 }
 
