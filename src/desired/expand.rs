@@ -230,12 +230,19 @@ fn check_template(name: &str, body: &AssistantBody, problems: &mut Vec<Problem>)
 
 /// Reports a `name` longer than Vapi allows (for assistants and phone numbers alike) at
 /// `path`; `what` says whose name it is.
-fn check_name(name: Option<&Value>, what: &str, path: &Path, problems: &mut Vec<Problem>) {
+/// `path` makes the path of the problem, only when there is one: it is checked once per
+/// business.
+fn check_name(
+    name: Option<&Value>,
+    what: &str,
+    path: impl FnOnce() -> Path,
+    problems: &mut Vec<Problem>,
+) {
     if let Some(Value::String(name)) = name {
         let chars = name.chars().count();
         if chars > MAX_NAME_CHARS {
             problems.push(Problem::key(
-                path,
+                &path(),
                 format!(
                     "{what} name \"{name}\" is {chars} characters after expansion; Vapi allows at most {MAX_NAME_CHARS}"
                 ),
@@ -265,7 +272,7 @@ fn shared_assistant(
         )
     });
     let body = into_map(expanded);
-    check_name(body.get("name"), "assistant", &base, problems);
+    check_name(body.get("name"), "assistant", || base.clone(), problems);
     body
 }
 
@@ -304,8 +311,9 @@ fn business_assistant(
     templates: &BTreeMap<String, Arc<Template>>,
     problems: &mut Vec<Problem>,
 ) -> Option<(Body, Option<String>)> {
-    let business_path = Path::root().key("businesses").key(key);
-    let assistant_path = business_path.key("assistant");
+    // Made only for a problem: most businesses have none.
+    let business_path = || Path::root().key("businesses").key(key);
+    let assistant_path = || business_path().key("assistant");
     let mut unresolved = Vec::new();
     let RouteSpec::Assistant(assistant) = &business.route else {
         return None;
@@ -335,11 +343,11 @@ fn business_assistant(
                         key,
                         &missing,
                         !spec.vars.is_empty(),
-                        &assistant_path,
+                        &assistant_path(),
                     ));
                 }
                 let name = template.body.get("name").map(|name| fill_value(name, &ctx));
-                check_name(name.as_ref(), "assistant", &business_path, problems);
+                check_name(name.as_ref(), "assistant", business_path, problems);
                 let body = Body::Template {
                     template: Arc::clone(template),
                     name: business.name.0.clone(),
@@ -357,7 +365,7 @@ fn business_assistant(
                 Some(&Path::root()),
                 &mut unresolved,
             );
-            let overrides_path = assistant_path.key("overrides");
+            let overrides_path = assistant_path().key("overrides");
             let mut missing = BTreeSet::new();
             for string in unresolved {
                 for unfilled in &string.unfilled {
@@ -384,7 +392,7 @@ fn business_assistant(
                     key,
                     &missing,
                     !spec.vars.is_empty(),
-                    &assistant_path,
+                    &assistant_path(),
                 ));
             }
             (expanded, spec.adopt.clone())
@@ -399,7 +407,7 @@ fn business_assistant(
                 Some(&Path::root()),
                 &mut unresolved,
             );
-            let spec_path = assistant_path.key("spec");
+            let spec_path = assistant_path().key("spec");
             report_unfilled(unresolved, &spec_path, problems, |unfilled| {
                 format!(
                     "`${{{}}}` cannot be used in a `spec`: only a `template` takes `vars`",
@@ -411,7 +419,7 @@ fn business_assistant(
         AssistantSpec::Existing(_) | AssistantSpec::Shared(_) => return None,
     };
     let body = into_map(expanded);
-    check_name(body.get("name"), "assistant", &business_path, problems);
+    check_name(body.get("name"), "assistant", business_path, problems);
     Some((Body::Expanded(body), adopt.map(|id| id.0)))
 }
 
@@ -461,6 +469,9 @@ fn business_phone(
     business: &BusinessSpec,
     problems: &mut Vec<Problem>,
 ) -> BTreeMap<NumberKey, Map<String, Value>> {
+    if business.phone.is_none() && business.numbers.iter().all(|n| n.phone.is_empty()) {
+        return BTreeMap::new();
+    }
     let business_path = Path::root().key("businesses").key(key);
     let no_vars = BTreeMap::new();
     let ctx = Context::business(key, &business.name.0, &no_vars);
@@ -484,7 +495,7 @@ fn business_phone(
     check_name(
         phone.get("name"),
         "phone number",
-        &phone_path.key("name"),
+        || phone_path.key("name"),
         problems,
     );
     let mut settings = BTreeMap::new();
@@ -515,7 +526,7 @@ fn business_phone(
                 check_name(
                     own.get("name"),
                     "phone number",
-                    &entry_path.key("name"),
+                    || entry_path.key("name"),
                     problems,
                 );
             }
@@ -568,7 +579,7 @@ fn unassigned(
     check_name(
         phone.get("name"),
         "phone number",
-        &phone_path.key("name"),
+        || phone_path.key("name"),
         problems,
     );
     (unassigned, phone)

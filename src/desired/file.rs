@@ -121,14 +121,26 @@ fn optional_mapping<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
     Option::<Mapping<T>>::deserialize(deserializer).map(|mapping| mapping.map(|m| m.0))
 }
 
+/// A map of entries each read through [`Mapping`], inserted as read: a fleet's businesses
+/// are not held twice, as they would be read into one map and moved to another.
 fn mappings<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
     deserializer: D,
 ) -> Result<BTreeMap<String, T>, D::Error> {
-    let entries = BTreeMap::<String, Mapping<T>>::deserialize(deserializer)?;
-    Ok(entries
-        .into_iter()
-        .map(|(key, entry)| (key, entry.0))
-        .collect())
+    struct Entries<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de> + Fields> Visitor<'de> for Entries<T> {
+        type Value = BTreeMap<String, T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a mapping")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = BTreeMap::new();
+            while let Some((key, Mapping(entry))) = map.next_entry::<String, Mapping<T>>()? {
+                entries.insert(key, entry);
+            }
+            Ok(entries)
+        }
+    }
+    deserializer.deserialize_map(Entries(PhantomData))
 }
 
 /// The pattern of business and shared assistant keys (checked in `validate`, which names the

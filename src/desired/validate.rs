@@ -64,6 +64,30 @@ pub(crate) fn check(root: &Value, file: &File) -> Vec<Problem> {
     checker.problems
 }
 
+/// Where a number is listed: the list of a business, or `ignore`'s (`None`), at `index`, as
+/// the item itself or at `number` in a mapping. Its path is made only for a problem.
+#[derive(Clone, Copy)]
+struct Listing<'f> {
+    business: Option<&'f str>,
+    index: usize,
+    in_mapping: bool,
+}
+
+impl Listing<'_> {
+    fn path(&self) -> Path {
+        let list = match self.business {
+            Some(key) => Path::root().key("businesses").key(key),
+            None => Path::root().key("ignore"),
+        };
+        let item = list.key("numbers").index(self.index);
+        if self.in_mapping {
+            item.key("number")
+        } else {
+            item
+        }
+    }
+}
+
 /// Collects problems.
 struct Checker<'r> {
     problems: Vec<Problem>,
@@ -101,8 +125,9 @@ impl Checker<'_> {
         }
     }
 
-    /// A reference to a `what` that `section` does not declare.
-    fn reference(&mut self, path: &Path, name: &str, what: &str, section: &str) {
+    /// A reference to a `what` that `section` does not declare; `path` makes its path, only
+    /// for a problem.
+    fn reference(&mut self, path: impl FnOnce() -> Path, name: &str, what: &str, section: &str) {
         let declared = if section == "templates" {
             &self.templates
         } else {
@@ -116,7 +141,7 @@ impl Checker<'_> {
             .map(|g| format!(", did you mean `{g}`?"))
             .unwrap_or_default();
         self.problems.push(Problem::value(
-            path,
+            &path(),
             format!("unknown {what} `{name}`: it is not declared under `{section}`{hint}"),
         ));
     }
@@ -127,20 +152,21 @@ impl Checker<'_> {
             ..
         }) = &file.unassigned
         {
-            let path = Path::root().key("unassigned").key("assistant");
-            self.reference(&path, shared, "shared assistant", "assistants");
+            let path = || Path::root().key("unassigned").key("assistant");
+            self.reference(path, shared, "shared assistant", "assistants");
         }
         for (key, business) in &file.businesses {
-            let path = Path::root().key("businesses").key(key).key("assistant");
+            let path = || Path::root().key("businesses").key(key).key("assistant");
             let RouteSpec::Assistant(assistant) = &business.route else {
                 continue;
             };
             match assistant {
                 AssistantSpec::Template(t) => {
-                    self.reference(&path.key("template"), &t.template, "template", "templates");
+                    let path = || path().key("template");
+                    self.reference(path, &t.template, "template", "templates");
                 }
                 AssistantSpec::Shared(s) => self.reference(
-                    &path.key("shared"),
+                    || path().key("shared"),
                     &s.shared,
                     "shared assistant",
                     "assistants",
@@ -150,23 +176,23 @@ impl Checker<'_> {
         }
     }
 
-    /// The numbers of a list (each as written, and whether it is at `number` inside its
-    /// entry), normalised, with their paths; a malformed one is a problem.
+    /// The numbers of `list` (each as written, and whether it is at `number` inside its
+    /// entry), normalised, with where each is; a malformed one is a problem.
     fn normalised<'n>(
         &mut self,
         numbers: impl Iterator<Item = (&'n str, bool)>,
-        path: &Path,
-    ) -> Vec<(String, Path)> {
+        list: Option<&'n str>,
+    ) -> Vec<(String, Listing<'n>)> {
         let mut out = Vec::new();
         for (index, (number, in_mapping)) in numbers.enumerate() {
-            let path = if in_mapping {
-                path.index(index).key("number")
-            } else {
-                path.index(index)
+            let listing = Listing {
+                business: list,
+                index,
+                in_mapping,
             };
             match NumberKey::parse(number) {
-                Ok(key) => out.push((key.to_string(), path)),
-                Err(message) => self.problems.push(Problem::value(&path, message)),
+                Ok(key) => out.push((key.to_string(), listing)),
+                Err(message) => self.problems.push(Problem::value(&listing.path(), message)),
             }
         }
         out
@@ -175,9 +201,9 @@ impl Checker<'_> {
     /// Every number is listed once: in one business or in `ignore`.
     fn numbers(&mut self, file: &File) {
         let mut ignored: BTreeMap<String, Path> = BTreeMap::new();
-        let path = Path::root().key("ignore").key("numbers");
         let ignore = file.ignore.numbers.iter().map(|n| (n.0.as_str(), false));
-        for (number, path) in self.normalised(ignore, &path) {
+        for (number, listing) in self.normalised(ignore, None) {
+            let path = listing.path();
             if let Some(first) = ignored.get(&number) {
                 let message =
                     format!("number {number} is listed twice in `ignore` (first at {first})");
@@ -186,30 +212,30 @@ impl Checker<'_> {
                 ignored.insert(number, path);
             }
         }
-        let mut listed: BTreeMap<String, (&str, Path)> = BTreeMap::new();
+        let mut listed: BTreeMap<String, Listing> = BTreeMap::new();
         for (key, business) in &file.businesses {
-            let path = Path::root().key("businesses").key(key).key("numbers");
             let entries = business.numbers.iter();
             let numbers = entries.map(|entry| (entry.number.as_str(), entry.is_mapping()));
-            for (number, path) in self.normalised(numbers, &path) {
+            for (number, listing) in self.normalised(numbers, Some(key)) {
                 // The other listing may be in another file of a folder: it is named by its
                 // file, line and column.
-                if let Some((owner, first)) = listed.get(&number) {
-                    let problem = if owner == key {
+                if let Some(first) = listed.get(&number) {
+                    let problem = if first.business == Some(key) {
                         Problem::value(
-                            &path,
+                            &listing.path(),
                             format!("number {number} is listed twice in business `{key}`"),
                         )
                     } else {
+                        let owner = first.business.unwrap_or_default();
                         Problem::value(
-                            &path,
+                            &listing.path(),
                             format!(
                                 "number {number} is already listed in business `{owner}`; a number belongs to at most one business"
                             ),
                         )
                     };
                     self.problems
-                        .push(problem.related("the first listing", first));
+                        .push(problem.related("the first listing", &first.path()));
                     continue;
                 }
                 if let Some(ignored) = ignored.get(&number) {
@@ -217,10 +243,11 @@ impl Checker<'_> {
                         "number {number} is listed in business `{key}` and in `ignore`; remove one"
                     );
                     self.problems.push(
-                        Problem::value(&path, message).related("the `ignore` entry", ignored),
+                        Problem::value(&listing.path(), message)
+                            .related("the `ignore` entry", ignored),
                     );
                 }
-                listed.insert(number, (key, path));
+                listed.insert(number, listing);
             }
         }
     }
@@ -230,7 +257,6 @@ impl Checker<'_> {
     fn owners(&mut self, file: &File) {
         let mut references: BTreeMap<&str, Vec<Reference>> = BTreeMap::new();
         for (key, business) in &file.businesses {
-            let path = Path::root().key("businesses").key(key).key("assistant");
             let RouteSpec::Assistant(assistant) = &business.route else {
                 continue;
             };
@@ -244,7 +270,11 @@ impl Checker<'_> {
                 references.entry(&id.0).or_default().push(Reference {
                     business: key,
                     adopted,
-                    path: path.key(if adopted { "adopt" } else { "id" }),
+                    path: Path::root()
+                        .key("businesses")
+                        .key(key)
+                        .key("assistant")
+                        .key(if adopted { "adopt" } else { "id" }),
                 });
             }
         }
