@@ -191,6 +191,30 @@ impl Assistant {
     pub(crate) fn into_json(self) -> Text {
         self.json
     }
+
+    /// Assistants as one JSON text, the list of their objects as the API returned them,
+    /// which [`Assistant::read_list`] reads back.
+    pub(crate) fn list_text(assistants: &[Assistant]) -> String {
+        let length = assistants.iter().map(|a| a.json().len() + 1).sum::<usize>() + 2;
+        let mut text = String::with_capacity(length);
+        text.push('[');
+        for (index, assistant) in assistants.iter().enumerate() {
+            if index > 0 {
+                text.push(',');
+            }
+            text.push_str(assistant.json());
+        }
+        text.push(']');
+        text
+    }
+
+    /// The assistants of a JSON list of their objects, each text kept in `list`'s buffer.
+    pub(crate) fn read_list(list: &Text) -> Result<Vec<Assistant>, String> {
+        page_items(list.as_str())?
+            .into_iter()
+            .map(|item| Assistant::read_in(item, list).map_err(|e| e.to_string()))
+            .collect()
+    }
 }
 
 /// Every field of an assistant's JSON text but `id`, `createdAt` and `updatedAt`.
