@@ -147,9 +147,12 @@ fn mappings<'de, D: Deserializer<'de>, T: Deserialize<'de> + Fields>(
 /// section in its message).
 pub(crate) const KEY_PATTERN: &str = "^[a-z0-9][a-z0-9-]*$";
 
+/// The section of the businesses.
+pub(crate) const BUSINESSES: &str = "businesses";
+
 /// The top-level sections that are maps of independent entries; a broken entry leaves out only
 /// itself, so `shape` checks each entry on its own.
-pub(crate) const KEYED_SECTIONS: [&str; 3] = ["templates", "assistants", "businesses"];
+pub(crate) const KEYED_SECTIONS: [&str; 3] = ["templates", "assistants", BUSINESSES];
 
 /// The file format version, which can only be 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

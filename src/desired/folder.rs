@@ -23,7 +23,7 @@ use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
 use super::diagnostic::{Diagnostic, Path, Problem, Report};
-use super::file::{BusinessSpec, KEY_PATTERN};
+use super::file::{BUSINESSES, BusinessSpec, KEY_PATTERN};
 use super::load::{self, MAX_FILE_BYTES, Unreadable};
 use super::{Desired, Source, Sources};
 
@@ -177,9 +177,6 @@ pub(crate) fn load(dir: &FsPath) -> Result<Desired, Report> {
     }
     load::finish(root_doc, problems, located, sources)
 }
-
-/// The section of the desired state that business files hold.
-const BUSINESSES: &str = "businesses";
 
 /// A problem with a business file as a whole.
 fn whole(source: &Source, message: &str) -> Diagnostic {

@@ -6,13 +6,15 @@
 //! are refused with the offset of the first bad byte. A folder's files are each read here (see
 //! `folder`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read as _;
 use std::path::Path as FsPath;
 
+use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::diagnostic::{Diagnostic, Path, Problem, Report};
+use super::file::{BUSINESSES, BusinessSpec, Mapping};
 use super::source::{Source, Sources};
 use super::yaml::{self, Pos};
 use super::{Desired, conform, expand, names, shape, validate};
@@ -172,13 +174,35 @@ pub(super) fn parse(source: &Source) -> Result<(Value, Vec<Problem>), Diagnostic
 /// the problems found so far: those with a path, and those already `located`.
 pub(super) fn finish(
     root: Value,
+    problems: Vec<Problem>,
+    located: Vec<Diagnostic>,
+    sources: Sources,
+) -> Result<Desired, Report> {
+    finish_read(root, BTreeMap::new(), problems, located, sources)
+}
+
+/// [`finish`], given the businesses already `read` from the document (each left as `null`
+/// in it).
+fn finish_read(
+    mut root: Value,
+    read: BTreeMap<String, BusinessSpec>,
     mut problems: Vec<Problem>,
     located: Vec<Diagnostic>,
     sources: Sources,
 ) -> Result<Desired, Report> {
-    let Some(file) = shape::deserialize(&root, &mut problems) else {
+    if !read.is_empty()
+        && let Some(Value::Object(businesses)) = root.get_mut(BUSINESSES)
+    {
+        businesses.retain(|key, _| !read.contains_key(key));
+    }
+    let Some(mut file) = shape::deserialize(&root, &mut problems) else {
         return Err(sources.report(problems, located));
     };
+    if file.businesses.is_empty() {
+        file.businesses = read;
+    } else {
+        file.businesses.extend(read);
+    }
     problems.extend(validate::check(&root, &file));
     // The document is not needed any more; free it before expanding, which is the peak.
     drop(root);
@@ -266,10 +290,33 @@ pub(crate) fn load_str(source: &str, file_name: &str) -> Result<Desired, Report>
     load_source(Source::new(file_name, source))
 }
 
+/// Loads one file. Its businesses are each read into their own type as the YAML is read
+/// (see [`yaml::Take`]); one that does not read stays in the document, to be reported there.
 fn load_source(source: Source) -> Result<Desired, Report> {
-    match parse(&source) {
-        Ok((root, problems)) => finish(root, problems, Vec::new(), Sources::new(source)),
-        Err(diagnostic) => Err(Report::new(vec![diagnostic], vec![source])),
+    let mut read = BTreeMap::new();
+    let mut entry = |key: &str, value: &Value| match Mapping::<BusinessSpec>::deserialize(value) {
+        Ok(Mapping(business)) => {
+            read.insert(key.to_owned(), business);
+            true
+        }
+        Err(_) => false,
+    };
+    let take = yaml::Take {
+        section: BUSINESSES,
+        entry: &mut entry,
+    };
+    match yaml::read_taking(source.text(), &source.base(), Some(take)) {
+        Ok(document) => finish_read(
+            document.root,
+            read,
+            document.problems,
+            Vec::new(),
+            Sources::new(source),
+        ),
+        Err(failure) => {
+            let diagnostic = whole_file(source.name(), failure.pos, failure.message);
+            Err(Report::new(vec![diagnostic], vec![source]))
+        }
     }
 }
 
@@ -565,6 +612,78 @@ businesses:
                 "42:15 businesses.bobs-bakery.numbers[0]: phone number `415 555 0102` must start with `+` and the country code, like +14155550101",
                 "50:15 businesses.dans-deli.numbers[0]: number +14155550100 is already listed in business `acme-plumbing`; a number belongs to at most one business; the first listing is at vapiform.yaml:34:15",
             ]
+        );
+    }
+
+    /// Each diagnostic of a refused file, as `line:column path: message`.
+    fn found(source: &str) -> Vec<String> {
+        errors(source)
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{} {}: {}", d.line, d.column, d.path, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn businesses_read_as_the_yaml_is_read_are_checked_with_the_rest() {
+        // A bad key, a business that does not read beside ones that do, a number listed by
+        // two businesses one of which does not read: each reported where it is.
+        let source = "version: 1
+businesses:
+  Bad_Key:
+    name: Bad
+    numbers: [\"+14155550100\"]
+    assistant: {id: a1}
+  broken:
+    name: Broken
+    numbers: [\"+14155550101\"]
+    assistant: {id: a2}
+    colour: blue
+  dup:
+    name: Dup
+    numbers: [\"+14155550100\"]
+    assistant: {id: a3}
+";
+        assert_eq!(
+            found(source),
+            [
+                "3:3 businesses.Bad_Key: business key `Bad_Key` must match [a-z0-9][a-z0-9-]*",
+                "11:5 businesses.broken.colour: unknown field `colour`, expected one of `name`, `phone`, `numbers`, `assistant`, `squad`, `workflow`, `check`",
+                "14:15 businesses.dup.numbers[0]: number +14155550100 is already listed in business `Bad_Key`; a number belongs to at most one business; the first listing is at vapiform.yaml:5:15",
+            ]
+        );
+        // A key written twice is still one.
+        let twice = "version: 1\nbusinesses:\n  a: {name: A, assistant: {id: x}}\n  a: {name: B, assistant: {id: y}}\n";
+        assert_eq!(found(twice), ["4:3 : invalid YAML: duplicate key `a`"]);
+    }
+
+    #[test]
+    fn businesses_written_with_anchors_aliases_and_merges_load_as_written_out() {
+        let plain = "version: 1
+businesses:
+  a: {name: A, numbers: [\"+14155550100\"], assistant: {id: x}}
+  b: {name: B, numbers: [\"+14155550101\"], assistant: {id: x}}
+  c: {name: C, numbers: [\"+14155550102\"], assistant: {id: x}}
+";
+        let written = "version: 1
+businesses:
+  a: {name: A, numbers: [\"+14155550100\"], assistant: &route {id: x}}
+  b: {name: B, numbers: [\"+14155550101\"], assistant: *route}
+  <<: {c: {name: C, numbers: [\"+14155550102\"], assistant: *route}, b: {name: Not B}}
+";
+        let expected = load_str(plain, "plain.yaml").unwrap();
+        let loaded = load_str(written, "written.yaml").unwrap();
+        assert_eq!(loaded.businesses, expected.businesses);
+        // The whole section anchored: its aliases repeat it whole, so it is read in the
+        // document as it stands.
+        let anchored = format!(
+            "{}assistants: *all\n",
+            plain.replace("businesses:", "businesses: &all")
+        );
+        let repeated = found(&anchored);
+        assert!(
+            repeated.iter().any(|p| p.contains("assistants.a") && p.contains("numbers")),
+            "{repeated:?}"
         );
     }
 

@@ -11,10 +11,8 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use super::diagnostic::{At, Diagnostic, Path, Problem, Report, Segment};
+use super::file::BUSINESSES;
 use super::yaml::{self, Pos, Positions};
-
-/// The section of the desired state a business file holds.
-const BUSINESSES: &str = "businesses";
 
 /// What a file's document is within the desired state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -57,7 +57,15 @@ pub(crate) fn check(root: &Value, file: &File) -> Vec<Problem> {
         templates: declared(root, "templates"),
         shared: declared(root, "assistants"),
     };
-    checker.keys(&declared(root, "businesses"));
+    // Businesses read as they were read from the file are no longer in the document.
+    let written = declared(root, "businesses");
+    let read = file.businesses.keys().map(String::as_str);
+    checker.keys(
+        written
+            .iter()
+            .copied()
+            .chain(read.filter(|key| !written.contains(key))),
+    );
     checker.references(file);
     checker.numbers(file);
     checker.owners(file);
@@ -98,7 +106,7 @@ struct Checker<'r> {
 }
 
 impl Checker<'_> {
-    fn keys(&mut self, businesses: &BTreeSet<&str>) {
+    fn keys<'k>(&mut self, businesses: impl Iterator<Item = &'k str>) {
         let shared = Path::root().key("assistants");
         for key in self.shared.iter().filter(|key| !super::key::is_valid(key)) {
             self.problems.push(Problem::key(

@@ -109,7 +109,27 @@ pub(super) struct Document {
 
 /// Reads the document of `text`, whose paths start at `base` in the desired state.
 pub(super) fn read(text: &str, base: &Path) -> Result<Document, Failure> {
-    let mut reader = Reader::new(base.clone(), None);
+    read_taking(text, base, None)
+}
+
+/// Entries of one top-level section handed over as they are read, rather than built into the
+/// document: a fleet's businesses are nearly all of its file, and each is read into its own
+/// type at once, so the document never holds them all. `entry` is given each entry's key and
+/// value and says whether it took it; an entry taken leaves `null` in its place, so that keys
+/// are still told apart as written. Not for a section with an anchor, whose aliases repeat it
+/// whole.
+pub(super) struct Take<'t> {
+    pub(super) section: &'t str,
+    pub(super) entry: &'t mut dyn FnMut(&str, &Value) -> bool,
+}
+
+/// [`read`], with the entries of a section handed to `take` as they are read.
+pub(super) fn read_taking(
+    text: &str,
+    base: &Path,
+    take: Option<Take<'_>>,
+) -> Result<Document, Failure> {
+    let mut reader = Reader::new(base.clone(), None, take);
     reader.run(text)?;
     Ok(Document {
         root: reader.root.unwrap_or(Value::Null),
@@ -119,7 +139,7 @@ pub(super) fn read(text: &str, base: &Path) -> Result<Document, Failure> {
 
 /// The position of every node of `text`'s document, as far as it reads.
 pub(super) fn positions(text: &str) -> Positions {
-    let mut reader = Reader::new(Path::root(), Some(Positions::default()));
+    let mut reader = Reader::new(Path::root(), Some(Positions::default()), None);
     // A file that stops reading is located up to where it stops.
     let _ = reader.run(text);
     reader.positions.unwrap_or_default()
@@ -171,8 +191,10 @@ struct Anchored {
 }
 
 /// The state of one pass over a document.
-struct Reader {
+struct Reader<'t> {
     base: Path,
+    /// Where the entries of one section go, when they are taken.
+    take: Option<Take<'t>>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     nodes: u64,
@@ -189,10 +211,11 @@ fn too_deep() -> String {
     format!("mappings and lists nest deeper than {MAX_DEPTH} levels, the most vapiform reads")
 }
 
-impl Reader {
-    fn new(base: Path, positions: Option<Positions>) -> Self {
+impl<'t> Reader<'t> {
+    fn new(base: Path, positions: Option<Positions>, take: Option<Take<'t>>) -> Self {
         Self {
             base,
+            take,
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
@@ -267,6 +290,33 @@ impl Reader {
             }
         }
         Ok(())
+    }
+
+    /// Whether the value read now is an entry of the section whose entries are taken: the
+    /// innermost container is that section's mapping, without an anchor, at the top level.
+    fn takes_entry(&self) -> bool {
+        let Some(take) = &self.take else {
+            return false;
+        };
+        match &self.stack[..] {
+            [
+                Frame {
+                    node:
+                        Node::Mapping {
+                            key: Some((Key::Text(section), _)),
+                            ..
+                        },
+                    ..
+                },
+                Frame {
+                    node: Node::Mapping { .. },
+                    anchor: 0,
+                    in_key: false,
+                    ..
+                },
+            ] => section == take.section,
+            _ => false,
+        }
     }
 
     /// Whether the next node is a mapping key.
@@ -409,6 +459,7 @@ impl Reader {
             }
             return Ok(());
         }
+        let taken = self.takes_entry();
         match self.stack.last_mut() {
             None => self.root = Some(value),
             Some(Frame {
@@ -422,7 +473,12 @@ impl Reader {
                 ..
             }) => match key.take() {
                 Some((Key::Text(key), _)) => {
-                    map.insert(key, value);
+                    let took = taken
+                        && self
+                            .take
+                            .as_mut()
+                            .is_some_and(|take| (take.entry)(&key, &value));
+                    map.insert(key, if took { Value::Null } else { value });
                 }
                 Some((Key::Merge, _)) => *merge = Some(value),
                 Some((Key::Dropped, _)) | None => {}
