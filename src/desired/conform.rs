@@ -190,7 +190,7 @@ impl Found {
             let widest = match &managed.body {
                 Body::Template { name, vars, .. } => vars
                     .values()
-                    .map(String::len)
+                    .map(str::len)
                     .chain([name.len(), managed.key.as_str().len()])
                     .max()
                     .unwrap_or(0),

@@ -14,7 +14,7 @@ use super::file::{
     AssistantBody, AssistantSpec, BusinessSpec, File, RouteSpec, UnassignedAction, UnassignedMode,
     UnassignedSpec,
 };
-use super::placeholder::{self, Context, Kind, Unfilled};
+use super::placeholder::{self, Context, Kind, Unfilled, Vars};
 use super::{
     Body, Business, Carrier, Desired, Import, Key, ManagedAssistant, NumberKey, Route, Sources,
     Unassigned,
@@ -322,7 +322,7 @@ fn business_assistant(
         AssistantSpec::Template(spec) => {
             // An unknown template was reported by validation.
             let template = templates.get(&spec.template)?;
-            let vars: BTreeMap<String, String> = spec
+            let vars: Vars = spec
                 .vars
                 .iter()
                 .map(|(name, value)| (name.clone(), value.to_text()))
@@ -334,7 +334,7 @@ fn business_assistant(
                 let missing: BTreeSet<String> = template
                     .vars
                     .iter()
-                    .filter(|name| !vars.contains_key(name.trim_start_matches("vars.")))
+                    .filter(|name| !vars.contains(name.trim_start_matches("vars.")))
                     .cloned()
                     .collect();
                 if !missing.is_empty() {
@@ -398,7 +398,7 @@ fn business_assistant(
             (expanded, spec.adopt.clone())
         }
         AssistantSpec::Spec(spec) => {
-            let vars = BTreeMap::new();
+            let vars = Vars::default();
             let ctx = Context::business(key, &business.name.0, &vars);
             let expanded = substitute(
                 &Value::Object(spec.spec.0.clone()),
@@ -473,7 +473,7 @@ fn business_phone(
         return BTreeMap::new();
     }
     let business_path = Path::root().key("businesses").key(key);
-    let no_vars = BTreeMap::new();
+    let no_vars = Vars::default();
     let ctx = Context::business(key, &business.name.0, &no_vars);
     let misplaced = |unfilled: &Unfilled| {
         format!(

@@ -768,7 +768,7 @@ impl TryFrom<Mapping<AssistantFields>> for AssistantSpec {
         Ok(match (f.template, f.spec, f.id, f.shared) {
             (Some(template), ..) => AssistantSpec::Template(TemplateAssistant {
                 template,
-                vars: f.vars.unwrap_or_default(),
+                vars: f.vars.unwrap_or_default().into_iter().collect(),
                 overrides: f.overrides.unwrap_or_default(),
                 adopt: f.adopt,
             }),
@@ -790,8 +790,13 @@ pub(crate) struct TemplateAssistant {
     /// The template name, a key of `templates`.
     pub(crate) template: String,
     /// Values for `${vars.NAME}` in the template.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) vars: BTreeMap<String, VarValue>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "as_mapping"
+    )]
+    #[schemars(with = "BTreeMap<String, VarValue>")]
+    pub(crate) vars: Vec<(String, VarValue)>,
     /// Fields deep-merged over the template: objects merge key by key, anything else (lists,
     /// strings, numbers, `null`) replaces, and so does an object whose `type` differs.
     #[serde(default, skip_serializing_if = "is_empty_body")]
@@ -799,6 +804,15 @@ pub(crate) struct TemplateAssistant {
     /// An existing assistant id to take over (label) instead of creating a new one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) adopt: Option<Text>,
+}
+
+/// `vars`, held as a list sorted by name (at fleet size a map's node for each business's
+/// handful would be several times their size), written as the mapping it was read from.
+fn as_mapping<S: serde::Serializer>(
+    vars: &[(String, VarValue)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(vars.iter().map(|(name, value)| (name, value)))
 }
 
 fn is_empty_body(body: &AssistantBody) -> bool {

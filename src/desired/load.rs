@@ -682,7 +682,9 @@ businesses:
         );
         let repeated = found(&anchored);
         assert!(
-            repeated.iter().any(|p| p.contains("assistants.a") && p.contains("numbers")),
+            repeated
+                .iter()
+                .any(|p| p.contains("assistants.a") && p.contains("numbers")),
             "{repeated:?}"
         );
     }

@@ -189,7 +189,7 @@ pub struct ManagedAssistant {
 }
 
 /// A template body as written, and the `vars` one business fills it with.
-pub(crate) type TemplateParts<'a> = (&'a Map<String, Value>, &'a BTreeMap<String, String>);
+pub(crate) type TemplateParts<'a> = (&'a Map<String, Value>, &'a placeholder::Vars);
 
 /// How a managed assistant's body is held.
 #[derive(Debug, Clone)]
@@ -203,7 +203,7 @@ enum Body {
         /// The business's display name, for `${business.name}` (its key is the assistant's).
         name: String,
         /// The business's `vars`.
-        vars: BTreeMap<String, String>,
+        vars: placeholder::Vars,
     },
 }
 

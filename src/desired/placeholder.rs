@@ -5,11 +5,50 @@
 //! verbatim, so an expanded body still tells an environment reference from literal text.
 //! Environment references are resolved ([`resolve_env`]) only when a request is sent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
 use crate::vapi::API_KEY_VARIABLES;
+
+/// A business's `vars` as text, by name: what fills `${vars.NAME}`. Held as a list sorted by
+/// name rather than a map: a business has a handful, and at fleet size a map's node for each
+/// (several times the size of its entries) would be a large part of the file in memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vars(Vec<(String, String)>);
+
+impl Vars {
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|(held, _)| held.as_str().cmp(name))
+            .ok()
+            .map(|index| self.0[index].1.as_str())
+    }
+
+    /// Whether `name` has a value.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The values, in the order of their names.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(_, value)| value.as_str())
+    }
+}
+
+/// From pairs of name and value; of a name given twice, the last value is kept, as in a map.
+impl FromIterator<(String, String)> for Vars {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        let mut vars: Vec<(String, String)> = pairs.into_iter().collect();
+        vars.reverse();
+        // Stable: of equal names, the one given last is first now, and kept.
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars.dedup_by(|later, kept| later.0 == kept.0);
+        vars.shrink_to_fit();
+        Self(vars)
+    }
+}
 
 /// What `${business.*}` and `${vars.*}` expand to.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,7 +65,7 @@ pub struct BusinessContext<'a> {
     /// The business display name, for `${business.name}`.
     pub name: &'a str,
     /// The business's `vars`, for `${vars.NAME}`.
-    pub vars: &'a BTreeMap<String, String>,
+    pub vars: &'a Vars,
 }
 
 impl<'a> Context<'a> {
@@ -36,7 +75,7 @@ impl<'a> Context<'a> {
     }
 
     /// A context for one business.
-    pub fn business(key: &'a str, name: &'a str, vars: &'a BTreeMap<String, String>) -> Self {
+    pub fn business(key: &'a str, name: &'a str, vars: &'a Vars) -> Self {
         Context {
             business: Some(BusinessContext { key, name, vars }),
         }
@@ -209,7 +248,7 @@ pub(crate) fn fill(s: &str, ctx: &Context) -> (String, Vec<Unfilled>) {
                 let value = match (closed, kind(name), ctx.business) {
                     (true, Kind::BusinessKey, Some(b)) => Some(b.key),
                     (true, Kind::BusinessName, Some(b)) => Some(b.name),
-                    (true, Kind::Var(var), Some(b)) => b.vars.get(var).map(String::as_str),
+                    (true, Kind::Var(var), Some(b)) => b.vars.get(var),
                     _ => None,
                 };
                 let closing = if closed { "}" } else { "" };
@@ -369,8 +408,24 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::json;
 
-    fn vars() -> BTreeMap<String, String> {
-        BTreeMap::from([("hours".to_owned(), "8am-6pm".to_owned())])
+    fn vars() -> Vars {
+        Vars::from_iter([("hours".to_owned(), "8am-6pm".to_owned())])
+    }
+
+    #[test]
+    fn vars_are_found_by_name_and_the_last_of_a_name_given_twice_is_kept() {
+        let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+        let vars = Vars::from_iter([
+            pair("zone", "z"),
+            pair("city", "Springfield"),
+            pair("hours", "7am"),
+            pair("city", "Riverside"),
+        ]);
+        assert_eq!(vars.get("city"), Some("Riverside"));
+        assert_eq!(vars.get("zone"), Some("z"));
+        assert_eq!(vars.get("hours"), Some("7am"));
+        assert!(vars.contains("hours") && !vars.contains("hour"));
+        assert_eq!(vars.values().collect::<Vec<_>>(), ["Riverside", "7am", "z"]);
     }
 
     #[test]
@@ -451,7 +506,7 @@ mod tests {
 
     #[test]
     fn names_and_vars_are_literal_text() {
-        let vars = BTreeMap::from([
+        let vars = Vars::from_iter([
             ("a".to_owned(), "${env.SECRET} $${x} ${vars.b}".to_owned()),
             ("dollar".to_owned(), "5$".to_owned()),
         ]);
@@ -501,7 +556,7 @@ mod tests {
 
         #[test]
         fn a_var_reads_back_exactly_as_written(value in "[${}a-z]{0,12}", after in "[${}a-z]{0,6}") {
-            let vars = BTreeMap::from([("v".to_owned(), value.clone())]);
+            let vars = Vars::from_iter([("v".to_owned(), value.clone())]);
             let ctx = Context::business("k", "N", &vars);
             // `after` is template text, so it is read in the placeholder syntax itself.
             let Ok(tail) = expand(&after, &Context::shared()) else { return Ok(()) };

@@ -137,7 +137,6 @@ impl Names<'_> {
 mod tests {
     use super::*;
     use crate::desired::placeholder::{self, Context};
-    use std::collections::BTreeMap;
 
     #[test]
     fn reading_back_is_undone_by_filling_the_placeholders() {
@@ -151,7 +150,7 @@ mod tests {
             read,
             "${business.name} (${business.key}) says $${price} and $$${x}; ${business.name}."
         );
-        let vars = BTreeMap::new();
+        let vars = placeholder::Vars::default();
         let (filled, unfilled) =
             placeholder::fill(&read, &Context::business("acme", "Acme Plumbing", &vars));
         assert!(unfilled.is_empty());
