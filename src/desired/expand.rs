@@ -594,11 +594,12 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
     }
     // A key that is not one was reported by validation, which then refuses the file; only its
     // placeholder problems are still looked for.
-    let mut assistants = BTreeMap::new();
+    // Gathered in lists and made maps at once, which fills their nodes (see `load`).
+    let mut assistants = Vec::new();
     for (key, body) in &file.assistants {
         let body = shared_assistant(key, body, &mut problems);
         if let Some(key) = Key::parse(key) {
-            assistants.insert(key.clone(), ManagedAssistant::new(key, body, None));
+            assistants.push((key.clone(), ManagedAssistant::new(key, body, None)));
         }
     }
     let templates: BTreeMap<String, Arc<Template>> = file
@@ -606,7 +607,7 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
         .iter()
         .map(|(name, body)| (name.clone(), Arc::new(Template::new(body))))
         .collect();
-    let mut businesses = BTreeMap::new();
+    let mut businesses = Vec::new();
     for (key, spec) in &file.businesses {
         let assistant = business_assistant(key, spec, &templates, &mut problems);
         let settings = business_phone(key, spec, &mut problems);
@@ -624,9 +625,9 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
                 template,
                 body,
             };
-            assistants.insert(key.clone(), managed);
+            assistants.push((key.clone(), managed));
         }
-        businesses.insert(
+        businesses.push((
             key.clone(),
             Business {
                 key,
@@ -640,7 +641,7 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
                 settings,
                 test_call: spec.check.as_ref().map(|spec| Box::new(check(spec))),
             },
-        );
+        ));
     }
     let (unassigned, unassigned_phone) = unassigned(&file.unassigned, &mut problems);
     if let Some(spec) = &file.import {
@@ -660,8 +661,8 @@ pub(crate) fn expand(file: &File, sources: Sources) -> (Desired, Vec<Problem>) {
         unassigned_phone,
         prune: file.prune,
         import,
-        assistants,
-        businesses,
+        assistants: BTreeMap::from_iter(assistants),
+        businesses: BTreeMap::from_iter(businesses),
         ignore: file
             .ignore
             .numbers

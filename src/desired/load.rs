@@ -293,10 +293,12 @@ pub(crate) fn load_str(source: &str, file_name: &str) -> Result<Desired, Report>
 /// Loads one file. Its businesses are each read into their own type as the YAML is read
 /// (see [`yaml::Take`]); one that does not read stays in the document, to be reported there.
 fn load_source(source: Source) -> Result<Desired, Report> {
-    let mut read = BTreeMap::new();
+    // Gathered in a list and made a map at once, which fills its nodes: inserted in order one
+    // by one, each node would be left about half empty.
+    let mut read = Vec::new();
     let mut entry = |key: &str, value: &Value| match Mapping::<BusinessSpec>::deserialize(value) {
         Ok(Mapping(business)) => {
-            read.insert(key.to_owned(), business);
+            read.push((key.to_owned(), business));
             true
         }
         Err(_) => false,
@@ -308,7 +310,7 @@ fn load_source(source: Source) -> Result<Desired, Report> {
     match yaml::read_taking(source.text(), &source.base(), Some(take)) {
         Ok(document) => finish_read(
             document.root,
-            read,
+            BTreeMap::from_iter(read),
             document.problems,
             Vec::new(),
             Sources::new(source),
