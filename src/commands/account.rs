@@ -115,6 +115,10 @@ pub(super) struct Account {
     /// `--telnyx-url`, and the pace, for connecting the carrier once the file names one.
     telnyx_url: Option<String>,
     pace: Pace,
+    /// The simulator of a `--sandbox` account. It stops when the account is let go (a dropped
+    /// [`sim::Running`] stops its server): a session ends in that one place, whichever way the
+    /// command that opened it ends. Its file already holds every write, and the account has no
+    /// request in flight once it can be let go.
     sandbox: Option<sim::Running>,
 }
 
@@ -326,11 +330,48 @@ impl Account {
         }
         Ok(())
     }
+}
 
-    /// Stops the sandbox, if any; its file already holds every write.
-    pub(super) async fn close(self) {
-        if let Some(running) = self.sandbox {
-            running.shutdown().await;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::ColorChoice;
+
+    #[tokio::test]
+    async fn a_sandbox_account_stops_its_simulator_when_it_is_let_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let global = Global {
+            api_url: None,
+            telnyx_url: None,
+            sandbox: Some(dir.path().join("account.json")),
+            verbose: 0,
+            quiet: true,
+            color: ColorChoice::Never,
+        };
+        let writes = Pace {
+            writes: true,
+            ..Pace::READ
+        };
+        let account = Account::connect(&global, &writes).await.unwrap();
+        let url = account.client.base_url().to_string();
+        let address = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        assert!(tokio::net::TcpStream::connect(&address).await.is_ok());
+        drop(account);
+        // The server stops accepting as soon as its task sees the signal.
+        let mut refused = false;
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(&address).await.is_err() {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
+        assert!(
+            refused,
+            "the sandbox at {url} still accepts after its account was let go"
+        );
     }
 }

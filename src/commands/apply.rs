@@ -40,13 +40,7 @@ pub(super) async fn run(
         let plan = show::read(path)?;
         let account = Account::connect(global, &pace).await?;
         // The squads its routing lines can name, to check them by (see `plan::recheck`).
-        let live = match account.read(Some(RouteKinds::written_by(&plan))).await {
-            Ok(live) => live,
-            Err(error) => {
-                account.close().await;
-                return Err(error);
-            }
-        };
+        let live = account.read(Some(RouteKinds::written_by(&plan))).await?;
         (plan, live, account)
     } else {
         let file = args.file.clone().unwrap_or_else(|| "vapiform.yaml".into());
@@ -68,7 +62,6 @@ pub(super) async fn run(
     if args.check && matches!(exit, Ok(Exit::Success)) && !plan.is_empty() {
         exit = checked(&plan, &account, args, console).await;
     }
-    account.close().await;
     exit
 }
 

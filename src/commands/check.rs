@@ -36,22 +36,16 @@ pub(super) async fn run(
         writes: false,
     };
     let account = Account::connect(global, &pace).await?;
-    let outcome = match account.read(None).await {
-        Ok(live) => {
-            let numbers = scope(args, plan.as_ref(), &desired, &live)?;
-            let settings = Settings {
-                yes: args.yes,
-                max_cost: args.max_cost,
-                concurrency: usize::from(args.concurrency),
-                format: args.format,
-                mask_numbers: args.mask_numbers,
-            };
-            numbers_checked(&account, &desired, &live, &numbers, &settings, console).await
-        }
-        Err(error) => Err(error),
+    let live = account.read(None).await?;
+    let numbers = scope(args, plan.as_ref(), &desired, &live)?;
+    let settings = Settings {
+        yes: args.yes,
+        max_cost: args.max_cost,
+        concurrency: usize::from(args.concurrency),
+        format: args.format,
+        mask_numbers: args.mask_numbers,
     };
-    account.close().await;
-    outcome
+    numbers_checked(&account, &desired, &live, &numbers, &settings, console).await
 }
 
 /// How a check runs and reports.

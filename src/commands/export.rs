@@ -24,10 +24,10 @@ pub(super) async fn run(
         Some(dir) => Some(previous_export(dir)?),
         None => None,
     };
-    let account = Account::connect(global, &Pace::READ).await?;
-    let live = account.read(Some(RouteKinds::default())).await;
-    account.close().await;
-    let live = live?;
+    let live = Account::connect(global, &Pace::READ)
+        .await?
+        .read(Some(RouteKinds::default()))
+        .await?;
     let (secrets, left_out, written) = if let (Some(dir), Some(previous)) = (&args.split, previous)
     {
         let split = crate::export::split(&live)?;

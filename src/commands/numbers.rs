@@ -17,15 +17,10 @@ pub(super) async fn run(
         return Ok(Exit::Error);
     };
     let mut account = Account::connect(global, &Pace::READ).await?;
-    let live = match account.connect_carrier(desired.carrier.as_ref()) {
-        Ok(carrier) => {
-            account.attach(carrier);
-            account.read(None).await
-        }
-        Err(error) => Err(error),
-    };
-    account.close().await;
-    let mut rows = inventory::inventory(&desired, &live?);
+    account.attach(account.connect_carrier(desired.carrier.as_ref())?);
+    let live = account.read(None).await?;
+    drop(account);
+    let mut rows = inventory::inventory(&desired, &live);
     if args.free {
         let carrier = desired.carrier.is_some();
         rows.retain(|row| row.is_free(carrier));

@@ -52,7 +52,7 @@ pub(super) async fn run(
         return Ok(Exit::Error);
     };
     super::let_go(live);
-    account.close().await;
+    drop(account);
     // At apply's default concurrency and verify timeout: plan does not know the ones apply
     // will use.
     plan.cost = crate::apply::cost(&plan, args.rps, &crate::apply::Options::default());
@@ -115,13 +115,7 @@ pub(super) async fn make(
         Ok(Err(report)) => super::print_file_problems(&report, format, console).map(|()| None),
         Err(error) => Err(error),
     };
-    match outcome {
-        Ok(Some((plan, live))) => Ok(Some((plan, live, account))),
-        other => {
-            account.close().await;
-            other.map(|_| None)
-        }
-    }
+    Ok(outcome?.map(|(plan, live)| (plan, live, account)))
 }
 
 /// The file `loading` loads, and when it loads, the carrier's client it asks for and the
