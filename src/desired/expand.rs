@@ -694,6 +694,25 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_name_of_the_most_characters_vapi_takes_passes_and_one_more_does_not() {
+        let path = || Path::root().key("businesses").key("acme");
+        let mut problems = Vec::new();
+        let most = Value::from("é".repeat(MAX_NAME_CHARS));
+        check_name(Some(&most), "assistant", path, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let over = Value::from("é".repeat(MAX_NAME_CHARS + 1));
+        check_name(Some(&over), "assistant", path, &mut problems);
+        let [problem] = &problems[..] else {
+            panic!("{problems:?}");
+        };
+        assert_eq!(problem.path, path());
+        assert!(
+            problem.message.contains("is 41 characters after expansion"),
+            "{problem:?}"
+        );
+    }
+
+    #[test]
     fn merge_recurses_into_objects_and_replaces_the_rest() {
         let mut base = json!({
             "model": {"provider": "openai", "messages": [{"role": "system"}], "temperature": 0.2},
