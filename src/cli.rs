@@ -32,7 +32,7 @@ const VERSION: &str = concat!(
     propagate_version = true,
     max_term_width = 100
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: Global,
     #[command(subcommand)]
@@ -41,7 +41,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
-pub struct Global {
+pub(crate) struct Global {
     /// Vapi API base URL [env: VAPI_BASE_URL] [default: https://api.vapi.ai]
     #[arg(long, global = true, value_name = "URL")]
     pub api_url: Option<String>,
@@ -66,7 +66,7 @@ pub struct Global {
 
 /// When to use colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// On a terminal, unless NO_COLOR is set.
     Auto,
     /// Always.
@@ -77,7 +77,7 @@ pub enum ColorChoice {
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// terraform-like text.
     Text,
     /// Markdown for a pull-request comment.
@@ -88,7 +88,7 @@ pub enum Format {
 
 /// How the simulator fails a write after storing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AfterWrite {
+pub(crate) enum AfterWrite {
     /// Answer 500.
     #[value(name = "500")]
     Status500,
@@ -100,7 +100,7 @@ pub enum AfterWrite {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check the desired-state file offline; report every problem with its location.
     Validate(ValidateArgs),
     /// Show what apply would change, reading the account with list calls only.
@@ -133,7 +133,7 @@ pub enum Command {
 
 /// The desired-state file.
 #[derive(Debug, Args)]
-pub struct FileArg {
+pub(crate) struct FileArg {
     /// The desired-state file, or a folder: DIR/vapiform.yaml plus every
     /// DIR/businesses/**/*.yaml (also read when FILE is a vapiform.yaml with businesses/
     /// beside it).
@@ -143,7 +143,7 @@ pub struct FileArg {
 
 /// `vapiform validate`.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     #[command(flatten)]
     pub file: FileArg,
     /// Output format: the summary line, or with json the file's problems as one document
@@ -154,7 +154,7 @@ pub struct ValidateArgs {
 
 /// `vapiform plan`.
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     #[command(flatten)]
     pub file: FileArg,
     /// Also save the plan as JSON, for `show` and `apply --plan`.
@@ -195,7 +195,7 @@ pub struct PlanArgs {
 
 /// `vapiform apply`.
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// The desired-state file (plan and apply in one go; with --plan, only what --check
     /// reads the businesses from).
     #[arg(short, long, value_name = "FILE")]
@@ -250,7 +250,7 @@ pub struct ApplyArgs {
 impl Cli {
     /// The command's name and the document format it was asked for, when it prints one on
     /// standard output whatever the outcome (see `commands::failure`).
-    pub fn document(&self) -> Option<(&'static str, Format)> {
+    pub(crate) fn document(&self) -> Option<(&'static str, Format)> {
         let (name, format) = match &self.command {
             Command::Validate(args) => ("validate", args.format),
             Command::Plan(args) => ("plan", args.format),
@@ -263,7 +263,7 @@ impl Cli {
 
     /// Whether the command shows phone numbers masked (`--mask-numbers`): then everything on
     /// standard error is masked too.
-    pub fn masks_numbers(&self) -> bool {
+    pub(crate) fn masks_numbers(&self) -> bool {
         match &self.command {
             Command::Plan(args) => args.mask_numbers,
             Command::Apply(args) => args.mask_numbers,
@@ -277,7 +277,7 @@ impl Cli {
 /// `vapiform check`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("scope").required(true).multiple(true).args(["plan", "target", "sample", "all"])))]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub file: FileArg,
     /// The numbers a saved plan changes, and those routed to the assistants it changes: what
@@ -341,7 +341,7 @@ fn digest(text: &str) -> Result<String, String> {
 
 /// `vapiform show`.
 #[derive(Debug, Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// A plan saved with `plan --out`.
     pub plan: PathBuf,
     /// Output format.
@@ -357,7 +357,7 @@ pub struct ShowArgs {
 
 /// `vapiform numbers`.
 #[derive(Debug, Args)]
-pub struct NumbersArgs {
+pub(crate) struct NumbersArgs {
     #[command(flatten)]
     pub file: FileArg,
     /// Only the numbers a new business can take: unassigned in Vapi or in the carrier's pool,
@@ -371,7 +371,7 @@ pub struct NumbersArgs {
 
 /// An output format for lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
+pub(crate) enum ListFormat {
     /// An aligned table.
     Text,
     /// The JSON document (format_version 1).
@@ -380,7 +380,7 @@ pub enum ListFormat {
 
 /// `vapiform export`.
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// Write to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -393,7 +393,7 @@ pub struct ExportArgs {
 
 /// `vapiform schema`.
 #[derive(Debug, Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// The schema of a business file (businesses/**/*.yaml of a folder) instead.
     #[arg(long)]
     pub businesses: bool,
@@ -401,7 +401,7 @@ pub struct SchemaArgs {
 
 /// `vapiform sim`.
 #[derive(Debug, Args)]
-pub struct SimArgs {
+pub(crate) struct SimArgs {
     /// The account file ({"phoneNumbers": [...], "assistants": [...], "squads": [...],
     /// "telnyxNumbers": [...]}); in memory if omitted.
     #[arg(long, value_name = "FILE")]

@@ -62,7 +62,7 @@ impl Verifier {
 
 /// The cost of applying `plan` at `rps` requests per second (above zero) with `options`;
 /// `None` when it changes nothing.
-pub fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
+pub(crate) fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
     if plan.is_empty() {
         return None;
     }

@@ -27,8 +27,8 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio::sync::{Notify, mpsc};
 
-pub use cost::cost;
-pub use report::{Outcome, Report, Status, Totals};
+pub(crate) use cost::cost;
+pub(crate) use report::{Outcome, Report, Status, Totals};
 
 use schedule::{Schedule, State};
 
@@ -37,7 +37,7 @@ use crate::vapi::Client;
 
 /// How apply behaves.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     /// How long to keep reading an object back before calling it unverified, and to look for
     /// a create that failed ambiguously before sending it again: how long reads may lag.
     pub verify_timeout: Duration,
@@ -56,7 +56,7 @@ impl Default for Options {
 
 /// Told about each change as it starts and ends, so the command can show progress and say,
 /// if it must stop at once, which changes were never sent.
-pub trait Progress: Sync {
+pub(crate) trait Progress: Sync {
     /// Change `index` of the plan is about to be sent.
     fn start(&self, index: usize);
     /// One change ended.
@@ -65,20 +65,20 @@ pub trait Progress: Sync {
 
 /// A request to stop: no new change starts; writes in flight finish and are read back.
 #[derive(Debug, Default)]
-pub struct Interrupt {
+pub(crate) struct Interrupt {
     requested: AtomicBool,
     notify: Notify,
 }
 
 impl Interrupt {
     /// Asks the apply to stop starting changes.
-    pub fn request(&self) {
+    pub(crate) fn request(&self) {
         self.requested.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
     }
 
     /// Whether a stop was asked for.
-    pub fn requested(&self) -> bool {
+    pub(crate) fn requested(&self) -> bool {
         self.requested.load(Ordering::SeqCst)
     }
 
@@ -93,7 +93,7 @@ impl Interrupt {
 /// Applies `plan`. `applied` holds the changes a recheck found already in effect (by index,
 /// with their object's id): they are reported and not sent. `secrets` holds the values of the
 /// `${env.*}` references the writes contain.
-pub async fn apply(
+pub(crate) async fn apply(
     plan: &Plan,
     applied: &BTreeMap<usize, String>,
     client: &Client,

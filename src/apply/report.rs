@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 use crate::plan::{Action, Address, Change};
 
 /// The version of the JSON apply report.
-pub const FORMAT_VERSION: u32 = 1;
+pub(super) const FORMAT_VERSION: u32 = 1;
 
 /// The result of applying a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// Always [`FORMAT_VERSION`].
     pub format_version: u32,
     /// One per change, in plan order.
@@ -20,7 +20,7 @@ pub struct Report {
 
 impl Report {
     /// Builds the report and its totals.
-    pub fn new(outcomes: Vec<Outcome>) -> Self {
+    pub(crate) fn new(outcomes: Vec<Outcome>) -> Self {
         let mut totals = Totals::default();
         for outcome in &outcomes {
             match outcome.status {
@@ -40,14 +40,14 @@ impl Report {
     }
 
     /// Whether every change was applied and verified, or already in effect.
-    pub fn converged(&self) -> bool {
+    pub(crate) fn converged(&self) -> bool {
         self.outcomes.iter().all(|o| o.status.converged())
     }
 }
 
 /// How one change ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The object.
     pub address: Address,
     /// What was done.
@@ -83,7 +83,7 @@ impl Outcome {
 /// The end state of one change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub(crate) enum Status {
     /// Written and read back equal.
     Applied,
     /// Not sent: the object already held the change's end state (a re-run of a saved plan).
@@ -100,7 +100,7 @@ pub enum Status {
 
 impl Status {
     /// The word for the status, as in the JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Applied => "applied",
             Self::AlreadyApplied => "already_applied",
@@ -114,14 +114,14 @@ impl Status {
 
 impl Status {
     /// Whether the change is in effect: applied and verified, or already applied.
-    pub fn converged(self) -> bool {
+    pub(crate) fn converged(self) -> bool {
         matches!(self, Self::Applied | Self::AlreadyApplied)
     }
 }
 
 /// Counts per status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Totals {
+pub(crate) struct Totals {
     /// Applied and verified.
     pub applied: usize,
     /// Already in effect, not sent.

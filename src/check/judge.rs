@@ -10,7 +10,7 @@ use super::{Expectation, Test};
 /// How a number's check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub(crate) enum Status {
     /// It answers as the file expects.
     Pass,
     /// It does not.
@@ -25,7 +25,7 @@ pub enum Status {
 
 impl Status {
     /// The word for the status, as in the JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Pass => "pass",
             Self::Fail => "fail",
@@ -39,7 +39,7 @@ impl Status {
 /// Text as it is compared: lower case, apostrophes dropped ("Bob's" is "Bobs"), every other
 /// run of characters that are not letters or digits one space, with a space at each end so
 /// that whole words match.
-pub fn normalized(text: &str) -> String {
+pub(crate) fn normalized(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
     for c in text.chars().flat_map(char::to_lowercase) {

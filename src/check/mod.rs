@@ -12,8 +12,8 @@ mod run;
 
 use serde::Serialize;
 
-pub use judge::{Status, normalized};
-pub use run::{Budget, Report, run};
+pub(crate) use judge::{Status, normalized};
+pub(crate) use run::{Budget, Report, run};
 
 use crate::desired::{Business, Desired, Unassigned};
 use crate::plan::Endpoint;
@@ -21,11 +21,11 @@ use crate::plan::live::Live;
 use crate::vapi::Answerer;
 
 /// What a caller says first, unless a business's `check.ask` says otherwise.
-pub const DEFAULT_ASK: &str = "Hello, who am I speaking with?";
+pub(crate) const DEFAULT_ASK: &str = "Hello, who am I speaking with?";
 
 /// One number to check: what answers it now, and what the file expects of it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Subject {
+pub(crate) struct Subject {
     /// The number.
     pub number: String,
     /// The key of the business that lists it.
@@ -38,7 +38,7 @@ pub struct Subject {
 
 /// How a number is tested, from where its calls go now.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Test {
+pub(crate) enum Test {
     /// A conversation with an assistant or squad, after the text a say hook speaks first.
     Chat {
         /// What answers.
@@ -56,7 +56,7 @@ pub enum Test {
 
 /// What an answer must be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Expectation {
+pub(crate) struct Expectation {
     /// What the caller asks.
     pub ask: String,
     /// Phrases the answer must say, every one.
@@ -69,7 +69,7 @@ pub struct Expectation {
 
 /// The subjects of `numbers` (keys as the live account has them), in that order: numbers the
 /// account does not have are skipped, and so are ignored ones.
-pub fn subjects(desired: &Desired, live: &Live, numbers: &[String]) -> Vec<Subject> {
+pub(crate) fn subjects(desired: &Desired, live: &Live, numbers: &[String]) -> Vec<Subject> {
     let owners = desired.owners();
     let by_key: std::collections::HashMap<&str, &crate::plan::live::Number> =
         live.numbers.iter().map(|n| (n.key.as_str(), n)).collect();

@@ -12,7 +12,7 @@ use crate::vapi::{Answerer, Client};
 
 /// What a check may spend.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// No conversation starts that could take the spending past this, in dollars.
     pub max_cost: f64,
     /// What one conversation costs at most, in dollars, as vapiform bounds it (see the README).
@@ -21,7 +21,7 @@ pub struct Budget {
 
 /// How one number's check ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The number.
     pub number: String,
     /// The key of the business that lists it.
@@ -41,7 +41,7 @@ pub struct Outcome {
 
 /// Every number's outcome, in the order of the subjects, and what the conversations cost.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The outcomes.
     pub outcomes: Vec<Outcome>,
     /// The sum of the conversations' costs, in dollars.
@@ -50,14 +50,14 @@ pub struct Report {
 
 impl Report {
     /// How many outcomes have `status`.
-    pub fn count(&self, status: Status) -> usize {
+    pub(crate) fn count(&self, status: Status) -> usize {
         self.outcomes.iter().filter(|o| o.status == status).count()
     }
 }
 
 /// Checks every subject: the route decides some; a say hook's text is judged as it stands;
 /// the rest are asked through the Chat API.
-pub async fn run(
+pub(crate) async fn run(
     client: &Client,
     subjects: Vec<Subject>,
     concurrency: usize,

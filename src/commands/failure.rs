@@ -30,11 +30,11 @@ struct Written {
 /// Watches a run's standard output and standard error (see [`Recorder::out`] and
 /// [`Recorder::err`]) for the document it may need at the end.
 #[derive(Debug, Clone, Default)]
-pub struct Recorder(Arc<Mutex<Written>>);
+pub(crate) struct Recorder(Arc<Mutex<Written>>);
 
 impl Recorder {
     /// `stdout`, noting whether anything was written to it.
-    pub fn out<W: Write + Send + 'static>(&self, stdout: W) -> Box<dyn Write + Send> {
+    pub(crate) fn out<W: Write + Send + 'static>(&self, stdout: W) -> Box<dyn Write + Send> {
         Box::new(Stream {
             inner: stdout,
             written: self.0.clone(),
@@ -43,7 +43,7 @@ impl Recorder {
     }
 
     /// `stderr`, keeping a copy of its beginning for the document.
-    pub fn err<W: Write + Send + 'static>(&self, stderr: W) -> Box<dyn Write + Send> {
+    pub(crate) fn err<W: Write + Send + 'static>(&self, stderr: W) -> Box<dyn Write + Send> {
         Box::new(Stream {
             inner: stderr,
             written: self.0.clone(),
@@ -53,7 +53,7 @@ impl Recorder {
 
     /// The document for a run of `command` that ended in `exit`, when `format` asks for one,
     /// the run failed, and it printed nothing on standard output.
-    pub fn document(&self, command: &str, format: Format, exit: Exit) -> Option<String> {
+    pub(crate) fn document(&self, command: &str, format: Format, exit: Exit) -> Option<String> {
         let written = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if written.out || matches!(exit, Exit::Success | Exit::ChangesPending) {
             return None;

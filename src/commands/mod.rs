@@ -27,10 +27,10 @@ use crate::exit::Exit;
 use crate::plan::{Plan, Secrets};
 use crate::render;
 
-pub use failure::Recorder;
+pub(crate) use failure::Recorder;
 
 /// Where a command writes, and what kind of terminal it runs on.
-pub struct Console {
+pub(crate) struct Console {
     /// Standard output: plans, reports, files.
     pub out: Box<dyn Write + Send>,
     /// Standard error: problems and prompts.
@@ -46,7 +46,7 @@ pub struct Console {
 }
 
 /// Runs the parsed command.
-pub async fn run(cli: Cli, console: &mut Console) -> anyhow::Result<Exit> {
+pub(crate) async fn run(cli: Cli, console: &mut Console) -> anyhow::Result<Exit> {
     let global = &cli.global;
     match cli.command {
         Command::Validate(args) => validate::run(&args, console),

@@ -10,7 +10,7 @@ use crate::render::escape;
 
 /// One problem in a desired-state file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Diagnostic {
+pub(crate) struct Diagnostic {
     /// The file name as given by the user.
     pub file: String,
     /// 1-based line.
@@ -27,7 +27,7 @@ pub struct Diagnostic {
 /// Every problem found in a desired state, sorted by file and position, plus the files' text
 /// so each one can be shown at its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     /// The problems, sorted by file (in reading order), line and column; never empty.
     pub diagnostics: Vec<Diagnostic>,
     /// The files the diagnostics are in.
@@ -37,7 +37,7 @@ pub struct Report {
 impl Report {
     /// Builds a report of problems in `sources`, sorting the diagnostics by file and position
     /// and dropping exact duplicates.
-    pub fn new(mut diagnostics: Vec<Diagnostic>, sources: Vec<Source>) -> Self {
+    pub(crate) fn new(mut diagnostics: Vec<Diagnostic>, sources: Vec<Source>) -> Self {
         let order = |d: &Diagnostic| {
             sources
                 .iter()
@@ -64,7 +64,7 @@ impl Report {
     /// column (when its file has that line) and its path; `styled` colours them for a
     /// terminal. The message, the line and the path are untrusted text, escaped here (see
     /// [`crate::render::escape`]) before the renderer adds its own styling.
-    pub fn render(&self, styled: bool) -> String {
+    pub(crate) fn render(&self, styled: bool) -> String {
         let renderer = if styled {
             Renderer::styled()
         } else {

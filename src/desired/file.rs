@@ -918,7 +918,7 @@ pub(crate) enum CarrierProvider {
 
 /// The JSON Schema of the desired-state file, for editors (`yaml-language-server`) and the
 /// `schema` command.
-pub fn schema() -> Value {
+pub(crate) fn schema() -> Value {
     let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
     let schema = generator.into_root_schema_for::<File>();
     schema.to_value()

@@ -28,19 +28,19 @@ use super::load::{self, MAX_FILE_BYTES, Unreadable};
 use super::{Desired, Source, Sources};
 
 /// The root file of a folder.
-pub const ROOT_FILE: &str = "vapiform.yaml";
+pub(crate) const ROOT_FILE: &str = "vapiform.yaml";
 
 /// The folder of business files, beside the root file.
-pub const BUSINESSES_DIR: &str = "businesses";
+pub(crate) const BUSINESSES_DIR: &str = "businesses";
 
 /// The first line of every business file export writes (see [`super::SCHEMA_COMMENT`]): the
 /// schema, beside the root file's, is one folder up.
-pub const BUSINESSES_SCHEMA_COMMENT: &str =
+pub(crate) const BUSINESSES_SCHEMA_COMMENT: &str =
     "# yaml-language-server: $schema=../businesses.schema.json\n";
 
 /// The most business files a folder may hold: one per business for a fleet of tens of
 /// thousands.
-pub const MAX_FILES: usize = 50_000;
+pub(crate) const MAX_FILES: usize = 50_000;
 
 /// The folder to read when `path` names one: a directory, or a root file with `businesses/`
 /// beside it (reading that file alone would leave every business in the folder out).
@@ -327,7 +327,7 @@ pub(crate) fn to_business_file(
 struct BusinessesFile(BTreeMap<String, BusinessSpec>);
 
 /// The JSON Schema of a business file (`businesses/**/*.yaml` of a folder).
-pub fn businesses_schema() -> Value {
+pub(crate) fn businesses_schema() -> Value {
     let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
     generator
         .into_root_schema_for::<BusinessesFile>()

@@ -7,17 +7,17 @@ use std::ops::Deref;
 
 /// A business or shared-assistant key, valid by construction.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key(String);
+pub(crate) struct Key(String);
 
 impl Key {
     /// The key, if `text` is one: a lowercase letter or digit, then lowercase letters, digits
     /// and dashes.
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         is_valid(text).then(|| Self(text.to_owned()))
     }
 
     /// The key as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

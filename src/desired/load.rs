@@ -226,7 +226,7 @@ fn finish_read(
 /// Loads, validates and expands the desired state at `path`: a file, or a folder (see
 /// `folder`) when `path` is a directory or a `vapiform.yaml` with `businesses/`
 /// beside it.
-pub fn load(path: &FsPath) -> Result<Desired, Report> {
+pub(crate) fn load(path: &FsPath) -> Result<Desired, Report> {
     if let Some(folder) = super::folder::root_of(path) {
         return super::folder::load(&folder);
     }

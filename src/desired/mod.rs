@@ -17,7 +17,7 @@ mod key;
 mod load;
 mod names;
 mod number;
-pub mod placeholder;
+pub(crate) mod placeholder;
 pub(crate) mod say;
 mod shape;
 mod source;
@@ -30,20 +30,20 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-pub use diagnostic::{Diagnostic, Report};
+pub(crate) use diagnostic::{Diagnostic, Report};
 pub(crate) use expand::merge;
-pub use file::schema;
-pub use folder::businesses_schema;
-pub use key::Key;
-pub use load::load;
+pub(crate) use file::schema;
+pub(crate) use folder::businesses_schema;
+pub(crate) use key::Key;
+pub(crate) use load::load;
 #[cfg(test)]
 pub(crate) use load::load_str;
-pub use number::{NumberKey, normalize as normalize_number};
-pub use source::{Source, Sources};
+pub(crate) use number::{NumberKey, normalize as normalize_number};
+pub(crate) use source::{Source, Sources};
 
 /// A validated, expanded desired state: what the account should look like.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Desired {
+pub(crate) struct Desired {
     /// What happens to numbers that no business lists and `ignore` does not name.
     pub unassigned: Unassigned,
     /// Phone settings (`name`, `fallbackDestination`, `server`, `hooks`) the unassigned policy
@@ -71,7 +71,7 @@ impl Desired {
     /// The `${env.NAME}` variables referenced by every body the planner compares with the
     /// account, and so must resolve: managed assistants, phone settings (each business's and
     /// the unassigned policy's) and the text unassigned numbers say.
-    pub fn env_references(&self) -> BTreeSet<String> {
+    pub(crate) fn env_references(&self) -> BTreeSet<String> {
         let settings = self.businesses.values().flat_map(|b| b.settings.values());
         let said = match &self.unassigned {
             Unassigned::Say(text) => Some(Value::String(text.clone())),
@@ -97,7 +97,7 @@ impl Desired {
     }
 
     /// The business that lists each number, by the number as its key reads.
-    pub fn owners(&self) -> HashMap<&str, &Business> {
+    pub(crate) fn owners(&self) -> HashMap<&str, &Business> {
         self.businesses
             .values()
             .flat_map(|b| b.numbers.iter().map(move |n| (n.as_str(), b)))
@@ -116,7 +116,7 @@ impl Desired {
     /// The problem is located in the file that holds `path`: a business's own file in a
     /// folder, else the root file. That file is scanned for positions the first time a problem
     /// in it is located, never while loading.
-    pub fn diagnostic(&self, path: &str, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn diagnostic(&self, path: &str, message: impl Into<String>) -> Diagnostic {
         let path = diagnostic::Path::parse(path);
         self.sources
             .diagnostic(diagnostic::Problem::key(&path, message))
@@ -124,7 +124,7 @@ impl Desired {
 
     /// As [`Desired::diagnostic`], for a problem that involves a second place, `also`, which
     /// the message names by file, line and column.
-    pub fn diagnostic_also(
+    pub(crate) fn diagnostic_also(
         &self,
         path: &str,
         also: &str,
@@ -138,21 +138,21 @@ impl Desired {
 
     /// A report of `diagnostics` (made by [`Desired::diagnostic`]) that shows each one with its
     /// line and a caret, like validation problems.
-    pub fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
+    pub(crate) fn report(&self, diagnostics: Vec<Diagnostic>) -> Report {
         Report::new(diagnostics, self.sources.files().to_vec())
     }
 }
 
 /// The carrier that sells the account's numbers (only Telnyx today).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Carrier {
+pub(crate) struct Carrier {
     /// When set, only the carrier's numbers with this tag belong to the account.
     pub tag: Option<String>,
 }
 
 /// The policy for numbers that no business claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unassigned {
+pub(crate) enum Unassigned {
     /// Leave them as they are.
     Leave,
     /// Clear their `assistantId` (and squad and workflow).
@@ -167,7 +167,7 @@ pub enum Unassigned {
 /// The body fields sent with `POST /phone-number` to import a number, e.g. `provider` and
 /// `credentialId`. Always has a string `provider`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Import {
+pub(crate) struct Import {
     /// The fields as written in the file.
     pub body: Map<String, Value>,
 }
@@ -178,7 +178,7 @@ pub struct Import {
 /// name and `vars`, and expanded when asked for ([`ManagedAssistant::body`]): 10,000 businesses
 /// of one 5 KB template cost one template, not 10,000 expanded bodies.
 #[derive(Debug, Clone)]
-pub struct ManagedAssistant {
+pub(crate) struct ManagedAssistant {
     /// The stable key, stored in the assistant's `metadata.vapiform.key` label.
     pub key: Key,
     /// An existing assistant id to take over when no assistant carries the label yet.
@@ -210,7 +210,7 @@ enum Body {
 /// A body as declared, and what fills its placeholders: how the planner compares it with an
 /// assistant without expanding it.
 #[derive(Debug, Clone, Copy)]
-pub struct Declared<'a> {
+pub(crate) struct Declared<'a> {
     /// The body as written (a template, or an already expanded body).
     pub body: &'a Map<String, Value>,
     /// The business that fills `${business.*}` and `${vars.*}` in its strings; `None` when
@@ -220,7 +220,7 @@ pub struct Declared<'a> {
 
 impl ManagedAssistant {
     /// A managed assistant with an expanded `body`, built from no template.
-    pub fn new(key: Key, body: Map<String, Value>, adopt: Option<String>) -> Self {
+    pub(crate) fn new(key: Key, body: Map<String, Value>, adopt: Option<String>) -> Self {
         Self {
             key,
             adopt,
@@ -232,7 +232,7 @@ impl ManagedAssistant {
     /// The fully expanded body: template deep-merged with overrides, `${business.*}` and
     /// `${vars.*}` substituted. Strings keep `${env.NAME}` references and `$${` escapes
     /// (see [`placeholder::resolve_env`]). The label is not in here; the planner adds it.
-    pub fn body(&self) -> Cow<'_, Map<String, Value>> {
+    pub(crate) fn body(&self) -> Cow<'_, Map<String, Value>> {
         match &self.body {
             Body::Expanded(body) => Cow::Borrowed(body),
             Body::Template { template, .. } => {
@@ -242,7 +242,7 @@ impl ManagedAssistant {
     }
 
     /// One top-level field of [`ManagedAssistant::body`], expanded.
-    pub fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
+    pub(crate) fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
         match &self.body {
             Body::Expanded(body) => body.get(name).map(Cow::Borrowed),
             Body::Template { template, .. } => template
@@ -253,7 +253,7 @@ impl ManagedAssistant {
     }
 
     /// The body as declared and what fills it.
-    pub fn declared(&self) -> Declared<'_> {
+    pub(crate) fn declared(&self) -> Declared<'_> {
         match &self.body {
             Body::Expanded(body) => Declared {
                 body,
@@ -267,7 +267,7 @@ impl ManagedAssistant {
     }
 
     /// The `${env.NAME}` variables the body references.
-    pub fn env_references(&self) -> BTreeSet<String> {
+    pub(crate) fn env_references(&self) -> BTreeSet<String> {
         match &self.body {
             Body::Expanded(body) => placeholder::env_references_in(body.values()),
             // A business's name or vars are literal text: they add no reference.
@@ -307,7 +307,7 @@ impl PartialEq for ManagedAssistant {
 
 /// A business that owns phone numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Business {
+pub(crate) struct Business {
     /// The stable key.
     pub key: Key,
     /// The display name.
@@ -328,7 +328,7 @@ pub struct Business {
 
 impl Business {
     /// What `vapiform check` expects of what answers its numbers.
-    pub fn check(&self) -> &Check {
+    pub(crate) fn check(&self) -> &Check {
         self.test_call.as_deref().unwrap_or(&NO_TEST_CALL)
     }
 }
@@ -336,7 +336,7 @@ impl Business {
 /// A business's test call, as the file declares it; `None` where it takes the default, which
 /// depends on the other businesses (see `check`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
+pub(crate) struct Check {
     /// The caller's opening line.
     pub ask: Option<String>,
     /// Phrases the answer must say.
@@ -357,7 +357,7 @@ static NO_TEST_CALL: Check = Check {
 
 /// Where a business's numbers route.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     /// A managed assistant by key: the business's own (`template`/`spec`) or a `shared` one.
     Managed(Key),
     /// An existing assistant that vapiform routes to but never edits.
@@ -368,7 +368,7 @@ pub enum Route {
 
 /// The first line of every file vapiform writes, so editors validate and complete it
 /// (`vapiform schema > vapiform.schema.json` puts the schema beside the file).
-pub const SCHEMA_COMMENT: &str = "# yaml-language-server: $schema=vapiform.schema.json\n";
+pub(crate) const SCHEMA_COMMENT: &str = "# yaml-language-server: $schema=vapiform.schema.json\n";
 
 /// A desired-state file's text: the schema comment, then the document as YAML.
 pub(crate) fn to_file(file: &file::File) -> Result<String, serde_yaml::Error> {

@@ -11,13 +11,13 @@ use std::ops::Deref;
 /// or for a number that is not E.164 (a bring-your-own number such as an extension `4567`,
 /// which Vapi keeps as written) `tel:` and the number, as RFC 3966 writes a local number.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NumberKey(String);
+pub(crate) struct NumberKey(String);
 
 impl NumberKey {
     /// The number as written in a file or returned by the API: a SIP URI when it starts with
     /// `sip:` (see [`sip_uri`]), a local number when it starts with `tel:` (see [`local`]),
     /// else a phone number normalised to E.164 (see [`normalize`]).
-    pub fn parse(input: &str) -> Result<Self, String> {
+    pub(crate) fn parse(input: &str) -> Result<Self, String> {
         if is_sip(input) {
             sip_uri(input).map(Self)
         } else if is_local(input) {
@@ -28,22 +28,22 @@ impl NumberKey {
     }
 
     /// The key of a number as Vapi stores it that is not E.164 (`4567`): `tel:4567`.
-    pub fn local_number(number: &str) -> Result<Self, String> {
+    pub(crate) fn local_number(number: &str) -> Result<Self, String> {
         local(number).map(Self)
     }
 
     /// The number as text: E.164 with its `+`, or the SIP URI.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
     /// Whether this is a SIP URI rather than an E.164 number.
-    pub fn is_sip(&self) -> bool {
+    pub(crate) fn is_sip(&self) -> bool {
         is_sip(&self.0)
     }
 
     /// Whether this is an E.164 number, the only kind a carrier sells and vapiform imports.
-    pub fn is_e164(&self) -> bool {
+    pub(crate) fn is_e164(&self) -> bool {
         self.0.starts_with('+')
     }
 }
@@ -129,7 +129,7 @@ const MAX_SIP_URI: usize = 255;
 
 /// A SIP URI as written (`sip:desk@example.sip.vapi.ai`), in lower case: `sip:` and then at
 /// least one character, with no spaces or control characters.
-pub fn sip_uri(input: &str) -> Result<String, String> {
+pub(super) fn sip_uri(input: &str) -> Result<String, String> {
     let rest = input.get(4..).unwrap_or_default();
     if rest.is_empty() {
         return Err(
@@ -151,7 +151,7 @@ pub fn sip_uri(input: &str) -> Result<String, String> {
 ///
 /// Spaces, dashes, dots and parentheses are ignored; the number must start with `+` (or `00`,
 /// read as `+`) followed by 8 to 15 digits, the first of which is not 0.
-pub fn normalize(input: &str) -> Result<String, String> {
+pub(crate) fn normalize(input: &str) -> Result<String, String> {
     let compact: String = input
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\t'))

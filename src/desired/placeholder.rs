@@ -15,11 +15,11 @@ use crate::vapi::API_KEY_VARIABLES;
 /// name rather than a map: a business has a handful, and at fleet size a map's node for each
 /// (several times the size of its entries) would be a large part of the file in memory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Vars(Vec<(String, String)>);
+pub(crate) struct Vars(Vec<(String, String)>);
 
 impl Vars {
     /// The value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .binary_search_by(|(held, _)| held.as_str().cmp(name))
             .ok()
@@ -27,12 +27,12 @@ impl Vars {
     }
 
     /// Whether `name` has a value.
-    pub fn contains(&self, name: &str) -> bool {
+    pub(crate) fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
 
     /// The values, in the order of their names.
-    pub fn values(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn values(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(_, value)| value.as_str())
     }
 }
@@ -52,14 +52,14 @@ impl FromIterator<(String, String)> for Vars {
 
 /// What `${business.*}` and `${vars.*}` expand to.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The business whose assistant is being expanded; `None` for a shared assistant.
     pub business: Option<BusinessContext<'a>>,
 }
 
 /// The business a body is expanded for.
 #[derive(Debug, Clone, Copy)]
-pub struct BusinessContext<'a> {
+pub(crate) struct BusinessContext<'a> {
     /// The business key, for `${business.key}`.
     pub key: &'a str,
     /// The business display name, for `${business.name}`.
@@ -70,12 +70,12 @@ pub struct BusinessContext<'a> {
 
 impl<'a> Context<'a> {
     /// A context with no business: only `${env.*}` is allowed.
-    pub fn shared() -> Self {
+    pub(crate) fn shared() -> Self {
         Context { business: None }
     }
 
     /// A context for one business.
-    pub fn business(key: &'a str, name: &'a str, vars: &'a Vars) -> Self {
+    pub(crate) fn business(key: &'a str, name: &'a str, vars: &'a Vars) -> Self {
         Context {
             business: Some(BusinessContext { key, name, vars }),
         }
@@ -85,7 +85,7 @@ impl<'a> Context<'a> {
 /// An environment variable that a body references but the environment does not define.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("environment variable {name} is not set")]
-pub struct MissingEnv {
+pub(crate) struct MissingEnv {
     /// The variable name.
     pub name: String,
 }
@@ -321,7 +321,7 @@ pub(crate) fn resolve_text(
 
 /// Resolves every `${env.NAME}` in the strings of `value` (object keys are left alone) and turns
 /// `$${` into `${`. This is what is sent to Vapi; it must never be printed or logged.
-pub fn resolve_env(
+pub(crate) fn resolve_env(
     value: &Value,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Value, MissingEnv> {
@@ -358,7 +358,9 @@ pub(crate) fn visit_strings<'v>(
 }
 
 /// The names of the environment variables referenced (`${env.NAME}`) anywhere in `values`.
-pub fn env_references_in<'v>(values: impl IntoIterator<Item = &'v Value>) -> BTreeSet<String> {
+pub(crate) fn env_references_in<'v>(
+    values: impl IntoIterator<Item = &'v Value>,
+) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     visit_strings(values, &mut |s| {
         if !s.contains("${") {
@@ -376,7 +378,7 @@ pub fn env_references_in<'v>(values: impl IntoIterator<Item = &'v Value>) -> BTr
 }
 
 /// Whether `s` contains an `${env.NAME}` reference (an escaped `$${env.NAME}` does not count).
-pub fn has_env_reference(s: &str) -> bool {
+pub(crate) fn has_env_reference(s: &str) -> bool {
     pieces(s).iter().any(|piece| {
         matches!(piece, Piece::Placeholder { name, closed: true } if matches!(kind(name), Kind::Env(_)))
     })
@@ -384,7 +386,7 @@ pub fn has_env_reference(s: &str) -> bool {
 
 /// The text a user means, for display: `$${` becomes `${`; `${env.NAME}` references stay as
 /// text and are never resolved.
-pub fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for piece in pieces(s) {
         match piece {

@@ -11,13 +11,13 @@
 use serde_json::{Value, json};
 
 /// The hook that makes a number say `text` when it rings.
-pub fn hook(text: &str) -> Value {
+pub(crate) fn hook(text: &str) -> Value {
     json!({"on": "call.ringing", "do": [{"type": "say", "exact": text}]})
 }
 
 /// The text a hook says, when it is a say hook as [`hook`] writes it (keys the server adds
 /// are tolerated; filters or a second action make it some other hook).
-pub fn text_of(hook: &Value) -> Option<&str> {
+pub(crate) fn text_of(hook: &Value) -> Option<&str> {
     if hook.get("on")?.as_str()? != "call.ringing" {
         return None;
     }

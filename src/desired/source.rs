@@ -26,7 +26,7 @@ enum Mount {
 /// One file's name and text, kept with what was loaded from it so that a problem found later
 /// (while planning) is shown at its line like a validation problem.
 #[derive(Clone)]
-pub struct Source(Arc<SourceText>);
+pub(crate) struct Source(Arc<SourceText>);
 
 struct SourceText {
     name: String,
@@ -37,7 +37,7 @@ struct SourceText {
 
 impl Source {
     /// The text of the desired-state file named `name` (as the user gave it).
-    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+    pub(crate) fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         Self::mounted(name, text, Mount::Root)
     }
 
@@ -56,12 +56,12 @@ impl Source {
     }
 
     /// The file name as the user gave it.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.0.name
     }
 
     /// The file's text.
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         &self.0.text
     }
 
@@ -145,7 +145,7 @@ impl fmt::Debug for Source {
 /// The files of a desired state: the root file first, then any business files in the order
 /// they were read, and which file declares each business that the root file does not.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Sources {
+pub(crate) struct Sources {
     files: Vec<Source>,
     /// Business key to its file's index in `files`, for businesses outside the root file.
     owners: HashMap<String, usize>,
@@ -153,7 +153,7 @@ pub struct Sources {
 
 impl Sources {
     /// A desired state read from `root` alone.
-    pub fn new(root: Source) -> Self {
+    pub(crate) fn new(root: Source) -> Self {
         Sources {
             files: vec![root],
             owners: HashMap::new(),
@@ -172,12 +172,12 @@ impl Sources {
     }
 
     /// Every file, the root first.
-    pub fn files(&self) -> &[Source] {
+    pub(crate) fn files(&self) -> &[Source] {
         &self.files
     }
 
     /// The root file (`vapiform.yaml`).
-    pub fn root(&self) -> &Source {
+    pub(crate) fn root(&self) -> &Source {
         &self.files[0]
     }
 

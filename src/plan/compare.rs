@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 /// One step of a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
+pub(crate) enum Segment {
     /// An object key.
     Key(String),
     /// An array index.
@@ -23,10 +23,10 @@ pub enum Segment {
 }
 
 /// A field path, e.g. `model.messages[0].content`.
-pub type Path = Vec<Segment>;
+pub(crate) type Path = Vec<Segment>;
 
 /// Renders a path as `a.b[0].c`.
-pub fn display(path: &[Segment]) -> String {
+pub(crate) fn display(path: &[Segment]) -> String {
     let mut text = String::new();
     for segment in path {
         match segment {
@@ -46,7 +46,7 @@ pub fn display(path: &[Segment]) -> String {
 }
 
 /// The value at `path`, if there is one.
-pub fn value_at<'a>(value: &'a Value, path: &[Segment]) -> Option<&'a Value> {
+pub(crate) fn value_at<'a>(value: &'a Value, path: &[Segment]) -> Option<&'a Value> {
     path.iter().try_fold(value, |value, segment| match segment {
         Segment::Key(key) => value.get(key),
         Segment::Index(index) => value.get(index),
@@ -55,7 +55,7 @@ pub fn value_at<'a>(value: &'a Value, path: &[Segment]) -> Option<&'a Value> {
 
 /// The leaf fields of a value at `path`: scalars, empty containers and arrays of scalars,
 /// so a created object reads field by field.
-pub fn leaves(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
+pub(crate) fn leaves(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             for (key, inner) in map {
@@ -76,7 +76,7 @@ pub fn leaves(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
 }
 
 /// The paths where `live` does not hold what `desired` declares, deepest first point of difference.
-pub fn differences(desired: &Map<String, Value>, live: &Map<String, Value>) -> Vec<Path> {
+pub(crate) fn differences(desired: &Map<String, Value>, live: &Map<String, Value>) -> Vec<Path> {
     let mut found = Vec::new();
     for (key, want) in desired {
         walk(
@@ -121,7 +121,7 @@ fn walk(desired: &Value, live: Option<&Value>, path: &mut Path, found: &mut Vec<
 /// `None` when it cannot say (a secret is not set); then, as for anything else this cannot
 /// read, the answer is `false`, and the caller compares the long way with [`differences`],
 /// which has the final word. So `true` here always means `differences` finds nothing.
-pub fn holds(
+pub(crate) fn holds(
     desired: &Map<String, Value>,
     text: &dyn Fn(&str) -> Option<Cow<'_, str>>,
     live: &str,
@@ -305,7 +305,7 @@ impl<'de> Deserialize<'de> for LiveKey<'de> {
 
 /// sha256 (hex) of the canonical JSON of a value: equal values give equal digests whatever
 /// their key order.
-pub fn sha256(value: &Value) -> String {
+pub(crate) fn sha256(value: &Value) -> String {
     let mut text = String::new();
     canonical(value, &mut text);
     hex::encode(Sha256::digest(text.as_bytes()))

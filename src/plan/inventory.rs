@@ -13,7 +13,7 @@ use super::numbers::Names;
 use crate::desired::Desired;
 
 /// The version of the JSON inventory `vapiform numbers --format json` prints.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The Vapi provider whose numbers the carrier vapiform reads must own: a natively imported
 /// Telnyx number. A `byo-phone-number` may come over any SIP trunk, so its absence from the
@@ -23,7 +23,7 @@ const CARRIER_PROVIDER: &str = "telnyx";
 /// Where a number stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum State {
+pub(crate) enum State {
     /// A business lists it.
     Assigned,
     /// In Vapi, no business lists it, and nothing answers it (at most the say hook of
@@ -45,7 +45,7 @@ pub enum State {
 
 impl State {
     /// The word for the state, as in the JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Assigned => "assigned",
             Self::Unassigned => "unassigned",
@@ -60,7 +60,7 @@ impl State {
 
 /// One number of the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Row {
+pub(crate) struct Row {
     /// The number (E.164, or a SIP URI for a number that has none).
     pub number: String,
     /// Where it stands.
@@ -81,7 +81,7 @@ pub struct Row {
 impl Row {
     /// Whether a new business can take the number: in Vapi and answered by nothing, or in
     /// the carrier's pool, and active at the carrier when one is declared.
-    pub fn is_free(&self, carrier_declared: bool) -> bool {
+    pub(crate) fn is_free(&self, carrier_declared: bool) -> bool {
         matches!(self.state, State::Unassigned | State::Pool)
             && (!carrier_declared || self.carrier.as_ref().is_some_and(|c| c.active))
     }
@@ -89,7 +89,7 @@ impl Row {
 
 /// A number at the carrier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CarrierSide {
+pub(crate) struct CarrierSide {
     /// The carrier's id.
     pub id: String,
     /// Its status there (`active`, `port-pending`, ...).
@@ -102,7 +102,7 @@ pub struct CarrierSide {
 
 /// A number in Vapi.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VapiSide {
+pub(crate) struct VapiSide {
     /// Vapi's id.
     pub id: String,
     /// The provider it was imported from.
@@ -111,7 +111,7 @@ pub struct VapiSide {
 
 /// Every number across the carrier (when the file declares one), Vapi and the file, sorted
 /// naturally by number.
-pub fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
+pub(crate) fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
     let index = Index::new(live);
     let ids = BTreeMap::new();
     let names = Names::new(desired, &index, live, &ids);

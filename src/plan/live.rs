@@ -10,9 +10,9 @@ use crate::http::Text;
 use crate::{telnyx, vapi};
 
 /// The assistant field that carries vapiform's label.
-pub const METADATA: &str = "metadata";
+pub(crate) const METADATA: &str = "metadata";
 /// The metadata key of the label: `metadata.vapiform = {"key": "<key>"}`.
-pub const LABEL: &str = "vapiform";
+pub(crate) const LABEL: &str = "vapiform";
 
 /// Everything the list calls returned.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -61,7 +61,7 @@ impl CarrierNumber {
 }
 
 /// Squads by id, with their names (when they have one).
-pub type RouteTargets = BTreeMap<String, Option<String>>;
+pub(crate) type RouteTargets = BTreeMap<String, Option<String>>;
 
 impl Live {
     /// The account as the list calls returned it.
@@ -259,17 +259,17 @@ impl From<vapi::Assistant> for Assistant {
 }
 
 /// The label key in an assistant's fields, if any.
-pub fn label_of(fields: &Map<String, Value>) -> Option<&str> {
+pub(crate) fn label_of(fields: &Map<String, Value>) -> Option<&str> {
     label_in(fields.get(METADATA)?)
 }
 
 /// The label key in an assistant's `metadata`, if any.
-pub fn label_in(metadata: &Value) -> Option<&str> {
+pub(crate) fn label_in(metadata: &Value) -> Option<&str> {
     metadata.get(LABEL)?.get("key")?.as_str()
 }
 
 /// The label as a metadata value.
-pub fn label_value(key: &str) -> Value {
+pub(crate) fn label_value(key: &str) -> Value {
     serde_json::json!({ "key": key })
 }
 
@@ -277,7 +277,7 @@ pub fn label_value(key: &str) -> Value {
 /// its `+`, as some carriers' imports leave it, is read as E.164 digits), else its SIP URI (in
 /// lower case, as a file names it), else `tel:` and the number Vapi keeps when it is not E.164
 /// (a bring-your-own `4567`), else its id.
-pub fn number_key(number: &vapi::PhoneNumber) -> String {
+pub(crate) fn number_key(number: &vapi::PhoneNumber) -> String {
     let written = number.number.as_deref().filter(|n| !n.trim().is_empty());
     written
         .and_then(e164)

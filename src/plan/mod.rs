@@ -2,14 +2,14 @@
 //! same input gives the same Plan, byte for byte.
 
 pub(crate) mod assistants;
-pub mod compare;
+pub(crate) mod compare;
 mod faithful;
 mod group;
-pub mod inventory;
-pub mod live;
+pub(crate) mod inventory;
+pub(crate) mod live;
 mod managed;
 mod model;
-pub mod natural;
+pub(crate) mod natural;
 mod numbers;
 mod origin;
 mod precondition;
@@ -18,26 +18,26 @@ mod problem;
 mod proptests;
 mod recheck;
 pub(crate) mod route;
-pub mod sensitive;
+pub(crate) mod sensitive;
 mod settle;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-pub use live::Live;
-pub use model::*;
-pub use problem::{Problem, Problems};
-pub use recheck::{Stale, recheck};
-pub use settle::Settle;
+pub(crate) use live::Live;
+pub(crate) use model::*;
+pub(crate) use problem::{Problem, Problems};
+pub(crate) use recheck::{Stale, recheck};
+pub(crate) use settle::Settle;
 
 use crate::desired::Desired;
 
 /// Values of the `${env.NAME}` variables the file references, read by the caller.
-pub type Secrets = std::collections::BTreeMap<String, String>;
+pub(crate) type Secrets = std::collections::BTreeMap<String, String>;
 
 /// Choices that come from the command line.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// `--prune`: delete undeclared labelled assistants even if the file says `prune: false`.
     pub prune: bool,
     /// `--target`: plan only these addresses (and the assistants they need created).
@@ -51,7 +51,7 @@ pub struct Options {
 
 /// Works out the changes that make `live` equal to `desired`, or every problem that stands in
 /// the way.
-pub fn plan(
+pub(crate) fn plan(
     desired: &Desired,
     live: &Live,
     secrets: &Secrets,

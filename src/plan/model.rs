@@ -9,11 +9,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// The version of the JSON plan format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// Everything `plan` concluded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Always [`FORMAT_VERSION`].
     pub format_version: u32,
     /// sha256 over everything else in the plan (see [`Plan::content_digest`]): what apply
@@ -46,7 +46,7 @@ pub struct Plan {
 
 impl Plan {
     /// Whether applying would change nothing.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
 
@@ -55,7 +55,7 @@ impl Plan {
     /// baseline's problems) and the cost (which depends on `--rps`), so a plan made with and
     /// without a baseline, at any rate, has the same digest and `apply --expect-digest` takes
     /// either. Planning the same situation twice gives the same digest.
-    pub fn content_digest(&self) -> String {
+    pub(crate) fn content_digest(&self) -> String {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         if let Value::Object(map) = &mut value {
             map.remove("digest");
@@ -90,14 +90,14 @@ impl Plan {
     }
 
     /// Whether the stored digest matches the content (false for a plan edited by hand).
-    pub fn digest_matches(&self) -> bool {
+    pub(crate) fn digest_matches(&self) -> bool {
         self.digest == self.content_digest()
     }
 }
 
 /// What applying a plan costs: requests, and time at a request rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cost {
+pub(crate) struct Cost {
     /// Writes: one per change.
     pub writes: usize,
     /// The calls that read the writes back, as apply batches them, when the API's reads do not
@@ -114,7 +114,7 @@ pub struct Cost {
 /// assistants that carry the same label (two applies at once made both) is
 /// `assistant/<key>@<id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Address {
+pub(crate) enum Address {
     /// A managed assistant by key.
     Assistant(String),
     /// One copy of an assistant whose label several carry, by id.
@@ -130,7 +130,7 @@ pub enum Address {
 
 impl Address {
     /// The assistant key, or the number, the address names.
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         self.parts().1
     }
 
@@ -210,7 +210,7 @@ impl<'de> Deserialize<'de> for Address {
 /// What a change does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     /// Create a managed assistant.
     Create,
     /// Label an existing assistant as managed, plus any field updates.
@@ -232,7 +232,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the summary line counts them.
-    pub const ALL: [Self; 8] = [
+    pub(crate) const ALL: [Self; 8] = [
         Self::Create,
         Self::Adopt,
         Self::Import,
@@ -244,7 +244,7 @@ impl Action {
     ];
 
     /// The word for the action, as in the JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Create => "create",
             Self::Adopt => "adopt",
@@ -258,14 +258,14 @@ impl Action {
     }
 
     /// Whether the action routes a number (assign, reassign, unlink).
-    pub fn is_routing(self) -> bool {
+    pub(crate) fn is_routing(self) -> bool {
         matches!(self, Self::Assign | Self::Reassign | Self::Unlink)
     }
 }
 
 /// The number of changes per action.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Assistants to create.
     pub create: usize,
     /// Assistants to adopt.
@@ -289,7 +289,7 @@ pub struct Summary {
 
 /// How many changes have each [`Origin`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Origins {
+pub(crate) struct Origins {
     /// Only the file plans them.
     pub intent: usize,
     /// The baseline plans them too.
@@ -300,7 +300,7 @@ pub struct Origins {
 
 impl Origins {
     /// The count for one origin.
-    pub fn count(&self, origin: Origin) -> usize {
+    pub(crate) fn count(&self, origin: Origin) -> usize {
         match origin {
             Origin::Intent => self.intent,
             Origin::Drift => self.drift,
@@ -311,7 +311,7 @@ impl Origins {
 
 impl Summary {
     /// Counts the changes, and their origins when they have them.
-    pub fn of(changes: &[Change]) -> Self {
+    pub(crate) fn of(changes: &[Change]) -> Self {
         let mut summary = Self::default();
         for change in changes {
             *summary.count_mut(change.action) += 1;
@@ -328,7 +328,7 @@ impl Summary {
     }
 
     /// The count for one action.
-    pub fn count(&self, action: Action) -> usize {
+    pub(crate) fn count(&self, action: Action) -> usize {
         match action {
             Action::Create => self.create,
             Action::Adopt => self.adopt,
@@ -359,7 +359,7 @@ impl Summary {
 /// phase after the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Phase {
+pub(crate) enum Phase {
     /// Create, adopt and update assistants, so routes have somewhere to go.
     Assistants,
     /// Import, assign, reassign and update numbers: a reassign is one write, so a number is
@@ -373,7 +373,7 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in apply order.
-    pub const ALL: [Self; 4] = [
+    pub(crate) const ALL: [Self; 4] = [
         Self::Assistants,
         Self::Routing,
         Self::Unlinks,
@@ -383,7 +383,7 @@ impl Phase {
 
 /// One change to one object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Change {
+pub(crate) struct Change {
     /// The object.
     pub address: Address,
     /// What happens to it.
@@ -444,7 +444,7 @@ impl Change {
     /// rule counts: where its calls go changes (its route, a webhook, a fallback or a
     /// `call.ringing` hook), and they reached something before. Assigning a number that rings
     /// nobody, or only speaks the unassigned text, moves no caller.
-    pub fn moves_callers(&self) -> bool {
+    pub(crate) fn moves_callers(&self) -> bool {
         self.routing
             .as_ref()
             .is_some_and(|routing| routing.from.answers())
@@ -453,7 +453,7 @@ impl Change {
 
 /// One field that differs. `before`/`after` are absent when the field is missing on that side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldChange {
+pub(crate) struct FieldChange {
     /// The field path, e.g. `model.messages[0].content`.
     pub path: String,
     /// The live value.
@@ -480,7 +480,7 @@ pub struct FieldChange {
 /// moved outside vapiform, or the baseline was never applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Origin {
+pub(crate) enum Origin {
     /// Only the file plans it.
     Intent,
     /// The baseline plans it too.
@@ -491,10 +491,10 @@ pub enum Origin {
 
 impl Origin {
     /// Every origin, in the order the summary counts them.
-    pub const ALL: [Self; 3] = [Self::Intent, Self::Drift, Self::Mixed];
+    pub(crate) const ALL: [Self; 3] = [Self::Intent, Self::Drift, Self::Mixed];
 
     /// The word for the origin, as in the JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Intent => "intent",
             Self::Drift => "drift",
@@ -508,7 +508,7 @@ impl Origin {
 /// template, made to many businesses. Every member is still a change of its own, naming the
 /// group by id; a group has at least two.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Group {
+pub(crate) struct Group {
     /// Its id, which its members' `group` name.
     pub id: String,
     /// What every member does.
@@ -530,7 +530,7 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, 
 
 /// Where calls to a number go, before and after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Routing {
+pub(crate) struct Routing {
     /// Now.
     pub from: Endpoint,
     /// After apply.
@@ -540,7 +540,7 @@ pub struct Routing {
 /// A routing destination, with the names a reviewer recognises.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     /// Not routed: no assistant, squad or workflow.
     Nothing,
     /// An assistant.
@@ -620,7 +620,7 @@ pub enum Endpoint {
 impl Endpoint {
     /// The phone-number field that routes to it: `assistantId`, `squadId` or `workflowId`;
     /// `None` when unrouted.
-    pub fn field(&self) -> Option<&'static str> {
+    pub(crate) fn field(&self) -> Option<&'static str> {
         match self {
             Self::Assistant { .. } => Some("assistantId"),
             Self::Squad { .. } => Some("squadId"),
@@ -636,7 +636,7 @@ impl Endpoint {
 
     /// Whether callers reach anything but nobody or a message alone: what the mass-change
     /// rule counts as moving them, and what makes a number not free.
-    pub fn answers(&self) -> bool {
+    pub(crate) fn answers(&self) -> bool {
         match self {
             // A retired workflow runs no more.
             Self::Nothing | Self::Workflow { .. } => false,
@@ -648,7 +648,7 @@ impl Endpoint {
     /// Whether two endpoints route calls the same way, whatever names they are shown with:
     /// the same assistant (by id, or by address while it is to be created), squad, workflow,
     /// text, destination or URL.
-    pub fn same_route(&self, other: &Self) -> bool {
+    pub(crate) fn same_route(&self, other: &Self) -> bool {
         match (self, other) {
             (
                 Self::Assistant { id: Some(mine), .. },
@@ -709,7 +709,7 @@ impl Endpoint {
 /// What apply checks before writing, so it never acts on a world the plan did not see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "expect", rename_all = "snake_case")]
-pub enum Precondition {
+pub(crate) enum Precondition {
     /// No object with this label or number exists.
     Absent {
         /// The assistant label key.
@@ -738,7 +738,7 @@ pub enum Precondition {
 /// A request apply sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "snake_case")]
-pub enum Write {
+pub(crate) enum Write {
     /// `POST /assistant`.
     CreateAssistant {
         /// The key of the label the body carries.
@@ -782,7 +782,7 @@ pub enum Write {
 
 impl Write {
     /// The request body, for writes that have one.
-    pub fn body(&self) -> Option<&Map<String, Value>> {
+    pub(crate) fn body(&self) -> Option<&Map<String, Value>> {
         match self {
             Self::CreateAssistant { body, .. }
             | Self::UpdateAssistant { body, .. }
@@ -793,7 +793,7 @@ impl Write {
     }
 
     /// Where a number write routes the number, if it does.
-    pub fn target(&self) -> Option<&Target> {
+    pub(crate) fn target(&self) -> Option<&Target> {
         match self {
             Self::CreateNumber { route, .. } | Self::UpdateNumber { route, .. } => route.as_ref(),
             _ => None,
@@ -804,7 +804,7 @@ impl Write {
 /// The assistant a number is routed to: known by id, or by the address of one being created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Target {
+pub(crate) enum Target {
     /// An assistant that exists.
     Id(String),
     /// A managed assistant this plan creates.
@@ -813,7 +813,7 @@ pub enum Target {
 
 /// Objects vapiform saw and leaves alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Untouched {
+pub(crate) struct Untouched {
     /// Assistants without vapiform's label (including ones businesses route to by `id`).
     pub unmanaged_assistants: Vec<AssistantRef>,
     /// Labelled assistants no longer declared, kept because prune is off or a number still routes to them.
@@ -833,7 +833,7 @@ pub struct Untouched {
 
 /// The carrier's side of the account, as the plan reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CarrierReport {
+pub(crate) struct CarrierReport {
     /// Numbers free at the carrier: owned and active there, in Vapi under no provider, listed
     /// by no business, not ignored.
     pub free: Vec<String>,
@@ -845,7 +845,7 @@ pub struct CarrierReport {
 
 /// A carrier number and its status there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CarrierStatus {
+pub(crate) struct CarrierStatus {
     /// The number.
     pub number: String,
     /// Its status at the carrier (`port-pending`, ...).
@@ -854,7 +854,7 @@ pub struct CarrierStatus {
 
 /// An assistant by id and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AssistantRef {
+pub(crate) struct AssistantRef {
     /// Its id.
     pub id: String,
     /// Its name.
@@ -864,7 +864,7 @@ pub struct AssistantRef {
 
 /// A labelled assistant that stays although no longer declared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeptAssistant {
+pub(crate) struct KeptAssistant {
     /// Its label key.
     pub key: String,
     /// Its id.
@@ -875,7 +875,7 @@ pub struct KeptAssistant {
 
 /// A number and where it routes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NumberRef {
+pub(crate) struct NumberRef {
     /// The number.
     pub number: String,
     /// Where its calls go.
@@ -885,7 +885,7 @@ pub struct NumberRef {
 /// The mass-change rule: more changes to where today's calls go than `max(10, 25% of routed
 /// numbers)` is refused unless `--allow-mass-change`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Safety {
+pub(crate) struct Safety {
     /// Changes that move today's callers of a number (see [`Change::moves_callers`]).
     pub routing_changes: usize,
     /// Numbers whose calls reach an assistant, squad, workflow, webhook, fallback or
@@ -900,7 +900,7 @@ pub struct Safety {
 
 impl Safety {
     /// Evaluates the rule for a number of routing changes against the routed numbers.
-    pub fn evaluate(routing_changes: usize, routed_numbers: usize, allowed: bool) -> Self {
+    pub(crate) fn evaluate(routing_changes: usize, routed_numbers: usize, allowed: bool) -> Self {
         Self {
             routing_changes,
             routed_numbers,
@@ -910,12 +910,12 @@ impl Safety {
     }
 
     /// Whether the plan has more routing changes than the limit.
-    pub fn is_mass_change(&self) -> bool {
+    pub(crate) fn is_mass_change(&self) -> bool {
         self.routing_changes > self.limit
     }
 
     /// Whether the rule refuses the plan: a mass change not allowed by the user.
-    pub fn refuses(&self) -> bool {
+    pub(crate) fn refuses(&self) -> bool {
         self.is_mass_change() && !self.allowed
     }
 }

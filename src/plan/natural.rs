@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 /// Compares `a` and `b` naturally; equal-valued digit runs fall back to their text (`01` after
 /// `1`), so the order is total and agrees with equality.
-pub fn cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn cmp(a: &str, b: &str) -> Ordering {
     let (mut a_rest, mut b_rest) = (a, b);
     loop {
         match (a_rest.chars().next(), b_rest.chars().next()) {

@@ -13,7 +13,7 @@ use super::sensitive::{self, Side};
 /// number change watches all of them, whatever it writes: a squad set in the dashboard since
 /// the plan was made matters, and so does a server URL, whose webhook answers an unrouted
 /// number.
-pub const ROUTING_FIELDS: [&str; 6] = [
+pub(super) const ROUTING_FIELDS: [&str; 6] = [
     "assistantId",
     "squadId",
     "workflowId",

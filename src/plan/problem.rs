@@ -8,7 +8,7 @@ use super::model::Address;
 
 /// One planning problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// Where in the desired-state file to fix it, as a validation path
     /// (`businesses.acme.assistant`); absent when only the account is involved.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,7 +63,7 @@ impl Problem {
 
     /// The problem in one line: the object it concerns (else its place in the file), then
     /// what is wrong.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match (&self.address, &self.path) {
             (Some(address), _) => format!("{address}: {}", self.message),
             (None, Some(path)) => format!("{path}: {}", self.message),
@@ -81,4 +81,4 @@ impl Problem {
 /// Every problem that stopped planning; never empty.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot plan: {}", .0.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; "))]
-pub struct Problems(pub Vec<Problem>);
+pub(crate) struct Problems(pub Vec<Problem>);

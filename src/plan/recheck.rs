@@ -13,7 +13,7 @@ use crate::desired::placeholder;
 
 /// A change whose precondition no longer holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stale {
+pub(crate) struct Stale {
     /// The change's object.
     pub address: Address,
     /// What changed.
@@ -22,7 +22,7 @@ pub struct Stale {
 
 /// What the account now says about a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recheck {
+pub(crate) struct Recheck {
     /// Changes whose object changed otherwise or disappeared: apply must refuse them all.
     pub stale: Vec<Stale>,
     /// Changes whose object already holds their intended end state, by index into the plan's
@@ -39,7 +39,7 @@ pub struct Recheck {
 
 /// Compares every change of `plan` with `live`. `secrets` holds the values of the `${env.*}`
 /// references in the plan's writes, to tell whether a body is already in effect.
-pub fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
+pub(crate) fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
     let index = Index::new(live);
     let mut stale = Vec::new();
     let mut applied = BTreeMap::new();

@@ -27,13 +27,13 @@ const WORDS: [&str; 6] = [
 ];
 
 /// A masked value whose change is expressed: the other side has a value too.
-pub const CHANGED: &str = "(sensitive, changed)";
+pub(crate) const CHANGED: &str = "(sensitive, changed)";
 /// A masked value with no change to express.
-pub const HIDDEN: &str = "(sensitive)";
+pub(crate) const HIDDEN: &str = "(sensitive)";
 
 /// Which side of a change a value is on.
 #[derive(Debug, Clone, Copy)]
-pub enum Side<'a> {
+pub(crate) enum Side<'a> {
     /// The value as written in the file: `${env.NAME}` references unresolved.
     Desired,
     /// The value in the account, with the desired value at the same path (if any), whose
@@ -42,7 +42,7 @@ pub enum Side<'a> {
 }
 
 /// Whether a field path is sensitive by name.
-pub fn is_sensitive_path(path: &[Segment]) -> bool {
+pub(crate) fn is_sensitive_path(path: &[Segment]) -> bool {
     let keys: Vec<String> = path
         .iter()
         .filter_map(|segment| match segment {
@@ -59,7 +59,7 @@ pub fn is_sensitive_path(path: &[Segment]) -> bool {
 
 /// What a plan shows for `value` at `path` on `side`; `changed` says whether the other side
 /// of the change has a value, which a masked value reports.
-pub fn show(path: &mut Vec<Segment>, value: &Value, side: Side<'_>, changed: bool) -> Value {
+pub(crate) fn show(path: &mut Vec<Segment>, value: &Value, side: Side<'_>, changed: bool) -> Value {
     let masked = || Value::String((if changed { CHANGED } else { HIDDEN }).to_owned());
     if is_sensitive_path(path) {
         return masked();

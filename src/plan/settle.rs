@@ -26,7 +26,7 @@ use crate::vapi;
 
 /// Where a read's assistants go: through as read, or to the thread that settles them.
 #[derive(Debug)]
-pub struct Settle {
+pub(crate) struct Settle {
     worker: Option<Worker>,
 }
 
@@ -55,13 +55,13 @@ struct Against {
 
 impl Settle {
     /// Settles nothing: every assistant is kept as read.
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Self { worker: None }
     }
 
     /// Settles each page on a thread of its own once [`Settle::ready`] gives the desired
     /// state; pages read before wait for it.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let (to, pages) = mpsc::channel();
         let (tell, done) = oneshot::channel();
         std::thread::spawn(move || {
@@ -80,13 +80,13 @@ impl Settle {
     }
 
     /// Settles against `desired` from now on.
-    pub fn ready(&self, desired: Arc<Desired>, secrets: Secrets) {
+    pub(crate) fn ready(&self, desired: Arc<Desired>, secrets: Secrets) {
         self.send(Message::Ready(Against { desired, secrets }));
     }
 
     /// A page of assistants as read: kept as read when nothing is settled; otherwise handed to
     /// the settling thread, which gives them back from [`Settle::finish`].
-    pub fn page(&self, page: Vec<vapi::Assistant>) -> Vec<Assistant> {
+    pub(crate) fn page(&self, page: Vec<vapi::Assistant>) -> Vec<Assistant> {
         if self.worker.is_none() {
             return page.into_iter().map(Assistant::from).collect();
         }
@@ -109,7 +109,7 @@ impl Settle {
     /// to keep and shows what a deleted copy loses, so their bodies are to be read again.
     /// An error when the thread stopped without giving them back (a bug): an account planned
     /// without its assistants would be planned wrong.
-    pub async fn finish(&self, live: &mut Live) -> Result<Vec<String>, Lost> {
+    pub(crate) async fn finish(&self, live: &mut Live) -> Result<Vec<String>, Lost> {
         let Some(worker) = &self.worker else {
             return Ok(Vec::new());
         };
@@ -156,7 +156,7 @@ impl Settle {
 /// The settling thread stopped without giving the assistants back.
 #[derive(Debug, thiserror::Error)]
 #[error("the assistants read were lost while they were compared with the file (a bug in vapiform)")]
-pub struct Lost;
+pub(crate) struct Lost;
 
 /// The settling thread: every page until the read is over, settled once the desired state
 /// has come (pages before it wait), in the order read. `None` when a waiting page does not

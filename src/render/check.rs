@@ -11,7 +11,7 @@ use crate::check::{Report, Status};
 const HEARD_CHARS: usize = 160;
 
 /// The version of the JSON document `check --format json` prints.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 fn mark(status: Status) -> &'static str {
     match status {
@@ -61,7 +61,7 @@ fn summary(report: &Report) -> String {
 }
 
 /// One line per number, and what was heard under it.
-pub fn text(report: &Report) -> String {
+pub(crate) fn text(report: &Report) -> String {
     let mut out = summary(report);
     out.push_str("\n\n");
     for o in &report.outcomes {
@@ -92,7 +92,7 @@ pub fn text(report: &Report) -> String {
 }
 
 /// A table for a pull-request comment or a job summary.
-pub fn markdown(report: &Report) -> String {
+pub(crate) fn markdown(report: &Report) -> String {
     let mut out = format!("### vapiform: {}\n\n", summary(report));
     if report.outcomes.is_empty() {
         return out;
@@ -116,7 +116,7 @@ pub fn markdown(report: &Report) -> String {
 }
 
 /// The JSON document.
-pub fn json(report: &Report) -> String {
+pub(crate) fn json(report: &Report) -> String {
     let totals: serde_json::Map<String, serde_json::Value> = [
         Status::Pass,
         Status::Fail,

@@ -8,7 +8,7 @@ use super::{endpoint, escape};
 use crate::plan::inventory::Row;
 
 /// The rows as an aligned table with a header, then a count; untrusted text escaped.
-pub fn text(rows: &[Row]) -> String {
+pub(crate) fn text(rows: &[Row]) -> String {
     let header = [
         "NUMBER",
         "STATE",

@@ -23,14 +23,14 @@ use crate::apply::Report;
 use crate::plan::{Action, FieldChange, Origin, Plan};
 
 /// GitHub's comment limit is 65536 bytes; stay well below it.
-pub const DEFAULT_MAX_BYTES: usize = 60_000;
+pub(crate) const DEFAULT_MAX_BYTES: usize = 60_000;
 
 /// `--max-bytes` leaves no room for what every comment keeps.
 #[derive(Debug, thiserror::Error)]
 #[error(
     "--max-bytes {max_bytes} is too small for this plan: its summary and the note on what was left out need {minimum} bytes; use --max-bytes {minimum} or more"
 )]
-pub struct TooSmall {
+pub(crate) struct TooSmall {
     /// The budget asked for.
     pub max_bytes: usize,
     /// The least this plan's comment can be.
@@ -40,7 +40,7 @@ pub struct TooSmall {
 /// The plan as markdown of at most `max_bytes` bytes, ending with a whole line. The summary
 /// line and the plan digest are always kept; a budget too small for them (and, when something
 /// must be left out, the note that says so) is refused.
-pub fn plan(plan: &Plan, max_bytes: usize) -> Result<String, TooSmall> {
+pub(crate) fn plan(plan: &Plan, max_bytes: usize) -> Result<String, TooSmall> {
     let mut head = format!("### vapiform: {}\n", summary_line(&plan.summary));
     if !plan.is_empty() {
         let _ = writeln!(
@@ -343,7 +343,7 @@ fn detail(entry: &Entry<'_>) -> String {
 }
 
 /// The apply report as markdown: totals, then a table of outcomes.
-pub fn report(report: &Report) -> String {
+pub(crate) fn report(report: &Report) -> String {
     let mut out = format!(
         "### vapiform: {}\n\n| Address | Action | Status | Detail |\n|---|---|---|---|\n",
         totals_line(&report.totals)

@@ -17,7 +17,7 @@ use crate::plan::Plan;
 const HIDDEN: &str = "•••";
 
 /// The plan with every E.164 number in its strings masked.
-pub fn numbers(plan: &Plan) -> Plan {
+pub(crate) fn numbers(plan: &Plan) -> Plan {
     let value = serde_json::to_value(plan).expect("a plan serialises");
     // Masking changes digits inside strings only; no string the plan parses (an address, an
     // action) becomes unreadable, as numbers in addresses are any text.
@@ -80,14 +80,14 @@ pub(crate) fn text_of(text: &str) -> String {
 /// A writer that masks every phone number of each line before passing it on: what the user
 /// reads on standard error with `--mask-numbers`. A line is held until it ends (a number never
 /// spans two), or until the writer is flushed or dropped.
-pub struct Lines<W: Write> {
+pub(crate) struct Lines<W: Write> {
     inner: W,
     line: Vec<u8>,
 }
 
 impl<W: Write> Lines<W> {
     /// Masks what is written to `inner`.
-    pub fn new(inner: W) -> Self {
+    pub(crate) fn new(inner: W) -> Self {
         Self {
             inner,
             line: Vec::new(),

@@ -1,24 +1,26 @@
 //! Views of a Plan and of an apply Report: text for terminals, markdown for pull-request
 //! comments, JSON for pipelines. Renderers present; they decide nothing.
 
-pub mod check;
+pub(crate) mod check;
 mod diff;
 mod entries;
 pub(crate) mod escape;
-pub mod inventory;
+pub(crate) mod inventory;
 mod markdown;
-pub mod mask;
+pub(crate) mod mask;
 mod text;
 
-pub use markdown::{DEFAULT_MAX_BYTES, TooSmall, plan as plan_markdown, report as report_markdown};
-pub use text::{outcome_line, plan as plan_text, report as report_text};
+pub(crate) use markdown::{
+    DEFAULT_MAX_BYTES, TooSmall, plan as plan_markdown, report as report_markdown,
+};
+pub(crate) use text::{outcome_line, plan as plan_text, report as report_text};
 
 use std::fmt::Write as _;
 
 use crate::plan::{Endpoint, Origin};
 
 /// Pretty JSON with a trailing newline.
-pub fn json<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
     let mut text = serde_json::to_string_pretty(value)
         .expect("plans, reports and schemas serialise: every map key is a string");
     text.push('\n');
@@ -286,7 +288,7 @@ pub(crate) fn refusal(safety: &crate::plan::Safety) -> Option<String> {
 }
 
 /// `Apply: 3 applied, 1 failed.`
-pub fn totals_line(totals: &crate::apply::Totals) -> String {
+pub(crate) fn totals_line(totals: &crate::apply::Totals) -> String {
     let parts: Vec<String> = [
         (totals.applied, "applied"),
         (totals.already_applied, "already applied"),

@@ -66,7 +66,7 @@ impl Palette {
 }
 
 /// The plan as text.
-pub fn plan(plan: &Plan, color: bool) -> String {
+pub(crate) fn plan(plan: &Plan, color: bool) -> String {
     let palette = Palette { color };
     let warning = Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold();
     let mut out = String::new();
@@ -392,7 +392,7 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
 }
 
 /// One line for a finished change, as apply prints it when not on a terminal.
-pub fn outcome_line(outcome: &Outcome, color: bool) -> String {
+pub(crate) fn outcome_line(outcome: &Outcome, color: bool) -> String {
     let palette = Palette { color };
     let (symbol, color) = match outcome.status {
         Status::Applied => ("✓", AnsiColor::Green),
@@ -413,7 +413,7 @@ pub fn outcome_line(outcome: &Outcome, color: bool) -> String {
 }
 
 /// The apply report as text: one line per change, then the totals.
-pub fn report(report: &Report, color: bool) -> String {
+pub(crate) fn report(report: &Report, color: bool) -> String {
     let mut out = String::new();
     for outcome in &report.outcomes {
         let _ = writeln!(out, "{}", outcome_line(outcome, color));

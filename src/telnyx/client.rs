@@ -16,7 +16,7 @@ pub const PAGE_SIZE: usize = 250;
 
 /// The most numbers an inventory is read to: far beyond any account vapiform serves, and a
 /// bound on what a carrier answering nonsense totals can make it page through.
-pub const MAX_NUMBERS: usize = 1_000_000;
+pub(super) const MAX_NUMBERS: usize = 1_000_000;
 
 const NUMBERS: &str = "/v2/phone_numbers";
 

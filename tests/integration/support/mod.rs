@@ -6,22 +6,22 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 /// The key every test passes; tests assert it never shows up in output.
-pub const KEY: &str = "test-key-4f1d9c0e7b2a";
+pub(crate) const KEY: &str = "test-key-4f1d9c0e7b2a";
 
 /// A scratch directory with files, where vapiform runs.
-pub struct Workspace {
+pub(crate) struct Workspace {
     dir: tempfile::TempDir,
 }
 
 impl Workspace {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
         }
     }
 
     /// The quickstart file and a copy of its account, as `vapiform.yaml` and `account.json`.
-    pub fn quickstart() -> Self {
+    pub(crate) fn quickstart() -> Self {
         let workspace = Self::new();
         workspace.write(
             "vapiform.yaml",
@@ -35,7 +35,7 @@ impl Workspace {
     }
 
     /// Gives the quickstart template a webhook whose header is the secret `${env.HOOK_TOKEN}`.
-    pub fn add_hook_token(&self) {
+    pub(crate) fn add_hook_token(&self) {
         let file = self.read("vapiform.yaml").replace(
             "    voice: {provider: vapi, voiceId: Elliot}\n\nassistants:",
             "    voice: {provider: vapi, voiceId: Elliot}\n    server: {url: \"https://hooks.example.com\", headers: {x-token: \"${env.HOOK_TOKEN}\"}}\n\nassistants:",
@@ -47,27 +47,27 @@ impl Workspace {
         self.write("vapiform.yaml", &file);
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, contents: &str) -> PathBuf {
         let path = self.path(name);
         std::fs::write(&path, contents).expect("write test file");
         path
     }
 
-    pub fn read(&self, name: &str) -> String {
+    pub(crate) fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path(name)).expect("read test file")
     }
 
     /// The sandbox account as JSON.
-    pub fn account(&self) -> Value {
+    pub(crate) fn account(&self) -> Value {
         serde_json::from_str(&self.read("account.json")).expect("account is JSON")
     }
 
     /// Edits the sandbox account as the dashboard would, behind vapiform's back.
-    pub fn edit_account(&self, edit: impl FnOnce(&mut Value)) {
+    pub(crate) fn edit_account(&self, edit: impl FnOnce(&mut Value)) {
         let mut account = self.account();
         edit(&mut account);
         self.write(
@@ -78,7 +78,7 @@ impl Workspace {
 
     /// Rewrites the file `name` with what `edit` makes of its text, which must change it.
     #[track_caller]
-    pub fn edit(&self, name: &str, edit: impl FnOnce(&str) -> String) {
+    pub(crate) fn edit(&self, name: &str, edit: impl FnOnce(&str) -> String) {
         let text = self.read(name);
         let edited = edit(&text);
         assert_ne!(edited, text, "the edit of {name} applies");
@@ -86,7 +86,7 @@ impl Workspace {
     }
 
     /// `vapiform` run in this directory with a test key and no other Vapi settings.
-    pub fn vapiform(&self) -> Cmd {
+    pub(crate) fn vapiform(&self) -> Cmd {
         let mut command = Command::new(env!("CARGO_BIN_EXE_vapiform"));
         command.current_dir(self.dir.path()).stdin(Stdio::null());
         for name in [
@@ -106,13 +106,13 @@ impl Workspace {
     }
 
     /// `vapiform --sandbox account.json ...`.
-    pub fn sandbox(&self) -> Cmd {
+    pub(crate) fn sandbox(&self) -> Cmd {
         self.vapiform().args(["--sandbox", "account.json"])
     }
 
     /// The sandbox's plan of `vapiform.yaml` as JSON; planning must succeed.
     #[track_caller]
-    pub fn plan_json(&self) -> Value {
+    pub(crate) fn plan_json(&self) -> Value {
         let run = self
             .sandbox()
             .args(["plan", "--format", "json"])
@@ -123,7 +123,7 @@ impl Workspace {
 
     /// `vapiform --api-url URL apply --yes --format json` with `extra` arguments: the exit code
     /// and the JSON report.
-    pub async fn apply_json(&self, url: &str, extra: &[&str]) -> (i32, Value) {
+    pub(crate) async fn apply_json(&self, url: &str, extra: &[&str]) -> (i32, Value) {
         let run = self
             .vapiform()
             .args(["--api-url", url, "apply", "--yes", "--format", "json"])
@@ -137,7 +137,7 @@ impl Workspace {
 
     /// Asserts a fresh plan of the sandbox finds nothing to do.
     #[track_caller]
-    pub fn assert_no_changes(&self) {
+    pub(crate) fn assert_no_changes(&self) {
         let run = self
             .sandbox()
             .args(["plan", "--detailed-exitcode"])
@@ -149,7 +149,7 @@ impl Workspace {
 
 /// A workspace holding `file` as `vapiform.yaml`, and a simulator started with `options` that
 /// saves the account to the workspace's `account.json` after every write.
-pub async fn serve(
+pub(crate) async fn serve(
     mut options: vapiform::sim::Options,
     file: &str,
 ) -> (vapiform::sim::Running, Workspace) {
@@ -164,7 +164,7 @@ pub async fn serve(
 
 /// An account of `n` unrouted telnyx numbers, and a file that gives each its own business
 /// with an assistant from one template: an onboarding of `n` businesses.
-pub fn onboarding(n: usize) -> (vapiform::sim::Account, String) {
+pub(crate) fn onboarding(n: usize) -> (vapiform::sim::Account, String) {
     use std::fmt::Write as _;
     let mut numbers = Vec::new();
     let mut file = String::from(
@@ -190,40 +190,43 @@ pub fn onboarding(n: usize) -> (vapiform::sim::Account, String) {
 }
 
 /// A path under `examples/`.
-pub fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")
         .join(name)
 }
 
 /// A command being built.
-pub struct Cmd {
+pub(crate) struct Cmd {
     command: Command,
 }
 
 impl Cmd {
-    pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, args: I) -> Self {
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(
+        mut self,
+        args: I,
+    ) -> Self {
         self.command.args(args);
         self
     }
 
-    pub fn arg_path(mut self, path: &Path) -> Self {
+    pub(crate) fn arg_path(mut self, path: &Path) -> Self {
         self.command.arg(path);
         self
     }
 
-    pub fn env(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn env(mut self, name: &str, value: &str) -> Self {
         self.command.env(name, value);
         self
     }
 
-    pub fn env_remove(mut self, name: &str) -> Self {
+    pub(crate) fn env_remove(mut self, name: &str) -> Self {
         self.command.env_remove(name);
         self
     }
 
     /// Runs to completion.
-    pub fn run(mut self) -> Run {
+    pub(crate) fn run(mut self) -> Run {
         let output = self.command.output().expect("vapiform runs");
         let run = Run {
             code: output.status.code().expect("exited normally"),
@@ -245,7 +248,7 @@ impl Cmd {
     }
 
     /// Starts without waiting, with standard output and error captured.
-    pub fn spawn(mut self) -> std::process::Child {
+    pub(crate) fn spawn(mut self) -> std::process::Child {
         self.command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -255,7 +258,7 @@ impl Cmd {
 
     /// Runs to completion, which must come within `limit`: a run still going then is killed
     /// and the test fails. For inputs that once made vapiform run for minutes or forever.
-    pub fn run_within(self, limit: std::time::Duration) -> Run {
+    pub(crate) fn run_within(self, limit: std::time::Duration) -> Run {
         let mut child = self.spawn();
         let started = std::time::Instant::now();
         let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
@@ -288,7 +291,7 @@ impl Cmd {
     }
 
     /// Runs on a blocking thread, for tests that serve a simulator on the async runtime.
-    pub async fn run_async(self) -> Run {
+    pub(crate) async fn run_async(self) -> Run {
         tokio::task::spawn_blocking(move || self.run())
             .await
             .expect("runner thread")
@@ -297,7 +300,7 @@ impl Cmd {
 
 /// A finished run.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -306,7 +309,7 @@ pub struct Run {
 impl Run {
     /// Asserts the exit code, showing the output when it differs.
     #[track_caller]
-    pub fn code(self, expected: i32) -> Self {
+    pub(crate) fn code(self, expected: i32) -> Self {
         assert_eq!(
             self.code, expected,
             "exit code\n--- stdout\n{}\n--- stderr\n{}",
@@ -318,7 +321,7 @@ impl Run {
 
 /// Labelled assistants in an account, by label key.
 /// The object in `collection` of `account` whose `field` equals `value`.
-pub fn find<'a>(
+pub(crate) fn find<'a>(
     account: &'a mut Value,
     collection: &str,
     field: &str,
@@ -332,7 +335,7 @@ pub fn find<'a>(
         .unwrap_or_else(|| panic!("no {collection} with {field} {value}"))
 }
 
-pub fn labelled(account: &Value) -> Vec<String> {
+pub(crate) fn labelled(account: &Value) -> Vec<String> {
     let mut keys: Vec<String> = account["assistants"]
         .as_array()
         .unwrap()
@@ -344,7 +347,7 @@ pub fn labelled(account: &Value) -> Vec<String> {
 }
 
 /// The assistant a number routes to, by number.
-pub fn route_of<'a>(account: &'a Value, number: &str) -> Option<&'a str> {
+pub(crate) fn route_of<'a>(account: &'a Value, number: &str) -> Option<&'a str> {
     account["phoneNumbers"]
         .as_array()
         .unwrap()
@@ -354,7 +357,7 @@ pub fn route_of<'a>(account: &'a Value, number: &str) -> Option<&'a str> {
 }
 
 /// The id of the assistant carrying a label.
-pub fn id_of<'a>(account: &'a Value, key: &str) -> Option<&'a str> {
+pub(crate) fn id_of<'a>(account: &'a Value, key: &str) -> Option<&'a str> {
     account["assistants"]
         .as_array()
         .unwrap()
@@ -364,7 +367,7 @@ pub fn id_of<'a>(account: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// A telnyx number as Vapi returns it, numbered `i`, created (and last updated) at `at`.
-pub fn telnyx_number(i: usize, number: &str, at: &str) -> serde_json::Map<String, Value> {
+pub(crate) fn telnyx_number(i: usize, number: &str, at: &str) -> serde_json::Map<String, Value> {
     let id = format!("00000000-0000-4000-8000-{i:012}");
     let value = serde_json::json!({"id": id, "orgId": "o", "provider": "telnyx", "number": number,
                                    "credentialId": "c", "createdAt": at, "updatedAt": at});
@@ -378,7 +381,7 @@ pub fn telnyx_number(i: usize, number: &str, at: &str) -> serde_json::Map<String
 /// its path (`[]` for any other path), and `PATH/ID` with the object of that id in the list at
 /// `PATH` (404 when there is none): an account holding objects the simulator would refuse to
 /// store. Returns its base URL; it serves until the test's runtime ends.
-pub async fn serve_json(answers: Vec<(&'static str, Value)>) -> String {
+pub(crate) async fn serve_json(answers: Vec<(&'static str, Value)>) -> String {
     use axum::response::IntoResponse as _;
     let answers = std::sync::Arc::new(answers);
     let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
@@ -420,7 +423,7 @@ pub async fn serve_json(answers: Vec<(&'static str, Value)>) -> String {
 /// A workspace whose sandbox account holds `n` telnyx numbers (`+16285550000` on), each with
 /// the fields of `extra` (`{"assistantId": "legacy"}` routes them all), and one hand-made
 /// assistant `legacy`.
-pub fn numbers_account(n: usize, extra: &Value) -> Workspace {
+pub(crate) fn numbers_account(n: usize, extra: &Value) -> Workspace {
     let workspace = Workspace::new();
     let at = "2026-01-01T00:00:00.000Z";
     let numbers: Vec<Value> = (0..n)
