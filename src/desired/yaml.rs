@@ -743,6 +743,39 @@ mod tests {
     }
 
     #[test]
+    fn entries_of_the_section_taken_are_handed_over_and_left_null() {
+        let text = "version: 1
+templates: {t: {name: T}}
+businesses:
+  a: {name: A}
+  b: {name: B, t: {name: deeper}}
+  c: {name: C}
+";
+        let mut seen = Vec::new();
+        let mut entry = |key: &str, value: &Value| {
+            seen.push(key.to_owned());
+            assert!(value.is_object(), "{key}: {value}");
+            key != "b"
+        };
+        let take = Take {
+            section: "businesses",
+            entry: &mut entry,
+        };
+        let Ok(document) = read_taking(text, &Path::root(), Some(take)) else {
+            panic!("the file reads");
+        };
+        assert_eq!(seen, ["a", "b", "c"]);
+        assert_eq!(
+            document.root,
+            json!({
+                "version": 1,
+                "templates": {"t": {"name": "T"}},
+                "businesses": {"a": null, "b": {"name": "B", "t": {"name": "deeper"}}, "c": null},
+            })
+        );
+    }
+
+    #[test]
     fn plain_scalars_resolve_by_the_core_schema() {
         let cases = [
             ("~", json!(null)),
