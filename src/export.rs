@@ -33,7 +33,7 @@ use crate::desired::file::{
 use crate::desired::{NumberKey, folder};
 use crate::plan::Live;
 use crate::plan::assistants::keeper;
-use crate::plan::compare::{self, Segment};
+use crate::plan::compare::{Path, Segment};
 use crate::plan::live::{Assistant, Index, LABEL, METADATA, Number};
 use crate::plan::route;
 use crate::plan::sensitive;
@@ -414,7 +414,7 @@ fn escaped(
     owner: &str,
     secrets: &mut BTreeSet<String>,
 ) -> Map<String, Value> {
-    match escape(Value::Object(settings), &mut Vec::new(), owner, secrets) {
+    match escape(Value::Object(settings), &mut Path::root(), owner, secrets) {
         Value::Object(settings) => settings,
         _ => Map::new(),
     }
@@ -434,19 +434,14 @@ fn spec(assistant: &Assistant, key: &str, secrets: &mut BTreeSet<String>) -> Ass
             body.remove(METADATA);
         }
     }
-    match escape(Value::Object(body), &mut Vec::new(), key, secrets) {
+    match escape(Value::Object(body), &mut Path::root(), key, secrets) {
         Value::Object(body) => AssistantBody(body),
         _ => AssistantBody::default(),
     }
 }
 
 /// Escapes `${` in text and replaces sensitive strings with `${env.NAME}` references.
-fn escape(
-    value: Value,
-    path: &mut Vec<Segment>,
-    key: &str,
-    secrets: &mut BTreeSet<String>,
-) -> Value {
+fn escape(value: Value, path: &mut Path, key: &str, secrets: &mut BTreeSet<String>) -> Value {
     match value {
         Value::String(_) if sensitive::is_sensitive_path(path) => {
             let name = secret_name(key, path);
@@ -484,12 +479,7 @@ fn escape(
 /// Text as a file declares it: `${` escaped, and in a URL the value of each secret-looking
 /// query parameter (`?token=`, `&sig=`, ...) replaced by an `${env.NAME}` reference named after
 /// `key`, the path and the parameter, so no credential carried in a URL is written to git.
-fn with_url_secrets(
-    text: &str,
-    path: &[Segment],
-    key: &str,
-    secrets: &mut BTreeSet<String>,
-) -> String {
+fn with_url_secrets(text: &str, path: &Path, key: &str, secrets: &mut BTreeSet<String>) -> String {
     let escaped = |text: &str| text.replace("${", "$${");
     let Some((address, query)) = text
         .split_once('?')
@@ -501,7 +491,7 @@ fn with_url_secrets(
         .split('&')
         .map(|pair| match pair.split_once('=') {
             Some((name, value)) if !value.is_empty() && crate::http::is_secret_parameter(name) => {
-                let mut at = path.to_vec();
+                let mut at = path.clone();
                 at.push(Segment::Key(name.to_owned()));
                 let secret = secret_name(key, &at);
                 let reference = format!("{}=${{env.{secret}}}", escaped(name));
@@ -515,8 +505,8 @@ fn with_url_secrets(
 }
 
 /// `VAPIFORM_<KEY>_<PATH>`: upper case, every other character an underscore.
-fn secret_name(key: &str, path: &[Segment]) -> String {
-    let mut name = format!("VAPIFORM_{key}_{}", compare::display(path));
+fn secret_name(key: &str, path: &Path) -> String {
+    let mut name = format!("VAPIFORM_{key}_{path}");
     name = name
         .chars()
         .map(|c| {
@@ -563,12 +553,12 @@ mod tests {
 
     #[test]
     fn secret_names_are_variable_names() {
-        use super::{Segment, secret_name};
-        let path = [
+        use super::{Path, Segment, secret_name};
+        let path = Path::from(vec![
             Segment::Key("server".into()),
             Segment::Key("headers".into()),
             Segment::Key("x-token".into()),
-        ];
+        ]);
         assert_eq!(
             secret_name("acme-plumbing", &path),
             "VAPIFORM_ACME_PLUMBING_SERVER_HEADERS_X_TOKEN"

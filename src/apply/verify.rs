@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::plan::compare::{self, Segment};
+use crate::plan::compare::{self, Path};
 use crate::plan::sensitive::{self, Side};
 use crate::plan::{Write, live};
 use crate::vapi::PAGE;
@@ -342,7 +342,7 @@ fn check(written: &Written, found: Option<&Map<String, Value>>) -> Option<String
 
 /// `path: expected X, read back Y`, sensitive values masked.
 fn describe(
-    path: &[Segment],
+    path: &Path,
     expected: &Map<String, Value>,
     written: &Map<String, Value>,
     live: &Map<String, Value>,
@@ -352,18 +352,14 @@ fn describe(
     let live = Value::Object(live.clone());
     let want = compare::value_at(&expected, path).unwrap_or(&Value::Null);
     let shown_want = compare::value_at(&written, path).unwrap_or(want);
-    let want = sensitive::show(&mut path.to_vec(), shown_want, Side::Desired, false);
+    let want = sensitive::show(&mut path.clone(), shown_want, Side::Desired, false);
     let have = compare::value_at(&live, path).map_or_else(
         || "(missing)".to_owned(),
         |have| {
-            sensitive::show(&mut path.to_vec(), have, Side::Live(Some(shown_want)), true)
-                .to_string()
+            sensitive::show(&mut path.clone(), have, Side::Live(Some(shown_want)), true).to_string()
         },
     );
-    format!(
-        "{}: expected {want}, read back {have}",
-        compare::display(path)
-    )
+    format!("{path}: expected {want}, read back {have}")
 }
 
 #[cfg(test)]

@@ -13,37 +13,7 @@ use serde::de::{
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-/// One step of a field path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Segment {
-    /// An object key.
-    Key(String),
-    /// An array index.
-    Index(usize),
-}
-
-/// A field path, e.g. `model.messages[0].content`.
-pub(crate) type Path = Vec<Segment>;
-
-/// Renders a path as `a.b[0].c`.
-pub(crate) fn display(path: &[Segment]) -> String {
-    let mut text = String::new();
-    for segment in path {
-        match segment {
-            Segment::Key(key) => {
-                if !text.is_empty() {
-                    text.push('.');
-                }
-                text.push_str(key);
-            }
-            Segment::Index(index) => {
-                use std::fmt::Write as _;
-                let _ = write!(text, "[{index}]");
-            }
-        }
-    }
-    text
-}
+pub(crate) use crate::path::{Path, Segment};
 
 /// The value at `path`, if there is one.
 pub(crate) fn value_at<'a>(value: &'a Value, path: &[Segment]) -> Option<&'a Value> {
@@ -79,12 +49,7 @@ pub(crate) fn leaves(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
 pub(crate) fn differences(desired: &Map<String, Value>, live: &Map<String, Value>) -> Vec<Path> {
     let mut found = Vec::new();
     for (key, want) in desired {
-        walk(
-            want,
-            live.get(key),
-            &mut vec![Segment::Key(key.clone())],
-            &mut found,
-        );
+        walk(want, live.get(key), &mut Path::root().key(key), &mut found);
     }
     found
 }
@@ -359,8 +324,19 @@ mod tests {
     fn paths(desired: Value, live: Value) -> Vec<String> {
         differences(&map(desired), &map(live))
             .iter()
-            .map(|p| display(p))
+            .map(ToString::to_string)
             .collect()
+    }
+
+    #[test]
+    fn a_key_that_is_not_plain_text_is_quoted_in_its_path() {
+        assert_eq!(
+            paths(
+                json!({"metadata": {"a.b": 1, "plain_key-1": [0, {"x y": 1}]}}),
+                json!({"metadata": {"a.b": 2, "plain_key-1": [0, {"x y": 2}]}})
+            ),
+            [r#"metadata["a.b"]"#, r#"metadata.plain_key-1[1]["x y"]"#]
+        );
     }
 
     #[test]
@@ -553,11 +529,12 @@ mod tests {
             Some(&json!(3))
         );
         assert_eq!(
-            display(&[
+            Path::from(vec![
                 Segment::Key("a".into()),
                 Segment::Index(0),
                 Segment::Key("b".into())
-            ]),
+            ])
+            .to_string(),
             "a[0].b"
         );
     }
@@ -572,8 +549,8 @@ mod tests {
             "h": [{"i": null}, 3],
         });
         let mut found = Vec::new();
-        leaves(&value, &mut Vec::new(), &mut found);
-        let found: Vec<String> = found.iter().map(|p| display(p)).collect();
+        leaves(&value, &mut Path::root(), &mut found);
+        let found: Vec<String> = found.iter().map(ToString::to_string).collect();
         assert_eq!(
             found,
             ["a.b", "a.c", "d", "e[0].f", "e[1]", "g", "h[0].i", "h[1]"]

@@ -121,7 +121,7 @@ fn field_change(path: &Path, body: &Value, live: &Value) -> FieldChange {
     let after = desired
         .map(|value| sensitive::show(&mut path.clone(), value, Side::Desired, live.is_some()));
     FieldChange {
-        path: compare::display(path),
+        path: path.to_string(),
         before,
         after,
         origin: None,
@@ -133,7 +133,7 @@ pub(crate) fn created_fields(body: &Map<String, Value>) -> Vec<FieldChange> {
     let body = Value::Object(body.clone());
     let nothing = Value::Object(Map::new());
     let mut paths = Vec::new();
-    compare::leaves(&body, &mut Vec::new(), &mut paths);
+    compare::leaves(&body, &mut Path::root(), &mut paths);
     paths
         .iter()
         .map(|path| field_change(path, &body, &nothing))

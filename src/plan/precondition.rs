@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::compare::{self, Segment};
+use super::compare::{self, Path};
 use super::model::Precondition;
 use super::sensitive::{self, Side};
 
@@ -50,7 +50,7 @@ pub(crate) fn fingerprints<'k>(
         .collect::<BTreeSet<&str>>()
         .into_iter()
         .map(|key| {
-            let mut path = vec![Segment::Key(key.to_owned())];
+            let mut path = Path::root().key(key);
             let value = live.get(key).unwrap_or(&Value::Null);
             // Masked as a plan shows it: the same rule decides what is secret.
             let masked = sensitive::show(

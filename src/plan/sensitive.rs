@@ -14,7 +14,7 @@
 
 use serde_json::Value;
 
-use super::compare::Segment;
+use super::compare::{Path, Segment};
 use crate::desired::placeholder;
 
 const WORDS: [&str; 6] = [
@@ -59,7 +59,7 @@ pub(crate) fn is_sensitive_path(path: &[Segment]) -> bool {
 
 /// What a plan shows for `value` at `path` on `side`; `changed` says whether the other side
 /// of the change has a value, which a masked value reports.
-pub(crate) fn show(path: &mut Vec<Segment>, value: &Value, side: Side<'_>, changed: bool) -> Value {
+pub(crate) fn show(path: &mut Path, value: &Value, side: Side<'_>, changed: bool) -> Value {
     let masked = || Value::String((if changed { CHANGED } else { HIDDEN }).to_owned());
     if is_sensitive_path(path) {
         return masked();
@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn env_fields_show_their_template_and_mask_the_live_side() {
         let desired = json!("https://evil.example/x?t=${env.HOOK}");
-        let path = || vec![key("server"), key("url")];
+        let path = || Path::from(vec![key("server"), key("url")]);
         assert_eq!(show(&mut path(), &desired, Side::Desired, true), desired);
         assert_eq!(
             show(
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn sensitive_names_are_masked_on_both_sides_without_a_hash() {
-        let path = || vec![key("server"), key("headers"), key("x-token")];
+        let path = || Path::from(vec![key("server"), key("headers"), key("x-token")]);
         for side in [Side::Desired, Side::Live(None)] {
             assert_eq!(show(&mut path(), &json!("abc"), side, true), json!(CHANGED));
             assert_eq!(show(&mut path(), &json!("abc"), side, false), json!(HIDDEN));
@@ -167,12 +167,17 @@ mod tests {
     #[test]
     fn objects_mask_only_sensitive_leaves() {
         let value = json!({"url": "https://x", "headers": {"x-token": "abc"}});
-        let shown = show(&mut vec![key("server")], &value, Side::Desired, false);
+        let shown = show(
+            &mut Path::root().key("server"),
+            &value,
+            Side::Desired,
+            false,
+        );
         assert_eq!(shown, json!({"url": "https://x", "headers": HIDDEN}));
         let desired = json!({"url": "https://x?t=${env.T}"});
         let live = json!({"url": "https://x?t=abc", "timeoutSeconds": 20});
         let shown = show(
-            &mut vec![key("server")],
+            &mut Path::root().key("server"),
             &live,
             Side::Live(Some(&desired)),
             true,
