@@ -367,13 +367,13 @@ fn business(
         .zip(own)
         .map(|(number, settings)| NumberEntry {
             number: number.key.clone(),
-            phone: escaped(settings, &format!("{key}_{}", number.key), secrets),
+            phone: escape(settings, &format!("{key}_{}", number.key), secrets),
         })
         .collect();
     BusinessSpec {
         name: Text(name),
         phone: (!phone.is_empty())
-            .then(|| PhoneSettings(escaped(phone, &format!("{key}_phone"), secrets))),
+            .then(|| PhoneSettings(escape(phone, &format!("{key}_phone"), secrets))),
         numbers: entries,
         route,
         check: None,
@@ -407,19 +407,6 @@ fn settings(number: &Number) -> Map<String, Value> {
     settings
 }
 
-/// Settings as a file declares them: `${` escaped, secrets as `${env.NAME}` references named
-/// after `owner`.
-fn escaped(
-    settings: Map<String, Value>,
-    owner: &str,
-    secrets: &mut BTreeSet<String>,
-) -> Map<String, Value> {
-    match escape(Value::Object(settings), &mut Path::root(), owner, secrets) {
-        Value::Object(settings) => settings,
-        _ => Map::new(),
-    }
-}
-
 /// The assistant's declarable fields, with `${` escaped so nothing reads as a placeholder
 /// and the label left to the planner.
 fn spec(assistant: &Assistant, key: &str, secrets: &mut BTreeSet<String>) -> AssistantBody {
@@ -434,45 +421,28 @@ fn spec(assistant: &Assistant, key: &str, secrets: &mut BTreeSet<String>) -> Ass
             body.remove(METADATA);
         }
     }
-    match escape(Value::Object(body), &mut Path::root(), key, secrets) {
-        Value::Object(body) => AssistantBody(body),
-        _ => AssistantBody::default(),
-    }
+    AssistantBody(escape(body, key, secrets))
 }
 
-/// Escapes `${` in text and replaces sensitive strings with `${env.NAME}` references.
-fn escape(value: Value, path: &mut Path, key: &str, secrets: &mut BTreeSet<String>) -> Value {
-    match value {
-        Value::String(_) if sensitive::is_sensitive_path(path) => {
+/// A body or settings as a file declares them: `${` escaped in their text, and their sensitive
+/// strings replaced by `${env.NAME}` references named after `key`.
+fn escape(
+    body: Map<String, Value>,
+    key: &str,
+    secrets: &mut BTreeSet<String>,
+) -> Map<String, Value> {
+    let escaped = crate::strings::map_at(&Value::Object(body), |text, path| {
+        if sensitive::is_sensitive_path(path) {
             let name = secret_name(key, path);
-            let reference = format!("${{env.{name}}}");
-            secrets.insert(name);
-            Value::String(reference)
+            secrets.insert(name.clone());
+            format!("${{env.{name}}}")
+        } else {
+            with_url_secrets(text, path, key, secrets)
         }
-        Value::String(text) => Value::String(with_url_secrets(&text, path, key, secrets)),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(index, item)| {
-                    path.push(Segment::Index(index));
-                    let item = escape(item, path, key, secrets);
-                    path.pop();
-                    item
-                })
-                .collect(),
-        ),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(name, item)| {
-                    path.push(Segment::Key(name.clone()));
-                    let item = escape(item, path, key, secrets);
-                    path.pop();
-                    (name, item)
-                })
-                .collect(),
-        ),
-        other => other,
+    });
+    match escaped {
+        Value::Object(body) => body,
+        _ => Map::new(),
     }
 }
 

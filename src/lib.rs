@@ -22,6 +22,7 @@ mod path;
 mod plan;
 mod render;
 pub mod sim;
+mod strings;
 pub mod telnyx;
 pub mod vapi;
 

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::ops::Deref;
 
+use serde_json::Value;
+
 /// One step of a [`Path`]: a mapping key or a list index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Segment {
@@ -45,6 +47,17 @@ impl Path {
     /// Takes back the last step, in place.
     pub(crate) fn pop(&mut self) -> Option<Segment> {
         self.0.pop()
+    }
+
+    /// What is at this path in `value`, if anything: a key leads into a mapping only, an
+    /// index into a list only.
+    pub(crate) fn value_in<'v>(&self, value: &'v Value) -> Option<&'v Value> {
+        self.0
+            .iter()
+            .try_fold(value, |value, segment| match segment {
+                Segment::Key(key) => value.as_object()?.get(key),
+                Segment::Index(index) => value.as_array()?.get(*index),
+            })
     }
 
     /// The document root.
@@ -156,7 +169,22 @@ impl fmt::Display for Path {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    #[test]
+    fn a_path_leads_into_a_value_by_keys_and_indexes() {
+        let value = json!({"a": [{"b": 3}], "0": "key"});
+        let path = Path::root().key("a").index(0).key("b");
+        assert_eq!(path.to_string(), "a[0].b");
+        assert_eq!(path.value_in(&value), Some(&json!(3)));
+        assert_eq!(Path::root().key("0").value_in(&value), Some(&json!("key")));
+        // A key does not lead into a list, nor an index into a mapping.
+        assert_eq!(Path::root().key("a").key("0").value_in(&value), None);
+        assert_eq!(Path::root().index(0).value_in(&value), None);
+        assert_eq!(Path::root().key("a").index(1).value_in(&value), None);
+    }
 
     #[test]
     fn formats_paths() {

@@ -350,10 +350,10 @@ fn describe(
     let expected = Value::Object(expected.clone());
     let written = Value::Object(written.clone());
     let live = Value::Object(live.clone());
-    let want = compare::value_at(&expected, path).unwrap_or(&Value::Null);
-    let shown_want = compare::value_at(&written, path).unwrap_or(want);
+    let want = path.value_in(&expected).unwrap_or(&Value::Null);
+    let shown_want = path.value_in(&written).unwrap_or(want);
     let want = sensitive::show(&mut path.clone(), shown_want, Side::Desired, false);
-    let have = compare::value_at(&live, path).map_or_else(
+    let have = path.value_in(&live).map_or_else(
         || "(missing)".to_owned(),
         |have| {
             sensitive::show(&mut path.clone(), have, Side::Live(Some(shown_want)), true).to_string()

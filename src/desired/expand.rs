@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::strings;
 use serde_json::{Map, Value};
 
 use super::diagnostic::{Path, Problem};
@@ -65,58 +66,31 @@ struct Unresolved {
     unfilled: Vec<Unfilled>,
 }
 
-/// Substitutes placeholders in every string of `value` (keys untouched). `over` is the part of
-/// `overrides` at the same place, so each string knows whether it came from an override.
-/// Unfilled placeholders are listed in `unresolved` with where they are, when `at` is given.
+/// Substitutes placeholders in every string of `value` (keys untouched). `over` is the
+/// `overrides` merged into it, so each string knows whether it came from an override.
+/// Unfilled placeholders are listed in `unresolved` with where they are.
 fn substitute(
     value: &Value,
     over: Option<&Value>,
     ctx: &Context,
-    at: Option<&Path>,
     unresolved: &mut Vec<Unresolved>,
 ) -> Value {
-    match value {
-        Value::String(text) => {
-            let (filled, unfilled) = placeholder::fill(text, ctx);
-            if let Some(at) = at
-                && !unfilled.is_empty()
-            {
-                unresolved.push(Unresolved {
-                    at: at.clone(),
-                    from_override: over.is_some(),
-                    unfilled,
-                });
-            }
-            Value::String(filled)
+    strings::map_at(value, |text, at| {
+        let (filled, unfilled) = placeholder::fill(text, ctx);
+        if !unfilled.is_empty() {
+            unresolved.push(Unresolved {
+                at: at.clone(),
+                from_override: over.and_then(|over| at.value_in(over)).is_some(),
+                unfilled,
+            });
         }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let over = over.and_then(Value::as_array).and_then(|o| o.get(i));
-                    let at = at.map(|at| at.index(i));
-                    substitute(item, over, ctx, at.as_ref(), unresolved)
-                })
-                .collect(),
-        ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(key, item)| {
-                    let over = over.and_then(Value::as_object).and_then(|o| o.get(key));
-                    let at = at.map(|at| at.key(key));
-                    let item = substitute(item, over, ctx, at.as_ref(), unresolved);
-                    (key.clone(), item)
-                })
-                .collect(),
-        ),
-        other => other.clone(),
-    }
+        filled
+    })
 }
 
 /// `value` with its placeholders filled from `ctx` (what could not be filled stays as written).
 pub(crate) fn fill_value(value: &Value, ctx: &Context) -> Value {
-    substitute(value, None, ctx, None, &mut Vec::new())
+    strings::map(value, |text| placeholder::fill(text, ctx).0)
 }
 
 /// `body` with its placeholders filled from `ctx`.
@@ -141,7 +115,7 @@ pub(crate) struct Template {
 impl Template {
     fn new(body: &AssistantBody) -> Self {
         let mut vars = BTreeSet::new();
-        placeholder::visit_strings(body.0.values(), &mut |text| {
+        let mut visit = |text: &str| {
             for piece in placeholder::pieces(text) {
                 if let placeholder::Piece::Placeholder { name, closed: true } = piece
                     && matches!(kind(name), Kind::Var(_))
@@ -149,7 +123,10 @@ impl Template {
                     vars.insert(name.to_owned());
                 }
             }
-        });
+        };
+        for value in body.0.values() {
+            crate::strings::each(value, &mut visit);
+        }
         Self {
             env: placeholder::env_references_in(body.0.values()),
             body: body.0.clone(),
@@ -215,7 +192,6 @@ fn check_template(name: &str, body: &AssistantBody, problems: &mut Vec<Problem>)
         &Value::Object(body.0.clone()),
         None,
         &Context::shared(),
-        Some(&Path::root()),
         &mut unresolved,
     );
     for string in unresolved {
@@ -262,7 +238,6 @@ fn shared_assistant(
         &Value::Object(body.0.clone()),
         None,
         &Context::shared(),
-        Some(&Path::root()),
         &mut unresolved,
     );
     report_unfilled(unresolved, &base, problems, |unfilled| {
@@ -358,13 +333,7 @@ fn business_assistant(
             let mut merged = Value::Object(template.body.clone());
             let overrides = Value::Object(spec.overrides.0.clone());
             merge(&mut merged, &overrides);
-            let expanded = substitute(
-                &merged,
-                Some(&overrides),
-                &ctx,
-                Some(&Path::root()),
-                &mut unresolved,
-            );
+            let expanded = substitute(&merged, Some(&overrides), &ctx, &mut unresolved);
             let overrides_path = assistant_path().key("overrides");
             let mut missing = BTreeSet::new();
             for string in unresolved {
@@ -404,7 +373,6 @@ fn business_assistant(
                 &Value::Object(spec.spec.0.clone()),
                 None,
                 &ctx,
-                Some(&Path::root()),
                 &mut unresolved,
             );
             let spec_path = assistant_path().key("spec");
@@ -444,13 +412,7 @@ fn route(key: &str, spec: &BusinessSpec) -> Option<Route> {
 /// `${env.NAME}` is available; placeholders are reported under `base`, which `what` names.
 fn expand_shared(value: &Value, base: &Path, what: &str, problems: &mut Vec<Problem>) -> Value {
     let mut unresolved = Vec::new();
-    let expanded = substitute(
-        value,
-        None,
-        &Context::shared(),
-        Some(&Path::root()),
-        &mut unresolved,
-    );
+    let expanded = substitute(value, None, &Context::shared(), &mut unresolved);
     report_unfilled(unresolved, base, problems, |unfilled| {
         format!(
             "`${{{}}}` cannot be used in `{what}`: it belongs to no business, so only `${{env.NAME}}` is available",
@@ -484,13 +446,7 @@ fn business_phone(
     let declared = Value::Object(business.phone.clone().unwrap_or_default().0);
     let phone_path = business_path.key("phone");
     let mut unresolved = Vec::new();
-    let phone = into_map(substitute(
-        &declared,
-        None,
-        &ctx,
-        Some(&Path::root()),
-        &mut unresolved,
-    ));
+    let phone = into_map(substitute(&declared, None, &ctx, &mut unresolved));
     report_unfilled(unresolved, &phone_path, problems, misplaced);
     check_name(
         phone.get("name"),
@@ -512,13 +468,7 @@ fn business_phone(
             let mut merged = declared.clone();
             merge(&mut merged, &over);
             let mut unresolved = Vec::new();
-            let own = into_map(substitute(
-                &merged,
-                Some(&over),
-                &ctx,
-                Some(&Path::root()),
-                &mut unresolved,
-            ));
+            let own = into_map(substitute(&merged, Some(&over), &ctx, &mut unresolved));
             // What came from `phone` was reported there.
             unresolved.retain(|string| string.from_override);
             report_unfilled(unresolved, &entry_path, problems, misplaced);

@@ -325,36 +325,7 @@ pub(crate) fn resolve_env(
     value: &Value,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Value, MissingEnv> {
-    Ok(match value {
-        Value::String(s) => Value::String(resolve_text(s, lookup)?),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| resolve_env(item, lookup))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| Ok((k.clone(), resolve_env(v, lookup)?)))
-                .collect::<Result<_, MissingEnv>>()?,
-        ),
-        other => other.clone(),
-    })
-}
-
-/// Calls `visit` with every string in `values`, at any depth (object keys are left alone).
-pub(crate) fn visit_strings<'v>(
-    values: impl IntoIterator<Item = &'v Value>,
-    visit: &mut dyn FnMut(&str),
-) {
-    for value in values {
-        match value {
-            Value::String(s) => visit(s),
-            Value::Array(items) => visit_strings(items, visit),
-            Value::Object(map) => visit_strings(map.values(), visit),
-            _ => {}
-        }
-    }
+    crate::strings::try_map(value, |text| resolve_text(text, lookup))
 }
 
 /// The names of the environment variables referenced (`${env.NAME}`) anywhere in `values`.
@@ -362,7 +333,7 @@ pub(crate) fn env_references_in<'v>(
     values: impl IntoIterator<Item = &'v Value>,
 ) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    visit_strings(values, &mut |s| {
+    let mut visit = |s: &str| {
         if !s.contains("${") {
             return;
         }
@@ -373,7 +344,10 @@ pub(crate) fn env_references_in<'v>(
                 names.insert(env.to_owned());
             }
         }
-    });
+    };
+    for value in values {
+        crate::strings::each(value, &mut visit);
+    }
     names
 }
 

@@ -15,14 +15,6 @@ use sha2::{Digest, Sha256};
 
 pub(crate) use crate::path::{Path, Segment};
 
-/// The value at `path`, if there is one.
-pub(crate) fn value_at<'a>(value: &'a Value, path: &[Segment]) -> Option<&'a Value> {
-    path.iter().try_fold(value, |value, segment| match segment {
-        Segment::Key(key) => value.get(key),
-        Segment::Index(index) => value.get(index),
-    })
-}
-
 /// The leaf fields of a value at `path`: scalars, empty containers and arrays of scalars,
 /// so a created object reads field by field.
 pub(crate) fn leaves(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
@@ -512,31 +504,6 @@ mod tests {
         let b = json!({"model": {"a": 2, "b": 1}, "name": "A"});
         assert_eq!(sha256(&a), sha256(&b));
         assert_ne!(sha256(&a), sha256(&json!({"name": "B"})));
-    }
-
-    #[test]
-    fn value_at_follows_keys_and_indices() {
-        let v = json!({"a": [{"b": 3}]});
-        assert_eq!(
-            value_at(
-                &v,
-                &[
-                    Segment::Key("a".into()),
-                    Segment::Index(0),
-                    Segment::Key("b".into())
-                ]
-            ),
-            Some(&json!(3))
-        );
-        assert_eq!(
-            Path::from(vec![
-                Segment::Key("a".into()),
-                Segment::Index(0),
-                Segment::Key("b".into())
-            ])
-            .to_string(),
-            "a[0].b"
-        );
     }
 
     #[test]

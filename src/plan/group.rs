@@ -90,18 +90,7 @@ struct Names<'a> {
 impl Names<'_> {
     /// Every string in `value` read back (keys untouched).
     fn value(&self, value: &Value, escape: bool) -> Value {
-        match value {
-            Value::String(text) => Value::String(self.text(text, escape)),
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|v| self.value(v, escape)).collect())
-            }
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), self.value(v, escape)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
+        crate::strings::map(value, |text| self.text(text, escape))
     }
 
     /// `text` with the name and key (the longer first where both match) as placeholders, in

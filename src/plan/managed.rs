@@ -91,8 +91,8 @@ pub(crate) fn update(
 /// Field differences as a reviewer sees them, sensitive values masked. A subtree missing on
 /// the live side is shown leaf by leaf.
 fn field_changes(path: &Path, body: &Value, live: &Value) -> Vec<FieldChange> {
-    let desired = compare::value_at(body, path);
-    let before = compare::value_at(live, path);
+    let desired = path.value_in(body);
+    let before = path.value_in(live);
     let mut paths = Vec::new();
     match (desired, before) {
         (Some(value @ (Value::Object(_) | Value::Array(_))), None) => {
@@ -108,8 +108,8 @@ fn field_changes(path: &Path, body: &Value, live: &Value) -> Vec<FieldChange> {
 
 /// One field difference, sensitive values masked.
 fn field_change(path: &Path, body: &Value, live: &Value) -> FieldChange {
-    let desired = compare::value_at(body, path);
-    let live = compare::value_at(live, path);
+    let desired = path.value_in(body);
+    let live = path.value_in(live);
     let before = live.map(|value| {
         sensitive::show(
             &mut path.clone(),

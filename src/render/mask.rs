@@ -9,8 +9,6 @@
 
 use std::io::{self, Write};
 
-use serde_json::Value;
-
 use crate::plan::Plan;
 
 /// What stands for the hidden digits.
@@ -21,19 +19,7 @@ pub(crate) fn numbers(plan: &Plan) -> Plan {
     let value = serde_json::to_value(plan).expect("a plan serialises");
     // Masking changes digits inside strings only; no string the plan parses (an address, an
     // action) becomes unreadable, as numbers in addresses are any text.
-    serde_json::from_value(strings(value)).expect("a masked plan reads back")
-}
-
-/// Every string of `value` (not the keys) with its numbers masked.
-fn strings(value: Value) -> Value {
-    match value {
-        Value::String(text) => Value::String(text_of(&text)),
-        Value::Array(items) => Value::Array(items.into_iter().map(strings).collect()),
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, strings(v))).collect())
-        }
-        other => other,
-    }
+    serde_json::from_value(crate::strings::map(&value, text_of)).expect("a masked plan reads back")
 }
 
 /// `text` with every phone number masked, in any common notation: a `+` and 8 to 15 digits
