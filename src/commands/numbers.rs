@@ -21,6 +21,9 @@ pub(super) async fn run(
     let live = account.read(None).await?;
     drop(account);
     let mut rows = inventory::inventory(&desired, &live);
+    // A carrier's pool is most of what the command holds: let it go before the listing is
+    // written (about 10 MiB of the peak at 100,000 numbers).
+    drop(live);
     if args.free {
         let carrier = desired.carrier.is_some();
         rows.retain(|row| row.is_free(carrier));
