@@ -35,13 +35,15 @@ pub(crate) fn map_at(value: &Value, mut text: impl FnMut(&str, &Path) -> String)
     value
 }
 
-/// Calls `visit` with every string of `value`, building nothing.
-pub(crate) fn each(value: &Value, visit: &mut impl FnMut(&str)) {
-    match value {
-        Value::String(string) => visit(string),
-        Value::Array(items) => items.iter().for_each(|item| each(item, visit)),
-        Value::Object(map) => map.values().for_each(|item| each(item, visit)),
-        _ => {}
+/// Calls `visit` with every string of `values`, building nothing.
+pub(crate) fn each<'v>(values: impl IntoIterator<Item = &'v Value>, visit: &mut impl FnMut(&str)) {
+    for value in values {
+        match value {
+            Value::String(string) => visit(string),
+            Value::Array(items) => each(items, visit),
+            Value::Object(map) => each(map.values(), visit),
+            _ => {}
+        }
     }
 }
 
@@ -101,7 +103,7 @@ mod tests {
         assert_eq!(seen, [r#"["a b"][0]=x"#, r#"["a b"][2].c=y"#, "f=z"]);
         assert_eq!(map(&value, str::to_uppercase), mapped);
         let mut visited = Vec::new();
-        each(&value, &mut |string| visited.push(string.to_owned()));
+        each([&value], &mut |string| visited.push(string.to_owned()));
         assert_eq!(visited, ["x", "y", "z"]);
     }
 

@@ -115,7 +115,7 @@ pub(crate) struct Template {
 impl Template {
     fn new(body: &AssistantBody) -> Self {
         let mut vars = BTreeSet::new();
-        let mut visit = |text: &str| {
+        strings::each(body.0.values(), &mut |text: &str| {
             for piece in placeholder::pieces(text) {
                 if let placeholder::Piece::Placeholder { name, closed: true } = piece
                     && matches!(kind(name), Kind::Var(_))
@@ -123,10 +123,7 @@ impl Template {
                     vars.insert(name.to_owned());
                 }
             }
-        };
-        for value in body.0.values() {
-            crate::strings::each(value, &mut visit);
-        }
+        });
         Self {
             env: placeholder::env_references_in(body.0.values()),
             body: body.0.clone(),

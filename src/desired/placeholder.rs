@@ -333,7 +333,7 @@ pub(crate) fn env_references_in<'v>(
     values: impl IntoIterator<Item = &'v Value>,
 ) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    let mut visit = |s: &str| {
+    crate::strings::each(values, &mut |s: &str| {
         if !s.contains("${") {
             return;
         }
@@ -344,10 +344,7 @@ pub(crate) fn env_references_in<'v>(
                 names.insert(env.to_owned());
             }
         }
-    };
-    for value in values {
-        crate::strings::each(value, &mut visit);
-    }
+    });
     names
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::NumberKey;
 use super::diagnostic::{Path, Problem};
 use super::file::{
-    AssistantSpec, File, RouteSpec, UnassignedAction, UnassignedPolicy, UnassignedSpec,
+    AssistantSpec, BUSINESSES, File, RouteSpec, UnassignedAction, UnassignedPolicy, UnassignedSpec,
 };
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -58,7 +58,7 @@ pub(crate) fn check(root: &Value, file: &File) -> Vec<Problem> {
         shared: declared(root, "assistants"),
     };
     // Businesses read as they were read from the file are no longer in the document.
-    let written = declared(root, "businesses");
+    let written = declared(root, BUSINESSES);
     let read = file.businesses.keys().map(String::as_str);
     checker.keys(
         written

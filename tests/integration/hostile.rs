@@ -251,26 +251,17 @@ async fn account_of(running: &vapiform::sim::Running) -> Value {
 fn a_repair_is_planned_for_assistants_that_share_a_label() {
     let workspace = Workspace::quickstart();
     // A second copy of Acme's assistant, as a racing apply would leave it.
-    let mut account = workspace.account();
-    let mut copy = account["assistants"][0].clone();
-    copy["id"] = "a1c2e3f4-0000-4c7d-8e9f-0000000000aa".into();
-    copy["createdAt"] = "2026-11-29T10:00:00.000Z".into();
-    copy["firstMessage"] = "Acme, the copy speaking.".into();
-    account["assistants"].as_array_mut().unwrap().push(copy);
-    workspace.write(
-        "account.json",
-        &serde_json::to_string_pretty(&account).unwrap(),
-    );
-    let run = workspace
-        .sandbox()
-        .args(["plan", "--format", "json"])
-        .run()
-        .code(0);
-    let plan = json(&run.stdout);
+    workspace.edit_account(|account| {
+        let mut copy = account["assistants"][0].clone();
+        copy["id"] = "a1c2e3f4-0000-4c7d-8e9f-0000000000aa".into();
+        copy["createdAt"] = "2026-11-29T10:00:00.000Z".into();
+        copy["firstMessage"] = "Acme, the copy speaking.".into();
+        account["assistants"].as_array_mut().unwrap().push(copy);
+    });
+    let plan = workspace.plan_json();
     assert!(
         planned(&plan).contains("assistant/acme-plumbing@a1c2e3f4-0000-4c7d-8e9f-0000000000aa"),
-        "{}",
-        run.stdout
+        "{plan}"
     );
     // The repair says which copy it keeps and why, and where the deleted one differs.
     let delete = plan["changes"]
@@ -335,18 +326,13 @@ fn assert_repair_shows(
     (path, before): (&str, &str),
     after: impl Fn(&Value) -> bool,
 ) {
-    let run = workspace
-        .sandbox()
-        .args(["plan", "--format", "json"])
-        .run()
-        .code(0);
-    let plan = json(&run.stdout);
+    let plan = workspace.plan_json();
     let delete = plan["changes"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["action"] == "delete" && c["address"].as_str().is_some_and(|a| a.ends_with(id)))
-        .unwrap_or_else(|| panic!("no delete of {id}: {}", run.stdout));
+        .unwrap_or_else(|| panic!("no delete of {id}: {plan}"));
     assert!(
         delete["fields"]
             .as_array()
