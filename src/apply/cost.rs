@@ -66,8 +66,8 @@ pub(crate) fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
     if plan.is_empty() {
         return None;
     }
-    let phase = |i: usize| plan.changes[i].phase;
-    let class = |i: usize| (phase(i), priority(&plan.changes[i].write));
+    let phase = |i: usize| plan.changes[i].phase();
+    let class = |i: usize| (phase(i), priority(plan.changes[i].op()));
     // Changes that may start, by phase and priority, in plan order.
     let mut ready: HashMap<(Phase, Priority), VecDeque<usize>> = HashMap::new();
     let mut unverified: HashMap<Phase, usize> = HashMap::new();
@@ -116,7 +116,7 @@ pub(crate) fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
             })
         {
             ready.get_mut(&class(i)).and_then(VecDeque::pop_front);
-            let priority = priority(&plan.changes[i].write);
+            let priority = priority(plan.changes[i].op());
             queue.insert((priority, arrivals), Request::Write(i));
             arrivals += 1;
             *writing.entry(priority).or_default() += 1;
@@ -148,7 +148,7 @@ pub(crate) fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
         slot = at + gap;
         match request {
             Request::Write(i) => {
-                if let Some(n) = writing.get_mut(&priority(&plan.changes[i].write)) {
+                if let Some(n) = writing.get_mut(&priority(plan.changes[i].op())) {
                     *n -= 1;
                 }
                 if verifier.reading.is_some() {
@@ -205,7 +205,7 @@ pub(crate) fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
 fn calls(plan: &Plan, held: &[usize]) -> usize {
     let mut counts: HashMap<Kind, usize> = HashMap::new();
     for &i in held {
-        *counts.entry(Kind::of(&plan.changes[i].write)).or_default() += 1;
+        *counts.entry(Kind::of(plan.changes[i].op())).or_default() += 1;
     }
     counts
         .into_iter()
@@ -230,33 +230,35 @@ mod tests {
     use serde_json::Map;
 
     use super::*;
-    use crate::plan::{Action, Address, Change, Target, Write};
+    use crate::plan::{Address, Change, NumberEdit, Operation, Target, Unchanged};
 
     fn update(key: &str) -> Change {
-        let write = Write::UpdateAssistant {
-            id: key.to_owned(),
+        Change::of(Operation::UpdateAssistant {
+            key: key.to_owned(),
+            adopt: false,
+            expect: Unchanged::of(key),
             body: Map::new(),
-        };
-        Change::of(Address::Assistant(key.to_owned()), Action::Update, write)
+        })
     }
 
     fn delete(key: &str) -> Change {
-        let write = Write::DeleteAssistant { id: key.to_owned() };
-        Change::of(Address::Assistant(key.to_owned()), Action::Delete, write)
+        Change::of(Operation::DeleteAssistant {
+            key: key.to_owned(),
+            copy: false,
+            expect: Unchanged::of(key),
+            routed_numbers: std::collections::BTreeSet::new(),
+        })
     }
 
     /// The number `+1415555010<n>` routed to the assistant `key` creates.
     fn route(n: usize, key: &str) -> Change {
-        let write = Write::UpdateNumber {
-            id: format!("n{n}"),
+        Change::of(Operation::UpdateNumber {
+            number: format!("+1415555010{n}"),
+            edit: NumberEdit::Assign,
+            expect: Unchanged::of(&format!("n{n}")),
             body: Map::new(),
             route: Some(Target::Address(Address::Assistant(key.to_owned()))),
-        };
-        Change::of(
-            Address::Number(format!("+1415555010{n}")),
-            Action::Assign,
-            write,
-        )
+        })
     }
 
     /// Writes, reads and seconds of applying `changes` at `rps`, eight writes at a time.

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::verify::{Kind, Written};
 use crate::desired::placeholder;
 use crate::plan::live::{self, number_key};
-use crate::plan::{Secrets, Write};
+use crate::plan::{Operation, Secrets};
 use crate::vapi::{Client, Error};
 
 /// How many times a create is sent when each failure was ambiguous and the lookup found nothing.
@@ -85,17 +85,17 @@ impl Sender<'_> {
         }
     }
 
-    /// Sends `write`. `route` is the id of the assistant a number write routes to, resolved by
+    /// Sends the write of `op`. `route` is the id of the assistant a number write routes to, resolved by
     /// the scheduler; `adopt` the id of an assistant another apply created for this create's
     /// key since the plan was made, which is updated instead of creating a duplicate.
     pub(crate) async fn send(
         &self,
-        write: &Write,
+        op: &Operation,
         route: Option<&str>,
         adopt: Option<&str>,
     ) -> Result<Written, Failure> {
-        match write {
-            Write::CreateAssistant { key, body } => {
+        match op {
+            Operation::CreateAssistant { key, body } => {
                 let sent = self.resolve(body)?;
                 let created = match adopt {
                     Some(id) => self.client.update_assistant(id, &sent).await?,
@@ -109,7 +109,8 @@ impl Sender<'_> {
                     body,
                 ))
             }
-            Write::UpdateAssistant { id, body } => {
+            Operation::UpdateAssistant { expect, body, .. } => {
+                let id = &expect.id;
                 let sent = self.resolve(body)?;
                 let answer = self
                     .client
@@ -130,7 +131,8 @@ impl Sender<'_> {
                     body,
                 ))
             }
-            Write::DeleteAssistant { id } => {
+            Operation::DeleteAssistant { expect, .. } => {
+                let id = &expect.id;
                 match self.client.delete_assistant(id).await {
                     Ok(_) => {}
                     Err(e) if e.is_not_found() => {}
@@ -144,7 +146,8 @@ impl Sender<'_> {
                     &Map::new(),
                 ))
             }
-            Write::UpdateNumber { id, body, .. } => {
+            Operation::UpdateNumber { expect, body, .. } => {
+                let id = &expect.id;
                 let sent = routed(self.resolve(body)?, route);
                 let answer = self
                     .client
@@ -165,7 +168,7 @@ impl Sender<'_> {
                     body,
                 ))
             }
-            Write::CreateNumber { body, .. } => {
+            Operation::ImportNumber { body, .. } => {
                 let sent = routed(self.resolve(body)?, route);
                 let created = self.create_number(&sent).await?;
                 Ok(Written::new(
@@ -320,9 +323,11 @@ mod tests {
         (running, Client::new(&settings).unwrap())
     }
 
-    fn rename() -> Write {
-        Write::UpdateAssistant {
-            id: ID.to_owned(),
+    fn rename() -> Operation {
+        Operation::UpdateAssistant {
+            key: "acme".to_owned(),
+            adopt: false,
+            expect: crate::plan::Unchanged::of(ID),
             body: crate::plan::compare::object(json!({"name": "New"})),
         }
     }

@@ -132,7 +132,7 @@ pub(crate) async fn apply(
                     (
                         i,
                         sender
-                            .send(&plan.changes[i].write, route.as_deref(), adopt.as_deref())
+                            .send(plan.changes[i].op(), route.as_deref(), adopt.as_deref())
                             .await,
                     )
                 });

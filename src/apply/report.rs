@@ -71,8 +71,8 @@ impl Outcome {
         detail: Option<String>,
     ) -> Self {
         Self {
-            address: change.address.clone(),
-            action: change.action,
+            address: change.address().clone(),
+            action: change.action(),
             status,
             id,
             detail,

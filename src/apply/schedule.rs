@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::Progress;
 use super::report::{Outcome, Status};
 use crate::http::Priority;
-use crate::plan::{Address, Phase, Plan, Target, Write};
+use crate::plan::{Address, Operation, Phase, Plan, Target};
 
 /// Where one change is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,12 +60,12 @@ pub(super) fn after(phase: Phase) -> &'static [Phase] {
 /// The limiter's priority of a change's write (the transport ranks a POST `Later`): a create
 /// starts new work; every other write finishes work already started. Each priority has its own
 /// bound on writes started, so creates waiting for the rate do not hold back a route.
-pub(super) fn priority(write: &Write) -> Priority {
-    match write {
-        Write::CreateAssistant { .. } | Write::CreateNumber { .. } => Priority::Later,
-        Write::UpdateAssistant { .. }
-        | Write::DeleteAssistant { .. }
-        | Write::UpdateNumber { .. } => Priority::First,
+pub(super) fn priority(op: &Operation) -> Priority {
+    match op {
+        Operation::CreateAssistant { .. } | Operation::ImportNumber { .. } => Priority::Later,
+        Operation::UpdateAssistant { .. }
+        | Operation::DeleteAssistant { .. }
+        | Operation::UpdateNumber { .. } => Priority::First,
     }
 }
 
@@ -74,22 +74,19 @@ pub(super) fn needs(plan: &Plan) -> Vec<Option<usize>> {
     let mut by_address = HashMap::new();
     let mut by_id = HashMap::new();
     for (i, change) in plan.changes.iter().enumerate() {
-        if change.phase != Phase::Assistants {
-            continue;
-        }
-        match &change.write {
-            Write::CreateAssistant { .. } => {
-                by_address.insert(&change.address, i);
+        match change.op() {
+            Operation::CreateAssistant { .. } => {
+                by_address.insert(change.address(), i);
             }
-            Write::UpdateAssistant { id, .. } => {
-                by_id.insert(id.as_str(), i);
+            Operation::UpdateAssistant { expect, .. } => {
+                by_id.insert(expect.id.as_str(), i);
             }
             _ => {}
         }
     }
     plan.changes
         .iter()
-        .map(|change| match change.write.target() {
+        .map(|change| match change.op().route() {
             Some(Target::Address(address)) => by_address.get(address).copied(),
             Some(Target::Id(id)) => by_id.get(id.as_str()).copied(),
             None => None,
@@ -120,7 +117,7 @@ impl<'a> Schedule<'a> {
         self.progress.start(i);
         *self
             .writing
-            .entry(priority(&self.plan.changes[i].write))
+            .entry(priority(self.plan.changes[i].op()))
             .or_default() += 1;
         self.states[i] = State::Writing;
     }
@@ -133,15 +130,15 @@ impl<'a> Schedule<'a> {
 
     fn leave_writing(&mut self, i: usize) {
         if self.states[i] == State::Writing
-            && let Some(count) = self.writing.get_mut(&priority(&self.plan.changes[i].write))
+            && let Some(count) = self.writing.get_mut(&priority(self.plan.changes[i].op()))
         {
             *count -= 1;
         }
     }
 
-    /// Whether another write of `write`'s priority may start.
-    fn room(&self, write: &Write) -> bool {
-        self.writing.get(&priority(write)).copied().unwrap_or(0) < self.concurrency
+    /// Whether another write of `op`'s priority may start.
+    fn room(&self, op: &Operation) -> bool {
+        self.writing.get(&priority(op)).copied().unwrap_or(0) < self.concurrency
     }
 
     pub(super) fn finish(
@@ -153,9 +150,9 @@ impl<'a> Schedule<'a> {
     ) {
         let change = &self.plan.changes[i];
         if status.converged()
-            && let (Write::CreateAssistant { .. }, Some(id)) = (&change.write, &id)
+            && let (Operation::CreateAssistant { .. }, Some(id)) = (change.op(), &id)
         {
-            self.created.insert(change.address.clone(), id.clone());
+            self.created.insert(change.address().clone(), id.clone());
         }
         let outcome = Outcome::of(change, status, id, detail);
         self.progress.finish(&outcome);
@@ -194,7 +191,7 @@ impl<'a> Schedule<'a> {
             .changes
             .iter()
             .zip(&self.states)
-            .all(|(c, s)| c.phase != phase || *s == State::Done)
+            .all(|(c, s)| c.phase() != phase || *s == State::Done)
     }
 
     /// The next change that may start, routing first (so callers reach new assistants
@@ -207,7 +204,7 @@ impl<'a> Schedule<'a> {
             }
             for i in 0..self.plan.changes.len() {
                 let change = &self.plan.changes[i];
-                if self.states[i] != State::Waiting || change.phase != phase {
+                if self.states[i] != State::Waiting || change.phase() != phase {
                     continue;
                 }
                 if let Some(reason) = self.blocked(i) {
@@ -219,7 +216,7 @@ impl<'a> Schedule<'a> {
                         }
                     }
                 }
-                if self.room(&change.write) {
+                if self.room(change.op()) {
                     return Some(i);
                 }
             }
@@ -230,20 +227,21 @@ impl<'a> Schedule<'a> {
     /// Whether change `i` must wait, or can never run.
     fn blocked(&self, i: usize) -> Option<Blocked> {
         let change = &self.plan.changes[i];
-        if change.phase == Phase::Deletes && self.outcomes.values().any(|o| !o.status.converged()) {
+        if change.phase() == Phase::Deletes && self.outcomes.values().any(|o| !o.status.converged())
+        {
             return Some(Blocked::Skip(
                 "an earlier change did not apply, so a number may still route to it".to_owned(),
             ));
         }
-        match (self.needs[i], change.write.target()) {
+        match (self.needs[i], change.op().route()) {
             (Some(needed), _) => {
                 let what = &self.plan.changes[needed];
                 match self.states[needed] {
                     State::Done if self.outcomes[&needed].status.converged() => None,
-                    State::Done if matches!(what.write, Write::CreateAssistant { .. }) => {
-                        Some(Blocked::Skip(format!("{} was not created", what.address)))
+                    State::Done if matches!(what.op(), Operation::CreateAssistant { .. }) => {
+                        Some(Blocked::Skip(format!("{} was not created", what.address())))
                     }
-                    State::Done => Some(Blocked::Skip(format!("{} did not apply", what.address))),
+                    State::Done => Some(Blocked::Skip(format!("{} did not apply", what.address()))),
                     _ => Some(Blocked::Wait),
                 }
             }
@@ -258,13 +256,13 @@ impl<'a> Schedule<'a> {
     /// another apply created for its key meanwhile (to adopt instead of duplicating).
     pub(super) fn resolve(&self, i: usize) -> (Option<String>, Option<String>) {
         let change = &self.plan.changes[i];
-        let route = match change.write.target() {
+        let route = match change.op().route() {
             Some(Target::Id(id)) => Some(id.clone()),
             Some(Target::Address(address)) => self.created.get(address).cloned(),
             None => None,
         };
-        let adopt = match &change.write {
-            Write::CreateAssistant { key, .. } => self.foreign.get(key).cloned(),
+        let adopt = match change.op() {
+            Operation::CreateAssistant { key, .. } => self.foreign.get(key).cloned(),
             _ => None,
         };
         (route, adopt)
@@ -282,7 +280,7 @@ enum Blocked {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Action, Change};
+    use crate::plan::{Change, NumberEdit, Unchanged};
 
     struct Quiet;
 
@@ -292,16 +290,13 @@ mod tests {
     }
 
     fn routed_to(route: Target) -> Change {
-        let write = Write::UpdateNumber {
-            id: "n1".to_owned(),
+        Change::of(Operation::UpdateNumber {
+            number: "+14155550100".to_owned(),
+            edit: NumberEdit::Assign,
+            expect: Unchanged::of("n1"),
             body: serde_json::Map::new(),
             route: Some(route),
-        };
-        Change::of(
-            Address::Number("+14155550100".to_owned()),
-            Action::Assign,
-            write,
-        )
+        })
     }
 
     #[test]
@@ -317,12 +312,14 @@ mod tests {
 
     #[test]
     fn a_number_whose_assistant_did_not_apply_is_skipped_saying_why() {
-        let adopt = Write::UpdateAssistant {
-            id: "a1".to_owned(),
+        let adopt = Operation::UpdateAssistant {
+            key: "a".to_owned(),
+            adopt: true,
+            expect: Unchanged::of("a1"),
             body: serde_json::Map::new(),
         };
         let plan = Plan::of(vec![
-            Change::of(Address::Assistant("a".to_owned()), Action::Adopt, adopt),
+            Change::of(adopt),
             routed_to(Target::Id("a1".to_owned())),
         ]);
         let mut run = Schedule::new(&plan, &Quiet, 8);

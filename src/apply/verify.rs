@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::plan::compare::{self, Path};
 use crate::plan::sensitive::{self, Side};
-use crate::plan::{Write, live};
+use crate::plan::{Operation, live};
 use crate::vapi::PAGE;
 use crate::vapi::{Client, Error};
 
@@ -35,12 +35,14 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    /// What `write` leaves to read back.
-    pub(crate) fn of(write: &Write) -> Self {
-        match write {
-            Write::CreateAssistant { .. } | Write::UpdateAssistant { .. } => Self::Assistant,
-            Write::DeleteAssistant { .. } => Self::Deleted,
-            Write::CreateNumber { .. } | Write::UpdateNumber { .. } => Self::Number,
+    /// What `op` leaves to read back.
+    pub(crate) fn of(op: &Operation) -> Self {
+        match op {
+            Operation::CreateAssistant { .. } | Operation::UpdateAssistant { .. } => {
+                Self::Assistant
+            }
+            Operation::DeleteAssistant { .. } => Self::Deleted,
+            Operation::ImportNumber { .. } | Operation::UpdateNumber { .. } => Self::Number,
         }
     }
 }

@@ -81,13 +81,13 @@ impl RouteKinds {
     /// (Vapi refuses to delete a squad's member): with the numbers' own routes, every squad a
     /// routing line of the plan can name.
     pub(super) fn written_by(plan: &crate::plan::Plan) -> Self {
-        use crate::plan::Write;
+        use crate::plan::Operation;
         Self {
-            squads: plan.changes.iter().any(|change| match &change.write {
-                Write::CreateNumber { body, .. } | Write::UpdateNumber { body, .. } => body
+            squads: plan.changes.iter().any(|change| match change.op() {
+                Operation::ImportNumber { body, .. } | Operation::UpdateNumber { body, .. } => body
                     .get("squadId")
                     .is_some_and(serde_json::Value::is_string),
-                Write::DeleteAssistant { .. } => true,
+                Operation::DeleteAssistant { .. } => true,
                 _ => false,
             }),
         }

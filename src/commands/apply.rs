@@ -121,7 +121,7 @@ async fn execute(
     let (secrets, missing) = super::secrets(crate::desired::placeholder::env_references_in(
         plan.changes
             .iter()
-            .filter_map(|c| c.write.body())
+            .filter_map(|c| c.op().body())
             .flat_map(serde_json::Map::values),
     ));
     if !missing.is_empty() {
@@ -330,7 +330,7 @@ impl<'a> Reporter<'a> {
             .map(|(index, change)| {
                 known
                     .iter()
-                    .find(|o| o.address == change.address && o.action == change.action)
+                    .find(|o| o.address == *change.address() && o.action == change.action())
                     .cloned()
                     .unwrap_or_else(|| {
                         let (status, detail) = if started.contains(&index) {
@@ -345,8 +345,8 @@ impl<'a> Reporter<'a> {
                             )
                         };
                         Outcome {
-                            address: change.address.clone(),
-                            action: change.action,
+                            address: change.address().clone(),
+                            action: change.action(),
                             status,
                             id: None,
                             detail: Some(detail.to_owned()),

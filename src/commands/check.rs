@@ -13,7 +13,7 @@ use crate::cli::{CheckArgs, Format, Global};
 use crate::desired::Desired;
 use crate::exit::Exit;
 use crate::plan::live::Live;
-use crate::plan::{Address, Plan, Write};
+use crate::plan::{Address, Operation, Plan};
 use crate::render;
 
 /// What one conversation costs at most, in dollars, as vapiform states a check's cost before
@@ -194,14 +194,14 @@ pub(super) fn changed(plan: &Plan, live: &Live) -> BTreeSet<String> {
     let mut assistants = BTreeSet::new();
     let mut numbers = BTreeSet::new();
     for change in &plan.changes {
-        match (&change.address, &change.write) {
+        match (change.address(), change.op()) {
             (Address::Number(number), _) => {
                 numbers.insert(number.clone());
             }
-            (_, Write::UpdateAssistant { id, .. }) => {
-                assistants.insert(id.clone());
+            (_, Operation::UpdateAssistant { expect, .. }) => {
+                assistants.insert(expect.id.clone());
             }
-            (_, Write::CreateAssistant { key, .. }) => {
+            (_, Operation::CreateAssistant { key, .. }) => {
                 assistants.extend(labelled(live, key));
             }
             _ => {}

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::Secrets;
+use super::change::{Change, Operation};
 use super::live::{self, Assistant, Index, LABEL, Live, METADATA};
-use super::model::{Action, Address, Change, KeptAssistant, Precondition, Write};
+use super::model::{Address, KeptAssistant};
 use super::problem::Problem;
 use super::{compare, managed, precondition};
 use crate::desired::{Desired, Key, ManagedAssistant, Route, Unassigned, placeholder};
@@ -54,12 +55,10 @@ pub(crate) fn plan(
                 continue;
             }
         };
-        let (live, action) = match (labelled, &managed.adopt) {
+        let (live, adopt) = match (labelled, &managed.adopt) {
             ([], None) => {
                 planned.ids.insert(key.clone(), None);
-                planned
-                    .changes
-                    .push(create(address, key, &managed::created(&body)));
+                planned.changes.push(create(key, managed::created(&body)));
                 continue;
             }
             ([], Some(id)) => {
@@ -79,15 +78,15 @@ pub(crate) fn plan(
                     problems.push(refusal);
                     continue;
                 }
-                (*live, Action::Adopt)
+                (*live, true)
             }
-            ([live], _) => (*live, Action::Update),
+            ([live], _) => (*live, false),
             // Two applies at once can each create the assistant; keep one, `prune` deletes
             // the rest once their numbers are moved.
-            (many, _) => (keeper(many, &kept_routes), Action::Update),
+            (many, _) => (keeper(many, &kept_routes), false),
         };
         planned.ids.insert(key.clone(), Some(live.id.clone()));
-        match update(address.clone(), action, &body, &resolved, live) {
+        match update(key, adopt, &body, &resolved, live) {
             Ok(Some(change)) => planned.changes.push(change),
             Ok(None) => {}
             Err(fields) => problems.extend(fields.into_iter().map(|field| {
@@ -208,28 +207,25 @@ fn labelled_body(managed: &ManagedAssistant) -> Option<Map<String, Value>> {
     Some(body)
 }
 
-fn create(address: Address, key: &str, body: &Map<String, Value>) -> Change {
-    let fields = managed::created_fields(body);
+fn create(key: &str, body: Map<String, Value>) -> Change {
+    let fields = managed::created_fields(&body);
+    let op = Operation::CreateAssistant {
+        key: key.to_owned(),
+        body,
+    };
     Change::new(
-        address,
-        Action::Create,
+        op,
         "declared, and no assistant carries its label".to_owned(),
         fields,
         None,
-        Precondition::Absent {
-            label: Some(key.to_owned()),
-            number: None,
-        },
-        Write::CreateAssistant {
-            key: key.to_owned(),
-            body: body.clone(),
-        },
     )
 }
 
+/// The update of the assistant of `key` that `live` is, labelling it when `adopt`; `None`
+/// when it holds `body` already, the fields it would clear when it cannot be updated.
 fn update(
-    address: Address,
-    action: Action,
+    key: &str,
+    adopt: bool,
     body: &Map<String, Value>,
     resolved: &Map<String, Value>,
     live: &Assistant,
@@ -245,32 +241,28 @@ fn update(
     if !cleared.is_empty() {
         return Err(cleared);
     }
-    let reason = match action {
-        Action::Adopt => format!("adopt: assistant {} has no label yet", live.id),
-        _ => match update.differences {
+    let reason = if adopt {
+        format!("adopt: assistant {} has no label yet", live.id)
+    } else {
+        match update.differences {
             1 => "1 field differs".to_owned(),
             n => format!("{n} fields differ"),
-        },
+        }
     };
-    let precondition = precondition::unchanged(
+    let expect = precondition::unchanged(
         &live.id,
         &live.updated_at,
         &live_fields,
         body.keys().map(String::as_str),
         Some(body),
     );
-    Ok(Some(Change::new(
-        address,
-        action,
-        reason,
-        update.fields,
-        None,
-        precondition,
-        Write::UpdateAssistant {
-            id: live.id.clone(),
-            body: update.sent,
-        },
-    )))
+    let op = Operation::UpdateAssistant {
+        key: key.to_owned(),
+        adopt,
+        expect,
+        body: update.sent,
+    };
+    Ok(Some(Change::new(op, reason, update.fields, None)))
 }
 
 /// Of several assistants carrying one label, the one to keep: the one most numbers route to
@@ -398,29 +390,24 @@ pub(crate) fn prune(
             }
             // Never settled: its key is not declared, or several carry it (see `Settle`).
             let fields = assistant.fields().unwrap_or_default();
-            let mut precondition = precondition::unchanged(
+            let expect = precondition::unchanged(
                 &assistant.id,
                 &assistant.updated_at,
                 &fields,
                 [METADATA],
                 None,
             );
-            if let Precondition::Unchanged { routed_numbers, .. } = &mut precondition {
-                *routed_numbers = Some(
-                    live.numbers
-                        .iter()
-                        .filter(|n| n.assistant_id.as_deref() == Some(assistant.id.as_str()))
-                        .map(|n| n.id.clone())
-                        .collect(),
-                );
-            }
-            let address = if assistants.len() > 1 {
-                Address::Duplicate {
-                    key: (*key).to_owned(),
-                    id: assistant.id.clone(),
-                }
-            } else {
-                Address::Assistant((*key).to_owned())
+            let routed_numbers = live
+                .numbers
+                .iter()
+                .filter(|n| n.assistant_id.as_deref() == Some(assistant.id.as_str()))
+                .map(|n| n.id.clone())
+                .collect();
+            let op = Operation::DeleteAssistant {
+                key: (*key).to_owned(),
+                copy: assistants.len() > 1,
+                expect,
+                routed_numbers,
             };
             // What is lost with a deleted copy: where it differs from the kept one (this
             // copy's value before, the kept one's after).
@@ -432,17 +419,7 @@ pub(crate) fn prune(
                 })
                 .map(|update| update.fields)
                 .unwrap_or_default();
-            deletes.push(Change::new(
-                address,
-                Action::Delete,
-                reason,
-                differences,
-                None,
-                precondition,
-                Write::DeleteAssistant {
-                    id: assistant.id.clone(),
-                },
-            ));
+            deletes.push(Change::new(op, reason, differences, None));
         }
     }
     (deletes, kept)

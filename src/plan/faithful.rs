@@ -18,10 +18,9 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use super::change::{Change, NumberEdit, Operation, Target, Unchanged};
 use super::live::{self, Assistant, Index, Live, Number};
-use super::model::{
-    Action, Address, Change, Endpoint, FieldChange, Plan, Precondition, Routing, Target, Write,
-};
+use super::model::{Endpoint, FieldChange, Plan, Routing};
 use super::numbers::{ROUTES, shown};
 use super::{Secrets, managed, route};
 use crate::desired::placeholder;
@@ -45,9 +44,13 @@ impl<'a> Check<'a> {
         let adopted = plan
             .changes
             .iter()
-            .filter(|change| change.action == Action::Adopt)
-            .filter_map(|change| match &change.write {
-                Write::UpdateAssistant { id, .. } => Some((id.as_str(), change.address.key())),
+            .filter_map(|change| match change.op() {
+                Operation::UpdateAssistant {
+                    key,
+                    adopt: true,
+                    expect,
+                    ..
+                } => Some((expect.id.as_str(), key.as_str())),
                 _ => None,
             })
             .collect();
@@ -112,27 +115,26 @@ impl<'a> Check<'a> {
 /// Why what `change` shows is not what it writes.
 fn disagreement(change: &Change, check: &Check<'_>) -> Result<(), String> {
     let (index, secrets) = (check.index, check.secrets);
-    match (&change.address, change.action, &change.write) {
-        (Address::Assistant(key), Action::Create, Write::CreateAssistant { key: writes, body }) => {
-            agree(key == writes, || {
-                format!("it creates the assistant of `{writes}`")
-            })
-            .and_then(|()| fields(&change.fields, &managed::created_fields(body)))
-            .and_then(|()| routing(change.routing.as_ref(), None))
+    match change.op() {
+        Operation::CreateAssistant { body, .. } => {
+            fields(&change.fields, &managed::created_fields(body))
+                .and_then(|()| routing(change.routing.as_ref(), None))
         }
-        (
-            address @ (Address::Assistant(_) | Address::Duplicate { .. }),
-            action @ (Action::Update | Action::Adopt),
-            Write::UpdateAssistant { id, body },
-        ) => labelled(address, id, &change.precondition, index).and_then(|assistant| {
-            let labels = match action {
-                Action::Adopt => live::label_of(body),
-                _ => assistant.label.as_deref(),
+        Operation::UpdateAssistant {
+            key,
+            adopt,
+            expect,
+            body,
+        } => assistant(expect, index).and_then(|assistant| {
+            let labels = if *adopt {
+                live::label_of(body)
+            } else {
+                assistant.label.as_deref()
             };
-            agree(labels == Some(address.key()), || {
+            agree(labels == Some(key.as_str()), || {
                 format!(
-                    "assistant {id} would not carry the label of `{}`",
-                    address.key()
+                    "assistant {} would not carry the label of `{key}`",
+                    expect.id
                 )
             })?;
             // Apply reads every body; one not kept matches nothing the plan shows.
@@ -144,42 +146,32 @@ fn disagreement(change: &Change, check: &Check<'_>) -> Result<(), String> {
             fields(&change.fields, &made)?;
             routing(change.routing.as_ref(), None)
         }),
-        (
-            address @ (Address::Assistant(_) | Address::Duplicate { .. }),
-            Action::Delete,
-            Write::DeleteAssistant { id },
-        ) => labelled(address, id, &change.precondition, index).and_then(|assistant| {
-            agree(assistant.label.as_deref() == Some(address.key()), || {
-                format!(
-                    "assistant {id} does not carry the label of `{}`",
-                    address.key()
-                )
-            })?;
-            routing(change.routing.as_ref(), None)
-        }),
-        (Address::Number(number), Action::Import, Write::CreateNumber { body, route }) => {
-            let writes = body.get("number").and_then(Value::as_str);
-            agree(writes == Some(number.as_str()), || {
-                format!("it imports {}", writes.unwrap_or("no number"))
+        Operation::DeleteAssistant { key, expect, .. } => {
+            assistant(expect, index).and_then(|assistant| {
+                agree(assistant.label.as_deref() == Some(key.as_str()), || {
+                    format!(
+                        "assistant {} does not carry the label of `{key}`",
+                        expect.id
+                    )
+                })?;
+                routing(change.routing.as_ref(), None)
             })
-            .and_then(|()| fields(&change.fields, &managed::created_fields(body)))
-            .and_then(|()| {
+        }
+        Operation::ImportNumber { body, route, .. } => {
+            fields(&change.fields, &managed::created_fields(body)).and_then(|()| {
                 let to = after(&Map::new(), body, route.as_ref());
                 routing(change.routing.as_ref(), Some((Endpoint::Nothing, to)))
             })
         }
-        (
-            Address::Number(key),
-            action @ (Action::Update | Action::Assign | Action::Reassign | Action::Unlink),
-            Write::UpdateNumber { id, body, route },
-        ) => number(key, id, &change.precondition, index).and_then(|number| {
-            updated_number(change, action, number, body, route.as_ref(), secrets)
+        Operation::UpdateNumber {
+            number: key,
+            edit,
+            expect,
+            body,
+            route,
+        } => number(key, expect, index).and_then(|number| {
+            updated_number(change, *edit, number, body, route.as_ref(), secrets)
         }),
-        (_, action, write) => Err(format!(
-            "its action ({}) and its request ({}) do not go together",
-            action.as_str(),
-            request(write)
-        )),
     }?;
     match &change.routing {
         Some(shown) => check
@@ -194,58 +186,21 @@ fn agree(holds: bool, why: impl FnOnce() -> String) -> Result<(), String> {
     if holds { Ok(()) } else { Err(why()) }
 }
 
-fn request(write: &Write) -> &'static str {
-    match write {
-        Write::CreateAssistant { .. } => "POST /assistant",
-        Write::UpdateAssistant { .. } => "PATCH /assistant",
-        Write::DeleteAssistant { .. } => "DELETE /assistant",
-        Write::CreateNumber { .. } => "POST /phone-number",
-        Write::UpdateNumber { .. } => "PATCH /phone-number",
-    }
-}
-
-/// The precondition's object is the one written.
-fn same_object(id: &str, precondition: &Precondition) -> Result<(), String> {
-    match precondition {
-        Precondition::Unchanged { id: checked, .. } if checked == id => Ok(()),
-        _ => Err(format!(
-            "it writes {id}, but checks another object before writing"
-        )),
-    }
-}
-
-/// The assistant an assistant change writes, as read now: the precondition's, and for one
-/// copy of several (`assistant/KEY@ID`), the one the address names.
-fn labelled<'a>(
-    address: &Address,
-    id: &str,
-    precondition: &Precondition,
-    index: &Index<'a>,
-) -> Result<&'a Assistant, String> {
-    same_object(id, precondition)?;
-    if let Address::Duplicate { id: named, .. } = address {
-        agree(named == id, || {
-            format!("it writes assistant {id}, not {named}")
-        })?;
-    }
+/// The assistant an assistant change writes, as read now.
+fn assistant<'a>(expect: &Unchanged, index: &Index<'a>) -> Result<&'a Assistant, String> {
     index
         .by_id
-        .get(id)
+        .get(expect.id.as_str())
         .copied()
-        .ok_or_else(|| format!("assistant {id} is not in the account"))
+        .ok_or_else(|| format!("assistant {} is not in the account", expect.id))
 }
 
 /// The number a number update writes, as read now.
-fn number<'a>(
-    key: &str,
-    id: &str,
-    precondition: &Precondition,
-    index: &Index<'a>,
-) -> Result<&'a Number, String> {
-    same_object(id, precondition)?;
+fn number<'a>(key: &str, expect: &Unchanged, index: &Index<'a>) -> Result<&'a Number, String> {
+    let id = &expect.id;
     let number = index
         .number_by_id
-        .get(id)
+        .get(id.as_str())
         .copied()
         .ok_or_else(|| format!("phone number {id} is not in the account"))?;
     agree(number.key == key, || {
@@ -348,7 +303,7 @@ fn after(live: &Map<String, Value>, body: &Map<String, Value>, route: Option<&Ta
 /// makes them, and the action they make it.
 fn updated_number(
     change: &Change,
-    action: Action,
+    edit: NumberEdit,
     number: &Number,
     body: &Map<String, Value>,
     route: Option<&Target>,
@@ -407,16 +362,16 @@ fn updated_number(
     };
     let moved = own.is_some_and(|own| made.iter().any(|f| f.path == own));
     let expected = match own {
-        None if rerouted => Action::Unlink,
-        _ if moved && from.answers() => Action::Reassign,
-        _ if moved => Action::Assign,
-        _ => Action::Update,
+        None if rerouted => NumberEdit::Unlink,
+        _ if moved && from.answers() => NumberEdit::Reassign,
+        _ if moved => NumberEdit::Assign,
+        _ => NumberEdit::Update,
     };
-    agree(action == expected, || {
+    agree(edit == expected, || {
         format!(
             "it is shown as {}, but its request makes it {}",
-            action.as_str(),
-            expected.as_str()
+            edit.action().as_str(),
+            expected.action().as_str()
         )
     })?;
     routing(change.routing.as_ref(), Some((from, to)))
@@ -504,7 +459,7 @@ mod tests {
         let change = plan
             .changes
             .iter_mut()
-            .find(|c| c.address.to_string() == address)
+            .find(|c| c.address().to_string() == address)
             .unwrap_or_else(|| panic!("no change of {address}"));
         edit(change);
         let change = change.clone();
@@ -551,58 +506,6 @@ mod tests {
             }
         });
         assert_eq!(why, None);
-    }
-
-    #[test]
-    fn the_object_the_request_writes_is_the_one_shown_and_checked() {
-        // A number change whose check before writing is of another number.
-        let why = edited("number/+14155550100", |c| {
-            if let Precondition::Unchanged { id, .. } = &mut c.precondition {
-                *id = "n2".to_owned();
-            }
-        });
-        assert_eq!(
-            why.as_deref(),
-            Some("it writes n1, but checks another object before writing")
-        );
-        // An update shown for one copy of a label that writes another.
-        let why = edited("assistant/acme", |c| {
-            c.address = Address::Duplicate {
-                key: "acme".to_owned(),
-                id: "a2".to_owned(),
-            };
-        });
-        assert_eq!(why.as_deref(), Some("it writes assistant a1, not a2"));
-        // A create whose request creates another key.
-        let live = live();
-        let mut created = planned(&live);
-        created
-            .changes
-            .retain(|c| c.address.to_string() == "assistant/acme");
-        let mut change = created.changes[0].clone();
-        change.address = Address::Assistant("other".to_owned());
-        change.action = Action::Create;
-        change.write = Write::CreateAssistant {
-            key: "acme".to_owned(),
-            body: Map::new(),
-        };
-        let index = Index::new(&live);
-        let secrets = Secrets::new();
-        let check = Check::new(&created, &index, &live, &secrets);
-        assert_eq!(
-            check.disagreement(&change).as_deref(),
-            Some("it creates the assistant of `acme`")
-        );
-        // A request of another kind names what it is.
-        let why = edited("assistant/acme", |c| {
-            c.write = Write::DeleteAssistant {
-                id: "a1".to_owned(),
-            };
-        });
-        assert_eq!(
-            why.as_deref(),
-            Some("its action (update) and its request (DELETE /assistant) do not go together")
-        );
     }
 
     #[test]

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::model::{Action, Address, Change, FieldChange, Group};
+use super::change::Change;
+use super::model::{Action, Address, FieldChange, Group};
 use crate::desired::Desired;
 
 /// The changes that are one change once read back, as groups of at least two; each member's
@@ -49,10 +50,10 @@ pub(crate) fn assign(changes: &mut [Change], desired: &Desired) -> Vec<Group> {
 /// The change read back as a group of one, for a change to a business's own assistant that
 /// can be grouped: a create or an update (an adoption names the assistant it takes over).
 fn read_back(change: &Change, desired: &Desired) -> Option<Group> {
-    let Address::Assistant(key) = &change.address else {
+    let Address::Assistant(key) = &change.address() else {
         return None;
     };
-    if !matches!(change.action, Action::Create | Action::Update) {
+    if !matches!(change.action(), Action::Create | Action::Update) {
         return None;
     }
     let business = desired.businesses.get(key.as_str())?;
@@ -62,7 +63,7 @@ fn read_back(change: &Change, desired: &Desired) -> Option<Group> {
     };
     Some(Group {
         id: String::new(),
-        action: change.action,
+        action: change.action(),
         template: desired
             .assistants
             .get(key.as_str())

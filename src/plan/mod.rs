@@ -2,6 +2,7 @@
 //! same input gives the same Plan, byte for byte.
 
 pub(crate) mod assistants;
+mod change;
 pub(crate) mod compare;
 mod faithful;
 mod group;
@@ -24,6 +25,9 @@ mod settle;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
+pub(crate) use change::{Change, Operation, Target};
+#[cfg(test)]
+pub(crate) use change::{NumberEdit, Unchanged};
 pub(crate) use live::Live;
 pub(crate) use model::*;
 pub(crate) use problem::{Problem, Problems};
@@ -93,9 +97,12 @@ pub(crate) fn plan(
     // An assistant this plan adopts is no longer unmanaged, even before apply.
     let adopted: HashSet<&str> = changes
         .iter()
-        .filter(|c| c.action == Action::Adopt)
-        .filter_map(|c| match &c.write {
-            Write::UpdateAssistant { id, .. } => Some(id.as_str()),
+        .filter_map(|c| match c.op() {
+            Operation::UpdateAssistant {
+                adopt: true,
+                expect,
+                ..
+            } => Some(expect.id.as_str()),
             _ => None,
         })
         .collect();
@@ -181,7 +188,7 @@ fn draft(
         &still_routed,
     );
     changes.extend(select(deletes, &options.targets));
-    changes.sort_by(|a, b| (a.phase, &a.address).cmp(&(b.phase, &b.address)));
+    changes.sort_by(|a, b| (a.phase(), &a.address()).cmp(&(b.phase(), &b.address())));
     Draft {
         changes,
         left_alone: numbers.left_alone,
@@ -240,8 +247,8 @@ fn select(changes: Vec<Change>, targets: &[Address]) -> Vec<Change> {
     let mut wanted: BTreeSet<&Address> = targets.iter().collect();
     let needed: Vec<Address> = changes
         .iter()
-        .filter(|c| wanted.contains(&c.address))
-        .filter_map(|c| match c.write.target() {
+        .filter(|c| wanted.contains(&c.address()))
+        .filter_map(|c| match c.op().route() {
             Some(Target::Address(a)) => Some(a.clone()),
             _ => None,
         })
@@ -249,7 +256,7 @@ fn select(changes: Vec<Change>, targets: &[Address]) -> Vec<Change> {
     wanted.extend(needed.iter());
     changes
         .into_iter()
-        .filter(|c| wanted.contains(&c.address))
+        .filter(|c| wanted.contains(&c.address()))
         .collect()
 }
 
@@ -257,8 +264,8 @@ fn select(changes: Vec<Change>, targets: &[Address]) -> Vec<Change> {
 fn still_routed<'a>(live: &'a Live, changes: &'a [Change]) -> HashSet<&'a str> {
     let moved: HashSet<&str> = changes
         .iter()
-        .filter_map(|c| match &c.write {
-            Write::UpdateNumber { id, .. } => Some(id.as_str()),
+        .filter_map(|c| match c.op() {
+            Operation::UpdateNumber { expect, .. } => Some(expect.id.as_str()),
             _ => None,
         })
         .collect();
@@ -268,7 +275,7 @@ fn still_routed<'a>(live: &'a Live, changes: &'a [Change]) -> HashSet<&'a str> {
         .filter(|n| !moved.contains(n.id.as_str()))
         .filter_map(|n| n.assistant_id.as_deref())
         .collect();
-    routed.extend(changes.iter().filter_map(|c| match c.write.target() {
+    routed.extend(changes.iter().filter_map(|c| match c.op().route() {
         Some(Target::Id(id)) => Some(id.as_str()),
         _ => None,
     }));

@@ -1,12 +1,13 @@
 //! The Plan: what would change, why, and what apply sends. Serialised as-is to the JSON plan
 //! file (`format_version` 1), which `show` and `apply --plan` read back.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::change::Change;
 
 /// The version of the JSON plan format this build writes and reads.
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -314,7 +315,7 @@ impl Summary {
     pub(crate) fn of(changes: &[Change]) -> Self {
         let mut summary = Self::default();
         for change in changes {
-            *summary.count_mut(change.action) += 1;
+            *summary.count_mut(change.action()) += 1;
             if let Some(origin) = change.origin {
                 let origins = summary.origin.get_or_insert_with(Origins::default);
                 *match origin {
@@ -379,75 +380,15 @@ impl Phase {
         Self::Unlinks,
         Self::Deletes,
     ];
-}
 
-/// One change to one object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Change {
-    /// The object.
-    pub address: Address,
-    /// What happens to it.
-    pub action: Action,
-    /// When apply runs it.
-    pub phase: Phase,
-    /// Why, in one line.
-    pub reason: String,
-    /// With `--baseline`: whether the baseline plans this change too (see [`Origin`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// The id of the [`Group`] of changes it is shown with, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// Field-level differences, for review. Sensitive values are masked.
-    pub fields: Vec<FieldChange>,
-    /// For numbers: where calls go now and where they will go.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub routing: Option<Routing>,
-    /// What must still hold for the change to be applied.
-    pub precondition: Precondition,
-    /// The request apply sends. `${env.NAME}` references stay unresolved until sent.
-    pub write: Write,
-}
-
-impl Change {
-    /// A change, its phase following from what it does to what.
-    pub(crate) fn new(
-        address: Address,
-        action: Action,
-        reason: String,
-        fields: Vec<FieldChange>,
-        routing: Option<Routing>,
-        precondition: Precondition,
-        write: Write,
-    ) -> Self {
-        let phase = match (action, &address) {
-            (Action::Delete, _) => Phase::Deletes,
-            (Action::Unlink, _) => Phase::Unlinks,
-            (_, Address::Assistant(_) | Address::Duplicate { .. }) => Phase::Assistants,
-            (_, Address::Number(_)) => Phase::Routing,
-        };
-        Self {
-            address,
-            action,
-            phase,
-            reason,
-            origin: None,
-            group: None,
-            fields,
-            routing,
-            precondition,
-            write,
+    /// The word for the phase, as in the JSON.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Assistants => "assistants",
+            Self::Routing => "routing",
+            Self::Unlinks => "unlinks",
+            Self::Deletes => "deletes",
         }
-    }
-
-    /// Whether the change moves today's callers of a number elsewhere, which the mass-change
-    /// rule counts: where its calls go changes (its route, a webhook, a fallback or a
-    /// `call.ringing` hook), and they reached something before. Assigning a number that rings
-    /// nobody, or only speaks the unassigned text, moves no caller.
-    pub(crate) fn moves_callers(&self) -> bool {
-        self.routing
-            .as_ref()
-            .is_some_and(|routing| routing.from.answers())
     }
 }
 
@@ -706,111 +647,6 @@ impl Endpoint {
     }
 }
 
-/// What apply checks before writing, so it never acts on a world the plan did not see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "expect", rename_all = "snake_case")]
-pub(crate) enum Precondition {
-    /// No object with this label or number exists.
-    Absent {
-        /// The assistant label key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        label: Option<String>,
-        /// The phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        number: Option<String>,
-    },
-    /// The object still exists and every field the change read or will write is as planned.
-    Unchanged {
-        /// The object's id.
-        id: String,
-        /// Its `updatedAt` when planned (shown when it changed; not compared).
-        updated_at: String,
-        /// Field name to the sha256 of its live value when planned, for every field the
-        /// change read or will write. Sensitive values are hashed as a fixed marker, so the
-        /// plan file holds no hash of a secret.
-        fields: BTreeMap<String, String>,
-        /// For a delete: the ids of the numbers routed to the assistant when planned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        routed_numbers: Option<BTreeSet<String>>,
-    },
-}
-
-/// A request apply sends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "request", rename_all = "snake_case")]
-pub(crate) enum Write {
-    /// `POST /assistant`.
-    CreateAssistant {
-        /// The key of the label the body carries.
-        key: String,
-        /// The body.
-        body: Map<String, Value>,
-    },
-    /// `PATCH /assistant/{id}` with whole owned subtrees.
-    UpdateAssistant {
-        /// The assistant.
-        id: String,
-        /// The body.
-        body: Map<String, Value>,
-    },
-    /// `DELETE /assistant/{id}`.
-    DeleteAssistant {
-        /// The assistant.
-        id: String,
-    },
-    /// `POST /phone-number`.
-    CreateNumber {
-        /// The body, without `assistantId`.
-        body: Map<String, Value>,
-        /// The assistant the number routes to, set as `assistantId` once known (a squad or
-        /// workflow is in the body as `squadId` or `workflowId`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        route: Option<Target>,
-    },
-    /// `PATCH /phone-number/{id}`.
-    UpdateNumber {
-        /// The number.
-        id: String,
-        /// The body, without `assistantId` unless it is cleared.
-        body: Map<String, Value>,
-        /// The assistant the number routes to, set as `assistantId` once known (a squad or
-        /// workflow is in the body as `squadId` or `workflowId`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        route: Option<Target>,
-    },
-}
-
-impl Write {
-    /// The request body, for writes that have one.
-    pub(crate) fn body(&self) -> Option<&Map<String, Value>> {
-        match self {
-            Self::CreateAssistant { body, .. }
-            | Self::UpdateAssistant { body, .. }
-            | Self::CreateNumber { body, .. }
-            | Self::UpdateNumber { body, .. } => Some(body),
-            Self::DeleteAssistant { .. } => None,
-        }
-    }
-
-    /// Where a number write routes the number, if it does.
-    pub(crate) fn target(&self) -> Option<&Target> {
-        match self {
-            Self::CreateNumber { route, .. } | Self::UpdateNumber { route, .. } => route.as_ref(),
-            _ => None,
-        }
-    }
-}
-
-/// The assistant a number is routed to: known by id, or by the address of one being created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Target {
-    /// An assistant that exists.
-    Id(String),
-    /// A managed assistant this plan creates.
-    Address(Address),
-}
-
 /// Objects vapiform saw and leaves alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Untouched {
@@ -942,64 +778,50 @@ impl Plan {
 }
 
 #[cfg(test)]
-impl Change {
-    /// A change to `address` that writes `write`, with no diff, detail or precondition: for
-    /// the tests of what runs plans.
-    pub(crate) fn of(address: Address, action: Action, write: Write) -> Self {
-        let nothing = Precondition::Absent {
-            label: None,
-            number: None,
-        };
-        Self::new(
-            address,
-            action,
-            String::new(),
-            Vec::new(),
-            None,
-            nothing,
-            write,
-        )
-    }
-
-    /// The creation of the assistant labelled `key`, with an empty body.
-    pub(crate) fn create(key: &str) -> Self {
-        let write = Write::CreateAssistant {
-            key: key.to_owned(),
-            body: Map::new(),
-        };
-        Self::of(Address::Assistant(key.to_owned()), Action::Create, write)
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use std::collections::BTreeSet;
+
+    use serde_json::{Map, json};
+
+    use crate::plan::{NumberEdit, Operation, Unchanged};
 
     fn address(text: &str) -> Address {
         text.parse().unwrap()
     }
 
     fn change(at: &str, action: Action, origin: Option<Origin>) -> Change {
-        let mut change = Change::new(
-            address(at),
-            action,
-            "why".to_owned(),
-            vec![FieldChange {
-                path: "name".to_owned(),
-                before: None,
-                after: Some(json!("A")),
-                origin,
-            }],
-            None,
-            Precondition::Absent {
-                label: None,
-                number: None,
+        let (body, expect) = (Map::new(), Unchanged::of("a1"));
+        let op = match (address(at), action) {
+            (Address::Assistant(key), Action::Create) => Operation::CreateAssistant { key, body },
+            (Address::Assistant(key), Action::Update) => Operation::UpdateAssistant {
+                key,
+                adopt: false,
+                expect,
+                body,
             },
-            Write::DeleteAssistant {
-                id: "a1".to_owned(),
+            (Address::Assistant(key), Action::Delete) => Operation::DeleteAssistant {
+                key,
+                copy: false,
+                expect,
+                routed_numbers: BTreeSet::new(),
             },
-        );
+            (Address::Number(number), action) => Operation::UpdateNumber {
+                number,
+                edit: NumberEdit::of(action).expect("a number's action"),
+                expect,
+                body,
+                route: None,
+            },
+            other => panic!("no change {other:?}"),
+        };
+        let field = FieldChange {
+            path: "name".to_owned(),
+            before: None,
+            after: Some(json!("A")),
+            origin,
+        };
+        let mut change = Change::new(op, "why".to_owned(), vec![field], None);
         change.origin = origin;
         change
     }
@@ -1166,36 +988,6 @@ mod tests {
         let created: FieldChange =
             serde_json::from_value(json!({"path": "a", "after": 1})).unwrap();
         assert_eq!(created.before, None);
-    }
-
-    #[test]
-    fn writes_give_their_body_and_route() {
-        let body = super::super::compare::object(json!({"name": "A"}));
-        let create = Write::CreateAssistant {
-            key: "a".to_owned(),
-            body: body.clone(),
-        };
-        assert_eq!(create.body(), Some(&body));
-        assert_eq!(create.target(), None);
-        let delete = Write::DeleteAssistant {
-            id: "a1".to_owned(),
-        };
-        assert_eq!(delete.body(), None);
-        let route = Target::Id("a1".to_owned());
-        let update = Write::UpdateNumber {
-            id: "n1".to_owned(),
-            body: body.clone(),
-            route: Some(route.clone()),
-        };
-        assert_eq!(
-            (update.body(), update.target()),
-            (Some(&body), Some(&route))
-        );
-        let import = Write::CreateNumber {
-            body,
-            route: Some(route.clone()),
-        };
-        assert_eq!(import.target(), Some(&route));
     }
 
     #[test]

@@ -15,11 +15,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use super::Secrets;
+use super::change::{Change, NumberEdit, Operation, Target};
 use super::live::Number as PhoneNumber;
 use super::live::{Index, Live};
-use super::model::{
-    Action, Address, Change, Endpoint, FieldChange, NumberRef, Precondition, Routing, Target, Write,
-};
+use super::model::{Address, Endpoint, FieldChange, NumberRef, Routing};
 use super::problem::Problem;
 use super::route;
 use super::{managed, precondition};
@@ -467,7 +466,6 @@ pub(crate) fn plan(
                 continue;
             }
             planned.changes.push(import_change(
-                address,
                 number,
                 &import.body,
                 business,
@@ -602,18 +600,18 @@ impl Settings<'_> {
             .destination
             .field()
             .is_some_and(|own| fields.iter().any(|f| f.path == own));
-        let action = match &goal.destination {
-            Destination::Nothing if rerouted => Action::Unlink,
-            _ if moved && from.answers() => Action::Reassign,
-            _ if moved => Action::Assign,
-            _ => Action::Update,
+        let edit = match &goal.destination {
+            Destination::Nothing if rerouted => NumberEdit::Unlink,
+            _ if moved && from.answers() => NumberEdit::Reassign,
+            _ if moved => NumberEdit::Assign,
+            _ => NumberEdit::Update,
         };
         let routing = (!from.same_route(&to)).then_some(Routing { from, to });
         // The fingerprint masks what the written values mark as secret: the body as sent,
         // and the declared settings for what is not sent.
         let mut marked = owned;
         marked.extend(body.clone());
-        let precondition = precondition::unchanged(
+        let expect = precondition::unchanged(
             &number.id,
             &number.updated_at,
             &live,
@@ -623,19 +621,14 @@ impl Settings<'_> {
                 .chain(precondition::ROUTING_FIELDS),
             Some(&marked),
         );
-        Some(Change::new(
-            address,
-            action,
-            goal.reason,
-            fields,
-            routing,
-            precondition,
-            Write::UpdateNumber {
-                id: number.id.clone(),
-                body,
-                route,
-            },
-        ))
+        let op = Operation::UpdateNumber {
+            number: address.key().to_owned(),
+            edit,
+            expect,
+            body,
+            route,
+        };
+        Some(Change::new(op, goal.reason, fields, routing))
     }
 }
 
@@ -749,7 +742,6 @@ fn theirs<'n>(
 }
 
 fn import_change(
-    address: Address,
     number: &str,
     import: &Map<String, Value>,
     business: &Business,
@@ -757,6 +749,7 @@ fn import_change(
     to: Endpoint,
 ) -> Change {
     let mut body = import.clone();
+    // The number before the settings, as the request reads (`Operation::import` keeps its place).
     body.insert("number".to_owned(), Value::String(number.to_owned()));
     if let Some(settings) = business.settings.get(number) {
         body.extend(managed::created(settings));
@@ -770,19 +763,14 @@ fn import_change(
         Destination::Nothing => None,
     };
     let fields = managed::created_fields(&body);
+    let routing = Routing {
+        from: Endpoint::Nothing,
+        to: route::calls(body.get("hooks"), to),
+    };
     Change::new(
-        address,
-        Action::Import,
+        Operation::import(number, body, route),
         format!("listed under {} but not in the account", business.key),
         fields,
-        Some(Routing {
-            from: Endpoint::Nothing,
-            to: route::calls(body.get("hooks"), to),
-        }),
-        Precondition::Absent {
-            label: None,
-            number: Some(number.to_owned()),
-        },
-        Write::CreateNumber { body, route },
+        Some(routing),
     )
 }

@@ -10,7 +10,8 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::model::{Action, Address, Change, Origin};
+use super::change::Change;
+use super::model::{Action, Address, Origin};
 
 /// Labels every change and field change of `changes` by what `baseline` (the baseline's
 /// changes against the same account) also does.
@@ -18,10 +19,10 @@ pub(crate) fn label(changes: &mut [Change], baseline: &[Change]) {
     let mut fields: HashSet<(&Address, &str, String, String)> = HashSet::new();
     let mut whole: HashSet<(&Address, Action)> = HashSet::new();
     for change in baseline {
-        whole.insert((&change.address, change.action));
+        whole.insert((change.address(), change.action()));
         for field in &change.fields {
             fields.insert((
-                &change.address,
+                change.address(),
                 &field.path,
                 side(field.before.as_ref()),
                 side(field.after.as_ref()),
@@ -30,16 +31,17 @@ pub(crate) fn label(changes: &mut [Change], baseline: &[Change]) {
     }
     for change in changes.iter_mut() {
         if change.fields.is_empty() {
-            change.origin = Some(if whole.contains(&(&change.address, change.action)) {
+            change.origin = Some(if whole.contains(&(change.address(), change.action())) {
                 Origin::Drift
             } else {
                 Origin::Intent
             });
             continue;
         }
+        let address = change.address().clone();
         for field in &mut change.fields {
             let key = (
-                &change.address,
+                &address,
                 field.path.as_str(),
                 side(field.before.as_ref()),
                 side(field.after.as_ref()),

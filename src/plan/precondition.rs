@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use super::change::Unchanged;
 use super::compare::{self, Path};
-use super::model::Precondition;
 use super::sensitive::{self, Side};
 
 /// The phone-number fields that decide what a caller reaches (see [`super::route`]). Every
@@ -22,20 +22,20 @@ pub(super) const ROUTING_FIELDS: [&str; 6] = [
     "server",
 ];
 
-/// An `Unchanged` precondition over `keys` of the live object. `desired` is the body the change
-/// writes, whose `${env.*}` references mark the live values at the same paths as secrets.
+/// The precondition of a write to the live object: its `keys`, fingerprinted. `desired` is the
+/// body the change writes, whose `${env.*}` references mark the live values at the same paths
+/// as secrets.
 pub(crate) fn unchanged<'k>(
     id: &str,
     updated_at: &str,
     live: &Map<String, Value>,
     keys: impl IntoIterator<Item = &'k str>,
     desired: Option<&Map<String, Value>>,
-) -> Precondition {
-    Precondition::Unchanged {
+) -> Unchanged {
+    Unchanged {
         id: id.to_owned(),
         updated_at: updated_at.to_owned(),
         fields: fingerprints(live, keys, desired),
-        routed_numbers: None,
     }
 }
 

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 
 use super::live::{Index, label_of, number_key};
 use super::numbers::Names;
-use super::{Action, Address, Endpoint, Live, Options, Plan, Secrets, Target, Write, plan};
+use super::{Action, Address, Endpoint, Live, Operation, Options, Plan, Secrets, Target, plan};
 use crate::desired::{
     Business, Desired, Import, Key, ManagedAssistant, NumberKey, Route, Source, Sources, Unassigned,
 };
@@ -425,12 +425,12 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
     let mut created: BTreeMap<String, String> = BTreeMap::new();
     for (n, change) in plan.changes.iter().enumerate() {
         // Nothing Vapi would refuse is planned: every body passes its DTO.
-        if let Some(body) = change.write.body() {
-            let dto = match &change.write {
-                Write::CreateAssistant { .. } => Dto::CreateAssistant,
-                Write::UpdateAssistant { .. } => Dto::UpdateAssistant,
-                Write::CreateNumber { .. } => Dto::CreatePhoneNumber(PhoneProvider::Telnyx),
-                Write::UpdateNumber { .. } | Write::DeleteAssistant { .. } => {
+        if let Some(body) = change.op().body() {
+            let dto = match change.op() {
+                Operation::CreateAssistant { .. } => Dto::CreateAssistant,
+                Operation::UpdateAssistant { .. } => Dto::UpdateAssistant,
+                Operation::ImportNumber { .. } => Dto::CreatePhoneNumber(PhoneProvider::Telnyx),
+                Operation::UpdateNumber { .. } | Operation::DeleteAssistant { .. } => {
                     Dto::UpdatePhoneNumber(PhoneProvider::Telnyx)
                 }
             };
@@ -438,7 +438,7 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
             prop_assert!(
                 refused.is_empty(),
                 "Vapi would refuse the write of {}: {:?}",
-                change.address,
+                change.address(),
                 refused
             );
         }
@@ -447,13 +447,14 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
             Some(Target::Address(address)) => Some(created[&address.to_string()].clone()),
             None => None,
         };
-        match &change.write {
-            Write::CreateAssistant { body, .. } => {
+        match change.op() {
+            Operation::CreateAssistant { body, .. } => {
                 let id = format!("new{n}");
-                created.insert(change.address.to_string(), id.clone());
+                created.insert(change.address().to_string(), id.clone());
                 live.assistants.push(assistant(&id, body));
             }
-            Write::UpdateAssistant { id, body } => {
+            Operation::UpdateAssistant { expect, body, .. } => {
+                let id = &expect.id;
                 prop_assert!(
                     labelled.contains(id) || adopted.contains(id.as_str()),
                     "edited {id}, an assistant vapiform neither labelled nor adopts"
@@ -467,7 +468,8 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                 fields.extend(body.clone());
                 *target = assistant(id, &fields);
             }
-            Write::DeleteAssistant { id } => {
+            Operation::DeleteAssistant { expect, .. } => {
+                let id = &expect.id;
                 prop_assert!(
                     labelled.contains(id),
                     "deleted the unlabelled assistant {id}"
@@ -484,11 +486,13 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                 );
                 live.assistants.retain(|a| &a.id != id);
             }
-            Write::UpdateNumber {
-                id,
+            Operation::UpdateNumber {
+                expect,
                 body,
                 route: target,
+                ..
             } => {
+                let id = &expect.id;
                 prop_assert!(!ignored.contains(id), "wrote the ignored number {id}");
                 prop_assert!(written.insert(id.clone()), "wrote the number {id} twice");
                 let number = live
@@ -513,7 +517,7 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                     undeclared(number),
                     undeclared_before,
                     "{} changed a setting the file does not declare",
-                    change.address
+                    change.address()
                 );
                 // The action names what happens to today's callers: a number whose callers
                 // reached something (a webhook, a fallback, a transfer too) is reassigned.
@@ -527,34 +531,35 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                     Action::Assign
                 };
                 prop_assert_eq!(
-                    change.action,
+                    change.action(),
                     expected,
                     "the action of {} does not say how its route changed",
-                    change.address
+                    change.address()
                 );
                 prop_assert!(
                     !is_routed(number) || said(number) == theirs_before,
                     "{} left {} routed with a say hook that was not someone else's",
-                    change.action.as_str(),
-                    change.address
+                    change.action().as_str(),
+                    change.address()
                 );
                 prop_assert!(
                     others_before
                         .is_none_or(|before| Some(before) == number.other.get("hooks").map(others)),
                     "{} dropped a hook of someone else's on {}",
-                    change.action.as_str(),
-                    change.address
+                    change.action().as_str(),
+                    change.address()
                 );
                 prop_assert!(
-                    !was_routed || is_routed(number) || change.action == Action::Unlink,
+                    !was_routed || is_routed(number) || change.action() == Action::Unlink,
                     "{} left {} unrouted",
-                    change.action.as_str(),
-                    change.address
+                    change.action().as_str(),
+                    change.address()
                 );
             }
-            Write::CreateNumber {
+            Operation::ImportNumber {
                 body,
                 route: target,
+                ..
             } => {
                 let mut number = PhoneNumber {
                     id: format!("new{n}"),
@@ -860,7 +865,7 @@ fn callers_hear_what_the_plan_said(
         let key = &number.key;
         let now = names_after.current(number);
         let address = Address::Number(key.clone());
-        let change = plan.changes.iter().find(|c| c.address == address);
+        let change = plan.changes.iter().find(|c| *c.address() == address);
         let was = live_before
             .numbers
             .iter()
@@ -912,7 +917,7 @@ proptest! {
         let (desired, live) = build(&s);
         let options = Options { allow_mass_change: true, ..Options::default() };
         let first = plan(&desired, &live.live(), &Secrets::new(), &options).expect("a consistent scenario plans");
-        let addresses: HashSet<String> = first.changes.iter().map(|c| c.address.to_string()).collect();
+        let addresses: HashSet<String> = first.changes.iter().map(|c| c.address().to_string()).collect();
         prop_assert_eq!(addresses.len(), first.changes.len(), "an address appears twice in the plan");
         // What the plan shows is what it writes, checked as apply checks it.
         let checked = crate::plan::recheck(&first, &live.live(), &Secrets::new());

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use super::change::{Operation, Target, Unchanged};
 use super::live::{Index, Live};
-use super::model::{Address, Plan, Precondition, Safety, Target, Write};
+use super::model::{Address, Plan, Safety};
 use super::{Secrets, compare, faithful, precondition};
 use crate::desired::placeholder;
 
@@ -46,7 +47,7 @@ pub(crate) fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
     // Creates first, so the numbers routed to a created assistant know its id.
     let mut created: BTreeMap<&Address, &str> = BTreeMap::new();
     for (i, change) in plan.changes.iter().enumerate() {
-        if let Write::CreateAssistant { key, body } = &change.write {
+        if let Operation::CreateAssistant { key, body } = change.op() {
             match index.by_label.get(key.as_str()).map(Vec::as_slice) {
                 None | Some([]) => {}
                 Some([one])
@@ -55,10 +56,10 @@ pub(crate) fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
                         .is_some_and(|fields| holds(Some(body), &fields, secrets)) =>
                 {
                     applied.insert(i, one.id.clone());
-                    created.insert(&change.address, one.id.as_str());
+                    created.insert(change.address(), one.id.as_str());
                 }
                 Some(found) => stale.push(Stale {
-                    address: change.address.clone(),
+                    address: change.address().clone(),
                     detail: format!(
                         "assistant {} now carries the label {key:?}",
                         found
@@ -74,11 +75,12 @@ pub(crate) fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
     for (i, change) in plan.changes.iter().enumerate() {
         let mut found = |detail: String| {
             stale.push(Stale {
-                address: change.address.clone(),
+                address: change.address().clone(),
                 detail,
             });
         };
-        let target = match change.write.target() {
+        let op = change.op();
+        let target = match op.route() {
             None => None,
             Some(Target::Id(id)) => {
                 if !index.by_id.contains_key(id.as_str()) {
@@ -91,97 +93,71 @@ pub(crate) fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
             }
             Some(Target::Address(address)) => created.get(address).copied(),
         };
-        match (&change.write, &change.precondition) {
-            (Write::CreateAssistant { .. }, _) => {}
-            (Write::CreateNumber { body, .. }, _) => {
-                let number = body.get("number").and_then(Value::as_str).unwrap_or("");
-                match index.numbers.get(number).map(Vec::as_slice) {
-                    None | Some([]) => {}
-                    Some([one])
-                        if holds(
-                            end_state(body, change.write.target(), target).as_ref(),
-                            &one.fields(),
-                            secrets,
-                        ) =>
-                    {
-                        applied.insert(i, one.id.clone());
-                    }
-                    Some(existing) => found(format!(
-                        "the number now exists in the account (id {})",
-                        existing[0].id
-                    )),
-                }
-            }
-            (
-                write,
-                Precondition::Unchanged {
-                    id,
-                    updated_at,
-                    fields,
-                    routed_numbers,
-                },
-            ) => {
-                let current = match write {
-                    Write::UpdateNumber { .. } => index
-                        .number_by_id
-                        .get(id.as_str())
-                        .map(|n| (n.fields(), n.updated_at.as_str())),
-                    _ => index
-                        .by_id
-                        .get(id.as_str())
-                        // Apply reads every body; one not kept matches no precondition.
-                        .map(|a| (a.fields().unwrap_or_default(), a.updated_at.as_str())),
-                };
-                let Some((object, now)) = current else {
-                    if matches!(write, Write::DeleteAssistant { .. }) {
-                        applied.insert(i, id.clone());
-                    } else {
-                        found(format!("{id} no longer exists"));
-                    }
-                    continue;
-                };
-                if let Some(body) = write.body()
-                    && holds(
-                        end_state(body, write.target(), target).as_ref(),
-                        &object,
+        let verdict = match op {
+            Operation::CreateAssistant { .. } => continue,
+            Operation::ImportNumber {
+                number,
+                body,
+                route,
+            } => match index.numbers.get(number.as_str()).map(Vec::as_slice) {
+                None | Some([]) => Verdict::Pending,
+                Some([one])
+                    if holds(
+                        end_state(body, route.as_ref(), target).as_ref(),
+                        &one.fields(),
                         secrets,
-                    )
+                    ) =>
                 {
-                    applied.insert(i, id.clone());
-                    continue;
+                    Verdict::Applied(one.id.clone())
                 }
-                let fingerprints = precondition::fingerprints(
-                    &object,
-                    fields.keys().map(String::as_str),
-                    write.body(),
-                );
-                let moved: Vec<&str> = fields
-                    .iter()
-                    .filter(|(key, hash)| fingerprints.get(*key) != Some(*hash))
-                    .map(|(key, _)| key.as_str())
-                    .collect();
-                if !moved.is_empty() {
-                    found(format!(
-                        "{} changed since the plan was made (updatedAt {updated_at} → {now})",
-                        moved.join(", ")
-                    ));
-                } else if let Some(planned) = routed_numbers {
-                    let newly: BTreeSet<String> = live
-                        .numbers
-                        .iter()
-                        .filter(|n| n.assistant_id.as_deref() == Some(id.as_str()))
-                        .filter(|n| !planned.contains(&n.id))
-                        .map(|n| n.key.clone())
-                        .collect();
-                    if !newly.is_empty() {
-                        found(format!(
-                            "numbers now route to it that did not when the plan was made: {}",
-                            newly.into_iter().collect::<Vec<_>>().join(", ")
-                        ));
+                Some(existing) => Verdict::Stale(format!(
+                    "the number now exists in the account (id {})",
+                    existing[0].id
+                )),
+            },
+            Operation::UpdateAssistant { expect, body, .. } => {
+                // Apply reads every body; one not kept matches no precondition.
+                let now = index
+                    .by_id
+                    .get(expect.id.as_str())
+                    .map(|a| (a.fields().unwrap_or_default(), a.updated_at.as_str()));
+                unchanged(expect, now, Some(body), Some(body), secrets)
+            }
+            Operation::UpdateNumber {
+                expect,
+                body,
+                route,
+                ..
+            } => {
+                let now = index
+                    .number_by_id
+                    .get(expect.id.as_str())
+                    .map(|n| (n.fields(), n.updated_at.as_str()));
+                let end = end_state(body, route.as_ref(), target);
+                unchanged(expect, now, end.as_ref(), Some(body), secrets)
+            }
+            Operation::DeleteAssistant {
+                expect,
+                routed_numbers,
+                ..
+            } => match index.by_id.get(expect.id.as_str()) {
+                // Gone already: what the delete does is done.
+                None => Verdict::Applied(expect.id.clone()),
+                Some(now) => {
+                    let now = (now.fields().unwrap_or_default(), now.updated_at.as_str());
+                    match unchanged(expect, Some(now), None, None, secrets) {
+                        Verdict::Pending => newly_routed(live, &expect.id, routed_numbers),
+                        verdict => verdict,
                     }
                 }
+            },
+        };
+        match verdict {
+            Verdict::Pending => {}
+            Verdict::Applied(id) => {
+                applied.insert(i, id);
             }
-            (_, Precondition::Absent { .. }) => {}
+            Verdict::Stale(detail) => found(detail),
         }
     }
     let moved: BTreeSet<&Address> = stale.iter().map(|s| &s.address).collect();
@@ -189,14 +165,14 @@ pub(crate) fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
         plan.changes
             .iter()
             .enumerate()
-            .filter(|(i, change)| !applied.contains_key(i) && !moved.contains(&change.address))
+            .filter(|(i, change)| !applied.contains_key(i) && !moved.contains(&change.address()))
             .map(|(_, change)| change)
     };
     let check = faithful::Check::new(plan, &index, live, secrets);
     let unfaithful = pending()
         .filter_map(|change| {
             Some(Stale {
-                address: change.address.clone(),
+                address: change.address().clone(),
                 detail: check.disagreement(change)?,
             })
         })
@@ -210,6 +186,72 @@ pub(crate) fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
         applied,
         unfaithful,
         safety: Safety::evaluate(routing_changes, routed_now, plan.safety.allowed),
+    }
+}
+
+/// What the account now says of one change.
+enum Verdict {
+    /// It is still to be written.
+    Pending,
+    /// Its object already holds its end state: the object's id.
+    Applied(String),
+    /// Its object moved since the plan was made: what changed.
+    Stale(String),
+}
+
+/// The verdict on a write to the object `expect` names, as read `now` (its fields and
+/// `updatedAt`; `None` when it is gone): applied when it holds `end` (the body as it should
+/// read once written, `${env.*}` unresolved), stale when a field the change read or will write
+/// (`body`) moved.
+fn unchanged(
+    expect: &Unchanged,
+    now: Option<(Map<String, Value>, &str)>,
+    end: Option<&Map<String, Value>>,
+    body: Option<&Map<String, Value>>,
+    secrets: &Secrets,
+) -> Verdict {
+    let Some((object, updated_at)) = now else {
+        return Verdict::Stale(format!("{} no longer exists", expect.id));
+    };
+    if holds(end, &object, secrets) {
+        return Verdict::Applied(expect.id.clone());
+    }
+    let fingerprints =
+        precondition::fingerprints(&object, expect.fields.keys().map(String::as_str), body);
+    let moved: Vec<&str> = expect
+        .fields
+        .iter()
+        .filter(|(key, hash)| fingerprints.get(*key) != Some(*hash))
+        .map(|(key, _)| key.as_str())
+        .collect();
+    if moved.is_empty() {
+        Verdict::Pending
+    } else {
+        Verdict::Stale(format!(
+            "{} changed since the plan was made (updatedAt {} → {updated_at})",
+            moved.join(", "),
+            expect.updated_at
+        ))
+    }
+}
+
+/// Stale when numbers route to the assistant `id` that did not when the plan was made
+/// (`planned`, by number id): deleting it would leave them ringing nobody.
+fn newly_routed(live: &Live, id: &str, planned: &BTreeSet<String>) -> Verdict {
+    let newly: BTreeSet<&str> = live
+        .numbers
+        .iter()
+        .filter(|n| n.assistant_id.as_deref() == Some(id))
+        .filter(|n| !planned.contains(&n.id))
+        .map(|n| n.key.as_str())
+        .collect();
+    if newly.is_empty() {
+        Verdict::Pending
+    } else {
+        Verdict::Stale(format!(
+            "numbers now route to it that did not when the plan was made: {}",
+            newly.into_iter().collect::<Vec<_>>().join(", ")
+        ))
     }
 }
 

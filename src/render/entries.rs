@@ -48,7 +48,7 @@ impl<'p> Entry<'p> {
 
     /// What it does.
     pub(crate) fn action(&self) -> Action {
-        self.first().action
+        self.first().action()
     }
 
     /// Its reason: a group's reads back each business's name and key.
@@ -77,9 +77,9 @@ impl<'p> Entry<'p> {
     /// it stands for (see [`compact`]).
     pub(crate) fn addresses(&self) -> Vec<(String, usize)> {
         match self {
-            Entry::Change(change) => vec![(change.address.to_string(), 1)],
+            Entry::Change(change) => vec![(change.address().to_string(), 1)],
             Entry::Group { members, .. } => {
-                compact(&members.iter().map(|c| &c.address).collect::<Vec<_>>())
+                compact(&members.iter().map(|c| c.address()).collect::<Vec<_>>())
             }
         }
     }

@@ -230,7 +230,7 @@ fn code(text: &str) -> String {
 /// How an entry is named: its address, or a group's count and template.
 fn title(entry: &Entry<'_>) -> String {
     match entry {
-        Entry::Change(change) => code(&change.address.to_string()),
+        Entry::Change(change) => code(&change.address().to_string()),
         Entry::Group { group, members } => match &group.template {
             Some(template) => format!(
                 "{} assistants from template {}",
@@ -272,9 +272,9 @@ fn row(entry: &Entry<'_>) -> String {
     };
     format!(
         "| {} | {} | {}{mixed} | {what} | {} |\n",
-        marker(change.action),
+        marker(change.action()),
         title(entry),
-        change.action.as_str(),
+        change.action().as_str(),
         escape::markdown(entry.reason())
     )
 }

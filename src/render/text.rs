@@ -130,13 +130,13 @@ fn entry_text(out: &mut String, entry: &Entry<'_>, palette: &Palette) {
     let change = entry.first();
     let (head, indent) = match entry {
         Entry::Change(_) => (
-            format!("{} {}", marker(change.action), change.address),
+            format!("{} {}", marker(change.action()), change.address()),
             None,
         ),
         Entry::Group { group, members } => (
             format!(
                 "{} {}",
-                marker(change.action),
+                marker(change.action()),
                 group_title(members.len(), group.template.as_deref())
             ),
             Some(entry.addresses()),
@@ -150,8 +150,8 @@ fn entry_text(out: &mut String, entry: &Entry<'_>, palette: &Palette) {
     let _ = writeln!(
         out,
         "{} {}{mixed}",
-        palette.action(change.action, &head),
-        palette.bold(change.action.as_str())
+        palette.action(change.action(), &head),
+        palette.bold(change.action().as_str())
     );
     if let Some(addresses) = indent {
         let items: Vec<String> = addresses.into_iter().map(|(item, _)| item).collect();

@@ -118,13 +118,65 @@ fn a_request_that_writes_a_field_the_plan_does_not_show_is_refused() {
         "assistant/acme-plumbing",
         "would not carry the label of `acme-plumbing`",
     );
+}
 
-    // A create shown as one object whose request is a delete.
-    forged(&workspace, |plan| {
-        change(plan, "assistant/carols-cafe")["write"] =
-            json!({"request": "delete_assistant", "id": BOB});
-    });
-    refused(&workspace, "assistant/carols-cafe", "do not go together");
+type Forge = fn(&mut Value);
+
+#[test]
+fn a_change_whose_parts_do_not_go_together_is_not_a_plan() {
+    let workspace = Workspace::quickstart();
+    workspace
+        .sandbox()
+        .args(["plan", "--out", "plan.json"])
+        .run()
+        .code(0);
+    let sealed: Value = serde_json::from_str(&workspace.read("plan.json")).unwrap();
+    let before = workspace.read("account.json");
+    let forgeries: [(&str, Forge, &str); 4] = [
+        // A create shown as one object whose request is a delete.
+        (
+            "assistant/carols-cafe",
+            |c| c["write"] = json!({"request": "delete_assistant", "id": BOB}),
+            "its action (create) and its request (DELETE /assistant) do not go together",
+        ),
+        // An update whose check before writing is of another object than it writes.
+        (
+            "assistant/acme-plumbing",
+            |c| c["precondition"]["id"] = json!(BOB),
+            "but checks another object before writing",
+        ),
+        // A create of another key than the one shown.
+        (
+            "assistant/carols-cafe",
+            |c| c["write"]["key"] = json!("acme-plumbing"),
+            "it creates the assistant of `acme-plumbing`",
+        ),
+        // A number update shown in a phase it does not run in.
+        (
+            "number/+14155550101",
+            |c| c["phase"] = json!("deletes"),
+            "it runs in the routing phase, not deletes",
+        ),
+    ];
+    for (address, forge, detail) in forgeries {
+        let mut plan = sealed.clone();
+        forge(change(&mut plan, address));
+        workspace.write("plan.json", &plan.to_string());
+        for command in [
+            &["show", "plan.json"][..],
+            &["apply", "--plan", "plan.json", "--yes"],
+        ] {
+            let run = workspace.sandbox().args(command).run().code(1);
+            assert!(
+                run.stderr.contains("is not a valid vapiform plan")
+                    && run.stderr.contains(&format!("the change of {address}: "))
+                    && run.stderr.contains(detail),
+                "{}",
+                run.stderr
+            );
+        }
+        assert_eq!(workspace.read("account.json"), before, "nothing written");
+    }
 }
 
 #[test]
