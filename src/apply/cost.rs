@@ -1,20 +1,20 @@
-//! What applying a plan costs, worked out by following it the way apply runs it, with answers
-//! that take no time: changes start in the scheduler's order as soon as what they wait for is
-//! verified, `concurrency` creates and `concurrency` other writes at a time; every request
-//! takes the next slot of the limiter (one each `1 / rps` seconds), creates behind every other
-//! request waiting; and the verifier
-//! gathers what was written within its window (short at first, doubling each round up to its
-//! longest, never past the earliest deadline), or reads at once when apply can go no further
-//! without it (see `verify`). Without read lag every round verifies all it read; lag adds
-//! rounds, and so reads.
+//! What applying a plan costs, worked out by running apply's own schedule (`schedule`) and
+//! the verifier's window (`verify::Window`) against answers that take no time: changes start
+//! in the scheduler's order as soon as what they wait for is verified, `concurrency` creates
+//! and `concurrency` other writes at a time; every request takes the next slot of the limiter
+//! (one each `1 / rps` seconds), creates behind every other request waiting; and the verifier
+//! gathers what was written within its window (never past the earliest deadline), or reads at
+//! once when apply can go no further without it. Without read lag every round verifies all it
+//! read; lag adds rounds, and so reads.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 
-use super::Options;
-use super::schedule::{self, ORDER, priority};
-use super::verify::{self, FIRST_WINDOW, Kind, LONGEST_WINDOW};
+use super::report::{Outcome, Status};
+use super::schedule::{Schedule, priority};
+use super::verify::{self, Kind, Window};
+use super::{Options, Progress};
 use crate::http::Priority;
-use crate::plan::{Cost, Phase, Plan};
+use crate::plan::{Cost, Plan};
 
 /// A request waiting for its slot.
 #[derive(Clone, Copy)]
@@ -35,8 +35,8 @@ struct Verifier {
     reading: Option<(Vec<usize>, usize)>,
     /// Writes answered while a round was being read: they open the next.
     seen: Vec<(usize, f64)>,
-    /// The window of the next round.
-    window: f64,
+    /// How long the next round gathers writes.
+    window: Window,
     /// Apply stalled and the verifier has not answered that with a round yet.
     stalled: bool,
     /// Whether the round being read was read at once for a stall.
@@ -50,14 +50,17 @@ impl Verifier {
     /// deadline.
     fn gather(&mut self, writes: Vec<(usize, f64)>, now: f64) {
         let earliest = writes.iter().map(|(_, at)| at + self.timeout);
-        self.reads_at = earliest.fold(now + self.window, f64::min);
+        self.reads_at = earliest.fold(now + self.window.length().as_secs_f64(), f64::min);
         self.gathered = writes;
     }
+}
 
-    /// Whether it holds writes not verified yet.
-    fn busy(&self) -> bool {
-        !self.gathered.is_empty() || self.reading.is_some() || !self.seen.is_empty()
-    }
+/// The simulation shows no progress.
+struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: usize) {}
+    fn finish(&self, _: &Outcome) {}
 }
 
 /// The cost of applying `plan` at `rps` requests per second (above zero) with `options`;
@@ -66,33 +69,19 @@ pub(crate) fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
     if plan.is_empty() {
         return None;
     }
-    let phase = |i: usize| plan.changes[i].phase();
-    let class = |i: usize| (phase(i), priority(plan.changes[i].op()));
-    // Changes that may start, by phase and priority, in plan order.
-    let mut ready: HashMap<(Phase, Priority), VecDeque<usize>> = HashMap::new();
-    let mut unverified: HashMap<Phase, usize> = HashMap::new();
-    let mut dependants: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, needed) in schedule::needs(plan).into_iter().enumerate() {
-        *unverified.entry(phase(i)).or_default() += 1;
-        match needed {
-            Some(needed) => dependants.entry(needed).or_default().push(i),
-            None => ready.entry(class(i)).or_default().push_back(i),
-        }
-    }
+    let mut run = Schedule::new(plan, &Silent, options.concurrency);
     let gap = 1.0 / rps;
     // Requests waiting for a slot, by priority then arrival; when the next slot is free.
     let mut queue: BTreeMap<(Priority, usize), Request> = BTreeMap::new();
     let mut arrivals = 0;
     let mut slot: f64 = 0.0;
     let mut now: f64 = 0.0;
-    let mut writing: HashMap<Priority, usize> = HashMap::new();
-    let mut stalled = false;
     let mut verifier = Verifier {
         gathered: Vec::new(),
         reads_at: 0.0,
         reading: None,
         seen: Vec::new(),
-        window: FIRST_WINDOW.as_secs_f64(),
+        window: Window::new(),
         stalled: false,
         for_stall: false,
         timeout: options.verify_timeout.as_secs_f64(),
@@ -100,30 +89,15 @@ pub(crate) fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
     let mut read_calls = 0;
     loop {
         // The scheduler starts, in its order, what has room among the writes of its priority.
-        let room = |writing: &HashMap<Priority, usize>, p: Priority| {
-            writing.get(&p).copied().unwrap_or(0) < options.concurrency.max(1)
-        };
-        while let Some(i) = ORDER
-            .into_iter()
-            .filter(|p| after_verified(*p, &unverified))
-            .find_map(|p| {
-                [Priority::First, Priority::Later]
-                    .into_iter()
-                    .filter(|class| room(&writing, *class))
-                    .filter_map(|class| ready.get(&(p, class)).and_then(|q| q.front()))
-                    .min()
-                    .copied()
-            })
-        {
-            ready.get_mut(&class(i)).and_then(VecDeque::pop_front);
-            let priority = priority(plan.changes[i].op());
-            queue.insert((priority, arrivals), Request::Write(i));
+        while let Some(i) = run.next_ready() {
+            run.start(i);
+            queue.insert(
+                (priority(plan.changes[i].op()), arrivals),
+                Request::Write(i),
+            );
             arrivals += 1;
-            *writing.entry(priority).or_default() += 1;
         }
-        let now_stalled = writing.values().all(|n| *n == 0) && verifier.busy();
-        verifier.stalled |= now_stalled && !stalled;
-        stalled = now_stalled;
+        verifier.stalled |= run.newly_stalled();
         let leaves = queue.first_key_value().map(|_| slot.max(now));
         let gathering = verifier.reading.is_none() && !verifier.gathered.is_empty();
         if gathering && (verifier.stalled || leaves.is_none_or(|at| verifier.reads_at <= at)) {
@@ -148,9 +122,7 @@ pub(crate) fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
         slot = at + gap;
         match request {
             Request::Write(i) => {
-                if let Some(n) = writing.get_mut(&priority(plan.changes[i].op())) {
-                    *n -= 1;
-                }
+                run.written(i);
                 if verifier.reading.is_some() {
                     verifier.seen.push((i, now));
                 } else if verifier.gathered.is_empty() {
@@ -169,20 +141,10 @@ pub(crate) fn cost(plan: &Plan, rps: f64, options: &Options) -> Option<Cost> {
                     continue;
                 }
                 for i in std::mem::take(held) {
-                    *unverified.entry(phase(i)).or_default() -= 1;
-                    for dependant in dependants.remove(&i).unwrap_or_default() {
-                        ready
-                            .entry(class(dependant))
-                            .or_default()
-                            .push_back(dependant);
-                    }
+                    run.finish(i, Status::Applied, Some(format!("written {i}")), None);
                 }
                 verifier.reading = None;
-                verifier.window = if verifier.for_stall {
-                    FIRST_WINDOW.as_secs_f64()
-                } else {
-                    (verifier.window * 2.0).min(LONGEST_WINDOW.as_secs_f64())
-                };
+                verifier.window.after_round(verifier.for_stall);
                 let seen = std::mem::take(&mut verifier.seen);
                 if seen.is_empty() {
                     // A stall the round answered already: nothing is left to read for it.
@@ -211,13 +173,6 @@ fn calls(plan: &Plan, held: &[usize]) -> usize {
         .into_iter()
         .map(|(kind, count)| verify::calls(kind, count))
         .sum()
-}
-
-/// Whether every change of the phases before `phase` is verified.
-fn after_verified(phase: Phase, unverified: &HashMap<Phase, usize>) -> bool {
-    schedule::after(phase)
-        .iter()
-        .all(|p| unverified.get(p).copied().unwrap_or(0) == 0)
 }
 
 #[cfg(test)]

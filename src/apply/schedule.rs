@@ -1,12 +1,14 @@
 //! The bookkeeping of one apply: where each change is, what it waits for, and which may
-//! start next. The plan decided the order; this only follows it.
+//! start next. The plan decided the order (`plan::order`); this only follows it. Changes that
+//! may start wait in sets by phase and priority, so choosing the next one costs the same at
+//! ten changes and at ten thousand.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::Progress;
 use super::report::{Outcome, Status};
 use crate::http::Priority;
-use crate::plan::{Address, Operation, Phase, Plan, Target};
+use crate::plan::{Address, Operation, Phase, Plan, Target, order};
 
 /// Where one change is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +29,19 @@ pub(super) struct Schedule<'a> {
     created: HashMap<Address, String>,
     /// Labelled assistants another apply created meanwhile, by label key.
     foreign: HashMap<String, String>,
-    /// For each change, the assistant change (by index) its route waits for.
-    needs: Vec<Option<usize>>,
+    /// The changes waiting for each change, by its index.
+    dependants: HashMap<usize, Vec<usize>>,
+    /// Changes waiting for nothing but their phase and a free write, by phase and priority,
+    /// in plan order.
+    ready: HashMap<(Phase, Priority), BTreeSet<usize>>,
+    /// Changes routed to an assistant nothing in the plan creates: they never run.
+    unroutable: Vec<(usize, &'a Address)>,
+    /// How many changes of each phase have not ended.
+    unfinished: HashMap<Phase, usize>,
+    /// Whether a change ended otherwise than in effect: deletes then do not run.
+    failed: bool,
+    /// How many changes are being read back.
+    verifying: usize,
     /// Writes started and not yet answered, at most `concurrency` of each priority.
     writing: HashMap<Priority, usize>,
     concurrency: usize,
@@ -45,18 +58,6 @@ pub(super) const ORDER: [Phase; 4] = [
     Phase::Deletes,
 ];
 
-/// The phases whose changes must all have ended before a change of `phase` starts: every
-/// phase before it in apply order, except that routing runs beside the assistants (a number
-/// waits only for its own assistant).
-pub(super) fn after(phase: Phase) -> &'static [Phase] {
-    const ALL: &[Phase] = &Phase::ALL;
-    match phase {
-        Phase::Assistants | Phase::Routing => &[],
-        Phase::Unlinks => &ALL[..2],
-        Phase::Deletes => &ALL[..3],
-    }
-}
-
 /// The limiter's priority of a change's write (the transport ranks a POST `Later`): a create
 /// starts new work; every other write finishes work already started. Each priority has its own
 /// bound on writes started, so creates waiting for the rate do not hold back a route.
@@ -69,35 +70,28 @@ pub(super) fn priority(op: &Operation) -> Priority {
     }
 }
 
-/// For each change, the assistant change (by index) its route waits for.
-pub(super) fn needs(plan: &Plan) -> Vec<Option<usize>> {
-    let mut by_address = HashMap::new();
-    let mut by_id = HashMap::new();
-    for (i, change) in plan.changes.iter().enumerate() {
-        match change.op() {
-            Operation::CreateAssistant { .. } => {
-                by_address.insert(change.address(), i);
-            }
-            Operation::UpdateAssistant { expect, .. } => {
-                by_id.insert(expect.id.as_str(), i);
-            }
-            _ => {}
-        }
-    }
-    plan.changes
-        .iter()
-        .map(|change| match change.op().route() {
-            Some(Target::Address(address)) => by_address.get(address).copied(),
-            Some(Target::Id(id)) => by_id.get(id.as_str()).copied(),
-            None => None,
-        })
-        .collect()
-}
-
 impl<'a> Schedule<'a> {
     /// The bookkeeping of applying `plan`, starting at most `concurrency` writes of each
     /// priority at once.
     pub(super) fn new(plan: &'a Plan, progress: &'a dyn Progress, concurrency: usize) -> Self {
+        let needs = order::needs(&plan.changes);
+        let mut dependants: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut ready: HashMap<(Phase, Priority), BTreeSet<usize>> = HashMap::new();
+        let mut unfinished: HashMap<Phase, usize> = HashMap::new();
+        let mut unroutable = Vec::new();
+        for (i, change) in plan.changes.iter().enumerate() {
+            *unfinished.entry(change.phase()).or_default() += 1;
+            match (needs[i], change.op().route()) {
+                (Some(needed), _) => dependants.entry(needed).or_default().push(i),
+                (None, Some(Target::Address(address))) => unroutable.push((i, address)),
+                (None, _) => {
+                    ready
+                        .entry((change.phase(), priority(change.op())))
+                        .or_default()
+                        .insert(i);
+                }
+            }
+        }
         Self {
             plan,
             progress,
@@ -105,7 +99,12 @@ impl<'a> Schedule<'a> {
             outcomes: BTreeMap::new(),
             created: HashMap::new(),
             foreign: HashMap::new(),
-            needs: needs(plan),
+            dependants,
+            ready,
+            unroutable,
+            unfinished,
+            failed: false,
+            verifying: 0,
             writing: HashMap::new(),
             concurrency: concurrency.max(1),
             stalled: false,
@@ -115,10 +114,8 @@ impl<'a> Schedule<'a> {
     /// Change `i`'s write starts.
     pub(super) fn start(&mut self, i: usize) {
         self.progress.start(i);
-        *self
-            .writing
-            .entry(priority(self.plan.changes[i].op()))
-            .or_default() += 1;
+        let op = self.plan.changes[i].op();
+        *self.writing.entry(priority(op)).or_default() += 1;
         self.states[i] = State::Writing;
     }
 
@@ -126,6 +123,7 @@ impl<'a> Schedule<'a> {
     pub(super) fn written(&mut self, i: usize) {
         self.leave_writing(i);
         self.states[i] = State::Verifying;
+        self.verifying += 1;
     }
 
     fn leave_writing(&mut self, i: usize) {
@@ -136,11 +134,13 @@ impl<'a> Schedule<'a> {
         }
     }
 
-    /// Whether another write of `op`'s priority may start.
-    fn room(&self, op: &Operation) -> bool {
-        self.writing.get(&priority(op)).copied().unwrap_or(0) < self.concurrency
+    /// Whether another write of `priority` may start.
+    fn room(&self, priority: Priority) -> bool {
+        self.writing.get(&priority).copied().unwrap_or(0) < self.concurrency
     }
 
+    /// Change `i` ended with `status`; what waited for it may start, or, when it did not
+    /// take effect, can no longer run and is ended as skipped.
     pub(super) fn finish(
         &mut self,
         i: usize,
@@ -157,8 +157,41 @@ impl<'a> Schedule<'a> {
         let outcome = Outcome::of(change, status, id, detail);
         self.progress.finish(&outcome);
         self.leave_writing(i);
+        if self.states[i] == State::Waiting
+            && let Some(waiting) = self.ready.get_mut(&(change.phase(), priority(change.op())))
+        {
+            waiting.remove(&i);
+        }
+        if self.states[i] == State::Verifying {
+            self.verifying -= 1;
+        }
+        if self.states[i] != State::Done
+            && let Some(count) = self.unfinished.get_mut(&change.phase())
+        {
+            *count -= 1;
+        }
         self.states[i] = State::Done;
+        self.failed |= !status.converged();
         self.outcomes.insert(i, outcome);
+        for dependant in self.dependants.remove(&i).unwrap_or_default() {
+            if self.states[dependant] != State::Waiting {
+                continue;
+            }
+            if status.converged() {
+                let waiting = &self.plan.changes[dependant];
+                self.ready
+                    .entry((waiting.phase(), priority(waiting.op())))
+                    .or_default()
+                    .insert(dependant);
+            } else {
+                let why = match change.op() {
+                    Operation::CreateAssistant { .. } => "was not created",
+                    _ => "did not apply",
+                };
+                let detail = format!("{} {why}", change.address());
+                self.finish(dependant, Status::Skipped, None, Some(detail));
+            }
+        }
     }
 
     pub(super) fn seen(&mut self, label: String, id: String) {
@@ -171,8 +204,9 @@ impl<'a> Schedule<'a> {
         }
     }
 
+    /// Whether a change is being read back.
     pub(super) fn verifying(&self) -> bool {
-        self.states.contains(&State::Verifying)
+        self.verifying > 0
     }
 
     /// Whether apply has just stalled: nothing is being written and something is being read
@@ -187,11 +221,7 @@ impl<'a> Schedule<'a> {
 
     /// Whether every change of `phase` has ended.
     fn phase_done(&self, phase: Phase) -> bool {
-        self.plan
-            .changes
-            .iter()
-            .zip(&self.states)
-            .all(|(c, s)| c.phase() != phase || *s == State::Done)
+        self.unfinished.get(&phase).copied().unwrap_or(0) == 0
     }
 
     /// The next change that may start, routing first (so callers reach new assistants
@@ -199,56 +229,51 @@ impl<'a> Schedule<'a> {
     /// ended as skipped on the way.
     pub(super) fn next_ready(&mut self) -> Option<usize> {
         for phase in ORDER {
-            if !after(phase).iter().all(|p| self.phase_done(*p)) {
+            if !order::after(phase).iter().all(|p| self.phase_done(*p)) {
                 continue;
             }
-            for i in 0..self.plan.changes.len() {
-                let change = &self.plan.changes[i];
-                if self.states[i] != State::Waiting || change.phase() != phase {
-                    continue;
+            self.skip_doomed(phase);
+            // The first in plan order among the priorities with room.
+            let next = [Priority::First, Priority::Later]
+                .into_iter()
+                .filter(|priority| self.room(*priority))
+                .filter_map(|priority| {
+                    let first = self.ready.get(&(phase, priority))?.first()?;
+                    Some((*first, priority))
+                })
+                .min();
+            if let Some((i, priority)) = next {
+                if let Some(ready) = self.ready.get_mut(&(phase, priority)) {
+                    ready.remove(&i);
                 }
-                if let Some(reason) = self.blocked(i) {
-                    match reason {
-                        Blocked::Wait => continue,
-                        Blocked::Skip(reason) => {
-                            self.finish(i, Status::Skipped, None, Some(reason));
-                            continue;
-                        }
-                    }
-                }
-                if self.room(change.op()) {
-                    return Some(i);
-                }
+                return Some(i);
             }
         }
         None
     }
 
-    /// Whether change `i` must wait, or can never run.
-    fn blocked(&self, i: usize) -> Option<Blocked> {
-        let change = &self.plan.changes[i];
-        if change.phase() == Phase::Deletes && self.outcomes.values().any(|o| !o.status.converged())
-        {
-            return Some(Blocked::Skip(
-                "an earlier change did not apply, so a number may still route to it".to_owned(),
-            ));
+    /// Ends as skipped the changes of `phase` that can never run: every delete once a change
+    /// did not apply (a number may still route to what it deletes), and a number routed to an
+    /// assistant nothing in the plan creates (only a plan made by hand names one).
+    fn skip_doomed(&mut self, phase: Phase) {
+        if phase == Phase::Deletes && self.failed {
+            let deletes: Vec<usize> = [Priority::First, Priority::Later]
+                .into_iter()
+                .filter_map(|priority| self.ready.remove(&(phase, priority)))
+                .flatten()
+                .collect();
+            for i in deletes {
+                let why = "an earlier change did not apply, so a number may still route to it";
+                self.finish(i, Status::Skipped, None, Some(why.to_owned()));
+            }
         }
-        match (self.needs[i], change.op().route()) {
-            (Some(needed), _) => {
-                let what = &self.plan.changes[needed];
-                match self.states[needed] {
-                    State::Done if self.outcomes[&needed].status.converged() => None,
-                    State::Done if matches!(what.op(), Operation::CreateAssistant { .. }) => {
-                        Some(Blocked::Skip(format!("{} was not created", what.address())))
-                    }
-                    State::Done => Some(Blocked::Skip(format!("{} did not apply", what.address()))),
-                    _ => Some(Blocked::Wait),
-                }
-            }
-            (None, Some(Target::Address(address))) if !self.created.contains_key(address) => {
-                Some(Blocked::Skip(format!("{address} was not created")))
-            }
-            _ => None,
+        let (doomed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.unroutable)
+            .into_iter()
+            .partition(|(i, _)| self.plan.changes[*i].phase() == phase);
+        self.unroutable = kept;
+        for (i, address) in doomed {
+            let why = format!("{address} was not created");
+            self.finish(i, Status::Skipped, None, Some(why));
         }
     }
 
@@ -267,14 +292,6 @@ impl<'a> Schedule<'a> {
         };
         (route, adopt)
     }
-}
-
-/// Why a change cannot start now.
-enum Blocked {
-    /// What it needs is still in progress.
-    Wait,
-    /// What it needs failed; the reason.
-    Skip(String),
 }
 
 #[cfg(test)]

@@ -113,8 +113,35 @@ pub(crate) enum Event {
 }
 
 /// The first wait for more writes before reading back, and the longest.
-pub(super) const FIRST_WINDOW: Duration = Duration::from_millis(250);
-pub(super) const LONGEST_WINDOW: Duration = Duration::from_secs(8);
+const FIRST_WINDOW: Duration = Duration::from_millis(250);
+const LONGEST_WINDOW: Duration = Duration::from_secs(8);
+
+/// How long the verifier gathers writes before its next round: short at first, doubling each
+/// round up to [`LONGEST_WINDOW`], and short again after a round read at once because apply
+/// stalled, so objects that lag are read again soon. Apply's verifier and the statement of
+/// its cost both keep one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Window(Duration);
+
+impl Window {
+    pub(super) fn new() -> Self {
+        Self(FIRST_WINDOW)
+    }
+
+    /// How long the next round gathers writes, at most.
+    pub(super) fn length(self) -> Duration {
+        self.0
+    }
+
+    /// A round was read: at once for a stall (`for_stall`), or when the window closed.
+    pub(super) fn after_round(&mut self, for_stall: bool) {
+        self.0 = if for_stall {
+            FIRST_WINDOW
+        } else {
+            (self.0 * 2).min(LONGEST_WINDOW)
+        };
+    }
+}
 
 /// What the scheduler tells the verifier.
 pub(crate) enum Input {
@@ -153,7 +180,7 @@ pub(crate) async fn run(
 ) {
     let mut waiting: Vec<Waiting> = Vec::new();
     let mut open = true;
-    let mut window = FIRST_WINDOW;
+    let mut window = Window::new();
     loop {
         if waiting.is_empty() {
             match inputs.recv().await {
@@ -170,7 +197,7 @@ pub(crate) async fn run(
         let until = waiting
             .iter()
             .map(|w| w.deadline)
-            .fold(Instant::now() + window, Instant::min);
+            .fold(Instant::now() + window.length(), Instant::min);
         let mut stalled = false;
         if !open {
             tokio::time::sleep_until(until).await;
@@ -201,11 +228,7 @@ pub(crate) async fn run(
             }));
             false
         });
-        window = if stalled {
-            FIRST_WINDOW
-        } else {
-            (window * 2).min(LONGEST_WINDOW)
-        };
+        window.after_round(stalled);
         if !open && waiting.is_empty() {
             return;
         }

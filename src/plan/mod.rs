@@ -12,6 +12,7 @@ mod managed;
 mod model;
 pub(crate) mod natural;
 mod numbers;
+pub(crate) mod order;
 mod origin;
 mod precondition;
 mod problem;
@@ -188,7 +189,7 @@ fn draft(
         &still_routed,
     );
     changes.extend(select(deletes, &options.targets));
-    changes.sort_by(|a, b| (a.phase(), &a.address()).cmp(&(b.phase(), &b.address())));
+    order::sort(&mut changes);
     Draft {
         changes,
         left_alone: numbers.left_alone,
