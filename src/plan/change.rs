@@ -293,9 +293,10 @@ impl Operation {
 // The JSON plan's form of a change: the operation as its address, action, phase,
 // precondition and request side by side, read back only when they agree.
 
-/// A change as the JSON plan writes it, borrowing the change when written.
+/// A change as the JSON plan writes it, borrowing the change when written; its field changes
+/// are `F`, so the digest can write them without what only `--baseline` adds.
 #[derive(Serialize, Deserialize)]
-struct Record<'a> {
+struct Record<'a, F = Cow<'a, [FieldChange]>> {
     address: Cow<'a, Address>,
     action: Action,
     phase: Phase,
@@ -304,7 +305,7 @@ struct Record<'a> {
     origin: Option<Origin>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     group: Option<Cow<'a, str>>,
-    fields: Cow<'a, [FieldChange]>,
+    fields: F,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     routing: Option<Cow<'a, Routing>>,
     precondition: PreconditionRecord<'a>,
@@ -591,28 +592,64 @@ impl WriteRecord<'_> {
     }
 }
 
-impl Serialize for Change {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl Change {
+    /// The change as the JSON plan writes it, its field changes as `fields`, with its origin
+    /// when `origin`.
+    fn record<F>(&self, fields: F, origin: bool) -> Record<'_, F> {
         let (precondition, write) = self.op.records();
         Record {
             address: Cow::Borrowed(&self.address),
             action: self.action(),
             phase: self.phase(),
             reason: Cow::Borrowed(&self.reason),
-            origin: self.origin,
+            origin: self.origin.filter(|_| origin),
             group: self.group.as_deref().map(Cow::Borrowed),
-            fields: Cow::Borrowed(&self.fields),
+            fields,
             routing: self.routing.as_ref().map(Cow::Borrowed),
             precondition,
             write,
         }
-        .serialize(serializer)
+    }
+
+    /// What the change does and shows, without what only `--baseline` adds (its origin and
+    /// its fields' origins): what a plan's digest covers of it.
+    pub(crate) fn content(&self) -> impl Serialize + '_ {
+        self.record(Unlabelled(&self.fields), false)
+    }
+}
+
+impl Serialize for Change {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.record(Cow::Borrowed(&self.fields[..]), true)
+            .serialize(serializer)
+    }
+}
+
+/// Field changes written without their origins.
+struct Unlabelled<'a>(&'a [FieldChange]);
+
+impl Serialize for Unlabelled<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// A field change without its origin.
+        #[derive(Serialize)]
+        struct Content<'a> {
+            path: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            before: Option<&'a Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            after: Option<&'a Value>,
+        }
+        serializer.collect_seq(self.0.iter().map(|field| Content {
+            path: &field.path,
+            before: field.before.as_ref(),
+            after: field.after.as_ref(),
+        }))
     }
 }
 
 impl<'de> Deserialize<'de> for Change {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let record = Record::deserialize(deserializer)?;
+        let record: Record<'_> = Record::deserialize(deserializer)?;
         let address = record.address.into_owned();
         let shown = address.to_string();
         let op = Operation::read(address, record.action, record.precondition, record.write)

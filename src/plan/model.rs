@@ -51,48 +51,45 @@ impl Plan {
         self.changes.is_empty()
     }
 
-    /// The digest of the plan's content: sha256 of the canonical JSON of every field but
-    /// `digest` itself, what only `--baseline` adds (the origin labels, their counts, the
-    /// baseline's problems) and the cost (which depends on `--rps`), so a plan made with and
-    /// without a baseline, at any rate, has the same digest and `apply --expect-digest` takes
-    /// either. Planning the same situation twice gives the same digest.
+    /// The digest of the plan's content (see [`Content`]): sha256 of its canonical JSON.
+    /// Planning the same situation twice gives the same digest.
     pub(crate) fn content_digest(&self) -> String {
-        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
-        if let Value::Object(map) = &mut value {
-            map.remove("digest");
-            map.remove("baseline_problems");
-            map.remove("cost");
-            if let Some(Value::Object(summary)) = map.get_mut("summary") {
-                summary.remove("origin");
-            }
-            for change in map
-                .get_mut("changes")
-                .and_then(Value::as_array_mut)
-                .into_iter()
-                .flatten()
-            {
-                let Value::Object(change) = change else {
-                    continue;
-                };
-                change.remove("origin");
-                for field in change
-                    .get_mut("fields")
-                    .and_then(Value::as_array_mut)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Value::Object(field) = field {
-                        field.remove("origin");
-                    }
-                }
-            }
-        }
-        super::compare::sha256(&value)
+        super::compare::sha256(&serde_json::to_value(Content(self)).unwrap_or(Value::Null))
     }
 
     /// Whether the stored digest matches the content (false for a plan edited by hand).
     pub(crate) fn digest_matches(&self) -> bool {
         self.digest == self.content_digest()
+    }
+}
+
+/// What a plan does and shows: every field but its digest and what only `--baseline` adds
+/// (the changes' origins and their count, the baseline's problems), so a plan made with and
+/// without a baseline has the same digest and `apply --expect-digest` takes either.
+struct Content<'a>(&'a Plan);
+
+impl Serialize for Content<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let plan = self.0;
+        let mut content = serializer.serialize_struct("Plan", 7)?;
+        content.serialize_field("format_version", &plan.format_version)?;
+        let summary = Summary {
+            origin: None,
+            ..plan.summary.clone()
+        };
+        content.serialize_field("summary", &summary)?;
+        let changes: Vec<_> = plan.changes.iter().map(Change::content).collect();
+        content.serialize_field("changes", &changes)?;
+        if !plan.groups.is_empty() {
+            content.serialize_field("groups", &plan.groups)?;
+        }
+        content.serialize_field("untouched", &plan.untouched)?;
+        content.serialize_field("safety", &plan.safety)?;
+        if !plan.targets.is_empty() {
+            content.serialize_field("targets", &plan.targets)?;
+        }
+        content.end()
     }
 }
 
