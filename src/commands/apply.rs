@@ -12,7 +12,7 @@ use super::{Console, show};
 use crate::apply::{self, Outcome, Progress, Report, Status};
 use crate::cli::{ApplyArgs, Format, Global};
 use crate::exit::Exit;
-use crate::plan::{self, Live, Plan};
+use crate::plan::{self, Cost, Live, Plan};
 use crate::render;
 
 pub(super) async fn run(
@@ -36,8 +36,8 @@ pub(super) async fn run(
         );
     }
     // One path for both sources: a plan, the account as read, then recheck and apply.
-    let (mut plan, live, account) = if let Some(path) = &args.plan {
-        let plan = show::read(path)?;
+    let (plan, live, account) = if let Some(path) = &args.plan {
+        let (plan, _) = show::read(path)?;
         let account = Account::connect(global, &pace).await?;
         // The squads its routing lines can name, to check them by (see `plan::recheck`).
         let live = account.read(Some(RouteKinds::written_by(&plan))).await?;
@@ -57,8 +57,9 @@ pub(super) async fn run(
         };
         planned
     };
-    plan.cost = apply::cost(&plan, args.rps, &options(args));
-    let mut exit = execute(&plan, &live, &account, args, console).await;
+    // At this run's pace, whatever a saved plan stated.
+    let cost = apply::cost(&plan, args.rps, &options(args));
+    let mut exit = execute(&plan, cost.as_ref(), &live, &account, args, console).await;
     if args.check && matches!(exit, Ok(Exit::Success)) && !plan.is_empty() {
         exit = checked(&plan, &account, args, console).await;
     }
@@ -93,6 +94,7 @@ async fn checked(
 /// Checks the plan against the account as read, asks, applies and reports.
 async fn execute(
     plan: &Plan,
+    cost: Option<&Cost>,
     live: &Live,
     account: &Account,
     args: &ApplyArgs,
@@ -103,6 +105,7 @@ async fn execute(
     {
         let text = super::render_plan(
             plan,
+            cost,
             Format::Text,
             console.color,
             render::DEFAULT_MAX_BYTES,
@@ -137,6 +140,7 @@ async fn execute(
 
     let shown = super::render_plan(
         plan,
+        cost,
         args.format,
         console.color,
         render::DEFAULT_MAX_BYTES,
@@ -159,7 +163,7 @@ async fn execute(
     if pending > 0 && !args.yes {
         if args.format == Format::Json && console.interactive {
             // Standard output carries only the JSON report; show the plan being confirmed here.
-            let text = render::plan_text(plan, console.color);
+            let text = render::plan_text(plan, cost, console.color);
             console.err.write_all(text.as_bytes())?;
         }
         if !super::confirm(
@@ -248,7 +252,7 @@ fn print_report(
         // Lines were printed as changes finished; only the totals remain.
         Format::Text => format!("{}\n", render::totals_line(&report.totals)),
         Format::Markdown => render::report_markdown(report),
-        Format::Json => render::json(report),
+        Format::Json => render::document::document(render::document::Kind::Report, report),
     };
     // The JSON report keeps numbers whole, as the JSON plan does.
     let text = if mask && format != Format::Json {

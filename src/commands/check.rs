@@ -29,7 +29,11 @@ pub(super) async fn run(
     let Some(desired) = super::load(&args.file.file, console)? else {
         return Ok(Exit::Error);
     };
-    let plan = args.plan.as_deref().map(show::read).transpose()?;
+    let plan = args
+        .plan
+        .as_deref()
+        .map(|path| show::read(path).map(|(plan, _)| plan))
+        .transpose()?;
     let pace = Pace {
         rps: args.rps,
         concurrency: usize::from(args.concurrency),

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::cli::Format;
 use crate::exit::Exit;
+use crate::render::document::{Kind, document};
 use crate::render::escape;
 
 /// The most of standard error a document quotes; the rest is in the log.
@@ -68,11 +69,14 @@ impl Recorder {
         };
         match format {
             Format::Text => None,
-            Format::Json => Some(crate::render::json(&serde_json::json!({
-                "format_version": crate::plan::FORMAT_VERSION,
-                "exit": exit.code(),
-                "problems": [{"message": format!("{said}{more}")}],
-            }))),
+            Format::Json => Some(document(
+                Kind::Problems,
+                &serde_json::json!({
+                    "format_version": crate::plan::FORMAT_VERSION,
+                    "exit": exit.code(),
+                    "problems": [{"message": format!("{said}{more}")}],
+                }),
+            )),
             Format::Markdown => {
                 let fence = escape::fence(said);
                 Some(format!(

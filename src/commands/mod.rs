@@ -24,8 +24,8 @@ use anyhow::Context as _;
 use crate::cli::{Cli, Command, Format};
 use crate::desired::{self, Desired};
 use crate::exit::Exit;
-use crate::plan::{Plan, Secrets};
-use crate::render;
+use crate::plan::{Cost, Plan, Secrets};
+use crate::render::{self, document::Kind};
 
 pub(crate) use failure::Recorder;
 
@@ -93,7 +93,7 @@ pub(super) fn problems_json(
         });
         console
             .out
-            .write_all(crate::render::json(&document).as_bytes())?;
+            .write_all(render::document::document(Kind::Problems, &document).as_bytes())?;
     }
     Ok(())
 }
@@ -137,6 +137,7 @@ fn secrets(names: std::collections::BTreeSet<String>) -> (Secrets, Vec<String>) 
 /// With `mask_numbers`, text and markdown show phone numbers masked; JSON keeps them whole.
 fn render_plan(
     plan: &Plan,
+    cost: Option<&Cost>,
     format: Format,
     color: bool,
     max_bytes: usize,
@@ -150,9 +151,9 @@ fn render_plan(
         plan
     };
     Ok(match format {
-        Format::Text => render::plan_text(shown, color),
-        Format::Markdown => render::plan_markdown(shown, max_bytes)?,
-        Format::Json => render::json(plan),
+        Format::Text => render::plan_text(shown, cost, color),
+        Format::Markdown => render::plan_markdown(shown, cost, max_bytes)?,
+        Format::Json => render::document::plan(plan, cost),
     })
 }
 

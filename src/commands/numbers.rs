@@ -7,6 +7,7 @@ use super::account::{Account, Pace};
 use crate::cli::{Global, ListFormat, NumbersArgs};
 use crate::exit::Exit;
 use crate::plan::inventory::{self, FORMAT_VERSION};
+use crate::render::document::{Kind, document};
 
 pub(super) async fn run(
     global: &Global,
@@ -30,10 +31,13 @@ pub(super) async fn run(
     }
     let text = match args.format {
         ListFormat::Text => crate::render::inventory::text(&rows),
-        ListFormat::Json => crate::render::json(&serde_json::json!({
-            "format_version": FORMAT_VERSION,
-            "numbers": rows,
-        })),
+        ListFormat::Json => document(
+            Kind::Numbers,
+            &serde_json::json!({
+                "format_version": FORMAT_VERSION,
+                "numbers": rows,
+            }),
+        ),
     };
     console.out.write_all(text.as_bytes())?;
     Ok(Exit::Success)

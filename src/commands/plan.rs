@@ -38,7 +38,7 @@ pub(super) async fn run(
     };
     // A baseline compares the account with another declaration too: nothing is settled.
     let settle = options.baseline.is_none();
-    let Some((mut plan, live, account)) = make(
+    let Some((plan, live, account)) = make(
         global,
         &Pace::READ,
         &args.file.file,
@@ -55,16 +55,17 @@ pub(super) async fn run(
     drop(account);
     // At apply's default concurrency and verify timeout: plan does not know the ones apply
     // will use.
-    plan.cost = crate::apply::cost(&plan, args.rps, &crate::apply::Options::default());
+    let cost = crate::apply::cost(&plan, args.rps, &crate::apply::Options::default());
     let text = super::render_plan(
         &plan,
+        cost.as_ref(),
         args.format,
         console.color,
         args.max_bytes,
         args.mask_numbers,
     )?;
     if let Some(out) = &args.out {
-        super::write_atomically(out, &crate::render::json(&plan))?;
+        super::write_atomically(out, &crate::render::document::plan(&plan, cost.as_ref()))?;
     }
     console.out.write_all(text.as_bytes())?;
     if plan.safety.refuses() {

@@ -5,6 +5,7 @@ use std::io::Write as _;
 use super::Console;
 use crate::cli::{Format, ValidateArgs};
 use crate::exit::Exit;
+use crate::render::document::{Kind, document};
 
 pub(super) fn run(args: &ValidateArgs, console: &mut Console) -> anyhow::Result<Exit> {
     let desired = match crate::desired::load(&args.file.file) {
@@ -24,7 +25,7 @@ pub(super) fn run(args: &ValidateArgs, console: &mut Console) -> anyhow::Result<
         ),
     };
     if args.format == Format::Json {
-        let document = serde_json::json!({
+        let summary = serde_json::json!({
             "format_version": crate::plan::FORMAT_VERSION,
             "valid": true,
             "files": desired.sources.files().len(),
@@ -34,7 +35,7 @@ pub(super) fn run(args: &ValidateArgs, console: &mut Console) -> anyhow::Result<
         });
         console
             .out
-            .write_all(crate::render::json(&document).as_bytes())?;
+            .write_all(document(Kind::Validation, &summary).as_bytes())?;
         return Ok(Exit::Success);
     }
     writeln!(

@@ -149,7 +149,6 @@ pub(crate) fn plan(
         },
         safety: Safety::evaluate(moves, routed_numbers, options.allow_mass_change),
         targets: options.targets.clone(),
-        cost: None,
     };
     plan.digest = plan.content_digest();
     Ok(plan)

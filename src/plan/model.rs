@@ -39,10 +39,6 @@ pub(crate) struct Plan {
     /// The `--target` addresses the plan was limited to; empty means everything.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<Address>,
-    /// What applying the plan costs at the run's `--rps`; none for an empty plan. A property
-    /// of the run, not of the changes, so it is left out of the digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<Cost>,
 }
 
 impl Plan {
@@ -767,7 +763,6 @@ impl Plan {
             untouched: Untouched::default(),
             safety: Safety::evaluate(0, 0, false),
             targets: Vec::new(),
-            cost: None,
         };
         plan.digest = plan.content_digest();
         plan
@@ -930,12 +925,12 @@ mod tests {
     }
 
     #[test]
-    fn the_digest_covers_what_apply_does_not_the_baseline_or_the_cost() {
+    fn the_digest_covers_what_apply_does_not_the_baseline() {
         let planned = Plan::of(vec![change("assistant/a", Action::Create, None)]);
         assert!(planned.digest_matches());
         assert!(!planned.is_empty());
         assert!(Plan::of(Vec::new()).is_empty());
-        // What only --baseline and --rps add leaves the digest as it is.
+        // What only --baseline adds leaves the digest as it is.
         let mut labelled = planned.clone();
         labelled.changes[0].origin = Some(Origin::Drift);
         labelled.changes[0].fields[0].origin = Some(Origin::Drift);
@@ -943,12 +938,6 @@ mod tests {
         labelled
             .baseline_problems
             .push("the baseline names no file".to_owned());
-        labelled.cost = Some(Cost {
-            writes: 1,
-            reads: 1,
-            rps: 5.0,
-            seconds: 0.5,
-        });
         assert!(labelled.digest_matches());
         // What apply would do or show differently changes it.
         let mut edited = planned.clone();

@@ -127,10 +127,13 @@ pub(crate) fn json(report: &Report) -> String {
     .into_iter()
     .map(|status| (status.as_str().to_owned(), report.count(status).into()))
     .collect();
-    super::json(&serde_json::json!({
-        "format_version": FORMAT_VERSION,
-        "outcomes": report.outcomes,
-        "totals": totals,
-        "cost": report.cost,
-    }))
+    super::document::document(
+        super::document::Kind::Check,
+        &serde_json::json!({
+            "format_version": FORMAT_VERSION,
+            "outcomes": report.outcomes,
+            "totals": totals,
+            "cost": report.cost,
+        }),
+    )
 }

@@ -20,7 +20,7 @@ use super::{
     thousands, totals_line,
 };
 use crate::apply::Report;
-use crate::plan::{Action, FieldChange, Origin, Plan};
+use crate::plan::{Action, Cost, FieldChange, Origin, Plan};
 
 /// GitHub's comment limit is 65536 bytes; stay well below it.
 pub(crate) const DEFAULT_MAX_BYTES: usize = 60_000;
@@ -37,10 +37,10 @@ pub(crate) struct TooSmall {
     pub minimum: usize,
 }
 
-/// The plan as markdown of at most `max_bytes` bytes, ending with a whole line. The summary
+/// The plan as markdown, with what applying it costs, of at most `max_bytes` bytes, ending with a whole line. The summary
 /// line and the plan digest are always kept; a budget too small for them (and, when something
 /// must be left out, the note that says so) is refused.
-pub(crate) fn plan(plan: &Plan, max_bytes: usize) -> Result<String, TooSmall> {
+pub(crate) fn plan(plan: &Plan, cost: Option<&Cost>, max_bytes: usize) -> Result<String, TooSmall> {
     let mut head = format!("### vapiform: {}\n", summary_line(&plan.summary));
     if !plan.is_empty() {
         let _ = writeln!(
@@ -49,7 +49,7 @@ pub(crate) fn plan(plan: &Plan, max_bytes: usize) -> Result<String, TooSmall> {
             escape::markdown(&plan.digest)
         );
     }
-    if let Some(cost) = &plan.cost {
+    if let Some(cost) = cost {
         let _ = writeln!(head, "\n{}", cost_line(cost));
     }
     if let Some(refusal) = refusal(&plan.safety) {

@@ -3,6 +3,7 @@
 
 pub(crate) mod check;
 mod diff;
+pub(crate) mod document;
 mod entries;
 pub(crate) mod escape;
 pub(crate) mod inventory;

@@ -14,7 +14,7 @@ use super::{
     summary_line, totals_line,
 };
 use crate::apply::{Outcome, Report, Status};
-use crate::plan::{Action, FieldChange, Origin, Plan, Untouched};
+use crate::plan::{Action, Cost, FieldChange, Origin, Plan, Untouched};
 
 /// How many objects of each untouched kind the text lists by name.
 const LISTED: usize = 10;
@@ -65,8 +65,8 @@ impl Palette {
     }
 }
 
-/// The plan as text.
-pub(crate) fn plan(plan: &Plan, color: bool) -> String {
+/// The plan as text, with what applying it costs.
+pub(crate) fn plan(plan: &Plan, cost: Option<&Cost>, color: bool) -> String {
     let palette = Palette { color };
     let warning = Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold();
     let mut out = String::new();
@@ -117,7 +117,7 @@ pub(crate) fn plan(plan: &Plan, color: bool) -> String {
             palette.dim(&format!("Plan digest: {}", plan.digest))
         );
     }
-    if let Some(cost) = &plan.cost {
+    if let Some(cost) = cost {
         let _ = writeln!(out, "{}", palette.dim(&cost_line(cost)));
     }
     out

@@ -692,3 +692,83 @@ fn version_names_the_commit_and_man_prints_the_manual() {
         "{man}"
     );
 }
+
+/// The JSON document a command prints on stdout, exiting `code`.
+#[track_caller]
+fn document(workspace: &Workspace, args: &[&str], code: i32) -> serde_json::Value {
+    let run = workspace.sandbox().args(args).run().code(code);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+#[test]
+fn every_json_document_on_stdout_names_its_kind() {
+    let workspace = Workspace::quickstart();
+    let kinds = [
+        (&["validate", "--format", "json"][..], 0, "validation"),
+        (&["numbers", "--format", "json"], 0, "numbers"),
+        (&["plan", "--format", "json"], 0, "plan"),
+        (&["apply", "--yes", "--format", "json"], 0, "report"),
+        // Nothing is left to apply: apply prints the empty plan.
+        (&["apply", "--yes", "--format", "json"], 0, "plan"),
+        (&["check", "--all", "--yes", "--format", "json"], 0, "check"),
+        // A stale saved plan is refused with what was said on stderr.
+        (
+            &["apply", "--plan", "missing.json", "--format", "json"],
+            1,
+            "problems",
+        ),
+    ];
+    for (args, code, kind) in kinds {
+        let document = document(&workspace, args, code);
+        assert_eq!(document["kind"], kind, "{args:?}: {document}");
+        assert_eq!(document["format_version"], 1, "{args:?}: {document}");
+    }
+    workspace.write(
+        "vapiform.yaml",
+        "version: 1\nbusinesses: {acme: {nmae: Acme}}\n",
+    );
+    let problems = document(&workspace, &["plan", "--format", "json"], 1);
+    assert_eq!(problems["kind"], "problems", "{problems}");
+}
+
+#[test]
+fn show_reads_a_plan_saved_before_documents_named_their_kind_and_refuses_another_kind() {
+    let workspace = Workspace::quickstart();
+    workspace
+        .sandbox()
+        .args(["plan", "--out", "plan.json"])
+        .run()
+        .code(0);
+    let shown = workspace
+        .vapiform()
+        .args(["show", "plan.json"])
+        .run()
+        .code(0);
+    let mut older: serde_json::Value = serde_json::from_str(&workspace.read("plan.json")).unwrap();
+    older.as_object_mut().unwrap().remove("kind");
+    workspace.write("older.json", &older.to_string());
+    let again = workspace
+        .vapiform()
+        .args(["show", "older.json"])
+        .run()
+        .code(0);
+    assert_eq!(again.stdout, shown.stdout);
+    let report = workspace
+        .sandbox()
+        .args(["apply", "--yes", "--format", "json"])
+        .run()
+        .code(0);
+    workspace.write("report.json", &report.stdout);
+    let refused = workspace
+        .vapiform()
+        .args(["show", "report.json"])
+        .run()
+        .code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("report.json is another kind of document than a plan"),
+        "{}",
+        refused.stderr
+    );
+}
