@@ -1,5 +1,6 @@
 //! `vapiform apply`: plan (or load a saved plan), confirm, apply, verify, report.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use super::{Console, show};
 use crate::apply::{self, Outcome, Progress, Report, Status};
 use crate::cli::{ApplyArgs, Format, Global};
 use crate::exit::Exit;
-use crate::plan::{self, Cost, Live, Plan};
+use crate::plan::{self, Cost, Live, Plan, Secrets};
 use crate::render;
 
 pub(super) async fn run(
@@ -100,111 +101,15 @@ async fn execute(
     args: &ApplyArgs,
     console: &mut Console,
 ) -> anyhow::Result<Exit> {
-    if let Some(expected) = &args.expect_digest
-        && expected != &plan.digest
-    {
-        let text = super::render_plan(
-            plan,
-            cost,
-            Format::Text,
-            console.color,
-            render::DEFAULT_MAX_BYTES,
-            args.mask_numbers,
-        )?;
-        console.err.write_all(text.as_bytes())?;
-        return refused(
-            &Refusal::NotReviewed {
-                expected,
-                digest: &plan.digest,
-                saved: args.plan.is_some(),
-            },
-            console,
-        );
-    }
-    let (secrets, missing) = super::secrets(crate::desired::placeholder::env_references_in(
-        plan.changes
-            .iter()
-            .filter_map(|c| c.op().body())
-            .flat_map(serde_json::Map::values),
-    ));
-    if !missing.is_empty() {
-        return refused(&Refusal::MissingEnv(missing), console);
-    }
-    let recheck = plan::recheck(plan, live, &secrets);
-    if !recheck.stale.is_empty() {
-        return refused(&Refusal::Stale(&recheck.stale), console);
-    }
-    if !recheck.unfaithful.is_empty() {
-        return refused(&Refusal::Unfaithful(&recheck.unfaithful), console);
-    }
-
-    let shown = super::render_plan(
-        plan,
-        cost,
-        args.format,
-        console.color,
-        render::DEFAULT_MAX_BYTES,
-        args.mask_numbers,
-    )?;
-    if args.format != Format::Json || plan.is_empty() {
-        console.out.write_all(shown.as_bytes())?;
-    }
-    if recheck.safety.refuses() {
-        let refusal = Refusal::MassChange {
-            changes: recheck.safety.routing_changes,
-            limit: recheck.safety.limit,
-        };
-        return refused(&refusal, console);
-    }
-    if plan.is_empty() {
-        return Ok(Exit::Success);
-    }
-    let pending = plan.changes.len() - recheck.applied.len();
-    if pending > 0 && !args.yes {
-        if args.format == Format::Json && console.interactive {
-            // Standard output carries only the JSON report; show the plan being confirmed here.
-            let text = render::plan_text(plan, cost, console.color);
-            console.err.write_all(text.as_bytes())?;
+    let cleared = match gates(plan, cost, live, args, console)? {
+        Ok(Some(cleared)) => cleared,
+        Ok(None) => return Ok(Exit::Success),
+        Err(refusal) => {
+            refusal.explain(&mut console.err)?;
+            return Ok(refusal.exit());
         }
-        if !super::confirm(
-            console,
-            "apply",
-            "Apply these changes?",
-            "Apply cancelled; nothing was written.",
-        )? {
-            return refused(&Refusal::NotConfirmed, console);
-        }
-    }
-
-    let options = options(args);
-    let interrupt = apply::Interrupt::default();
-    let mut signals = super::signals::Signals::listen();
-    let (report, interrupted) = {
-        let progress = Reporter::new(console, args.format, plan.changes.len(), args.mask_numbers);
-        let applying = apply::apply(
-            plan,
-            &recheck.applied,
-            &account.client,
-            &secrets,
-            &options,
-            &interrupt,
-            &progress,
-        );
-        tokio::pin!(applying);
-        let ended = tokio::select! {
-            report = &mut applying => (report, false),
-            () = signals.next() => {
-                interrupt.request();
-                progress.notice("interrupted: starting no new change; waiting for the writes in flight to finish and be read back (interrupt again to exit at once)");
-                tokio::select! {
-                    report = &mut applying => (report, true),
-                    () = signals.next() => (progress.known(plan), true),
-                }
-            }
-        };
-        progress.done();
-        ended
     };
+    let (report, interrupted) = applied(plan, &cleared, account, args, console).await;
     print_report(&report, args.format, args.mask_numbers, console)?;
     if interrupted {
         let left = report
@@ -226,10 +131,131 @@ async fn execute(
     })
 }
 
-/// Ends apply at a gate: says why on stderr, and exits as the refusal says.
-fn refused(refusal: &Refusal<'_>, console: &mut Console) -> anyhow::Result<Exit> {
-    refusal.explain(&mut console.err)?;
-    Ok(refusal.exit())
+/// What passed the gates: the changes a recheck found already in effect, and the values of
+/// the `${env.*}` variables the writes need.
+struct Cleared {
+    applied: BTreeMap<usize, String>,
+    secrets: Secrets,
+}
+
+/// The gates before the first write, in order: the expected digest, the environment, the
+/// account as read now (stale, unfaithful), the mass-change rule, the confirmation. Shows the
+/// plan on the way; `Ok(None)` when it changes nothing.
+fn gates(
+    plan: &Plan,
+    cost: Option<&Cost>,
+    live: &Live,
+    args: &ApplyArgs,
+    console: &mut Console,
+) -> anyhow::Result<Result<Option<Cleared>, Refusal>> {
+    let shown = |format: Format, console: &Console| {
+        super::render_plan(
+            plan,
+            cost,
+            format,
+            console.color,
+            render::DEFAULT_MAX_BYTES,
+            args.mask_numbers,
+        )
+    };
+    if let Some(expected) = &args.expect_digest
+        && expected != &plan.digest
+    {
+        let text = shown(Format::Text, console)?;
+        console.err.write_all(text.as_bytes())?;
+        return Ok(Err(Refusal::NotReviewed {
+            expected: expected.clone(),
+            digest: plan.digest.clone(),
+            saved: args.plan.is_some(),
+        }));
+    }
+    let (secrets, missing) = super::secrets(crate::desired::placeholder::env_references_in(
+        plan.changes
+            .iter()
+            .filter_map(|c| c.op().body())
+            .flat_map(serde_json::Map::values),
+    ));
+    if !missing.is_empty() {
+        return Ok(Err(Refusal::MissingEnv(missing)));
+    }
+    let recheck = plan::recheck(plan, live, &secrets);
+    if !recheck.stale.is_empty() {
+        return Ok(Err(Refusal::Stale(recheck.stale)));
+    }
+    if !recheck.unfaithful.is_empty() {
+        return Ok(Err(Refusal::Unfaithful(recheck.unfaithful)));
+    }
+    if args.format != Format::Json || plan.is_empty() {
+        let text = shown(args.format, console)?;
+        console.out.write_all(text.as_bytes())?;
+    }
+    if recheck.safety.refuses() {
+        return Ok(Err(Refusal::MassChange {
+            changes: recheck.safety.routing_changes,
+            limit: recheck.safety.limit,
+        }));
+    }
+    if plan.is_empty() {
+        return Ok(Ok(None));
+    }
+    let pending = plan.changes.len() - recheck.applied.len();
+    if pending > 0 && !args.yes {
+        if args.format == Format::Json && console.interactive {
+            // Standard output carries only the JSON report; show the plan being confirmed here.
+            let text = render::plan_text(plan, cost, console.color);
+            console.err.write_all(text.as_bytes())?;
+        }
+        if !super::confirm(
+            console,
+            "apply",
+            "Apply these changes?",
+            "Apply cancelled; nothing was written.",
+        )? {
+            return Ok(Err(Refusal::NotConfirmed));
+        }
+    }
+    Ok(Ok(Some(Cleared {
+        applied: recheck.applied,
+        secrets,
+    })))
+}
+
+/// Applies what `cleared` leaves to write, showing progress, until done or interrupted (a
+/// second interrupt stops waiting for the writes in flight); whether it was interrupted.
+async fn applied(
+    plan: &Plan,
+    cleared: &Cleared,
+    account: &Account,
+    args: &ApplyArgs,
+    console: &mut Console,
+) -> (Report, bool) {
+    let options = options(args);
+    let interrupt = apply::Interrupt::default();
+    let mut signals = super::signals::Signals::listen();
+    let progress = Reporter::new(console, args.format, plan.changes.len(), args.mask_numbers);
+    let applying = apply::apply(
+        plan,
+        &cleared.applied,
+        &account.client,
+        &cleared.secrets,
+        &options,
+        &interrupt,
+        &progress,
+    );
+    tokio::pin!(applying);
+    let ended = tokio::select! {
+        report = &mut applying => (report, false),
+        () = signals.next() => {
+            interrupt.request();
+            progress.notice("interrupted: starting no new change; waiting for the writes in flight to finish and be read back (interrupt again to exit at once)");
+            tokio::select! {
+                report = &mut applying => (report, true),
+                () = signals.next() => (progress.known(plan), true),
+            }
+        }
+    };
+    progress.done();
+    ended
 }
 
 /// Asks on a terminal; refuses when standard input is not one.

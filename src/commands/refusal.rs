@@ -8,27 +8,27 @@ use crate::plan::Stale;
 use crate::render::escape;
 
 /// A gate `apply` did not pass.
-pub(super) enum Refusal<'a> {
+pub(super) enum Refusal {
     /// `--expect-digest` names another plan than this one.
     NotReviewed {
-        expected: &'a str,
-        digest: &'a str,
+        expected: String,
+        digest: String,
         /// Whether the plan is a saved one (else planned afresh).
         saved: bool,
     },
     /// `${env.*}` variables the plan's requests need are not set.
     MissingEnv(Vec<String>),
     /// Objects the plan touches changed since it was made.
-    Stale(&'a [Stale]),
+    Stale(Vec<Stale>),
     /// The plan's requests do not do what it shows (see `plan::faithful`).
-    Unfaithful(&'a [Stale]),
+    Unfaithful(Vec<Stale>),
     /// The mass-change rule.
     MassChange { changes: usize, limit: usize },
     /// Nobody confirmed (the question said why).
     NotConfirmed,
 }
 
-impl Refusal<'_> {
+impl Refusal {
     /// The exit code the refusal ends in.
     pub(super) fn exit(&self) -> Exit {
         match self {

@@ -452,76 +452,28 @@ impl Operation {
         precondition: PreconditionRecord<'_>,
         write: WriteRecord<'_>,
     ) -> Result<Self, String> {
-        use PreconditionRecord::{Absent, Unchanged as Checked};
-        let request = write.request();
-        let mismatch = || {
-            format!(
-                "its action ({}) and its request ({request}) do not go together",
-                action.as_str()
-            )
-        };
-        let expect = |precondition: PreconditionRecord<'_>, writes: &str, deletes: bool| {
-            match precondition {
-                Checked {
-                    id,
-                    updated_at,
-                    fields,
-                    routed_numbers,
-                } if id == writes && routed_numbers.is_some() == deletes => Ok((
-                    Unchanged {
-                        id: id.into_owned(),
-                        updated_at: updated_at.into_owned(),
-                        fields: fields.into_owned(),
-                    },
-                    routed_numbers.map(Cow::into_owned).unwrap_or_default(),
-                )),
-                Checked { id, .. } if id != writes => Err(format!(
-                    "it writes {writes}, but checks another object before writing"
-                )),
-                _ => Err(format!("its precondition is not the one {request} checks")),
-            }
-        };
-        let delete = |key: String, copy: bool, id: &str, precondition| {
-            if action != Action::Delete {
-                return Err(mismatch());
-            }
-            let (expect, routed_numbers) = expect(precondition, id, true)?;
-            Ok(Self::DeleteAssistant {
-                key,
-                copy,
-                expect,
-                routed_numbers,
-            })
+        let reading = Reading {
+            action,
+            request: write.request(),
         };
         match (address, write) {
             (Address::Assistant(key), WriteRecord::CreateAssistant { key: writes, body }) => {
                 if writes != key {
                     return Err(format!("it creates the assistant of `{writes}`"));
                 }
-                match (action, precondition) {
-                    (
-                        Action::Create,
-                        Absent {
-                            label: Some(label),
-                            number: None,
-                        },
-                    ) if label == key => Ok(Self::CreateAssistant {
-                        key,
-                        body: body.into_owned(),
-                    }),
-                    (Action::Create, _) => {
-                        Err(format!("its precondition is not the one {request} checks"))
-                    }
-                    _ => Err(mismatch()),
-                }
+                reading.absent(Action::Create, precondition, Some(&key), None)?;
+                Ok(Self::CreateAssistant {
+                    key,
+                    body: body.into_owned(),
+                })
             }
             (Address::Assistant(key), WriteRecord::UpdateAssistant { id, body }) => {
                 let adopt = match action {
                     Action::Adopt => true,
                     Action::Update => false,
-                    _ => return Err(mismatch()),
+                    _ => return Err(reading.mismatch()),
                 };
-                let (expect, _) = expect(precondition, &id, false)?;
+                let (expect, _) = reading.expect(precondition, &id, false)?;
                 Ok(Self::UpdateAssistant {
                     key,
                     adopt,
@@ -530,40 +482,29 @@ impl Operation {
                 })
             }
             (Address::Assistant(key), WriteRecord::DeleteAssistant { id }) => {
-                delete(key, false, &id, precondition)
+                reading.delete(key, false, &id, precondition)
             }
             (Address::Duplicate { key, id: named }, WriteRecord::DeleteAssistant { id }) => {
                 if named != id {
                     return Err(format!("it writes assistant {id}, not {named}"));
                 }
-                delete(key, true, &id, precondition)
+                reading.delete(key, true, &id, precondition)
             }
             (Address::Number(number), WriteRecord::CreateNumber { body, route }) => {
                 let writes = body.get("number").and_then(Value::as_str);
                 if writes != Some(number.as_str()) {
                     return Err(format!("it imports {}", writes.unwrap_or("no number")));
                 }
-                match (action, precondition) {
-                    (
-                        Action::Import,
-                        Absent {
-                            label: None,
-                            number: Some(absent),
-                        },
-                    ) if absent == number => Ok(Self::ImportNumber {
-                        number,
-                        body: body.into_owned(),
-                        route: route.map(Cow::into_owned),
-                    }),
-                    (Action::Import, _) => {
-                        Err(format!("its precondition is not the one {request} checks"))
-                    }
-                    _ => Err(mismatch()),
-                }
+                reading.absent(Action::Import, precondition, None, Some(&number))?;
+                Ok(Self::ImportNumber {
+                    number,
+                    body: body.into_owned(),
+                    route: route.map(Cow::into_owned),
+                })
             }
             (Address::Number(number), WriteRecord::UpdateNumber { id, body, route }) => {
-                let edit = NumberEdit::of(action).ok_or_else(mismatch)?;
-                let (expect, _) = expect(precondition, &id, false)?;
+                let edit = NumberEdit::of(action).ok_or_else(|| reading.mismatch())?;
+                let (expect, _) = reading.expect(precondition, &id, false)?;
                 Ok(Self::UpdateNumber {
                     number,
                     edit,
@@ -573,10 +514,103 @@ impl Operation {
                 })
             }
             (Address::Duplicate { .. }, _) => Err(format!(
-                "a copy of a label is only ever deleted, and its request is {request}"
+                "a copy of a label is only ever deleted, and its request is {}",
+                reading.request
             )),
-            (Address::Assistant(_) | Address::Number(_), _) => Err(mismatch()),
+            (Address::Assistant(_) | Address::Number(_), _) => Err(reading.mismatch()),
         }
+    }
+}
+
+/// A JSON change's action and request, while its operation is read back.
+struct Reading {
+    action: Action,
+    request: &'static str,
+}
+
+impl Reading {
+    /// The action and the request are of different kinds.
+    fn mismatch(&self) -> String {
+        format!(
+            "its action ({}) and its request ({}) do not go together",
+            self.action.as_str(),
+            self.request
+        )
+    }
+
+    /// The precondition is of another kind than the request's.
+    fn unchecked(&self) -> String {
+        format!("its precondition is not the one {} checks", self.request)
+    }
+
+    /// A create shown as `action`, checking that nothing carries `label` or has `number`.
+    fn absent(
+        &self,
+        action: Action,
+        precondition: PreconditionRecord<'_>,
+        label: Option<&str>,
+        number: Option<&str>,
+    ) -> Result<(), String> {
+        if self.action != action {
+            return Err(self.mismatch());
+        }
+        match precondition {
+            PreconditionRecord::Absent {
+                label: absent,
+                number: missing,
+            } if absent.as_deref() == label && missing.as_deref() == number => Ok(()),
+            _ => Err(self.unchecked()),
+        }
+    }
+
+    /// The precondition of a write to the object `writes`, and for a delete (`deletes`) the
+    /// numbers routed to it when planned.
+    fn expect(
+        &self,
+        precondition: PreconditionRecord<'_>,
+        writes: &str,
+        deletes: bool,
+    ) -> Result<(Unchanged, BTreeSet<String>), String> {
+        match precondition {
+            PreconditionRecord::Unchanged {
+                id,
+                updated_at,
+                fields,
+                routed_numbers,
+            } if id == writes && routed_numbers.is_some() == deletes => Ok((
+                Unchanged {
+                    id: id.into_owned(),
+                    updated_at: updated_at.into_owned(),
+                    fields: fields.into_owned(),
+                },
+                routed_numbers.map(Cow::into_owned).unwrap_or_default(),
+            )),
+            PreconditionRecord::Unchanged { id, .. } if id != writes => Err(format!(
+                "it writes {writes}, but checks another object before writing"
+            )),
+            _ => Err(self.unchecked()),
+        }
+    }
+
+    /// The delete of the assistant `id` carrying the label `key`, one copy of several when
+    /// `copy`.
+    fn delete(
+        &self,
+        key: String,
+        copy: bool,
+        id: &str,
+        precondition: PreconditionRecord<'_>,
+    ) -> Result<Operation, String> {
+        if self.action != Action::Delete {
+            return Err(self.mismatch());
+        }
+        let (expect, routed_numbers) = self.expect(precondition, id, true)?;
+        Ok(Operation::DeleteAssistant {
+            key,
+            copy,
+            expect,
+            routed_numbers,
+        })
     }
 }
 

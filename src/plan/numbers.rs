@@ -269,6 +269,9 @@ fn route_path(business: &Business) -> String {
     format!("businesses.{}.{field}", business.key)
 }
 
+/// The change of each number of the account (a business's, or the unassigned policy's), the
+/// imports of the numbers listed that it lacks, and the numbers left as they are; every
+/// problem found on the way is pushed.
 pub(crate) fn plan(
     desired: &Desired,
     index: &Index<'_>,
@@ -281,44 +284,12 @@ pub(crate) fn plan(
         left_alone: Vec::new(),
         kept_hooks: Vec::new(),
     };
-    // Each business's route, checked once whether or not its numbers need it.
-    let mut routes: HashMap<&str, (Destination, &Route)> = HashMap::new();
-    for business in desired.businesses.values() {
-        match names.route(&business.route) {
-            Ok(destination) => {
-                routes.insert(business.key.as_str(), (destination, &business.route));
-            }
-            Err((message, also)) => {
-                let mut problem =
-                    Problem::at(route_path(business), message).business(&business.key);
-                if let Some(also) = also {
-                    problem = problem.also(also);
-                }
-                problems.push(problem);
-            }
-        }
-    }
-    let shared = match &desired.unassigned {
-        Unassigned::Assistant(shared) => Some(Route::Managed(shared.clone())),
-        Unassigned::Leave | Unassigned::Unlink | Unassigned::Say(_) => None,
-    };
-    let unassigned = match &shared {
-        Some(route) => match names.route(route) {
-            Ok(destination) => Some((destination, route)),
-            Err((message, _)) => {
-                problems.push(Problem::at("unassigned", message));
-                None
-            }
-        },
-        None => None,
-    };
+    let routes = Routes::new(desired, names, problems);
     let owners = desired.owners();
-    let none = Map::new();
     let mut settings = Settings {
         secrets,
         reported: BTreeSet::new(),
     };
-
     for (&key, numbers) in &index.numbers {
         if desired.ignore.contains(key) {
             continue;
@@ -336,67 +307,23 @@ pub(crate) fn plan(
             ));
             continue;
         };
-        let goal = if let Some(business) = owners.get(key) {
-            // A business whose route is broken was reported above.
-            let Some((destination, to)) = routes.get(business.key.as_str()) else {
-                continue;
-            };
-            Goal {
-                destination: destination.clone(),
-                to: Some(*to),
-                settings: business.settings.get(key).unwrap_or(&none),
-                say: None,
-                reason: format!("listed under {}", business.key),
-                business: Some(&business.key),
-            }
-        } else {
-            let (destination, to, say, reason) = match (&desired.unassigned, &unassigned) {
-                (Unassigned::Leave, _) => {
+        let goal = match owners.get(key) {
+            Some(business) => routes.listed(business, key),
+            None => match routes.unassigned(desired, key, number, problems) {
+                Ok(goal) => goal,
+                Err(Unclaimed::LeftAlone) => {
                     planned.left_alone.push(NumberRef {
                         number: key.to_owned(),
                         routed_to: names.current(number),
                     });
                     continue;
                 }
-                (Unassigned::Unlink, _) if number.workflow_id.is_some() => {
-                    problems.push(Problem::account(
-                        address,
-                        format!(
-                            "no business lists it, and `unassigned: unlink` would unlink it, but it holds the retired workflow {}, which Vapi's API documents no way to clear: route it to a business, say a text to its callers (`unassigned: {{say: TEXT}}`), or list it under `ignore`",
-                            number.workflow_id.as_deref().unwrap_or_default()
-                        ),
-                    ));
-                    continue;
-                }
-                (Unassigned::Unlink, _) => (
-                    Destination::Nothing,
-                    None,
-                    None,
-                    "no business lists it; unassigned numbers are unlinked".to_owned(),
-                ),
-                (Unassigned::Say(text), _) => (
-                    Destination::Nothing,
-                    None,
-                    Some(text.as_str()),
-                    "no business lists it; unassigned numbers say a text and ring no assistant"
-                        .to_owned(),
-                ),
-                (Unassigned::Assistant(shared), Some((destination, to))) => (
-                    destination.clone(),
-                    Some(*to),
-                    None,
-                    format!("no business lists it; unassigned numbers go to {shared}"),
-                ),
-                (Unassigned::Assistant(_), None) => continue,
-            };
-            Goal {
-                destination,
-                to,
-                settings: &desired.unassigned_phone,
-                say,
-                reason,
-                business: None,
-            }
+                Err(Unclaimed::Refused) => continue,
+            },
+        };
+        // A business whose route is broken was reported already.
+        let Some(goal) = goal else {
+            continue;
         };
         let keeps_hooks = !goal.settings.contains_key("hooks")
             && theirs(number, &goal).any(|hook| hook["on"] == "call.ringing");
@@ -414,7 +341,149 @@ pub(crate) fn plan(
             planned.changes.push(change);
         }
     }
+    imports(
+        desired,
+        index,
+        names,
+        &routes,
+        &mut planned.changes,
+        problems,
+    );
+    planned
+}
 
+/// Where each business's numbers go, and the unassigned policy's shared assistant, each
+/// checked once whether or not a number needs it.
+struct Routes<'d> {
+    /// By business key, with the route as declared; a broken route is a problem instead.
+    businesses: HashMap<&'d str, (Destination, &'d Route)>,
+    /// `unassigned: {assistant}`'s, when it is declared and not broken.
+    shared: Option<(Destination, Route)>,
+    /// Phone settings for a business that declares none.
+    none: Map<String, Value>,
+}
+
+/// Why a number no business lists gets no goal.
+enum Unclaimed {
+    /// `unassigned: leave`.
+    LeftAlone,
+    /// The policy cannot be carried out for it (a problem says why), or its route is broken.
+    Refused,
+}
+
+impl<'d> Routes<'d> {
+    fn new(desired: &'d Desired, names: &Names<'_>, problems: &mut Vec<Problem>) -> Self {
+        let mut businesses = HashMap::new();
+        for business in desired.businesses.values() {
+            match names.route(&business.route) {
+                Ok(destination) => {
+                    businesses.insert(business.key.as_str(), (destination, &business.route));
+                }
+                Err((message, also)) => {
+                    let mut problem =
+                        Problem::at(route_path(business), message).business(&business.key);
+                    if let Some(also) = also {
+                        problem = problem.also(also);
+                    }
+                    problems.push(problem);
+                }
+            }
+        }
+        let shared = match &desired.unassigned {
+            Unassigned::Assistant(shared) => {
+                let route = Route::Managed(shared.clone());
+                match names.route(&route) {
+                    Ok(destination) => Some((destination, route)),
+                    Err((message, _)) => {
+                        problems.push(Problem::at("unassigned", message));
+                        None
+                    }
+                }
+            }
+            Unassigned::Leave | Unassigned::Unlink | Unassigned::Say(_) => None,
+        };
+        Self {
+            businesses,
+            shared,
+            none: Map::new(),
+        }
+    }
+
+    /// The goal of `key`, which `business` lists; `None` when its route is broken.
+    fn listed<'g>(&'g self, business: &'g Business, key: &str) -> Option<Goal<'g>> {
+        let (destination, to) = self.businesses.get(business.key.as_str())?;
+        Some(Goal {
+            destination: destination.clone(),
+            to: Some(*to),
+            settings: business.settings.get(key).unwrap_or(&self.none),
+            say: None,
+            reason: format!("listed under {}", business.key),
+            business: Some(&business.key),
+        })
+    }
+
+    /// The goal of `number` (`key`), which no business lists, as `unassigned` says.
+    fn unassigned<'g>(
+        &'g self,
+        desired: &'g Desired,
+        key: &str,
+        number: &PhoneNumber,
+        problems: &mut Vec<Problem>,
+    ) -> Result<Option<Goal<'g>>, Unclaimed> {
+        let (destination, to, say, reason) = match (&desired.unassigned, &self.shared) {
+            (Unassigned::Leave, _) => return Err(Unclaimed::LeftAlone),
+            (Unassigned::Unlink, _) if number.workflow_id.is_some() => {
+                problems.push(Problem::account(
+                    Address::Number(key.to_owned()),
+                    format!(
+                        "no business lists it, and `unassigned: unlink` would unlink it, but it holds the retired workflow {}, which Vapi's API documents no way to clear: route it to a business, say a text to its callers (`unassigned: {{say: TEXT}}`), or list it under `ignore`",
+                        number.workflow_id.as_deref().unwrap_or_default()
+                    ),
+                ));
+                return Err(Unclaimed::Refused);
+            }
+            (Unassigned::Unlink, _) => (
+                Destination::Nothing,
+                None,
+                None,
+                "no business lists it; unassigned numbers are unlinked".to_owned(),
+            ),
+            (Unassigned::Say(text), _) => (
+                Destination::Nothing,
+                None,
+                Some(text.as_str()),
+                "no business lists it; unassigned numbers say a text and ring no assistant"
+                    .to_owned(),
+            ),
+            (Unassigned::Assistant(shared), Some((destination, to))) => (
+                destination.clone(),
+                Some(to),
+                None,
+                format!("no business lists it; unassigned numbers go to {shared}"),
+            ),
+            (Unassigned::Assistant(_), None) => return Err(Unclaimed::Refused),
+        };
+        Ok(Some(Goal {
+            destination,
+            to,
+            settings: &desired.unassigned_phone,
+            say,
+            reason,
+            business: None,
+        }))
+    }
+}
+
+/// The imports of the numbers businesses list that the account lacks, or why each cannot be
+/// imported.
+fn imports(
+    desired: &Desired,
+    index: &Index<'_>,
+    names: &Names<'_>,
+    routes: &Routes<'_>,
+    changes: &mut Vec<Change>,
+    problems: &mut Vec<Problem>,
+) {
     for business in desired.businesses.values() {
         for (position, number) in business.numbers.iter().enumerate() {
             if index.numbers.contains_key(number.as_str()) {
@@ -422,50 +491,41 @@ pub(crate) fn plan(
             }
             let address = Address::Number(number.to_string());
             let at = format!("businesses.{}.numbers[{position}]", business.key);
-            if !number.is_e164() {
+            let refusal = if number.is_e164() {
+                desired.import.is_none().then(|| format!(
+                    "{number} is listed under {} but is not in the account; add `import:` settings to the file to import it",
+                    business.key
+                ))
+            } else {
+                Some(format!(
+                    "{number} is listed under {} but is not in the account; only an E.164 number can be imported, so create it in Vapi first",
+                    business.key
+                ))
+            };
+            if let Some(refusal) = refusal {
                 problems.push(
-                    Problem::at(
-                        at,
-                        format!(
-                            "{number} is listed under {} but is not in the account; only an E.164 number can be imported, so create it in Vapi first",
-                            business.key
-                        ),
-                    )
-                    .business(&business.key)
-                    .address(address),
+                    Problem::at(at, refusal)
+                        .business(&business.key)
+                        .address(address),
                 );
                 continue;
             }
-            let Some(import) = &desired.import else {
-                problems.push(
-                    Problem::at(
-                        at,
-                        format!(
-                            "{number} is listed under {} but is not in the account; add `import:` settings to the file to import it",
-                            business.key
-                        ),
-                    )
-                    .business(&business.key)
-                    .address(address),
-                );
-                continue;
-            };
-            // A business whose route is broken was reported above.
-            let Some((destination, to)) = routes.get(business.key.as_str()) else {
+            // A business whose route is broken was reported already.
+            let (Some(import), Some((destination, to))) = (
+                &desired.import,
+                routes.businesses.get(business.key.as_str()),
+            ) else {
                 continue;
             };
             if let Some(refusal) = carrier_refusal(desired, index, number) {
                 problems.push(
-                    Problem::at(
-                        format!("businesses.{}.numbers[{position}]", business.key),
-                        refusal,
-                    )
-                    .business(&business.key)
-                    .address(address),
+                    Problem::at(at, refusal)
+                        .business(&business.key)
+                        .address(address),
                 );
                 continue;
             }
-            planned.changes.push(import_change(
+            changes.push(import_change(
                 number,
                 &import.body,
                 business,
@@ -474,7 +534,6 @@ pub(crate) fn plan(
             ));
         }
     }
-    planned
 }
 
 /// Why a listed number Vapi lacks cannot be imported, when the file declares a carrier: the

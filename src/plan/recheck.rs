@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::change::{Operation, Target, Unchanged};
+use super::change::{Change, Operation, Target, Unchanged};
 use super::live::{Index, Live};
 use super::model::{Address, Plan, Safety};
 use super::{Secrets, compare, faithful, precondition};
@@ -44,120 +44,34 @@ pub(crate) fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
     let index = Index::new(live);
     let mut stale = Vec::new();
     let mut applied = BTreeMap::new();
+    let mut record = |i: usize, change: &Change, verdict: Verdict| match verdict {
+        Verdict::Pending => {}
+        Verdict::Applied(id) => {
+            applied.insert(i, id);
+        }
+        Verdict::Stale(detail) => stale.push(Stale {
+            address: change.address().clone(),
+            detail,
+        }),
+    };
     // Creates first, so the numbers routed to a created assistant know its id.
-    let mut created: BTreeMap<&Address, &str> = BTreeMap::new();
+    let mut created: BTreeMap<&Address, String> = BTreeMap::new();
     for (i, change) in plan.changes.iter().enumerate() {
         if let Operation::CreateAssistant { key, body } = change.op() {
-            match index.by_label.get(key.as_str()).map(Vec::as_slice) {
-                None | Some([]) => {}
-                Some([one])
-                    if one
-                        .fields()
-                        .is_some_and(|fields| holds(Some(body), &fields, secrets)) =>
-                {
-                    applied.insert(i, one.id.clone());
-                    created.insert(change.address(), one.id.as_str());
-                }
-                Some(found) => stale.push(Stale {
-                    address: change.address().clone(),
-                    detail: format!(
-                        "assistant {} now carries the label {key:?}",
-                        found
-                            .iter()
-                            .map(|a| a.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                }),
+            let verdict = create(key, body, &index, secrets);
+            if let Verdict::Applied(id) = &verdict {
+                created.insert(change.address(), id.clone());
             }
+            record(i, change, verdict);
         }
     }
     for (i, change) in plan.changes.iter().enumerate() {
-        let mut found = |detail: String| {
-            stale.push(Stale {
-                address: change.address().clone(),
-                detail,
-            });
-        };
-        let op = change.op();
-        let target = match op.route() {
-            None => None,
-            Some(Target::Id(id)) => {
-                if !index.by_id.contains_key(id.as_str()) {
-                    found(format!(
-                        "assistant {id}, which this change routes to, no longer exists"
-                    ));
-                    continue;
-                }
-                Some(id.as_str())
-            }
-            Some(Target::Address(address)) => created.get(address).copied(),
-        };
-        let verdict = match op {
-            Operation::CreateAssistant { .. } => continue,
-            Operation::ImportNumber {
-                number,
-                body,
-                route,
-            } => match index.numbers.get(number.as_str()).map(Vec::as_slice) {
-                None | Some([]) => Verdict::Pending,
-                Some([one])
-                    if holds(
-                        end_state(body, route.as_ref(), target).as_ref(),
-                        &one.fields(),
-                        secrets,
-                    ) =>
-                {
-                    Verdict::Applied(one.id.clone())
-                }
-                Some(existing) => Verdict::Stale(format!(
-                    "the number now exists in the account (id {})",
-                    existing[0].id
-                )),
-            },
-            Operation::UpdateAssistant { expect, body, .. } => {
-                // Apply reads every body; one not kept matches no precondition.
-                let now = index
-                    .by_id
-                    .get(expect.id.as_str())
-                    .map(|a| (a.fields().unwrap_or_default(), a.updated_at.as_str()));
-                unchanged(expect, now, Some(body), Some(body), secrets)
-            }
-            Operation::UpdateNumber {
-                expect,
-                body,
-                route,
-                ..
-            } => {
-                let now = index
-                    .number_by_id
-                    .get(expect.id.as_str())
-                    .map(|n| (n.fields(), n.updated_at.as_str()));
-                let end = end_state(body, route.as_ref(), target);
-                unchanged(expect, now, end.as_ref(), Some(body), secrets)
-            }
-            Operation::DeleteAssistant {
-                expect,
-                routed_numbers,
-                ..
-            } => match index.by_id.get(expect.id.as_str()) {
-                // Gone already: what the delete does is done.
-                None => Verdict::Applied(expect.id.clone()),
-                Some(now) => {
-                    let now = (now.fields().unwrap_or_default(), now.updated_at.as_str());
-                    match unchanged(expect, Some(now), None, None, secrets) {
-                        Verdict::Pending => newly_routed(live, &expect.id, routed_numbers),
-                        verdict => verdict,
-                    }
-                }
-            },
-        };
-        match verdict {
-            Verdict::Pending => {}
-            Verdict::Applied(id) => {
-                applied.insert(i, id);
-            }
-            Verdict::Stale(detail) => found(detail),
+        if !matches!(change.op(), Operation::CreateAssistant { .. }) {
+            record(
+                i,
+                change,
+                verdict(change.op(), &created, &index, live, secrets),
+            );
         }
     }
     let moved: BTreeSet<&Address> = stale.iter().map(|s| &s.address).collect();
@@ -186,6 +100,110 @@ pub(crate) fn recheck(plan: &Plan, live: &Live, secrets: &Secrets) -> Recheck {
         applied,
         unfaithful,
         safety: Safety::evaluate(routing_changes, routed_now, plan.safety.allowed),
+    }
+}
+
+/// The verdict on creating the assistant labelled `key` with `body`: applied when one
+/// assistant carries the label and holds the body, stale when any other does.
+fn create(key: &str, body: &Map<String, Value>, index: &Index<'_>, secrets: &Secrets) -> Verdict {
+    match index.by_label.get(key).map(Vec::as_slice) {
+        None | Some([]) => Verdict::Pending,
+        Some([one])
+            if one
+                .fields()
+                .is_some_and(|fields| holds(Some(body), &fields, secrets)) =>
+        {
+            Verdict::Applied(one.id.clone())
+        }
+        Some(found) => Verdict::Stale(format!(
+            "assistant {} now carries the label {key:?}",
+            found
+                .iter()
+                .map(|a| a.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The verdict on `op`, the assistants found already created known by address (`created`).
+fn verdict(
+    op: &Operation,
+    created: &BTreeMap<&Address, String>,
+    index: &Index<'_>,
+    live: &Live,
+    secrets: &Secrets,
+) -> Verdict {
+    let target = match op.route() {
+        None => None,
+        Some(Target::Id(id)) => {
+            if !index.by_id.contains_key(id.as_str()) {
+                return Verdict::Stale(format!(
+                    "assistant {id}, which this change routes to, no longer exists"
+                ));
+            }
+            Some(id.as_str())
+        }
+        Some(Target::Address(address)) => created.get(address).map(String::as_str),
+    };
+    match op {
+        Operation::CreateAssistant { key, body } => create(key, body, index, secrets),
+        Operation::ImportNumber {
+            number,
+            body,
+            route,
+        } => match index.numbers.get(number.as_str()).map(Vec::as_slice) {
+            None | Some([]) => Verdict::Pending,
+            Some([one])
+                if holds(
+                    end_state(body, route.as_ref(), target).as_ref(),
+                    &one.fields(),
+                    secrets,
+                ) =>
+            {
+                Verdict::Applied(one.id.clone())
+            }
+            Some(existing) => Verdict::Stale(format!(
+                "the number now exists in the account (id {})",
+                existing[0].id
+            )),
+        },
+        Operation::UpdateAssistant { expect, body, .. } => {
+            // Apply reads every body; one not kept matches no precondition.
+            let now = index
+                .by_id
+                .get(expect.id.as_str())
+                .map(|a| (a.fields().unwrap_or_default(), a.updated_at.as_str()));
+            unchanged(expect, now, Some(body), Some(body), secrets)
+        }
+        Operation::UpdateNumber {
+            expect,
+            body,
+            route,
+            ..
+        } => {
+            let now = index
+                .number_by_id
+                .get(expect.id.as_str())
+                .map(|n| (n.fields(), n.updated_at.as_str()));
+            let end = end_state(body, route.as_ref(), target);
+            unchanged(expect, now, end.as_ref(), Some(body), secrets)
+        }
+        Operation::DeleteAssistant {
+            expect,
+            routed_numbers,
+            ..
+        } => match index.by_id.get(expect.id.as_str()) {
+            // Gone already: what the delete does is done.
+            None => Verdict::Applied(expect.id.clone()),
+            Some(now) => {
+                let now = (now.fields().unwrap_or_default(), now.updated_at.as_str());
+                match unchanged(expect, Some(now), None, None, secrets) {
+                    Verdict::Pending => newly_routed(live, &expect.id, routed_numbers),
+                    verdict => verdict,
+                }
+            }
+        },
     }
 }
 
