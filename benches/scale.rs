@@ -1415,6 +1415,10 @@ fn emit(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the benchmark's steps, in the order they run"
+)]
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--emit") {

@@ -133,70 +133,9 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
     let mut secrets = BTreeSet::new();
     let mut left_out = Vec::new();
 
-    // A number the account has twice cannot be planned: it is ignored until one goes.
-    let mut ignore = IgnoreSpec::default();
-    for (number, copies) in &index.numbers {
-        if copies.len() > 1 && NumberKey::parse(number).is_ok() {
-            let ids: Vec<&str> = copies.iter().map(|n| n.id.as_str()).collect();
-            left_out.push(format!(
-                "number {number} is in the account {} times ({}): listed under `ignore` until all but one are deleted",
-                copies.len(),
-                ids.join(", ")
-            ));
-            ignore.numbers.push(IgnoredNumber((*number).to_owned()));
-        }
-    }
-    // A number the file can name: a valid key the account has once.
-    let listable = |number: &Number| {
-        NumberKey::parse(&number.key).is_ok() && index.numbers[number.key.as_str()].len() == 1
-    };
-    // An assistant is exported under its label when the label is a key and it is the copy the
-    // planner keeps. Every number routed to a copy is listed under the key's business or left
-    // as it is, so all count for the planner: it keeps the copy most numbers route to.
-    let mut routes: HashMap<&str, usize> = HashMap::new();
-    for id in live
-        .numbers
-        .iter()
-        .filter_map(|n| n.assistant_id.as_deref())
-    {
-        *routes.entry(id).or_default() += 1;
-    }
-    let mut managed: HashMap<&str, &str> = HashMap::new();
-    // The numbers of every other copy are listed under the kept one's business.
-    let mut kept_for: HashMap<&str, &str> = HashMap::new();
-    for (label, copies) in &index.by_label {
-        if Key::parse(label).is_none() {
-            continue;
-        }
-        let kept = keeper(copies, &routes);
-        managed.insert(kept.id.as_str(), label);
-        for copy in copies.iter().filter(|c| c.id != kept.id) {
-            kept_for.insert(copy.id.as_str(), kept.id.as_str());
-            left_out.push(format!(
-                "assistant {} is another copy of `{label}` (two applies at once made both): its numbers are listed under `{label}`, so `plan` routes them to {} and deletes this copy",
-                copy.id, kept.id
-            ));
-        }
-    }
-
-    // The numbers routed to each assistant and squad, that a file can name.
-    let mut numbers_of: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
-    let mut squads: BTreeMap<&str, Vec<&Number>> = BTreeMap::new();
-    for number in &live.numbers {
-        if !listable(number) {
-            continue;
-        }
-        let group = match (&number.assistant_id, &number.squad_id, &number.workflow_id) {
-            (Some(id), ..) if index.by_id.contains_key(id.as_str()) => {
-                numbers_of.entry(kept_for.get(id.as_str()).copied().unwrap_or(id))
-            }
-            // A route to a squad the account does not have, or to a retired workflow, is left
-            // out, as `unassigned: leave` keeps it, since no file can route to it.
-            (None, Some(id), _) if live.squads.contains_key(id) => squads.entry(id),
-            _ => continue,
-        };
-        group.or_default().push(number);
-    }
+    let ignore = twice(&index, &mut left_out);
+    let (managed, kept_for) = kept_copies(live, &index, &mut left_out);
+    let (numbers_of, squads) = routed(live, &index, &kept_for);
 
     // Keys: managed assistants keep their label; others, squads and workflows get a slug of
     // their name, made unique in a stable order (assistants, squads, workflows; each by name,
@@ -298,6 +237,90 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
         carrier: None,
     };
     (file, secrets.into_iter().collect(), left_out)
+}
+
+/// The numbers the account has twice, which cannot be planned: ignored until one goes.
+fn twice(index: &Index<'_>, left_out: &mut Vec<String>) -> IgnoreSpec {
+    let mut ignore = IgnoreSpec::default();
+    for (number, copies) in &index.numbers {
+        if copies.len() > 1 && NumberKey::parse(number).is_ok() {
+            let ids: Vec<&str> = copies.iter().map(|n| n.id.as_str()).collect();
+            left_out.push(format!(
+                "number {number} is in the account {} times ({}): listed under `ignore` until all but one are deleted",
+                copies.len(),
+                ids.join(", ")
+            ));
+            ignore.numbers.push(IgnoredNumber((*number).to_owned()));
+        }
+    }
+    ignore
+}
+
+/// Labelled assistants by id, to their label key: an assistant is exported under its label
+/// when the label is a key and it is the copy the planner keeps. Every number routed to a copy
+/// is listed under the key's business or left as it is, so all count for the planner: it keeps
+/// the copy most numbers route to. Also, each other copy's id to the kept one's.
+fn kept_copies<'a>(
+    live: &'a Live,
+    index: &Index<'a>,
+    left_out: &mut Vec<String>,
+) -> (HashMap<&'a str, &'a str>, HashMap<&'a str, &'a str>) {
+    let mut routes: HashMap<&str, usize> = HashMap::new();
+    for id in live
+        .numbers
+        .iter()
+        .filter_map(|n| n.assistant_id.as_deref())
+    {
+        *routes.entry(id).or_default() += 1;
+    }
+    let mut managed: HashMap<&str, &str> = HashMap::new();
+    let mut kept_for: HashMap<&str, &str> = HashMap::new();
+    for (label, copies) in &index.by_label {
+        if Key::parse(label).is_none() {
+            continue;
+        }
+        let kept = keeper(copies, &routes);
+        managed.insert(kept.id.as_str(), label);
+        for copy in copies.iter().filter(|c| c.id != kept.id) {
+            kept_for.insert(copy.id.as_str(), kept.id.as_str());
+            left_out.push(format!(
+                "assistant {} is another copy of `{label}` (two applies at once made both): its numbers are listed under `{label}`, so `plan` routes them to {} and deletes this copy",
+                copy.id, kept.id
+            ));
+        }
+    }
+    (managed, kept_for)
+}
+
+/// The numbers a file can name (a valid key the account has once) routed to each assistant
+/// (a copy's under the kept one) and to each squad.
+type Routed<'a> = BTreeMap<&'a str, Vec<&'a Number>>;
+
+fn routed<'a>(
+    live: &'a Live,
+    index: &Index<'a>,
+    kept_for: &HashMap<&'a str, &'a str>,
+) -> (Routed<'a>, Routed<'a>) {
+    let mut numbers_of: Routed<'a> = BTreeMap::new();
+    let mut squads: Routed<'a> = BTreeMap::new();
+    for number in &live.numbers {
+        let listable =
+            NumberKey::parse(&number.key).is_ok() && index.numbers[number.key.as_str()].len() == 1;
+        if !listable {
+            continue;
+        }
+        let group = match (&number.assistant_id, &number.squad_id, &number.workflow_id) {
+            (Some(id), ..) if index.by_id.contains_key(id.as_str()) => {
+                numbers_of.entry(kept_for.get(id.as_str()).copied().unwrap_or(id))
+            }
+            // A route to a squad the account does not have, or to a retired workflow, is left
+            // out, as `unassigned: leave` keeps it, since no file can route to it.
+            (None, Some(id), _) if live.squads.contains_key(id) => squads.entry(id),
+            _ => continue,
+        };
+        group.or_default().push(number);
+    }
+    (numbers_of, squads)
 }
 
 /// The file's text with what it does not express noted under its first line.

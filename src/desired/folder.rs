@@ -105,63 +105,23 @@ pub(crate) fn load(dir: &FsPath) -> Result<Desired, Report> {
         located.push(diagnostic);
         sources.add(source);
     }
+    let mut gathered = Gathered {
+        budget,
+        sources,
+        businesses,
+        problems,
+        located,
+    };
     for path in walk.files {
-        let source = match read(&path, dir, &mut budget, |name, text| {
-            Source::businesses(name, text)
-        }) {
-            Ok(source) => source,
-            Err((diagnostic, source)) => {
-                located.push(diagnostic);
-                sources.add(source);
-                continue;
-            }
-        };
-        let index = sources.add(source.clone());
-        let doc = match load::parse(&source) {
-            Ok((doc, found)) => {
-                problems.extend(found);
-                doc
-            }
-            Err(diagnostic) => {
-                located.push(diagnostic);
-                continue;
-            }
-        };
-        let entries = match doc {
-            Value::Object(entries) => entries,
-            Value::Null => {
-                located.push(whole(
-                    &source,
-                    "the file is empty; a business file is a mapping of business key to business",
-                ));
-                continue;
-            }
-            _ => {
-                located.push(whole(
-                    &source,
-                    "a business file must be a mapping of business key to business, like `acme-plumbing: {name: Acme Plumbing, ...}`",
-                ));
-                continue;
-            }
-        };
-        for (key, business) in entries {
-            let path = Path::root().key(BUSINESSES).key(&key);
-            if businesses.contains_key(&key) {
-                let problem = Problem::key(
-                    &path,
-                    format!(
-                        "business `{key}` is declared in two files; a business key is declared once"
-                    ),
-                )
-                .related("the other declaration", &path);
-                let first = sources.of(&path).clone();
-                located.push(source.diagnostic(problem, &first));
-                continue;
-            }
-            sources.claim(key.clone(), index);
-            businesses.insert(key, business);
-        }
+        gathered.business_file(&path, dir);
     }
+    let Gathered {
+        sources,
+        businesses,
+        problems,
+        located,
+        ..
+    } = gathered;
 
     let Some(mut root_doc) = root_doc else {
         return Err(sources.report(problems, located));
@@ -176,6 +136,79 @@ pub(crate) fn load(dir: &FsPath) -> Result<Desired, Report> {
         }
     }
     load::finish(root_doc, problems, located, sources)
+}
+
+/// What the folder's files declare, as they are read.
+struct Gathered {
+    /// What the files read so far leave of [`MAX_FILE_BYTES`].
+    budget: u64,
+    sources: Sources,
+    /// Every business declared so far, by key.
+    businesses: Map<String, Value>,
+    problems: Vec<Problem>,
+    located: Vec<Diagnostic>,
+}
+
+impl Gathered {
+    /// Reads the business file at `path` in the folder `dir`: its businesses, or why it
+    /// cannot be read; a business another file declared already is a problem.
+    fn business_file(&mut self, path: &FsPath, dir: &FsPath) {
+        let source = match read(path, dir, &mut self.budget, |name, text| {
+            Source::businesses(name, text)
+        }) {
+            Ok(source) => source,
+            Err((diagnostic, source)) => {
+                self.located.push(diagnostic);
+                self.sources.add(source);
+                return;
+            }
+        };
+        let index = self.sources.add(source.clone());
+        let doc = match load::parse(&source) {
+            Ok((doc, found)) => {
+                self.problems.extend(found);
+                doc
+            }
+            Err(diagnostic) => {
+                self.located.push(diagnostic);
+                return;
+            }
+        };
+        let entries = match doc {
+            Value::Object(entries) => entries,
+            Value::Null => {
+                self.located.push(whole(
+                    &source,
+                    "the file is empty; a business file is a mapping of business key to business",
+                ));
+                return;
+            }
+            _ => {
+                self.located.push(whole(
+                    &source,
+                    "a business file must be a mapping of business key to business, like `acme-plumbing: {name: Acme Plumbing, ...}`",
+                ));
+                return;
+            }
+        };
+        for (key, business) in entries {
+            let path = Path::root().key(BUSINESSES).key(&key);
+            if self.businesses.contains_key(&key) {
+                let problem = Problem::key(
+                    &path,
+                    format!(
+                        "business `{key}` is declared in two files; a business key is declared once"
+                    ),
+                )
+                .related("the other declaration", &path);
+                let first = self.sources.of(&path).clone();
+                self.located.push(source.diagnostic(problem, &first));
+                continue;
+            }
+            self.sources.claim(key.clone(), index);
+            self.businesses.insert(key, business);
+        }
+    }
 }
 
 /// A problem with a business file as a whole.

@@ -402,6 +402,10 @@ ignore:
     }
 
     #[test]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the expected desired state of the design's example, written out whole"
+    )]
     fn design_example_loads() {
         let desired = load_str(DESIGN_EXAMPLE, "vapiform.yaml").unwrap();
         let acme = ManagedAssistant::new(

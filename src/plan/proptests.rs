@@ -208,6 +208,10 @@ fn assistant(id: &str, fields: &Map<String, Value>) -> Assistant {
 }
 
 /// Builds a consistent desired state and account from a scenario.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one scenario built into a desired state and an account, step by step"
+)]
 fn build(s: &Scenario) -> (Desired, Model) {
     let mut live = Model::default();
     for (i, greeting) in s.unlabelled.iter().enumerate() {
@@ -397,6 +401,10 @@ fn build(s: &Scenario) -> (Desired, Model) {
 
 /// What Vapi would do with the plan's writes, in order, checking the safety rules at every
 /// write.
+#[expect(
+    clippy::too_many_lines,
+    reason = "a model of Vapi carrying out each kind of write, beside the invariants each must keep"
+)]
 fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestCaseError> {
     let ignored: HashSet<String> = live
         .numbers
@@ -595,6 +603,10 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
 /// The account holds the file: some assistant carrying each managed key's label has every
 /// declared field; each listed number routes where its business routes, with the name its
 /// entry gives it; each other number is as `unassigned` says.
+#[expect(
+    clippy::too_many_lines,
+    reason = "every property the account must hold once applied, one after another"
+)]
 fn holds(desired: &Desired, before: &Model, after: &Model) -> Result<(), TestCaseError> {
     let holding = |key: &str| -> Vec<&str> {
         let Some(managed) = desired.assistants.get(key) else {

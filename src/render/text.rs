@@ -261,114 +261,7 @@ fn field_is_block(field: &crate::plan::FieldChange) -> bool {
 }
 
 fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
-    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
-    let plural = |n: usize, one: &str, many: &str| {
-        if n == 1 {
-            format!("1 {one}")
-        } else {
-            format!("{n} {many}")
-        }
-    };
-    // Numbers, each with where its calls go.
-    let routed = |refs: &[crate::plan::NumberRef]| -> Vec<String> {
-        refs.iter()
-            .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
-            .collect()
-    };
-    if !untouched.left_alone.is_empty() {
-        sections.push((
-            plural(
-                untouched.left_alone.len(),
-                "number left alone (unassigned: leave)",
-                "numbers left alone (unassigned: leave)",
-            ),
-            routed(&untouched.left_alone),
-        ));
-    }
-    if !untouched.kept_hooks.is_empty() {
-        sections.push((
-            plural(
-                untouched.kept_hooks.len(),
-                "number keeps call.ringing hooks someone else set (they act before its route)",
-                "numbers keep call.ringing hooks someone else set (they act before their route)",
-            ),
-            routed(&untouched.kept_hooks),
-        ));
-    }
-    if let Some(carrier) = &untouched.carrier {
-        if !carrier.orphans.is_empty() {
-            sections.push((
-                plural(
-                    carrier.orphans.len(),
-                    "number in Vapi the carrier no longer owns (calls to it cannot arrive)",
-                    "numbers in Vapi the carrier no longer owns (calls to them cannot arrive)",
-                ),
-                routed(&carrier.orphans),
-            ));
-        }
-        if !carrier.free.is_empty() {
-            sections.push((
-                plural(
-                    carrier.free.len(),
-                    "number free at the carrier (active, not in Vapi, listed by no business)",
-                    "numbers free at the carrier (active, not in Vapi, listed by no business)",
-                ),
-                carrier.free.clone(),
-            ));
-        }
-        if !carrier.inactive.is_empty() {
-            sections.push((
-                plural(
-                    carrier.inactive.len(),
-                    "carrier number not active",
-                    "carrier numbers not active",
-                ),
-                carrier
-                    .inactive
-                    .iter()
-                    .map(|n| format!("{} ({})", n.number, n.status))
-                    .collect(),
-            ));
-        }
-    }
-    if !untouched.ignored.is_empty() {
-        sections.push((
-            plural(untouched.ignored.len(), "ignored number", "ignored numbers"),
-            untouched.ignored.clone(),
-        ));
-    }
-    if !untouched.kept_assistants.is_empty() {
-        sections.push((
-            plural(
-                untouched.kept_assistants.len(),
-                "labelled assistant kept",
-                "labelled assistants kept",
-            ),
-            untouched
-                .kept_assistants
-                .iter()
-                .map(|k| format!("{} ({}): {}", k.key, k.id, k.reason))
-                .collect(),
-        ));
-    }
-    if !untouched.unmanaged_assistants.is_empty() {
-        sections.push((
-            plural(
-                untouched.unmanaged_assistants.len(),
-                "unmanaged assistant",
-                "unmanaged assistants",
-            ),
-            untouched
-                .unmanaged_assistants
-                .iter()
-                .map(|a| {
-                    a.name
-                        .as_ref()
-                        .map_or_else(|| a.id.clone(), |name| format!("\"{name}\" ({})", a.id))
-                })
-                .collect(),
-        ));
-    }
+    let sections = sections(untouched);
     if sections.is_empty() {
         return;
     }
@@ -389,6 +282,84 @@ fn untouched(out: &mut String, untouched: &Untouched, palette: &Palette) {
             );
         }
     }
+}
+
+/// What the plan leaves as it is, as titled lists; an empty one is left out.
+fn sections(untouched: &Untouched) -> Vec<(String, Vec<String>)> {
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    let mut section = |items: Vec<String>, one: &str, many: &str| {
+        let title = match items.len() {
+            0 => return,
+            1 => format!("1 {one}"),
+            n => format!("{n} {many}"),
+        };
+        sections.push((title, items));
+    };
+    // Numbers, each with where its calls go.
+    let routed = |refs: &[crate::plan::NumberRef]| -> Vec<String> {
+        refs.iter()
+            .map(|n| format!("{} → {}", n.number, endpoint(&n.routed_to)))
+            .collect()
+    };
+    section(
+        routed(&untouched.left_alone),
+        "number left alone (unassigned: leave)",
+        "numbers left alone (unassigned: leave)",
+    );
+    section(
+        routed(&untouched.kept_hooks),
+        "number keeps call.ringing hooks someone else set (they act before its route)",
+        "numbers keep call.ringing hooks someone else set (they act before their route)",
+    );
+    if let Some(carrier) = &untouched.carrier {
+        section(
+            routed(&carrier.orphans),
+            "number in Vapi the carrier no longer owns (calls to it cannot arrive)",
+            "numbers in Vapi the carrier no longer owns (calls to them cannot arrive)",
+        );
+        section(
+            carrier.free.clone(),
+            "number free at the carrier (active, not in Vapi, listed by no business)",
+            "numbers free at the carrier (active, not in Vapi, listed by no business)",
+        );
+        section(
+            carrier
+                .inactive
+                .iter()
+                .map(|n| format!("{} ({})", n.number, n.status))
+                .collect(),
+            "carrier number not active",
+            "carrier numbers not active",
+        );
+    }
+    section(
+        untouched.ignored.clone(),
+        "ignored number",
+        "ignored numbers",
+    );
+    section(
+        untouched
+            .kept_assistants
+            .iter()
+            .map(|k| format!("{} ({}): {}", k.key, k.id, k.reason))
+            .collect(),
+        "labelled assistant kept",
+        "labelled assistants kept",
+    );
+    section(
+        untouched
+            .unmanaged_assistants
+            .iter()
+            .map(|a| {
+                a.name
+                    .as_ref()
+                    .map_or_else(|| a.id.clone(), |name| format!("\"{name}\" ({})", a.id))
+            })
+            .collect(),
+        "unmanaged assistant",
+        "unmanaged assistants",
+    );
+    sections
 }
 
 /// One line for a finished change, as apply prints it when not on a terminal.

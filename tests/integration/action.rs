@@ -230,6 +230,10 @@ async fn plan_sets_the_outputs_and_the_summary_and_comments_only_on_a_pull_reque
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario, read top to bottom"
+)]
 async fn plan_on_a_pull_request_posts_one_comment_and_then_updates_it() {
     let (running, workspace) = quickstart(Duration::ZERO).await;
     // Two pages of comments, none of them this file's plan (another file's plan is not ours).
@@ -455,6 +459,10 @@ async fn a_failed_plan_passes_exit_1_through_with_its_error_in_the_summary_and_t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario, read top to bottom"
+)]
 async fn drift_apply_and_a_stale_plan_pass_their_exit_codes_through() {
     let (running, workspace) = quickstart(Duration::ZERO).await;
     Step::run(&workspace, &running, "drift")

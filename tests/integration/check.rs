@@ -237,6 +237,10 @@ fn the_route_decides_what_a_chat_cannot_reach() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario, read top to bottom"
+)]
 async fn nothing_is_spent_before_it_is_stated_and_agreed_and_never_past_max_cost() {
     let account: Account = serde_json::from_str(
         &std::fs::read_to_string(crate::support::example("quickstart/account.json")).unwrap(),

@@ -354,6 +354,10 @@ fn files(dir: &std::path::Path) -> Vec<(String, String)> {
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario, read top to bottom"
+)]
 fn export_split_writes_a_folder_that_plans_empty_and_exports_the_same_again() {
     let workspace = Workspace::quickstart();
     workspace.sandbox().args(["apply", "--yes"]).run().code(0);

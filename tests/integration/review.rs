@@ -206,6 +206,10 @@ fn a_field_the_baseline_sets_to_another_value_is_intent() {
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one end-to-end scenario, read top to bottom"
+)]
 fn baseline_tells_drift_from_intent_in_every_format() {
     let workspace = applied_quickstart();
     // Behind the tool's back: Acme's greeting, Carol's voice, and Bob's number moved to Acme.
