@@ -786,6 +786,25 @@ mod tests {
     }
 
     #[test]
+    fn an_operation_gives_its_body_and_route() {
+        let ops: Vec<Operation> = every_kind().into_iter().map(|c| c.op).collect();
+        let bodies: Vec<bool> = ops.iter().map(|op| op.body().is_some()).collect();
+        assert_eq!(bodies, [true, true, false, true, true]);
+        assert_eq!(ops[0].body(), Some(&object(json!({"name": "Acme"}))));
+        let routes: Vec<Option<&Target>> = ops.iter().map(Operation::route).collect();
+        assert_eq!(
+            routes,
+            [
+                None,
+                None,
+                None,
+                Some(&Target::Address(Address::Assistant("acme".to_owned()))),
+                Some(&Target::Id("a1".to_owned())),
+            ]
+        );
+    }
+
+    #[test]
     fn every_kind_of_change_reads_back_as_written() {
         for change in every_kind() {
             let json = serde_json::to_value(&change).unwrap();

@@ -118,9 +118,14 @@ pub struct Number {
     pub created_at: String,
     /// ISO 8601 time of the last write.
     pub updated_at: String,
-    /// The number as read, for its other fields; those above are taken out of it (held once,
-    /// not twice: 50,000 numbers are a few megabytes of them).
-    read: vapi::PhoneNumber,
+    /// The number as the API wrote it, when it did.
+    written: Option<String>,
+    /// Its free-text label.
+    name: Option<String>,
+    /// The SIP URI of a SIP number.
+    sip_uri: Option<String>,
+    /// Every other field, as the API sent it (`hooks`, `server`, `fallbackDestination`, ...).
+    other: Map<String, Value>,
 }
 
 impl Number {
@@ -132,41 +137,58 @@ impl Number {
     /// Whether calls to the number reach anything but nobody or a message alone (see
     /// [`super::route::answers`]): an assistant, squad, webhook, fallback or transfer.
     pub fn answers(&self) -> bool {
-        self.is_routed() || super::route::answers(&self.read.other)
+        self.is_routed() || super::route::answers(&self.other)
     }
 
     /// Every field as the API returned it (routing fields normalised), for the comparator;
     /// built now.
     pub fn fields(&self) -> Map<String, Value> {
-        let mut read = self.read.clone();
-        read.id.clone_from(&self.id);
-        read.provider.clone_from(&self.provider);
-        read.assistant_id.clone_from(&self.assistant_id);
-        read.squad_id.clone_from(&self.squad_id);
-        read.workflow_id.clone_from(&self.workflow_id);
-        read.created_at.clone_from(&self.created_at);
-        read.updated_at.clone_from(&self.updated_at);
-        read.to_object()
+        let text = |value: &String| Value::String(value.clone());
+        let mut fields = Map::new();
+        let mut put = |name: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                fields.insert(name.to_owned(), value);
+            }
+        };
+        // In the order the API writes them; the assistant is `null` when there is none.
+        put("id", Some(text(&self.id)));
+        put("provider", Some(text(&self.provider)));
+        put("number", self.written.as_ref().map(text));
+        put("name", self.name.as_ref().map(text));
+        put(
+            "assistantId",
+            Some(self.assistant_id.as_ref().map_or(Value::Null, text)),
+        );
+        put("squadId", self.squad_id.as_ref().map(text));
+        put("workflowId", self.workflow_id.as_ref().map(text));
+        put("sipUri", self.sip_uri.as_ref().map(text));
+        put("createdAt", Some(text(&self.created_at)));
+        put("updatedAt", Some(text(&self.updated_at)));
+        fields.extend(self.other.clone());
+        fields
     }
 
     /// Its `hooks`, as the API returned them.
     pub fn hooks(&self) -> Option<&Value> {
-        self.read.other.get("hooks")
+        self.other.get("hooks")
     }
 }
 
 impl From<vapi::PhoneNumber> for Number {
-    fn from(mut number: vapi::PhoneNumber) -> Self {
+    fn from(number: vapi::PhoneNumber) -> Self {
         Self {
             key: number_key(&number),
-            id: std::mem::take(&mut number.id),
-            provider: std::mem::take(&mut number.provider),
-            assistant_id: number.assistant_id.take(),
-            squad_id: number.squad_id.take(),
-            workflow_id: number.workflow_id.take(),
-            created_at: std::mem::take(&mut number.created_at),
-            updated_at: std::mem::take(&mut number.updated_at),
-            read: number,
+            id: number.id,
+            provider: number.provider,
+            assistant_id: number.assistant_id,
+            squad_id: number.squad_id,
+            workflow_id: number.workflow_id,
+            created_at: number.created_at,
+            updated_at: number.updated_at,
+            written: number.number,
+            name: number.name,
+            sip_uri: number.sip_uri,
+            other: number.other,
         }
     }
 }
