@@ -188,7 +188,7 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
                     ));
                 }
                 let route = RouteSpec::Assistant(AssistantSpec::Existing(ExistingAssistant {
-                    id: Text(assistant.id.clone()),
+                    id: Text(assistant.id.to_string()),
                 }));
                 let business = business(&key, name(), numbers, route, &mut secrets);
                 businesses.insert(key, business);

@@ -18,6 +18,7 @@ mod desired;
 mod exit;
 pub mod export;
 pub mod http;
+mod id;
 mod path;
 mod plan;
 mod render;

@@ -125,7 +125,7 @@ impl Sender<'_> {
                     .await?;
                 Ok(Written::new(
                     Kind::Assistant,
-                    id.clone(),
+                    id.to_string(),
                     updated_at,
                     sent,
                     body,
@@ -140,7 +140,7 @@ impl Sender<'_> {
                 }
                 Ok(Written::new(
                     Kind::Deleted,
-                    id.clone(),
+                    id.to_string(),
                     String::new(),
                     Map::new(),
                     &Map::new(),
@@ -162,7 +162,7 @@ impl Sender<'_> {
                     .await?;
                 Ok(Written::new(
                     Kind::Number,
-                    id.clone(),
+                    id.to_string(),
                     updated_at,
                     sent,
                     body,

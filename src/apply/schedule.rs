@@ -282,7 +282,7 @@ impl<'a> Schedule<'a> {
     pub(super) fn resolve(&self, i: usize) -> (Option<String>, Option<String>) {
         let change = &self.plan.changes[i];
         let route = match change.op().route() {
-            Some(Target::Id(id)) => Some(id.clone()),
+            Some(Target::Id(id)) => Some(id.to_string()),
             Some(Target::Address(address)) => self.created.get(address).cloned(),
             None => None,
         };
@@ -335,10 +335,7 @@ mod tests {
             expect: Unchanged::of("a1"),
             body: serde_json::Map::new(),
         };
-        let plan = Plan::of(vec![
-            Change::of(adopt),
-            routed_to(Target::Id("a1".to_owned())),
-        ]);
+        let plan = Plan::of(vec![Change::of(adopt), routed_to(Target::Id("a1".into()))]);
         let mut run = Schedule::new(&plan, &Quiet, 8);
         assert_eq!(
             run.next_ready(),

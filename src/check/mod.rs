@@ -157,7 +157,7 @@ fn test(live: &crate::plan::live::Number) -> Test {
 fn from_endpoint(endpoint: &Endpoint) -> Test {
     match endpoint {
         Endpoint::Assistant { id: Some(id), .. } => Test::Chat {
-            answerer: Answerer::Assistant(id.clone()),
+            answerer: Answerer::Assistant(id.to_string()),
             said: None,
         },
         Endpoint::Squad { id, .. } => Test::Chat {

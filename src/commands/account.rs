@@ -8,6 +8,7 @@ use futures::{StreamExt as _, TryStreamExt as _};
 
 use crate::cli::Global;
 use crate::desired::{Carrier, Desired, Route};
+use crate::id::AssistantId;
 use crate::plan::live::CarrierNumber;
 use crate::plan::{Live, Settle};
 use crate::vapi::{self, ApiKey, Client, Settings};
@@ -245,7 +246,7 @@ impl Account {
         if !again.is_empty() {
             let pages = live.assistants.len().div_ceil(vapi::PAGE);
             let read: Vec<vapi::Assistant> = if again.len() > pages {
-                let wanted: HashSet<&str> = again.iter().map(String::as_str).collect();
+                let wanted: HashSet<&str> = again.iter().map(AssistantId::as_str).collect();
                 let mut all = self.client.list_assistants().await;
                 if let Ok(all) = &mut all {
                     all.retain(|assistant| wanted.contains(assistant.id.as_str()));
@@ -263,13 +264,13 @@ impl Account {
                 .into_iter()
                 .map(|assistant| (assistant.id.clone(), assistant))
                 .collect();
-            if let Some(gone) = again.iter().find(|id| !read.contains_key(*id)) {
+            if let Some(gone) = again.iter().find(|id| !read.contains_key(id.as_str())) {
                 bail!(
                     "cannot read the account: assistant {gone} was deleted while it was read; plan again"
                 );
             }
             for kept in &mut live.assistants {
-                if let Some(read) = read.remove(&kept.id) {
+                if let Some(read) = read.remove(kept.id.as_str()) {
                     *kept = read.into();
                 }
             }

@@ -12,6 +12,7 @@ use crate::check::{self, Budget, Report, Status};
 use crate::cli::{CheckArgs, Format, Global};
 use crate::desired::Desired;
 use crate::exit::Exit;
+use crate::id::AssistantId;
 use crate::plan::live::Live;
 use crate::plan::{Address, Operation, Plan};
 use crate::render;
@@ -216,7 +217,7 @@ pub(super) fn changed(plan: &Plan, live: &Live) -> BTreeSet<String> {
 }
 
 /// The ids of the assistants that carry `key`'s label.
-fn labelled(live: &Live, key: &str) -> BTreeSet<String> {
+fn labelled(live: &Live, key: &str) -> BTreeSet<AssistantId> {
     live.assistants
         .iter()
         .filter(|a| a.label.as_deref() == Some(key))
@@ -225,7 +226,7 @@ fn labelled(live: &Live, key: &str) -> BTreeSet<String> {
 }
 
 /// The numbers routed to any of `ids`.
-fn routed_to(ids: &BTreeSet<String>, live: &Live) -> Vec<String> {
+fn routed_to(ids: &BTreeSet<AssistantId>, live: &Live) -> Vec<String> {
     live.numbers
         .iter()
         .filter(|n| n.assistant_id.as_ref().is_some_and(|id| ids.contains(id)))

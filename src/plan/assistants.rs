@@ -12,12 +12,13 @@ use super::model::{Address, KeptAssistant};
 use super::problem::Problem;
 use super::{compare, managed, precondition};
 use crate::desired::{Desired, Key, ManagedAssistant, Route, Unassigned, placeholder};
+use crate::id::AssistantId;
 
 /// The outcome for managed assistants: their changes, and the id each key resolves to
 /// (`None` while it is still to be created).
 pub(crate) struct Planned {
     pub changes: Vec<Change>,
-    pub ids: BTreeMap<Key, Option<String>>,
+    pub ids: BTreeMap<Key, Option<AssistantId>>,
 }
 
 pub(crate) fn plan(
@@ -321,7 +322,7 @@ pub(crate) fn prune(
     desired: &Desired,
     live: &Live,
     index: &Index<'_>,
-    keepers: &BTreeMap<Key, Option<String>>,
+    keepers: &BTreeMap<Key, Option<AssistantId>>,
     prune: bool,
     still_routed: &HashSet<&str>,
 ) -> (Vec<Change>, Vec<KeptAssistant>) {
@@ -367,7 +368,7 @@ pub(crate) fn prune(
                 kept.push(keep("no longer declared; prune is off".to_owned()));
                 continue;
             };
-            if let Some(squad) = live.members.get(&assistant.id) {
+            if let Some(squad) = live.members.get(assistant.id.as_str()) {
                 kept.push(keep(format!(
                     "{}, but {squad} names it as a member: Vapi refuses to delete it, and the squad would break without it",
                     if declared {

@@ -8,11 +8,13 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Deref;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::model::{Action, Address, FieldChange, Origin, Phase, Routing};
+use crate::id::{AssistantId, NumberId};
 
 /// One change to one object.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +104,7 @@ pub(crate) enum Operation {
         /// Whether the write labels an assistant that has no label yet.
         adopt: bool,
         /// The assistant, as planned.
-        expect: Unchanged,
+        expect: Unchanged<AssistantId>,
         /// The body.
         body: Map<String, Value>,
     },
@@ -114,10 +116,10 @@ pub(crate) enum Operation {
         /// Whether it is one copy of several carrying the label.
         copy: bool,
         /// The assistant, as planned.
-        expect: Unchanged,
+        expect: Unchanged<AssistantId>,
         /// The ids of the numbers routed to it when planned: a number routed to it since
         /// makes the plan stale.
-        routed_numbers: BTreeSet<String>,
+        routed_numbers: BTreeSet<NumberId>,
     },
     /// `POST /phone-number`: a listed number the account does not have.
     ImportNumber {
@@ -136,7 +138,7 @@ pub(crate) enum Operation {
         /// What the write does to where its calls go.
         edit: NumberEdit,
         /// The number, as planned.
-        expect: Unchanged,
+        expect: Unchanged<NumberId>,
         /// The body, without `assistantId` unless it is cleared.
         body: Map<String, Value>,
         /// The assistant the number routes to, set as `assistantId` once known (a squad or
@@ -182,11 +184,11 @@ impl NumberEdit {
 }
 
 /// The precondition of a write to an object that exists: it still does, and every field the
-/// change read or will write is as planned.
+/// change read or will write is as planned. `I` is the kind of id the object has.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Unchanged {
+pub(crate) struct Unchanged<I> {
     /// The object's id: the one the request writes.
-    pub id: String,
+    pub id: I,
     /// Its `updatedAt` when planned (shown when it changed; not compared).
     pub updated_at: String,
     /// Field name to the sha256 of its live value when planned, for every field the change
@@ -200,7 +202,7 @@ pub(crate) struct Unchanged {
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Target {
     /// An assistant that exists.
-    Id(String),
+    Id(AssistantId),
     /// A managed assistant this plan creates.
     Address(Address),
 }
@@ -329,7 +331,7 @@ enum PreconditionRecord<'a> {
         updated_at: Cow<'a, str>,
         fields: Cow<'a, BTreeMap<String, String>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        routed_numbers: Option<Cow<'a, BTreeSet<String>>>,
+        routed_numbers: Option<Cow<'a, BTreeSet<NumberId>>>,
     },
 }
 
@@ -361,10 +363,10 @@ enum WriteRecord<'a> {
     },
 }
 
-impl<'a> From<&'a Unchanged> for PreconditionRecord<'a> {
-    fn from(expect: &'a Unchanged) -> Self {
+impl<'a, I: Deref<Target = str>> From<&'a Unchanged<I>> for PreconditionRecord<'a> {
+    fn from(expect: &'a Unchanged<I>) -> Self {
         Self::Unchanged {
-            id: Cow::Borrowed(&expect.id),
+            id: Cow::Borrowed(&*expect.id),
             updated_at: Cow::Borrowed(&expect.updated_at),
             fields: Cow::Borrowed(&expect.fields),
             routed_numbers: None,
@@ -392,7 +394,7 @@ impl Operation {
             } => (
                 expect.into(),
                 WriteRecord::UpdateAssistant {
-                    id: Cow::Borrowed(&expect.id),
+                    id: Cow::Borrowed(expect.id.as_str()),
                     body: body(sent),
                 },
             ),
@@ -411,7 +413,7 @@ impl Operation {
                 (
                     precondition,
                     WriteRecord::DeleteAssistant {
-                        id: Cow::Borrowed(&expect.id),
+                        id: Cow::Borrowed(expect.id.as_str()),
                     },
                 )
             }
@@ -437,7 +439,7 @@ impl Operation {
             } => (
                 expect.into(),
                 WriteRecord::UpdateNumber {
-                    id: Cow::Borrowed(&expect.id),
+                    id: Cow::Borrowed(expect.id.as_str()),
                     body: body(sent),
                     route: route.as_ref().map(Cow::Borrowed),
                 },
@@ -485,7 +487,7 @@ impl Operation {
                 reading.delete(key, false, &id, precondition)
             }
             (Address::Duplicate { key, id: named }, WriteRecord::DeleteAssistant { id }) => {
-                if named != id {
+                if *named != *id {
                     return Err(format!("it writes assistant {id}, not {named}"));
                 }
                 reading.delete(key, true, &id, precondition)
@@ -565,12 +567,12 @@ impl Reading {
 
     /// The precondition of a write to the object `writes`, and for a delete (`deletes`) the
     /// numbers routed to it when planned.
-    fn expect(
+    fn expect<I: From<String>>(
         &self,
         precondition: PreconditionRecord<'_>,
         writes: &str,
         deletes: bool,
-    ) -> Result<(Unchanged, BTreeSet<String>), String> {
+    ) -> Result<(Unchanged<I>, BTreeSet<NumberId>), String> {
         match precondition {
             PreconditionRecord::Unchanged {
                 id,
@@ -579,7 +581,7 @@ impl Reading {
                 routed_numbers,
             } if id == writes && routed_numbers.is_some() == deletes => Ok((
                 Unchanged {
-                    id: id.into_owned(),
+                    id: id.into_owned().into(),
                     updated_at: updated_at.into_owned(),
                     fields: fields.into_owned(),
                 },
@@ -725,11 +727,11 @@ impl Change {
 }
 
 #[cfg(test)]
-impl Unchanged {
+impl<I: for<'a> From<&'a str>> Unchanged<I> {
     /// The object `id`, with nothing fingerprinted: for the tests of what runs plans.
     pub(crate) fn of(id: &str) -> Self {
         Self {
-            id: id.to_owned(),
+            id: id.into(),
             updated_at: String::new(),
             fields: BTreeMap::new(),
         }
@@ -743,9 +745,9 @@ mod tests {
     use super::*;
     use crate::plan::compare::object;
 
-    fn expect(id: &str) -> Unchanged {
+    fn expect<I: for<'a> From<&'a str>>(id: &str) -> Unchanged<I> {
         Unchanged {
-            id: id.to_owned(),
+            id: id.into(),
             updated_at: "2026-01-01T00:00:00.000Z".to_owned(),
             fields: BTreeMap::from([("name".to_owned(), "ab12".to_owned())]),
         }
@@ -769,7 +771,7 @@ mod tests {
                 key: "old".to_owned(),
                 copy: true,
                 expect: expect("o2"),
-                routed_numbers: BTreeSet::from(["n9".to_owned()]),
+                routed_numbers: BTreeSet::from(["n9".into()]),
             },
             Operation::import("+14155550100", body.clone(), Some(created.clone())),
             Operation::UpdateNumber {
@@ -777,7 +779,7 @@ mod tests {
                 edit: NumberEdit::Unlink,
                 expect: expect("n1"),
                 body,
-                route: Some(Target::Id("a1".to_owned())),
+                route: Some(Target::Id("a1".into())),
             },
         ]
         .into_iter()
@@ -799,7 +801,7 @@ mod tests {
                 None,
                 None,
                 Some(&Target::Address(Address::Assistant("acme".to_owned()))),
-                Some(&Target::Id("a1".to_owned())),
+                Some(&Target::Id("a1".into())),
             ]
         );
     }

@@ -24,6 +24,7 @@ use super::model::{Endpoint, FieldChange, Plan, Routing};
 use super::numbers::{ROUTES, shown};
 use super::{Secrets, managed, route};
 use crate::desired::placeholder;
+use crate::id::{AssistantId, NumberId};
 
 /// What the changes of one plan are checked against: the account as read now, and the
 /// assistants the plan adopts (an endpoint may name one by the key that adopts it).
@@ -187,7 +188,10 @@ fn agree(holds: bool, why: impl FnOnce() -> String) -> Result<(), String> {
 }
 
 /// The assistant an assistant change writes, as read now.
-fn assistant<'a>(expect: &Unchanged, index: &Index<'a>) -> Result<&'a Assistant, String> {
+fn assistant<'a>(
+    expect: &Unchanged<AssistantId>,
+    index: &Index<'a>,
+) -> Result<&'a Assistant, String> {
     index
         .by_id
         .get(expect.id.as_str())
@@ -196,7 +200,11 @@ fn assistant<'a>(expect: &Unchanged, index: &Index<'a>) -> Result<&'a Assistant,
 }
 
 /// The number a number update writes, as read now.
-fn number<'a>(key: &str, expect: &Unchanged, index: &Index<'a>) -> Result<&'a Number, String> {
+fn number<'a>(
+    key: &str,
+    expect: &Unchanged<NumberId>,
+    index: &Index<'a>,
+) -> Result<&'a Number, String> {
     let id = &expect.id;
     let number = index
         .number_by_id
@@ -281,7 +289,7 @@ fn after(live: &Map<String, Value>, body: &Map<String, Value>, route: Option<&Ta
     fields.extend(body.clone());
     match route {
         Some(Target::Id(id)) => {
-            fields.insert("assistantId".to_owned(), Value::String(id.clone()));
+            fields.insert("assistantId".to_owned(), Value::from(id.as_str()));
         }
         Some(Target::Address(address)) => {
             fields.remove("assistantId");
@@ -321,17 +329,17 @@ fn updated_number(
     let mut made = Vec::new();
     for (field, now) in ROUTES
         .into_iter()
-        .zip([&number.assistant_id, &number.squad_id])
+        .zip([number.assistant_id.as_deref(), number.squad_id.as_deref()])
     {
         let written = match (field, route) {
             ("assistantId", Some(target)) => Some(shown(target)),
             _ => body.get(field).cloned(),
         };
-        let now_value = now.clone().map_or(Value::Null, Value::String);
+        let now_value = now.map_or(Value::Null, Value::from);
         if let Some(written) = written.filter(|written| *written != now_value) {
             made.push(FieldChange {
                 path: field.to_owned(),
-                before: now.clone().map(Value::String),
+                before: now.map(Value::from),
                 after: Some(written),
                 origin: None,
             });

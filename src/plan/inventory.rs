@@ -134,7 +134,7 @@ pub(crate) fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
                     tagged: c.tagged,
                 }),
                 vapi: Some(VapiSide {
-                    id: number.id.clone(),
+                    id: number.id.to_string(),
                     provider: number.provider.clone(),
                 }),
                 routed_to: names.current(number),

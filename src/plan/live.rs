@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::desired::{NumberKey, normalize_number};
 use crate::http::Text;
+use crate::id::{AssistantId, NumberId};
 use crate::{telnyx, vapi};
 
 /// The assistant field that carries vapiform's label.
@@ -103,13 +104,13 @@ impl Live {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Number {
     /// Vapi's id.
-    pub id: String,
+    pub id: NumberId,
     /// How vapiform addresses it: its E.164 form, else its SIP URI, else its id.
     pub key: String,
     /// The provider it was imported from, sent back with every update.
     pub provider: String,
     /// The assistant calls go to.
-    pub assistant_id: Option<String>,
+    pub assistant_id: Option<AssistantId>,
     /// The squad calls go to.
     pub squad_id: Option<String>,
     /// The workflow calls go to.
@@ -151,13 +152,17 @@ impl Number {
             }
         };
         // In the order the API writes them; the assistant is `null` when there is none.
-        put("id", Some(text(&self.id)));
+        put("id", Some(Value::from(self.id.as_str())));
         put("provider", Some(text(&self.provider)));
         put("number", self.written.as_ref().map(text));
         put("name", self.name.as_ref().map(text));
         put(
             "assistantId",
-            Some(self.assistant_id.as_ref().map_or(Value::Null, text)),
+            Some(
+                self.assistant_id
+                    .as_deref()
+                    .map_or(Value::Null, Value::from),
+            ),
         );
         put("squadId", self.squad_id.as_ref().map(text));
         put("workflowId", self.workflow_id.as_ref().map(text));
@@ -178,9 +183,9 @@ impl From<vapi::PhoneNumber> for Number {
     fn from(number: vapi::PhoneNumber) -> Self {
         Self {
             key: number_key(&number),
-            id: number.id,
+            id: number.id.into(),
             provider: number.provider,
-            assistant_id: number.assistant_id,
+            assistant_id: number.assistant_id.map(AssistantId::from),
             squad_id: number.squad_id,
             workflow_id: number.workflow_id,
             created_at: number.created_at,
@@ -201,7 +206,7 @@ impl From<vapi::PhoneNumber> for Number {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assistant {
     /// Vapi's id.
-    pub id: String,
+    pub id: AssistantId,
     /// The key of vapiform's label, when it carries one.
     pub label: Option<String>,
     /// ISO 8601 creation time.
@@ -272,7 +277,7 @@ impl From<vapi::Assistant> for Assistant {
             label: assistant.metadata().and_then(label_in).map(str::to_owned),
             name: assistant.name().map(str::to_owned),
             first_message: assistant.first_message().map(str::to_owned),
-            id: assistant.id.clone(),
+            id: assistant.id.clone().into(),
             created_at: assistant.created_at.clone(),
             updated_at: assistant.updated_at.clone(),
             body: Body::Text(assistant.into_json()),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::change::Change;
+use crate::id::AssistantId;
 
 /// The version of the JSON plan format this build writes and reads.
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -116,7 +117,7 @@ pub(crate) enum Address {
         /// The label key.
         key: String,
         /// The copy's id.
-        id: String,
+        id: AssistantId,
     },
     /// A phone number by E.164 (or, for a number without one, its SIP URI or id).
     Number(String),
@@ -172,7 +173,7 @@ impl FromStr for Address {
             Some(("assistant", rest)) => match rest.split_once('@') {
                 Some((key, id)) if !key.is_empty() && !id.is_empty() => Ok(Self::Duplicate {
                     key: key.to_owned(),
-                    id: id.to_owned(),
+                    id: id.into(),
                 }),
                 None if !rest.is_empty() => Ok(Self::Assistant(rest.to_owned())),
                 _ => Err(format!(
@@ -481,7 +482,7 @@ pub(crate) enum Endpoint {
     Assistant {
         /// Its id, unless it is still to be created.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        id: Option<String>,
+        id: Option<AssistantId>,
         /// Its address, when vapiform manages it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         address: Option<Address>,
@@ -589,8 +590,8 @@ impl Endpoint {
                 Self::Assistant {
                     id: Some(theirs), ..
                 },
-            )
-            | (Self::Squad { id: mine, .. }, Self::Squad { id: theirs, .. })
+            ) => mine == theirs,
+            (Self::Squad { id: mine, .. }, Self::Squad { id: theirs, .. })
             | (Self::Workflow { id: mine, .. }, Self::Workflow { id: theirs, .. }) => {
                 mine == theirs
             }
@@ -685,7 +686,7 @@ pub(crate) struct CarrierStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct AssistantRef {
     /// Its id.
-    pub id: String,
+    pub id: AssistantId,
     /// Its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -697,7 +698,7 @@ pub(crate) struct KeptAssistant {
     /// Its label key.
     pub key: String,
     /// Its id.
-    pub id: String,
+    pub id: AssistantId,
     /// Why it stays.
     pub reason: String,
 }
@@ -783,7 +784,8 @@ mod tests {
     }
 
     fn change(at: &str, action: Action, origin: Option<Origin>) -> Change {
-        let (body, expect) = (Map::new(), Unchanged::of("a1"));
+        let body = Map::new();
+        let expect = Unchanged::of("a1");
         let op = match (address(at), action) {
             (Address::Assistant(key), Action::Create) => Operation::CreateAssistant { key, body },
             (Address::Assistant(key), Action::Update) => Operation::UpdateAssistant {
@@ -801,7 +803,7 @@ mod tests {
             (Address::Number(number), action) => Operation::UpdateNumber {
                 number,
                 edit: NumberEdit::of(action).expect("a number's action"),
-                expect,
+                expect: Unchanged::of("n1"),
                 body,
                 route: None,
             },
@@ -979,7 +981,7 @@ mod tests {
     #[test]
     fn endpoints_route_the_same_way_by_their_ids_texts_and_parts_not_their_names() {
         let assistant = |id: Option<&str>, address: &str, name: &str| Endpoint::Assistant {
-            id: id.map(str::to_owned),
+            id: id.map(Into::into),
             address: Some(Address::Assistant(address.to_owned())),
             name: Some(name.to_owned()),
             business: None,

@@ -23,6 +23,7 @@ use super::problem::Problem;
 use super::route;
 use super::{managed, precondition};
 use crate::desired::{Business, Desired, Key, Route, Unassigned, placeholder, say};
+use crate::id::AssistantId;
 
 /// Number changes and the numbers left alone.
 pub(crate) struct Planned {
@@ -81,7 +82,7 @@ pub(crate) struct Names<'a> {
     desired: &'a Desired,
     index: &'a Index<'a>,
     live: &'a Live,
-    ids: &'a BTreeMap<Key, Option<String>>,
+    ids: &'a BTreeMap<Key, Option<AssistantId>>,
     business_of_key: HashMap<&'a str, &'a str>,
     /// Business names by the id they route to: an existing assistant, a squad or a workflow.
     business_of_id: HashMap<&'a str, &'a str>,
@@ -94,7 +95,7 @@ impl<'a> Names<'a> {
         desired: &'a Desired,
         index: &'a Index<'a>,
         live: &'a Live,
-        ids: &'a BTreeMap<Key, Option<String>>,
+        ids: &'a BTreeMap<Key, Option<AssistantId>>,
     ) -> Self {
         let mut business_of_key = HashMap::new();
         let mut business_of_id = HashMap::new();
@@ -159,7 +160,7 @@ impl<'a> Names<'a> {
             .map(|name| (*name).to_owned())
             .or_else(|| self.business_of(id));
         Endpoint::Assistant {
-            id: Some(id.to_owned()),
+            id: Some(id.into()),
             address: key
                 .filter(|key| self.desired.assistants.contains_key(*key))
                 .map(|key| Address::Assistant(key.to_owned())),
@@ -203,7 +204,7 @@ impl<'a> Names<'a> {
                         Some(super::assistants::path_of(self.desired, owner)),
                     ));
                 }
-                Ok(Destination::Assistant(Target::Id(id.clone())))
+                Ok(Destination::Assistant(Target::Id(id.as_str().into())))
             }
             Route::Squad(id) => {
                 if !self.live.squads.contains_key(id) {
@@ -238,7 +239,7 @@ impl<'a> Names<'a> {
             Route::Existing(id) => {
                 let assistant = self.index.by_id.get(id.as_str());
                 Endpoint::Assistant {
-                    id: Some(id.clone()),
+                    id: Some(id.as_str().into()),
                     address: None,
                     name: assistant.and_then(|a| a.name()).map(str::to_owned),
                     business: self.business_of(id),
@@ -700,17 +701,16 @@ fn routing(
     body: &mut Map<String, Value>,
     fields: &mut Vec<FieldChange>,
 ) -> Option<Target> {
-    let live = [&number.assistant_id, &number.squad_id];
+    let live = [number.assistant_id.as_deref(), number.squad_id.as_deref()];
     let (wanted, shown) = match destination {
-        Destination::Assistant(Target::Id(id)) | Destination::Squad(id) => {
-            (Some(id.as_str()), Value::String(id.clone()))
-        }
+        Destination::Assistant(Target::Id(id)) => (Some(id.as_str()), Value::from(id.as_str())),
+        Destination::Squad(id) => (Some(id.as_str()), Value::from(id.as_str())),
         Destination::Assistant(target) => (None, shown(target)),
         Destination::Nothing => (None, Value::Null),
     };
     for (field, live) in ROUTES.into_iter().zip(live) {
         if destination.field() == Some(field) {
-            if live.as_deref().is_some() && live.as_deref() == wanted {
+            if live.is_some() && live == wanted {
                 continue;
             }
             if field != "assistantId" {
@@ -718,7 +718,7 @@ fn routing(
             }
             fields.push(FieldChange {
                 path: field.to_owned(),
-                before: live.clone().map(Value::String),
+                before: live.map(Value::from),
                 after: Some(shown.clone()),
                 origin: None,
             });
@@ -726,7 +726,7 @@ fn routing(
             body.insert(field.to_owned(), Value::Null);
             fields.push(FieldChange {
                 path: field.to_owned(),
-                before: Some(Value::String(value.clone())),
+                before: Some(Value::from(value)),
                 after: Some(Value::Null),
                 origin: None,
             });
@@ -742,7 +742,7 @@ fn routing(
 /// the assistant this plan creates.
 pub(super) fn shown(target: &Target) -> Value {
     match target {
-        Target::Id(id) => Value::String(id.clone()),
+        Target::Id(id) => Value::from(id.as_str()),
         Target::Address(address) => Value::String(format!("({address}, created by this plan)")),
     }
 }

@@ -81,8 +81,8 @@ mod tests {
             Change::create("a"),
             update,
             routed("+1", Target::Address(Address::Assistant("a".to_owned()))),
-            routed("+2", Target::Id("b1".to_owned())),
-            routed("+3", Target::Id("c1".to_owned())),
+            routed("+2", Target::Id("b1".into())),
+            routed("+3", Target::Id("c1".into())),
             routed("+4", Target::Address(Address::Assistant("z".to_owned()))),
         ];
         assert_eq!(needs(&changes), [None, None, Some(0), Some(1), None, None]);

@@ -25,15 +25,15 @@ pub(super) const ROUTING_FIELDS: [&str; 6] = [
 /// The precondition of a write to the live object: its `keys`, fingerprinted. `desired` is the
 /// body the change writes, whose `${env.*}` references mark the live values at the same paths
 /// as secrets.
-pub(crate) fn unchanged<'k>(
-    id: &str,
+pub(crate) fn unchanged<'k, I: Clone>(
+    id: &I,
     updated_at: &str,
     live: &Map<String, Value>,
     keys: impl IntoIterator<Item = &'k str>,
     desired: Option<&Map<String, Value>>,
-) -> Unchanged {
+) -> Unchanged<I> {
     Unchanged {
-        id: id.to_owned(),
+        id: id.clone(),
         updated_at: updated_at.to_owned(),
         fields: fingerprints(live, keys, desired),
     }

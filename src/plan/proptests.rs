@@ -451,7 +451,7 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
             );
         }
         let route = |target: &Option<Target>, created: &BTreeMap<String, String>| match target {
-            Some(Target::Id(id)) => Some(id.clone()),
+            Some(Target::Id(id)) => Some(id.to_string()),
             Some(Target::Address(address)) => Some(created[&address.to_string()].clone()),
             None => None,
         };
@@ -462,22 +462,22 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                 live.assistants.push(assistant(&id, body));
             }
             Operation::UpdateAssistant { expect, body, .. } => {
-                let id = &expect.id;
+                let id = expect.id.as_str();
                 prop_assert!(
-                    labelled.contains(id) || adopted.contains(id.as_str()),
+                    labelled.contains(id) || adopted.contains(id),
                     "edited {id}, an assistant vapiform neither labelled nor adopts"
                 );
                 let target = live
                     .assistants
                     .iter_mut()
-                    .find(|a| &a.id == id)
+                    .find(|a| a.id == id)
                     .expect("updated assistant exists");
                 let mut fields = target.fields();
                 fields.extend(body.clone());
                 *target = assistant(id, &fields);
             }
             Operation::DeleteAssistant { expect, .. } => {
-                let id = &expect.id;
+                let id = expect.id.as_str();
                 prop_assert!(
                     labelled.contains(id),
                     "deleted the unlabelled assistant {id}"
@@ -485,14 +485,14 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                 prop_assert!(
                     live.numbers
                         .iter()
-                        .all(|n| n.assistant_id.as_ref() != Some(id)),
+                        .all(|n| n.assistant_id.as_deref() != Some(id)),
                     "deleted {id}, which a number routes to"
                 );
                 prop_assert!(
-                    !live.members.contains(id),
+                    !live.members.iter().any(|member| member == id),
                     "deleted {id}, which a squad names as a member: Vapi refuses"
                 );
-                live.assistants.retain(|a| &a.id != id);
+                live.assistants.retain(|a| a.id != id);
             }
             Operation::UpdateNumber {
                 expect,
@@ -500,13 +500,13 @@ fn apply(plan: &Plan, desired: &Desired, mut live: Model) -> Result<Model, TestC
                 route: target,
                 ..
             } => {
-                let id = &expect.id;
+                let id = expect.id.as_str();
                 prop_assert!(!ignored.contains(id), "wrote the ignored number {id}");
-                prop_assert!(written.insert(id.clone()), "wrote the number {id} twice");
+                prop_assert!(written.insert(id.to_owned()), "wrote the number {id} twice");
                 let number = live
                     .numbers
                     .iter_mut()
-                    .find(|n| &n.id == id)
+                    .find(|n| n.id == id)
                     .expect("updated number exists");
                 let was_routed = is_routed(number);
                 let was_answered = answered(number);

@@ -11,6 +11,7 @@ use super::live::{Index, Live};
 use super::model::{Address, Plan, Safety};
 use super::{Secrets, compare, faithful, precondition};
 use crate::desired::placeholder;
+use crate::id::NumberId;
 
 /// A change whose precondition no longer holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +114,7 @@ fn create(key: &str, body: &Map<String, Value>, index: &Index<'_>, secrets: &Sec
                 .fields()
                 .is_some_and(|fields| holds(Some(body), &fields, secrets)) =>
         {
-            Verdict::Applied(one.id.clone())
+            Verdict::Applied(one.id.to_string())
         }
         Some(found) => Verdict::Stale(format!(
             "assistant {} now carries the label {key:?}",
@@ -161,7 +162,7 @@ fn verdict(
                     secrets,
                 ) =>
             {
-                Verdict::Applied(one.id.clone())
+                Verdict::Applied(one.id.to_string())
             }
             Some(existing) => Verdict::Stale(format!(
                 "the number now exists in the account (id {})",
@@ -195,7 +196,7 @@ fn verdict(
             ..
         } => match index.by_id.get(expect.id.as_str()) {
             // Gone already: what the delete does is done.
-            None => Verdict::Applied(expect.id.clone()),
+            None => Verdict::Applied(expect.id.to_string()),
             Some(now) => {
                 let now = (now.fields().unwrap_or_default(), now.updated_at.as_str());
                 match unchanged(expect, Some(now), None, None, secrets) {
@@ -221,8 +222,8 @@ enum Verdict {
 /// `updatedAt`; `None` when it is gone): applied when it holds `end` (the body as it should
 /// read once written, `${env.*}` unresolved), stale when a field the change read or will write
 /// (`body`) moved.
-fn unchanged(
-    expect: &Unchanged,
+fn unchanged<I: std::fmt::Display>(
+    expect: &Unchanged<I>,
     now: Option<(Map<String, Value>, &str)>,
     end: Option<&Map<String, Value>>,
     body: Option<&Map<String, Value>>,
@@ -232,7 +233,7 @@ fn unchanged(
         return Verdict::Stale(format!("{} no longer exists", expect.id));
     };
     if holds(end, &object, secrets) {
-        return Verdict::Applied(expect.id.clone());
+        return Verdict::Applied(expect.id.to_string());
     }
     let fingerprints =
         precondition::fingerprints(&object, expect.fields.keys().map(String::as_str), body);
@@ -255,7 +256,7 @@ fn unchanged(
 
 /// Stale when numbers route to the assistant `id` that did not when the plan was made
 /// (`planned`, by number id): deleting it would leave them ringing nobody.
-fn newly_routed(live: &Live, id: &str, planned: &BTreeSet<String>) -> Verdict {
+fn newly_routed(live: &Live, id: &str, planned: &BTreeSet<NumberId>) -> Verdict {
     let newly: BTreeSet<&str> = live
         .numbers
         .iter()

@@ -151,7 +151,7 @@ pub(crate) fn unnamed(fields: &Map<String, Value>) -> Endpoint {
 /// An assistant by id alone.
 pub(crate) fn assistant(id: &str) -> Endpoint {
     Endpoint::Assistant {
-        id: Some(id.to_owned()),
+        id: Some(id.into()),
         address: None,
         name: None,
         business: None,

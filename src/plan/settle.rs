@@ -22,6 +22,7 @@ use super::assistants::holds;
 use super::live::{Assistant, Live};
 use crate::desired::Desired;
 use crate::http::Text;
+use crate::id::AssistantId;
 use crate::vapi;
 
 /// Where a read's assistants go: through as read, or to the thread that settles them.
@@ -109,7 +110,7 @@ impl Settle {
     /// to keep and shows what a deleted copy loses, so their bodies are to be read again.
     /// An error when the thread stopped without giving them back (a bug): an account planned
     /// without its assistants would be planned wrong.
-    pub(crate) async fn finish(&self, live: &mut Live) -> Result<Vec<String>, Lost> {
+    pub(crate) async fn finish(&self, live: &mut Live) -> Result<Vec<AssistantId>, Lost> {
         let Some(worker) = &self.worker else {
             return Ok(Vec::new());
         };
@@ -283,7 +284,7 @@ businesses:
     }
 
     /// What `settle` gives back once the read is over, and the ids to read again.
-    fn finished(settle: &Settle) -> (Vec<Assistant>, Vec<String>) {
+    fn finished(settle: &Settle) -> (Vec<Assistant>, Vec<AssistantId>) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();

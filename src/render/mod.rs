@@ -62,7 +62,7 @@ pub(crate) fn endpoint(to: &Endpoint) -> String {
             let reference = match (address, id) {
                 (Some(address), Some(_)) => address.to_string(),
                 (Some(address), None) => format!("{address}, new"),
-                (None, Some(id)) => id.clone(),
+                (None, Some(id)) => id.to_string(),
                 (None, None) => "unknown".to_owned(),
             };
             match (business, name) {

@@ -353,7 +353,7 @@ fn sections(untouched: &Untouched) -> Vec<(String, Vec<String>)> {
             .map(|a| {
                 a.name
                     .as_ref()
-                    .map_or_else(|| a.id.clone(), |name| format!("\"{name}\" ({})", a.id))
+                    .map_or_else(|| a.id.to_string(), |name| format!("\"{name}\" ({})", a.id))
             })
             .collect(),
         "unmanaged assistant",
