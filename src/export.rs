@@ -24,13 +24,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use crate::desired::Key;
 use crate::desired::file::{
     ASSISTANT_READ_ONLY, AssistantBody, AssistantSpec, BusinessSpec, ExistingAssistant, File,
     IgnoreSpec, IgnoredNumber, NumberEntry, PhoneSettings, RouteSpec, SETTINGS, SpecAssistant,
     Text, UnassignedMode, UnassignedSpec, Version,
 };
-use crate::desired::{NumberKey, folder};
+use crate::desired::folder;
+use crate::id::Key;
+use crate::id::NumberKey;
 use crate::plan::Live;
 use crate::plan::assistants::keeper;
 use crate::plan::compare::{Path, Segment};

@@ -13,10 +13,8 @@ mod diagnostic;
 mod expand;
 pub(crate) mod file;
 pub(crate) mod folder;
-mod key;
 mod load;
 mod names;
-mod number;
 pub(crate) mod placeholder;
 pub(crate) mod say;
 mod shape;
@@ -30,15 +28,15 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::id::{Key, NumberKey};
+
 pub(crate) use diagnostic::{Diagnostic, Report};
 pub(crate) use expand::merge;
 pub(crate) use file::schema;
 pub(crate) use folder::businesses_schema;
-pub(crate) use key::Key;
 pub(crate) use load::load;
 #[cfg(test)]
 pub(crate) use load::load_str;
-pub(crate) use number::{NumberKey, normalize as normalize_number};
 pub(crate) use source::{Source, Sources};
 
 /// A validated, expanded desired state: what the account should look like.

@@ -108,7 +108,7 @@ struct Checker<'r> {
 impl Checker<'_> {
     fn keys<'k>(&mut self, businesses: impl Iterator<Item = &'k str>) {
         let shared = Path::root().key("assistants");
-        for key in self.shared.iter().filter(|key| !super::key::is_valid(key)) {
+        for key in self.shared.iter().filter(|key| !crate::id::is_key(key)) {
             self.problems.push(Problem::key(
                 &shared.key(key),
                 format!("shared assistant key `{key}` must match [a-z0-9][a-z0-9-]*"),
@@ -116,7 +116,7 @@ impl Checker<'_> {
         }
         let path = Path::root().key("businesses");
         for key in businesses {
-            if !super::key::is_valid(key) {
+            if !crate::id::is_key(key) {
                 self.problems.push(Problem::key(
                     &path.key(key),
                     format!("business key `{key}` must match [a-z0-9][a-z0-9-]*"),

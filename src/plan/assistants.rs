@@ -11,8 +11,9 @@ use super::live::{self, Assistant, Index, LABEL, Live, METADATA};
 use super::model::{Address, KeptAssistant};
 use super::problem::Problem;
 use super::{compare, managed, precondition};
-use crate::desired::{Desired, Key, ManagedAssistant, Route, Unassigned, placeholder};
+use crate::desired::{Desired, ManagedAssistant, Route, Unassigned, placeholder};
 use crate::id::AssistantId;
+use crate::id::Key;
 
 /// The outcome for managed assistants: their changes, and the id each key resolves to
 /// (`None` while it is still to be created).

@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use crate::desired::{NumberKey, normalize_number};
 use crate::http::Text;
-use crate::id::{AssistantId, NumberId};
+use crate::id::{AssistantId, NumberId, NumberKey, normalize_number};
 use crate::{telnyx, vapi};
 
 /// The assistant field that carries vapiform's label.

@@ -22,8 +22,9 @@ use super::model::{Address, Endpoint, FieldChange, NumberRef, Routing};
 use super::problem::Problem;
 use super::route;
 use super::{managed, precondition};
-use crate::desired::{Business, Desired, Key, Route, Unassigned, placeholder, say};
+use crate::desired::{Business, Desired, Route, Unassigned, placeholder, say};
 use crate::id::AssistantId;
+use crate::id::Key;
 
 /// Number changes and the numbers left alone.
 pub(crate) struct Planned {

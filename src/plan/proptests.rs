@@ -24,8 +24,9 @@ use super::live::{Index, label_of, number_key};
 use super::numbers::Names;
 use super::{Action, Address, Endpoint, Live, Operation, Options, Plan, Secrets, Target, plan};
 use crate::desired::{
-    Business, Desired, Import, Key, ManagedAssistant, NumberKey, Route, Source, Sources, Unassigned,
+    Business, Desired, Import, ManagedAssistant, Route, Source, Sources, Unassigned,
 };
+use crate::id::{Key, NumberKey};
 use crate::vapi::schema::{self, Dto, PhoneProvider};
 use crate::vapi::{Assistant, PhoneNumber};
 

@@ -1,7 +1,15 @@
-//! The ids Vapi gives the objects vapiform reads and writes: an assistant's and a phone
-//! number's are different types, so one is never written where the other belongs (a number's
-//! precondition checked against an assistant, a route set to a number's id). Each reads and
-//! writes as the plain string Vapi sent.
+//! The names of things, valid by construction: a business's or shared assistant's [`Key`],
+//! how vapiform names a phone number ([`NumberKey`]: E.164, a SIP URI, or `tel:` and a number
+//! that is not E.164), and the ids Vapi gives assistants and phone numbers. An assistant's id
+//! and a number's are different types, so one is never written where the other belongs (a
+//! number's precondition checked against an assistant, a route set to a number's id). Each
+//! reads and writes as the plain string it is.
+
+mod key;
+mod number;
+
+pub(crate) use key::{Key, is_valid as is_key};
+pub(crate) use number::{NumberKey, normalize as normalize_number};
 
 use std::borrow::Borrow;
 use std::fmt;
