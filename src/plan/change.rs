@@ -808,7 +808,13 @@ mod tests {
 
     #[test]
     fn every_kind_of_change_reads_back_as_written() {
-        for change in every_kind() {
+        let update = Change::of(Operation::UpdateAssistant {
+            key: "carol".to_owned(),
+            adopt: false,
+            expect: expect("c1"),
+            body: object(json!({"firstMessage": "Hi"})),
+        });
+        for change in every_kind().into_iter().chain([update]) {
             let json = serde_json::to_value(&change).unwrap();
             let read: Change = serde_json::from_value(json.clone()).unwrap();
             assert_eq!(read, change, "{json}");

@@ -89,6 +89,44 @@ mod tests {
     }
 
     #[test]
+    fn changes_run_by_phase_then_address_in_natural_order() {
+        let delete = Change::of(Operation::DeleteAssistant {
+            key: "old".to_owned(),
+            copy: false,
+            expect: Unchanged::of("o1"),
+            routed_numbers: std::collections::BTreeSet::new(),
+        });
+        let unlink = Change::of(Operation::UpdateNumber {
+            number: "+1".to_owned(),
+            edit: NumberEdit::Unlink,
+            expect: Unchanged::of("n1"),
+            body: Map::new(),
+            route: None,
+        });
+        let mut changes = vec![
+            delete,
+            unlink,
+            routed("+10", Target::Id("a1".into())),
+            routed("+9", Target::Id("a1".into())),
+            Change::create("b10"),
+            Change::create("b9"),
+        ];
+        sort(&mut changes);
+        let order: Vec<String> = changes.iter().map(|c| c.address().to_string()).collect();
+        assert_eq!(
+            order,
+            [
+                "assistant/b9",
+                "assistant/b10",
+                "number/+9",
+                "number/+10",
+                "number/+1",
+                "assistant/old"
+            ]
+        );
+    }
+
+    #[test]
     fn phases_wait_for_the_ones_before_them_but_routing_runs_beside_the_assistants() {
         assert!(after(Phase::Assistants).is_empty());
         assert!(after(Phase::Routing).is_empty());

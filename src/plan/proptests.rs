@@ -815,7 +815,7 @@ fn write_number(number: &mut PhoneNumber, body: &Map<String, Value>, assistant: 
             "squadId" => number.squad_id = text,
             "workflowId" => number.workflow_id = text,
             "name" => number.name = text,
-            "provider" | "number" | "credentialId" => {}
+            "provider" | "number" => {}
             _ => {
                 number.other.insert(field.clone(), value.clone());
             }
@@ -938,6 +938,15 @@ proptest! {
         prop_assert!(checked.unfaithful.is_empty(), "shown is not written: {:#?}", checked.unfaithful);
         prop_assert_eq!(checked.safety.routing_changes, first.safety.routing_changes);
         let after = apply(&first, &desired, live.clone())?;
+        // Applied again as a saved plan (a re-run), every change is found in effect.
+        let rerun = crate::plan::recheck(&first, &after.live(), &Secrets::new());
+        prop_assert!(rerun.stale.is_empty(), "stale once applied: {:#?}", rerun.stale);
+        prop_assert_eq!(
+            rerun.applied.len(),
+            first.changes.len(),
+            "a change not found in effect once applied"
+        );
+        prop_assert_eq!(rerun.safety.routing_changes, 0, "nothing is left to move callers");
         holds(&desired, &live, &after)?;
         callers_hear_what_the_plan_said(&first, &desired, &live, &after)?;
         keeps_the_most_routed_copy(&desired, &live, &after)?;

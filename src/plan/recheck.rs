@@ -304,3 +304,210 @@ fn holds(body: Option<&Map<String, Value>>, live: &Map<String, Value>, secrets: 
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::{Options, plan};
+    use crate::vapi::{Assistant, PhoneNumber};
+
+    const AT: &str = "2026-01-01T00:00:00.000Z";
+    const LATER: &str = "2026-01-02T00:00:00.000Z";
+
+    fn assistant(id: &str, fields: Value) -> Assistant {
+        let Value::Object(fields) = fields else {
+            panic!("an object")
+        };
+        Assistant::new(id, AT, AT, &fields)
+    }
+
+    fn number(id: &str, e164: &str, assistant: Option<&str>) -> PhoneNumber {
+        serde_json::from_value(json!({"id": id, "orgId": "o", "provider": "telnyx",
+            "number": e164, "credentialId": "9a1e0c4e-5b7d-4f2a-8c3e-1d6f0b2a7e91",
+            "assistantId": assistant, "createdAt": AT, "updatedAt": AT}))
+        .expect("a number")
+    }
+
+    /// Acme (labelled `acme`), Bob (not labelled), `old` (labelled, no longer declared); Acme's
+    /// number +14155550100, and +14155550101 and +14155550103 routed nowhere.
+    fn account(extra: Vec<Assistant>, more: Vec<PhoneNumber>) -> Live {
+        let mut assistants = vec![
+            assistant(
+                "a1",
+                json!({"name": "Acme", "firstMessage": "Hi", "metadata": {"vapiform": {"key": "acme"}}}),
+            ),
+            assistant("b1", json!({"name": "Bob"})),
+            assistant(
+                "o1",
+                json!({"name": "Old", "metadata": {"vapiform": {"key": "old"}}}),
+            ),
+        ];
+        assistants.extend(extra);
+        let mut numbers = vec![
+            number("n1", "+14155550100", Some("a1")),
+            number("n2", "+14155550101", None),
+            number("n4", "+14155550103", None),
+        ];
+        numbers.extend(more);
+        Live::read(numbers, assistants)
+    }
+
+    /// Acme's greeting changes, Carol is created with +14155550101 and +14155550102 (imported),
+    /// Bob gets +14155550103, and `old` is deleted.
+    fn planned() -> Plan {
+        let file = r#"
+version: 1
+prune: true
+import: {provider: telnyx, credentialId: 9a1e0c4e-5b7d-4f2a-8c3e-1d6f0b2a7e91}
+businesses:
+  acme: {name: Acme, numbers: ["+14155550100"], assistant: {spec: {name: Acme, firstMessage: Hello}}}
+  bob: {name: Bob, numbers: ["+14155550103"], assistant: {id: b1}}
+  carol: {name: Carol, numbers: ["+14155550101", "+14155550102"], assistant: {spec: {name: Carol, firstMessage: Hi}}}
+"#;
+        let desired = crate::desired::load_str(file, "vapiform.yaml").expect("loads");
+        let options = Options {
+            allow_mass_change: true,
+            ..Options::default()
+        };
+        plan(
+            &desired,
+            &account(Vec::new(), Vec::new()),
+            &Secrets::new(),
+            &options,
+        )
+        .expect("plans")
+    }
+
+    /// The recheck of the plan against `live`: what is stale, by address, and what is in
+    /// effect, by address and id.
+    fn checked(live: &Live) -> (Vec<(String, String)>, Vec<(String, String)>) {
+        let plan = planned();
+        let found = recheck(&plan, live, &Secrets::new());
+        assert!(found.unfaithful.is_empty(), "{:?}", found.unfaithful);
+        let stale = found
+            .stale
+            .into_iter()
+            .map(|s| (s.address.to_string(), s.detail))
+            .collect();
+        let applied = found
+            .applied
+            .into_iter()
+            .map(|(i, id)| (plan.changes[i].address().to_string(), id))
+            .collect();
+        (stale, applied)
+    }
+
+    #[test]
+    fn a_plan_against_the_account_it_was_made_from_is_neither_stale_nor_applied() {
+        let plan = planned();
+        let actions: Vec<String> = plan
+            .changes
+            .iter()
+            .map(|c| format!("{} {}", c.action().as_str(), c.address()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "update assistant/acme",
+                "create assistant/carol",
+                "assign number/+14155550101",
+                "import number/+14155550102",
+                "assign number/+14155550103",
+                "delete assistant/old"
+            ]
+        );
+        let found = recheck(&plan, &account(Vec::new(), Vec::new()), &Secrets::new());
+        assert!(found.stale.is_empty() && found.applied.is_empty());
+        assert_eq!(found.safety.routing_changes, plan.safety.routing_changes);
+    }
+
+    #[test]
+    fn what_already_holds_its_end_state_is_applied_and_what_moved_is_stale() {
+        let carol = json!({"name": "Carol", "firstMessage": "Hi", "metadata": {"vapiform": {"key": "carol"}}});
+        let mut live = account(
+            vec![assistant("c1", carol)],
+            vec![number("n3", "+14155550102", Some("c1"))],
+        );
+        // Acme already greets as planned; Carol's first number already routes to her; Bob's
+        // number was routed since by hand; `old` is gone.
+        live.assistants[0] = assistant(
+            "a1",
+            json!({"name": "Acme", "firstMessage": "Hello", "metadata": {"vapiform": {"key": "acme"}}}),
+        )
+        .into();
+        live.numbers[1].assistant_id = Some("c1".into());
+        live.numbers[2].assistant_id = Some("a1".into());
+        live.numbers[2].updated_at = LATER.to_owned();
+        live.assistants.retain(|a| a.id != "o1");
+        let (stale, applied) = checked(&live);
+        assert_eq!(
+            applied,
+            [
+                ("assistant/acme".to_owned(), "a1".to_owned()),
+                ("assistant/carol".to_owned(), "c1".to_owned()),
+                ("number/+14155550101".to_owned(), "n2".to_owned()),
+                ("number/+14155550102".to_owned(), "n3".to_owned()),
+                ("assistant/old".to_owned(), "o1".to_owned()),
+            ]
+        );
+        assert_eq!(
+            stale,
+            [(
+                "number/+14155550103".to_owned(),
+                format!("assistantId changed since the plan was made (updatedAt {AT} → {LATER})")
+            )]
+        );
+    }
+
+    #[test]
+    fn objects_that_appeared_or_changed_otherwise_make_the_plan_stale() {
+        let other = json!({"name": "Not Carol", "metadata": {"vapiform": {"key": "carol"}}});
+        let mut live = account(
+            vec![assistant("c9", other)],
+            vec![number("n3", "+14155550102", Some("b1"))],
+        );
+        // Acme renamed in the dashboard; Bob deleted; a number now routed to `old`.
+        live.assistants[0] = assistant(
+            "a1",
+            json!({"name": "Acme Co", "firstMessage": "Hi", "metadata": {"vapiform": {"key": "acme"}}}),
+        )
+        .into();
+        live.assistants.retain(|a| a.id != "b1");
+        live.numbers[1].assistant_id = Some("o1".into());
+        let (stale, applied) = checked(&live);
+        assert!(applied.is_empty(), "{applied:?}");
+        let expected = [
+            (
+                "assistant/carol",
+                "assistant c9 now carries the label \"carol\"".to_owned(),
+            ),
+            (
+                "assistant/acme",
+                format!("name changed since the plan was made (updatedAt {AT} → {AT})"),
+            ),
+            (
+                "number/+14155550101",
+                format!("assistantId changed since the plan was made (updatedAt {AT} → {AT})"),
+            ),
+            (
+                "number/+14155550102",
+                "the number now exists in the account (id n3)".to_owned(),
+            ),
+            (
+                "number/+14155550103",
+                "assistant b1, which this change routes to, no longer exists".to_owned(),
+            ),
+            (
+                "assistant/old",
+                "numbers now route to it that did not when the plan was made: +14155550101"
+                    .to_owned(),
+            ),
+        ];
+        assert_eq!(
+            stale,
+            expected.map(|(address, detail)| (address.to_owned(), detail))
+        );
+    }
+}
