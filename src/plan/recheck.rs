@@ -380,9 +380,12 @@ businesses:
         .expect("plans")
     }
 
+    /// Pairs of an address and a detail or an id.
+    type Found = Vec<(String, String)>;
+
     /// The recheck of the plan against `live`: what is stale, by address, and what is in
     /// effect, by address and id.
-    fn checked(live: &Live) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    fn checked(live: &Live) -> (Found, Found) {
         let plan = planned();
         let found = recheck(&plan, live, &Secrets::new());
         assert!(found.unfaithful.is_empty(), "{:?}", found.unfaithful);
