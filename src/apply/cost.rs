@@ -189,7 +189,7 @@ mod tests {
 
     fn update(key: &str) -> Change {
         Change::of(Operation::UpdateAssistant {
-            key: key.to_owned(),
+            key: key.into(),
             adopt: false,
             expect: Unchanged::of(key),
             body: Map::new(),

@@ -325,7 +325,7 @@ mod tests {
 
     fn rename() -> Operation {
         Operation::UpdateAssistant {
-            key: "acme".to_owned(),
+            key: "acme".into(),
             adopt: false,
             expect: crate::plan::Unchanged::of(ID),
             body: crate::plan::compare::object(json!({"name": "New"})),

@@ -287,7 +287,7 @@ impl<'a> Schedule<'a> {
             None => None,
         };
         let adopt = match change.op() {
-            Operation::CreateAssistant { key, .. } => self.foreign.get(key).cloned(),
+            Operation::CreateAssistant { key, .. } => self.foreign.get(key.as_str()).cloned(),
             _ => None,
         };
         (route, adopt)
@@ -330,7 +330,7 @@ mod tests {
     #[test]
     fn a_number_whose_assistant_did_not_apply_is_skipped_saying_why() {
         let adopt = Operation::UpdateAssistant {
-            key: "a".to_owned(),
+            key: "a".into(),
             adopt: true,
             expect: Unchanged::of("a1"),
             body: serde_json::Map::new(),

@@ -209,10 +209,10 @@ fn labelled_body(managed: &ManagedAssistant) -> Option<Map<String, Value>> {
     Some(body)
 }
 
-fn create(key: &str, body: Map<String, Value>) -> Change {
+fn create(key: &Key, body: Map<String, Value>) -> Change {
     let fields = managed::created_fields(&body);
     let op = Operation::CreateAssistant {
-        key: key.to_owned(),
+        key: key.clone(),
         body,
     };
     Change::new(
@@ -226,7 +226,7 @@ fn create(key: &str, body: Map<String, Value>) -> Change {
 /// The update of the assistant of `key` that `live` is, labelling it when `adopt`; `None`
 /// when it holds `body` already, the fields it would clear when it cannot be updated.
 fn update(
-    key: &str,
+    key: &Key,
     adopt: bool,
     body: &Map<String, Value>,
     resolved: &Map<String, Value>,
@@ -259,7 +259,7 @@ fn update(
         Some(body),
     );
     let op = Operation::UpdateAssistant {
-        key: key.to_owned(),
+        key: key.clone(),
         adopt,
         expect,
         body: update.sent,

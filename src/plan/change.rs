@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::model::{Action, Address, FieldChange, Origin, Phase, Routing};
-use crate::id::{AssistantId, NumberId};
+use crate::id::{AssistantId, Key, NumberId};
 
 /// One change to one object.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +92,7 @@ pub(crate) enum Operation {
     /// `POST /assistant`: the assistant labelled `key`, which no assistant carries yet.
     CreateAssistant {
         /// The key of the label the body carries.
-        key: String,
+        key: Key,
         /// The body.
         body: Map<String, Value>,
     },
@@ -100,7 +100,7 @@ pub(crate) enum Operation {
     /// this write when it adopts it.
     UpdateAssistant {
         /// The label key.
-        key: String,
+        key: Key,
         /// Whether the write labels an assistant that has no label yet.
         adopt: bool,
         /// The assistant, as planned.
@@ -226,7 +226,7 @@ impl Operation {
     pub(crate) fn address(&self) -> Address {
         match self {
             Self::CreateAssistant { key, .. } | Self::UpdateAssistant { key, .. } => {
-                Address::Assistant(key.clone())
+                Address::Assistant(key.to_string())
             }
             Self::DeleteAssistant {
                 key, copy, expect, ..
@@ -465,7 +465,7 @@ impl Operation {
                 }
                 reading.absent(Action::Create, precondition, Some(&key), None)?;
                 Ok(Self::CreateAssistant {
-                    key,
+                    key: declared(&key)?,
                     body: body.into_owned(),
                 })
             }
@@ -477,7 +477,7 @@ impl Operation {
                 };
                 let (expect, _) = reading.expect(precondition, &id, false)?;
                 Ok(Self::UpdateAssistant {
-                    key,
+                    key: declared(&key)?,
                     adopt,
                     expect,
                     body: body.into_owned(),
@@ -522,6 +522,13 @@ impl Operation {
             (Address::Assistant(_) | Address::Number(_), _) => Err(reading.mismatch()),
         }
     }
+}
+
+/// The key an assistant created or updated is declared under.
+fn declared(key: &str) -> Result<Key, String> {
+    Key::parse(key).ok_or_else(|| {
+        format!("`{key}` is not a key, and only a declared key is created or updated")
+    })
 }
 
 /// A JSON change's action and request, while its operation is read back.
@@ -720,7 +727,7 @@ impl Change {
     /// The creation of the assistant labelled `key`, with an empty body.
     pub(crate) fn create(key: &str) -> Self {
         Self::of(Operation::CreateAssistant {
-            key: key.to_owned(),
+            key: key.into(),
             body: Map::new(),
         })
     }
@@ -758,11 +765,11 @@ mod tests {
         let created = Target::Address(Address::Assistant("acme".to_owned()));
         [
             Operation::CreateAssistant {
-                key: "acme".to_owned(),
+                key: "acme".into(),
                 body: body.clone(),
             },
             Operation::UpdateAssistant {
-                key: "bob".to_owned(),
+                key: "bob".into(),
                 adopt: true,
                 expect: expect("b1"),
                 body: body.clone(),
@@ -809,7 +816,7 @@ mod tests {
     #[test]
     fn every_kind_of_change_reads_back_as_written() {
         let update = Change::of(Operation::UpdateAssistant {
-            key: "carol".to_owned(),
+            key: "carol".into(),
             adopt: false,
             expect: expect("c1"),
             body: object(json!({"firstMessage": "Hi"})),
@@ -882,7 +889,16 @@ mod tests {
                 .expect_err("refused")
                 .to_string()
         };
-        let cases: [(usize, Edit<'_>, &str); 9] = [
+        let cases: [(usize, Edit<'_>, &str); 10] = [
+            (
+                0,
+                &|c| {
+                    c["address"] = json!("assistant/Not a key");
+                    c["write"]["key"] = json!("Not a key");
+                    c["precondition"]["label"] = json!("Not a key");
+                },
+                "`Not a key` is not a key",
+            ),
             (
                 0,
                 &|c| c["action"] = json!("delete"),

@@ -787,9 +787,12 @@ mod tests {
         let body = Map::new();
         let expect = Unchanged::of("a1");
         let op = match (address(at), action) {
-            (Address::Assistant(key), Action::Create) => Operation::CreateAssistant { key, body },
+            (Address::Assistant(key), Action::Create) => Operation::CreateAssistant {
+                key: key.as_str().into(),
+                body,
+            },
             (Address::Assistant(key), Action::Update) => Operation::UpdateAssistant {
-                key,
+                key: key.as_str().into(),
                 adopt: false,
                 expect,
                 body,

@@ -72,7 +72,7 @@ mod tests {
     #[test]
     fn a_number_waits_for_the_create_or_update_of_its_assistant_only() {
         let update = Change::of(Operation::UpdateAssistant {
-            key: "b".to_owned(),
+            key: "b".into(),
             adopt: false,
             expect: Unchanged::of("b1"),
             body: Map::new(),
