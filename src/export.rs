@@ -305,8 +305,7 @@ fn routed<'a>(
     let mut numbers_of: Routed<'a> = BTreeMap::new();
     let mut squads: Routed<'a> = BTreeMap::new();
     for number in &live.numbers {
-        let listable =
-            NumberKey::parse(&number.key).is_ok() && index.numbers[number.key.as_str()].len() == 1;
+        let listable = number.key.key().is_some() && index.numbers[number.key.as_str()].len() == 1;
         if !listable {
             continue;
         }
@@ -390,7 +389,7 @@ fn business(
         .iter()
         .zip(own)
         .map(|(number, settings)| NumberEntry {
-            number: number.key.clone(),
+            number: number.key.to_string(),
             phone: escape(settings, &format!("{key}_{}", number.key), secrets),
         })
         .collect();

@@ -164,7 +164,7 @@ fn scope(
                 .numbers
                 .iter()
                 .filter(|n| &n.key == number)
-                .map(|n| n.key.clone())
+                .map(|n| n.key.to_string())
                 .collect(),
             Address::Assistant(key) | Address::Duplicate { key, .. } => {
                 routed_to(&labelled(live, key), live)
@@ -182,7 +182,7 @@ fn scope(
         numbers = live
             .numbers
             .iter()
-            .map(|n| n.key.clone())
+            .map(|n| n.key.to_string())
             .filter(|key| !desired.ignore.contains(key.as_str()))
             .collect();
     }
@@ -230,6 +230,6 @@ fn routed_to(ids: &BTreeSet<AssistantId>, live: &Live) -> Vec<String> {
     live.numbers
         .iter()
         .filter(|n| n.assistant_id.as_ref().is_some_and(|id| ids.contains(id)))
-        .map(|n| n.key.clone())
+        .map(|n| n.key.to_string())
         .collect()
 }

@@ -5,13 +5,15 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
 
+use super::NumberId;
+
 /// How vapiform names a phone number, valid by construction: its E.164 form
 /// (`+14155550101`); for a SIP-only number (a Vapi SIP number with no `number`) its SIP URI
 /// (`sip:desk@example.sip.vapi.ai`), in lower case since Vapi compares SIP URIs without case;
 /// or for a number that is not E.164 (a bring-your-own number such as an extension `4567`,
 /// which Vapi keeps as written) `tel:` and the number, as RFC 3966 writes a local number.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct NumberKey(String);
+pub struct NumberKey(String);
 
 impl NumberKey {
     /// The number as written in a file or returned by the API: a SIP URI when it starts with
@@ -85,6 +87,72 @@ impl Borrow<str> for NumberKey {
 impl fmt::Display for NumberKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// How vapiform names a phone number of the account: by its [`NumberKey`], or, for a number
+/// that has none (no number and no SIP URI it can be named by), by its id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NumberName {
+    /// Its E.164 form, SIP URI, or `tel:` and the number.
+    Key(NumberKey),
+    /// Its id, for want of a number.
+    Id(NumberId),
+}
+
+impl NumberName {
+    /// The name as text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Key(key) => key.as_str(),
+            Self::Id(id) => id.as_str(),
+        }
+    }
+
+    /// The key a file can list the number by, when it has one.
+    pub(crate) fn key(&self) -> Option<&NumberKey> {
+        match self {
+            Self::Key(key) => Some(key),
+            Self::Id(_) => None,
+        }
+    }
+}
+
+impl Deref for NumberName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Borrow<str> for NumberName {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for NumberName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for NumberName {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for NumberName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for NumberName {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
     }
 }
 

@@ -125,7 +125,7 @@ pub(crate) fn inventory(desired: &Desired, live: &Live) -> Vec<Row> {
         rows.insert(
             &number.key,
             Row {
-                number: number.key.clone(),
+                number: number.key.to_string(),
                 state: State::Unassigned,
                 carrier: carrier.map(|c| CarrierSide {
                     id: c.id.clone(),

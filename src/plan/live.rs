@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 
 use crate::http::Text;
-use crate::id::{AssistantId, NumberId, NumberKey, normalize_number};
+use crate::id::{AssistantId, NumberId, NumberKey, NumberName, normalize_number};
 use crate::{telnyx, vapi};
 
 /// The assistant field that carries vapiform's label.
@@ -104,8 +104,9 @@ impl Live {
 pub struct Number {
     /// Vapi's id.
     pub id: NumberId,
-    /// How vapiform addresses it: its E.164 form, else its SIP URI, else its id.
-    pub key: String,
+    /// How vapiform addresses it: its E.164 form, else its SIP URI, else `tel:` and the
+    /// number, else its id.
+    pub key: NumberName,
     /// The provider it was imported from, sent back with every update.
     pub provider: String,
     /// The assistant calls go to.
@@ -303,16 +304,19 @@ pub(crate) fn label_value(key: &str) -> Value {
 /// its `+`, as some carriers' imports leave it, is read as E.164 digits), else its SIP URI (in
 /// lower case, as a file names it), else `tel:` and the number Vapi keeps when it is not E.164
 /// (a bring-your-own `4567`), else its id.
-pub(crate) fn number_key(number: &vapi::PhoneNumber) -> String {
+pub(crate) fn number_key(number: &vapi::PhoneNumber) -> NumberName {
     let written = number.number.as_deref().filter(|n| !n.trim().is_empty());
     written
-        .and_then(e164)
+        .and_then(|written| NumberKey::parse(&e164(written)?).ok())
         .or_else(|| {
             let uri = NumberKey::parse(number.sip_uri.as_deref()?).ok()?;
-            uri.is_sip().then(|| uri.to_string())
+            uri.is_sip().then_some(uri)
         })
-        .or_else(|| Some(NumberKey::local_number(written?).ok()?.to_string()))
-        .unwrap_or_else(|| number.id.clone())
+        .or_else(|| NumberKey::local_number(written?).ok())
+        .map_or_else(
+            || NumberName::Id(number.id.as_str().into()),
+            NumberName::Key,
+        )
 }
 
 /// A number as an API returns it, in E.164 when it is one, with or without its `+` (some
