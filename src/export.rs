@@ -30,8 +30,7 @@ use crate::desired::file::{
     Text, UnassignedMode, UnassignedSpec, Version,
 };
 use crate::desired::folder;
-use crate::id::Key;
-use crate::id::NumberKey;
+use crate::id::{Key, Label};
 use crate::plan::Live;
 use crate::plan::assistants::keeper;
 use crate::plan::compare::{Path, Segment};
@@ -147,11 +146,7 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
     let mut unlabelled: Vec<&Assistant> = numbers_of
         .keys()
         .map(|id| index.by_id[id])
-        .filter(|a| {
-            a.label
-                .as_deref()
-                .is_none_or(|label| Key::parse(label).is_none())
-        })
+        .filter(|a| a.label.as_ref().is_none_or(|label| label.key().is_none()))
         .collect();
     unlabelled.sort_by(|a, b| (a.name(), &a.id).cmp(&(b.name(), &b.id)));
     let key_of: HashMap<&str, String> = unlabelled
@@ -182,7 +177,7 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
                 let Some(key) = key_of.get(assistant.id.as_str()).cloned() else {
                     continue;
                 };
-                if let Some(label) = &assistant.label {
+                if let Some(label) = assistant.label.as_deref() {
                     left_out.push(format!(
                         "assistant {} carries the label {label:?}, which is not a key: business `{key}` routes to it by id and vapiform does not manage it",
                         assistant.id
@@ -200,8 +195,9 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
             (None, None) => {
                 if let Some(label) = assistant
                     .label
-                    .as_deref()
-                    .filter(|label| Key::parse(label).is_none())
+                    .as_ref()
+                    .filter(|label| label.key().is_none())
+                    .map(Label::as_str)
                 {
                     left_out.push(format!(
                         "assistant {} carries the label {label:?}, which is not a key, and no number routes to it: left as it is",
@@ -244,7 +240,7 @@ fn document(live: &Live) -> (File, Vec<String>, Vec<String>) {
 fn twice(index: &Index<'_>, left_out: &mut Vec<String>) -> IgnoreSpec {
     let mut ignore = IgnoreSpec::default();
     for (number, copies) in &index.numbers {
-        if copies.len() > 1 && NumberKey::parse(number).is_ok() {
+        if copies.len() > 1 && copies[0].key.key().is_some() {
             let ids: Vec<&str> = copies.iter().map(|n| n.id.as_str()).collect();
             left_out.push(format!(
                 "number {number} is in the account {} times ({}): listed under `ignore` until all but one are deleted",
@@ -277,7 +273,8 @@ fn kept_copies<'a>(
     let mut managed: HashMap<&str, &str> = HashMap::new();
     let mut kept_for: HashMap<&str, &str> = HashMap::new();
     for (label, copies) in &index.by_label {
-        if Key::parse(label).is_none() {
+        // Every copy carries the label; a label that is no key is left as it is.
+        if copies[0].label.as_ref().and_then(|l| l.key()).is_none() {
             continue;
         }
         let kept = keeper(copies, &routes);

@@ -7,7 +7,7 @@ use std::ops::Deref;
 
 /// A business or shared-assistant key, valid by construction.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Key(String);
+pub struct Key(String);
 
 impl Key {
     /// The key, if `text` is one: a lowercase letter or digit, then lowercase letters, digits
@@ -19,6 +19,53 @@ impl Key {
     /// The key as text.
     pub(crate) fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The key an assistant's label carries in the account: a [`Key`] when it is one, else the
+/// text someone wrote there, which vapiform reports and never takes for a key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Label {
+    /// A valid key.
+    Key(Key),
+    /// Anything else.
+    Other(String),
+}
+
+impl Label {
+    /// The label `text` is.
+    pub(crate) fn of(text: &str) -> Self {
+        Key::parse(text).map_or_else(|| Self::Other(text.to_owned()), Self::Key)
+    }
+
+    /// The label as text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Key(key) => key.as_str(),
+            Self::Other(text) => text,
+        }
+    }
+
+    /// The key, when the label is one.
+    pub(crate) fn key(&self) -> Option<&Key> {
+        match self {
+            Self::Key(key) => Some(key),
+            Self::Other(_) => None,
+        }
+    }
+}
+
+impl Deref for Label {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -8,7 +8,7 @@
 mod key;
 mod number;
 
-pub(crate) use key::{Key, is_valid as is_key};
+pub(crate) use key::{Key, Label, is_valid as is_key};
 pub(crate) use number::{NumberKey, NumberName, normalize as normalize_number};
 
 use std::borrow::Borrow;

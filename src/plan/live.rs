@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 
 use crate::http::Text;
-use crate::id::{AssistantId, NumberId, NumberKey, NumberName, normalize_number};
+use crate::id::{AssistantId, Label, NumberId, NumberKey, NumberName, normalize_number};
 use crate::{telnyx, vapi};
 
 /// The assistant field that carries vapiform's label.
@@ -208,7 +208,7 @@ pub struct Assistant {
     /// Vapi's id.
     pub id: AssistantId,
     /// The key of vapiform's label, when it carries one.
-    pub label: Option<String>,
+    pub label: Option<Label>,
     /// ISO 8601 creation time.
     pub created_at: String,
     /// ISO 8601 time of the last write.
@@ -274,7 +274,7 @@ impl Assistant {
 impl From<vapi::Assistant> for Assistant {
     fn from(assistant: vapi::Assistant) -> Self {
         Self {
-            label: assistant.metadata().and_then(label_in).map(str::to_owned),
+            label: assistant.metadata().and_then(label_in).map(Label::of),
             name: assistant.name().map(str::to_owned),
             first_message: assistant.first_message().map(str::to_owned),
             id: assistant.id.clone().into(),

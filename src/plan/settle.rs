@@ -146,7 +146,7 @@ impl Settle {
                 assistant.holds_declared()
                     && assistant
                         .label
-                        .as_ref()
+                        .as_deref()
                         .is_some_and(|label| shared.contains(label))
             })
             .map(|assistant| assistant.id.clone())
