@@ -192,7 +192,11 @@ async fn a_messy_account_exports_a_valid_file_that_names_what_it_leaves_out() {
         .run_async()
         .await
         .code(0);
-    for named in ["a-2", "Bob's Bakery", "+14155550103"] {
+    for named in [
+        "a-2",
+        "assistant b-1 carries the label \"Bob's Bakery\", which is not a key",
+        "+14155550103",
+    ] {
         assert!(run.stderr.contains(named), "{named}: {}", run.stderr);
     }
     let file = workspace.read("exported.yaml");
