@@ -198,7 +198,7 @@ mod tests {
 
     fn delete(key: &str) -> Change {
         Change::of(Operation::DeleteAssistant {
-            key: key.to_owned(),
+            key: key.into(),
             copy: false,
             expect: Unchanged::of(key),
             routed_numbers: std::collections::BTreeSet::new(),
@@ -208,11 +208,11 @@ mod tests {
     /// The number `+1415555010<n>` routed to the assistant `key` creates.
     fn route(n: usize, key: &str) -> Change {
         Change::of(Operation::UpdateNumber {
-            number: format!("+1415555010{n}"),
+            number: format!("+1415555010{n}").as_str().into(),
             edit: NumberEdit::Assign,
             expect: Unchanged::of(&format!("n{n}")),
             body: Map::new(),
-            route: Some(Target::Address(Address::Assistant(key.to_owned()))),
+            route: Some(Target::Address(Address::Assistant(key.into()))),
         })
     }
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::Progress;
 use super::report::{Outcome, Status};
 use crate::http::Priority;
+use crate::id::Label;
 use crate::plan::{Address, Operation, Phase, Plan, Target, order};
 
 /// Where one change is.
@@ -197,7 +198,7 @@ impl<'a> Schedule<'a> {
     pub(super) fn seen(&mut self, label: String, id: String) {
         let ours = self
             .created
-            .get(&Address::Assistant(label.clone()))
+            .get(&Address::Assistant(Label::of(&label)))
             .is_some_and(|created| *created == id);
         if !ours {
             self.foreign.entry(label).or_insert(id);
@@ -308,7 +309,7 @@ mod tests {
 
     fn routed_to(route: Target) -> Change {
         Change::of(Operation::UpdateNumber {
-            number: "+14155550100".to_owned(),
+            number: "+14155550100".into(),
             edit: NumberEdit::Assign,
             expect: Unchanged::of("n1"),
             body: serde_json::Map::new(),
@@ -356,7 +357,7 @@ mod tests {
         // Only a plan made by hand routes to an address it does not create; apply does not
         // send the number anywhere else.
         let plan = Plan::of(vec![routed_to(Target::Address(Address::Assistant(
-            "a".to_owned(),
+            "a".into(),
         )))]);
         let mut run = Schedule::new(&plan, &Quiet, 8);
         assert_eq!(run.next_ready(), None);

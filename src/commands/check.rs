@@ -201,7 +201,7 @@ pub(super) fn changed(plan: &Plan, live: &Live) -> BTreeSet<String> {
     for change in &plan.changes {
         match (change.address(), change.op()) {
             (Address::Number(number), _) => {
-                numbers.insert(number.clone());
+                numbers.insert(number.to_string());
             }
             (_, Operation::UpdateAssistant { expect, .. }) => {
                 assistants.insert(expect.id.clone());

@@ -55,6 +55,20 @@ impl Label {
     }
 }
 
+/// Tests write labels as literals.
+#[cfg(test)]
+impl From<&str> for Label {
+    fn from(text: &str) -> Self {
+        Self::of(text)
+    }
+}
+
+impl From<Key> for Label {
+    fn from(key: Key) -> Self {
+        Self::Key(key)
+    }
+}
+
 impl Deref for Label {
     type Target = str;
 

@@ -101,6 +101,11 @@ pub enum NumberName {
 }
 
 impl NumberName {
+    /// The number `text` names: a number's key when it is one, else an id.
+    pub(crate) fn of(text: &str) -> Self {
+        NumberKey::parse(text).map_or_else(|_| Self::Id(text.into()), Self::Key)
+    }
+
     /// The name as text.
     pub(crate) fn as_str(&self) -> &str {
         match self {
@@ -115,6 +120,20 @@ impl NumberName {
             Self::Key(key) => Some(key),
             Self::Id(_) => None,
         }
+    }
+}
+
+/// Tests write names as literals.
+#[cfg(test)]
+impl From<&str> for NumberName {
+    fn from(text: &str) -> Self {
+        Self::of(text)
+    }
+}
+
+impl From<NumberKey> for NumberName {
+    fn from(key: NumberKey) -> Self {
+        Self::Key(key)
     }
 }
 

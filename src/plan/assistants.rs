@@ -12,8 +12,8 @@ use super::model::{Address, KeptAssistant};
 use super::problem::Problem;
 use super::{compare, managed, precondition};
 use crate::desired::{Desired, ManagedAssistant, Route, Unassigned, placeholder};
-use crate::id::AssistantId;
 use crate::id::Key;
+use crate::id::{AssistantId, Label};
 
 /// The outcome for managed assistants: their changes, and the id each key resolves to
 /// (`None` while it is still to be created).
@@ -39,7 +39,7 @@ pub(crate) fn plan(
             planned.ids.insert(key.clone(), Some(live.id.clone()));
             continue;
         }
-        let address = Address::Assistant(key.to_string());
+        let address = Address::Assistant(key.clone().into());
         let at = path_of(desired, key);
         let problem = |message: String| Problem::at(at.clone(), message).address(address.clone());
         let labelled = labelled(index, key);
@@ -406,7 +406,7 @@ pub(crate) fn prune(
                 .map(|n| n.id.clone())
                 .collect();
             let op = Operation::DeleteAssistant {
-                key: (*key).to_owned(),
+                key: Label::of(key),
                 copy: assistants.len() > 1,
                 expect,
                 routed_numbers,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::model::{Action, Address, FieldChange, Origin, Phase, Routing};
-use crate::id::{AssistantId, Key, NumberId};
+use crate::id::{AssistantId, Key, Label, NumberId, NumberKey, NumberName};
 
 /// One change to one object.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +52,19 @@ impl Change {
             fields,
             routing,
         }
+    }
+
+    /// Shows its address with `mask` applied to the key or number (`--mask-numbers`): for
+    /// display only, as what it writes is unchanged.
+    pub(crate) fn mask_address(&mut self, mask: impl Fn(&str) -> String) {
+        self.address = match &self.address {
+            Address::Assistant(label) => Address::Assistant(Label::of(&mask(label))),
+            Address::Duplicate { key, id } => Address::Duplicate {
+                key: Label::of(&mask(key)),
+                id: id.clone(),
+            },
+            Address::Number(number) => Address::Number(NumberName::of(&mask(number))),
+        };
     }
 
     /// What it does, to what.
@@ -112,7 +125,7 @@ pub(crate) enum Operation {
     /// copies of a label (`copy`, addressed `assistant/<key>@<id>`).
     DeleteAssistant {
         /// The label key.
-        key: String,
+        key: Label,
         /// Whether it is one copy of several carrying the label.
         copy: bool,
         /// The assistant, as planned.
@@ -124,7 +137,7 @@ pub(crate) enum Operation {
     /// `POST /phone-number`: a listed number the account does not have.
     ImportNumber {
         /// The number, which the body carries as `number`.
-        number: String,
+        number: NumberKey,
         /// The body, without `assistantId`.
         body: Map<String, Value>,
         /// The assistant the number routes to, set as `assistantId` once known (a squad is in
@@ -134,7 +147,7 @@ pub(crate) enum Operation {
     /// `PATCH /phone-number/{id}`: a number's settings, route or both.
     UpdateNumber {
         /// The number (its E.164, or for a number without one, its SIP URI or id).
-        number: String,
+        number: NumberName,
         /// What the write does to where its calls go.
         edit: NumberEdit,
         /// The number, as planned.
@@ -210,13 +223,13 @@ pub(crate) enum Target {
 impl Operation {
     /// The import of `number` with `body`, which then carries the number.
     pub(crate) fn import(
-        number: &str,
+        number: &NumberKey,
         mut body: Map<String, Value>,
         route: Option<Target>,
     ) -> Self {
-        body.insert("number".to_owned(), Value::String(number.to_owned()));
+        body.insert("number".to_owned(), Value::from(number.as_str()));
         Self::ImportNumber {
-            number: number.to_owned(),
+            number: number.clone(),
             body,
             route,
         }
@@ -226,7 +239,7 @@ impl Operation {
     pub(crate) fn address(&self) -> Address {
         match self {
             Self::CreateAssistant { key, .. } | Self::UpdateAssistant { key, .. } => {
-                Address::Assistant(key.to_string())
+                Address::Assistant(key.clone().into())
             }
             Self::DeleteAssistant {
                 key, copy, expect, ..
@@ -240,9 +253,8 @@ impl Operation {
                     Address::Assistant(key.clone())
                 }
             }
-            Self::ImportNumber { number, .. } | Self::UpdateNumber { number, .. } => {
-                Address::Number(number.clone())
-            }
+            Self::ImportNumber { number, .. } => Address::Number(number.clone().into()),
+            Self::UpdateNumber { number, .. } => Address::Number(number.clone()),
         }
     }
 
@@ -460,7 +472,7 @@ impl Operation {
         };
         match (address, write) {
             (Address::Assistant(key), WriteRecord::CreateAssistant { key: writes, body }) => {
-                if writes != key {
+                if writes != key.as_str() {
                     return Err(format!("it creates the assistant of `{writes}`"));
                 }
                 reading.absent(Action::Create, precondition, Some(&key), None)?;
@@ -498,6 +510,9 @@ impl Operation {
                     return Err(format!("it imports {}", writes.unwrap_or("no number")));
                 }
                 reading.absent(Action::Import, precondition, None, Some(&number))?;
+                let NumberName::Key(number) = number else {
+                    return Err(format!("it imports {number}, which is not a number"));
+                };
                 Ok(Self::ImportNumber {
                     number,
                     body: body.into_owned(),
@@ -525,8 +540,8 @@ impl Operation {
 }
 
 /// The key an assistant created or updated is declared under.
-fn declared(key: &str) -> Result<Key, String> {
-    Key::parse(key).ok_or_else(|| {
+fn declared(key: &Label) -> Result<Key, String> {
+    key.key().cloned().ok_or_else(|| {
         format!("`{key}` is not a key, and only a declared key is created or updated")
     })
 }
@@ -605,7 +620,7 @@ impl Reading {
     /// `copy`.
     fn delete(
         &self,
-        key: String,
+        key: Label,
         copy: bool,
         id: &str,
         precondition: PreconditionRecord<'_>,
@@ -762,7 +777,7 @@ mod tests {
 
     fn every_kind() -> Vec<Change> {
         let body = object(json!({"name": "Acme"}));
-        let created = Target::Address(Address::Assistant("acme".to_owned()));
+        let created = Target::Address(Address::Assistant("acme".into()));
         [
             Operation::CreateAssistant {
                 key: "acme".into(),
@@ -775,14 +790,14 @@ mod tests {
                 body: body.clone(),
             },
             Operation::DeleteAssistant {
-                key: "old".to_owned(),
+                key: "old".into(),
                 copy: true,
                 expect: expect("o2"),
                 routed_numbers: BTreeSet::from(["n9".into()]),
             },
-            Operation::import("+14155550100", body.clone(), Some(created.clone())),
+            Operation::import(&"+14155550100".into(), body.clone(), Some(created.clone())),
             Operation::UpdateNumber {
-                number: "+14155550101".to_owned(),
+                number: "+14155550101".into(),
                 edit: NumberEdit::Unlink,
                 expect: expect("n1"),
                 body,
@@ -807,7 +822,7 @@ mod tests {
                 None,
                 None,
                 None,
-                Some(&Target::Address(Address::Assistant("acme".to_owned()))),
+                Some(&Target::Address(Address::Assistant("acme".into()))),
                 Some(&Target::Id("a1".into())),
             ]
         );

@@ -234,7 +234,7 @@ fn names_something(target: &Address, desired: &Desired, index: &live::Index<'_>)
                 || desired
                     .businesses
                     .values()
-                    .any(|b| b.numbers.iter().any(|n| n.as_str() == number))
+                    .any(|b| b.numbers.iter().any(|n| n.as_str() == number.as_str()))
         }
     }
 }

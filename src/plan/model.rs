@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::change::Change;
-use crate::id::AssistantId;
+use crate::id::{AssistantId, Label, NumberName};
 
 /// The version of the JSON plan format this build writes and reads.
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -110,17 +110,17 @@ pub(crate) struct Cost {
 /// `assistant/<key>@<id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Address {
-    /// A managed assistant by key.
-    Assistant(String),
+    /// A managed assistant by the key of its label.
+    Assistant(Label),
     /// One copy of an assistant whose label several carry, by id.
     Duplicate {
         /// The label key.
-        key: String,
+        key: Label,
         /// The copy's id.
         id: AssistantId,
     },
     /// A phone number by E.164 (or, for a number without one, its SIP URI or id).
-    Number(String),
+    Number(NumberName),
 }
 
 impl Address {
@@ -172,15 +172,17 @@ impl FromStr for Address {
         match s.split_once('/') {
             Some(("assistant", rest)) => match rest.split_once('@') {
                 Some((key, id)) if !key.is_empty() && !id.is_empty() => Ok(Self::Duplicate {
-                    key: key.to_owned(),
+                    key: Label::of(key),
                     id: id.into(),
                 }),
-                None if !rest.is_empty() => Ok(Self::Assistant(rest.to_owned())),
+                None if !rest.is_empty() => Ok(Self::Assistant(Label::of(rest))),
                 _ => Err(format!(
                     "{s:?} is not an address: expected assistant/<key> or number/<E.164>"
                 )),
             },
-            Some(("number", number)) if !number.is_empty() => Ok(Self::Number(number.to_owned())),
+            Some(("number", number)) if !number.is_empty() => {
+                Ok(Self::Number(NumberName::of(number)))
+            }
             _ => Err(format!(
                 "{s:?} is not an address: expected assistant/<key> or number/<E.164>"
             )),
@@ -985,7 +987,7 @@ mod tests {
     fn endpoints_route_the_same_way_by_their_ids_texts_and_parts_not_their_names() {
         let assistant = |id: Option<&str>, address: &str, name: &str| Endpoint::Assistant {
             id: id.map(Into::into),
-            address: Some(Address::Assistant(address.to_owned())),
+            address: Some(Address::Assistant(address.into())),
             name: Some(name.to_owned()),
             business: None,
             greeting: None,

@@ -23,8 +23,8 @@ use super::problem::Problem;
 use super::route;
 use super::{managed, precondition};
 use crate::desired::{Business, Desired, Route, Unassigned, placeholder, say};
-use crate::id::AssistantId;
 use crate::id::Key;
+use crate::id::{AssistantId, Label, NumberKey};
 
 /// Number changes and the numbers left alone.
 pub(crate) struct Planned {
@@ -164,7 +164,7 @@ impl<'a> Names<'a> {
             id: Some(id.into()),
             address: key
                 .filter(|key| self.desired.assistants.contains_key(*key))
-                .map(|key| Address::Assistant(key.to_owned())),
+                .map(|key| Address::Assistant(Label::of(key))),
             name: assistant.and_then(|a| a.name()).map(str::to_owned),
             business,
             greeting: greeting(assistant.and_then(|a| a.first_message())),
@@ -179,7 +179,7 @@ impl<'a> Names<'a> {
             Route::Managed(key) => Ok(Destination::Assistant(
                 match self.ids.get(key.as_str()).cloned().flatten() {
                     Some(id) => Target::Id(id),
-                    None => Target::Address(Address::Assistant(key.to_string())),
+                    None => Target::Address(Address::Assistant(key.clone().into())),
                 },
             )),
             Route::Existing(id) => {
@@ -225,7 +225,7 @@ impl<'a> Names<'a> {
                 let first_message = declared.and_then(|a| a.field("firstMessage"));
                 Endpoint::Assistant {
                     id: self.ids.get(key.as_str()).cloned().flatten(),
-                    address: Some(Address::Assistant(key.to_string())),
+                    address: Some(Address::Assistant(key.clone().into())),
                     name: name
                         .as_deref()
                         .and_then(Value::as_str)
@@ -296,7 +296,7 @@ pub(crate) fn plan(
         if desired.ignore.contains(key) {
             continue;
         }
-        let address = Address::Number(key.to_owned());
+        let address = Address::Number(numbers[0].key.clone());
         let [number] = numbers.as_slice() else {
             let ids: Vec<&str> = numbers.iter().map(|n| n.id.as_str()).collect();
             problems.push(Problem::account(
@@ -311,7 +311,7 @@ pub(crate) fn plan(
         };
         let goal = match owners.get(key) {
             Some(business) => routes.listed(business, key),
-            None => match routes.unassigned(desired, key, number, problems) {
+            None => match routes.unassigned(desired, number, problems) {
                 Ok(goal) => goal,
                 Err(Unclaimed::LeftAlone) => {
                     planned.left_alone.push(NumberRef {
@@ -424,11 +424,10 @@ impl<'d> Routes<'d> {
         })
     }
 
-    /// The goal of `number` (`key`), which no business lists, as `unassigned` says.
+    /// The goal of `number`, which no business lists, as `unassigned` says.
     fn unassigned<'g>(
         &'g self,
         desired: &'g Desired,
-        key: &str,
         number: &PhoneNumber,
         problems: &mut Vec<Problem>,
     ) -> Result<Option<Goal<'g>>, Unclaimed> {
@@ -436,7 +435,7 @@ impl<'d> Routes<'d> {
             (Unassigned::Leave, _) => return Err(Unclaimed::LeftAlone),
             (Unassigned::Unlink, _) if number.workflow_id.is_some() => {
                 problems.push(Problem::account(
-                    Address::Number(key.to_owned()),
+                    Address::Number(number.key.clone()),
                     format!(
                         "no business lists it, and `unassigned: unlink` would unlink it, but it holds the retired workflow {}, which Vapi's API documents no way to clear: route it to a business, say a text to its callers (`unassigned: {{say: TEXT}}`), or list it under `ignore`",
                         number.workflow_id.as_deref().unwrap_or_default()
@@ -491,7 +490,7 @@ fn imports(
             if index.numbers.contains_key(number.as_str()) {
                 continue;
             }
-            let address = Address::Number(number.to_string());
+            let address = Address::Number(number.clone().into());
             let at = format!("businesses.{}.numbers[{position}]", business.key);
             let refusal = if number.is_e164() {
                 desired.import.is_none().then(|| format!(
@@ -683,7 +682,7 @@ impl Settings<'_> {
             Some(&marked),
         );
         let op = Operation::UpdateNumber {
-            number: address.key().to_owned(),
+            number: number.key.clone(),
             edit,
             expect,
             body,
@@ -802,7 +801,7 @@ fn theirs<'n>(
 }
 
 fn import_change(
-    number: &str,
+    number: &NumberKey,
     import: &Map<String, Value>,
     business: &Business,
     destination: Destination,
@@ -810,7 +809,7 @@ fn import_change(
 ) -> Change {
     let mut body = import.clone();
     // The number before the settings, as the request reads (`Operation::import` keeps its place).
-    body.insert("number".to_owned(), Value::String(number.to_owned()));
+    body.insert("number".to_owned(), Value::from(number.as_str()));
     if let Some(settings) = business.settings.get(number) {
         body.extend(managed::created(settings));
     }

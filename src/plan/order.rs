@@ -61,7 +61,7 @@ mod tests {
 
     fn routed(number: &str, route: Target) -> Change {
         Change::of(Operation::UpdateNumber {
-            number: number.to_owned(),
+            number: number.into(),
             edit: NumberEdit::Assign,
             expect: Unchanged::of(number),
             body: Map::new(),
@@ -80,10 +80,10 @@ mod tests {
         let changes = [
             Change::create("a"),
             update,
-            routed("+1", Target::Address(Address::Assistant("a".to_owned()))),
+            routed("+1", Target::Address(Address::Assistant("a".into()))),
             routed("+2", Target::Id("b1".into())),
             routed("+3", Target::Id("c1".into())),
-            routed("+4", Target::Address(Address::Assistant("z".to_owned()))),
+            routed("+4", Target::Address(Address::Assistant("z".into()))),
         ];
         assert_eq!(needs(&changes), [None, None, Some(0), Some(1), None, None]);
     }
@@ -91,13 +91,13 @@ mod tests {
     #[test]
     fn changes_run_by_phase_then_address_in_natural_order() {
         let delete = Change::of(Operation::DeleteAssistant {
-            key: "old".to_owned(),
+            key: "old".into(),
             copy: false,
             expect: Unchanged::of("o1"),
             routed_numbers: std::collections::BTreeSet::new(),
         });
         let unlink = Change::of(Operation::UpdateNumber {
-            number: "+1".to_owned(),
+            number: "+1".into(),
             edit: NumberEdit::Unlink,
             expect: Unchanged::of("n1"),
             body: Map::new(),

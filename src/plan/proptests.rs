@@ -877,7 +877,7 @@ fn callers_hear_what_the_plan_said(
     for number in &live_after.numbers {
         let key = &number.key;
         let now = names_after.current(number);
-        let address = Address::Number(key.to_string());
+        let address = Address::Number(key.clone());
         let change = plan.changes.iter().find(|c| *c.address() == address);
         let was = live_before
             .numbers

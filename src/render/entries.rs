@@ -151,7 +151,8 @@ pub(crate) fn compact(addresses: &[&Address]) -> Vec<(String, usize)> {
         }
         if end - at >= 2 {
             let last = match addresses[end] {
-                Address::Assistant(key) | Address::Number(key) => key.clone(),
+                Address::Assistant(key) => key.to_string(),
+                Address::Number(number) => number.to_string(),
                 duplicate @ Address::Duplicate { .. } => duplicate.to_string(),
             };
             items.push((format!("{}–{last}", addresses[at]), end - at + 1));
@@ -174,7 +175,7 @@ fn follows(address: &Address, next: &Address) -> bool {
     match number.parse::<u64>() {
         Ok(n) if digits > 0 => n
             .checked_add(1)
-            .is_some_and(|after| *next == format!("{prefix}{after:0digits$}")),
+            .is_some_and(|after| next.as_str() == format!("{prefix}{after:0digits$}")),
         _ => false,
     }
 }
@@ -190,7 +191,7 @@ mod tests {
         ];
         let addresses: Vec<Address> = keys
             .iter()
-            .map(|k| Address::Assistant((*k).to_owned()))
+            .map(|k| Address::Assistant(crate::id::Label::of(k)))
             .collect();
         let refs: Vec<&Address> = addresses.iter().collect();
         let items = compact(&refs);

@@ -9,17 +9,34 @@
 
 use std::io::{self, Write};
 
+use serde_json::Value;
+
 use crate::plan::Plan;
 
 /// What stands for the hidden digits.
 const HIDDEN: &str = "•••";
 
-/// The plan with every E.164 number in its strings masked.
+/// The plan with every E.164 number in its strings masked, for display: its changes' requests
+/// and preconditions, never shown, stay as they are, so that each change still reads back as
+/// one whose parts agree; their addresses are masked after.
 pub(crate) fn numbers(plan: &Plan) -> Plan {
     let value = serde_json::to_value(plan).expect("a plan serialises");
-    // Masking changes digits inside strings only; no string the plan parses (an address, an
-    // action) becomes unreadable, as numbers in addresses are any text.
-    serde_json::from_value(crate::strings::map(&value, text_of)).expect("a masked plan reads back")
+    let mut masked = crate::strings::map(&value, text_of);
+    if let (Some(changes), Some(kept)) = (
+        masked.get_mut("changes").and_then(Value::as_array_mut),
+        value.get("changes").and_then(Value::as_array),
+    ) {
+        for (change, kept) in changes.iter_mut().zip(kept) {
+            for part in ["address", "precondition", "write"] {
+                change[part] = kept[part].clone();
+            }
+        }
+    }
+    let mut shown: Plan = serde_json::from_value(masked).expect("a masked plan reads back");
+    for change in &mut shown.changes {
+        change.mask_address(text_of);
+    }
+    shown
 }
 
 /// `text` with every phone number masked, in any common notation: a `+` and 8 to 15 digits
@@ -151,7 +168,29 @@ fn number_at(bytes: &[u8], start: usize) -> Option<(usize, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::text_of;
+    use super::{numbers, text_of};
+    use crate::plan::{Change, Operation, Plan};
+
+    #[test]
+    fn a_plan_is_masked_for_display_and_writes_what_it_wrote() {
+        let body = serde_json::Map::new();
+        let plan = Plan::of(vec![
+            Change::create("shop-14155550101"),
+            Change::of(Operation::import(&"+14155550102".into(), body, None)),
+        ]);
+        let shown = numbers(&plan);
+        let addresses: Vec<String> = shown
+            .changes
+            .iter()
+            .map(|c| c.address().to_string())
+            .collect();
+        assert_eq!(
+            addresses,
+            ["assistant/shop-1415•••0101", "number/+1415•••0102"]
+        );
+        let ops: Vec<&Operation> = shown.changes.iter().map(Change::op).collect();
+        assert_eq!(ops, plan.changes.iter().map(Change::op).collect::<Vec<_>>());
+    }
 
     #[test]
     fn e164_numbers_are_masked_wherever_they_are() {
