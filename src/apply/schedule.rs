@@ -326,6 +326,51 @@ mod tests {
         run.seen("a".to_owned(), "a1".to_owned());
         run.seen("b".to_owned(), "b9".to_owned());
         assert_eq!(run.resolve(1), (None, Some("b9".to_owned())));
+        assert_eq!(run.resolve(0), (None, None), "its own `a` is no one else's");
+    }
+
+    #[test]
+    fn a_change_found_in_effect_before_it_starts_never_starts() {
+        let plan = Plan::of(vec![Change::create("a"), Change::create("b")]);
+        let mut run = Schedule::new(&plan, &Quiet, 8);
+        run.finish(0, Status::AlreadyApplied, Some("a1".to_owned()), None);
+        assert_eq!(run.next_ready(), Some(1));
+        run.start(1);
+        assert_eq!(run.next_ready(), None);
+    }
+
+    #[test]
+    fn what_waits_for_a_create_that_failed_is_skipped_and_so_are_the_deletes() {
+        let delete = Change::of(Operation::DeleteAssistant {
+            key: "old".into(),
+            copy: false,
+            expect: Unchanged::of("o1"),
+            routed_numbers: std::collections::BTreeSet::new(),
+        });
+        let plan = Plan::of(vec![
+            Change::create("a"),
+            routed_to(Target::Address(Address::Assistant("a".into()))),
+            delete,
+        ]);
+        let mut run = Schedule::new(&plan, &Quiet, 8);
+        assert_eq!(
+            run.next_ready(),
+            Some(0),
+            "the number waits for its assistant"
+        );
+        run.start(0);
+        run.finish(0, Status::Failed, None, Some("refused".to_owned()));
+        assert_eq!(run.outcomes[&1].status, Status::Skipped);
+        assert_eq!(
+            run.outcomes[&1].detail.as_deref(),
+            Some("assistant/a was not created")
+        );
+        assert_eq!(run.next_ready(), None, "no delete runs after a failure");
+        assert_eq!(run.outcomes[&2].status, Status::Skipped);
+        assert_eq!(
+            run.outcomes[&2].detail.as_deref(),
+            Some("an earlier change did not apply, so a number may still route to it")
+        );
     }
 
     #[test]
@@ -392,5 +437,6 @@ mod tests {
             run.finish(i, Status::Applied, Some(format!("id{i}")), None);
         }
         assert!(!run.newly_stalled(), "nothing is left to read back");
+        assert!(!run.verifying());
     }
 }
