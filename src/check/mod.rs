@@ -161,7 +161,7 @@ fn from_endpoint(endpoint: &Endpoint) -> Test {
             said: None,
         },
         Endpoint::Squad { id, .. } => Test::Chat {
-            answerer: Answerer::Squad(id.clone()),
+            answerer: Answerer::Squad(id.to_string()),
             said: None,
         },
         Endpoint::Say { text, then: None } => Test::Said(text.clone()),

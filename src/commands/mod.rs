@@ -142,10 +142,11 @@ fn render_plan(
     color: bool,
     max_bytes: usize,
     mask_numbers: bool,
-) -> Result<String, render::TooSmall> {
+) -> anyhow::Result<String> {
     let masked;
     let shown = if mask_numbers && format != Format::Json {
-        masked = render::mask::numbers(plan);
+        masked = render::mask::numbers(plan)
+            .context("cannot mask the plan's numbers; run without --mask-numbers")?;
         &masked
     } else {
         plan

@@ -9,6 +9,35 @@ mod key;
 mod number;
 
 pub(crate) use key::{Key, Label, is_valid as is_key};
+
+use serde::de::Error as _;
+use serde::{Deserializer, Serializer};
+
+/// Names are written as their text, and read back only as what they can be.
+macro_rules! as_text {
+    ($name:ty, $read:expr) => {
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                let read: fn(&str) -> Result<Self, String> = $read;
+                read(&text).map_err(D::Error::custom)
+            }
+        }
+    };
+}
+
+as_text!(Key, |text| Key::parse(text).ok_or_else(|| format!(
+    "{text:?} is not a key: a lowercase letter or digit, then lowercase letters, digits and dashes"
+)));
+as_text!(Label, |text| Ok(Label::of(text)));
+as_text!(NumberKey, NumberKey::parse);
+as_text!(NumberName, |text| Ok(NumberName::of(text)));
 pub(crate) use number::{NumberKey, NumberName, normalize as normalize_number};
 
 use std::borrow::Borrow;
@@ -85,4 +114,9 @@ id! {
 id! {
     /// A phone number's id (not the number: see `NumberKey` for what names a number).
     NumberId
+}
+
+id! {
+    /// A squad's id.
+    SquadId
 }

@@ -346,7 +346,7 @@ pub(crate) fn prune(
                 continue;
             }
             let keep = |reason: String| KeptAssistant {
-                key: (*key).to_owned(),
+                key: Label::of(key),
                 id: assistant.id.clone(),
                 reason,
             };

@@ -99,7 +99,12 @@ impl<'a> Check<'a> {
                 }
             }
             Endpoint::Squad { id, name, .. } => agree(
-                name.is_none() || self.live.squads.get(id).is_some_and(|now| now == name),
+                name.is_none()
+                    || self
+                        .live
+                        .squads
+                        .get(id.as_str())
+                        .is_some_and(|now| now == name),
                 || format!("it shows squad {id} under a name it does not have"),
             ),
             Endpoint::Say {

@@ -36,6 +36,7 @@ pub(crate) use recheck::{Stale, recheck};
 pub(crate) use settle::Settle;
 
 use crate::desired::Desired;
+use crate::id::NumberName;
 
 /// Values of the `${env.NAME}` variables the file references, read by the caller.
 pub(crate) type Secrets = std::collections::BTreeMap<String, String>;
@@ -141,7 +142,12 @@ pub(crate) fn plan(
             kept_assistants: kept,
             left_alone,
             kept_hooks,
-            ignored: desired.ignore.iter().map(ToString::to_string).collect(),
+            ignored: desired
+                .ignore
+                .iter()
+                .cloned()
+                .map(NumberName::Key)
+                .collect(),
             carrier: live
                 .carrier
                 .is_some()
@@ -211,7 +217,7 @@ fn carrier_report(desired: &Desired, live: &Live) -> CarrierReport {
         match row.state {
             inventory::State::Pool if row.is_free(true) => report.free.push(row.number),
             inventory::State::Orphan => report.orphans.push(NumberRef {
-                number: row.number,
+                number: NumberName::of(&row.number),
                 routed_to: row.routed_to,
             }),
             _ => {}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::change::Change;
-use crate::id::{AssistantId, Label, NumberName};
+use crate::id::{AssistantId, Label, NumberName, SquadId};
 
 /// The version of the JSON plan format this build writes and reads.
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -491,7 +491,7 @@ pub(crate) enum Endpoint {
         /// Its name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
-        /// The business it belongs to, when one does.
+        /// The name of the business it belongs to, when one does.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         business: Option<String>,
         /// What a caller hears first: the assistant's `firstMessage`, when it has one.
@@ -501,11 +501,11 @@ pub(crate) enum Endpoint {
     /// A squad.
     Squad {
         /// Its id.
-        id: String,
+        id: SquadId,
         /// Its name, when the account gives it one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
-        /// The business it belongs to, when one does.
+        /// The name of the business it belongs to, when one does.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         business: Option<String>,
     },
@@ -593,10 +593,8 @@ impl Endpoint {
                     id: Some(theirs), ..
                 },
             ) => mine == theirs,
-            (Self::Squad { id: mine, .. }, Self::Squad { id: theirs, .. })
-            | (Self::Workflow { id: mine, .. }, Self::Workflow { id: theirs, .. }) => {
-                mine == theirs
-            }
+            (Self::Squad { id: mine, .. }, Self::Squad { id: theirs, .. }) => mine == theirs,
+            (Self::Workflow { id: mine, .. }, Self::Workflow { id: theirs, .. }) => mine == theirs,
             (
                 Self::Assistant {
                     id: None,
@@ -657,7 +655,7 @@ pub(crate) struct Untouched {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept_hooks: Vec<NumberRef>,
     /// Numbers named in `ignore`, never read into the plan.
-    pub ignored: Vec<String>,
+    pub ignored: Vec<NumberName>,
     /// What the carrier's inventory says, when the file declares a carrier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier: Option<CarrierReport>,
@@ -698,7 +696,7 @@ pub(crate) struct AssistantRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct KeptAssistant {
     /// Its label key.
-    pub key: String,
+    pub key: Label,
     /// Its id.
     pub id: AssistantId,
     /// Why it stays.
@@ -709,7 +707,7 @@ pub(crate) struct KeptAssistant {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct NumberRef {
     /// The number.
-    pub number: String,
+    pub number: NumberName,
     /// Where its calls go.
     pub routed_to: Endpoint,
 }
@@ -993,7 +991,7 @@ mod tests {
             greeting: None,
         };
         let squad = |id: &str, name: &str| Endpoint::Squad {
-            id: id.to_owned(),
+            id: id.into(),
             name: Some(name.to_owned()),
             business: None,
         };
@@ -1083,7 +1081,7 @@ mod tests {
                 greeting: None,
             },
             Endpoint::Squad {
-                id: "s".to_owned(),
+                id: "s".into(),
                 name: None,
                 business: None,
             },

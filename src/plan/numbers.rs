@@ -145,7 +145,7 @@ impl<'a> Names<'a> {
             fields,
             |id| self.assistant(id),
             |id| Endpoint::Squad {
-                id: id.to_owned(),
+                id: id.into(),
                 name: self.live.squads.get(id).cloned().flatten(),
                 business: self.business_of(id),
             },
@@ -248,7 +248,7 @@ impl<'a> Names<'a> {
                 }
             }
             Route::Squad(id) => Endpoint::Squad {
-                id: id.clone(),
+                id: id.as_str().into(),
                 name: self.live.squads.get(id).cloned().flatten(),
                 business: self.business_of(id),
             },
@@ -315,7 +315,7 @@ pub(crate) fn plan(
                 Ok(goal) => goal,
                 Err(Unclaimed::LeftAlone) => {
                     planned.left_alone.push(NumberRef {
-                        number: key.to_owned(),
+                        number: number.key.clone(),
                         routed_to: names.current(number),
                     });
                     continue;
@@ -332,7 +332,7 @@ pub(crate) fn plan(
         let change = settings.change(address, number, names, goal, problems);
         if keeps_hooks {
             planned.kept_hooks.push(NumberRef {
-                number: key.to_owned(),
+                number: number.key.clone(),
                 routed_to: change
                     .as_ref()
                     .and_then(|c| c.routing.as_ref())

@@ -142,7 +142,7 @@ pub(crate) fn endpoint(
 /// ([`Endpoint::same_route`]).
 pub(crate) fn unnamed(fields: &Map<String, Value>) -> Endpoint {
     endpoint(fields, assistant, |id| Endpoint::Squad {
-        id: id.to_owned(),
+        id: id.into(),
         name: None,
         business: None,
     })

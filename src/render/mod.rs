@@ -11,9 +11,7 @@ mod markdown;
 pub(crate) mod mask;
 mod text;
 
-pub(crate) use markdown::{
-    DEFAULT_MAX_BYTES, TooSmall, plan as plan_markdown, report as report_markdown,
-};
+pub(crate) use markdown::{DEFAULT_MAX_BYTES, plan as plan_markdown, report as report_markdown};
 pub(crate) use text::{outcome_line, plan as plan_text, report as report_text};
 
 use std::fmt::Write as _;

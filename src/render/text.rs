@@ -333,7 +333,7 @@ fn sections(untouched: &Untouched) -> Vec<(String, Vec<String>)> {
         );
     }
     section(
-        untouched.ignored.clone(),
+        untouched.ignored.iter().map(ToString::to_string).collect(),
         "ignored number",
         "ignored numbers",
     );
