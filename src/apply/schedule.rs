@@ -253,9 +253,10 @@ impl<'a> Schedule<'a> {
         None
     }
 
-    /// Ends as skipped the changes of `phase` that can never run: every delete once a change
-    /// did not apply (a number may still route to what it deletes), and a number routed to an
-    /// assistant nothing in the plan creates (only a plan made by hand names one).
+    /// Ends as skipped the changes that can never run, as `phase` is reached: every delete once
+    /// a change did not apply (a number may still route to what it deletes), and, at once, a
+    /// number routed to an assistant nothing in the plan creates (only a plan made by hand
+    /// names one).
     fn skip_doomed(&mut self, phase: Phase) {
         if phase == Phase::Deletes && self.failed {
             let deletes: Vec<usize> = [Priority::First, Priority::Later]
@@ -268,11 +269,8 @@ impl<'a> Schedule<'a> {
                 self.finish(i, Status::Skipped, None, Some(why.to_owned()));
             }
         }
-        let (doomed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.unroutable)
-            .into_iter()
-            .partition(|(i, _)| self.plan.changes[*i].phase() == phase);
-        self.unroutable = kept;
-        for (i, address) in doomed {
+        // Routing waits for no phase: whichever phase is reached first ends them.
+        for (i, address) in std::mem::take(&mut self.unroutable) {
             let why = format!("{address} was not created");
             self.finish(i, Status::Skipped, None, Some(why));
         }
