@@ -312,7 +312,7 @@ fn routed<'a>(
             }
             // A route to a squad the account does not have, or to a retired workflow, is left
             // out, as `unassigned: leave` keeps it, since no file can route to it.
-            (None, Some(id), _) if live.squads.contains_key(id) => squads.entry(id),
+            (None, Some(id), _) if live.squads.contains_key(id.as_str()) => squads.entry(id),
             _ => continue,
         };
         group.or_default().push(number);

@@ -82,7 +82,7 @@ macro_rules! id {
             type Target = str;
 
             fn deref(&self) -> &str {
-                &self.0
+                self.as_str()
             }
         }
 
@@ -119,4 +119,9 @@ id! {
 id! {
     /// A squad's id.
     SquadId
+}
+
+id! {
+    /// A workflow's id (Vapi retired workflows; a number can still hold one).
+    WorkflowId
 }

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 
 use crate::http::Text;
-use crate::id::{AssistantId, Label, NumberId, NumberKey, NumberName, normalize_number};
+use crate::id::{
+    AssistantId, Label, NumberId, NumberKey, NumberName, SquadId, WorkflowId, normalize_number,
+};
 use crate::{telnyx, vapi};
 
 /// The assistant field that carries vapiform's label.
@@ -112,9 +114,9 @@ pub struct Number {
     /// The assistant calls go to.
     pub assistant_id: Option<AssistantId>,
     /// The squad calls go to.
-    pub squad_id: Option<String>,
+    pub squad_id: Option<SquadId>,
     /// The workflow calls go to.
-    pub workflow_id: Option<String>,
+    pub workflow_id: Option<WorkflowId>,
     /// ISO 8601 creation time.
     pub created_at: String,
     /// ISO 8601 time of the last write.
@@ -164,8 +166,8 @@ impl Number {
                     .map_or(Value::Null, Value::from),
             ),
         );
-        put("squadId", self.squad_id.as_ref().map(text));
-        put("workflowId", self.workflow_id.as_ref().map(text));
+        put("squadId", self.squad_id.as_deref().map(Value::from));
+        put("workflowId", self.workflow_id.as_deref().map(Value::from));
         put("sipUri", self.sip_uri.as_ref().map(text));
         put("createdAt", Some(text(&self.created_at)));
         put("updatedAt", Some(text(&self.updated_at)));
@@ -186,8 +188,8 @@ impl From<vapi::PhoneNumber> for Number {
             id: number.id.into(),
             provider: number.provider,
             assistant_id: number.assistant_id.map(AssistantId::from),
-            squad_id: number.squad_id,
-            workflow_id: number.workflow_id,
+            squad_id: number.squad_id.map(SquadId::from),
+            workflow_id: number.workflow_id.map(WorkflowId::from),
             created_at: number.created_at,
             updated_at: number.updated_at,
             written: number.number,
