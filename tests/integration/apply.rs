@@ -77,11 +77,7 @@ fn quickstart_end_to_end() {
 #[test]
 fn apply_of_a_saved_plan_and_json_report() {
     let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     let run = workspace
         .sandbox()
         .args(["apply", "--plan", "plan.json", "--yes", "--format", "json"])
@@ -118,11 +114,7 @@ fn apply_of_a_saved_plan_and_json_report() {
 #[test]
 fn a_stale_saved_plan_is_refused_and_nothing_is_written() {
     let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     // Someone re-routes Acme's second line by hand after the plan was made.
     let mut account = workspace.account();
     for number in account["phoneNumbers"].as_array_mut().unwrap() {

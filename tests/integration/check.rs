@@ -10,11 +10,7 @@ use crate::support::{KEY, Run, Workspace, find, serve};
 /// The quickstart, applied: every number routed as the file says.
 fn applied() -> Workspace {
     let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     workspace
         .sandbox()
         .args(["apply", "--plan", "plan.json", "--yes", "--rps", "1000"])

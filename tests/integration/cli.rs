@@ -510,11 +510,7 @@ fn every_failure_is_one_document_on_stdout() {
         run.stdout
     );
     // A saved plan made stale: apply's refusal, in both formats.
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     workspace.write(
         "account.json",
         &workspace
@@ -734,11 +730,7 @@ fn every_json_document_on_stdout_names_its_kind() {
 #[test]
 fn show_reads_a_plan_saved_before_documents_named_their_kind_and_refuses_another_kind() {
     let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     let shown = workspace
         .vapiform()
         .args(["show", "plan.json"])

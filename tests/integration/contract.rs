@@ -37,11 +37,7 @@ fn spare_assistant(id: &str, name: &str, metadata: &Value) -> Value {
 #[test]
 fn a_dashboard_change_to_any_routing_field_makes_a_saved_plan_stale() {
     let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     // The plan reassigns +14155550101; someone routes it to a squad meanwhile.
     workspace.edit_account(|account| {
         find(account, "phoneNumbers", "number", "+14155550101")["squadId"] =
@@ -53,11 +49,7 @@ fn a_dashboard_change_to_any_routing_field_makes_a_saved_plan_stale() {
 #[test]
 fn a_server_url_set_since_the_plan_makes_it_stale() {
     let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     // Its webhook answers the number whenever nothing is routed: that is routing too.
     workspace.edit_account(|account| {
         find(account, "phoneNumbers", "number", "+14155550101")["server"] =
@@ -109,11 +101,7 @@ fn a_route_target_deleted_since_the_plan_makes_it_stale() {
     });
     let file = workspace.read("vapiform.yaml").replace(BOB, spare);
     workspace.write("vapiform.yaml", &file);
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     workspace.edit_account(|account| {
         account["assistants"]
             .as_array_mut()
@@ -187,11 +175,7 @@ async fn a_saved_plan_run_again_after_an_unverified_apply_finishes_the_rest() {
 #[test]
 fn a_plan_file_edited_by_hand_is_refused_by_show_and_apply() {
     let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     workspace.edit("plan.json", |plan| {
         plan.replace(
             "This number is not in service. Goodbye.",
@@ -414,11 +398,7 @@ fn a_target_that_names_nothing_is_an_error() {
 #[test]
 fn flags_mean_what_they_say() {
     let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     let before = workspace.read("account.json");
     for args in [
         vec!["apply", "--yes", "--rps", "NaN"],

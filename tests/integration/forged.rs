@@ -12,11 +12,7 @@ const BOB: &str = "7f3c1e2a-5b6d-4c8e-9f01-23456789abcd";
 
 /// The quickstart's saved plan, edited by `forge` and sealed again with a digest that matches.
 fn forged(workspace: &Workspace, forge: impl FnOnce(&mut Value)) {
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     let mut plan: Value = serde_json::from_str(&workspace.read("plan.json")).unwrap();
     forge(&mut plan);
     let text = plan.to_string();
@@ -125,11 +121,7 @@ type Forge = fn(&mut Value);
 #[test]
 fn a_change_whose_parts_do_not_go_together_is_not_a_plan() {
     let workspace = Workspace::quickstart();
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     let sealed: Value = serde_json::from_str(&workspace.read("plan.json")).unwrap();
     let before = workspace.read("account.json");
     let forgeries: [(&str, Forge, &str); 4] = [

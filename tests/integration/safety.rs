@@ -149,11 +149,7 @@ fn mass_change_rule_refuses_apply_of_a_saved_plan_and_writes_nothing() {
     assert_eq!(over.read("account.json"), before, "nothing written");
 
     let at_limit = movers_workspace(ROUTED, UNROUTED, LIMIT);
-    at_limit
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    at_limit.save_plan();
     at_limit
         .sandbox()
         .args(["apply", "--plan", "plan.json", "--yes", "--rps", "1000"])
@@ -169,11 +165,7 @@ fn mass_change_rule_refuses_apply_of_a_saved_plan_and_writes_nothing() {
 fn mass_change_rule_of_a_saved_plan_is_judged_against_todays_routing() {
     // At the limit when planned: 16 moves of 64 routed numbers.
     let workspace = movers_workspace(ROUTED, UNROUTED, LIMIT);
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     // Since then, 4 routed numbers the plan does not touch were unrouted in the dashboard:
     // 60 routed numbers make the limit 15, and the saved plan moves 16 callers' numbers.
     let mut account: Value = serde_json::from_str(&workspace.read("account.json")).unwrap();
@@ -203,11 +195,7 @@ fn mass_change_rule_of_a_saved_plan_is_judged_against_todays_routing() {
 /// that applying the saved plan refuses with exit 4, names `address`, and writes nothing.
 #[track_caller]
 fn assert_stale(workspace: &Workspace, address: &str, tamper: impl FnOnce(&mut Value)) {
-    workspace
-        .sandbox()
-        .args(["plan", "--out", "plan.json"])
-        .run()
-        .code(0);
+    workspace.save_plan();
     let saved: Value = serde_json::from_str(&workspace.read("plan.json")).unwrap();
     assert!(
         changes(&saved).iter().any(|(a, _)| a == address),

@@ -110,6 +110,15 @@ impl Workspace {
         self.vapiform().args(["--sandbox", "account.json"])
     }
 
+    /// Saves the sandbox's plan of the file as `plan.json`, as `plan --out` does.
+    #[track_caller]
+    pub(crate) fn save_plan(&self) {
+        self.sandbox()
+            .args(["plan", "--out", "plan.json"])
+            .run()
+            .code(0);
+    }
+
     /// The sandbox's plan of `vapiform.yaml` as JSON; planning must succeed.
     #[track_caller]
     pub(crate) fn plan_json(&self) -> Value {
