@@ -125,6 +125,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_label_is_a_key_when_it_is_one() {
+        let key = Label::of("acme-2");
+        assert_eq!(key.key(), Key::parse("acme-2").as_ref());
+        let other = Label::of("Bob's Bakery");
+        assert_eq!(other.key(), None);
+        assert_eq!(
+            (&*key, other.to_string()),
+            ("acme-2", "Bob's Bakery".to_owned())
+        );
+    }
+
+    #[test]
     fn keys_are_lowercase_letters_digits_and_dashes() {
         assert!(Key::parse("acme-plumbing").is_some());
         assert!(Key::parse("0day").is_some());

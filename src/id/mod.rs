@@ -40,7 +40,6 @@ as_text!(NumberKey, NumberKey::parse);
 as_text!(NumberName, |text| Ok(NumberName::of(text)));
 pub(crate) use number::{NumberKey, NumberName, normalize as normalize_number};
 
-use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
 
@@ -72,23 +71,11 @@ macro_rules! id {
             }
         }
 
-        impl From<$name> for String {
-            fn from(id: $name) -> Self {
-                id.0
-            }
-        }
-
         impl Deref for $name {
             type Target = str;
 
             fn deref(&self) -> &str {
                 self.as_str()
-            }
-        }
-
-        impl Borrow<str> for $name {
-            fn borrow(&self) -> &str {
-                &self.0
             }
         }
 

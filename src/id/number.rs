@@ -145,21 +145,9 @@ impl Deref for NumberName {
     }
 }
 
-impl Borrow<str> for NumberName {
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
 impl fmt::Display for NumberName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl PartialEq<str> for NumberName {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
     }
 }
 
@@ -275,7 +263,19 @@ pub(crate) fn normalize(input: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{NumberKey, normalize};
+    use super::{NumberKey, NumberName, normalize};
+
+    #[test]
+    fn a_number_is_named_by_its_key_or_else_its_id() {
+        let named = NumberName::of("+1 (415) 555-0100");
+        assert_eq!(named.key(), Some(&NumberKey::from("+14155550100")));
+        assert_eq!(named.to_string(), "+14155550100");
+        let (same, other) = (String::from("+14155550100"), String::from("+14155550101"));
+        assert!(named == "+14155550100" && named == same && named != other);
+        let by_id = NumberName::of("9c000000-0000-4000-8000-000000000001");
+        assert_eq!(by_id.key(), None);
+        assert_eq!(&*by_id, "9c000000-0000-4000-8000-000000000001");
+    }
 
     #[test]
     fn sip_uris_are_keys_in_lower_case() {
