@@ -271,7 +271,8 @@ mod tests {
         assert_eq!(named.key(), Some(&NumberKey::from("+14155550100")));
         assert_eq!(named.to_string(), "+14155550100");
         let (same, other) = (String::from("+14155550100"), String::from("+14155550101"));
-        assert!(named == "+14155550100" && named == same && named != other);
+        assert!(named == "+14155550100" && named != "+14155550101");
+        assert!(named == same && named != other);
         let by_id = NumberName::of("9c000000-0000-4000-8000-000000000001");
         assert_eq!(by_id.key(), None);
         assert_eq!(&*by_id, "9c000000-0000-4000-8000-000000000001");
