@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::Progress;
 use super::report::{Outcome, Status};
 use crate::http::Priority;
-use crate::id::Label;
+use crate::id::{AssistantId, Label};
 use crate::plan::{Address, Operation, Phase, Plan, Target, order};
 
 /// Where one change is.
@@ -27,9 +27,9 @@ pub(super) struct Schedule<'a> {
     pub(super) states: Vec<State>,
     pub(super) outcomes: BTreeMap<usize, Outcome>,
     /// Ids of the assistants created (or found already created) for their addresses.
-    created: HashMap<Address, String>,
+    created: HashMap<Address, AssistantId>,
     /// Labelled assistants another apply created meanwhile, by label key.
-    foreign: HashMap<String, String>,
+    foreign: HashMap<Label, AssistantId>,
     /// The changes waiting for each change, by its index.
     dependants: HashMap<usize, Vec<usize>>,
     /// Changes waiting for nothing but their phase and a free write, by phase and priority,
@@ -153,7 +153,8 @@ impl<'a> Schedule<'a> {
         if status.converged()
             && let (Operation::CreateAssistant { .. }, Some(id)) = (change.op(), &id)
         {
-            self.created.insert(change.address().clone(), id.clone());
+            self.created
+                .insert(change.address().clone(), id.as_str().into());
         }
         let outcome = Outcome::of(change, status, id, detail);
         self.progress.finish(&outcome);
@@ -195,10 +196,12 @@ impl<'a> Schedule<'a> {
         }
     }
 
-    pub(super) fn seen(&mut self, label: String, id: String) {
+    /// A read-back list showed the assistant `id` carrying `label`, which this apply did not
+    /// write: unless this apply created it, another apply did.
+    pub(super) fn seen(&mut self, label: Label, id: AssistantId) {
         let ours = self
             .created
-            .get(&Address::Assistant(Label::of(&label)))
+            .get(&Address::Assistant(label.clone()))
             .is_some_and(|created| *created == id);
         if !ours {
             self.foreign.entry(label).or_insert(id);
@@ -282,11 +285,14 @@ impl<'a> Schedule<'a> {
         let change = &self.plan.changes[i];
         let route = match change.op().route() {
             Some(Target::Id(id)) => Some(id.to_string()),
-            Some(Target::Address(address)) => self.created.get(address).cloned(),
+            Some(Target::Address(address)) => self.created.get(address).map(ToString::to_string),
             None => None,
         };
         let adopt = match change.op() {
-            Operation::CreateAssistant { key, .. } => self.foreign.get(key.as_str()).cloned(),
+            Operation::CreateAssistant { key, .. } => self
+                .foreign
+                .get(&Label::Key(key.clone()))
+                .map(ToString::to_string),
             _ => None,
         };
         (route, adopt)
@@ -321,8 +327,8 @@ mod tests {
         let mut run = Schedule::new(&plan, &Quiet, 8);
         run.finish(0, Status::Applied, Some("a1".to_owned()), None);
         // A read-back list shows this apply's own `a`, and a `b` another apply created.
-        run.seen("a".to_owned(), "a1".to_owned());
-        run.seen("b".to_owned(), "b9".to_owned());
+        run.seen("a".into(), "a1".into());
+        run.seen("b".into(), "b9".into());
         assert_eq!(run.resolve(1), (None, Some("b9".to_owned())));
         assert_eq!(run.resolve(0), (None, None), "its own `a` is no one else's");
     }

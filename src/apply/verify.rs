@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::id::{AssistantId, Label};
 use crate::plan::compare::{self, Path};
 use crate::plan::sensitive::{self, Side};
 use crate::plan::{Operation, live};
@@ -109,7 +110,7 @@ pub(crate) enum Event {
     Verdict(Verdict),
     /// A list showed an assistant carrying `label` that this apply did not write: another
     /// apply created it.
-    Seen { label: String, id: String },
+    Seen { label: Label, id: AssistantId },
 }
 
 /// The first wait for more writes before reading back, and the longest.
@@ -276,8 +277,8 @@ async fn read_back(
                     && !ours.contains(id.as_str())
                 {
                     let _ = events.send(Event::Seen {
-                        label: label.to_owned(),
-                        id: id.clone(),
+                        label: Label::of(label),
+                        id: id.as_str().into(),
                     });
                 }
             }
@@ -457,7 +458,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen, [("d".to_owned(), theirs)]);
+        assert_eq!(seen, [(Label::of("d"), AssistantId::from(theirs))]);
         assert_eq!(verified, 3);
         assert!(waiting.is_empty());
         running.shutdown().await;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::change::Change;
-use crate::id::{AssistantId, Label, NumberName, SquadId};
+use crate::id::{AssistantId, Label, NumberName, SquadId, WorkflowId};
 
 /// The version of the JSON plan format this build writes and reads.
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -512,7 +512,7 @@ pub(crate) enum Endpoint {
     /// A workflow, which Vapi retired (2026-08-18): a number can still hold its id.
     Workflow {
         /// Its id.
-        id: String,
+        id: WorkflowId,
     },
     /// A `call.ringing` say hook speaks first (`unassigned: {say: TEXT}` writes one on a
     /// number routed nowhere else).
@@ -1085,7 +1085,7 @@ mod tests {
                 name: None,
                 business: None,
             },
-            Endpoint::Workflow { id: "w".to_owned() },
+            Endpoint::Workflow { id: "w".into() },
             Endpoint::Say {
                 text: "closed".to_owned(),
                 then: None,

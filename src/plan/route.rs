@@ -127,7 +127,7 @@ pub(crate) fn endpoint(
     let base = match base(fields) {
         Base::Assistant(id) => assistant(id),
         Base::Squad(id) => squad(id),
-        Base::Workflow(id) => Endpoint::Workflow { id: id.to_owned() },
+        Base::Workflow(id) => Endpoint::Workflow { id: id.into() },
         Base::Webhook(url) => Endpoint::Webhook {
             url: crate::http::redact_text(url),
         },
