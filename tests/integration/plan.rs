@@ -81,26 +81,23 @@ fn plans_are_deterministic() {
 #[test]
 fn target_plans_a_subset_with_what_it_needs() {
     let workspace = Workspace::quickstart();
-    let run = workspace
-        .sandbox()
-        .args([
-            "plan",
-            "--format",
-            "json",
-            "--target",
-            "number/+14155550104",
-        ])
-        .run()
-        .code(0);
-    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
-    let addresses: Vec<&str> = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["address"].as_str().unwrap())
-        .collect();
-    // Carol's number needs Carol's new assistant; nothing else is planned.
-    assert_eq!(addresses, ["assistant/carols-cafe", "number/+14155550104"]);
+    // A number is named in any notation, as a file names it.
+    for target in ["number/+14155550104", "number/+1 (415) 555-0104"] {
+        let run = workspace
+            .sandbox()
+            .args(["plan", "--format", "json", "--target", target])
+            .run()
+            .code(0);
+        let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+        let addresses: Vec<&str> = plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["address"].as_str().unwrap())
+            .collect();
+        // Carol's number needs Carol's new assistant; nothing else is planned.
+        assert_eq!(addresses, ["assistant/carols-cafe", "number/+14155550104"]);
+    }
 }
 
 #[test]
