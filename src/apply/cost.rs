@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::report::{Outcome, Status};
-use super::schedule::{Schedule, priority};
+use super::Options;
+use super::report::Status;
+use super::schedule::{Schedule, Silent, priority};
 use super::verify::{self, Kind, Window};
-use super::{Options, Progress};
 use crate::http::Priority;
 use crate::plan::{Cost, Plan};
 
@@ -53,14 +53,6 @@ impl Verifier {
         self.reads_at = earliest.fold(now + self.window.length().as_secs_f64(), f64::min);
         self.gathered = writes;
     }
-}
-
-/// The simulation shows no progress.
-struct Silent;
-
-impl Progress for Silent {
-    fn start(&self, _: usize) {}
-    fn finish(&self, _: &Outcome) {}
 }
 
 /// The cost of applying `plan` at `rps` requests per second (above zero) with `options`;

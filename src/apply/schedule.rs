@@ -50,6 +50,14 @@ pub(super) struct Schedule<'a> {
     stalled: bool,
 }
 
+/// Progress nobody watches: the cost statement follows a schedule without showing it.
+pub(super) struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: usize) {}
+    fn finish(&self, _: &Outcome) {}
+}
+
 /// The order in which ready changes start: routing first, so callers reach new assistants
 /// early.
 pub(super) const ORDER: [Phase; 4] = [
@@ -175,6 +183,11 @@ impl<'a> Schedule<'a> {
         self.states[i] = State::Done;
         self.failed |= !status.converged();
         self.outcomes.insert(i, outcome);
+        if status == Status::NotAttempted {
+            // Apply stopped before it started: what waits for it was not attempted either, and
+            // is ended so with the same reason.
+            return;
+        }
         for dependant in self.dependants.remove(&i).unwrap_or_default() {
             if self.states[dependant] != State::Waiting {
                 continue;
@@ -304,13 +317,6 @@ mod tests {
     use super::*;
     use crate::plan::{Change, NumberEdit, Unchanged};
 
-    struct Quiet;
-
-    impl Progress for Quiet {
-        fn start(&self, _: usize) {}
-        fn finish(&self, _: &Outcome) {}
-    }
-
     fn routed_to(route: Target) -> Change {
         Change::of(Operation::UpdateNumber {
             number: "+14155550100".into(),
@@ -324,7 +330,7 @@ mod tests {
     #[test]
     fn a_create_adopts_what_another_apply_created_for_its_key_meanwhile() {
         let plan = Plan::of(vec![Change::create("a"), Change::create("b")]);
-        let mut run = Schedule::new(&plan, &Quiet, 8);
+        let mut run = Schedule::new(&plan, &Silent, 8);
         run.finish(0, Status::Applied, Some("a1".to_owned()), None);
         // A read-back list shows this apply's own `a`, and a `b` another apply created.
         run.seen("a".into(), "a1".into());
@@ -334,9 +340,30 @@ mod tests {
     }
 
     #[test]
+    fn what_waits_for_a_change_never_attempted_is_not_attempted_either() {
+        let plan = Plan::of(vec![
+            Change::create("a"),
+            routed_to(Target::Address(Address::Assistant("a".into()))),
+        ]);
+        let mut run = Schedule::new(&plan, &Silent, 8);
+        run.finish(
+            0,
+            Status::NotAttempted,
+            None,
+            Some("interrupted".to_owned()),
+        );
+        assert_eq!(
+            run.states[1],
+            State::Waiting,
+            "left to the caller, as interrupted"
+        );
+        assert!(!run.outcomes.contains_key(&1));
+    }
+
+    #[test]
     fn a_change_found_in_effect_before_it_starts_never_starts() {
         let plan = Plan::of(vec![Change::create("a"), Change::create("b")]);
-        let mut run = Schedule::new(&plan, &Quiet, 8);
+        let mut run = Schedule::new(&plan, &Silent, 8);
         run.finish(0, Status::AlreadyApplied, Some("a1".to_owned()), None);
         assert_eq!(run.next_ready(), Some(1));
         run.start(1);
@@ -356,7 +383,7 @@ mod tests {
             routed_to(Target::Address(Address::Assistant("a".into()))),
             delete,
         ]);
-        let mut run = Schedule::new(&plan, &Quiet, 8);
+        let mut run = Schedule::new(&plan, &Silent, 8);
         assert_eq!(
             run.next_ready(),
             Some(0),
@@ -386,7 +413,7 @@ mod tests {
             body: serde_json::Map::new(),
         };
         let plan = Plan::of(vec![Change::of(adopt), routed_to(Target::Id("a1".into()))]);
-        let mut run = Schedule::new(&plan, &Quiet, 8);
+        let mut run = Schedule::new(&plan, &Silent, 8);
         assert_eq!(
             run.next_ready(),
             Some(0),
@@ -408,7 +435,7 @@ mod tests {
         let plan = Plan::of(vec![routed_to(Target::Address(Address::Assistant(
             "a".into(),
         )))]);
-        let mut run = Schedule::new(&plan, &Quiet, 8);
+        let mut run = Schedule::new(&plan, &Silent, 8);
         assert_eq!(run.next_ready(), None);
         assert_eq!(run.outcomes[&0].status, Status::Skipped);
         assert_eq!(
@@ -424,7 +451,7 @@ mod tests {
             Change::create("b"),
             Change::create("c"),
         ]);
-        let mut run = Schedule::new(&plan, &Quiet, 8);
+        let mut run = Schedule::new(&plan, &Silent, 8);
         assert!(!run.newly_stalled(), "nothing is read back yet");
         run.start(0);
         run.start(1);
